@@ -1,0 +1,37 @@
+# Two commands matter: `make demo` and `make test`. Everything they need is installed here.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+
+.PHONY: venv lint format test train demo emulator clean
+
+venv:
+	@scripts/venv
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: venv
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+# The whole suite: lint, unit and integration tests, end-to-end tests with real processes.
+test: venv
+	@scripts/test-deps
+	$(MAKE) --no-print-directory lint
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Train the example bot if its model is missing or stale (cached by content hash).
+train: venv
+	@$(PY) scripts/train_model.py
+
+demo: venv
+	@scripts/demo-deps
+	$(PY) scripts/demo.py
+
+emulator: venv
+	$(PY) -m rasa_zendesk.emulator
+
+clean:
+	rm -rf .venv models .pytest_cache .ruff_cache artifacts

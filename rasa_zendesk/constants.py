@@ -1,0 +1,40 @@
+"""Names shared by the channel (Rasa server), the policy, and the actions (action server).
+
+They are the contract between processes: the tracker store carries these slots and metadata
+keys from one to the other, so each name is defined once, here.
+"""
+
+# Slots (the handoff state lives in the tracker store, never only in process memory).
+SLOT_HANDOFF_ACTIVE = "zendesk_handoff_active"
+SLOT_CONVERSATION_ID = "zendesk_conversation_id"
+SLOT_HANDOFF_REASON = "zendesk_handoff_reason"
+
+# Intents.
+INTENT_HUMAN_HANDOFF = "human_handoff"
+INTENT_END_HANDOFF = "end_handoff"
+
+# Actions.
+ACTION_HANDOFF = "action_zendesk_handoff"
+ACTION_RELAY = "action_zendesk_relay"
+ACTION_END_HANDOFF = "action_zendesk_end_handoff"
+
+# Metadata on the SunCo conversation, set at escalation: how the webhook finds the Rasa user.
+CONVERSATION_SENDER_ID = "rasa_sender_id"
+CONVERSATION_INPUT_CHANNEL = "rasa_input_channel"
+
+# Metadata on every SunCo message the plugin posts: such a message is never relayed back.
+ORIGIN_KEY = "rasa_zendesk_origin"
+ORIGIN_VALUE = "rasa"
+ORIGIN_METADATA = {ORIGIN_KEY: ORIGIN_VALUE}
+
+# Metadata on the tracker events the channel writes: the durable dedupe keys.
+EVENT_ZENDESK_MESSAGE_ID = "zendesk_message_id"
+EVENT_ZENDESK_EVENT_ID = "zendesk_event_id"
+EVENT_ZENDESK_AGENT_NAME = "zendesk_agent_name"
+
+# Switchboard.
+AGENT_WORKSPACE = "zd-agentWorkspace"
+REASON_TICKET_CLOSED = "ticketClosed"
+
+# Largest text SunCo accepts in one message.
+MAX_TEXT_LENGTH = 4096
