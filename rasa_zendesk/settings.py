@@ -42,7 +42,9 @@ class ZendeskSettings:
         return f"https://{self.subdomain}.zendesk.com/sc"
 
     @classmethod
-    def from_mapping(cls, values: Mapping[str, Any], source: str = "credentials") -> ZendeskSettings:
+    def from_mapping(
+        cls, values: Mapping[str, Any], source: str = "credentials"
+    ) -> ZendeskSettings:
         def clean(name: str) -> Optional[str]:
             value = values.get(name)
             if value is None:
