@@ -60,7 +60,7 @@ class SunCoTimeout(SunCoUnavailable):
     """SunCo did not answer in time, on every attempt until the deadline."""
 
 
-def _first_error(body: Any) -> "tuple[Optional[str], Optional[str]]":
+def _first_error(body: Any) -> tuple[Optional[str], Optional[str]]:
     if isinstance(body, dict):
         errors = body.get("errors")
         if isinstance(errors, list) and errors and isinstance(errors[0], dict):

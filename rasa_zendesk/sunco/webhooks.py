@@ -111,7 +111,7 @@ class UserEvent(Event):
 
 
 # Exact event types the spec names. Anything else (a future type included) stays a plain Event.
-_MODELS: "dict[str, Type[Event]]" = {
+_MODELS: dict[str, Type[Event]] = {
     "conversation:message": MessageEvent,
     "conversation:typing": ActivityEvent,
     "conversation:read": ActivityEvent,
@@ -174,9 +174,9 @@ class WebhookEnvelope(SunCoModel):
     webhook: Optional[WebhookRef] = None
     events: List[Dict[str, Any]]
 
-    def parse_events(self) -> "list[Union[Event, MalformedEvent]]":
+    def parse_events(self) -> list[Union[Event, MalformedEvent]]:
         """Each event parsed, or the error that says why it could not be; order is kept."""
-        parsed: "list[Union[Event, MalformedEvent]]" = []
+        parsed: list[Union[Event, MalformedEvent]] = []
         for raw in self.events:
             try:
                 parsed.append(parse_event(raw))
