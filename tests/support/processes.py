@@ -1,0 +1,119 @@
+"""Real processes for end-to-end tests: the emulator, `rasa run actions` and `rasa run` with the
+trained example bot, on free loopback ports, each test run with a SQLite tracker store of its own.
+
+It is the demo's own orchestration (`demo.stack`) on free ports, so the tests run exactly what
+`make demo` runs. Logs stay under `artifacts/e2e/<name>/` for debugging a failure.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import re
+import shutil
+import socket
+import time
+from pathlib import Path
+from typing import Iterator, List, Sequence
+
+import pytest
+
+from demo.stack import REPO_ROOT, DemoStack, Ports, StackConfig
+
+ARTIFACTS = REPO_ROOT / "artifacts"
+E2E_ARTIFACTS = ARTIFACTS / "e2e"
+
+
+def free_ports(count: int) -> List[int]:
+    """`count` distinct ports nothing listens on (held together, so they differ)."""
+    sockets = []
+    try:
+        for _ in range(count):
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            sock.bind(("127.0.0.1", 0))
+            sockets.append(sock)
+        return [sock.getsockname()[1] for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+def free_stack_ports() -> Ports:
+    """Free ports for the emulator, the action server, Rasa and the customer page."""
+    emulator, actions, rasa, web = free_ports(4)
+    return Ports(emulator=emulator, actions=actions, rasa=rasa, web=web)
+
+
+def ensure_model() -> Path:
+    """The trained example bot (trained by `scripts/train_model.py` only if missing or stale)."""
+    path = REPO_ROOT / "scripts" / "train_model.py"
+    spec = importlib.util.spec_from_file_location("rasa_zendesk_train_model", path)
+    assert spec is not None and spec.loader is not None, f"cannot load {path}"
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return Path(module.ensure_model())
+
+
+def run_dir(name: str) -> Path:
+    """A fresh artifacts directory for one stack (logs, endpoints, tracker store)."""
+    safe = re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-") or "stack"
+    path = E2E_ARTIFACTS / safe
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir(parents=True)
+    return path
+
+
+def stack_config(
+    model: Path,
+    name: str,
+    *,
+    web: bool = False,
+    emulator_args: Sequence[str] = (),
+) -> StackConfig:
+    """A test stack: free ports, its own SQLite tracker store and logs under artifacts/e2e."""
+    directory = run_dir(name)
+    return StackConfig(
+        model=model,
+        run_dir=directory,
+        ports=free_stack_ports(),
+        tracker_db=directory / "tracker.db",
+        emulator_args=tuple(emulator_args),
+        web=web,
+    )
+
+
+@contextlib.contextmanager
+def running_stack(
+    model: Path,
+    name: str,
+    *,
+    web: bool = False,
+    emulator_args: Sequence[str] = (),
+) -> Iterator[DemoStack]:
+    """Start a whole stack, yield it, stop every process (also when the test fails)."""
+    stack = DemoStack(stack_config(model, name, web=web, emulator_args=emulator_args))
+    started = time.monotonic()
+    stack.start()
+    print(
+        f"[e2e] stack {name!r} ready in {time.monotonic() - started:.1f}s: {stack.config.run_dir}"
+    )
+    try:
+        yield stack
+    finally:
+        stack.stop()
+
+
+@pytest.fixture(scope="session")
+def trained_model() -> Path:
+    """The example bot's model, trained at most once per test run."""
+    return ensure_model()
+
+
+@pytest.fixture(scope="session")
+def e2e_stack(trained_model: Path) -> Iterator[DemoStack]:
+    """One full stack (with the customer page) shared by the scenario and browser tests.
+
+    Each test uses a sender id and conversation of its own, so they do not interfere.
+    """
+    with running_stack(trained_model, "shared", web=True) as stack:
+        yield stack
