@@ -1,0 +1,43 @@
+"""Wiring: one aiohttp application with the SunCo routes, the control API and the console."""
+
+from pathlib import Path
+
+from aiohttp import web
+
+from . import api, control
+from .config import EmulatorConfig
+from .engine import Emulator
+from .middleware import EMULATOR, middleware
+
+STATIC = Path(__file__).parent / "static"
+MAX_REQUEST_BYTES = 51 * 1024 * 1024  # uploads go up to 50MB
+
+
+async def _console(request: web.Request) -> web.FileResponse:
+    return web.FileResponse(STATIC / "console.html", headers={"Cache-Control": "no-store"})
+
+
+async def _to_console(request: web.Request) -> web.Response:
+    raise web.HTTPFound("/console")
+
+
+def create_app(config: EmulatorConfig) -> web.Application:
+    """Build the emulator's application; its Emulator is `app[EMULATOR]`."""
+    app = web.Application(middlewares=[middleware], client_max_size=MAX_REQUEST_BYTES)
+    emulator = Emulator(config)
+    app[EMULATOR] = emulator
+    api.add_routes(app)
+    control.add_routes(app)
+    app.router.add_get("/", _to_console)
+    app.router.add_get("/console", _console)
+    app.router.add_static("/console/static", STATIC)
+
+    async def start(_: web.Application) -> None:
+        await emulator.sender.start()
+
+    async def stop(_: web.Application) -> None:
+        await emulator.sender.close()
+
+    app.on_startup.append(start)
+    app.on_cleanup.append(stop)
+    return app

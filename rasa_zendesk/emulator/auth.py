@@ -1,0 +1,52 @@
+"""SunCo API authentication: Basic (key id + secret) or a JWT signed with the key (`kid`)."""
+
+import base64
+import binascii
+import hmac
+from typing import Optional
+
+import jwt
+
+from .errors import ApiError
+
+
+def _unauthorized(title: str) -> ApiError:
+    return ApiError(401, "unauthorized", title)
+
+
+def _same(a: str, b: str) -> bool:
+    return hmac.compare_digest(a.encode("utf-8"), b.encode("utf-8"))
+
+
+def _check_basic(token: str, key_id: str, key_secret: str) -> bool:
+    try:
+        decoded = base64.b64decode(token.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return False
+    user, sep, password = decoded.partition(":")
+    # Evaluate both comparisons: no early exit that tells which part was wrong.
+    return bool(sep) & _same(user, key_id) & _same(password, key_secret)
+
+
+def _check_jwt(token: str, key_id: str, key_secret: str) -> bool:
+    try:
+        header = jwt.get_unverified_header(token)
+        if header.get("alg") != "HS256" or not _same(str(header.get("kid", "")), key_id):
+            return False
+        payload = jwt.decode(token, key_secret, algorithms=["HS256"])
+    except jwt.PyJWTError:
+        return False
+    return isinstance(payload, dict) and payload.get("scope") == "app"
+
+
+def check_authorization(header: Optional[str], key_id: str, key_secret: str) -> None:
+    """Raise a 401 ApiError unless `header` carries the app key (Basic or Bearer JWT)."""
+    if not header:
+        raise _unauthorized("Authorization is required")
+    scheme, _, token = header.partition(" ")
+    scheme = scheme.lower()
+    if scheme == "basic" and _check_basic(token, key_id, key_secret):
+        return
+    if scheme == "bearer" and _check_jwt(token.strip(), key_id, key_secret):
+        return
+    raise _unauthorized("Invalid credentials")

@@ -1,0 +1,313 @@
+"""The `/_emulator/` JSON control API (no auth): what tests and the agent console use.
+
+Read back state, requests and webhook deliveries; act as the agent (reply, type, solve);
+configure webhooks; inject faults and latency; reset.
+"""
+
+from typing import Any, Dict, List, Optional
+
+from aiohttp import web
+from pydantic import StrictBool, StrictStr, confloat, conint, constr, root_validator, validator
+from typing_extensions import Literal
+
+from .bodies import Body, check_uri, parse_body
+from .engine import Emulator, user_display_name
+from .errors import ApiError
+from .faults import FaultRequest
+from .httputil import public_base, read_json
+from .middleware import EMULATOR
+from .samples import samples
+from .store import Conversation
+
+PREFIX = "/_emulator"
+AgentName = Optional[constr(strict=True, min_length=1, max_length=100)]
+
+
+class AgentMessageBody(Body):
+    type: Literal["text", "image", "file"] = "text"
+    text: Optional[constr(strict=True, min_length=1, max_length=4096)] = None
+    mediaUrl: Optional[constr(strict=True, min_length=1)] = None
+    altText: Optional[constr(strict=True, max_length=128)] = None
+    agentName: AgentName = None
+
+    @root_validator(skip_on_failure=True)
+    def _complete(cls, values: Dict[str, Any]) -> Dict[str, Any]:
+        if values.get("type") == "text" and not values.get("text"):
+            raise ValueError("a text message needs text")
+        if values.get("type") != "text" and not values.get("mediaUrl"):
+            raise ValueError("an image or file message needs mediaUrl")
+        return values
+
+
+class TypingBody(Body):
+    typing: StrictBool
+    agentName: AgentName = None
+
+
+class SolveBody(Body):
+    handback: Literal["releaseControl", "passControl"] = "releaseControl"
+
+
+class WebhookConfigBody(Body):
+    urls: Optional[List[StrictStr]] = None
+    url: Optional[StrictStr] = None
+    secret: Optional[constr(strict=True, min_length=1)] = None
+
+    @validator("url", allow_reuse=True)
+    def _url(cls, value: Optional[str]) -> Optional[str]:
+        return check_uri(value)
+
+    @validator("urls", each_item=True, allow_reuse=True)
+    def _urls(cls, value: str) -> str:
+        return check_uri(value)  # type: ignore[return-value]
+
+
+class LatencyBody(Body):
+    ms: conint(strict=True, ge=0, le=600000)
+
+
+class WaitBody(Body):
+    timeout: confloat(gt=0, le=300) = 10.0
+
+
+def _emulator(request: web.Request) -> Emulator:
+    return request.app[EMULATOR]
+
+
+def _conversation(request: web.Request) -> Conversation:
+    return _emulator(request).store.get_conversation(request.match_info["conversationId"])
+
+
+def _avatar(request: web.Request) -> str:
+    return public_base(request, _emulator(request).config) + PREFIX + "/samples/agent-avatar.png"
+
+
+def _conversation_view(emulator: Emulator, conversation: Conversation) -> Dict[str, Any]:
+    users = [emulator.store.users[uid] for uid in conversation.participants]
+    status = "open"
+    if conversation.active is None or not conversation.active.is_agent_workspace:
+        status = conversation.closed_reason or "bot"
+    return {
+        **conversation.to_api(),
+        "participants": [
+            {**user.to_api(), "displayName": user_display_name(user)} for user in users
+        ],
+        "messages": [message.to_api() for message in conversation.messages],
+        "agentStatus": status,
+        "handedOffAt": conversation.handed_off_at,
+        "closedAt": conversation.closed_at,
+        "handoffMetadata": conversation.handoff_metadata,
+        "agentTyping": conversation.agent_typing,
+    }
+
+
+async def health(request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok", "appId": _emulator(request).config.app_id})
+
+
+async def state(request: web.Request) -> web.Response:
+    emulator = _emulator(request)
+    store = emulator.store
+    switchboard = emulator.switchboard
+    return web.json_response(
+        {
+            "app": {"id": emulator.config.app_id},
+            "switchboard": {
+                **switchboard.to_api(),
+                "integrations": [i.to_api() for i in switchboard.integrations],
+            },
+            "users": [user.to_api() for user in store.users.values()],
+            "conversations": [
+                _conversation_view(emulator, c) for c in store.conversations.values()
+            ],
+            "attachments": [
+                {"id": a.id, "filename": a.filename, "mediaType": a.media_type, "size": len(a.data)}
+                for a in store.attachments.values()
+            ],
+        }
+    )
+
+
+async def queue(request: web.Request) -> web.Response:
+    emulator = _emulator(request)
+    return web.json_response(
+        {
+            "agentName": emulator.config.agent_name,
+            "conversations": [_conversation_view(emulator, c) for c in emulator.agent_queue()],
+        }
+    )
+
+
+async def requests_log(request: web.Request) -> web.Response:
+    path_contains = request.query.get("pathContains", "")
+    method = request.query.get("method", "").upper()
+    entries = [
+        entry
+        for entry in _emulator(request).requests
+        if path_contains in entry["path"] and (not method or entry["method"] == method)
+    ]
+    return web.json_response({"requests": entries})
+
+
+def _deliveries(request: web.Request) -> List[Dict[str, Any]]:
+    query = request.query
+    wanted = {key: query.get(key) for key in ("type", "conversationId", "status")}
+    result = []
+    for delivery in _emulator(request).sender.deliveries.values():
+        view = delivery.to_json()
+        if wanted["type"] and view["eventType"] != wanted["type"]:
+            continue
+        if wanted["conversationId"] and view["conversationId"] != wanted["conversationId"]:
+            continue
+        if wanted["status"] and view["status"] != wanted["status"]:
+            continue
+        result.append(view)
+    return result
+
+
+async def webhooks(request: web.Request) -> web.Response:
+    return web.json_response({"deliveries": _deliveries(request)})
+
+
+async def webhooks_wait(request: web.Request) -> web.Response:
+    body = parse_body(WaitBody, await read_json(request, required=False))
+    idle = await _emulator(request).sender.wait_idle(body.timeout)
+    return web.json_response({"idle": idle, "deliveries": _deliveries(request)})
+
+
+async def redeliver(request: web.Request) -> web.Response:
+    delivery = await _emulator(request).sender.redeliver(request.match_info["eventId"])
+    if delivery is None:
+        raise ApiError(404, "not_found", "No such webhook event")
+    return web.json_response({"delivery": delivery.to_json()})
+
+
+def _webhook_config_view(emulator: Emulator) -> Dict[str, Any]:
+    sender = emulator.sender
+    return {
+        "urls": sender.urls,
+        "secretSet": sender.secret_set,
+        "webhookId": sender.webhook_id,
+        "retryDelays": list(sender.retry_delays),
+        "timeout": sender.timeout,
+    }
+
+
+async def get_webhook_config(request: web.Request) -> web.Response:
+    return web.json_response(_webhook_config_view(_emulator(request)))
+
+
+async def set_webhook_config(request: web.Request) -> web.Response:
+    body = parse_body(WebhookConfigBody, await read_json(request))
+    urls = body.urls
+    if body.url is not None:
+        urls = [body.url] + list(urls or [])
+    emulator = _emulator(request)
+    emulator.sender.configure(urls=urls, secret=body.secret)
+    return web.json_response(_webhook_config_view(emulator))
+
+
+async def agent_message(request: web.Request) -> web.Response:
+    emulator = _emulator(request)
+    conversation = _conversation(request)
+    body = parse_body(AgentMessageBody, await read_json(request))
+    if body.type == "text":
+        content: Dict[str, Any] = {"type": "text", "text": body.text}
+    else:
+        media_url = str(body.mediaUrl)
+        if media_url.startswith("/"):  # a path on the emulator itself, e.g. a sample
+            media_url = public_base(request, emulator.config) + media_url
+        _check_uri_or_400(media_url)
+        content = {"type": body.type, "mediaUrl": media_url}
+        if body.altText:
+            content["altText"] = body.altText
+        if body.text:
+            content["text"] = body.text
+    name = body.agentName or emulator.config.agent_name
+    message = emulator.agent_message(conversation, content, name, _avatar(request))
+    return web.json_response({"message": message.to_api()}, status=201)
+
+
+def _check_uri_or_400(url: str) -> None:
+    try:
+        check_uri(url)
+    except ValueError as exc:
+        raise ApiError(400, "bad_request", f"mediaUrl: {exc}") from None
+
+
+async def typing(request: web.Request) -> web.Response:
+    emulator = _emulator(request)
+    conversation = _conversation(request)
+    body = parse_body(TypingBody, await read_json(request))
+    name = body.agentName or emulator.config.agent_name
+    emulator.agent_typing(conversation, body.typing, name, _avatar(request))
+    return web.json_response({"typing": body.typing})
+
+
+async def solve(request: web.Request) -> web.Response:
+    emulator = _emulator(request)
+    conversation = _conversation(request)
+    body = parse_body(SolveBody, await read_json(request, required=False))
+    emulator.solve(conversation, body.handback)
+    return web.json_response({"conversation": _conversation_view(emulator, conversation)})
+
+
+async def list_faults(request: web.Request) -> web.Response:
+    injector = _emulator(request).faults
+    return web.json_response(
+        {"faults": [f.to_json() for f in injector.faults], "latencyMs": injector.latency_ms}
+    )
+
+
+async def add_fault(request: web.Request) -> web.Response:
+    body = parse_body(FaultRequest, await read_json(request))
+    fault = _emulator(request).faults.add(body)
+    return web.json_response({"fault": fault.to_json()}, status=201)
+
+
+async def clear_faults(request: web.Request) -> web.Response:
+    _emulator(request).faults.faults.clear()
+    return web.json_response({"faults": []})
+
+
+async def latency(request: web.Request) -> web.Response:
+    body = parse_body(LatencyBody, await read_json(request))
+    _emulator(request).faults.latency_ms = body.ms
+    return web.json_response({"latencyMs": body.ms})
+
+
+async def reset(request: web.Request) -> web.Response:
+    await _emulator(request).reset()
+    return web.json_response({"reset": True})
+
+
+async def sample(request: web.Request) -> web.Response:
+    found = samples().get(request.match_info["name"])
+    if found is None:
+        raise ApiError(404, "not_found", "No such sample")
+    media_type, data = found
+    return web.Response(body=data, content_type=media_type)
+
+
+def add_routes(app: web.Application) -> None:
+    """Register the control routes."""
+    r = app.router
+    r.add_get(PREFIX + "/health", health)
+    r.add_get(PREFIX + "/state", state)
+    r.add_get(PREFIX + "/queue", queue)
+    r.add_get(PREFIX + "/requests", requests_log)
+    r.add_get(PREFIX + "/webhooks", webhooks)
+    r.add_post(PREFIX + "/webhooks/wait", webhooks_wait)
+    r.add_post(PREFIX + "/webhooks/{eventId}/redeliver", redeliver)
+    r.add_get(PREFIX + "/webhook-config", get_webhook_config)
+    r.add_post(PREFIX + "/webhook-config", set_webhook_config)
+    conversation = PREFIX + "/conversations/{conversationId}"
+    r.add_post(conversation + "/agent-message", agent_message)
+    r.add_post(conversation + "/typing", typing)
+    r.add_post(conversation + "/solve", solve)
+    r.add_get(PREFIX + "/faults", list_faults)
+    r.add_post(PREFIX + "/faults", add_fault)
+    r.add_delete(PREFIX + "/faults", clear_faults)
+    r.add_post(PREFIX + "/latency", latency)
+    r.add_post(PREFIX + "/reset", reset)
+    r.add_get(PREFIX + "/samples/{name}", sample)

@@ -1,0 +1,286 @@
+"""What happens in the emulated account: each operation changes the store and emits its webhooks.
+
+The SunCo routes (`api.py`) and the agent console's control routes (`control.py`) both act
+through here, so an agent reply and an API post produce the same `conversation:message`.
+"""
+
+from collections import deque
+from typing import Any, Deque, Dict, List, Optional
+
+from rasa_zendesk.constants import REASON_TICKET_CLOSED
+
+from . import events
+from .bodies import (
+    ActivityBody,
+    ConversationCreateBody,
+    ConversationUpdateBody,
+    MessagePostBody,
+    UserCreateBody,
+)
+from .config import EmulatorConfig
+from .errors import ApiError, bad_request
+from .faults import FaultInjector
+from .ids import new_id, now_iso
+from .store import Conversation, Message, Store, User
+from .switchboard import Switchboard
+from .webhooks import WebhookSender
+
+API_SOURCE = "api:conversations"
+AGENT_SOURCE = "zd:agentWorkspace"
+RECENTLY_CLOSED = 10
+REQUESTS_KEPT = 5000
+
+
+def user_display_name(user: User) -> Optional[str]:
+    names = [user.profile.get("givenName"), user.profile.get("surname")]
+    return " ".join(name for name in names if name) or None
+
+
+class Emulator:
+    """The emulated Zendesk Conversations app: data, switchboard, webhooks, faults."""
+
+    def __init__(self, config: EmulatorConfig) -> None:
+        self.config = config
+        self.store = Store()
+        self.switchboard = Switchboard(config.bot_integration_name)
+        self.faults = FaultInjector()
+        self.requests: Deque[Dict[str, Any]] = deque(maxlen=REQUESTS_KEPT)
+        self.sender = WebhookSender(
+            app_id=config.app_id,
+            webhook_id=new_id(),
+            urls=config.webhook_urls,
+            secret=config.webhook_secret,
+            retry_delays=config.webhook_retry_delays,
+            timeout=config.webhook_timeout,
+        )
+
+    async def reset(self) -> None:
+        """Forget all data, requests, deliveries and faults (the webhook target stays)."""
+        await self.sender.reset()
+        self.store.reset()
+        self.faults.reset()
+        self.requests.clear()
+
+    def _emit(self, conversation: Conversation, event: Dict[str, Any]) -> None:
+        self.sender.send(event, conversation.id)
+
+    # Users.
+    def create_user(self, body: UserCreateBody) -> User:
+        profile = body.profile.dict(exclude_none=True) if body.profile else {}
+        return self.store.create_user(
+            external_id=body.externalId,
+            profile=profile,
+            metadata=dict(body.metadata or {}),
+            signed_up_at=body.signedUpAt,
+            to_be_retained=bool(body.toBeRetained),
+        )
+
+    # Conversations.
+    def create_conversation(self, body: ConversationCreateBody) -> Conversation:
+        users = [
+            self.store.require_user(p.userId, p.userExternalId) for p in body.participants or []
+        ]
+        now = now_iso()
+        conversation = Conversation(
+            id=new_id(),
+            type=body.type,
+            participants=[user.id for user in users],
+            metadata=dict(body.metadata) if body.metadata is not None else None,
+            display_name=body.displayName,
+            description=body.description,
+            icon_url=body.iconUrl,
+            created_at=now,
+            last_updated_at=now,
+            active=self.switchboard.default,
+        )
+        self.store.add_conversation(conversation)
+        user = users[0] if body.type == "personal" else None
+        self._emit(conversation, events.conversation_create(conversation, user, API_SOURCE))
+        return conversation
+
+    def update_conversation(self, conversation: Conversation, body: ConversationUpdateBody) -> None:
+        fields = body.dict(exclude_unset=True)
+        if "displayName" in fields:
+            conversation.display_name = body.displayName
+        if "description" in fields:
+            conversation.description = body.description
+        if "iconUrl" in fields:
+            conversation.icon_url = body.iconUrl
+        if "metadata" in fields:
+            conversation.metadata = dict(body.metadata) if body.metadata is not None else None
+        conversation.last_updated_at = now_iso()
+
+    def participant(
+        self, conversation: Conversation, user_id: Optional[str], external_id: Optional[str]
+    ) -> User:
+        user = self.store.require_user(user_id, external_id)
+        if user.id not in conversation.participants:
+            raise bad_request("The user is not a participant of the conversation")
+        return user
+
+    # Messages.
+    def post_message(
+        self, conversation: Conversation, body: MessagePostBody, raw: Dict[str, Any]
+    ) -> Message:
+        """Post Message: stored as sent, with SunCo's id, time and source; echoed by webhook."""
+        author: Dict[str, Any] = {
+            k: v for k, v in raw["author"].items() if k != "userExternalId" and v is not None
+        }
+        user: Optional[User] = None
+        if body.author.type == "user":
+            user = self.participant(conversation, body.author.userId, body.author.userExternalId)
+            author["userId"] = user.id
+            name = user_display_name(user)
+            if name and "displayName" not in author:
+                author["displayName"] = name
+            if conversation.active is None:
+                # A released conversation goes back to the default integration on a user message.
+                conversation.active = self.switchboard.default
+        metadata = raw.get("metadata")
+        message = Message(
+            id=new_id(),
+            received=now_iso(),
+            author=author,
+            content=dict(raw["content"]),
+            source={"type": API_SOURCE},
+            metadata=dict(metadata) if metadata is not None else None,
+        )
+        self._add(conversation, message, user)
+        return message
+
+    def agent_message(
+        self, conversation: Conversation, content: Dict[str, Any], agent_name: str, avatar_url: str
+    ) -> Message:
+        """A reply typed in Agent Workspace."""
+        message = Message(
+            id=new_id(),
+            received=now_iso(),
+            author={
+                "type": "business",
+                "subtypes": ["agent"],
+                "displayName": agent_name,
+                "avatarUrl": avatar_url,
+            },
+            content=content,
+            source={"type": AGENT_SOURCE},
+        )
+        conversation.agent_typing = False
+        self._add(conversation, message, None)
+        return message
+
+    def _add(self, conversation: Conversation, message: Message, user: Optional[User]) -> None:
+        self.store.add_message(conversation, message)
+        self._emit(conversation, events.conversation_message(conversation, message, user))
+
+    # Activities.
+    def post_activity(self, conversation: Conversation, body: ActivityBody) -> None:
+        if body.author.type == "user":
+            user = self.participant(conversation, body.author.userId, body.author.userExternalId)
+            author = {"type": "user", "userId": user.id, "user": user.to_webhook()}
+            self._emit(
+                conversation,
+                events.activity("conversation:read", conversation, body.type, author, API_SOURCE),
+            )
+        elif body.type == "conversation:read":
+            conversation.business_last_read = now_iso()
+        # Business typing goes to the user's channel: nothing for the app's webhooks.
+
+    def agent_typing(
+        self, conversation: Conversation, typing: bool, agent_name: str, avatar_url: str
+    ) -> None:
+        conversation.agent_typing = typing
+        author = {"type": "business", "displayName": agent_name, "avatarUrl": avatar_url}
+        kind = "typing:start" if typing else "typing:stop"
+        self._emit(
+            conversation,
+            events.activity("conversation:typing", conversation, kind, author, AGENT_SOURCE),
+        )
+
+    # Switchboard.
+    def _leave_agent(self, conversation: Conversation, reason: str) -> None:
+        conversation.closed_at = now_iso()
+        conversation.closed_reason = reason
+        conversation.agent_typing = False
+
+    def pass_control(
+        self,
+        conversation: Conversation,
+        target: str,
+        metadata: Optional[Dict[str, Any]],
+        reason: Optional[str] = None,
+    ) -> None:
+        integration = self.switchboard.resolve(target, conversation.active)
+        was_agent = conversation.active is not None and conversation.active.is_agent_workspace
+        conversation.active, conversation.pending = integration, None
+        if integration.is_agent_workspace:
+            if not was_agent:
+                conversation.handed_off_at = now_iso()
+                conversation.closed_at = conversation.closed_reason = None
+            conversation.handoff_metadata = dict(metadata) if metadata else None
+        elif was_agent:
+            self._leave_agent(conversation, "solved" if reason else "passed")
+        self._emit(
+            conversation,
+            events.switchboard("switchboard:passControl", conversation, metadata, reason),
+        )
+
+    def offer_control(
+        self, conversation: Conversation, target: str, metadata: Optional[Dict[str, Any]]
+    ) -> None:
+        integration = self.switchboard.resolve(target, conversation.active)
+        if integration is conversation.active:
+            raise bad_request("Cannot offer control to the active switchboard integration")
+        conversation.pending = integration
+        self._emit(
+            conversation, events.switchboard("switchboard:offerControl", conversation, metadata)
+        )
+
+    def accept_control(
+        self, conversation: Conversation, metadata: Optional[Dict[str, Any]]
+    ) -> None:
+        if conversation.pending is None:
+            raise bad_request("No switchboard integration has been offered control")
+        was_agent = conversation.active is not None and conversation.active.is_agent_workspace
+        conversation.active, conversation.pending = conversation.pending, None
+        if conversation.active.is_agent_workspace and not was_agent:
+            conversation.handed_off_at = now_iso()
+            conversation.closed_at = conversation.closed_reason = None
+            conversation.handoff_metadata = dict(metadata) if metadata else None
+        elif was_agent and not conversation.active.is_agent_workspace:
+            self._leave_agent(conversation, "passed")
+        self._emit(
+            conversation, events.switchboard("switchboard:acceptControl", conversation, metadata)
+        )
+
+    def release_control(
+        self,
+        conversation: Conversation,
+        metadata: Optional[Dict[str, Any]],
+        reason: Optional[str] = None,
+    ) -> None:
+        if conversation.active is not None and conversation.active.is_agent_workspace:
+            self._leave_agent(conversation, "solved" if reason else "released")
+        conversation.active = conversation.pending = None
+        self._emit(
+            conversation,
+            events.switchboard("switchboard:releaseControl", conversation, metadata, reason),
+        )
+
+    def solve(self, conversation: Conversation, handback: str = "releaseControl") -> None:
+        """The agent solves the ticket: Agent Workspace hands the conversation back."""
+        if conversation.active is None or not conversation.active.is_agent_workspace:
+            raise ApiError(409, "conflict", "The conversation is not with Agent Workspace")
+        if handback == "passControl":
+            self.pass_control(conversation, "next", None, reason=REASON_TICKET_CLOSED)
+        else:
+            self.release_control(conversation, None, reason=REASON_TICKET_CLOSED)
+
+    # Views for the control API.
+    def agent_queue(self) -> List[Conversation]:
+        """Open Agent Workspace conversations (oldest first), then the recently closed."""
+        handed = [c for c in self.store.conversations.values() if c.handed_off_at]
+        open_ = [c for c in handed if c.active is not None and c.active.is_agent_workspace]
+        closed = [c for c in handed if c not in open_ and c.closed_at]
+        open_.sort(key=lambda c: c.handed_off_at or "")
+        closed.sort(key=lambda c: c.closed_at or "", reverse=True)
+        return open_ + closed[:RECENTLY_CLOSED]

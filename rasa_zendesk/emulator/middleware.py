@@ -1,0 +1,135 @@
+"""Every request passes here: errors become SunCo error bodies (never a traceback), and API
+calls are logged, recorded for `/_emulator/requests`, delayed, faulted, and authenticated."""
+
+import asyncio
+import json
+import logging
+import time
+from typing import Any, Awaitable, Callable, Dict, Optional
+
+from aiohttp import web
+
+from .auth import check_authorization
+from .engine import Emulator
+from .errors import ApiError, error_body, error_response
+from .faults import Fault
+from .ids import now_iso
+
+logger = logging.getLogger("rasa_zendesk.emulator")
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+EMULATOR = web.AppKey("emulator", Emulator)
+API_PREFIX = "/sc/"
+PUBLIC_API_PREFIX = "/sc/attachments/"  # uploaded media: public, as access=public says
+LOGGED_BODY_CHARS = 2000
+
+_HTTP_CODES = {
+    404: ("not_found", "Not found"),
+    405: ("method_not_allowed", "Method not allowed"),
+    413: ("payload_too_large", "Request body too large"),
+}
+
+
+def _from_http_exception(exc: web.HTTPException) -> web.StreamResponse:
+    code, title = _HTTP_CODES.get(exc.status, ("bad_request", exc.reason))
+    return web.json_response(error_body([(code, title)]), status=exc.status)
+
+
+async def _answer(request: web.Request, call: Callable[[], Awaitable[web.StreamResponse]]):
+    """Run `call`; any failure becomes a JSON error response."""
+    try:
+        return await call()
+    except ApiError as exc:
+        return error_response(exc)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise  # redirects
+        return _from_http_exception(exc)
+    except Exception:  # a bug, not bad input: say so, keep serving
+        logger.exception("internal error on %s %s", request.method, request.path)
+        return web.json_response(
+            error_body([("internal_error", "Internal error in the emulator")]), status=500
+        )
+
+
+async def _loggable_body(request: web.Request) -> Any:
+    if not request.can_read_body or request.content_type.startswith("multipart/"):
+        return None if not request.can_read_body else f"<{request.content_type}>"
+    raw = await request.read()  # cached: the handler reads the same bytes
+    if not raw:
+        return None
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        return raw[:LOGGED_BODY_CHARS].decode("utf-8", "replace")
+
+
+async def _apply_fault(request: web.Request, fault: Fault, hang_seconds: float) -> web.Response:
+    if fault.hang:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + hang_seconds
+        while loop.time() < deadline:
+            transport = request.transport
+            if transport is None or transport.is_closing():
+                logger.info("hang fault: client gave up on %s %s", request.method, request.path)
+                break
+            await asyncio.sleep(0.05)
+        raise ApiError(504, "gateway_timeout", "Injected hang")
+    headers = {}
+    if fault.status == 429:
+        headers["Retry-After"] = str(fault.retry_after if fault.retry_after is not None else 1)
+        raise ApiError(429, "too_many_requests", "Too many requests (injected)", headers=headers)
+    raise ApiError(int(fault.status or 500), "internal_error", "Injected failure")
+
+
+async def _api_call(
+    request: web.Request, handler: Handler, emulator: Emulator
+) -> web.StreamResponse:
+    started = time.monotonic()
+    entry: Dict[str, Any] = {
+        "method": request.method,
+        "path": request.path,
+        "query": dict(request.query),
+        "body": None,
+        "status": None,
+        "fault": None,
+        "at": now_iso(),
+        "durationMs": None,
+    }
+    emulator.requests.append(entry)
+
+    async def call() -> web.StreamResponse:
+        entry["body"] = await _loggable_body(request)
+        fault = emulator.faults.take(request.method, request.path)
+        if fault is not None:
+            entry["fault"] = "hang" if fault.hang else fault.status
+            return await _apply_fault(request, fault, emulator.config.hang_seconds)
+        if emulator.faults.latency_ms:
+            await asyncio.sleep(emulator.faults.latency_ms / 1000)
+        if not request.path.startswith(PUBLIC_API_PREFIX):
+            config = emulator.config
+            check_authorization(
+                request.headers.get("Authorization"), config.key_id, config.key_secret
+            )
+            app_id: Optional[str] = request.match_info.get("appId")
+            if app_id is not None and app_id != config.app_id:
+                raise ApiError(404, "app_not_found", "App not found")
+        return await handler(request)
+
+    response = await _answer(request, call)
+    entry["status"] = response.status
+    entry["durationMs"] = int((time.monotonic() - started) * 1000)
+    logger.info(
+        "%s %s -> %d (%d ms)", request.method, request.path_qs, response.status, entry["durationMs"]
+    )
+    return response
+
+
+@web.middleware
+async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    if request.path.startswith(API_PREFIX):
+        return await _api_call(request, handler, request.app[EMULATOR])
+    response = await _answer(request, lambda: handler(request))
+    if request.method != "GET":
+        logger.info("%s %s -> %d", request.method, request.path, response.status)
+    return response

@@ -1,0 +1,136 @@
+"""Run the emulator: in-process for tests (`run_emulator`), or as a process (`main`)."""
+
+import asyncio
+import logging
+import signal
+import socket
+import sys
+from contextlib import asynccontextmanager
+from dataclasses import replace
+from typing import Any, AsyncIterator, List, Optional, Sequence
+
+from aiohttp import web
+
+from .app import create_app
+from .config import EmulatorConfig, parse_config
+from .engine import Emulator
+from .middleware import EMULATOR
+
+logger = logging.getLogger("rasa_zendesk.emulator")
+
+
+class EmulatorServer:
+    """An emulator listening on a real port. `port=0` picks a free one."""
+
+    def __init__(self, config: Optional[EmulatorConfig] = None) -> None:
+        self.config = config or EmulatorConfig()
+        self.app = create_app(self.config)
+        self._runner: Optional[web.AppRunner] = None
+        self.port: Optional[int] = None
+
+    @property
+    def emulator(self) -> Emulator:
+        """The in-memory state, for assertions in tests."""
+        return self.app[EMULATOR]
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.config.host}:{self.port}"
+
+    @property
+    def api_url(self) -> str:
+        """What the SunCo client takes as its base (`.../sc`)."""
+        return self.base_url + "/sc"
+
+    @property
+    def console_url(self) -> str:
+        return self.base_url + "/console"
+
+    async def start(self) -> str:
+        """Start listening; returns the base URL."""
+        self._runner = web.AppRunner(self.app, access_log=None, handle_signals=False)
+        await self._runner.setup()
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((self.config.host, self.config.port))
+        self.port = sock.getsockname()[1]
+        await web.SockSite(self._runner, sock, shutdown_timeout=1.0).start()
+        return self.base_url
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+
+@asynccontextmanager
+async def run_emulator(
+    config: Optional[EmulatorConfig] = None, **overrides: Any
+) -> AsyncIterator[EmulatorServer]:
+    """Run an emulator for the duration of the block, on a free port unless told otherwise.
+
+    `async with run_emulator(webhook_urls=[...]) as server: server.api_url ...`
+    """
+    base = config or EmulatorConfig(port=0)
+    server = EmulatorServer(replace(base, **overrides))
+    await server.start()
+    try:
+        yield server
+    finally:
+        await server.stop()
+
+
+def banner(server: EmulatorServer) -> List[str]:
+    """What the CLI prints at start (never a secret)."""
+    config = server.config
+    urls = server.emulator.sender.urls
+    targets = ", ".join(urls) if urls else "none yet (POST /_emulator/webhook-config)"
+    return [
+        f"Zendesk Conversations emulator for app {config.app_id!r} (key id {config.key_id!r})",
+        f"  API base URL:  {server.api_url}",
+        f"  Agent console: {server.console_url}",
+        f"  Control API:   {server.base_url}/_emulator/state",
+        f"  Webhooks to:   {targets}",
+    ]
+
+
+async def serve(config: EmulatorConfig) -> None:
+    """Serve until SIGINT or SIGTERM."""
+    server = EmulatorServer(config)
+    await server.start()
+    for line in banner(server):
+        print(line, flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, stop.set)
+        except (NotImplementedError, RuntimeError):  # not on this platform
+            pass
+    try:
+        await stop.wait()
+    finally:
+        print("Stopping the emulator.", flush=True)
+        await server.stop()
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """`python -m rasa_zendesk.emulator [options]`."""
+    config, quiet = parse_config(argv)
+    return run(config, quiet)
+
+
+def run(config: EmulatorConfig, quiet: bool = False) -> int:
+    logging.basicConfig(
+        stream=sys.stdout,
+        level=logging.WARNING if quiet else logging.INFO,
+        format="%(asctime)s %(levelname)s %(message)s",
+        datefmt="%H:%M:%S",
+    )
+    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    try:
+        asyncio.run(serve(config))
+    except OSError as exc:
+        print(f"error: cannot listen on {config.host}:{config.port}: {exc}", file=sys.stderr)
+        return 1
+    return 0

@@ -1,0 +1,268 @@
+"""Webhook delivery as SunCo does it: v2 envelope, `X-API-Key`, retries, one lane per conversation.
+
+Events of one conversation are delivered strictly in order: the next waits until the previous
+one is delivered or has used up its attempts. Every attempt is recorded for `/_emulator/webhooks`.
+"""
+
+import asyncio
+import itertools
+import json
+import logging
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any, Deque, Dict, List, Optional, Sequence, Tuple
+from urllib.parse import urlsplit
+
+import aiohttp
+
+from .events import envelope
+from .ids import now_iso
+
+logger = logging.getLogger("rasa_zendesk.emulator")
+
+# SunCo never retries these: the target said the request itself is wrong.
+NON_RETRYABLE = frozenset({400, 401, 403, 404, 406})
+MAX_KEPT = 10000
+
+
+@dataclass
+class Attempt:
+    number: int
+    url: str
+    status: Optional[int]
+    error: Optional[str]
+    at: str
+    duration_ms: int
+
+    def to_json(self) -> Dict[str, Any]:
+        return {
+            "attempt": self.number,
+            "url": self.url,
+            "status": self.status,
+            "error": self.error,
+            "at": self.at,
+            "durationMs": self.duration_ms,
+        }
+
+
+@dataclass
+class Delivery:
+    """One event, its envelope, and every attempt to deliver it."""
+
+    event: Dict[str, Any]
+    conversation_id: Optional[str]
+    body: Dict[str, Any]
+    created_at: str = field(default_factory=now_iso)
+    status: str = "pending"  # pending | delivered | failed | skipped | cancelled
+    attempts: List[Attempt] = field(default_factory=list)
+    redeliveries: int = 0
+
+    @property
+    def event_id(self) -> str:
+        return str(self.event["id"])
+
+    def to_json(self) -> Dict[str, Any]:
+        return {
+            "eventId": self.event_id,
+            "eventType": self.event["type"],
+            "conversationId": self.conversation_id,
+            "status": self.status,
+            "createdAt": self.created_at,
+            "redeliveries": self.redeliveries,
+            "payload": self.body,
+            "attempts": [attempt.to_json() for attempt in self.attempts],
+        }
+
+
+def _display(url: str) -> str:
+    """The URL without query or credentials, for logs."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{host}{port}{parts.path}"
+
+
+class WebhookSender:
+    """Queues events per conversation and POSTs them with SunCo's retry policy."""
+
+    def __init__(
+        self,
+        app_id: str,
+        webhook_id: str,
+        urls: Sequence[str],
+        secret: str,
+        retry_delays: Sequence[float],
+        timeout: float,
+    ) -> None:
+        self.app_id = app_id
+        self.webhook_id = webhook_id
+        self.urls: List[str] = list(urls)
+        self._secret = secret
+        self.retry_delays = tuple(retry_delays)
+        self.timeout = timeout
+        self.deliveries: Dict[str, Delivery] = {}  # insertion-ordered
+        self._lanes: Dict[str, Deque[Tuple[Delivery, Optional[asyncio.Future]]]] = {}
+        self._workers: Dict[str, asyncio.Task] = {}
+        self._round_robin = itertools.count()
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._session: Optional[aiohttp.ClientSession] = None
+
+    @property
+    def secret_set(self) -> bool:
+        return bool(self._secret)
+
+    def configure(self, urls: Optional[Sequence[str]] = None, secret: Optional[str] = None) -> None:
+        if urls is not None:
+            self.urls = list(urls)
+        if secret is not None:
+            self._secret = secret
+
+    async def start(self) -> None:
+        self._session = aiohttp.ClientSession()
+
+    async def close(self) -> None:
+        await self.cancel_all()
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    async def cancel_all(self) -> None:
+        """Stop every lane (reset or shutdown); unfinished deliveries are marked cancelled."""
+        workers = list(self._workers.values())
+        for worker in workers:
+            worker.cancel()
+        await asyncio.gather(*workers, return_exceptions=True)
+        for lane in self._lanes.values():
+            for delivery, waiter in lane:
+                delivery.status = "cancelled"
+                if waiter is not None and not waiter.done():
+                    waiter.cancel()
+        self._lanes.clear()
+        self._workers.clear()
+        self._idle.set()
+
+    async def reset(self) -> None:
+        await self.cancel_all()
+        self.deliveries.clear()
+
+    def send(self, event: Dict[str, Any], conversation_id: Optional[str]) -> Delivery:
+        """Queue one event (in its own envelope) behind the conversation's earlier events."""
+        delivery = Delivery(
+            event=event,
+            conversation_id=conversation_id,
+            body=envelope(self.app_id, self.webhook_id, [event]),
+        )
+        self.deliveries[delivery.event_id] = delivery
+        while len(self.deliveries) > MAX_KEPT:
+            del self.deliveries[next(iter(self.deliveries))]
+        self._enqueue(delivery, None)
+        return delivery
+
+    async def redeliver(self, event_id: str) -> Optional[Delivery]:
+        """Send an event again, same id and body (as a SunCo retry would), and wait for it."""
+        delivery = self.deliveries.get(event_id)
+        if delivery is None:
+            return None
+        delivery.redeliveries += 1
+        delivery.status = "pending"
+        waiter = asyncio.get_running_loop().create_future()
+        self._enqueue(delivery, waiter)
+        await waiter
+        return delivery
+
+    async def wait_idle(self, timeout: float) -> bool:
+        """Wait until nothing is queued or in flight; False if that takes over `timeout`."""
+        try:
+            await asyncio.wait_for(self._idle.wait(), timeout)
+        except asyncio.TimeoutError:
+            return False
+        return True
+
+    def _enqueue(self, delivery: Delivery, waiter: Optional[asyncio.Future]) -> None:
+        key = delivery.conversation_id or ""
+        self._lanes.setdefault(key, deque()).append((delivery, waiter))
+        self._idle.clear()
+        if key not in self._workers:
+            self._workers[key] = asyncio.get_running_loop().create_task(self._drain(key))
+
+    async def _drain(self, key: str) -> None:
+        lane = self._lanes[key]
+        try:
+            while lane:
+                delivery, waiter = lane[0]
+                await self._deliver(delivery)
+                lane.popleft()
+                if waiter is not None and not waiter.done():
+                    waiter.set_result(delivery)
+        finally:
+            if self._workers.get(key) is asyncio.current_task():
+                del self._workers[key]
+                if not lane:
+                    self._lanes.pop(key, None)
+            if not self._workers:
+                self._idle.set()
+
+    async def _deliver(self, delivery: Delivery) -> None:
+        if not self.urls:
+            delivery.status = "skipped"
+            logger.info(
+                "webhook %s %s not sent: no webhook URL configured",
+                delivery.event["type"],
+                delivery.event_id,
+            )
+            return
+        data = json.dumps(delivery.body).encode("utf-8")
+        attempts = len(self.retry_delays) + 1
+        for number in range(1, attempts + 1):
+            url = self.urls[next(self._round_robin) % len(self.urls)]
+            attempt = await self._post(number, url, data)
+            delivery.attempts.append(attempt)
+            outcome = attempt.status if attempt.status is not None else attempt.error
+            logger.info(
+                "webhook %s %s -> %s %s (attempt %d/%d, %d ms)",
+                delivery.event["type"],
+                delivery.event_id,
+                _display(url),
+                outcome,
+                number,
+                attempts,
+                attempt.duration_ms,
+            )
+            if attempt.status is not None and 200 <= attempt.status < 300:
+                delivery.status = "delivered"
+                return
+            if attempt.status in NON_RETRYABLE:
+                break
+            if number < attempts:
+                await asyncio.sleep(self.retry_delays[number - 1])
+        delivery.status = "failed"
+        logger.warning("webhook %s %s failed", delivery.event["type"], delivery.event_id)
+
+    async def _post(self, number: int, url: str, data: bytes) -> Attempt:
+        assert self._session is not None, "WebhookSender.start() was not called"
+        started, at = time.monotonic(), now_iso()
+        status: Optional[int] = None
+        error: Optional[str] = None
+        headers = {
+            "Content-Type": "application/json",
+            "X-API-Key": self._secret,
+            "User-Agent": "rasa-zendesk-emulator",
+        }
+        try:
+            async with self._session.post(
+                url,
+                data=data,
+                headers=headers,
+                timeout=aiohttp.ClientTimeout(total=self.timeout),
+                allow_redirects=False,
+            ) as response:
+                await response.read()
+                status = response.status
+        except asyncio.TimeoutError:
+            error = f"timeout after {self.timeout:g} s"
+        except (aiohttp.ClientError, ValueError, OSError) as exc:
+            error = f"{type(exc).__name__}: {exc}"
+        duration = int((time.monotonic() - started) * 1000)
+        return Attempt(number, url, status, error, at, duration)
