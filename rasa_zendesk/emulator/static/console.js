@@ -1,0 +1,355 @@
+// Agent console of the Zendesk Conversations emulator: polls the control API, acts as the agent.
+"use strict";
+
+(function () {
+  const POLL_MS = 1000;
+  const TYPING_IDLE_MS = 3000;
+  const NAME_KEY = "rasa-zendesk-emulator.agentName";
+
+  const $ = (id) => document.getElementById(id);
+  const el = {
+    agentName: $("agent-name"),
+    connection: $("connection"),
+    queue: $("queue"),
+    queueEmpty: $("queue-empty"),
+    solved: $("solved-list"),
+    openCount: $("open-count"),
+    conversation: $("conversation"),
+    placeholder: $("placeholder"),
+    title: $("conversation-title"),
+    sub: $("conversation-sub"),
+    metadata: $("handoff-metadata"),
+    transcript: $("transcript"),
+    composer: $("composer"),
+    reply: $("reply-input"),
+    send: $("send-button"),
+    imageUrl: $("image-url"),
+    sendImage: $("send-image"),
+    fileUrl: $("file-url"),
+    sendFile: $("send-file"),
+    solve: $("solve-button"),
+    error: $("console-error"),
+  };
+
+  const state = {
+    conversations: [],
+    selectedId: null,
+    renderedListKey: "",
+    renderedConversationKey: "",
+    typing: false,
+    typingTimer: null,
+    nameFromServer: false,
+  };
+
+  el.imageUrl.value = location.origin + "/_emulator/samples/receipt.png";
+  el.fileUrl.value = location.origin + "/_emulator/samples/invoice.pdf";
+  const savedName = localStorage.getItem(NAME_KEY);
+  if (savedName) el.agentName.value = savedName;
+
+  function agentName() {
+    return el.agentName.value.trim() || "Agent";
+  }
+
+  function selected() {
+    return state.conversations.find((c) => c.id === state.selectedId) || null;
+  }
+
+  function customerName(conversation) {
+    const user = (conversation.participants || [])[0];
+    if (!user) return "Customer";
+    return user.displayName || user.externalId || user.id;
+  }
+
+  function roleOf(message) {
+    if (message.author.type === "user") return "user";
+    return message.source && message.source.type === "zd:agentWorkspace" ? "agent" : "bot";
+  }
+
+  function authorName(message, conversation) {
+    if (message.author.displayName) return message.author.displayName;
+    const role = roleOf(message);
+    if (role === "user") return customerName(conversation);
+    return role === "agent" ? "Agent" : "Bot";
+  }
+
+  function time(iso) {
+    if (!iso) return "";
+    const date = new Date(iso);
+    return isNaN(date) ? "" : date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" });
+  }
+
+  function isHttpUrl(value) {
+    try {
+      const url = new URL(value);
+      return url.protocol === "http:" || url.protocol === "https:";
+    } catch (e) {
+      return false;
+    }
+  }
+
+  function node(tag, attrs, ...children) {
+    const element = document.createElement(tag);
+    for (const [key, value] of Object.entries(attrs || {})) {
+      if (value === null || value === undefined) continue;
+      if (key === "className") element.className = value;
+      else if (key === "text") element.textContent = value;
+      else element.setAttribute(key, value);
+    }
+    for (const child of children) if (child) element.appendChild(child);
+    return element;
+  }
+
+  function preview(message) {
+    if (!message) return "";
+    const c = message.content || {};
+    if (c.type === "text") return c.text || "";
+    if (c.type === "image") return "[image]";
+    if (c.type === "file") return "[file]";
+    return "[" + c.type + "]";
+  }
+
+  // Network.
+  async function call(method, path, body) {
+    const response = await fetch(path, {
+      method,
+      headers: body ? { "Content-Type": "application/json" } : {},
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    const data = await response.json().catch(() => ({}));
+    if (!response.ok) {
+      const error = (data.errors && data.errors[0]) || {};
+      throw new Error(error.title || response.status + " " + response.statusText);
+    }
+    return data;
+  }
+
+  function showError(error) {
+    el.error.textContent = error ? String(error.message || error) : "";
+  }
+
+  async function act(path, body) {
+    showError(null);
+    try {
+      await call("POST", path, body);
+      await poll();
+    } catch (error) {
+      showError(error);
+    }
+  }
+
+  // Rendering: the sidebar.
+  function renderList() {
+    const key = JSON.stringify(
+      state.conversations.map((c) => [c.id, c.agentStatus, c.messages.length, c.agentTyping]).concat([state.selectedId])
+    );
+    if (key === state.renderedListKey) return;
+    state.renderedListKey = key;
+    const open = state.conversations.filter((c) => c.agentStatus === "open");
+    const closed = state.conversations.filter((c) => c.agentStatus !== "open");
+    el.openCount.textContent = String(open.length);
+    el.queueEmpty.hidden = open.length > 0;
+    el.queue.replaceChildren(...open.map(listItem));
+    el.solved.replaceChildren(...closed.map(listItem));
+  }
+
+  function listItem(conversation) {
+    const last = conversation.messages[conversation.messages.length - 1];
+    const when = conversation.agentStatus === "open" ? conversation.handedOffAt : conversation.closedAt;
+    const name = node("div", { className: "name" },
+      node("span", { text: customerName(conversation) }),
+      conversation.agentStatus === "open"
+        ? node("span", { className: "time", text: time(when) })
+        : node("span", { className: "badge", text: conversation.agentStatus }));
+    const item = node("li", {
+      "data-testid": "queue-item",
+      "data-conversation-id": conversation.id,
+      "data-status": conversation.agentStatus,
+      "aria-selected": String(conversation.id === state.selectedId),
+      role: "option",
+      tabindex: "0",
+    }, name, node("div", { className: "preview", text: preview(last) }));
+    item.addEventListener("click", () => select(conversation.id));
+    item.addEventListener("keydown", (event) => {
+      if (event.key === "Enter") select(conversation.id);
+    });
+    return item;
+  }
+
+  function select(id) {
+    if (state.selectedId !== id) stopTyping();
+    state.selectedId = id;
+    state.renderedConversationKey = "";
+    showError(null);
+    render();
+  }
+
+  // Rendering: the selected conversation.
+  function renderConversation() {
+    const conversation = selected();
+    el.conversation.hidden = !conversation;
+    el.placeholder.hidden = !!conversation;
+    if (!conversation) return;
+    const key = JSON.stringify([conversation.id, conversation.agentStatus, conversation.messages.length]);
+    if (key === state.renderedConversationKey) return;
+    state.renderedConversationKey = key;
+
+    const open = conversation.agentStatus === "open";
+    el.conversation.dataset.conversationId = conversation.id;
+    el.conversation.dataset.status = conversation.agentStatus;
+    el.title.textContent = customerName(conversation);
+    const user = (conversation.participants || [])[0] || {};
+    el.sub.textContent = [
+      "conversation " + conversation.id,
+      user.externalId ? "externalId " + user.externalId : null,
+      open ? "assigned to you" : conversation.agentStatus + " " + time(conversation.closedAt),
+    ].filter(Boolean).join(" · ");
+
+    const metadata = Object.assign({}, conversation.handoffMetadata || {});
+    el.metadata.replaceChildren(...Object.entries(metadata).map(([k, v]) =>
+      node("div", {}, node("dt", { text: k }), node("dd", { text: String(v) }))));
+
+    const nearBottom = el.transcript.scrollHeight - el.transcript.scrollTop - el.transcript.clientHeight < 80;
+    el.transcript.replaceChildren(...conversation.messages.map((m) => messageItem(m, conversation)));
+    if (nearBottom || state.forceScroll) el.transcript.scrollTop = el.transcript.scrollHeight;
+    state.forceScroll = false;
+
+    for (const control of [el.reply, el.send, el.imageUrl, el.sendImage, el.fileUrl, el.sendFile, el.solve]) {
+      control.disabled = !open;
+    }
+    el.reply.placeholder = open
+      ? "Reply to the customer… (Enter sends, Shift+Enter for a new line)"
+      : "This conversation is " + conversation.agentStatus + ": the bot is in charge again.";
+  }
+
+  function messageItem(message, conversation) {
+    const role = roleOf(message);
+    const content = message.content || {};
+    const bubble = node("div", { className: "bubble" });
+    if (content.type === "text") {
+      bubble.appendChild(node("span", { "data-testid": "message-text", text: content.text || "" }));
+    } else if (content.type === "image" && isHttpUrl(content.mediaUrl)) {
+      bubble.appendChild(node("a", { href: content.mediaUrl, target: "_blank", rel: "noopener" },
+        node("img", { "data-testid": "message-image", src: content.mediaUrl, alt: content.altText || "image" })));
+      if (content.text) bubble.appendChild(node("div", { className: "caption", "data-testid": "message-text", text: content.text }));
+    } else if ((content.type === "file" || content.type === "image") && isHttpUrl(content.mediaUrl)) {
+      const label = content.altText || decodeURIComponent(content.mediaUrl.split("/").pop() || "file");
+      bubble.appendChild(node("a", {
+        className: "file", "data-testid": "message-file", href: content.mediaUrl, target: "_blank", rel: "noopener",
+      }, document.createTextNode(label)));
+      if (content.text) bubble.appendChild(node("div", { className: "caption", "data-testid": "message-text", text: content.text }));
+    } else {
+      bubble.appendChild(node("div", { className: "structured", text: "[" + content.type + "] " + JSON.stringify(content) }));
+    }
+    const meta = node("div", { className: "meta" },
+      node("span", { className: "author", "data-testid": "message-author", text: authorName(message, conversation) }),
+      node("span", { className: "role-tag", text: role }),
+      node("span", { text: time(message.received) }));
+    return node("li", {
+      className: "message",
+      "data-testid": "message",
+      "data-message-id": message.id,
+      "data-role": role,
+      "data-content-type": content.type,
+    }, meta, bubble);
+  }
+
+  function render() {
+    if (!selected()) {
+      const firstOpen = state.conversations.find((c) => c.agentStatus === "open");
+      if (firstOpen) {
+        state.selectedId = firstOpen.id;
+        state.forceScroll = true;
+      }
+    }
+    renderList();
+    renderConversation();
+  }
+
+  async function poll() {
+    try {
+      const data = await call("GET", "/_emulator/queue");
+      state.conversations = data.conversations || [];
+      if (!state.nameFromServer && !localStorage.getItem(NAME_KEY) && data.agentName) {
+        el.agentName.value = data.agentName;
+      }
+      state.nameFromServer = true;
+      el.connection.textContent = "connected";
+      el.connection.dataset.state = "ok";
+      render();
+    } catch (error) {
+      el.connection.textContent = "emulator unreachable";
+      el.connection.dataset.state = "error";
+    }
+  }
+
+  // Agent actions.
+  function conversationPath(suffix) {
+    return "/_emulator/conversations/" + encodeURIComponent(state.selectedId) + suffix;
+  }
+
+  function startTyping() {
+    if (!state.selectedId) return;
+    clearTimeout(state.typingTimer);
+    state.typingTimer = setTimeout(stopTyping, TYPING_IDLE_MS);
+    if (state.typing) return;
+    state.typing = true;
+    call("POST", conversationPath("/typing"), { typing: true, agentName: agentName() }).catch(showError);
+  }
+
+  function stopTyping() {
+    clearTimeout(state.typingTimer);
+    if (!state.typing || !state.selectedId) {
+      state.typing = false;
+      return;
+    }
+    state.typing = false;
+    call("POST", conversationPath("/typing"), { typing: false, agentName: agentName() }).catch(showError);
+  }
+
+  async function sendReply() {
+    const text = el.reply.value.trim();
+    if (!text || !state.selectedId) return;
+    clearTimeout(state.typingTimer);
+    state.typing = false; // an agent message ends the typing indicator
+    el.reply.value = "";
+    state.forceScroll = true;
+    await act(conversationPath("/agent-message"), { text, agentName: agentName() });
+  }
+
+  async function sendMedia(type, url) {
+    if (!state.selectedId) return;
+    if (!isHttpUrl(url)) {
+      showError("Enter an http(s) URL");
+      return;
+    }
+    state.forceScroll = true;
+    await act(conversationPath("/agent-message"), { type, mediaUrl: url, agentName: agentName() });
+  }
+
+  el.composer.addEventListener("submit", (event) => {
+    event.preventDefault();
+    sendReply();
+  });
+  el.reply.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      sendReply();
+    }
+  });
+  el.reply.addEventListener("input", () => {
+    if (el.reply.value.trim()) startTyping();
+    else stopTyping();
+  });
+  el.sendImage.addEventListener("click", () => sendMedia("image", el.imageUrl.value.trim()));
+  el.sendFile.addEventListener("click", () => sendMedia("file", el.fileUrl.value.trim()));
+  el.solve.addEventListener("click", () => {
+    stopTyping();
+    act(conversationPath("/solve"));
+  });
+  el.agentName.addEventListener("change", () => {
+    localStorage.setItem(NAME_KEY, el.agentName.value.trim());
+  });
+
+  poll();
+  setInterval(poll, POLL_MS);
+})();
