@@ -1,0 +1,8 @@
+"""The Rasa input channel that receives Zendesk (SunCo) webhooks.
+
+Bot authors name `rasa_zendesk.ZendeskInput` in credentials.yml; the modules here are its parts:
+`config` (credentials), `input` (the Sanic blueprint), `processor` (one webhook event at a time),
+`conversations` (SunCo conversation -> Rasa sender id), `tracker_access` (lock, dedupe, save),
+`delivery` (SunCo message -> Rasa bot event), `outputs` and `typing_indicator` (the user's own
+channel), `handoff_end` (giving the conversation back to the bot).
+"""

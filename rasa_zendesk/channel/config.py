@@ -1,0 +1,84 @@
+"""The channel's credentials: what credentials.yml gives `rasa_zendesk.ZendeskInput`.
+
+Rasa expands `${VAR}` in credentials.yml from the environment, but only in unquoted values: a
+quoted `"${VAR}"` stays literally `${VAR}`, and a variable set to an empty string gives "".
+Both mean "not configured" here, and a setting that credentials.yml leaves out (or unexpanded)
+is taken from its environment variable, so the channel and the action server can share one
+configuration. A required setting missing from both stops start-up with a `SettingsError` that
+names the setting and its variable, never a value.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from typing import Any, Dict, Mapping, Optional
+
+from rasa_zendesk.settings import ENV_NAMES, SettingsError, ZendeskSettings
+
+#: Largest webhook body accepted. SunCo caps a message at 100 kB of JSON and a webhook post
+#: carries a handful of events, so 1 MiB is ample and keeps a flood from costing memory.
+DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+#: Said to the user when the agent gives the conversation back and the domain has no
+#: `utter_zendesk_handoff_ended` response.
+DEFAULT_HANDOFF_ENDED_TEXT = (
+    "The agent has left the conversation. You are chatting with the bot again."
+)
+#: The socket.io event that carries agent typing to a web chat (`{"typing": bool, ...}`).
+DEFAULT_TYPING_EVENT = "agent_typing"
+
+_UNEXPANDED = re.compile(r"^\$\{[^}]*\}$")
+_SOURCE = "credentials.yml (rasa_zendesk.ZendeskInput) or the environment"
+
+
+@dataclass(frozen=True)
+class ChannelConfig:
+    """Validated channel settings; `settings` is shared with the SunCo client."""
+
+    settings: ZendeskSettings
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    handoff_ended_text: Optional[str] = None
+    typing_event: str = DEFAULT_TYPING_EVENT
+
+    @classmethod
+    def from_credentials(
+        cls,
+        credentials: Optional[Mapping[str, Any]],
+        environ: Optional[Mapping[str, str]] = None,
+    ) -> ChannelConfig:
+        """Read credentials.yml values, falling back to the environment for the connection."""
+        env = os.environ if environ is None else environ
+        given = {key: _configured(value) for key, value in (credentials or {}).items()}
+        connection: Dict[str, Optional[str]] = {
+            name: given.get(name) or _configured(env.get(var)) for name, var in ENV_NAMES.items()
+        }
+        settings = ZendeskSettings.from_mapping(connection, source=_SOURCE)
+        return cls(
+            settings=settings,
+            max_body_bytes=_positive_int(given.get("max_body_bytes"), DEFAULT_MAX_BODY_BYTES),
+            handoff_ended_text=given.get("handoff_ended_text"),
+            typing_event=given.get("typing_event") or DEFAULT_TYPING_EVENT,
+        )
+
+
+def _configured(value: Any) -> Optional[str]:
+    """The value as text, or None when it is absent, blank, or an unexpanded `${VAR}`."""
+    if value is None:
+        return None
+    text = str(value).strip()
+    if not text or _UNEXPANDED.match(text):
+        return None
+    return text
+
+
+def _positive_int(value: Optional[str], default: int) -> int:
+    if value is None:
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number <= 0:
+        raise SettingsError("Zendesk setting max_body_bytes must be a positive whole number")
+    return number

@@ -1,0 +1,87 @@
+"""Which Rasa conversation a SunCo conversation belongs to.
+
+The escalation action creates the SunCo conversation with `rasa_sender_id` (and
+`rasa_input_channel`) in its metadata. Webhooks usually carry that metadata; when one does not,
+the answer is remembered from earlier webhooks (a bounded in-memory cache, only a shortcut: it
+may be cold after a restart or on another instance) or, last, asked of SunCo. A conversation
+without the metadata was not created by the plugin: it is not ours, and that answer is cached
+too, since metadata set at creation does not appear later.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any, Awaitable, Callable, Mapping, Optional
+
+from rasa_zendesk import constants
+from rasa_zendesk.sunco.errors import SunCoError
+from rasa_zendesk.sunco.models import Conversation
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_CACHE_SIZE = 10_000
+
+
+@dataclass(frozen=True)
+class RasaConversation:
+    """The Rasa side of a SunCo conversation."""
+
+    sender_id: str
+    #: The input channel at escalation; used when the tracker does not name one.
+    input_channel: Optional[str] = None
+
+
+ConversationFetcher = Callable[[str], Awaitable[Conversation]]
+
+
+class ConversationDirectory:
+    """Maps SunCo conversation ids to Rasa conversations (payload, then cache, then SunCo)."""
+
+    def __init__(self, fetch: ConversationFetcher, max_entries: int = DEFAULT_CACHE_SIZE) -> None:
+        self._fetch = fetch
+        self._max_entries = max_entries
+        self._known: OrderedDict[str, Optional[RasaConversation]] = OrderedDict()
+
+    async def find(self, conversation: Conversation) -> Optional[RasaConversation]:
+        """The Rasa conversation, or None when the SunCo conversation is not the plugin's.
+
+        Raises `SunCoError` when SunCo must be asked and cannot answer: the caller cannot
+        tell whether the conversation is ours, so it should let SunCo retry the webhook.
+        """
+        found = from_metadata(conversation.metadata)
+        if found is not None:
+            self._remember(conversation.id, found)
+            return found
+        if conversation.id in self._known:
+            self._known.move_to_end(conversation.id)
+            return self._known[conversation.id]
+        try:
+            fetched = await self._fetch(conversation.id)
+        except SunCoError as error:
+            if error.status == 404:
+                logger.info("SunCo conversation %s does not exist (any more)", conversation.id)
+                self._remember(conversation.id, None)
+                return None
+            raise
+        found = from_metadata(fetched.metadata)
+        self._remember(conversation.id, found)
+        return found
+
+    def _remember(self, conversation_id: str, found: Optional[RasaConversation]) -> None:
+        self._known[conversation_id] = found
+        self._known.move_to_end(conversation_id)
+        while len(self._known) > self._max_entries:
+            self._known.popitem(last=False)
+
+
+def from_metadata(metadata: Optional[Mapping[str, Any]]) -> Optional[RasaConversation]:
+    """The Rasa conversation recorded in SunCo conversation metadata, if any."""
+    if not metadata:
+        return None
+    sender_id = metadata.get(constants.CONVERSATION_SENDER_ID)
+    if not isinstance(sender_id, str) or not sender_id:
+        return None
+    channel = metadata.get(constants.CONVERSATION_INPUT_CHANNEL)
+    return RasaConversation(sender_id, channel if isinstance(channel, str) and channel else None)

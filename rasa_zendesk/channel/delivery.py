@@ -1,0 +1,132 @@
+"""An agent's SunCo message as a Rasa `BotUttered`, the form every Rasa output channel can send.
+
+Text stays text; an image is an image (Rasa's `image`, which socket.io web chat, Telegram,
+Slack, ... show as a picture); a file becomes a markdown link named after the file (rasa-webchat
+renders markdown, and elsewhere `[name](url)` still reads); every other content type (carousel,
+list, location, form, ...) becomes readable text, so nothing the agent sends is lost. The event's
+metadata carries the SunCo ids (the durable dedupe keys) and the agent's display name.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from typing import Any, Dict, Iterable, List, Optional, Tuple
+from urllib.parse import unquote, urlparse
+
+from rasa.shared.core.events import BotUttered
+
+from rasa_zendesk import constants
+from rasa_zendesk.sunco.models import Content, Message
+
+Buttons = List[Dict[str, str]]
+
+
+def bot_uttered_for(message: Message, event_id: str) -> BotUttered:
+    """The bot event that delivers and records one agent message."""
+    text, data = render(message.content)
+    metadata: Dict[str, Any] = {
+        constants.EVENT_ZENDESK_MESSAGE_ID: message.id,
+        constants.EVENT_ZENDESK_EVENT_ID: event_id,
+    }
+    if message.author.display_name:
+        metadata[constants.EVENT_ZENDESK_AGENT_NAME] = message.author.display_name
+    return BotUttered(text=text, data=data, metadata=metadata)
+
+
+def render(content: Content) -> Tuple[Optional[str], Dict[str, Any]]:
+    """Text and `BotUttered` data (`image`, `buttons`) for one SunCo content."""
+    raw = content.dict(by_alias=True, exclude_none=True)
+    kind = content.type
+    if kind == "text":
+        body, buttons = _actions(raw.get("actions"))
+        text = _join(content.text or raw.get("markdownText"), *body)
+        return text or _fallback(content), {"buttons": buttons} if buttons else {}
+    if kind == "image" and content.media_url:
+        return content.text or None, {"image": content.media_url}
+    if kind == "file" and content.media_url:
+        link = f"[{file_name(content)}]({content.media_url})"
+        return _join(content.text, link), {}
+    if kind in ("carousel", "list"):
+        return _join(*(_item(item) for item in raw.get("items") or [])) or _fallback(content), {}
+    if kind == "location":
+        return _location(raw), {}
+    if kind == "form":
+        return _join(content.text, *_form_fields(raw.get("fields") or [])) or _fallback(content), {}
+    if kind == "formResponse":
+        answers = [_form_answer(field) for field in raw.get("fields") or []]
+        return _join(*answers) or _fallback(content), {}
+    return _fallback(content), {}
+
+
+def file_name(content: Content) -> str:
+    """What to call an attached file: its alt text, else the last segment of its URL."""
+    if content.alt_text:
+        return content.alt_text
+    path = urlparse(content.media_url or "").path
+    return unquote(posixpath.basename(path)) or "file"
+
+
+def _fallback(content: Content) -> str:
+    readable = content.text or content.alt_text or content.media_url
+    return readable or f"(The agent sent a {content.type} message that this chat cannot show.)"
+
+
+def _join(*parts: Optional[str]) -> Optional[str]:
+    text = "\n\n".join(part.strip() for part in parts if part and part.strip())
+    return text or None
+
+
+def _actions(actions: Optional[Iterable[Dict[str, Any]]]) -> Tuple[List[str], Buttons]:
+    """Links as markdown lines; replies and postbacks as buttons that send their label."""
+    links: List[str] = []
+    buttons: Buttons = []
+    for action in actions or []:
+        label = str(action.get("text") or "").strip()
+        if not label:
+            continue
+        uri = action.get("uri")
+        if uri:
+            links.append(f"[{label}]({uri})")
+        else:
+            buttons.append({"title": label, "payload": label})
+    return links, buttons
+
+
+def _item(item: Dict[str, Any]) -> Optional[str]:
+    links, buttons = _actions(item.get("actions"))
+    lines = [item.get("title"), item.get("description")]
+    if item.get("mediaUrl"):
+        lines.append(f"[{item.get('altText') or 'image'}]({item['mediaUrl']})")
+    lines.extend(links)
+    lines.extend(f"- {button['title']}" for button in buttons)
+    return "\n".join(str(line) for line in lines if line) or None
+
+
+def _location(raw: Dict[str, Any]) -> str:
+    place = raw.get("location") or {}
+    where = ", ".join(str(place[key]) for key in ("name", "address") if place.get(key))
+    line = f"Location: {where}" if where else "Location:"
+    coordinates = raw.get("coordinates") or {}
+    lat, long = coordinates.get("lat"), coordinates.get("long")
+    if lat is not None and long is not None:
+        line += f" https://www.openstreetmap.org/?mlat={lat}&mlon={long}"
+    return _join(raw.get("text"), line) or line
+
+
+def _form_fields(fields: Iterable[Dict[str, Any]]) -> List[str]:
+    lines = []
+    for field in fields:
+        label = field.get("label") or field.get("name") or ""
+        options = [str(o.get("label") or o.get("name")) for o in field.get("options") or []]
+        lines.append(f"{label}: {', '.join(options)}" if options else str(label))
+    return lines
+
+
+def _form_answer(field: Dict[str, Any]) -> Optional[str]:
+    label = field.get("label") or field.get("name")
+    value = field.get("text") or field.get("email")
+    if value is None and field.get("select"):
+        value = ", ".join(str(o.get("label") or o.get("name")) for o in field["select"])
+    if value is None:
+        return None
+    return f"{label}: {value}" if label else str(value)

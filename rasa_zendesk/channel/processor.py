@@ -1,0 +1,217 @@
+"""Applying one SunCo webhook event to the bot's conversation with the user.
+
+- `conversation:message` by the agent (`business`, not posted by the plugin itself, not a
+  Zendesk system notice): sent through the output channel of the user's latest input channel,
+  then recorded as a `BotUttered` (SunCo ids and agent name in its metadata).
+- `conversation:typing` by the agent: shown where the user's channel can show it.
+- The end of the handoff (see `handoff_end`): the slots are cleared and the user is told.
+- Everything else is ignored. A webhook never becomes a user message in Rasa.
+
+Writes happen under the lock store's lock for the sender id, after a dedupe against the
+tracker store; the output channel is called before the tracker is saved, so an event is
+acknowledged only once it has been both delivered and recorded. Any failure of the tracker
+store, lock store, output channel or SunCo propagates: the caller answers 5xx and SunCo retries.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any, Optional, Sequence
+
+from rasa.core.channels.channel import InputChannel, OutputChannel
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from rasa_zendesk import constants
+from rasa_zendesk.channel.config import ChannelConfig
+from rasa_zendesk.channel.conversations import ConversationDirectory, RasaConversation
+from rasa_zendesk.channel.delivery import bot_uttered_for
+from rasa_zendesk.channel.handoff_end import (
+    closing_events,
+    ends_handoff,
+    handoff_active_for,
+    handoff_ended_notice,
+)
+from rasa_zendesk.channel.outputs import output_channel_for, pushes
+from rasa_zendesk.channel.tracker_access import TrackerAccess
+from rasa_zendesk.channel.typing_indicator import show_typing
+from rasa_zendesk.sunco.webhooks import ActivityEvent, Event, MessageEvent, SwitchboardEvent
+
+logger = logging.getLogger(__name__)
+
+TYPING_ACTIVITIES = {"typing:start": True, "typing:stop": False}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one event; `applied` is False for events deliberately left alone."""
+
+    applied: bool
+    note: str
+
+
+@dataclass
+class RasaContext:
+    """The running bot, as the Rasa server holds it (`app.ctx.agent`, `app.ctx.input_channels`)."""
+
+    agent: Any
+    input_channels: Sequence[InputChannel]
+
+    @property
+    def trackers(self) -> TrackerAccess:
+        return TrackerAccess(self.agent.tracker_store, self.agent.lock_store)
+
+    def output_for(self, tracker: DialogueStateTracker, target: RasaConversation) -> OutputChannel:
+        channel_name = tracker.get_latest_input_channel() or target.input_channel
+        return output_channel_for(self.input_channels, channel_name)
+
+
+class WebhookProcessor:
+    """Applies webhook events, one at a time, to the Rasa conversations they belong to."""
+
+    def __init__(self, config: ChannelConfig, directory: ConversationDirectory) -> None:
+        self.config = config
+        self.directory = directory
+
+    async def apply(self, event: Event, rasa: RasaContext) -> Outcome:
+        if isinstance(event, MessageEvent):
+            return await self._message(event, rasa)
+        if isinstance(event, ActivityEvent):
+            return await self._typing(event, rasa)
+        if isinstance(event, SwitchboardEvent) and ends_handoff(event):
+            return await self._end_handoff(event, rasa)
+        logger.debug("Zendesk webhook event %s (%s) needs nothing done", event.id, event.type)
+        return Outcome(False, "not acted on")
+
+    async def _message(self, event: MessageEvent, rasa: RasaContext) -> Outcome:
+        message = event.payload.message
+        conversation_id = event.payload.conversation.id
+        if message.author.type != "business":
+            return Outcome(False, "authored by the user")
+        if (message.metadata or {}).get(constants.ORIGIN_KEY):
+            return Outcome(False, "posted by the plugin (echo)")
+        if "activity" in (message.author.subtypes or []):
+            return Outcome(False, "Zendesk system activity")
+        target = await self._target(event)
+        if target is None:
+            return Outcome(False, "not a conversation of this bot")
+
+        trackers = rasa.trackers
+        async with trackers.locked(target.sender_id) as tracker:
+            if tracker is None:
+                return _no_tracker(event, target)
+            if await trackers.already_applied(
+                tracker, constants.EVENT_ZENDESK_MESSAGE_ID, message.id, event.created_at
+            ):
+                logger.info("Zendesk message %s was already delivered; skipped", message.id)
+                return Outcome(False, "duplicate")
+            if not handoff_active_for(tracker, conversation_id):
+                logger.info(
+                    "Agent message %s not delivered: no handoff of conversation %s is active "
+                    "for sender %s",
+                    message.id,
+                    conversation_id,
+                    target.sender_id,
+                )
+                return Outcome(False, "no active handoff")
+            output = rasa.output_for(tracker, target)
+            uttered = bot_uttered_for(message, event.id)
+            await output.send_response(target.sender_id, uttered.message())
+            tracker.update(uttered)
+            await trackers.save(tracker)
+        _log_delivery("Agent message " + message.id, target, output)
+        return Outcome(True, "delivered")
+
+    async def _typing(self, event: ActivityEvent, rasa: RasaContext) -> Outcome:
+        activity = event.payload.activity
+        typing = TYPING_ACTIVITIES.get(activity.type)
+        if typing is None or activity.author.type != "business":
+            return Outcome(False, "not agent typing")
+        # Typing is momentary: a retry minutes later would be wrong, so failures are only
+        # logged and the event is acknowledged.
+        try:
+            target = await self._target(event)
+            tracker = await rasa.trackers.read(target.sender_id) if target else None
+            if target is None or tracker is None:
+                return Outcome(False, "not a conversation of this bot")
+            if not handoff_active_for(tracker, event.payload.conversation.id):
+                return Outcome(False, "no active handoff")
+            shown = await show_typing(
+                rasa.output_for(tracker, target),
+                target.sender_id,
+                typing,
+                self.config.typing_event,
+                activity.author.display_name,
+            )
+        except Exception as error:
+            logger.warning("Agent typing in event %s not shown: %r", event.id, error)
+            return Outcome(False, "typing failed")
+        return Outcome(shown, "typing shown" if shown else "channel shows no typing")
+
+    async def _end_handoff(self, event: SwitchboardEvent, rasa: RasaContext) -> Outcome:
+        conversation_id = event.payload.conversation.id
+        target = await self._target(event)
+        if target is None:
+            return Outcome(False, "not a conversation of this bot")
+
+        trackers = rasa.trackers
+        async with trackers.locked(target.sender_id) as tracker:
+            if tracker is None:
+                return _no_tracker(event, target)
+            if await trackers.already_applied(
+                tracker, constants.EVENT_ZENDESK_EVENT_ID, event.id, event.created_at
+            ):
+                return Outcome(False, "duplicate")
+            if not handoff_active_for(tracker, conversation_id):
+                logger.info(
+                    "%s for conversation %s: the handoff of sender %s is already over",
+                    event.type,
+                    conversation_id,
+                    target.sender_id,
+                )
+                return Outcome(False, "handoff already over")
+            output = rasa.output_for(tracker, target)
+            notice = await handoff_ended_notice(
+                rasa.agent, tracker, output.name(), self.config.handoff_ended_text, event.id
+            )
+            await output.send_response(target.sender_id, notice.message())
+            for closing in [*closing_events(event.id), notice]:
+                tracker.update(closing)
+            await trackers.save(tracker)
+        _log_delivery(f"End of handoff ({event.type})", target, output)
+        return Outcome(True, "handoff ended")
+
+    async def _target(self, event: Event) -> Optional[RasaConversation]:
+        conversation = event.conversation
+        target = await self.directory.find(conversation) if conversation else None
+        if target is None:
+            logger.warning(
+                "Zendesk webhook event %s (%s) is for conversation %s, which has no Rasa "
+                "sender id: not one of this bot's handoffs; ignored",
+                event.id,
+                event.type,
+                conversation.id if conversation else None,
+            )
+        return target
+
+
+def _no_tracker(event: Event, target: RasaConversation) -> Outcome:
+    logger.warning(
+        "Zendesk webhook event %s (%s) is for sender %s, who has no conversation in the "
+        "tracker store; ignored",
+        event.id,
+        event.type,
+        target.sender_id,
+    )
+    return Outcome(False, "no such Rasa conversation")
+
+
+def _log_delivery(what: str, target: RasaConversation, output: OutputChannel) -> None:
+    if pushes(output):
+        logger.info("%s sent to sender %s via %s", what, target.sender_id, output.name())
+    else:
+        logger.info(
+            "%s recorded for sender %s; their channel cannot push, so it is only in the tracker",
+            what,
+            target.sender_id,
+        )

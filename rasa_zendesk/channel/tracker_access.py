@@ -1,0 +1,92 @@
+"""Reading and writing a Rasa conversation from a webhook: lock, durable dedupe, save.
+
+Everything goes through the bot's own tracker store and lock store, so the state is the one
+Rasa uses, shared by every Rasa instance and kept across restarts:
+- the lock store's lock for the sender id, the lock Rasa holds while it handles a user
+  message, serialises webhook events with each other and with the bot's own turns;
+- whether a SunCo message or event was already applied is answered by the events in the
+  tracker store (their metadata carries the SunCo ids), not by process memory.
+
+Rasa's `Agent` wraps the tracker store in a `FailSafeTrackerStore`, which on a failure logs and
+carries on with an in-memory store. That keeps a chat going, but a webhook must not be
+acknowledged on that basis: the webhook uses the store it wraps, so a failure reaches the
+webhook handler, which answers 5xx and SunCo retries.
+"""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import Any, AsyncIterator, Iterable, Optional
+
+from rasa.core.lock_store import LockStore
+from rasa.core.tracker_store import FailSafeTrackerStore, TrackerStore
+from rasa.shared.core.events import Event, SessionStarted
+from rasa.shared.core.trackers import DialogueStateTracker
+
+#: SunCo's clock and ours may differ; an event stamped this close to the start of the current
+#: session may belong to the previous one.
+CLOCK_SKEW_SECONDS = 300.0
+
+
+def primary_tracker_store(store: TrackerStore) -> TrackerStore:
+    """The store behind Rasa's fail-safe wrapper, whose failures must not be hidden here."""
+    if isinstance(store, FailSafeTrackerStore):
+        return store._tracker_store  # no public accessor in Rasa 3.6
+    return store
+
+
+class TrackerAccess:
+    """The tracker store and lock store of the running bot, used the way a webhook needs."""
+
+    def __init__(self, tracker_store: TrackerStore, lock_store: LockStore) -> None:
+        self.store = primary_tracker_store(tracker_store)
+        self.lock_store = lock_store
+
+    @asynccontextmanager
+    async def locked(self, sender_id: str) -> AsyncIterator[Optional[DialogueStateTracker]]:
+        """The current tracker (None if the conversation does not exist), under the lock."""
+        async with self.lock_store.lock(sender_id):
+            yield await self.store.retrieve(sender_id)
+
+    async def read(self, sender_id: str) -> Optional[DialogueStateTracker]:
+        """The current tracker, without the lock: only for reading."""
+        return await self.store.retrieve(sender_id)
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        await self.store.save(tracker)
+
+    async def already_applied(
+        self,
+        tracker: DialogueStateTracker,
+        key: str,
+        value: str,
+        created_at: Optional[datetime],
+    ) -> bool:
+        """Whether an event of the conversation has `value` under `key` in its metadata.
+
+        The tracker store returns the current session only. An event created before that
+        session started (or of unknown age) may have been applied in an earlier one, so for
+        it the whole conversation is searched.
+        """
+        if has_metadata(tracker.events, key, value):
+            return True
+        if not _may_predate_session(tracker, created_at):
+            return False
+        full = await self.store.retrieve_full_tracker(tracker.sender_id)
+        return full is not None and has_metadata(full.events, key, value)
+
+
+def has_metadata(events: Iterable[Event], key: str, value: Any) -> bool:
+    return any((event.metadata or {}).get(key) == value for event in events)
+
+
+def _may_predate_session(tracker: DialogueStateTracker, created_at: Optional[datetime]) -> bool:
+    session_start = next(
+        (e.timestamp for e in reversed(tracker.events) if isinstance(e, SessionStarted)), None
+    )
+    if session_start is None:
+        return False  # no session start: the store returned every event
+    if created_at is None:
+        return True
+    return created_at.timestamp() < session_start + CLOCK_SKEW_SECONDS

@@ -1,0 +1,145 @@
+"""Agent messages reach the user's web chat and the tracker; echoes and user messages do not."""
+
+from __future__ import annotations
+
+import pytest
+
+from rasa_zendesk import constants
+from tests.channel.conftest import (
+    Handoff,
+    RasaServer,
+    content,
+    message_webhook,
+    new_id,
+)
+
+pytestmark = pytest.mark.timeout(30)
+
+
+async def test_agent_text_reaches_the_web_chat_and_the_tracker(
+    rasa: RasaServer, handoff: Handoff
+) -> None:
+    webhook = message_webhook(handoff.conversation_id, handoff.sender_id, content("text"))
+    event = webhook["events"][0]
+
+    answer = await rasa.post_webhook(webhook)
+
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == {"status": "ok", "processed": 1, "ignored": 0}
+    assert await handoff.chat.next_message() == {"text": "Hello!"}
+    [*_, uttered] = await rasa.bot_events(handoff.sender_id)
+    assert uttered.text == "Hello!"
+    assert uttered.metadata == {
+        constants.EVENT_ZENDESK_MESSAGE_ID: event["payload"]["message"]["id"],
+        constants.EVENT_ZENDESK_EVENT_ID: event["id"],
+        constants.EVENT_ZENDESK_AGENT_NAME: "Anna Agent",
+    }
+
+
+async def test_agent_image_arrives_as_an_image(rasa: RasaServer, handoff: Handoff) -> None:
+    image = content("image")
+
+    answer = await rasa.post_webhook(
+        message_webhook(handoff.conversation_id, handoff.sender_id, image)
+    )
+
+    assert answer.status_code == 200, answer.text
+    assert await handoff.chat.next_message() == {"text": image["text"]}
+    assert await handoff.chat.next_message() == {
+        "attachment": {"type": "image", "payload": {"src": image["mediaUrl"]}}
+    }
+    [*_, uttered] = await rasa.bot_events(handoff.sender_id)
+    assert uttered.data["image"] == image["mediaUrl"]
+
+
+async def test_agent_file_arrives_as_a_named_link(rasa: RasaServer, handoff: Handoff) -> None:
+    file = content("file")
+
+    answer = await rasa.post_webhook(
+        message_webhook(handoff.conversation_id, handoff.sender_id, file)
+    )
+
+    assert answer.status_code == 200, answer.text
+    link = f"[{file['altText']}]({file['mediaUrl']})"
+    # The socket.io channel sends each paragraph as its own message.
+    assert await handoff.chat.next_message() == {"text": file["text"]}
+    assert await handoff.chat.next_message() == {"text": link}
+    [*_, uttered] = await rasa.bot_events(handoff.sender_id)
+    assert uttered.text == f"{file['text']}\n\n{link}"
+
+
+async def test_a_carousel_arrives_as_readable_text(rasa: RasaServer, handoff: Handoff) -> None:
+    carousel = content("carousel")
+
+    answer = await rasa.post_webhook(
+        message_webhook(handoff.conversation_id, handoff.sender_id, carousel)
+    )
+
+    assert answer.status_code == 200, answer.text
+    first = await handoff.chat.next_message()
+    item = carousel["items"][0]
+    assert first["text"].splitlines()[:2] == [item["title"], item["description"]]
+    assert "[More info](https://example.org)" in first["text"]
+
+
+async def test_echoes_and_user_messages_are_not_relayed(rasa: RasaServer, handoff: Handoff) -> None:
+    echo = message_webhook(
+        handoff.conversation_id,
+        handoff.sender_id,
+        {"type": "text", "text": "transcript line posted by the plugin"},
+        metadata=dict(constants.ORIGIN_METADATA),
+    )
+    from_user = message_webhook(
+        handoff.conversation_id,
+        handoff.sender_id,
+        {"type": "text", "text": "user message relayed by the plugin"},
+        author="user",
+    )
+    before = await rasa.tracker(handoff.sender_id)
+
+    for webhook in (echo, from_user):
+        answer = await rasa.post_webhook(webhook)
+        assert answer.status_code == 200, answer.text
+        assert answer.json() == {"status": "ok", "processed": 0, "ignored": 1}
+
+    # A real agent message afterwards is the first thing the chat receives.
+    await rasa.post_webhook(
+        message_webhook(handoff.conversation_id, handoff.sender_id, content("text"))
+    )
+    assert await handoff.chat.next_message() == {"text": "Hello!"}
+    after = await rasa.tracker(handoff.sender_id)
+    assert len(after.events) == len(before.events) + 1
+    texts = [getattr(e, "text", None) for e in after.events]
+    assert "transcript line posted by the plugin" not in texts
+    assert "user message relayed by the plugin" not in texts
+
+
+async def test_events_of_one_post_are_applied_in_order(rasa: RasaServer, handoff: Handoff) -> None:
+    texts = [f"part {n}" for n in range(5)]
+    webhooks = [
+        message_webhook(handoff.conversation_id, handoff.sender_id, {"type": "text", "text": t})
+        for t in texts
+    ]
+    envelope = webhooks[0]
+    envelope["events"] = [w["events"][0] for w in webhooks]
+
+    answer = await rasa.post_webhook(envelope)
+
+    assert answer.json() == {"status": "ok", "processed": 5, "ignored": 0}
+    assert [(await handoff.chat.next_message())["text"] for _ in texts] == texts
+    assert [e.text for e in await rasa.bot_events(handoff.sender_id)][-5:] == texts
+
+
+async def test_agent_messages_after_the_handoff_are_not_delivered(
+    rasa: RasaServer, handoff: Handoff
+) -> None:
+    other_conversation = "conv_" + new_id()
+
+    answer = await rasa.post_webhook(
+        message_webhook(other_conversation, handoff.sender_id, content("text"))
+    )
+
+    assert answer.json() == {"status": "ok", "processed": 0, "ignored": 1}
+    assert [e.text for e in await rasa.bot_events(handoff.sender_id)] == [
+        "An agent will be with you shortly."
+    ]
