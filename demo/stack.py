@@ -96,7 +96,7 @@ class DemoStack:
         self.webhook_url = f"{self.rasa_url}/webhooks/zendesk/webhook"
         self.endpoints_path = config.run_dir / "endpoints.yml"
         self.env = self._environment()
-        self.emulator = self._process("emulator", self._emulator_argv(), "/_emulator/state")
+        self.emulator = self._process("emulator", self._emulator_argv(), "/_emulator/health")
         self.actions = self._process("actions", self._actions_argv(), "/health", ports.actions)
         self.rasa = self._process("rasa", self._rasa_argv(), "/", ports.rasa)
         self.web: Optional[ManagedProcess] = (
@@ -176,6 +176,9 @@ class DemoStack:
                 "PYTHONUNBUFFERED": "1",
                 "RASA_TELEMETRY_ENABLED": "false",
                 "TF_CPP_MIN_LOG_LEVEL": "3",
+                # Keep the logs readable: Rasa 3.6's dependencies warn on every start.
+                "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+                "PYTHONWARNINGS": "ignore::DeprecationWarning",
             }
         )
         env.update(self.config.extra_env)

@@ -1,0 +1,128 @@
+"""Kill the Rasa server in the middle of a handoff and start it again on the same SQLite tracker
+store: the handoff goes on in both directions and nothing is lost.
+
+The agent's messages sent while Rasa is down reach it through the emulator's webhook retries.
+The retry schedule is chosen so that the attempt that succeeds comes after the restart and after
+the web chat has reconnected (as SunCo's retries, minutes apart, would): attempt 1 at once,
+attempt 2 one second later (Rasa still down), attempt 3 `SLACK` seconds after that.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any, Dict, List
+
+import pytest
+
+from rasa_zendesk import constants
+from tests.e2e.helpers import ChatUser, EmulatorControl, TrackerStore, wait_for
+from tests.support.processes import running_stack
+
+pytestmark = pytest.mark.e2e
+
+SLACK = 50  # seconds for Rasa to restart and the web chat to reconnect
+RETRY_DELAYS = f"1,{SLACK},5,5,5"
+
+
+def agent_texts(tracker: TrackerStore, sender: str) -> List[str]:
+    return [
+        event["text"]
+        for event in tracker.bot_events(sender)
+        if (event.get("metadata") or {}).get(constants.EVENT_ZENDESK_MESSAGE_ID)
+    ]
+
+
+@pytest.mark.timeout(300)
+async def test_rasa_restart_in_the_middle_of_a_handoff(trained_model: Path) -> None:
+    with running_stack(
+        trained_model, "restart", emulator_args=["--webhook-retry-delays", RETRY_DELAYS]
+    ) as stack:
+        assert stack.config.tracker_db is not None
+        tracker = TrackerStore(stack.config.tracker_db)
+        emulator = EmulatorControl(stack.emulator_url)
+        user = ChatUser(stack.rasa_url)
+        try:
+            await _scenario(stack, user, emulator, tracker)
+        finally:
+            await user.close()
+            await emulator.close()
+
+
+async def _scenario(
+    stack: Any, user: ChatUser, emulator: EmulatorControl, tracker: TrackerStore
+) -> None:
+    sender = user.session_id
+    await user.connect()
+    await user.next_text(await user.say("hi"), contains="Acme support bot")
+    await user.next_text(
+        await user.say("I want to talk to a human"), contains="connecting you with a human agent"
+    )
+    conversation = await wait_for(
+        lambda: emulator.handed_off_conversation(sender), "the conversation with Agent Workspace"
+    )
+    conversation_id = conversation["id"]
+    mark = len(user.received)
+    await emulator.agent_message(conversation_id, text="A: hello from the agent")
+    await user.next_text(mark, contains="A: hello")
+
+    # Rasa crashes. The agent goes on writing.
+    stack.rasa.kill()
+    mark = len(user.received)
+    late = await emulator.agent_message(conversation_id, text="B: are you still there?")
+    await emulator.agent_message(conversation_id, text="C: I found your order.")
+    failed = await wait_for(
+        lambda: _attempts(emulator, late["message"]["id"], 2),
+        "two failed delivery attempts while Rasa is down",
+    )
+    assert all(attempt["status"] is None for attempt in failed["attempts"])
+
+    # Rasa comes back on the same tracker store; the web chat reconnects to its session.
+    await asyncio.to_thread(stack.restart_rasa)
+    await user.wait_session_confirmed(2, timeout=30)
+    pending = await emulator.delivery_of_message(late["message"]["id"])
+    assert (
+        pending is not None and len(pending["attempts"]) == 2
+    ), f"the retry came before the web chat reconnected; raise SLACK ({SLACK}s)"
+
+    # The retried webhooks arrive, once each, in order.
+    await user.next_text(mark, contains="B: are you still there?", timeout=SLACK + 30)
+    await user.next_text(mark, contains="C: I found your order.", timeout=30)
+    texts = user.texts()
+    assert texts.index("B: are you still there?") < texts.index("C: I found your order.")
+
+    # Both directions work after the restart: the user's message goes to the agent (the bot
+    # stays quiet), the agent's next reply comes back.
+    mark = len(user.received)
+    await user.say("Great, thanks for checking")
+    await wait_for(
+        lambda: emulator.has_user_message(sender, "Great, thanks for checking"),
+        "the user's message in Zendesk after the restart",
+    )
+    await user.assert_silent(mark, window=2.0)
+    await emulator.agent_message(conversation_id, text="D: you're welcome")
+    await user.next_text(mark, contains="D: you're welcome")
+
+    # Nothing lost, nothing doubled: in the tracker store and on the screen.
+    await wait_for(
+        lambda: len(agent_texts(tracker, sender)) >= 4, "four agent messages in the tracker"
+    )
+    assert agent_texts(tracker, sender) == [
+        "A: hello from the agent",
+        "B: are you still there?",
+        "C: I found your order.",
+        "D: you're welcome",
+    ]
+    for text in agent_texts(tracker, sender):
+        assert user.texts().count(text) == 1
+    user_texts = [e.get("text") for e in tracker.events(sender) if e.get("event") == "user"]
+    assert user_texts[:2] == ["hi", "I want to talk to a human"]
+    assert "Great, thanks for checking" in user_texts
+    assert tracker.slot(sender, constants.SLOT_HANDOFF_ACTIVE) is True
+
+
+async def _attempts(emulator: EmulatorControl, message_id: str, count: int) -> Dict[str, Any]:
+    delivery = await emulator.delivery_of_message(message_id)
+    if delivery and len(delivery["attempts"]) >= count:
+        return delivery
+    return {}

@@ -1,0 +1,166 @@
+"""The whole handoff with real processes: a web chat user on socket.io, `rasa run` with the
+trained example bot, `rasa run actions`, and the Zendesk emulator acting as the agent's desk.
+"""
+
+from __future__ import annotations
+
+from typing import Any, AsyncIterator, Dict, List
+
+import pytest
+
+from demo.stack import DemoStack
+from rasa_zendesk import constants
+from tests.e2e.helpers import ChatUser, EmulatorControl, TrackerStore, user_texts, wait_for
+
+pytestmark = pytest.mark.e2e
+
+GREETING = "Acme support bot"  # utter_greet
+HANDOFF_STARTED = "connecting you with a human agent"  # utter_zendesk_handoff_started
+HANDOFF_ENDED = "back with the bot"  # utter_zendesk_handoff_ended
+
+
+@pytest.fixture
+async def emulator(e2e_stack: DemoStack) -> AsyncIterator[EmulatorControl]:
+    control = EmulatorControl(e2e_stack.emulator_url)
+    yield control
+    await control.close()
+
+
+@pytest.fixture
+async def user(e2e_stack: DemoStack) -> AsyncIterator[ChatUser]:
+    chat = ChatUser(e2e_stack.rasa_url)
+    await chat.connect()
+    yield chat
+    await chat.close()
+
+
+@pytest.fixture
+def tracker(e2e_stack: DemoStack) -> TrackerStore:
+    assert e2e_stack.config.tracker_db is not None
+    return TrackerStore(e2e_stack.config.tracker_db)
+
+
+def bot_events_for(tracker: TrackerStore, sender_id: str, message_id: str) -> List[Dict[str, Any]]:
+    return [
+        event
+        for event in tracker.bot_events(sender_id)
+        if (event.get("metadata") or {}).get(constants.EVENT_ZENDESK_MESSAGE_ID) == message_id
+    ]
+
+
+@pytest.mark.timeout(240)
+async def test_handoff_to_an_agent_and_back(
+    user: ChatUser, emulator: EmulatorControl, tracker: TrackerStore
+) -> None:
+    sender = user.session_id
+
+    # 1. The bot answers a greeting by itself: no Zendesk call at all.
+    calls_before = len(await emulator.requests())
+    await user.next_text(await user.say("hi"), contains=GREETING)
+    assert len(await emulator.requests()) == calls_before
+    assert await emulator.conversation_of(sender) is None
+
+    # 2. Asking for a human opens a conversation: summary first, then passControl to Agent
+    #    Workspace with first_message_id pointing at it.
+    await user.next_text(await user.say("I want to talk to a human"), contains=HANDOFF_STARTED)
+    conversation = await wait_for(
+        lambda: emulator.conversation_of(sender), "the conversation in Zendesk"
+    )
+    conversation_id = conversation["id"]
+    conversation = await wait_for(
+        lambda: emulator.handed_off_conversation(sender), "the conversation with Agent Workspace"
+    )
+    assert conversation["activeSwitchboardIntegration"]["name"] == constants.AGENT_WORKSPACE
+    assert conversation["metadata"][constants.CONVERSATION_SENDER_ID] == sender
+    assert conversation["metadata"][constants.CONVERSATION_INPUT_CHANNEL] == "socketio"
+    summary = conversation["messages"][0]
+    assert summary["author"]["type"] == "business"
+    assert summary["metadata"] == constants.ORIGIN_METADATA
+    assert summary["content"]["type"] == "text" and summary["content"]["text"].strip()
+    assert "hi" in user_texts(conversation), "the transcript has the user's turns"
+    pass_control = await emulator.requests(f"/conversations/{conversation_id}/passControl")
+    assert [call["status"] for call in pass_control] == [200]
+    body = pass_control[0]["body"]
+    assert body["switchboardIntegration"] == constants.AGENT_WORKSPACE
+    assert body["metadata"]["first_message_id"] == summary["id"]
+    assert tracker.slot(sender, constants.SLOT_HANDOFF_ACTIVE) is True
+    assert tracker.slot(sender, constants.SLOT_CONVERSATION_ID) == conversation_id
+
+    # 3. The user's next messages go to the agent, authored by the user; the bot stays silent.
+    for text in ("My order 12345678 never arrived", "It was a birthday present"):
+        mark = await user.say(text)
+        await wait_for(
+            lambda text=text: emulator.has_user_message(sender, text),
+            f"{text!r} in the Zendesk conversation",
+        )
+    await user.assert_silent(mark, window=3.0)
+
+    # 4. Agent text, image and file reach the web chat and the tracker.
+    mark = len(user.received)
+    reply = await emulator.agent_message(conversation_id, text="Hi, I'm Alex. Let me check.")
+    text_id = reply["message"]["id"]
+    await user.next_text(mark, contains="Let me check")
+    await wait_for(
+        lambda: bot_events_for(tracker, sender, text_id), "the agent's text in the tracker"
+    )
+
+    image_url = emulator.sample_url("receipt.png")
+    mark = len(user.received)
+    image = await emulator.agent_message(conversation_id, type="image", mediaUrl=image_url)
+    shown = await user.next_message(
+        mark, lambda m: "attachment" in m, "the agent's image in the web chat"
+    )
+    assert shown["attachment"] == {"type": "image", "payload": {"src": image_url}}
+    [event] = await wait_for(
+        lambda: bot_events_for(tracker, sender, image["message"]["id"]),
+        "the agent's image in the tracker",
+    )
+    assert event["data"]["image"] == image_url
+
+    file_url = emulator.sample_url("invoice.pdf")
+    mark = len(user.received)
+    document = await emulator.agent_message(conversation_id, type="file", mediaUrl=file_url)
+    link = await user.next_text(mark, contains=file_url)
+    assert link == f"[invoice.pdf]({file_url})"
+    [event] = await wait_for(
+        lambda: bot_events_for(tracker, sender, document["message"]["id"]),
+        "the agent's file in the tracker",
+    )
+    assert file_url in event["text"]
+
+    # 5. A webhook delivered again (as SunCo retries) is applied once.
+    delivery = await wait_for(
+        lambda: emulator.delivery_of_message(text_id), "the agent text's webhook delivery"
+    )
+    assert delivery["status"] == "delivered"
+    attempts = len(delivery["attempts"])
+    mark = len(user.received)
+    await emulator.redeliver(delivery["eventId"])
+    redelivered = await wait_for(
+        lambda: _redelivered(emulator, text_id, attempts), "the redelivery to be answered"
+    )
+    assert 200 <= redelivered["attempts"][-1]["status"] < 300
+    await user.assert_silent(mark, window=2.0)
+    assert len(bot_events_for(tracker, sender, text_id)) == 1
+    assert user.texts().count("Hi, I'm Alex. Let me check.") == 1
+
+    # 6. Solving the ticket hands the user back to the bot, which answers again.
+    mark = len(user.received)
+    await emulator.solve(conversation_id)
+    await user.next_text(mark, contains=HANDOFF_ENDED)
+    await wait_for(
+        lambda: not tracker.slot(sender, constants.SLOT_HANDOFF_ACTIVE),
+        "the handoff slot to be cleared",
+    )
+    messages_before = len((await emulator.conversation_of(sender))["messages"])
+    await user.next_text(await user.say("hello"), contains=GREETING)
+    conversation = await emulator.conversation_of(sender)
+    assert len(conversation["messages"]) == messages_before, "nothing relayed after the handoff"
+
+
+async def _redelivered(emulator: EmulatorControl, message_id: str, attempts: int) -> Any:
+    delivery = await emulator.delivery_of_message(message_id)
+    if delivery and delivery["redeliveries"] >= 1 and len(delivery["attempts"]) > attempts:
+        if delivery["attempts"][-1]["status"] is not None:
+            return delivery
+    return None
