@@ -3,7 +3,7 @@
 import mimetypes
 import posixpath
 from typing import Any, Dict, List, Optional
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, unquote, urlencode
 
 from aiohttp import BodyPartReader, web
 
@@ -227,7 +227,9 @@ async def upload_attachment(request: web.Request) -> web.Response:
         data.extend(chunk)
         if len(data) > MAX_UPLOAD_BYTES:
             raise ApiError(413, "payload_too_large", "Files are limited to 50MB")
-    filename = posixpath.basename((part.filename or "file").replace("\\", "/")) or "file"
+    # aiohttp clients percent-encode the file name; browsers and urllib3 send it raw.
+    filename = unquote(part.filename or "file")
+    filename = posixpath.basename(filename.replace("\\", "/")) or "file"
     media_type = part.headers.get("Content-Type") or ""
     if not media_type or media_type == "application/octet-stream":
         media_type = mimetypes.guess_type(filename)[0] or media_type or "application/octet-stream"

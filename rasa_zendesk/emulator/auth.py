@@ -3,6 +3,7 @@
 import base64
 import binascii
 import hmac
+import warnings
 from typing import Optional
 
 import jwt
@@ -33,7 +34,9 @@ def _check_jwt(token: str, key_id: str, key_secret: str) -> bool:
         header = jwt.get_unverified_header(token)
         if header.get("alg") != "HS256" or not _same(str(header.get("kid", "")), key_id):
             return False
-        payload = jwt.decode(token, key_secret, algorithms=["HS256"])
+        with warnings.catch_warnings():  # short demo secrets are the user's choice here
+            warnings.simplefilter("ignore")
+            payload = jwt.decode(token, key_secret, algorithms=["HS256"])
     except jwt.PyJWTError:
         return False
     return isinstance(payload, dict) and payload.get("scope") == "app"
