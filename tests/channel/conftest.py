@@ -14,6 +14,7 @@ import copy
 import json
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, AsyncIterator, Dict, List, Optional, Sequence
 
@@ -131,9 +132,18 @@ class RasaServer:
         return [e for e in tracker.events if isinstance(e, BotUttered)]
 
     async def stop(self) -> None:
+        """Stop as Sanic does: listeners, then idle connections closed, the rest aborted."""
         await self.server.before_stop()
         self.server.close()
         await self.server.wait_closed()
+        for connection in list(self.server.connections):
+            connection.close_if_idle()
+        for _ in range(20):
+            if not self.server.connections:
+                break
+            await asyncio.sleep(0.05)
+        for connection in list(self.server.connections):
+            connection.abort()
         await self.server.after_stop()
         # engine.io leaves each closed socket's ping task asleep for its 25 s interval.
         for task in asyncio.all_tasks():
@@ -239,6 +249,10 @@ async def open_web_chat(url: str, session_id: str) -> WebChat:
     return chat
 
 
+def now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat().replace("+00:00", "Z")
+
+
 def new_id() -> str:
     return uuid.uuid4().hex[:24]
 
@@ -283,8 +297,10 @@ def message_webhook(
     envelope = _envelope("conversationMessageEvent")
     event = envelope["events"][0]
     event["id"] = event_id or new_id()
+    event["createdAt"] = now_iso()
     event["payload"]["conversation"] = _conversation(conversation_id, sender_id)
     message = event["payload"]["message"]
+    message["received"] = event["createdAt"]
     message["id"] = message_id or new_id()
     message["content"] = message_content
     if author == "business":

@@ -1,0 +1,166 @@
+"""Zendesk giving the conversation back ends the handoff in the tracker and tells the user."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from rasa.shared.core.events import SlotSet
+
+from rasa_zendesk import constants
+from rasa_zendesk.channel.config import DEFAULT_HANDOFF_ENDED_TEXT
+from rasa_zendesk.channel.input import ZendeskInput
+from tests.channel.conftest import (
+    AGENT_WORKSPACE,
+    CREDENTIALS,
+    HANDOFF_ENDED_TEXT,
+    TEST_DOMAIN,
+    Handoff,
+    RasaServer,
+    content,
+    message_webhook,
+    new_id,
+    open_web_chat,
+    pass_control_webhook,
+    release_webhook,
+    start_handoff,
+    start_rasa,
+)
+
+pytestmark = pytest.mark.timeout(30)
+
+BOT = {"id": "sbi_bot", "name": "rasa", "integrationId": "int_rasa", "integrationType": "custom"}
+
+
+async def assert_handoff_over(rasa: RasaServer, sender_id: str, event_id: str) -> None:
+    tracker = await rasa.tracker(sender_id)
+    assert tracker.get_slot(constants.SLOT_HANDOFF_ACTIVE) is False
+    assert tracker.get_slot(constants.SLOT_CONVERSATION_ID) is None
+    closing = [e for e in tracker.events if e.metadata.get(constants.EVENT_ZENDESK_EVENT_ID)]
+    assert [type(e).__name__ for e in closing] == ["SlotSet", "SlotSet", "BotUttered"]
+    assert {e.metadata[constants.EVENT_ZENDESK_EVENT_ID] for e in closing} == {event_id}
+
+
+async def test_release_control_ends_the_handoff_and_tells_the_user(
+    rasa: RasaServer, handoff: Handoff
+) -> None:
+    webhook = release_webhook(handoff.conversation_id, handoff.sender_id)
+    event_id = webhook["events"][0]["id"]
+
+    answer = await rasa.post_webhook(webhook)
+
+    assert answer.json() == {"status": "ok", "processed": 1, "ignored": 0}
+    assert await handoff.chat.next_message() == {"text": HANDOFF_ENDED_TEXT}
+    await assert_handoff_over(rasa, handoff.sender_id, event_id)
+    [*_, notice] = await rasa.bot_events(handoff.sender_id)
+    assert notice.text == HANDOFF_ENDED_TEXT
+    assert notice.metadata["utter_action"] == "utter_zendesk_handoff_ended"
+
+
+async def test_a_second_release_does_nothing(rasa: RasaServer, handoff: Handoff) -> None:
+    await rasa.post_webhook(release_webhook(handoff.conversation_id, handoff.sender_id))
+    await handoff.chat.next_message()
+    before = await rasa.tracker(handoff.sender_id)
+
+    # Our own releaseControl (the user ended the handoff) coming back, or a retry.
+    again = await rasa.post_webhook(release_webhook(handoff.conversation_id, handoff.sender_id))
+
+    assert again.json() == {"status": "ok", "processed": 0, "ignored": 1}
+    assert len((await rasa.tracker(handoff.sender_id)).events) == len(before.events)
+    # Agent messages of the closed handoff no longer reach the user.
+    late = await rasa.post_webhook(
+        message_webhook(handoff.conversation_id, handoff.sender_id, content("text"))
+    )
+    assert late.json()["ignored"] == 1
+    handoff.chat.assert_no_more_messages()
+
+
+async def test_a_retried_release_is_applied_once(rasa: RasaServer, handoff: Handoff) -> None:
+    webhook = release_webhook(handoff.conversation_id, handoff.sender_id)
+    await rasa.post_webhook(webhook)
+    await handoff.chat.next_message()
+    # The user escalates again: a new handoff, in a new SunCo conversation.
+    second_conversation = "conv_" + new_id()
+    tracker = await rasa.store.retrieve(handoff.sender_id)
+    assert tracker is not None
+    tracker.update(SlotSet(constants.SLOT_HANDOFF_ACTIVE, True))
+    tracker.update(SlotSet(constants.SLOT_CONVERSATION_ID, second_conversation))
+    await rasa.store.save(tracker)
+
+    again = await rasa.post_webhook(webhook)
+    old_conversation = await rasa.post_webhook(
+        release_webhook(handoff.conversation_id, handoff.sender_id)
+    )
+
+    assert again.json()["ignored"] == 1
+    assert old_conversation.json()["ignored"] == 1
+    tracker = await rasa.tracker(handoff.sender_id)
+    assert tracker.get_slot(constants.SLOT_HANDOFF_ACTIVE) is True
+    assert tracker.get_slot(constants.SLOT_CONVERSATION_ID) == second_conversation
+    handoff.chat.assert_no_more_messages()
+
+
+async def test_pass_control_on_ticket_close_ends_the_handoff(
+    rasa: RasaServer, handoff: Handoff
+) -> None:
+    webhook = pass_control_webhook(
+        handoff.conversation_id, handoff.sender_id, BOT, constants.REASON_TICKET_CLOSED
+    )
+
+    answer = await rasa.post_webhook(webhook)
+
+    assert answer.json()["processed"] == 1
+    assert await handoff.chat.next_message() == {"text": HANDOFF_ENDED_TEXT}
+    await assert_handoff_over(rasa, handoff.sender_id, webhook["events"][0]["id"])
+
+
+@pytest.mark.parametrize(
+    "active, reason",
+    [
+        (AGENT_WORKSPACE, None),  # the escalation itself
+        (AGENT_WORKSPACE, constants.REASON_TICKET_CLOSED),
+        (BOT, None),
+        (BOT, "transferToEmail"),
+    ],
+)
+async def test_other_pass_control_events_leave_the_handoff_on(
+    rasa: RasaServer, handoff: Handoff, active: dict, reason: str
+) -> None:
+    webhook = pass_control_webhook(handoff.conversation_id, handoff.sender_id, active, reason)
+
+    answer = await rasa.post_webhook(webhook)
+
+    assert answer.json() == {"status": "ok", "processed": 0, "ignored": 1}
+    tracker = await rasa.tracker(handoff.sender_id)
+    assert tracker.get_slot(constants.SLOT_HANDOFF_ACTIVE) is True
+    handoff.chat.assert_no_more_messages()
+
+
+async def test_the_notice_text_can_be_configured(db_path: Path) -> None:
+    zendesk = ZendeskInput.from_credentials({**CREDENTIALS, "handoff_ended_text": "Bye from Ana"})
+    rasa = await start_rasa(db_path, zendesk=zendesk)  # type: ignore[arg-type]
+    sender_id, conversation_id = "webchat-" + new_id(), "conv_" + new_id()
+    await start_handoff(rasa.store, sender_id, conversation_id)
+    chat = await open_web_chat(rasa.url, sender_id)
+    try:
+        await rasa.post_webhook(release_webhook(conversation_id, sender_id))
+        assert await chat.next_message() == {"text": "Bye from Ana"}
+    finally:
+        await chat.client.disconnect()
+        await rasa.stop()
+
+
+async def test_without_the_domain_response_the_notice_is_built_in(db_path: Path) -> None:
+    from rasa.shared.core.domain import Domain
+
+    domain = Domain.from_yaml(TEST_DOMAIN.split("responses:")[0])
+    rasa = await start_rasa(db_path, domain=domain)
+    sender_id, conversation_id = "webchat-" + new_id(), "conv_" + new_id()
+    await start_handoff(rasa.store, sender_id, conversation_id)
+    chat = await open_web_chat(rasa.url, sender_id)
+    try:
+        await rasa.post_webhook(release_webhook(conversation_id, sender_id))
+        assert await chat.next_message() == {"text": DEFAULT_HANDOFF_ENDED_TEXT}
+    finally:
+        await chat.client.disconnect()
+        await rasa.stop()
