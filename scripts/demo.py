@@ -18,11 +18,11 @@ from typing import NoReturn, Optional
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
-sys.path.insert(0, str(REPO_ROOT / "scripts"))
 
 from demo.process import ProcessError  # noqa: E402
 from demo.stack import DemoStack, Ports, StackConfig  # noqa: E402
 from demo.web_server import WIDGET_BUNDLE  # noqa: E402
+from scripts.train_model import TrainingError, ensure_model  # noqa: E402
 
 RUN_DIR = REPO_ROOT / "artifacts" / "demo"
 
@@ -50,9 +50,11 @@ def main() -> int:
 
     stack: Optional[DemoStack] = None
     try:
-        from train_model import ensure_model
-
-        model = ensure_model()
+        try:
+            model = ensure_model(quiet=False)
+        except TrainingError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 1
         stack = DemoStack(StackConfig(model=Path(model), run_dir=RUN_DIR, ports=ports))
         print(f"==> starting the emulator, the action server and Rasa (logs: {RUN_DIR})")
         stack.start()

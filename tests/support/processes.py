@@ -8,7 +8,6 @@ It is the demo's own orchestration (`demo.stack`) on free ports, so the tests ru
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import re
 import shutil
 import socket
@@ -19,6 +18,7 @@ from typing import Iterator, List, Sequence
 import pytest
 
 from demo.stack import REPO_ROOT, DemoStack, Ports, StackConfig
+from scripts import train_model
 
 ARTIFACTS = REPO_ROOT / "artifacts"
 E2E_ARTIFACTS = ARTIFACTS / "e2e"
@@ -46,12 +46,7 @@ def free_stack_ports() -> Ports:
 
 def ensure_model() -> Path:
     """The trained example bot (trained by `scripts/train_model.py` only if missing or stale)."""
-    path = REPO_ROOT / "scripts" / "train_model.py"
-    spec = importlib.util.spec_from_file_location("rasa_zendesk_train_model", path)
-    assert spec is not None and spec.loader is not None, f"cannot load {path}"
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return Path(module.ensure_model())
+    return Path(train_model.ensure_model())
 
 
 def run_dir(name: str) -> Path:

@@ -1,0 +1,172 @@
+"""The demo in a real browser: Debian's Chromium, driven by Playwright, walks the story on the
+customer page (rasa-webchat) and in the agent console, and saves a screenshot of every step to
+artifacts/screenshots/.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import AsyncIterator, List
+from urllib.parse import urlsplit
+
+import pytest
+from playwright.async_api import Browser, Page, async_playwright, expect
+
+from demo.stack import DemoStack
+from tests.e2e.helpers import EmulatorControl, wait_for
+from tests.support.processes import ARTIFACTS
+
+pytestmark = [pytest.mark.e2e, pytest.mark.browser]
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SCREENSHOTS = ARTIFACTS / "screenshots"
+STEP = 20_000  # ms to wait for each visible step (the widget delays bot messages up to 3 s)
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    assert Path(CHROMIUM).exists(), "Chromium is missing: run scripts/test-deps"
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield launched
+        await launched.close()
+
+
+class Shots:
+    """Numbered screenshots, so the directory reads as the story."""
+
+    def __init__(self) -> None:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        for old in SCREENSHOTS.glob("*.png"):
+            old.unlink()
+        self.count = 0
+
+    async def take(self, page: Page, name: str) -> None:
+        self.count += 1
+        await page.screenshot(path=str(SCREENSHOTS / f"{self.count:02d}-{name}.png"))
+
+
+async def send(customer: Page, text: str) -> None:
+    """Type into the web chat and press Enter, as a person does."""
+    box = customer.locator(".rw-new-message")
+    await box.click()
+    await box.type(text)
+    await box.press("Enter")
+    await expect(customer.locator(".rw-client").filter(has_text=text).last).to_be_visible()
+
+
+@pytest.mark.timeout(300)
+async def test_customer_and_agent_walk_the_story_in_chromium(
+    e2e_stack: DemoStack, browser: Browser
+) -> None:
+    expect.set_options(timeout=STEP)
+    shots = Shots()
+    emulator = EmulatorControl(e2e_stack.emulator_url)
+    requested: List[str] = []
+    context = await browser.new_context(viewport={"width": 1280, "height": 800})
+    context.on("request", lambda request: requested.append(request.url))
+    try:
+        customer = await context.new_page()
+        await customer.goto(e2e_stack.web_url)
+        bot = customer.locator(".rw-response")
+
+        # The web chat connects and greets (initPayload /greet).
+        await expect(customer.locator(".rw-conversation-container")).to_be_visible()
+        await expect(bot.filter(has_text="Acme support bot").first).to_be_visible()
+        await shots.take(customer, "customer-greeted")
+
+        # A question the bot answers by itself, then the request for a human.
+        await send(customer, "where is my order?")
+        await expect(bot.filter(has_text="order number").last).to_be_visible()
+        await send(customer, "I want to talk to a human")
+        await expect(bot.filter(has_text="connecting you with a human agent")).to_be_visible()
+        await shots.take(customer, "customer-asked-for-a-human")
+
+        # The agent opens the new ticket in the console: summary and transcript are there.
+        session_id = await customer.evaluate(
+            "() => JSON.parse(sessionStorage.getItem('chat_session') || '{}').session_id"
+        )
+        assert session_id, "the web chat keeps its session id in session storage"
+        conversation = await wait_for(
+            lambda: emulator.handed_off_conversation(session_id), "the ticket in Zendesk"
+        )
+        console = await context.new_page()
+        await console.goto(e2e_stack.console_url)
+        await console.get_by_test_id("queue").locator(item_selector(conversation)).click()
+        panel = console.get_by_test_id("conversation")
+        await expect(panel).to_have_attribute("data-conversation-id", conversation["id"])
+        await expect(console.get_by_test_id("handoff-metadata")).to_contain_text("first_message_id")
+        transcript = console.get_by_test_id("transcript")
+        summary_text = conversation["messages"][0]["content"]["text"].splitlines()[0]
+        first = transcript.get_by_test_id("message").first
+        await expect(first).to_contain_text(summary_text)
+        await expect(
+            transcript.locator('[data-role="user"]').filter(has_text="where is my order?")
+        ).to_be_visible()
+        await shots.take(console, "console-ticket-with-summary")
+
+        # The customer writes to the agent; the bot keeps quiet.
+        bot_before = await bot.count()
+        await send(customer, "My order 87654321 has not arrived")
+        await expect(
+            transcript.locator('[data-role="user"]').filter(has_text="87654321 has not arrived")
+        ).to_be_visible()
+
+        # The agent answers with text, an image and a file.
+        reply = console.get_by_test_id("reply-input")
+        await reply.click()
+        await reply.type("Hi, I'm Alex from Acme. Here is your receipt and invoice.")
+        await console.get_by_test_id("send-button").click()
+        await expect(bot.filter(has_text="Here is your receipt and invoice")).to_be_visible()
+        await console.get_by_test_id("send-image").click()
+        image = customer.locator("img.rw-image-frame")
+        await expect(image).to_have_attribute(
+            "src", re.compile(r"/_emulator/samples/receipt\.png$")
+        )
+        await console.get_by_test_id("send-file").click()
+        link = customer.locator(".rw-response a", has_text="invoice.pdf")
+        await expect(link).to_have_attribute(
+            "href", re.compile(r"/_emulator/samples/invoice\.pdf$")
+        )
+        await expect(image).to_have_js_property("complete", True)
+        assert await image.evaluate("img => img.naturalWidth") > 0, "the image did not load"
+        # Only the agent's three messages arrived: the bot said nothing of its own.
+        assert await bot.count() == bot_before + 3
+        await expect(transcript.locator('[data-role="agent"]')).to_have_count(3)
+        await shots.take(console, "console-agent-replied")
+        await shots.take(customer, "customer-got-text-image-file")
+
+        # The agent solves the ticket; the customer is back with the bot.
+        await console.get_by_test_id("solve-button").click()
+        solved = console.get_by_test_id("solved-list").locator(item_selector(conversation))
+        await expect(solved).to_be_visible()
+        await expect(bot.filter(has_text="back with the bot")).to_be_visible()
+        await shots.take(console, "console-solved")
+        await send(customer, "hi")
+        await expect(bot.filter(has_text="Acme support bot")).to_have_count(2)
+        await shots.take(customer, "customer-back-with-the-bot")
+    finally:
+        await context.close()
+        await emulator.close()
+
+    # Everything the pages loaded came from this machine.
+    outside = [url for url in requested if not _local(url)]
+    assert not outside, f"the pages fetched from the internet: {outside}"
+
+
+def item_selector(conversation: dict) -> str:
+    return f'[data-testid="queue-item"][data-conversation-id="{conversation["id"]}"]'
+
+
+def _local(url: str) -> bool:
+    parts = urlsplit(url)
+    return parts.scheme in ("data", "blob") or parts.hostname in ("127.0.0.1", "localhost")
