@@ -6,7 +6,7 @@ with a 400 whose titles name each offending field.
 """
 
 import json
-from typing import Any, Dict, List, Optional, Type, TypeVar, Union
+from typing import Any, Callable, Dict, Iterator, List, Optional, Type, TypeVar, Union
 from urllib.parse import urlsplit
 
 from pydantic import (
@@ -60,7 +60,21 @@ class Body(BaseModel):
         return _check_metadata(value)
 
 
-Metadata = Optional[Dict[StrictStr, Any]]
+class JsonObject(dict):
+    """A JSON object, as sent: pydantic 1 would otherwise turn `[]` into `{}`."""
+
+    @classmethod
+    def __get_validators__(cls) -> Iterator[Callable[[Any], Dict[str, Any]]]:
+        yield cls.validate
+
+    @classmethod
+    def validate(cls, value: Any) -> Dict[str, Any]:
+        if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
+            raise TypeError("must be a JSON object")
+        return value
+
+
+Metadata = Optional[JsonObject]
 Text4096 = constr(strict=True, max_length=MAX_TEXT)
 
 
@@ -180,12 +194,12 @@ class FileContent(Body):
 
 class CarouselContent(Body):
     type: Literal["carousel"]
-    items: conlist(Dict[str, Any], min_items=1, max_items=10)
+    items: conlist(JsonObject, min_items=1, max_items=10)
 
 
 class ListContent(Body):
     type: Literal["list"]
-    items: conlist(Dict[str, Any], min_items=1, max_items=10)
+    items: conlist(JsonObject, min_items=1, max_items=10)
 
 
 class Coordinates(Body):
@@ -200,17 +214,17 @@ class LocationContent(Body):
 
 class FormContent(Body):
     type: Literal["form"]
-    fields: conlist(Dict[str, Any], min_items=1, max_items=20)
+    fields: conlist(JsonObject, min_items=1, max_items=20)
 
 
 class FormResponseContent(Body):
     type: Literal["formResponse"]
-    fields: conlist(Dict[str, Any], min_items=1, max_items=20)
+    fields: conlist(JsonObject, min_items=1, max_items=20)
 
 
 class TemplateContent(Body):
     type: Literal["template"]
-    template: Dict[str, Any]
+    template: JsonObject
 
 
 Content = Union[
@@ -230,8 +244,8 @@ class MessagePostBody(Body):
     author: Author
     content: Content = Field(..., discriminator="type")
     metadata: Metadata = None
-    destination: Optional[Dict[StrictStr, Any]] = None
-    override: Optional[Dict[StrictStr, Any]] = None
+    destination: Optional[JsonObject] = None
+    override: Optional[JsonObject] = None
     schema_: Optional[StrictStr] = Field(None, alias="schema")
 
 
