@@ -1,0 +1,291 @@
+"""HandoffPolicy: escalate to a human when asked or when the user is frustrated, then stay quiet.
+
+It learns nothing from stories: its behaviour comes from the handoff slot and a few cheap
+signals (`rasa_zendesk.policy.signals`), so training is a no-op and a prediction costs
+microseconds. Add it to `config.yml` next to the other policies:
+
+    policies:
+      - name: rasa_zendesk.HandoffPolicy
+        sentiment_threshold: -0.6
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Dict, List, Optional, Sequence
+
+from rasa.core.policies.policy import Policy, PolicyPrediction
+from rasa.engine.graph import ExecutionContext
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.core.constants import ACTION_LISTEN_NAME
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import (
+    ActionExecuted,
+    Event,
+    Restarted,
+    SessionStarted,
+    SlotSet,
+    UserUttered,
+)
+from rasa.shared.core.generator import TrackerWithCachedStates
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.exceptions import InvalidConfigException
+
+from rasa_zendesk.constants import (
+    ACTION_END_HANDOFF,
+    ACTION_HANDOFF,
+    ACTION_RELAY,
+    INTENT_END_HANDOFF,
+    INTENT_HUMAN_HANDOFF,
+    SLOT_CONVERSATION_ID,
+    SLOT_HANDOFF_ACTIVE,
+    SLOT_HANDOFF_REASON,
+)
+from rasa_zendesk.policy.signals import Thresholds, Trigger, UserTurn, evaluate
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_PRIORITY = 7  # above RulePolicy (6), MemoizationPolicy (3) and TEDPolicy (1)
+PLUGIN_ACTIONS = (ACTION_HANDOFF, ACTION_RELAY, ACTION_END_HANDOFF)
+REQUIRED_SLOTS = (SLOT_HANDOFF_ACTIVE, SLOT_CONVERSATION_ID, SLOT_HANDOFF_REASON)
+REQUIRED_INTENTS = (INTENT_HUMAN_HANDOFF, INTENT_END_HANDOFF)
+DOMAIN_FILE_HINT = "rasa_zendesk/domain/zendesk.yml"
+
+
+@DefaultV1Recipe.register(
+    DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT, is_trainable=True
+)
+class HandoffPolicy(Policy):
+    """Hands the conversation to a Zendesk agent, and keeps the bot quiet while one is in charge.
+
+    While the slot `zendesk_handoff_active` is true: after a user message it predicts
+    `action_zendesk_relay` (or `action_zendesk_end_handoff` when the intent is `end_handoff`
+    with at least `end_handoff_confidence`), and `action_listen` after anything else, with
+    confidence 1.0 at `priority` 7, above RulePolicy (6): the bot never answers during a handoff.
+
+    While it is false, it predicts `action_zendesk_handoff` (and `action_listen` after it) when
+    the latest user message has intent `human_handoff` or the user is frustrated; otherwise it
+    predicts nothing and the other policies decide. The reason that fired is set in the slot
+    `zendesk_handoff_reason` (only if this policy wins), for the escalation action to report.
+    Only user messages since the last handoff (or session start) count, so a handoff that ended
+    is never re-triggered by what was said before it.
+
+    Parameters (config.yml), with their defaults:
+      priority: 7
+      sentiment_threshold: -0.6         VADER compound score of the latest message, -1 .. 1
+      sentiment_window: 3               messages in the running window ...
+      sentiment_window_min_messages: 2  ... of which at least this many are needed ...
+      sentiment_window_threshold: -0.35 ... for their mean score to escalate
+      fallback_count: 2                 messages in a row not understood (nlu_fallback ...
+      fallback_confidence_threshold: 0.3  ... or an intent confidence below this)
+      shouting_min_letters: 10          shouting: a message of at least this many letters ...
+      shouting_upper_ratio: 0.8         ... this share upper case, with "!" or negative sentiment
+      repeat_count: 3                   the same message this many times in a row ...
+      repeat_min_length: 4              ... if it has at least this many characters
+      end_handoff_confidence: 0.6       below it an `end_handoff` message is relayed instead
+    A threshold set to null, or a count set to 0, turns its signal off.
+    """
+
+    @staticmethod
+    def get_default_config() -> Dict[str, Any]:
+        """The defaults above; each can be overridden in config.yml."""
+        return {
+            "priority": DEFAULT_PRIORITY,
+            "end_handoff_confidence": 0.6,
+            **Thresholds().as_config(),
+        }
+
+    @staticmethod
+    def required_packages() -> List[str]:
+        """VADER carries the sentiment lexicon."""
+        return ["vaderSentiment"]
+
+    def __init__(
+        self,
+        config: Dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        featurizer: Any = None,
+    ) -> None:
+        super().__init__(config, model_storage, resource, execution_context, featurizer)
+        # Set here too: a policy built without Rasa's default-config merge keeps its rank.
+        self.priority = config.get("priority", DEFAULT_PRIORITY)
+        try:
+            self.thresholds = Thresholds.from_config(config)
+        except (TypeError, ValueError) as error:
+            raise InvalidConfigException(f"HandoffPolicy: {error}") from error
+        end_confidence = config.get("end_handoff_confidence", 0.6)
+        if isinstance(end_confidence, bool) or not isinstance(end_confidence, (int, float)):
+            raise InvalidConfigException("HandoffPolicy: end_handoff_confidence must be a number")
+        self.end_handoff_confidence = float(end_confidence)
+        self._turns_needed = self.thresholds.turns_needed
+
+    def train(
+        self,
+        training_trackers: List[TrackerWithCachedStates],
+        domain: Domain,
+        **kwargs: Any,
+    ) -> Resource:
+        """Nothing to learn; only check that the domain has the plugin's entries."""
+        check_domain(domain)
+        # An empty directory, so that Rasa can cache and package the resource like any other.
+        with self._model_storage.write_to(self._resource):
+            pass
+        return self._resource
+
+    @classmethod
+    def load(
+        cls,
+        config: Dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> HandoffPolicy:
+        """Nothing was persisted: the policy is its config."""
+        return cls(config, model_storage, resource, execution_context)
+
+    def predict_action_probabilities(
+        self,
+        tracker: DialogueStateTracker,
+        domain: Domain,
+        rule_only_data: Optional[Dict[str, Any]] = None,
+        **kwargs: Any,
+    ) -> PolicyPrediction:
+        """Relay/listen while a handoff is active, escalate on a signal, else abstain."""
+        latest_action = tracker.latest_action_name
+        if latest_action in PLUGIN_ACTIONS:
+            return self._predict(domain, ACTION_LISTEN_NAME)
+        user_spoke = latest_action == ACTION_LISTEN_NAME and _has_user_message(tracker)
+
+        if tracker.get_slot(SLOT_HANDOFF_ACTIVE):
+            if not user_spoke:
+                return self._predict(domain, ACTION_LISTEN_NAME)
+            intent = tracker.latest_message.intent if tracker.latest_message else {}
+            if (
+                intent.get("name") == INTENT_END_HANDOFF
+                and _confidence(intent) >= self.end_handoff_confidence
+            ):
+                return self._predict(domain, ACTION_END_HANDOFF)
+            return self._predict(domain, ACTION_RELAY)
+
+        if not user_spoke:
+            return self._abstain(domain)
+        trigger = evaluate(recent_user_turns(tracker, self._turns_needed), self.thresholds)
+        if trigger is None:
+            return self._abstain(domain)
+        logger.info(
+            "HandoffPolicy: escalating conversation %s: %s", tracker.sender_id, trigger.reason
+        )
+        return self._predict(
+            domain,
+            ACTION_HANDOFF,
+            optional_events=[SlotSet(SLOT_HANDOFF_REASON, trigger.reason)],
+            trigger=trigger,
+        )
+
+    def _predict(
+        self,
+        domain: Domain,
+        action_name: str,
+        optional_events: Optional[List[Event]] = None,
+        trigger: Optional[Trigger] = None,
+    ) -> PolicyPrediction:
+        probabilities = self._default_predictions(domain)
+        try:
+            index = domain.index_for_action(action_name)
+        except Exception:  # Rasa raises ActionNotFoundException; the domain lacks our entries
+            logger.error(
+                "HandoffPolicy: action '%s' is not in the domain; add the entries of %s",
+                action_name,
+                DOMAIN_FILE_HINT,
+            )
+            return self._abstain(domain)
+        probabilities[index] = 1.0
+        diagnostic_data: Dict[str, Any] = {}
+        if trigger is not None:
+            diagnostic_data = {
+                "handoff_signal": trigger.signal,
+                "handoff_score": trigger.score,
+                "handoff_reason": trigger.reason,
+            }
+        # `is_no_user_prediction` puts this prediction in the ensemble's first class, with the
+        # loop happy paths of RulePolicy: otherwise an active form would outrank the handoff.
+        return self._prediction(
+            probabilities,
+            optional_events=optional_events,
+            is_no_user_prediction=True,
+            diagnostic_data=diagnostic_data,
+        )
+
+    def _abstain(self, domain: Domain) -> PolicyPrediction:
+        return self._prediction(self._default_predictions(domain))
+
+
+def check_domain(domain: Domain) -> None:
+    """Fail training with a clear message if the plugin's domain entries are missing."""
+    slots = {slot.name for slot in domain.slots}
+    missing = [f"action {n}" for n in PLUGIN_ACTIONS if n not in domain.action_names_or_texts]
+    missing += [f"slot {n}" for n in REQUIRED_SLOTS if n not in slots]
+    missing += [f"intent {n}" for n in REQUIRED_INTENTS if n not in domain.intents]
+    if missing:
+        raise InvalidConfigException(
+            "HandoffPolicy needs these domain entries: "
+            + ", ".join(missing)
+            + f". Copy them from {DOMAIN_FILE_HINT} in the rasa-zendesk package."
+        )
+
+
+def _confidence(intent: Dict[str, Any]) -> float:
+    value = intent.get("confidence")
+    return 1.0 if value is None else float(value)
+
+
+def _has_user_message(tracker: DialogueStateTracker) -> bool:
+    message = tracker.latest_message
+    return message is not None and bool(message.text or message.intent.get("name"))
+
+
+def _user_turn(event: UserUttered) -> UserTurn:
+    return UserTurn(
+        text=event.text or "",
+        intent=event.intent.get("name"),
+        confidence=_confidence(event.intent),
+    )
+
+
+def recent_user_turns(tracker: DialogueStateTracker, limit: int) -> List[UserTurn]:
+    """The last `limit` user turns that may trigger a handoff, oldest first.
+
+    Only turns after the latest handoff count: after the latest `action_zendesk_handoff`, and
+    after the latest `zendesk_handoff_active` reset that followed a true value. A restart or a
+    new session starts afresh too. Reverted user messages still count: the user did say them.
+    The scan walks back from the end and stops as soon as it has enough turns.
+    """
+    return _turns_since_boundary(tracker.events, limit)
+
+
+def _turns_since_boundary(events: Sequence[Event], limit: int) -> List[UserTurn]:
+    newest_first: List[UserTurn] = []
+    cut: Optional[int] = None  # turns collected when the latest reset of the slot was seen
+    for event in reversed(events):
+        if isinstance(event, (Restarted, SessionStarted)):
+            break
+        if isinstance(event, ActionExecuted) and event.action_name == ACTION_HANDOFF:
+            newest_first = newest_first[:cut] if cut is not None else newest_first
+            break
+        if isinstance(event, SlotSet) and event.key == SLOT_HANDOFF_ACTIVE:
+            if event.value:
+                newest_first = newest_first[:cut] if cut is not None else newest_first
+                break
+            if cut is None:
+                cut = len(newest_first)
+            continue
+        if isinstance(event, UserUttered):
+            newest_first.append(_user_turn(event))
+            if len(newest_first) >= limit and (cut is None or cut >= limit):
+                break
+    return list(reversed(newest_first[:limit]))

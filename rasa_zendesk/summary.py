@@ -1,0 +1,404 @@
+"""What the agent reads first: a deterministic summary and the transcript of the conversation.
+
+Built in the action server from rasa-sdk tracker data: `Tracker.events` (event dicts) and
+`Tracker.slots`. A Rasa core `DialogueStateTracker` gives the same data through
+`tracker.current_state(EventVerbosity.ALL)` (see `summarize_state`). No model, no network: the
+same conversation always gives the same text.
+
+SunCo refuses a text longer than 4096 characters, so `chunk_text` cuts any text into parts of at
+most `MAX_TEXT_LENGTH` characters on line, then word, boundaries.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
+
+from rasa_zendesk.constants import (
+    EVENT_ZENDESK_AGENT_NAME,
+    INTENT_HUMAN_HANDOFF,
+    MAX_TEXT_LENGTH,
+    SLOT_HANDOFF_ACTIVE,
+    SLOT_HANDOFF_REASON,
+)
+from rasa_zendesk.policy.signals import NLU_FALLBACK_INTENT, reason_kind
+
+ROLE_USER = "user"
+ROLE_BOT = "bot"
+ATTACHMENTS_KEY = "attachments"  # user message metadata, as the input channels pass it
+HIDDEN_SLOT_PREFIX = "zendesk_"
+HIDDEN_SLOTS = frozenset({"requested_slot", "session_started_metadata"})
+LAST_WORDS = 3
+MAX_QUOTE = 500  # characters of one quoted user message in the summary
+
+REASON_TITLES = {
+    "explicit_request": "the user asked for a human",
+    "frustration": "the user seems frustrated",
+    "fallbacks": "the bot did not understand",
+    "repeated_message": "the user repeated themself",
+    "unknown": "handoff requested",
+}
+EventDict = Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """An image or file in a turn, by URL."""
+
+    type: str
+    url: str
+    name: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One message of the transcript: who said it, what, when (epoch seconds), with what files.
+
+    Bot turns that a Zendesk agent wrote during an earlier handoff carry `agent_name`.
+    """
+
+    role: str
+    text: str
+    timestamp: Optional[float] = None
+    attachments: Tuple[Attachment, ...] = ()
+    buttons: Tuple[str, ...] = ()
+    agent_name: Optional[str] = None
+
+    @property
+    def speaker(self) -> str:
+        """Same as `role`: `user` or `bot`."""
+        return self.role
+
+    @property
+    def display_text(self) -> str:
+        """The text followed by one line per attachment and the buttons offered, if any."""
+        lines = [self.text] if self.text else []
+        lines += [_describe_attachment(item) for item in self.attachments]
+        if self.buttons:
+            lines.append("[buttons: " + " | ".join(self.buttons) + "]")
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class Request:
+    """An intent the user expressed, how often, and the entity values given with it."""
+
+    intent: str
+    count: int
+    entities: Tuple[Tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class HandoffReason:
+    """Why the bot escalated: `kind` for tags, `title` for the subject, `text` in full."""
+
+    kind: str
+    title: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Briefing:
+    """Everything the escalation action posts: the summary `text` and the `transcript`."""
+
+    reason: HandoffReason
+    requests: Tuple[Request, ...]
+    slots: Tuple[Tuple[str, str], ...]
+    last_user_messages: Tuple[str, ...]
+    transcript: Tuple[Turn, ...]
+    text: str = field(default="")
+
+
+def summarize(
+    source: Union[Any, Sequence[EventDict]], slots: Optional[Mapping[str, Any]] = None
+) -> Briefing:
+    """The briefing for a rasa-sdk `Tracker`, or for its `events` list and `slots` dict."""
+    if hasattr(source, "events"):
+        events: Sequence[EventDict] = list(source.events or [])
+        slots = source.slots if slots is None else slots
+    else:
+        events = list(source)
+    slots = dict(slots or {})
+    user_events = _user_events_outside_handoffs(events)
+    transcript = tuple(build_transcript(events))
+    briefing = Briefing(
+        reason=handoff_reason(slots.get(SLOT_HANDOFF_REASON), user_events),
+        requests=tuple(user_requests(user_events)),
+        slots=tuple(filled_slots(slots)),
+        last_user_messages=tuple(last_user_messages(transcript)),
+        transcript=transcript,
+    )
+    return replace(briefing, text=render_summary(briefing))
+
+
+def summarize_state(state: Mapping[str, Any]) -> Briefing:
+    """The briefing for `DialogueStateTracker.current_state(EventVerbosity.ALL)` (Rasa side)."""
+    return summarize(state.get("events") or [], state.get("slots") or {})
+
+
+def handoff_reason(slot_value: Any, user_events: Sequence[EventDict] = ()) -> HandoffReason:
+    """The reason HandoffPolicy recorded in the slot; failing that, what the last intent says."""
+    text = str(slot_value).strip() if slot_value else ""
+    if text:
+        kind = reason_kind(text) or "unknown"
+        return HandoffReason(kind, REASON_TITLES[kind], text)
+    if user_events and _intent_name(user_events[-1]) == INTENT_HUMAN_HANDOFF:
+        return HandoffReason(
+            "explicit_request",
+            REASON_TITLES["explicit_request"],
+            "explicit request: the user asked for a human agent",
+        )
+    return HandoffReason("unknown", REASON_TITLES["unknown"], "no reason recorded")
+
+
+def user_requests(user_events: Iterable[EventDict]) -> List[Request]:
+    """Intents in order of first appearance, counted, with their distinct entity values."""
+    order: List[str] = []
+    counts: Dict[str, int] = {}
+    entities: Dict[str, List[Tuple[str, str]]] = {}
+    for event in user_events:
+        intent = _intent_name(event)
+        if not intent:
+            continue
+        if intent not in counts:
+            order.append(intent)
+            counts[intent] = 0
+            entities[intent] = []
+        counts[intent] += 1
+        for entity in (event.get("parse_data") or {}).get("entities") or []:
+            name, value = entity.get("entity"), entity.get("value")
+            if name is None or value is None:
+                continue
+            pair = (str(name), _format_value(value))
+            if pair not in entities[intent]:
+                entities[intent].append(pair)
+    return [Request(intent, counts[intent], tuple(entities[intent])) for intent in order]
+
+
+def filled_slots(slots: Mapping[str, Any]) -> List[Tuple[str, str]]:
+    """The bot's own slots that hold a value (not the plugin's, not Rasa's internal ones)."""
+    filled = []
+    for name, value in slots.items():
+        if name.startswith(HIDDEN_SLOT_PREFIX) or name in HIDDEN_SLOTS:
+            continue
+        if value is None or value == "" or value == [] or value == {}:
+            continue
+        filled.append((name, _format_value(value)))
+    return filled
+
+
+def last_user_messages(transcript: Sequence[Turn], count: int = LAST_WORDS) -> List[str]:
+    """The user's own last words: the texts of their last `count` messages, oldest first."""
+    texts = [turn.display_text for turn in transcript if turn.role == ROLE_USER]
+    return [text for text in texts if text.strip()][-count:]
+
+
+def build_transcript(events: Iterable[EventDict]) -> List[Turn]:
+    """Every user and bot message, in order, with timestamps and attachments."""
+    turns: List[Turn] = []
+    for event in events:
+        kind = event.get("event")
+        if kind == "user":
+            turns.append(_user_turn(event))
+        elif kind == "bot":
+            turn = _bot_turn(event)
+            if turn.text or turn.attachments or turn.buttons:
+                turns.append(turn)
+    return turns
+
+
+def render_summary(briefing: Briefing) -> str:
+    """The summary message, in plain text that reads well in Agent Workspace."""
+    lines = ["Conversation handed over by the bot", f"Why: {briefing.reason.text}"]
+    if briefing.requests:
+        lines.append(
+            "What the user wanted: " + "; ".join(map(_describe_request, briefing.requests))
+        )
+    if briefing.slots:
+        lines.append("Known details: " + "; ".join(f"{k}: {v}" for k, v in briefing.slots))
+    if briefing.last_user_messages:
+        lines.append("The user's last words:")
+        lines += [f'- "{_shorten(text, MAX_QUOTE)}"' for text in briefing.last_user_messages]
+    users = sum(1 for turn in briefing.transcript if turn.role == ROLE_USER)
+    bots = len(briefing.transcript) - users
+    started = next((t.timestamp for t in briefing.transcript if t.timestamp is not None), None)
+    since = f", since {format_timestamp(started)}" if started is not None else ""
+    lines.append(f"Transcript: {users} user and {bots} bot messages{since}, below.")
+    return "\n".join(lines)
+
+
+def render_transcript(turns: Iterable[Turn], bot_name: str = "Bot", user_name: str = "User") -> str:
+    """The transcript as text, one block per turn: `[time] Speaker: text`."""
+    blocks = []
+    for turn in turns:
+        if turn.role == ROLE_USER:
+            speaker = user_name
+        elif turn.agent_name:
+            speaker = f"Agent {turn.agent_name}"
+        else:
+            speaker = bot_name
+        stamp = f"[{format_timestamp(turn.timestamp)}] " if turn.timestamp is not None else ""
+        blocks.append(f"{stamp}{speaker}: {turn.display_text}")
+    return "\n".join(blocks)
+
+
+def format_timestamp(timestamp: float) -> str:
+    """UTC, to the second: the agent may sit in another time zone than the server."""
+    moment = datetime.fromtimestamp(timestamp, tz=timezone.utc)
+    return moment.strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def chunk_text(text: str, limit: int = MAX_TEXT_LENGTH) -> List[str]:
+    """`text` cut into parts of at most `limit` characters, on line, then word, boundaries.
+
+    A word longer than `limit` is cut where it must be. Parts that would be blank are dropped,
+    so an empty text gives no part at all (SunCo refuses an empty message).
+    """
+    if limit < 1:
+        raise ValueError("limit must be at least 1")
+    if not text or not text.strip():
+        return []
+    if len(text) <= limit:
+        return [text]
+    chunks: List[str] = []
+    current: Optional[str] = None
+    for line in text.split("\n"):
+        for piece in _split_line(line, limit):
+            if current is None:
+                current = piece
+            elif len(current) + 1 + len(piece) <= limit:
+                current = f"{current}\n{piece}"
+            else:
+                chunks.append(current)
+                current = piece
+    if current is not None:
+        chunks.append(current)
+    return [chunk for chunk in chunks if chunk.strip()]
+
+
+def _split_line(line: str, limit: int) -> List[str]:
+    if len(line) <= limit:
+        return [line]
+    pieces: List[str] = []
+    current = ""
+    for word in line.split(" "):
+        while len(word) > limit:  # no boundary to cut on
+            if current:
+                pieces.append(current)
+                current = ""
+            pieces.append(word[:limit])
+            word = word[limit:]
+        if not current:
+            current = word
+        elif len(current) + 1 + len(word) <= limit:
+            current = f"{current} {word}"
+        else:
+            pieces.append(current)
+            current = word
+    if current:
+        pieces.append(current)
+    return pieces
+
+
+def _user_events_outside_handoffs(events: Iterable[EventDict]) -> List[EventDict]:
+    """User messages the bot handled: not those relayed to an agent during a handoff."""
+    active = False
+    handled = []
+    for event in events:
+        kind = event.get("event")
+        if kind == "slot" and event.get("name") == SLOT_HANDOFF_ACTIVE:
+            active = bool(event.get("value"))
+        elif kind == "restart":  # resets every slot (a new session may carry them over)
+            active = False
+        elif kind == "user" and not active:
+            handled.append(event)
+    return handled
+
+
+def _intent_name(event: EventDict) -> Optional[str]:
+    intent = (event.get("parse_data") or {}).get("intent") or {}
+    return intent.get("name") if isinstance(intent, Mapping) else None
+
+
+def _user_turn(event: EventDict) -> Turn:
+    metadata = event.get("metadata") or {}
+    raw = metadata.get(ATTACHMENTS_KEY) if isinstance(metadata, Mapping) else None
+    attachments = [_attachment(item) for item in raw] if isinstance(raw, list) else []
+    return Turn(
+        role=ROLE_USER,
+        text=(event.get("text") or "").strip(),
+        timestamp=_timestamp(event),
+        attachments=tuple(item for item in attachments if item is not None),
+    )
+
+
+def _bot_turn(event: EventDict) -> Turn:
+    data = event.get("data") or {}
+    metadata = event.get("metadata") or {}
+    attachments: List[Optional[Attachment]] = []
+    if data.get("image"):
+        attachments.append(_attachment({"type": "image", "url": data["image"]}))
+    if data.get("attachment"):
+        attachments.append(_attachment(data["attachment"]))
+    buttons = tuple(
+        str(button.get("title") or button.get("payload"))
+        for button in data.get("buttons") or []
+        if isinstance(button, Mapping) and (button.get("title") or button.get("payload"))
+    )
+    agent = metadata.get(EVENT_ZENDESK_AGENT_NAME) if isinstance(metadata, Mapping) else None
+    return Turn(
+        role=ROLE_BOT,
+        text=(event.get("text") or "").strip(),
+        timestamp=_timestamp(event),
+        attachments=tuple(item for item in attachments if item is not None),
+        buttons=buttons,
+        agent_name=str(agent) if agent else None,
+    )
+
+
+def _attachment(raw: Any) -> Optional[Attachment]:
+    """An attachment from a URL string or a dict with `url` (or `mediaUrl`), `type`, `name`."""
+    if isinstance(raw, str) and raw.strip():
+        return Attachment(type="file", url=raw.strip())
+    if not isinstance(raw, Mapping):
+        return None
+    url = raw.get("url") or raw.get("mediaUrl")
+    payload = raw.get("payload")
+    if not url and isinstance(payload, Mapping):  # {"type": "image", "payload": {"src": ...}}
+        url = payload.get("src") or payload.get("url")
+    if not isinstance(url, str) or not url.strip():
+        return None
+    name = raw.get("name") or raw.get("altText") or raw.get("title")
+    return Attachment(
+        type=str(raw.get("type") or "file"), url=url.strip(), name=str(name) if name else None
+    )
+
+
+def _describe_attachment(attachment: Attachment) -> str:
+    name = f" {attachment.name}" if attachment.name else ""
+    return f"[{attachment.type}{name}: {attachment.url}]"
+
+
+def _describe_request(request: Request) -> str:
+    label = "not understood" if request.intent == NLU_FALLBACK_INTENT else request.intent
+    if request.count > 1:
+        label += f" (x{request.count})"
+    if request.entities:
+        label += " [" + ", ".join(f"{name}={value}" for name, value in request.entities) + "]"
+    return label
+
+
+def _timestamp(event: EventDict) -> Optional[float]:
+    value = event.get("timestamp")
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def _format_value(value: Any) -> str:
+    if isinstance(value, (list, tuple)):
+        return ", ".join(_format_value(item) for item in value)
+    return str(value)
+
+
+def _shorten(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
