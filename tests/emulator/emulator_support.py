@@ -164,7 +164,7 @@ class SunCoApi:
         return messages[0]
 
     async def post_text(self, conversation_id: str, text: str, **author: Any) -> Dict[str, Any]:
-        author = author or {"type": "business"}
+        author = {"type": "business", **author}
         body = {"author": author, "content": {"type": "text", "text": text}}
         return await self.post_message(conversation_id, body)
 
