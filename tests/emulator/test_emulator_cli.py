@@ -1,0 +1,106 @@
+"""The emulator as a command: `python -m rasa_zendesk.emulator` and `rasa-zendesk emulator`."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import subprocess
+import sys
+
+import aiohttp
+import pytest
+
+from rasa_zendesk import cli
+from rasa_zendesk.emulator import EmulatorConfig
+from rasa_zendesk.emulator.config import parse_config
+from rasa_zendesk.emulator.testing import EmulatorProcess
+from tests.emulator.emulator_support import WebhookReceiver
+
+
+def test_module_help_lists_the_options() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "rasa_zendesk.emulator", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    for option in ("--port", "--app-id", "--key-id", "--key-secret", "--webhook-url"):
+        assert option in result.stdout
+    assert "--webhook-secret" in result.stdout and "--webhook-retry-delays" in result.stdout
+
+
+def test_console_script_has_the_emulator_command(capsys: pytest.CaptureFixture) -> None:
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["emulator", "--help"])
+    assert exited.value.code == 0
+    assert "rasa-zendesk emulator" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as exited:
+        cli.main([])
+    assert exited.value.code == 2
+
+
+def test_defaults_are_the_demo_settings() -> None:
+    config, quiet = parse_config([])
+    assert (config.host, config.port, config.app_id) == ("127.0.0.1", 8090, "app_demo")
+    assert (config.key_id, config.key_secret) == ("key_demo", "secret_demo")
+    assert config.webhook_secret == "whsec_demo" and config.webhook_urls == []
+    assert config.webhook_retry_delays == (0.5, 1.0, 2.0, 4.0) and not quiet
+    assert "secret_demo" not in repr(config) and "whsec_demo" not in repr(config)
+    config, _ = parse_config(["--webhook-url", "http://a/x", "--webhook-url", "http://b/x"])
+    assert config.webhook_urls == ["http://a/x", "http://b/x"]
+    assert parse_config(["--webhook-retry-delays", "0.1,0.2"])[0].webhook_retry_delays == (0.1, 0.2)
+    with pytest.raises(SystemExit):
+        parse_config(["--webhook-retry-delays", "soon"])
+
+
+@pytest.mark.timeout(60)
+async def test_the_process_serves_logs_and_stops_cleanly(receiver: WebhookReceiver) -> None:
+    config = EmulatorConfig(
+        app_id="app_cli",
+        key_id="key_cli",
+        key_secret="cli-key-secret",
+        webhook_secret="cli-webhook-secret",
+        webhook_retry_delays=(0.05,),
+    )
+    emulator = EmulatorProcess([receiver.url], config=config)
+    await asyncio.to_thread(emulator.start)
+    try:
+        auth = aiohttp.BasicAuth("key_cli", "cli-key-secret")
+        base = f"{emulator.api_url}/v2/apps/app_cli"
+        async with aiohttp.ClientSession(auth=auth) as session:
+            async with session.post(base + "/users", json={"externalId": "u1"}) as response:
+                assert response.status == 201
+            body = {"type": "personal", "participants": [{"userExternalId": "u1"}]}
+            async with session.post(base + "/conversations", json=body) as response:
+                assert response.status == 201
+            async with session.get(emulator.base_url + "/", allow_redirects=False) as response:
+                assert response.status == 302 and response.headers["Location"] == "/console"
+        await receiver.wait_for(lambda r: r.events("conversation:create"))
+        assert receiver.received[0].headers["X-API-Key"] == "cli-webhook-secret"
+        assert emulator.control("GET", "/health") == {"status": "ok", "appId": "app_cli"}
+    finally:
+        await asyncio.to_thread(emulator.stop)
+    assert emulator.process is not None and emulator.process.returncode == 0
+    output = emulator.output()
+    assert f"API base URL:  {emulator.api_url}" in output
+    assert f"Agent console: {emulator.base_url}/console" in output
+    assert "POST /sc/v2/apps/app_cli/users -> 201" in output
+    assert "webhook conversation:create" in output and " 200 (attempt 1/2" in output
+    assert "cli-key-secret" not in output and "cli-webhook-secret" not in output
+    assert "Stopping the emulator." in output
+
+
+def test_a_busy_port_is_a_clear_error() -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "rasa_zendesk.emulator", "--port", str(port)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert result.returncode == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
