@@ -1,0 +1,239 @@
+"""The SunCo client against the real emulator: every call, its wire shape, retries and errors.
+
+Each request the client sends is read back from the emulator's request log and validated against
+the official OpenAPI spec, so the client is checked against SunCo, not against our emulator.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any, AsyncIterator, Dict, List
+
+import httpx
+import pytest
+
+from rasa_zendesk.emulator import EmulatorConfig, EmulatorServer, run_emulator
+from rasa_zendesk.settings import ZendeskSettings
+from rasa_zendesk.sunco.client import SunCoClient
+from rasa_zendesk.sunco.errors import SunCoError, SunCoTimeout, SunCoUnavailable
+from rasa_zendesk.sunco.models import Author, Content, Profile
+from tests.support import spec
+
+SECRET = "s3cr3t-key-never-logged"
+
+
+@pytest.fixture
+async def emulator() -> AsyncIterator[EmulatorServer]:
+    config = EmulatorConfig(port=0, key_secret=SECRET, hang_seconds=5.0)
+    async with run_emulator(config) as server:
+        yield server
+
+
+def make_client(server: EmulatorServer, **options: Any) -> SunCoClient:
+    settings = ZendeskSettings(
+        subdomain="acme",
+        app_id=server.config.app_id,
+        key_id=server.config.key_id,
+        key_secret=SECRET,
+        webhook_secret="whsec",
+        api_url=server.api_url,
+    )
+    return SunCoClient.from_settings(settings, **options)
+
+
+@pytest.fixture
+async def client(emulator: EmulatorServer) -> AsyncIterator[SunCoClient]:
+    async with make_client(emulator, deadline=5.0) as sunco:
+        yield sunco
+
+
+async def control(server: EmulatorServer, method: str, path: str, body: Any = None) -> Any:
+    async with httpx.AsyncClient(base_url=server.base_url + "/_emulator") as http:
+        response = await http.request(method, path, json=body)
+        response.raise_for_status()
+        return response.json()
+
+
+async def api_requests(server: EmulatorServer) -> List[Dict[str, Any]]:
+    return (await control(server, "GET", "/requests"))["requests"]
+
+
+async def assert_requests_match_spec(server: EmulatorServer) -> List[Dict[str, Any]]:
+    """Every request the client sent is valid per the spec; returns them for further checks.
+
+    (The emulator's own tests validate its responses against the spec.)
+    """
+    requests = await api_requests(server)
+    assert requests, "the client sent nothing"
+    for request in requests:
+        path = request["path"].split("/sc", 1)[1]
+        if path.endswith("/attachments"):
+            continue  # multipart: checked by its own test
+        spec.validate_request(request["method"], path, request.get("body"))
+    return requests
+
+
+async def test_handoff_calls_in_order_match_the_spec(
+    client: SunCoClient, emulator: EmulatorServer
+) -> None:
+    user = await client.get_or_create_user(
+        "rasa-sender-1", Profile(given_name="Jane", email="jane@example.com")
+    )
+    assert user.external_id == "rasa-sender-1" and user.id
+    conversation = await client.create_conversation(
+        "rasa-sender-1", metadata={"rasa_sender_id": "rasa-sender-1"}
+    )
+    assert conversation.metadata == {"rasa_sender_id": "rasa-sender-1"}
+    first = await client.post_message(
+        conversation.id, Author.business("Support bot"), "Summary", {"rasa_zendesk_origin": "rasa"}
+    )
+    await client.post_message(conversation.id, Author.end_user("rasa-sender-1"), "help me")
+    await client.post_message(
+        conversation.id,
+        Author.end_user("rasa-sender-1"),
+        Content.of_media("image", emulator.base_url + "/_emulator/samples/receipt.png"),
+    )
+    await client.pass_control(conversation.id, "zd-agentWorkspace", {"first_message_id": first.id})
+    fetched = await client.get_conversation(conversation.id)
+    assert fetched.active_switchboard_integration is not None
+    assert fetched.active_switchboard_integration.name == "zd-agentWorkspace"
+    await client.post_activity(conversation.id, "typing:start")
+    page = await client.list_messages(conversation.id)
+    assert [m.content.text for m in page.messages][:2] == ["Summary", "help me"]
+    assert page.messages[0].metadata == {"rasa_zendesk_origin": "rasa"}
+    await client.offer_control(conversation.id, "rasa")
+    await client.release_control(conversation.id, {"reason_note": "user asked"})
+
+    requests = await assert_requests_match_spec(emulator)
+    calls = [(r["method"], r["path"].rsplit("/", 1)[-1]) for r in requests]
+    assert calls[0] == ("POST", "users")
+    assert calls[1] == ("POST", "conversations")
+    assert ("POST", "passControl") in calls and ("POST", "releaseControl") in calls
+    assert all(r["status"] < 400 for r in requests)
+
+
+async def test_existing_user_409_then_fetch(client: SunCoClient, emulator: EmulatorServer) -> None:
+    first = await client.get_or_create_user("same-person")
+    again = await client.get_or_create_user("same-person")
+    assert again.id == first.id
+    statuses = [(r["method"], r["status"]) for r in await api_requests(emulator)]
+    assert statuses == [("POST", 201), ("POST", 409), ("GET", 200)]
+
+
+async def test_jwt_auth_is_accepted(emulator: EmulatorServer) -> None:
+    async with make_client(emulator, auth_scheme="jwt") as sunco:
+        user = await sunco.get_or_create_user("jwt-user")
+    assert user.external_id == "jwt-user"
+
+
+async def test_upload_attachment_returns_a_fetchable_url(
+    client: SunCoClient, emulator: EmulatorServer
+) -> None:
+    await client.get_or_create_user("u-upload")
+    conversation = await client.create_conversation("u-upload")
+    attachment = await client.upload_attachment(
+        conversation.id, "note.txt", b"hello agent", "text/plain"
+    )
+    assert attachment.media_url.endswith("note.txt")
+    async with httpx.AsyncClient() as http:
+        fetched = await http.get(attachment.media_url)
+    assert fetched.status_code == 200 and fetched.content == b"hello agent"
+    upload = [r for r in await api_requests(emulator) if r["path"].endswith("/attachments")][0]
+    assert upload["query"]["access"] == "public" and upload["status"] == 201
+
+
+async def test_4xx_fails_at_once_with_code_and_title(
+    client: SunCoClient, emulator: EmulatorServer
+) -> None:
+    with pytest.raises(SunCoError) as raised:
+        await client.get_conversation("does-not-exist")
+    error = raised.value
+    assert not isinstance(error, SunCoUnavailable)
+    assert error.status == 404 and error.code == "conversation_not_found" and error.title
+    assert "404" in str(error) and "conversation_not_found" in str(error)
+    assert len(await api_requests(emulator)) == 1  # not retried
+
+
+async def test_wrong_secret_is_401_and_the_secret_is_nowhere(
+    emulator: EmulatorServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    settings = ZendeskSettings(
+        "acme",
+        emulator.config.app_id,
+        emulator.config.key_id,
+        "wrong-" + SECRET,
+        "whsec",
+        emulator.api_url,
+    )
+    async with SunCoClient.from_settings(settings) as sunco:
+        with pytest.raises(SunCoError) as raised:
+            await sunco.get_or_create_user("someone")
+        assert "wrong-" + SECRET not in repr(sunco)
+    assert raised.value.status == 401 and raised.value.code == "unauthorized"
+    text = f"{raised.value!s} {raised.value!r} {raised.value.__dict__} {caplog.text}"
+    assert SECRET not in text
+    assert SECRET not in repr(settings)
+
+
+async def test_429_with_retry_after_then_success_delivers_once(
+    client: SunCoClient, emulator: EmulatorServer
+) -> None:
+    await client.get_or_create_user("u-429")
+    conversation = await client.create_conversation("u-429")
+    await control(
+        emulator,
+        "POST",
+        "/faults",
+        {"pathContains": "/messages", "method": "POST", "status": 429, "count": 2, "retryAfter": 1},
+    )
+    started = time.monotonic()
+    await client.post_message(conversation.id, Author.end_user("u-429"), "once please")
+    assert time.monotonic() - started >= 2.0  # honoured Retry-After twice
+    posts = [
+        r
+        for r in await api_requests(emulator)
+        if r["method"] == "POST" and r["path"].endswith("/messages")
+    ]
+    assert [r["status"] for r in posts] == [429, 429, 201]
+    page = await client.list_messages(conversation.id)
+    assert [m.content.text for m in page.messages] == ["once please"]
+
+
+async def test_500_forever_ends_in_a_clear_error_within_the_deadline(
+    emulator: EmulatorServer,
+) -> None:
+    await control(
+        emulator, "POST", "/faults", {"pathContains": "/users", "status": 500, "count": 1000}
+    )
+    async with make_client(emulator, deadline=2.0, backoff_base=0.05) as sunco:
+        started = time.monotonic()
+        with pytest.raises(SunCoUnavailable) as raised:
+            await sunco.get_or_create_user("u-500")
+        elapsed = time.monotonic() - started
+    assert elapsed < 2.5
+    assert raised.value.status == 500 and raised.value.attempts > 2
+    assert "500" in str(raised.value) and "attempts" in str(raised.value)
+
+
+async def test_a_hang_hits_the_timeout_and_is_retried_until_the_deadline(
+    emulator: EmulatorServer,
+) -> None:
+    await control(
+        emulator, "POST", "/faults", {"pathContains": "/users", "hang": True, "count": 10}
+    )
+    async with make_client(emulator, timeout=0.5, deadline=1.6, backoff_base=0.05) as sunco:
+        started = time.monotonic()
+        with pytest.raises(SunCoTimeout) as raised:
+            await sunco.get_or_create_user("u-hang")
+        elapsed = time.monotonic() - started
+    assert 0.5 <= elapsed < 2.5
+    assert raised.value.attempts >= 2 and "timed out" in str(raised.value)
+
+
+async def test_a_hang_then_recovery_succeeds(emulator: EmulatorServer) -> None:
+    await control(emulator, "POST", "/faults", {"pathContains": "/users", "hang": True, "count": 1})
+    async with make_client(emulator, timeout=0.5, deadline=5.0, backoff_base=0.05) as sunco:
+        user = await sunco.get_or_create_user("u-recover")
+    assert user.external_id == "u-recover"
