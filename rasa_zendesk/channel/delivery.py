@@ -37,25 +37,26 @@ def render(content: Content) -> Tuple[Optional[str], Dict[str, Any]]:
     """Text and `BotUttered` data (`image`, `buttons`) for one SunCo content."""
     raw = content.dict(by_alias=True, exclude_none=True)
     kind = content.type
+    data: Dict[str, Any] = {}
+    text: Optional[str] = None
     if kind == "text":
-        body, buttons = _actions(raw.get("actions"))
-        text = _join(content.text or raw.get("markdownText"), *body)
-        return text or _fallback(content), {"buttons": buttons} if buttons else {}
-    if kind == "image" and content.media_url:
+        links, buttons = _actions(raw.get("actions"))
+        text = _join(content.text or raw.get("markdownText"), *links)
+        if buttons:
+            data["buttons"] = buttons
+    elif kind == "image" and content.media_url:
         return content.text or None, {"image": content.media_url}
-    if kind == "file" and content.media_url:
-        link = f"[{file_name(content)}]({content.media_url})"
-        return _join(content.text, link), {}
-    if kind in ("carousel", "list"):
-        return _join(*(_item(item) for item in raw.get("items") or [])) or _fallback(content), {}
-    if kind == "location":
-        return _location(raw), {}
-    if kind == "form":
-        return _join(content.text, *_form_fields(raw.get("fields") or [])) or _fallback(content), {}
-    if kind == "formResponse":
-        answers = [_form_answer(field) for field in raw.get("fields") or []]
-        return _join(*answers) or _fallback(content), {}
-    return _fallback(content), {}
+    elif kind == "file" and content.media_url:
+        text = _join(content.text, f"[{file_name(content)}]({content.media_url})")
+    elif kind in ("carousel", "list"):
+        text = _join(*(_item(item) for item in _dicts(raw.get("items"))))
+    elif kind == "location":
+        text = _location(raw)
+    elif kind == "form":
+        text = _join(content.text, *_form_fields(_dicts(raw.get("fields"))))
+    elif kind == "formResponse":
+        text = _join(*(_form_answer(field) for field in _dicts(raw.get("fields"))))
+    return text or _fallback(content), data
 
 
 def file_name(content: Content) -> str:
@@ -71,21 +72,31 @@ def _fallback(content: Content) -> str:
     return readable or f"(The agent sent a {content.type} message that this chat cannot show.)"
 
 
-def _join(*parts: Optional[str]) -> Optional[str]:
-    text = "\n\n".join(part.strip() for part in parts if part and part.strip())
-    return text or None
+def _join(*parts: Any) -> Optional[str]:
+    """Non-empty text parts as paragraphs (anything that is not text is skipped)."""
+    texts = [part.strip() for part in parts if isinstance(part, str) and part.strip()]
+    return "\n\n".join(texts) or None
 
 
-def _actions(actions: Optional[Iterable[Dict[str, Any]]]) -> Tuple[List[str], Buttons]:
+def _dicts(value: Any) -> List[Dict[str, Any]]:
+    """The objects of a list field; anything else in it (or a non-list) is skipped."""
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
+
+
+def _dict(value: Any) -> Dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _actions(actions: Any) -> Tuple[List[str], Buttons]:
     """Links as markdown lines; replies and postbacks as buttons that send their label."""
     links: List[str] = []
     buttons: Buttons = []
-    for action in actions or []:
+    for action in _dicts(actions):
         label = str(action.get("text") or "").strip()
         if not label:
             continue
         uri = action.get("uri")
-        if uri:
+        if isinstance(uri, str) and uri:
             links.append(f"[{label}]({uri})")
         else:
             buttons.append({"title": label, "payload": label})
@@ -103,10 +114,10 @@ def _item(item: Dict[str, Any]) -> Optional[str]:
 
 
 def _location(raw: Dict[str, Any]) -> str:
-    place = raw.get("location") or {}
+    place = _dict(raw.get("location"))
     where = ", ".join(str(place[key]) for key in ("name", "address") if place.get(key))
     line = f"Location: {where}" if where else "Location:"
-    coordinates = raw.get("coordinates") or {}
+    coordinates = _dict(raw.get("coordinates"))
     lat, long = coordinates.get("lat"), coordinates.get("long")
     if lat is not None and long is not None:
         line += f" https://www.openstreetmap.org/?mlat={lat}&mlon={long}"
@@ -117,7 +128,7 @@ def _form_fields(fields: Iterable[Dict[str, Any]]) -> List[str]:
     lines = []
     for field in fields:
         label = field.get("label") or field.get("name") or ""
-        options = [str(o.get("label") or o.get("name")) for o in field.get("options") or []]
+        options = [str(o.get("label") or o.get("name")) for o in _dicts(field.get("options"))]
         lines.append(f"{label}: {', '.join(options)}" if options else str(label))
     return lines
 
@@ -125,8 +136,8 @@ def _form_fields(fields: Iterable[Dict[str, Any]]) -> List[str]:
 def _form_answer(field: Dict[str, Any]) -> Optional[str]:
     label = field.get("label") or field.get("name")
     value = field.get("text") or field.get("email")
-    if value is None and field.get("select"):
-        value = ", ".join(str(o.get("label") or o.get("name")) for o in field["select"])
+    if value is None and _dicts(field.get("select")):
+        value = ", ".join(str(o.get("label") or o.get("name")) for o in _dicts(field["select"]))
     if value is None:
         return None
     return f"{label}: {value}" if label else str(value)

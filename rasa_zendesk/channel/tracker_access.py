@@ -27,6 +27,9 @@ from rasa.shared.core.trackers import DialogueStateTracker
 #: SunCo's clock and ours may differ; an event stamped this close to the start of the current
 #: session may belong to the previous one.
 CLOCK_SKEW_SECONDS = 300.0
+#: How often a webhook waiting for the conversation's lock checks again (Rasa's default is 1 s;
+#: an agent's message should not wait that long behind a bot turn).
+LOCK_POLL_SECONDS = 0.1
 
 
 def primary_tracker_store(store: TrackerStore) -> TrackerStore:
@@ -46,7 +49,7 @@ class TrackerAccess:
     @asynccontextmanager
     async def locked(self, sender_id: str) -> AsyncIterator[Optional[DialogueStateTracker]]:
         """The current tracker (None if the conversation does not exist), under the lock."""
-        async with self.lock_store.lock(sender_id):
+        async with self.lock_store.lock(sender_id, wait_time_in_seconds=LOCK_POLL_SECONDS):
             yield await self.store.retrieve(sender_id)
 
     async def read(self, sender_id: str) -> Optional[DialogueStateTracker]:

@@ -1,0 +1,154 @@
+"""credentials.yml -> ZendeskInput, read by Rasa's own start-up code (`rasa run` reads the file
+with `create_http_input_channels`), with Rasa's `${VAR}` substitution."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Dict
+
+import pytest
+from rasa.core.run import create_http_input_channels
+from rasa.shared.exceptions import RasaException
+
+from rasa_zendesk.channel.config import DEFAULT_MAX_BODY_BYTES, ChannelConfig
+from rasa_zendesk.channel.input import ZendeskInput
+from rasa_zendesk.settings import ENV_NAMES, SettingsError
+from tests.channel.conftest import CREDENTIALS, KEY_SECRET, SECRET
+
+FROM_ENV = """
+rasa_zendesk.ZendeskInput:
+  subdomain: ${ZENDESK_SUBDOMAIN}
+  app_id: ${ZENDESK_APP_ID}
+  key_id: ${ZENDESK_KEY_ID}
+  key_secret: ${ZENDESK_KEY_SECRET}
+  webhook_secret: "${ZENDESK_WEBHOOK_SECRET}"
+  api_url: "${ZENDESK_API_URL}"
+"""
+
+
+@pytest.fixture
+def zendesk_env(monkeypatch: pytest.MonkeyPatch) -> Dict[str, str]:
+    values = {ENV_NAMES[name]: value for name, value in CREDENTIALS.items()}
+    for var in ENV_NAMES.values():
+        monkeypatch.delenv(var, raising=False)
+    for var, value in values.items():
+        monkeypatch.setenv(var, value)
+    return values
+
+
+def load(tmp_path: Path, text: str) -> ZendeskInput:
+    path = tmp_path / "credentials.yml"
+    path.write_text(text)
+    [channel] = create_http_input_channels(None, str(path))
+    assert isinstance(channel, ZendeskInput)
+    return channel
+
+
+def test_rasa_builds_the_channel_from_credentials_yml(
+    tmp_path: Path, zendesk_env: Dict[str, str]
+) -> None:
+    channel = load(tmp_path, FROM_ENV)
+
+    assert channel.name() == "zendesk"
+    settings = channel.config.settings
+    assert (settings.subdomain, settings.app_id, settings.key_id) == (
+        "acme",
+        "app_test",
+        "key_test",
+    )
+    assert settings.webhook_secret == SECRET
+    # ZENDESK_API_URL is not set: the quoted "${ZENDESK_API_URL}" stays unexpanded = not set.
+    assert settings.base_url == "https://acme.zendesk.com/sc"
+    assert channel.config.max_body_bytes == DEFAULT_MAX_BODY_BYTES
+
+
+def test_the_api_url_override(
+    tmp_path: Path, zendesk_env: Dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ZENDESK_API_URL", "http://127.0.0.1:8090/sc/")
+
+    assert load(tmp_path, FROM_ENV).config.settings.base_url == "http://127.0.0.1:8090/sc"
+
+
+@pytest.mark.parametrize("unset", ["ZENDESK_WEBHOOK_SECRET", "ZENDESK_KEY_SECRET"])
+def test_a_missing_setting_stops_start_up_naming_it(
+    tmp_path: Path,
+    zendesk_env: Dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+    unset: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    monkeypatch.delenv(unset)
+
+    with pytest.raises((SettingsError, RasaException)) as failure:
+        load(tmp_path, FROM_ENV)
+
+    assert unset in str(failure.value)
+    for secret in (SECRET, KEY_SECRET):
+        assert secret not in str(failure.value)
+        assert secret not in caplog.text
+
+
+def test_an_empty_variable_counts_as_missing(
+    tmp_path: Path, zendesk_env: Dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ZENDESK_WEBHOOK_SECRET", "")
+
+    with pytest.raises(SettingsError, match=r"webhook_secret \(ZENDESK_WEBHOOK_SECRET\)"):
+        load(tmp_path, FROM_ENV)
+
+
+def test_settings_left_out_of_credentials_yml_come_from_the_environment(
+    tmp_path: Path, zendesk_env: Dict[str, str]
+) -> None:
+    channel = load(tmp_path, "rasa_zendesk.ZendeskInput:\n  subdomain: other\n")
+
+    assert channel.config.settings.subdomain == "other"
+    assert channel.config.settings.key_secret == KEY_SECRET
+
+
+def test_every_missing_setting_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    for var in ENV_NAMES.values():
+        monkeypatch.delenv(var, raising=False)
+
+    with pytest.raises(SettingsError) as failure:
+        ZendeskInput.from_credentials({"key_secret": KEY_SECRET})
+
+    message = str(failure.value)
+    for name in ("subdomain", "app_id", "key_id", "webhook_secret"):
+        assert f"{name} ({ENV_NAMES[name]})" in message
+    assert "key_secret" not in message
+    assert KEY_SECRET not in message
+
+
+def test_optional_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    config = ChannelConfig.from_credentials(
+        {
+            **CREDENTIALS,
+            "max_body_bytes": "2048",
+            "handoff_ended_text": "Bye!",
+            "typing_event": "typing",
+        },
+        environ={},
+    )
+
+    assert (config.max_body_bytes, config.handoff_ended_text, config.typing_event) == (
+        2048,
+        "Bye!",
+        "typing",
+    )
+
+
+@pytest.mark.parametrize("value", ["0", "-5", "lots"])
+def test_a_bad_size_cap_stops_start_up(value: str) -> None:
+    with pytest.raises(SettingsError, match="max_body_bytes"):
+        ChannelConfig.from_credentials({**CREDENTIALS, "max_body_bytes": value}, environ={})
+
+
+def test_the_secrets_are_not_in_the_config_repr() -> None:
+    config = ChannelConfig.from_credentials(CREDENTIALS, environ={})
+
+    assert SECRET not in repr(config)
+    assert KEY_SECRET not in repr(config)

@@ -1,0 +1,162 @@
+"""Every SunCo content type becomes something a Rasa channel can send; odd content never
+breaks delivery (it would turn a webhook into a 500 that SunCo retries for nothing)."""
+
+from __future__ import annotations
+
+from typing import Any, Dict
+
+import pytest
+
+from rasa_zendesk.channel.delivery import bot_uttered_for, file_name, render
+from rasa_zendesk.sunco.models import Content, Message
+from tests.channel.conftest import Handoff, RasaServer, content, message_webhook
+
+
+def rendered(raw: Dict[str, Any]) -> tuple:
+    return render(Content.parse_obj(raw))
+
+
+def test_text() -> None:
+    assert rendered(content("text")) == ("Hello!", {})
+
+
+def test_text_with_actions_keeps_links_and_offers_replies_as_buttons() -> None:
+    raw = {
+        "type": "text",
+        "text": "Pick one",
+        "actions": [
+            {"type": "link", "text": "Docs", "uri": "https://example.org/docs"},
+            {"type": "reply", "text": "Yes", "payload": "YES"},
+            {"type": "postback", "text": "No", "payload": "NO"},
+        ],
+    }
+
+    text, data = rendered(raw)
+
+    assert text == "Pick one\n\n[Docs](https://example.org/docs)"
+    assert data == {
+        "buttons": [{"title": "Yes", "payload": "Yes"}, {"title": "No", "payload": "No"}]
+    }
+
+
+def test_image() -> None:
+    image = content("image")
+    assert rendered(image) == (image["text"], {"image": image["mediaUrl"]})
+    assert rendered({"type": "image", "mediaUrl": "https://x.org/a.png"}) == (
+        None,
+        {"image": "https://x.org/a.png"},
+    )
+
+
+def test_file_is_a_named_link() -> None:
+    file = content("file")
+    assert rendered(file) == (f"{file['text']}\n\n[FAQ.pdf]({file['mediaUrl']})", {})
+
+
+def test_a_file_without_alt_text_is_named_after_its_url() -> None:
+    raw = {"type": "file", "mediaUrl": "https://x.org/files/Price%20list.pdf?sig=1"}
+    assert file_name(Content.parse_obj(raw)) == "Price list.pdf"
+    assert rendered(raw) == ("[Price list.pdf](https://x.org/files/Price%20list.pdf?sig=1)", {})
+
+
+def test_carousel_is_readable_text() -> None:
+    text, data = rendered(content("carousel"))
+
+    assert data == {}
+    tacos, ramen = text.split("\n\n")
+    assert tacos.splitlines() == [
+        "Tacos",
+        "Get your tacos today!",
+        "[A giant taco](https://example.org/image.jpg)",
+        "[More info](https://example.org)",
+        "- Select",
+    ]
+    assert ramen.startswith("Ramen\n")
+
+
+def test_location() -> None:
+    raw = {
+        "type": "location",
+        "coordinates": {"lat": 45.5, "long": -73.6},
+        "location": {"name": "Head office", "address": "1 Main St"},
+    }
+    text, _ = rendered(raw)
+    assert text == (
+        "Location: Head office, 1 Main St https://www.openstreetmap.org/?mlat=45.5&mlon=-73.6"
+    )
+
+
+def test_form_and_form_response() -> None:
+    form = {
+        "type": "form",
+        "fields": [
+            {"type": "email", "name": "email", "label": "Your email"},
+            {
+                "type": "select",
+                "name": "size",
+                "label": "Size",
+                "options": [{"name": "s", "label": "Small"}, {"name": "l", "label": "Large"}],
+            },
+        ],
+    }
+    answer = {
+        "type": "formResponse",
+        "fields": [
+            {"type": "email", "name": "email", "label": "Your email", "email": "a@b.org"},
+            {"type": "select", "name": "size", "label": "Size", "select": [{"label": "Large"}]},
+        ],
+    }
+    assert rendered(form)[0] == "Your email\n\nSize: Small, Large"
+    assert rendered(answer)[0] == "Your email: a@b.org\n\nSize: Large"
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        {"type": "template", "template": {"name": "x"}},
+        {"type": "hologram"},
+        {"type": "carousel", "items": "not a list"},
+        {"type": "carousel", "items": ["x", 3, None, {"actions": "nope"}]},
+        {"type": "list", "items": []},
+        {"type": "location", "location": "here", "coordinates": [1, 2]},
+        {"type": "form", "fields": [1, {"options": "x"}]},
+        {"type": "formResponse", "fields": {"a": 1}},
+        {"type": "text", "actions": [{"text": None}, "x", {"type": "link", "uri": 5}]},
+        {"type": "image"},
+        {"type": "file"},
+    ],
+)
+def test_odd_content_still_gives_readable_text(raw: Dict[str, Any]) -> None:
+    text, data = rendered(raw)
+    assert text or data.get("image")
+    assert isinstance(text, str)
+
+
+def test_the_bot_event_carries_the_sunco_ids_and_the_agent_name() -> None:
+    message = Message.parse_obj(
+        {
+            "id": "m1",
+            "author": {"type": "business", "displayName": "Anna"},
+            "content": {"type": "text", "text": "Hi"},
+        }
+    )
+    event = bot_uttered_for(message, "e1")
+    assert event.metadata == {
+        "zendesk_message_id": "m1",
+        "zendesk_event_id": "e1",
+        "zendesk_agent_name": "Anna",
+    }
+
+
+@pytest.mark.timeout(30)
+async def test_odd_content_in_a_webhook_is_delivered_not_a_500(
+    rasa: RasaServer, handoff: Handoff
+) -> None:
+    odd = {"type": "carousel", "items": ["x", {"title": "Only this", "actions": "nope"}]}
+
+    answer = await rasa.post_webhook(
+        message_webhook(handoff.conversation_id, handoff.sender_id, odd)
+    )
+
+    assert answer.json()["processed"] == 1
+    assert await handoff.chat.next_message() == {"text": "Only this"}
