@@ -275,8 +275,7 @@ def _turns_since_boundary(events: Sequence[Event], limit: int) -> List[UserTurn]
         if isinstance(event, (Restarted, SessionStarted)):
             break
         if isinstance(event, ActionExecuted) and event.action_name == ACTION_HANDOFF:
-            newest_first = newest_first[:cut] if cut is not None else newest_first
-            break
+            break  # a reset seen since then ended no handoff (none was active): no cut
         if isinstance(event, SlotSet) and event.key == SLOT_HANDOFF_ACTIVE:
             if event.value:
                 newest_first = newest_first[:cut] if cut is not None else newest_first
