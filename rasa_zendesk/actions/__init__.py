@@ -1,0 +1,19 @@
+"""The rasa-sdk actions of the Zendesk handoff, for the bot's action server.
+
+A bot's `actions/handoff.py` only imports them, and the action server registers them:
+
+    from rasa_zendesk.actions import (  # noqa: F401
+        ActionZendeskEndHandoff,
+        ActionZendeskHandoff,
+        ActionZendeskRelay,
+    )
+
+To configure one, subclass it in the bot's actions package and change class attributes (the
+subclass is registered after the original under the same action name, so it wins).
+"""
+
+from rasa_zendesk.actions.end_handoff import ActionZendeskEndHandoff
+from rasa_zendesk.actions.escalate import ActionZendeskHandoff
+from rasa_zendesk.actions.relay import ActionZendeskRelay
+
+__all__ = ["ActionZendeskHandoff", "ActionZendeskRelay", "ActionZendeskEndHandoff"]

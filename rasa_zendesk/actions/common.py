@@ -1,0 +1,39 @@
+"""What the three Zendesk actions share: response names, the user's latest turn, and logging.
+
+The responses are named here once; a bot's domain defines their text (see the example bot's
+`domain.yml`).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Dict, Optional
+
+from rasa_sdk import Tracker
+
+from rasa_zendesk.settings import SettingsError
+from rasa_zendesk.sunco.errors import SunCoError
+
+# Responses the actions utter; the bot's domain gives their text.
+UTTER_HANDOFF_STARTED = "utter_zendesk_handoff_started"
+UTTER_HANDOFF_FAILED = "utter_zendesk_handoff_failed"
+UTTER_RELAY_FAILED = "utter_zendesk_relay_failed"
+UTTER_HANDOFF_ENDED = "utter_zendesk_handoff_ended"
+
+# What an action treats as "Zendesk could not be reached": SunCo failed after its retries, or
+# the action server is not configured for Zendesk. Both leave the bot in charge.
+ZendeskFailure = (SunCoError, SettingsError)
+
+
+def latest_user_event(tracker: Tracker) -> Optional[Dict[str, Any]]:
+    """The most recent `user` event of the tracker, as Rasa sent it (text, metadata, ...)."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return event
+    return None
+
+
+def log_failure(logger: logging.Logger, what: str, sender_id: str, error: Exception) -> None:
+    """One warning line an operator can act on. SunCo errors and settings errors carry status,
+    code and the failing call, never a credential, so their text is safe to log."""
+    logger.warning("Zendesk %s failed for sender %s: %s", what, sender_id, error)

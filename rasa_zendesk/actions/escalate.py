@@ -1,0 +1,194 @@
+"""`action_zendesk_handoff`: hand the conversation to a human agent in Zendesk.
+
+The calls, in order, all through the action server's shared SunCo client:
+1. get or create the SunCo user: `externalId` = Rasa sender id, profile `givenName`/`email`
+   from the slots named by `name_slot`/`email_slot` when the bot has filled them;
+2. create a personal conversation whose metadata carries `rasa_sender_id` and
+   `rasa_input_channel` (how the webhook channel finds the user and their output channel);
+3. only if `bot_switchboard_integration` is set: pass control to it (see below);
+4. post the summary for the agent (business author), then the transcript: user turns as
+   `author.type user` (`userExternalId` = sender id), bot turns as business with
+   `bot_display_name`. Every message is at most 4096 characters (longer ones are cut into
+   several) and carries `{"rasa_zendesk_origin": "rasa"}` so the channel never relays it;
+5. pass control to Agent Workspace (`agent_workspace`, default `zd-agentWorkspace`) with flat
+   metadata under 4 KB: `first_message_id` (the summary, so the ticket shows everything, not
+   only the last 10 messages), subject, tags and requester (`handoff_metadata`).
+Then it sets `zendesk_handoff_active` and `zendesk_conversation_id` and utters
+`utter_zendesk_handoff_started`.
+
+Why no passControl to our own integration first (research notes §5.4): Zendesk gives a new
+conversation to the switchboard's default integration, and the setup makes the Rasa
+integration that default (the emulator does the same), so AW cannot open a ticket from the
+transcript before our passControl with the metadata. An account whose default responder is
+another integration (e.g. Zendesk's AI agent) sets `bot_switchboard_integration` to the Rasa
+integration's name, and step 3 takes control first.
+
+Failure: if any call fails after the client's retries (or the action server lacks Zendesk
+settings), the user hears `utter_zendesk_handoff_failed`, no slot is set and the bot carries
+on: never a half-open handoff. A conversation that was already created is left as it is,
+nothing more is posted to it, and the next escalation starts a new one. If the passControl to
+Agent Workspace timed out (SunCo may have applied it), control is released once, best effort,
+so that no agent is handed a ticket for a user the bot is still serving.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Dict, Iterable, List, Optional, Tuple
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from rasa_zendesk import constants, summary
+from rasa_zendesk.actions import sunco_session
+from rasa_zendesk.actions.common import (
+    UTTER_HANDOFF_FAILED,
+    UTTER_HANDOFF_STARTED,
+    ZendeskFailure,
+    log_failure,
+)
+from rasa_zendesk.actions.handoff_metadata import pass_control_metadata, tag
+from rasa_zendesk.sunco.client import SunCoClient
+from rasa_zendesk.sunco.errors import SunCoError, SunCoUnavailable
+from rasa_zendesk.sunco.models import Author, Profile
+
+logger = logging.getLogger(__name__)
+
+AgentMessage = Tuple[Author, str]
+
+
+class ActionZendeskHandoff(Action):
+    """Escalate to Zendesk Agent Workspace; configure by subclassing (class attributes)."""
+
+    #: Switchboard integration that receives the conversation (id, name or type).
+    agent_workspace: str = constants.AGENT_WORKSPACE
+    #: The Rasa switchboard integration, if it is not the switchboard's default (see above).
+    bot_switchboard_integration: Optional[str] = None
+    #: Author name of the summary and of the bot's turns in the ticket.
+    bot_display_name: str = "Bot"
+    #: Slots that hold the user's name and email, if the bot collects them.
+    name_slot: str = "name"
+    email_slot: str = "email"
+    #: Tags on the ticket; the handoff reason's kind is added.
+    tags: Tuple[str, ...] = ("rasa_handoff",)
+    #: Start of the ticket subject; the reason follows.
+    subject_prefix: str = "Chat handoff"
+
+    def name(self) -> str:
+        return constants.ACTION_HANDOFF
+
+    async def run(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: Dict[str, Any],
+    ) -> List[Dict[str, Any]]:
+        if tracker.get_slot(constants.SLOT_HANDOFF_ACTIVE) and tracker.get_slot(
+            constants.SLOT_CONVERSATION_ID
+        ):
+            # Already with an agent: do not open a second ticket.
+            dispatcher.utter_message(response=UTTER_HANDOFF_STARTED)
+            return []
+        try:
+            conversation_id = await self.escalate(tracker)
+        except ZendeskFailure as error:
+            log_failure(logger, "handoff", tracker.sender_id, error)
+            dispatcher.utter_message(response=UTTER_HANDOFF_FAILED)
+            return []
+        dispatcher.utter_message(response=UTTER_HANDOFF_STARTED)
+        return [
+            SlotSet(constants.SLOT_HANDOFF_ACTIVE, True),
+            SlotSet(constants.SLOT_CONVERSATION_ID, conversation_id),
+        ]
+
+    async def escalate(self, tracker: Tracker) -> str:
+        """Run the SunCo calls of a handoff; the id of the new conversation."""
+        client = sunco_session.get_client()
+        sender_id = tracker.sender_id
+        name, email = self.requester(tracker)
+        briefing = summary.summarize(tracker)  # deterministic: reason, summary, transcript
+
+        profile = Profile(given_name=name, email=email) if name or email else None
+        await client.get_or_create_user(sender_id, profile)
+        conversation_metadata = {constants.CONVERSATION_SENDER_ID: sender_id}
+        input_channel = tracker.get_latest_input_channel()
+        if input_channel:
+            conversation_metadata[constants.CONVERSATION_INPUT_CHANNEL] = input_channel
+        conversation = await client.create_conversation(sender_id, conversation_metadata)
+        if self.bot_switchboard_integration:
+            await client.pass_control(conversation.id, self.bot_switchboard_integration)
+
+        first_message_id = await self._post_all(
+            client, conversation.id, self.agent_messages(sender_id, briefing)
+        )
+        metadata = pass_control_metadata(
+            first_message_id,
+            subject=f"{self.subject_prefix}: {briefing.reason.title}",
+            tags=[*self.tags, tag(briefing.reason.kind)],
+            requester_name=name,
+            requester_email=email,
+        )
+        try:
+            await client.pass_control(conversation.id, self.agent_workspace, metadata)
+        except SunCoError as error:
+            if _outcome_unknown(error):
+                await _release_best_effort(client, conversation.id, sender_id)
+            raise
+        return conversation.id
+
+    def requester(self, tracker: Tracker) -> Tuple[Optional[str], Optional[str]]:
+        """The user's name and email from the configured slots, when filled with text."""
+        name = _text_slot(tracker, self.name_slot)
+        email = _text_slot(tracker, self.email_slot)
+        if email and ("@" not in email or " " in email or len(email) > 254):
+            email = None  # SunCo would refuse the whole user for a malformed address
+        return name, email
+
+    def agent_messages(self, sender_id: str, briefing: summary.Briefing) -> List[AgentMessage]:
+        """Summary first, then each transcript turn, every text cut to SunCo's limit."""
+        bot = Author.business(self.bot_display_name)
+        user = Author.end_user(sender_id)
+        messages: List[AgentMessage] = [(bot, part) for part in summary.chunk_text(briefing.text)]
+        for turn in briefing.transcript:
+            if turn.role == summary.ROLE_USER:
+                author = user
+            elif turn.agent_name:  # an agent's message from an earlier handoff
+                author = Author.business(turn.agent_name)
+            else:
+                author = bot
+            messages.extend((author, part) for part in summary.chunk_text(turn.display_text))
+        return messages
+
+    @staticmethod
+    async def _post_all(
+        client: SunCoClient, conversation_id: str, messages: Iterable[AgentMessage]
+    ) -> str:
+        first_id: Optional[str] = None
+        for author, text in messages:
+            posted = await client.post_message(
+                conversation_id, author, text, metadata=constants.ORIGIN_METADATA
+            )
+            first_id = first_id or posted.id
+        if first_id is None:
+            raise ValueError("the summary is never empty")  # a bug, not a SunCo failure
+        return first_id
+
+
+def _text_slot(tracker: Tracker, slot: str) -> Optional[str]:
+    value = tracker.get_slot(slot) if slot else None
+    if isinstance(value, str) and value.strip():
+        return value.strip()
+    return None
+
+
+def _outcome_unknown(error: SunCoError) -> bool:
+    """No answer (timeout, connection lost): SunCo may have applied the call."""
+    return isinstance(error, SunCoUnavailable) and error.status is None
+
+
+async def _release_best_effort(client: SunCoClient, conversation_id: str, sender_id: str) -> None:
+    try:
+        await client.release_control(conversation_id)
+    except SunCoError as error:
+        log_failure(logger, "release after a failed handoff", sender_id, error)

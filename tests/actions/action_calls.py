@@ -1,0 +1,91 @@
+"""Action calls exactly as a Rasa 3.6 server sends them to the action server.
+
+The tracker is a real `DialogueStateTracker` built from Rasa's own events and serialised by
+Rasa's `RemoteAction`, then sent through JSON like the HTTP request would be.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Sequence
+
+from rasa.core.actions.action import RemoteAction
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import (
+    ActionExecuted,
+    BotUttered,
+    Event,
+    SessionStarted,
+    SlotSet,
+    UserUttered,
+)
+from rasa.shared.core.trackers import DialogueStateTracker
+
+import rasa_zendesk
+
+# A small bot's own domain; the plugin's entries come from the domain file it ships.
+BOT_DOMAIN_YAML = """
+version: "3.1"
+intents: [greet, order_status, nlu_fallback]
+entities: [order_id]
+slots:
+  name:
+    type: text
+    influence_conversation: false
+    mappings: [{type: custom}]
+  email:
+    type: text
+    influence_conversation: false
+    mappings: [{type: custom}]
+  order_id:
+    type: text
+    influence_conversation: false
+    mappings: [{type: from_entity, entity: order_id}]
+responses:
+  utter_greet: [{text: "Hello! How can I help?"}]
+"""
+PLUGIN_DOMAIN = Path(rasa_zendesk.__file__).parent / "domain" / "zendesk.yml"
+
+DOMAIN = Domain.from_yaml(BOT_DOMAIN_YAML).merge(Domain.load(str(PLUGIN_DOMAIN)))
+_message_ids = itertools.count(1)
+
+
+def user(
+    text: str,
+    intent: str,
+    confidence: float = 0.95,
+    entities: Optional[List[Dict[str, Any]]] = None,
+    metadata: Optional[Dict[str, Any]] = None,
+    channel: str = "socketio",
+) -> List[Event]:
+    """A user turn as Rasa records it: listen, then the parsed message."""
+    return [
+        ActionExecuted("action_listen"),
+        UserUttered(
+            text,
+            intent={"name": intent, "confidence": confidence},
+            entities=entities or [],
+            input_channel=channel,
+            metadata=metadata,
+            message_id=f"rasa-msg-{next(_message_ids)}",
+        ),
+    ]
+
+
+def bot(text: str, action: str = "utter_greet") -> List[Event]:
+    """A bot turn: the response action and its utterance."""
+    return [ActionExecuted(action), BotUttered(text, metadata={"utter_action": action})]
+
+
+def slots(**values: Any) -> List[Event]:
+    return [SlotSet(name, value) for name, value in values.items()]
+
+
+def action_call(action: str, sender_id: str, turns: Sequence[Event]) -> Dict[str, Any]:
+    """The JSON body of Rasa's request to the action server for `action` on this history."""
+    events: List[Event] = [ActionExecuted("action_session_start"), SessionStarted(), *turns]
+    tracker = DialogueStateTracker.from_events(sender_id, events, slots=DOMAIN.slots)
+    body = RemoteAction(action, None)._action_call_format(tracker, DOMAIN)
+    return json.loads(json.dumps(body))

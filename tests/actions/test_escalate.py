@@ -1,0 +1,286 @@
+"""`action_zendesk_handoff` through rasa-sdk's executor against the running emulator."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Callable, Dict, List
+
+import pytest
+from rasa_sdk.executor import ActionExecutor
+
+from rasa_zendesk import constants
+from rasa_zendesk.actions import ActionZendeskHandoff, sunco_session
+from rasa_zendesk.actions.handoff_metadata import (
+    FIRST_MESSAGE_ID,
+    REQUESTER_EMAIL,
+    REQUESTER_NAME,
+    SUBJECT,
+    TAGS,
+)
+from tests.actions.action_calls import action_call, bot, slots, user
+from tests.actions.conftest import Zendesk
+
+pytestmark = pytest.mark.timeout(60)
+
+SENDER = "web-7f3a9c"
+ORDER_ENTITY = [{"entity": "order_id", "value": "A-1234", "start": 19, "end": 25}]
+
+
+def history() -> List[Any]:
+    return [
+        *user("hi there", "greet"),
+        *bot("Hello! How can I help?"),
+        *user("where is my order A-1234?", "order_status", entities=ORDER_ENTITY),
+        *slots(order_id="A-1234"),
+        *bot("Order A-1234 shipped yesterday.", action="action_order_status"),
+        *slots(name="Jane Doe", email="jane@example.com"),
+        *user("it did not arrive, I want to talk to a person", "human_handoff"),
+    ]
+
+
+def slot_events(result: Dict[str, Any]) -> Dict[str, Any]:
+    return {e["name"]: e["value"] for e in result["events"] if e["event"] == "slot"}
+
+
+def responses(result: Dict[str, Any]) -> List[str]:
+    return [message["response"] for message in result["responses"]]
+
+
+async def escalate(executor: ActionExecutor, turns: List[Any], sender: str = SENDER) -> Dict:
+    result = await executor.run(action_call(constants.ACTION_HANDOFF, sender, turns))
+    assert result is not None
+    return result
+
+
+async def test_escalation_calls_in_order_and_sets_the_slots(
+    zendesk: Zendesk, executor: ActionExecutor
+) -> None:
+    result = await escalate(executor, history())
+
+    ops = zendesk.operations()
+    assert ops[:2] == ["POST /users", "POST /conversations"]
+    assert ops[-1] == "POST /conversations/{id}/passControl"
+    assert set(ops[2:-1]) == {"POST /conversations/{id}/messages"}
+
+    calls = zendesk.api_calls()
+    assert calls[0]["body"] == {
+        "externalId": SENDER,
+        "profile": {"givenName": "Jane Doe", "email": "jane@example.com"},
+    }
+    assert calls[1]["body"]["type"] == "personal"
+    assert calls[1]["body"]["participants"] == [{"userExternalId": SENDER}]
+    assert calls[1]["body"]["metadata"] == {
+        constants.CONVERSATION_SENDER_ID: SENDER,
+        constants.CONVERSATION_INPUT_CHANNEL: "socketio",
+    }
+
+    conversation_id = slot_events(result)[constants.SLOT_CONVERSATION_ID]
+    assert slot_events(result) == {
+        constants.SLOT_HANDOFF_ACTIVE: True,
+        constants.SLOT_CONVERSATION_ID: conversation_id,
+    }
+    assert responses(result) == ["utter_zendesk_handoff_started"]
+
+    conversation = zendesk.conversation(conversation_id)
+    messages = conversation["messages"]
+    assert len(messages) == len(ops) - 3
+    for message in messages:
+        assert message["metadata"] == constants.ORIGIN_METADATA
+        assert len(message["content"]["text"]) <= constants.MAX_TEXT_LENGTH
+
+    # The summary comes first, from the bot, and says what the agent needs.
+    summary = messages[0]
+    assert summary["author"]["type"] == "business"
+    assert summary["author"]["displayName"] == "Bot"
+    for expected in ("human_handoff", "order_status", "A-1234", "Jane Doe", "talk to a person"):
+        assert expected in summary["content"]["text"], expected
+
+    # Then the transcript, turn by turn, with the right authors.
+    transcript = [(m["author"]["type"], m["content"]["text"]) for m in messages[1:]]
+    assert transcript == [
+        ("user", "hi there"),
+        ("business", "Hello! How can I help?"),
+        ("user", "where is my order A-1234?"),
+        ("business", "Order A-1234 shipped yesterday."),
+        ("user", "it did not arrive, I want to talk to a person"),
+    ]
+    user_ids = {m["author"].get("userId") for m in messages[1:] if m["author"]["type"] == "user"}
+    participant = conversation["participants"][0]
+    assert user_ids == {participant["id"]} and participant["externalId"] == SENDER
+
+    # passControl: Agent Workspace, the ticket starts at the summary, flat and under 4 KB.
+    pass_body = calls[-1]["body"]
+    assert pass_body["switchboardIntegration"] == constants.AGENT_WORKSPACE
+    metadata = pass_body["metadata"]
+    assert metadata[FIRST_MESSAGE_ID] == summary["id"]
+    assert metadata[REQUESTER_NAME] == "Jane Doe"
+    assert metadata[REQUESTER_EMAIL] == "jane@example.com"
+    assert metadata[TAGS].split(",")[0] == "rasa_handoff" and len(metadata[TAGS].split(",")) == 2
+    assert 0 < len(metadata[SUBJECT]) <= 150
+    assert all(isinstance(value, (str, int, float, bool)) for value in metadata.values())
+    assert len(json.dumps(metadata).encode("utf-8")) < 4096
+    assert conversation["agentStatus"] == "open"
+    assert conversation["handoffMetadata"] == metadata
+
+
+async def test_long_turns_are_cut_into_messages_of_at_most_4096_characters(
+    zendesk: Zendesk, executor: ActionExecutor
+) -> None:
+    long_user = " ".join(f"word{i}" for i in range(2500))  # about 20,000 characters
+    long_bot = "x" * 9000  # no space to cut at
+    turns = [
+        *user(long_user, "nlu_fallback", confidence=0.2),
+        *bot(long_bot, action="utter_default"),
+        *user("a person please", "human_handoff"),
+    ]
+    result = await escalate(executor, turns)
+    conversation_id = slot_events(result)[constants.SLOT_CONVERSATION_ID]
+    messages = zendesk.conversation(conversation_id)["messages"]
+
+    texts = [m["content"]["text"] for m in messages]
+    assert max(len(text) for text in texts) <= constants.MAX_TEXT_LENGTH
+    user_parts = [m["content"]["text"] for m in messages if m["author"]["type"] == "user"]
+    bot_parts = [m["content"]["text"] for m in messages[1:] if m["author"]["type"] == "business"]
+    assert len(user_parts) >= 5 and user_parts[-1] == "a person please"
+    assert " ".join(user_parts[:-1]).split() == long_user.split()  # nothing lost, in order
+    assert len(bot_parts) == 3 and "".join(bot_parts) == long_bot
+    assert all(m["metadata"] == constants.ORIGIN_METADATA for m in messages)
+
+
+async def test_without_name_or_email_no_profile_and_no_requester(
+    zendesk: Zendesk, executor: ActionExecutor
+) -> None:
+    turns = [*user("human please", "human_handoff", channel="rest")]
+    result = await escalate(executor, turns, sender="anon-1")
+    assert responses(result) == ["utter_zendesk_handoff_started"]
+    calls = zendesk.api_calls()
+    assert calls[0]["body"] == {"externalId": "anon-1"}
+    assert calls[1]["body"]["metadata"][constants.CONVERSATION_INPUT_CHANNEL] == "rest"
+    metadata = calls[-1]["body"]["metadata"]
+    assert REQUESTER_NAME not in metadata and REQUESTER_EMAIL not in metadata
+
+
+async def test_existing_user_is_reused(zendesk: Zendesk, executor: ActionExecutor) -> None:
+    first = await escalate(executor, history())
+    second = await escalate(executor, history())
+    ids = [slot_events(r)[constants.SLOT_CONVERSATION_ID] for r in (first, second)]
+    assert ids[0] != ids[1]  # each handoff gets a conversation (and a ticket) of its own
+    state = zendesk.control("GET", "/state")
+    assert [u["externalId"] for u in state["users"]] == [SENDER]
+    user_calls = [c for c in zendesk.api_calls() if "/users" in c["path"]]
+    assert [(c["method"], c["status"]) for c in user_calls] == [
+        ("POST", 201),
+        ("POST", 409),
+        ("GET", 200),
+    ]
+
+
+async def test_already_in_a_handoff_opens_no_second_ticket(
+    zendesk: Zendesk, executor: ActionExecutor
+) -> None:
+    turns = [
+        *slots(zendesk_handoff_active=True, zendesk_conversation_id="conv_1"),
+        *user("agent!", "human_handoff"),
+    ]
+    result = await escalate(executor, turns)
+    assert result["events"] == []
+    assert responses(result) == ["utter_zendesk_handoff_started"]
+    assert zendesk.api_calls() == []
+
+
+@pytest.mark.parametrize(
+    "failing",
+    ["/passControl", "/conversations"],
+    ids=["passControl", "create-conversation"],
+)
+async def test_sunco_failure_leaves_the_bot_in_charge(
+    zendesk: Zendesk, executor: ActionExecutor, failing: str
+) -> None:
+    zendesk.fault(failing, status=500)
+    result = await escalate(executor, history())
+
+    assert result["events"] == []  # no slot: never a half-open handoff
+    assert responses(result) == ["utter_zendesk_handoff_failed"]
+    calls = zendesk.api_calls()
+    failed = [c for c in calls if c["path"].endswith(failing)]
+    assert len(failed) >= 2 and all(c["status"] == 500 for c in failed)  # retried, then gave up
+    assert calls[-1] == failed[-1]  # nothing posted after it
+    for conversation in zendesk.conversations():
+        assert conversation["agentStatus"] != "open"  # no agent got a ticket
+    if failing == "/conversations":
+        assert zendesk.conversations() == []
+
+
+async def test_timed_out_pass_control_is_released_again(
+    zendesk: Zendesk, executor: ActionExecutor
+) -> None:
+    """SunCo may have applied a passControl it never answered: give control back, post
+    nothing more, and leave the bot in charge."""
+    zendesk.fault("/passControl", hang=True)
+    result = await escalate(executor, history())
+    assert result["events"] == []
+    assert responses(result) == ["utter_zendesk_handoff_failed"]
+    ops = zendesk.operations()
+    assert ops[-2:] == [
+        "POST /conversations/{id}/passControl",
+        "POST /conversations/{id}/releaseControl",
+    ]
+
+
+async def test_missing_settings_tell_the_user_and_log_no_secret(
+    zendesk: Zendesk,
+    executor: ActionExecutor,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    monkeypatch.delenv("ZENDESK_APP_ID")
+    result = await escalate(executor, history())
+    assert result["events"] == []
+    assert responses(result) == ["utter_zendesk_handoff_failed"]
+    assert "ZENDESK_APP_ID" in caplog.text
+    assert zendesk.api_calls() == []
+
+
+async def test_failure_log_names_the_call_never_the_secret(
+    zendesk: Zendesk, executor: ActionExecutor, caplog: pytest.LogCaptureFixture
+) -> None:
+    zendesk.fault("/users", status=503)
+    await escalate(executor, history())
+    assert "POST /users" in caplog.text and "503" in caplog.text
+    secret = zendesk.process.config.key_secret
+    assert secret not in caplog.text
+
+
+async def test_bot_integration_takes_control_first_when_configured(
+    zendesk: Zendesk, configured: Callable[..., type]
+) -> None:
+    """An account whose default responder is not the bot: control to the bot first."""
+    Handoff = configured(
+        ActionZendeskHandoff,
+        bot_switchboard_integration=zendesk.process.config.bot_integration_name,
+        bot_display_name="Acme Assistant",
+        tags=("rasa_handoff", "acme"),
+    )
+    executor = ActionExecutor()
+    executor.register_action(Handoff)
+    result = await escalate(executor, history())
+    assert responses(result) == ["utter_zendesk_handoff_started"]
+    calls = zendesk.api_calls()
+    passes = [c for c in calls if c["path"].endswith("/passControl")]
+    assert [c["body"]["switchboardIntegration"] for c in passes] == [
+        Handoff.bot_switchboard_integration,
+        constants.AGENT_WORKSPACE,
+    ]
+    assert _operation_index(calls, "/passControl") < _operation_index(calls, "/messages")
+    assert passes[-1]["body"]["metadata"][TAGS].startswith("rasa_handoff,acme,")
+    conversation_id = slot_events(result)[constants.SLOT_CONVERSATION_ID]
+    first = zendesk.conversation(conversation_id)["messages"][0]
+    assert first["author"]["displayName"] == "Acme Assistant"
+
+
+def _operation_index(calls: List[Dict[str, Any]], suffix: str) -> int:
+    return next(i for i, c in enumerate(calls) if c["path"].endswith(suffix))
+
+
+async def test_client_is_shared_within_a_loop(zendesk: Zendesk) -> None:
+    assert sunco_session.get_client() is sunco_session.get_client()
