@@ -1,0 +1,256 @@
+"""The agent's summary and transcript, from the tracker data the action server receives."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List
+
+import pytest
+from rasa.shared.core.events import (
+    ActionExecuted,
+    BotUttered,
+    Event,
+    SessionStarted,
+    SlotSet,
+    UserUttered,
+)
+from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity
+from rasa_sdk import Tracker
+
+from rasa_zendesk import summary
+from rasa_zendesk.constants import MAX_TEXT_LENGTH
+from rasa_zendesk.summary import Attachment, chunk_text, summarize, summarize_state
+from tests.policy.support import example_domain
+
+T0 = 1_700_000_000.0  # 2023-11-14 22:13:20 UTC
+REASON = "frustration: negative sentiment -0.80 in the last message (threshold -0.60)"
+IMAGE = {"type": "image", "url": "https://example.com/box.jpg", "name": "box.jpg"}
+
+
+def said(text: str, intent: str, at: float, entities: Any = (), **extra: Any) -> UserUttered:
+    parsed = {"name": intent, "confidence": 0.97}
+    return UserUttered(
+        text,
+        intent=parsed,
+        entities=list(entities),
+        parse_data={"intent": parsed, "entities": list(entities), "text": text},
+        timestamp=at,
+        input_channel="socketio",
+        **extra,
+    )
+
+
+def answered(text: str, action: str, at: float, **extra: Any) -> List[Event]:
+    return [
+        ActionExecuted(action, timestamp=at),
+        BotUttered(text, metadata={"utter_action": action}, timestamp=at, **extra),
+        ActionExecuted("action_listen", timestamp=at),
+    ]
+
+
+ORDER = {"entity": "order_number", "value": "12345678", "start": 18, "end": 26}
+
+
+def conversation() -> List[Event]:
+    """A user who checks an order, gets angry, and sends a photo: then the policy escalates."""
+    return [
+        ActionExecuted("action_session_start", timestamp=T0),
+        SessionStarted(timestamp=T0),
+        ActionExecuted("action_listen", timestamp=T0),
+        said("hi", "greet", T0 + 1),
+        *answered("Hi! I'm the Acme support bot.", "utter_greet", T0 + 2),
+        said("where is my order 12345678", "order_status", T0 + 10, [ORDER]),
+        SlotSet("order_number", "12345678", timestamp=T0 + 10),
+        *answered(
+            "Order 12345678 has shipped.",
+            "utter_order_status",
+            T0 + 11,
+            data={"buttons": [{"title": "Track it", "payload": "/track"}]},
+        ),
+        said("where is my order 12345678", "order_status", T0 + 20, [ORDER]),
+        *answered("Order 12345678 has shipped.", "utter_order_status", T0 + 21),
+        said(
+            "It never arrived and the box was broken, I'm so angry",
+            "order_status",
+            T0 + 30,
+            metadata={"attachments": [IMAGE]},
+        ),
+        SlotSet("zendesk_handoff_reason", REASON, timestamp=T0 + 30),  # the policy's reason
+    ]
+
+
+def sdk_tracker(events: List[Event]) -> Tracker:
+    """The tracker as the action server gets it (rasa-sdk, event dicts)."""
+    core = DialogueStateTracker.from_events("user-1", events, slots=example_domain().slots)
+    return Tracker.from_dict(core.current_state(EventVerbosity.AFTER_RESTART))
+
+
+def test_summary_reads_well() -> None:
+    briefing = summarize(sdk_tracker(conversation()))
+    assert briefing.text == "\n".join(
+        [
+            "Conversation handed over by the bot",
+            f"Why: {REASON}",
+            "What the user wanted: greet; order_status (x3) [order_number=12345678]",
+            "Known details: order_number: 12345678",
+            "The user's last words:",
+            '- "where is my order 12345678"',
+            '- "where is my order 12345678"',
+            "- \"It never arrived and the box was broken, I'm so angry\n"
+            '[image box.jpg: https://example.com/box.jpg]"',
+            "Transcript: 4 user and 3 bot messages, since 2023-11-14 22:13:21 UTC, below.",
+        ]
+    )
+    assert briefing.reason.kind == "frustration"
+    assert briefing.reason.title == "the user seems frustrated"
+
+
+def test_summary_is_deterministic_and_same_from_events_or_core_state() -> None:
+    events = conversation()
+    tracker = sdk_tracker(events)
+    core = DialogueStateTracker.from_events("user-1", events, slots=example_domain().slots)
+    from_core = summarize_state(core.current_state(EventVerbosity.ALL))
+    from_lists = summarize(tracker.events, tracker.slots)
+    assert summarize(tracker) == from_lists == from_core
+
+
+def test_transcript_has_roles_texts_times_and_attachments() -> None:
+    turns = summarize(sdk_tracker(conversation())).transcript
+    assert [(t.role, t.text) for t in turns[:3]] == [
+        ("user", "hi"),
+        ("bot", "Hi! I'm the Acme support bot."),
+        ("user", "where is my order 12345678"),
+    ]
+    assert [t.timestamp for t in turns] == [T0 + d for d in (1, 2, 10, 11, 20, 21, 30)]
+    assert turns[3].buttons == ("Track it",)
+    assert turns[-1].attachments == (Attachment("image", IMAGE["url"], "box.jpg"),)
+    assert all(t.speaker == t.role for t in turns)
+
+
+def test_rendered_transcript() -> None:
+    turns = summarize(sdk_tracker(conversation())).transcript
+    text = summary.render_transcript(turns[2:4], bot_name="Acme bot")
+    assert text == (
+        "[2023-11-14 22:13:30 UTC] User: where is my order 12345678\n"
+        "[2023-11-14 22:13:31 UTC] Acme bot: Order 12345678 has shipped.\n[buttons: Track it]"
+    )
+
+
+def test_explicit_request_and_slots_of_the_plugin_hidden() -> None:
+    events = [
+        *conversation()[:4],
+        said("let me talk to a human", "human_handoff", T0 + 5),
+        SlotSet("zendesk_handoff_reason", "explicit request: asked (confidence 0.97)"),
+        SlotSet("requested_slot", None),
+    ]
+    briefing = summarize(sdk_tracker(events))
+    assert briefing.reason.kind == "explicit_request"
+    assert briefing.requests == (
+        summary.Request("greet", 1),
+        summary.Request("human_handoff", 1),
+    )
+    assert briefing.slots == ()  # zendesk_* and Rasa's own slots are not "known details"
+    assert "Known details" not in briefing.text
+
+
+def test_reason_inferred_when_the_slot_is_empty() -> None:
+    by_intent = summarize([said("human please", "human_handoff", T0).as_dict()], {})
+    assert by_intent.reason.kind == "explicit_request"
+    unknown = summarize([said("hi", "greet", T0).as_dict()], {})
+    assert unknown.reason.kind == "unknown"
+    assert "Why: no reason recorded" in unknown.text
+
+
+def test_fallbacks_are_named_as_not_understood() -> None:
+    events = [
+        said("blorp", "nlu_fallback", T0).as_dict(),
+        said("zing", "nlu_fallback", T0 + 1).as_dict(),
+    ]
+    briefing = summarize(events, {"zendesk_handoff_reason": "repeated fallbacks: 2 in a row"})
+    assert briefing.reason.kind == "fallbacks"
+    assert "What the user wanted: not understood (x2)" in briefing.text
+
+
+def test_messages_relayed_during_an_earlier_handoff_are_not_requests() -> None:
+    events = [
+        said("human please", "human_handoff", T0),
+        ActionExecuted("action_zendesk_handoff"),
+        SlotSet("zendesk_handoff_active", True),
+        said("my order 87654321 is late", "order_status", T0 + 1),  # to the agent
+        BotUttered("I'll check", metadata={"zendesk_agent_name": "Ann"}, timestamp=T0 + 2),
+        SlotSet("zendesk_handoff_active", False),
+        said("I need a person again", "human_handoff", T0 + 3),
+    ]
+    briefing = summarize([event.as_dict() for event in events], {})
+    assert [r.intent for r in briefing.requests] == ["human_handoff"]
+    assert briefing.requests[0].count == 2
+    agent_turn = briefing.transcript[2]
+    assert (agent_turn.role, agent_turn.agent_name) == ("bot", "Ann")
+    assert "Agent Ann: I'll check" in summary.render_transcript(briefing.transcript)
+
+
+def test_bot_images_and_malformed_attachments() -> None:
+    events: List[Dict[str, Any]] = [
+        BotUttered(None, data={"image": "https://example.com/map.png"}, timestamp=T0).as_dict(),
+        said("x", "greet", T0, metadata={"attachments": [{"type": "file"}, "nope"]}).as_dict(),
+        said("y", "greet", T0, metadata={"attachments": "not a list"}).as_dict(),
+    ]
+    turns = summarize(events, {}).transcript
+    assert turns[0].attachments == (Attachment("image", "https://example.com/map.png"),)
+    assert turns[1].attachments == (Attachment("file", "nope"),)  # a bare URL string is kept
+    assert turns[2].attachments == ()
+
+
+def test_long_quotes_are_shortened_in_the_summary() -> None:
+    long_text = "word " * 400
+    briefing = summarize([said(long_text, "order_status", T0).as_dict()], {})
+    quote = [line for line in briefing.text.splitlines() if line.startswith('- "')][0]
+    assert len(quote) < summary.MAX_QUOTE + 10
+    assert quote.endswith('…"')
+
+
+# --- chunking -------------------------------------------------------------------------------
+
+
+def test_short_and_empty_texts() -> None:
+    assert chunk_text("hello") == ["hello"]
+    assert chunk_text("") == []
+    assert chunk_text("  \n ") == []
+    with pytest.raises(ValueError):
+        chunk_text("x", 0)
+
+
+def test_lines_are_kept_whole_when_they_fit() -> None:
+    lines = [f"line {i:03d} " + "x" * 40 for i in range(300)]  # ~15 000 characters
+    text = "\n".join(lines)
+    chunks = chunk_text(text)
+    assert len(chunks) == 4
+    assert all(len(chunk) <= MAX_TEXT_LENGTH for chunk in chunks)
+    assert "\n".join(chunks) == text  # cut only between lines
+
+
+def test_a_long_line_is_cut_between_words() -> None:
+    words = [f"w{i}" for i in range(3000)]
+    text = " ".join(words)
+    chunks = chunk_text(text, 1000)
+    assert all(len(chunk) <= 1000 for chunk in chunks)
+    assert " ".join(chunks).split() == words
+
+
+def test_a_word_longer_than_the_limit_is_cut_where_it_must() -> None:
+    text = "see https://example.com/" + "a" * 250 + " ok"
+    chunks = chunk_text(text, 100)
+    assert all(len(chunk) <= 100 for chunk in chunks)
+    assert "".join(chunks).replace(" ", "") == text.replace(" ", "")
+
+
+def test_a_long_transcript_fits_sunco_messages() -> None:
+    events = []
+    for i in range(120):
+        events.append(said(f"message {i}: " + "blah " * 20, "order_status", T0 + i).as_dict())
+    briefing = summarize(events, {})
+    text = summary.render_transcript(briefing.transcript)
+    assert len(text) > 3 * MAX_TEXT_LENGTH
+    chunks = chunk_text(text)
+    assert all(0 < len(chunk) <= MAX_TEXT_LENGTH for chunk in chunks)
+    assert "\n".join(chunks) == text
+    assert all(line.startswith("[") for chunk in chunks for line in chunk.splitlines())
