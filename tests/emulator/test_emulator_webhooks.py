@@ -279,6 +279,9 @@ async def test_a_timeout_is_retried() -> None:
             first, second = delivery["attempts"]
             assert first["status"] is None and "timeout" in first["error"]
             assert second["status"] == 200 and delivery["status"] == "delivered"
+            # Let the receiver finish its slow answer to the abandoned first attempt.
+            await receiver.wait_for(lambda r: len(r.received) == 2)
+            assert [item.status for item in receiver.received] == [200, 200]
     finally:
         await runner.cleanup()
     assert receiver.invalid == []
