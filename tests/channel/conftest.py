@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import functools
 import json
 import uuid
 from dataclasses import dataclass, field
@@ -68,36 +69,19 @@ AGENT_WORKSPACE = {
     "integrationType": "zd:agentWorkspace",
 }
 
-# Until the example bot's domain.yml exists: the handoff slots and the notice response.
-TEST_DOMAIN = f"""
-version: "3.1"
-slots:
-  {constants.SLOT_HANDOFF_ACTIVE}:
-    type: bool
-    influence_conversation: true
-    mappings: [{{type: custom}}]
-  {constants.SLOT_CONVERSATION_ID}:
-    type: text
-    influence_conversation: false
-    mappings: [{{type: custom}}]
-  {constants.SLOT_HANDOFF_REASON}:
-    type: text
-    influence_conversation: false
-    mappings: [{{type: custom}}]
-responses:
-  utter_zendesk_handoff_ended:
-    - text: "The agent has closed the chat; the bot is back."
-session_config:
-  session_expiration_time: 60
-  carry_over_slots_to_new_session: true
-"""
-HANDOFF_ENDED_TEXT = "The agent has closed the chat; the bot is back."
+# The example bot's domain: the handoff slots and `utter_zendesk_handoff_ended`, as a bot
+# author gets them from rasa_zendesk/domain/zendesk.yml.
+DOMAIN_FILE = REPO / "domain.yml"
+
+
+@functools.lru_cache(maxsize=None)
+def load_domain() -> Domain:
+    return Domain.load(DOMAIN_FILE)
+
+
+HANDOFF_ENDED_TEXT = load_domain().responses["utter_zendesk_handoff_ended"][0]["text"]
 
 Sanic.test_mode = True  # configure_app names every app "rasa_server"
-
-
-def load_domain() -> Domain:
-    return Domain.from_yaml(TEST_DOMAIN)
 
 
 @dataclass

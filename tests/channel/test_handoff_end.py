@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 import pytest
+from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import SlotSet
 
 from rasa_zendesk import constants
@@ -14,10 +16,10 @@ from tests.channel.conftest import (
     AGENT_WORKSPACE,
     CREDENTIALS,
     HANDOFF_ENDED_TEXT,
-    TEST_DOMAIN,
     Handoff,
     RasaServer,
     content,
+    load_domain,
     message_webhook,
     new_id,
     open_web_chat,
@@ -151,9 +153,9 @@ async def test_the_notice_text_can_be_configured(db_path: Path) -> None:
 
 
 async def test_without_the_domain_response_the_notice_is_built_in(db_path: Path) -> None:
-    from rasa.shared.core.domain import Domain
-
-    domain = Domain.from_yaml(TEST_DOMAIN.split("responses:")[0])
+    data = copy.deepcopy(load_domain().as_dict())
+    del data["responses"]["utter_zendesk_handoff_ended"]
+    domain = Domain.from_dict(data)
     rasa = await start_rasa(db_path, domain=domain)
     sender_id, conversation_id = "webchat-" + new_id(), "conv_" + new_id()
     await start_handoff(rasa.store, sender_id, conversation_id)
