@@ -6,6 +6,7 @@ import json
 from typing import Any, Callable, Dict, List
 
 import pytest
+from rasa.shared.core.events import BotUttered
 from rasa_sdk.executor import ActionExecutor
 
 from rasa_zendesk import constants
@@ -284,3 +285,50 @@ def _operation_index(calls: List[Dict[str, Any]], suffix: str) -> int:
 
 async def test_client_is_shared_within_a_loop(zendesk: Zendesk) -> None:
     assert sunco_session.get_client() is sunco_session.get_client()
+
+
+async def test_reason_recorded_by_the_policy_sets_subject_and_tag(
+    zendesk: Zendesk, executor: ActionExecutor
+) -> None:
+    reason = "frustration: negative sentiment -0.81 in the last message"
+    turns = [
+        *user("where is my refund", "order_status"),
+        *bot("I could not find a refund.", action="action_refund"),
+        *user("this is useless, I am so angry", "nlu_fallback", confidence=0.3),
+        *slots(zendesk_handoff_reason=reason),
+    ]
+    result = await escalate(executor, turns)
+    assert responses(result) == ["utter_zendesk_handoff_started"]
+    metadata = zendesk.api_calls()[-1]["body"]["metadata"]
+    assert metadata[TAGS] == "rasa_handoff,frustration"
+    assert metadata[SUBJECT] == "Chat handoff: the user seems frustrated"
+    conversation_id = slot_events(result)[constants.SLOT_CONVERSATION_ID]
+    summary = zendesk.conversation(conversation_id)["messages"][0]["content"]["text"]
+    assert reason in summary
+
+
+async def test_agent_turns_of_an_earlier_handoff_keep_the_agent_name(
+    zendesk: Zendesk, executor: ActionExecutor
+) -> None:
+    agent_reply = BotUttered(
+        "Hi, Alex here. Your refund is on its way.",
+        metadata={constants.EVENT_ZENDESK_AGENT_NAME: "Alex", "zendesk_message_id": "msg_9"},
+    )
+    turns = [
+        *user("human please", "human_handoff"),
+        *slots(zendesk_handoff_active=True, zendesk_conversation_id="conv_old"),
+        *user("where is my refund?", "inform"),
+        agent_reply,
+        *slots(zendesk_handoff_active=False, zendesk_conversation_id=None),
+        *user("human again please", "human_handoff"),
+    ]
+    result = await escalate(executor, turns)
+    conversation_id = slot_events(result)[constants.SLOT_CONVERSATION_ID]
+    messages = zendesk.conversation(conversation_id)["messages"]
+    authors = [(m["author"]["type"], m["author"].get("displayName")) for m in messages[1:]]
+    assert authors == [
+        ("user", None),
+        ("user", None),
+        ("business", "Alex"),
+        ("user", None),
+    ]
