@@ -12,9 +12,10 @@ __version__ = "0.1.0"
 _LAZY = {
     "ZendeskInput": "rasa_zendesk.channel.input",
     "HandoffPolicy": "rasa_zendesk.policy.handoff_policy",
+    "RedisSocketIOInput": "rasa_zendesk.socketio_redis",
 }
 
-__all__ = ["ZendeskInput", "HandoffPolicy", "__version__"]
+__all__ = ["ZendeskInput", "HandoffPolicy", "RedisSocketIOInput", "__version__"]
 
 
 def __getattr__(name: str) -> Any:
