@@ -45,14 +45,16 @@ def _page_links(
     last: Optional[str],
 ) -> Dict[str, Any]:
     base = public_base(request, _emulator(request).config) + request.path
+    # Keep the other parameters (filters, page size); replace the cursor.
+    kept = [(k, v) for k, v in request.query.items() if k not in ("page[before]", "page[after]")]
     meta: Dict[str, Any] = {}
     links: Dict[str, Any] = {}
     if has_before and first:
         meta["beforeCursor"] = first
-        links["prev"] = f"{base}?{urlencode({'page[before]': first})}"
+        links["prev"] = f"{base}?{urlencode(kept + [('page[before]', first)])}"
     if has_after and last:
         meta["afterCursor"] = last
-        links["next"] = f"{base}?{urlencode({'page[after]': last})}"
+        links["next"] = f"{base}?{urlencode(kept + [('page[after]', last)])}"
     return {"meta": meta, "links": links}
 
 

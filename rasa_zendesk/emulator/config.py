@@ -37,6 +37,15 @@ class EmulatorConfig:
         )
 
 
+def url_host(host: str) -> str:
+    """The host part of a URL that reaches a server bound to `host`."""
+    if host in ("", "0.0.0.0"):
+        return "127.0.0.1"
+    if host == "::":
+        return "[::1]"
+    return f"[{host}]" if ":" in host else host
+
+
 def _delays(text: str) -> Tuple[float, ...]:
     try:
         values = tuple(float(part) for part in text.split(",") if part.strip())

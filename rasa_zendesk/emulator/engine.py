@@ -141,7 +141,7 @@ class Emulator:
             id=new_id(),
             received=now_iso(),
             author=author,
-            content=dict(raw["content"]),
+            content={k: v for k, v in raw["content"].items() if v is not None},
             source={"type": API_SOURCE},
             metadata=dict(metadata) if metadata is not None else None,
         )

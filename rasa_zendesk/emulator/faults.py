@@ -4,7 +4,6 @@ from dataclasses import dataclass
 from typing import Any, Dict, List, Optional
 
 from pydantic import BaseModel, StrictBool, conint, constr, root_validator
-from typing_extensions import Literal
 
 from .ids import new_id
 
@@ -12,9 +11,7 @@ from .ids import new_id
 class FaultRequest(BaseModel):
     """Body of `POST /_emulator/faults`."""
 
-    method: Optional[
-        Literal["GET", "POST", "PUT", "PATCH", "DELETE", "get", "post", "put", "patch", "delete"]
-    ] = None
+    method: Optional[constr(strict=True, regex=r"(?i)^(GET|POST|PUT|PATCH|DELETE|HEAD)$")] = None
     pathContains: constr(strict=True, min_length=1)
     status: Optional[conint(strict=True, ge=400, le=599)] = None
     hang: StrictBool = False

@@ -22,6 +22,7 @@ EMULATOR = web.AppKey("emulator", Emulator)
 API_PREFIX = "/sc/"
 PUBLIC_API_PREFIX = "/sc/attachments/"  # uploaded media: public, as access=public says
 LOGGED_BODY_CHARS = 2000
+LOGGED_BODY_BYTES = 20000  # larger JSON bodies are recorded by size only
 
 _HTTP_CODES = {
     404: ("not_found", "Not found"),
@@ -58,6 +59,8 @@ async def _loggable_body(request: web.Request) -> Any:
     raw = await request.read()  # cached: the handler reads the same bytes
     if not raw:
         return None
+    if len(raw) > LOGGED_BODY_BYTES:
+        return f"<{len(raw)} bytes>"
     try:
         return json.loads(raw)
     except (ValueError, UnicodeDecodeError):

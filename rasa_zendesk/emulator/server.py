@@ -12,7 +12,7 @@ from typing import Any, AsyncIterator, List, Optional, Sequence
 from aiohttp import web
 
 from .app import create_app
-from .config import EmulatorConfig, parse_config
+from .config import EmulatorConfig, parse_config, url_host
 from .engine import Emulator
 from .middleware import EMULATOR
 
@@ -35,7 +35,7 @@ class EmulatorServer:
 
     @property
     def base_url(self) -> str:
-        return f"http://{self.config.host}:{self.port}"
+        return f"http://{url_host(self.config.host)}:{self.port}"
 
     @property
     def api_url(self) -> str:
@@ -50,7 +50,8 @@ class EmulatorServer:
         """Start listening; returns the base URL."""
         self._runner = web.AppRunner(self.app, access_log=None, handle_signals=False)
         await self._runner.setup()
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        family = socket.AF_INET6 if ":" in self.config.host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((self.config.host, self.config.port))
         self.port = sock.getsockname()[1]

@@ -16,7 +16,7 @@ import urllib.request
 from dataclasses import replace
 from typing import Any, Dict, List, Mapping, Optional, Sequence
 
-from .config import EmulatorConfig
+from .config import EmulatorConfig, url_host
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -51,7 +51,7 @@ class EmulatorProcess:
 
     @property
     def base_url(self) -> str:
-        return f"http://{self.config.host}:{self.config.port}"
+        return f"http://{url_host(self.config.host)}:{self.config.port}"
 
     @property
     def api_url(self) -> str:
@@ -91,11 +91,12 @@ class EmulatorProcess:
         self.stop()
         raise RuntimeError(f"the emulator did not answer within {timeout} s:\n{self.output()}")
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = 30.0) -> None:
+        """SIGTERM, then SIGKILL if it has not exited within `timeout` seconds."""
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()
             try:
-                self.process.wait(timeout=10)
+                self.process.wait(timeout=timeout)
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
