@@ -14,7 +14,7 @@ from rasa.shared.exceptions import RasaException
 from rasa_zendesk.channel.config import DEFAULT_MAX_BODY_BYTES, ChannelConfig
 from rasa_zendesk.channel.input import ZendeskInput
 from rasa_zendesk.settings import ENV_NAMES, SettingsError
-from tests.channel.conftest import CREDENTIALS, KEY_SECRET, SECRET
+from tests.channel.harness import CREDENTIALS, KEY_SECRET, SECRET
 
 FROM_ENV = """
 rasa_zendesk.ZendeskInput:

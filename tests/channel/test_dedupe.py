@@ -18,7 +18,7 @@ from rasa.shared.core.events import (
 )
 
 from rasa_zendesk import constants
-from tests.channel.conftest import (
+from tests.channel.harness import (
     Handoff,
     RasaServer,
     content,

@@ -9,7 +9,7 @@ import pytest
 
 from rasa_zendesk.channel.delivery import bot_uttered_for, file_name, render
 from rasa_zendesk.sunco.models import Content, Message
-from tests.channel.conftest import Handoff, RasaServer, content, message_webhook
+from tests.channel.harness import Handoff, RasaServer, content, message_webhook
 
 
 def rendered(raw: Dict[str, Any]) -> tuple:

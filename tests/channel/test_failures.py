@@ -18,7 +18,7 @@ import pytest
 from aiohttp import web
 
 from rasa_zendesk import constants
-from tests.channel.conftest import (
+from tests.channel.harness import (
     Handoff,
     RasaServer,
     content,

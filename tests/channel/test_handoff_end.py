@@ -12,7 +12,7 @@ from rasa.shared.core.events import SlotSet
 from rasa_zendesk import constants
 from rasa_zendesk.channel.config import DEFAULT_HANDOFF_ENDED_TEXT
 from rasa_zendesk.channel.input import ZendeskInput
-from tests.channel.conftest import (
+from tests.channel.harness import (
     AGENT_WORKSPACE,
     CREDENTIALS,
     HANDOFF_ENDED_TEXT,

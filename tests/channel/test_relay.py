@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from rasa_zendesk import constants
-from tests.channel.conftest import (
+from tests.channel.harness import (
     Handoff,
     RasaServer,
     content,

@@ -13,7 +13,7 @@ from rasa.core.channels.telegram import TelegramInput, TelegramOutput
 
 from rasa_zendesk.channel.outputs import output_channel_for
 from rasa_zendesk.channel.typing_indicator import show_typing
-from tests.channel.conftest import (
+from tests.channel.harness import (
     Handoff,
     RasaServer,
     new_id,

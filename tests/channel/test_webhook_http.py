@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from rasa_zendesk.channel.config import DEFAULT_MAX_BODY_BYTES
-from tests.channel.conftest import (
+from tests.channel.harness import (
     EXAMPLES,
     SECRET,
     Handoff,

@@ -18,7 +18,7 @@ from rasa_zendesk.channel.input import ZendeskInput
 from rasa_zendesk.emulator import EmulatorConfig, EmulatorServer, run_emulator
 from rasa_zendesk.sunco.client import SunCoClient
 from rasa_zendesk.sunco.models import Author
-from tests.channel.conftest import (
+from tests.channel.harness import (
     CREDENTIALS,
     HANDOFF_ENDED_TEXT,
     SECRET,
