@@ -20,8 +20,8 @@ UTTER_HANDOFF_FAILED = "utter_zendesk_handoff_failed"
 UTTER_RELAY_FAILED = "utter_zendesk_relay_failed"
 UTTER_HANDOFF_ENDED = "utter_zendesk_handoff_ended"
 
-# What an action treats as "Zendesk could not be reached": SunCo failed after its retries, or
-# the action server is not configured for Zendesk. Both leave the bot in charge.
+# What an action expects when Zendesk cannot be reached: SunCo failed after its retries, or the
+# action server is not configured for Zendesk. Both leave the bot in charge.
 ZendeskFailure = (SunCoError, SettingsError)
 
 
@@ -34,6 +34,12 @@ def latest_user_event(tracker: Tracker) -> Optional[Dict[str, Any]]:
 
 
 def log_failure(logger: logging.Logger, what: str, sender_id: str, error: Exception) -> None:
-    """One warning line an operator can act on. SunCo errors and settings errors carry status,
-    code and the failing call, never a credential, so their text is safe to log."""
-    logger.warning("Zendesk %s failed for sender %s: %s", what, sender_id, error)
+    """One line an operator can act on. SunCo and settings errors carry status, code and the
+    failing call, never a credential, so their text is logged as is; anything else (an answer
+    the client could not read, a bug) is logged with its traceback, as an error."""
+    if isinstance(error, ZendeskFailure):
+        logger.warning("Zendesk %s failed for sender %s: %s", what, sender_id, error)
+    else:
+        logger.error(
+            "Zendesk %s failed unexpectedly for sender %s", what, sender_id, exc_info=error
+        )

@@ -21,7 +21,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from rasa_zendesk import constants
 from rasa_zendesk.actions import sunco_session
-from rasa_zendesk.actions.common import UTTER_HANDOFF_ENDED, ZendeskFailure, log_failure
+from rasa_zendesk.actions.common import UTTER_HANDOFF_ENDED, log_failure
 from rasa_zendesk.sunco.models import Author
 
 logger = logging.getLogger(__name__)
@@ -57,7 +57,7 @@ class ActionZendeskEndHandoff(Action):
         """Note, then release; each is tried even if the other failed, failures are logged."""
         try:
             client = sunco_session.get_client()
-        except ZendeskFailure as error:
+        except Exception as error:  # the user gets the bot back anyway
             log_failure(logger, "end of handoff", sender_id, error)
             return
         try:
@@ -67,9 +67,9 @@ class ActionZendeskEndHandoff(Action):
                 self.agent_note,
                 metadata=constants.ORIGIN_METADATA,
             )
-        except ZendeskFailure as error:
+        except Exception as error:  # the user gets the bot back anyway
             log_failure(logger, "note to the agent", sender_id, error)
         try:
             await client.release_control(conversation_id)
-        except ZendeskFailure as error:
+        except Exception as error:  # the user gets the bot back anyway
             log_failure(logger, "release of control", sender_id, error)

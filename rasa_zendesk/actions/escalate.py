@@ -16,19 +16,22 @@ The calls, in order, all through the action server's shared SunCo client:
 Then it sets `zendesk_handoff_active` and `zendesk_conversation_id` and utters
 `utter_zendesk_handoff_started`.
 
-Why no passControl to our own integration first (research notes §5.4): Zendesk gives a new
-conversation to the switchboard's default integration, and the setup makes the Rasa
-integration that default (the emulator does the same), so AW cannot open a ticket from the
-transcript before our passControl with the metadata. An account whose default responder is
-another integration (e.g. Zendesk's AI agent) sets `bot_switchboard_integration` to the Rasa
-integration's name, and step 3 takes control first.
+Why no passControl to our own integration first, by default (research notes §5.4): a new
+conversation belongs to the switchboard's default integration. When that is the Rasa
+integration (the emulator's default, and a Zendesk switchboard whose default responder is the
+Rasa integration), Agent Workspace cannot open a ticket from the transcript before our
+passControl carries the metadata, and the extra call buys nothing. When the default responder
+is another integration (Agent Workspace itself, or Zendesk's AI agent), set
+`bot_switchboard_integration` to the Rasa integration's switchboard name: step 3 then takes
+control first, so the transcript neither opens a ticket early nor wakes another bot.
 
 Failure: if any call fails after the client's retries (or the action server lacks Zendesk
-settings), the user hears `utter_zendesk_handoff_failed`, no slot is set and the bot carries
-on: never a half-open handoff. A conversation that was already created is left as it is,
-nothing more is posted to it, and the next escalation starts a new one. If the passControl to
-Agent Workspace timed out (SunCo may have applied it), control is released once, best effort,
-so that no agent is handed a ticket for a user the bot is still serving.
+settings, or SunCo answers something unreadable), the user hears
+`utter_zendesk_handoff_failed`, no slot is set and the bot carries on: never a half-open
+handoff. A conversation that was already created is left as it is, nothing more is posted to
+it, and the next escalation starts a new one. If the passControl to Agent Workspace got no
+answer (timeout, lost connection: SunCo may have applied it), control is released once, best
+effort, so that no agent is handed a ticket for a user the bot is still serving.
 """
 
 from __future__ import annotations
@@ -45,7 +48,6 @@ from rasa_zendesk.actions import sunco_session
 from rasa_zendesk.actions.common import (
     UTTER_HANDOFF_FAILED,
     UTTER_HANDOFF_STARTED,
-    ZendeskFailure,
     log_failure,
 )
 from rasa_zendesk.actions.handoff_metadata import pass_control_metadata, tag
@@ -92,7 +94,7 @@ class ActionZendeskHandoff(Action):
             return []
         try:
             conversation_id = await self.escalate(tracker)
-        except ZendeskFailure as error:
+        except Exception as error:  # whatever went wrong, the user hears it and keeps the bot
             log_failure(logger, "handoff", tracker.sender_id, error)
             dispatcher.utter_message(response=UTTER_HANDOFF_FAILED)
             return []

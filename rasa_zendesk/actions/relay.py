@@ -29,7 +29,6 @@ from rasa_zendesk.actions import sunco_session
 from rasa_zendesk.actions.attachments import parse_attachments
 from rasa_zendesk.actions.common import (
     UTTER_RELAY_FAILED,
-    ZendeskFailure,
     latest_user_event,
     log_failure,
 )
@@ -76,7 +75,7 @@ class ActionZendeskRelay(Action):
                 await client.post_message(
                     conversation_id, author, content, metadata=constants.ORIGIN_METADATA
                 )
-        except ZendeskFailure as error:
+        except Exception as error:  # never a silent loss, whatever the cause
             log_failure(logger, "relay", tracker.sender_id, error)
             dispatcher.utter_message(response=UTTER_RELAY_FAILED)
             if isinstance(error, SunCoError) and error.status == 404:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Callable, Dict, List
+from typing import Any, AsyncIterator, Callable, Dict, List
 
 import pytest
+from aiohttp import web
 from rasa.shared.core.events import BotUttered
 from rasa_sdk.executor import ActionExecutor
 
@@ -18,6 +19,7 @@ from rasa_zendesk.actions.handoff_metadata import (
     SUBJECT,
     TAGS,
 )
+from rasa_zendesk.emulator.testing import free_port
 from tests.actions.action_calls import action_call, bot, slots, user
 from tests.actions.conftest import Zendesk
 
@@ -332,3 +334,38 @@ async def test_agent_turns_of_an_earlier_handoff_keep_the_agent_name(
         ("business", "Alex"),
         ("user", None),
     ]
+
+
+@pytest.fixture
+async def unreadable_sunco(
+    zendesk: Zendesk, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[List[str]]:
+    """A server that answers every SunCo call 201 with a body the client cannot read."""
+    seen: List[str] = []
+
+    async def answer(request: web.Request) -> web.Response:
+        seen.append(f"{request.method} {request.path}")
+        return web.json_response({"unexpected": True}, status=201)
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", answer)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    monkeypatch.setenv("ZENDESK_API_URL", f"http://127.0.0.1:{port}/sc")
+    try:
+        yield seen
+    finally:
+        await sunco_session.close_client()
+        await runner.cleanup()
+
+
+async def test_an_unreadable_answer_leaves_the_bot_in_charge(
+    unreadable_sunco: List[str], executor: ActionExecutor, caplog: pytest.LogCaptureFixture
+) -> None:
+    result = await escalate(executor, history())
+    assert len(unreadable_sunco) == 1 and unreadable_sunco[0].endswith("/users")
+    assert result["events"] == []
+    assert responses(result) == ["utter_zendesk_handoff_failed"]
+    assert "failed unexpectedly" in caplog.text
