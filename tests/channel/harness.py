@@ -197,10 +197,10 @@ class WebChat:
     bot_messages: asyncio.Queue[Dict[str, Any]] = field(default_factory=asyncio.Queue)
     typing: asyncio.Queue[Dict[str, Any]] = field(default_factory=asyncio.Queue)
 
-    async def next_message(self, timeout: float = 5.0) -> Dict[str, Any]:
+    async def next_message(self, timeout: float = 10.0) -> Dict[str, Any]:
         return await asyncio.wait_for(self.bot_messages.get(), timeout)
 
-    async def next_typing(self, timeout: float = 5.0) -> Dict[str, Any]:
+    async def next_typing(self, timeout: float = 10.0) -> Dict[str, Any]:
         return await asyncio.wait_for(self.typing.get(), timeout)
 
     def assert_no_more_messages(self) -> None:
