@@ -6,7 +6,7 @@ with a 400 whose titles name each offending field.
 """
 
 import json
-from typing import Any, Callable, Dict, Iterator, List, Optional, Type, TypeVar, Union
+from typing import Any, Callable, Dict, Iterator, List, Literal, Optional, Type, TypeVar, Union
 from urllib.parse import urlsplit
 
 from pydantic import (
@@ -21,7 +21,6 @@ from pydantic import (
     root_validator,
     validator,
 )
-from typing_extensions import Literal
 
 from .errors import ApiError
 

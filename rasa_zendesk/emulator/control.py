@@ -4,11 +4,10 @@ Read back state, requests and webhook deliveries; act as the agent (reply, type,
 configure webhooks; inject faults and latency; reset.
 """
 
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Literal, Optional
 
 from aiohttp import web
 from pydantic import StrictBool, StrictStr, confloat, conint, constr, root_validator, validator
-from typing_extensions import Literal
 
 from .bodies import Body, check_uri, parse_body
 from .engine import Emulator, user_display_name

@@ -60,6 +60,7 @@ async def test_conversations_are_created_by_user_id_too_and_listed_in_pages(
     newest = await api.ok("GET", "/conversations?filter[userId]=" + user["id"] + "&page[size]=2")
     assert [c["id"] for c in newest["conversations"]] == ids[1:]
     assert newest["meta"]["hasMore"] is True
+    assert f"filter%5BuserId%5D={user['id']}" in newest["links"]["prev"]  # filters are kept
     older = await api.ok(
         "GET", f"/conversations?filter[userId]={user['id']}&page[before]={ids[1]}&page[size]=2"
     )
