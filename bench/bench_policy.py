@@ -15,6 +15,7 @@ Predictions run on the same realistic tracker (about 20 turns) for every policy:
 from __future__ import annotations
 
 import argparse
+import logging
 import statistics
 import sys
 import tempfile
@@ -28,6 +29,7 @@ sys.path.insert(0, str(ROOT))
 from rasa.core.policies.memoization import MemoizationPolicy  # noqa: E402
 from rasa.core.policies.rule_policy import RulePolicy  # noqa: E402
 from rasa.shared.core.events import Event  # noqa: E402
+from rasa.utils.log_utils import configure_structlog  # noqa: E402
 
 from rasa_zendesk.policy import signals  # noqa: E402
 from rasa_zendesk.policy.handoff_policy import HandoffPolicy  # noqa: E402
@@ -142,6 +144,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=7, help="rounds (the median is reported)")
     parser.add_argument("--number", type=int, default=200, help="calls per round")
     args = parser.parse_args()
+    # Rasa's policies log every prediction at debug level; what is measured is the policy.
+    configure_structlog(logging.WARNING)
+    logging.getLogger("rasa").setLevel(logging.WARNING)
     with tempfile.TemporaryDirectory(prefix="bench-policy-") as directory:
         workdir = Path(directory)
         print_table(

@@ -98,6 +98,7 @@ def create_policy(
 ) -> Any:
     """A policy created as Rasa's graph creates it: default config merged with `config`."""
     name = name or policy_class.__name__
+    storage_dir.mkdir(parents=True, exist_ok=True)
     return policy_class.create(
         {**policy_class.get_default_config(), **(config or {})},
         LocalModelStorage(storage_dir),
