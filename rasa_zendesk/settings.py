@@ -7,6 +7,7 @@ Zendesk app; both build a `ZendeskSettings` from the same environment variables.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Optional
 
@@ -19,6 +20,23 @@ ENV_NAMES = {
     "webhook_secret": "ZENDESK_WEBHOOK_SECRET",
     "api_url": "ZENDESK_API_URL",
 }
+
+
+_UNEXPANDED = re.compile(r"^\$\{[^}]*\}$")
+
+
+def configured(value: Any) -> Optional[str]:
+    """The value as text, or None when it is absent, blank, or an unexpanded `${VAR}`.
+
+    Rasa expands `${VAR}` in credentials.yml only in unquoted values; a quoted one stays
+    literal, and an empty variable gives "". All of these mean "not configured".
+    """
+    if value is None:
+        return None
+    text = str(value).strip()
+    if not text or _UNEXPANDED.match(text):
+        return None
+    return text
 
 
 class SettingsError(ValueError):
@@ -46,11 +64,7 @@ class ZendeskSettings:
         cls, values: Mapping[str, Any], source: str = "credentials"
     ) -> ZendeskSettings:
         def clean(name: str) -> Optional[str]:
-            value = values.get(name)
-            if value is None:
-                return None
-            text = str(value).strip()
-            return text or None
+            return configured(values.get(name))
 
         missing = [name for name in REQUIRED if not clean(name)]
         if missing:

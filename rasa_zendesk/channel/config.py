@@ -11,11 +11,10 @@ names the setting and its variable, never a value.
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass
 from typing import Any, Dict, Mapping, Optional
 
-from rasa_zendesk.settings import ENV_NAMES, SettingsError, ZendeskSettings
+from rasa_zendesk.settings import ENV_NAMES, SettingsError, ZendeskSettings, configured
 
 #: Largest webhook body accepted. SunCo caps a message at 100 kB of JSON and a webhook post
 #: carries a handful of events, so 1 MiB is ample and keeps a flood from costing memory.
@@ -28,7 +27,6 @@ DEFAULT_HANDOFF_ENDED_TEXT = (
 #: The socket.io event that carries agent typing to a web chat (`{"typing": bool, ...}`).
 DEFAULT_TYPING_EVENT = "agent_typing"
 
-_UNEXPANDED = re.compile(r"^\$\{[^}]*\}$")
 _SOURCE = "credentials.yml (rasa_zendesk.ZendeskInput) or the environment"
 
 
@@ -49,9 +47,9 @@ class ChannelConfig:
     ) -> ChannelConfig:
         """Read credentials.yml values, falling back to the environment for the connection."""
         env = os.environ if environ is None else environ
-        given = {key: _configured(value) for key, value in (credentials or {}).items()}
+        given = {key: configured(value) for key, value in (credentials or {}).items()}
         connection: Dict[str, Optional[str]] = {
-            name: given.get(name) or _configured(env.get(var)) for name, var in ENV_NAMES.items()
+            name: given.get(name) or configured(env.get(var)) for name, var in ENV_NAMES.items()
         }
         settings = ZendeskSettings.from_mapping(connection, source=_SOURCE)
         return cls(
@@ -60,16 +58,6 @@ class ChannelConfig:
             handoff_ended_text=given.get("handoff_ended_text"),
             typing_event=given.get("typing_event") or DEFAULT_TYPING_EVENT,
         )
-
-
-def _configured(value: Any) -> Optional[str]:
-    """The value as text, or None when it is absent, blank, or an unexpanded `${VAR}`."""
-    if value is None:
-        return None
-    text = str(value).strip()
-    if not text or _UNEXPANDED.match(text):
-        return None
-    return text
 
 
 def _positive_int(value: Optional[str], default: int) -> int:
