@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from typing import Any, Dict, Mapping, Optional, Tuple
+from typing import Any, Dict, Mapping, Optional, Set, Tuple
 
 from rasa_zendesk.settings import SettingsError, ZendeskSettings
 from rasa_zendesk.sunco.client import SunCoClient
@@ -27,6 +27,7 @@ DEFAULT_DEADLINE = 20.0
 
 _Key = Tuple[int, ZendeskSettings, float, float]
 _current: Optional[Tuple[_Key, asyncio.AbstractEventLoop, SunCoClient]] = None
+_closing: Set[asyncio.Task[None]] = set()  # held until done, so they are not collected
 
 
 def client_options(environ: Optional[Mapping[str, str]] = None) -> Dict[str, float]:
@@ -56,7 +57,9 @@ def get_client() -> SunCoClient:
     _current = (key, loop, client)
     if previous is not None and previous[1] is loop:
         # Same loop, other settings: close the old pool once its calls are done.
-        loop.create_task(previous[2].aclose())
+        task = loop.create_task(previous[2].aclose())
+        _closing.add(task)
+        task.add_done_callback(_closing.discard)
     return client
 
 
