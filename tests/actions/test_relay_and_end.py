@@ -171,3 +171,16 @@ async def test_end_handoff_without_a_conversation_only_ends_locally(
     result = await run(executor, constants.ACTION_END_HANDOFF, turns)
     assert responses(result) == ["utter_zendesk_handoff_ended"]
     assert zendesk.api_calls() == []
+
+
+async def test_relay_without_a_conversation_ends_the_handoff(
+    zendesk: Zendesk, executor: ActionExecutor
+) -> None:
+    turns = [*slots(zendesk_handoff_active=True), *user("hello?", "inform")]
+    result = await run(executor, constants.ACTION_RELAY, turns)
+    assert responses(result) == ["utter_zendesk_relay_failed"]
+    assert [(e["name"], e["value"]) for e in result["events"]] == [
+        (constants.SLOT_HANDOFF_ACTIVE, False),
+        (constants.SLOT_CONVERSATION_ID, None),
+    ]
+    assert zendesk.api_calls() == []
