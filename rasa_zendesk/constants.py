@@ -18,6 +18,12 @@ ACTION_HANDOFF = "action_zendesk_handoff"
 ACTION_RELAY = "action_zendesk_relay"
 ACTION_END_HANDOFF = "action_zendesk_end_handoff"
 
+# Responses: the plugin utters them, the bot's domain gives their text.
+UTTER_HANDOFF_STARTED = "utter_zendesk_handoff_started"
+UTTER_HANDOFF_FAILED = "utter_zendesk_handoff_failed"
+UTTER_RELAY_FAILED = "utter_zendesk_relay_failed"
+UTTER_HANDOFF_ENDED = "utter_zendesk_handoff_ended"
+
 # Metadata on the SunCo conversation, set at escalation: how the webhook finds the Rasa user.
 CONVERSATION_SENDER_ID = "rasa_sender_id"
 CONVERSATION_INPUT_CHANNEL = "rasa_input_channel"

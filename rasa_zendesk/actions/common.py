@@ -1,7 +1,7 @@
 """What the three Zendesk actions share: response names, the user's latest turn, and logging.
 
-The responses are named here once; a bot's domain defines their text (see the example bot's
-`domain.yml`).
+The response names come from `rasa_zendesk.constants`; a bot's domain defines their text (see
+the example bot's `domain.yml`).
 """
 
 from __future__ import annotations
@@ -11,14 +11,14 @@ from typing import Any, Dict, Optional
 
 from rasa_sdk import Tracker
 
+from rasa_zendesk.constants import (  # noqa: F401  (the actions import them from here)
+    UTTER_HANDOFF_ENDED,
+    UTTER_HANDOFF_FAILED,
+    UTTER_HANDOFF_STARTED,
+    UTTER_RELAY_FAILED,
+)
 from rasa_zendesk.settings import SettingsError
 from rasa_zendesk.sunco.errors import SunCoError
-
-# Responses the actions utter; the bot's domain gives their text.
-UTTER_HANDOFF_STARTED = "utter_zendesk_handoff_started"
-UTTER_HANDOFF_FAILED = "utter_zendesk_handoff_failed"
-UTTER_RELAY_FAILED = "utter_zendesk_relay_failed"
-UTTER_HANDOFF_ENDED = "utter_zendesk_handoff_ended"
 
 # What an action expects when Zendesk cannot be reached: SunCo failed after its retries, or the
 # action server is not configured for Zendesk. Both leave the bot in charge.

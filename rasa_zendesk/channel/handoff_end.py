@@ -25,7 +25,6 @@ from rasa_zendesk.sunco.webhooks import SwitchboardEvent
 
 #: The domain response said when the agent ends the handoff (the end-handoff action, run when
 #: the user ends it, says the same one).
-RESPONSE_HANDOFF_ENDED = "utter_zendesk_handoff_ended"
 AGENT_WORKSPACE_TYPE = "zd:agentWorkspace"
 
 
@@ -70,10 +69,10 @@ async def handoff_ended_notice(
     message: Optional[Dict[str, Any]] = None
     if configured_text:
         message = {"text": configured_text}
-    elif _has_response(agent, RESPONSE_HANDOFF_ENDED):
-        message = await agent.nlg.generate(RESPONSE_HANDOFF_ENDED, tracker, channel_name)
+    elif _has_response(agent, constants.UTTER_HANDOFF_ENDED):
+        message = await agent.nlg.generate(constants.UTTER_HANDOFF_ENDED, tracker, channel_name)
         if message:
-            message = {**message, "utter_action": RESPONSE_HANDOFF_ENDED}
+            message = {**message, "utter_action": constants.UTTER_HANDOFF_ENDED}
     notice = create_bot_utterance(dict(message or {"text": DEFAULT_HANDOFF_ENDED_TEXT}))
     notice.metadata[constants.EVENT_ZENDESK_EVENT_ID] = event_id
     return notice
