@@ -1,0 +1,26 @@
+"""The scale-out group: several Rasa instances (or channel servers) sharing PostgreSQL and Redis.
+
+Run it alone with `pytest -m scaleout`; it needs Debian's `redis-server` and `postgresql`
+(installed by `scripts/test-deps`).
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+import pytest
+
+from tests.support.services import Redis, redis_server
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "scaleout: several Rasa instances sharing PostgreSQL and Redis (real servers)"
+    )
+
+
+@pytest.fixture(scope="module")
+def redis() -> Iterator[Redis]:
+    """A Redis server of the module's own."""
+    with redis_server() as server:
+        yield server

@@ -1,0 +1,133 @@
+"""`AtomicRedisLockStore`: one holder per conversation even when several instances contend.
+
+Each "instance" is a lock store object of its own running its own event loop in a thread, so
+their Redis round trips interleave as two Rasa processes' would.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+import uuid
+from typing import Dict, List
+
+import pytest
+import redis as redis_client
+from rasa.core.lock_store import LockStore, RedisLockStore
+from rasa.utils.endpoints import EndpointConfig
+
+from rasa_zendesk.redis_lock_store import AtomicRedisLockStore
+from tests.support.services import Redis
+
+pytestmark = pytest.mark.scaleout
+
+
+def store(redis: Redis, **options: object) -> AtomicRedisLockStore:
+    return AtomicRedisLockStore(host=redis.host, port=redis.port, db=1, **options)
+
+
+def contend(redis: Redis, instances: int, tasks: int, conversations: List[str]) -> Dict:
+    """Run `tasks` critical sections per instance; count overlaps, errors and completions."""
+    probe = redis_client.Redis(host=redis.host, port=redis.port, db=2)
+    prefix = uuid.uuid4().hex
+    errors: List[BaseException] = []
+
+    async def instance() -> None:
+        lock_store = store(redis, poll_interval=0.005)
+
+        async def one(index: int) -> None:
+            conversation = conversations[index % len(conversations)]
+            async with lock_store.lock(conversation, wait_time_in_seconds=1):
+                holder = f"{prefix}:holder:{conversation}"
+                if not probe.set(holder, "x", nx=True):
+                    probe.incr(f"{prefix}:overlaps")
+                await asyncio.sleep(0.001)
+                probe.delete(holder)
+                probe.incr(f"{prefix}:done")
+
+        results = await asyncio.gather(*(one(i) for i in range(tasks)), return_exceptions=True)
+        errors.extend(r for r in results if isinstance(r, BaseException))
+
+    threads = [threading.Thread(target=asyncio.run, args=(instance(),)) for _ in range(instances)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    return {
+        "overlaps": int(probe.get(f"{prefix}:overlaps") or 0),
+        "done": int(probe.get(f"{prefix}:done") or 0),
+        "errors": errors,
+        "alive": [thread for thread in threads if thread.is_alive()],
+    }
+
+
+@pytest.mark.timeout(150)
+def test_instances_never_hold_one_conversation_at_once(redis: Redis) -> None:
+    conversations = [f"conversation-{uuid.uuid4().hex}" for _ in range(3)]
+    outcome = contend(redis, instances=3, tasks=40, conversations=conversations)
+    assert outcome["alive"] == []
+    assert outcome["errors"] == []
+    assert outcome["overlaps"] == 0
+    assert outcome["done"] == 3 * 40
+    # Every lock was retired: nothing is left behind in Redis.
+    leftover = store(redis)
+    assert all(leftover.get_lock(c) is None for c in conversations)
+
+
+@pytest.mark.timeout(30)
+async def test_a_waiter_gets_the_lock_soon_after_release_not_a_second_later(redis: Redis) -> None:
+    lock_store = store(redis)  # default poll interval 0.05 s
+    conversation = uuid.uuid4().hex
+    released_at: List[float] = []
+
+    async def holder() -> None:
+        async with lock_store.lock(conversation):
+            await asyncio.sleep(0.2)
+            released_at.append(time.perf_counter())
+
+    first = asyncio.create_task(holder())
+    await asyncio.sleep(0.05)
+    async with lock_store.lock(conversation):  # Rasa's default wait is 1 s per attempt
+        waited = time.perf_counter() - released_at[0]
+    await first
+    assert waited < 0.3
+
+
+def test_tickets_are_served_in_order(redis: Redis) -> None:
+    lock_store = store(redis)
+    conversation = uuid.uuid4().hex
+    first = lock_store.issue_ticket(conversation)
+    second = lock_store.issue_ticket(conversation)
+    assert second == first + 1
+    lock = lock_store.get_lock(conversation)
+    assert lock is not None and not lock.is_locked(first) and lock.is_locked(second)
+    lock_store.cleanup(conversation, first)
+    lock = lock_store.get_lock(conversation)
+    assert lock is not None and not lock.is_locked(second)
+    lock_store.cleanup(conversation, second)
+    assert lock_store.get_lock(conversation) is None
+
+
+def test_rasa_builds_it_from_endpoints(redis: Redis) -> None:
+    config = EndpointConfig(
+        url=redis.host,
+        type="rasa_zendesk.redis_lock_store.AtomicRedisLockStore",
+        port=str(redis.port),
+        db=1,
+        key_prefix="bot",
+        poll_interval="0.02",
+    )
+    lock_store = LockStore.create(config)
+    assert isinstance(lock_store, AtomicRedisLockStore)
+    assert isinstance(lock_store, RedisLockStore)  # Rasa's multi-worker checks accept it
+    assert lock_store.poll_interval == 0.02
+    assert lock_store.key_prefix == "bot:lock:"
+    ticket = lock_store.issue_ticket("someone")
+    assert lock_store.red.exists("bot:lock:someone")
+    lock_store.cleanup("someone", ticket)
+
+
+def test_poll_interval_must_be_positive(redis: Redis) -> None:
+    with pytest.raises(ValueError, match="poll_interval"):
+        store(redis, poll_interval=0)
