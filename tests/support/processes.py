@@ -22,6 +22,7 @@ from scripts import train_model
 
 ARTIFACTS = REPO_ROOT / "artifacts"
 E2E_ARTIFACTS = ARTIFACTS / "e2e"
+STARTUP_TIMEOUT = 360.0
 
 
 def free_ports(count: int) -> List[int]:
@@ -74,6 +75,8 @@ def stack_config(
         tracker_db=directory / "tracker.db",
         emulator_args=tuple(emulator_args),
         web=web,
+        # Loading the model takes ~30 s on two idle cores; far longer on a busy machine.
+        startup_timeout=STARTUP_TIMEOUT,
     )
 
 
