@@ -48,6 +48,7 @@ from rasa_zendesk.policy.signals import Thresholds, Trigger, UserTurn, evaluate
 logger = logging.getLogger(__name__)
 
 DEFAULT_PRIORITY = 7  # above RulePolicy (6), MemoizationPolicy (3) and TEDPolicy (1)
+DEFAULT_END_HANDOFF_CONFIDENCE = 0.8
 PLUGIN_ACTIONS = (ACTION_HANDOFF, ACTION_RELAY, ACTION_END_HANDOFF)
 REQUIRED_SLOTS = (SLOT_HANDOFF_ACTIVE, SLOT_CONVERSATION_ID, SLOT_HANDOFF_REASON)
 REQUIRED_INTENTS = (INTENT_HUMAN_HANDOFF, INTENT_END_HANDOFF)
@@ -84,7 +85,8 @@ class HandoffPolicy(Policy):
       shouting_upper_ratio: 0.8         ... this share upper case, with "!" or negative sentiment
       repeat_count: 3                   the same message this many times in a row ...
       repeat_min_length: 4              ... if it has at least this many characters
-      end_handoff_confidence: 0.6       below it an `end_handoff` message is relayed instead
+      end_handoff_confidence: 0.8       below it an `end_handoff` message goes to the agent
+                                        (a "no" meant for the agent must not end the handoff)
     A threshold set to null, or a count set to 0, turns its signal off.
     """
 
@@ -93,7 +95,7 @@ class HandoffPolicy(Policy):
         """The defaults above; each can be overridden in config.yml."""
         return {
             "priority": DEFAULT_PRIORITY,
-            "end_handoff_confidence": 0.6,
+            "end_handoff_confidence": DEFAULT_END_HANDOFF_CONFIDENCE,
             **Thresholds().as_config(),
         }
 
@@ -117,7 +119,7 @@ class HandoffPolicy(Policy):
             self.thresholds = Thresholds.from_config(config)
         except (TypeError, ValueError) as error:
             raise InvalidConfigException(f"HandoffPolicy: {error}") from error
-        end_confidence = config.get("end_handoff_confidence", 0.6)
+        end_confidence = config.get("end_handoff_confidence", DEFAULT_END_HANDOFF_CONFIDENCE)
         if isinstance(end_confidence, bool) or not isinstance(end_confidence, (int, float)):
             raise InvalidConfigException("HandoffPolicy: end_handoff_confidence must be a number")
         self.end_handoff_confidence = float(end_confidence)
