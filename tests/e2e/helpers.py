@@ -223,6 +223,10 @@ class EmulatorControl:
     async def redeliver(self, event_id: str) -> Dict[str, Any]:
         return (await self._post(f"/_emulator/webhooks/{event_id}/redeliver"))["delivery"]
 
+    async def set_webhook_url(self, url: str) -> None:
+        """Where the emulator sends webhooks from now on (retries included)."""
+        await self._post("/_emulator/webhook-config", {"url": url, "urls": []})
+
     def sample_url(self, name: str) -> str:
         """A sample the emulator serves itself (what the console's image and file buttons send)."""
         return f"{self.url}/_emulator/samples/{name}"
