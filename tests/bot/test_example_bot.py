@@ -12,10 +12,15 @@ import pytest
 import yaml
 from rasa.core.agent import Agent
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+from rasa.shared.core.events import SlotSet
 
 from rasa_zendesk.constants import (
+    ACTION_END_HANDOFF,
     ACTION_HANDOFF,
+    ACTION_RELAY,
     INTENT_HUMAN_HANDOFF,
+    SLOT_CONVERSATION_ID,
+    SLOT_HANDOFF_ACTIVE,
     SLOT_HANDOFF_REASON,
 )
 
@@ -92,3 +97,33 @@ async def test_an_angry_customer_escalates_with_the_score(agent: Agent) -> None:
     action, policy, info = await next_action(agent, "angry", text)
     assert (action, policy) == (ACTION_HANDOFF, "HandoffPolicy")
     assert info["reasons"][0].startswith(("frustration: negative sentiment", "explicit request"))
+
+
+async def start_handoff(agent: Agent, sender: str) -> None:
+    """Leave the conversation as a successful escalation does: handoff slots set."""
+    processor = agent.processor
+    tracker = await processor.fetch_tracker_and_update_session(sender)
+    events = [SlotSet(SLOT_HANDOFF_ACTIVE, True), SlotSet(SLOT_CONVERSATION_ID, "conv_1")]
+    tracker.update_with_events(events, processor.domain)
+    await processor.save_tracker(tracker)
+
+
+# What a user may well write to an agent: none of it may end the handoff or get a bot answer.
+MESSAGES_FOR_THE_AGENT = ["no", "stop", "cancel", "hello", "it was a blue sweater", "asdkjh qwe"]
+
+
+@pytest.mark.parametrize("text", MESSAGES_FOR_THE_AGENT)
+async def test_during_a_handoff_messages_go_to_the_agent(agent: Agent, text: str) -> None:
+    sender = f"in-handoff-{hash(text)}"
+    await start_handoff(agent, sender)
+    action, policy, _ = await next_action(agent, sender, text)
+    assert (action, policy) == (ACTION_RELAY, "HandoffPolicy")
+
+
+async def test_during_a_handoff_the_user_can_ask_for_the_bot(agent: Agent) -> None:
+    await start_handoff(agent, "wants-the-bot")
+    text = "please return me to the bot now"  # not in the training data
+    assert text.lower() not in training_examples()
+    action, policy, info = await next_action(agent, "wants-the-bot", text)
+    assert info["parse"]["intent"]["name"] == "end_handoff"
+    assert (action, policy) == (ACTION_END_HANDOFF, "HandoffPolicy")
