@@ -145,7 +145,7 @@ async def test_user_message_keeps_rasa_semantics_and_the_reply_crosses_servers(
     holder = await SocketUser(url(a), session).connect()
     # A second connection on B that sends for the session without joining it.
     sender = SocketUser(url(b), session)
-    await sender.client.connect(url(b), transports=["websocket"])
+    await sender.connect(join=False)
     try:
         await sender.send("hello", metadata={"page": "faq"})
         reply = await holder.wait_for_text("echo:hello", timeout=10)

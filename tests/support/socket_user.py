@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 import socketio
 
@@ -37,12 +37,13 @@ class SocketUser:
         self.client.on("bot_uttered", self._on_bot_uttered)
         self.client.on("session_confirm", self._on_session_confirm)
 
-    async def connect(self, timeout: float = 10.0) -> SocketUser:
-        """Connect over websocket and, if a session id is set, join that session."""
+    async def connect(self, timeout: float = 10.0, join: bool = True) -> SocketUser:
+        """Connect over websocket and join the session (if any). With `join=False` the
+        connection only sends for the session: bot messages go to the sockets that joined."""
         await self.client.connect(
             self.url, transports=["websocket"], socketio_path="/socket.io", wait_timeout=timeout
         )
-        if self.session_id is not None:
+        if join and self.session_id is not None:
             await self.client.emit("session_request", {"session_id": self.session_id})
             await asyncio.wait_for(self._confirmed, timeout)
         return self
@@ -69,6 +70,12 @@ class SocketUser:
                 self._arrived.wait_for(lambda: len(self.received) >= count), timeout
             )
         return list(self.received)
+
+    async def wait_until(self, condition: Callable[[List[Received]], bool], timeout: float) -> None:
+        """Wait until `condition(received)` holds."""
+        async with self._arrived:
+            ready = self._arrived.wait_for(lambda: condition(self.received))
+            await asyncio.wait_for(ready, timeout)
 
     async def wait_for_text(self, text: str, timeout: float) -> Received:
         """Wait until a bot message with exactly this text arrived; return the first one."""
