@@ -44,6 +44,12 @@ def test_shipped_domain_names_the_shared_constants() -> None:
         constants.ACTION_RELAY,
         constants.ACTION_END_HANDOFF,
     ]
+    assert set(shipped["responses"]) == {
+        constants.UTTER_HANDOFF_STARTED,
+        constants.UTTER_HANDOFF_FAILED,
+        constants.UTTER_RELAY_FAILED,
+        constants.UTTER_HANDOFF_ENDED,
+    }
     for slot in shipped["slots"].values():
         assert slot["influence_conversation"] is False
         assert slot["mappings"] == [{"type": "custom"}]
