@@ -112,6 +112,7 @@ async def test_customer_and_agent_walk_the_story_in_chromium(
         await expect(
             transcript.locator('[data-role="user"]').filter(has_text="where is my order?")
         ).to_be_visible()
+        await first.scroll_into_view_if_needed()
         await shots.take(console, "console-ticket-with-summary")
 
         # The customer writes to the agent; the bot keeps quiet.
@@ -139,8 +140,9 @@ async def test_customer_and_agent_walk_the_story_in_chromium(
         )
         await expect(image).to_have_js_property("complete", True)
         assert await image.evaluate("img => img.naturalWidth") > 0, "the image did not load"
-        # Only the agent's three messages arrived: the bot said nothing of its own.
-        assert await bot.count() == bot_before + 3
+        # Only the agent's three messages arrived (two texts, one image): the bot said nothing.
+        assert await bot.count() == bot_before + 2
+        await expect(customer.locator(".rw-image-frame")).to_have_count(1)
         await expect(transcript.locator('[data-role="agent"]')).to_have_count(3)
         await shots.take(console, "console-agent-replied")
         await shots.take(customer, "customer-got-text-image-file")
