@@ -106,14 +106,15 @@ class WebhookProcessor:
                 logger.info("Zendesk message %s was already delivered; skipped", message.id)
                 return Outcome(False, "duplicate")
             if not handoff_active_for(tracker, conversation_id):
+                # A person wrote to this user (e.g. after the ticket was closed): they still
+                # get it, since dropping a human's message silently is worse than a late one.
                 logger.info(
-                    "Agent message %s not delivered: no handoff of conversation %s is active "
-                    "for sender %s",
+                    "Agent message %s arrives outside an active handoff of conversation %s "
+                    "for sender %s; delivered anyway",
                     message.id,
                     conversation_id,
                     target.sender_id,
                 )
-                return Outcome(False, "no active handoff")
             output = rasa.output_for(tracker, target)
             uttered = bot_uttered_for(message, event.id)
             await output.send_response(target.sender_id, uttered.message())

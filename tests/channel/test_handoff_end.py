@@ -69,11 +69,13 @@ async def test_a_second_release_does_nothing(rasa: RasaServer, handoff: Handoff)
 
     assert again.json() == {"status": "ok", "processed": 0, "ignored": 1}
     assert len((await rasa.tracker(handoff.sender_id)).events) == len(before.events)
-    # Agent messages of the closed handoff no longer reach the user.
+    handoff.chat.assert_no_more_messages()
+    # An agent who writes after the handoff ended still reaches the user: never a silent drop.
     late = await rasa.post_webhook(
         message_webhook(handoff.conversation_id, handoff.sender_id, content("text"))
     )
-    assert late.json()["ignored"] == 1
+    assert late.json()["processed"] == 1
+    assert "text" in await handoff.chat.next_message()
     handoff.chat.assert_no_more_messages()
 
 
