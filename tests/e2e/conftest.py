@@ -1,3 +1,15 @@
 """End-to-end fixtures: the trained example bot (once per run) and a shared running stack."""
 
+from typing import List
+
+import pytest
+
 from tests.support.processes import e2e_stack, trained_model  # noqa: F401 (fixtures)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: List[pytest.Item]) -> None:
+    """Run the tests that share the session's stack last, one after the other: the stack then
+    starts late and never runs alongside the stacks other tests start and stop themselves."""
+    shared = [item for item in items if "e2e_stack" in getattr(item, "fixturenames", ())]
+    if shared:
+        items[:] = [item for item in items if item not in shared] + shared
