@@ -11,6 +11,7 @@ most `MAX_TEXT_LENGTH` characters on line, then word, boundaries.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
@@ -195,12 +196,17 @@ def last_user_messages(transcript: Sequence[Turn], count: int = LAST_WORDS) -> L
 
 
 def build_transcript(events: Iterable[EventDict]) -> List[Turn]:
-    """Every user and bot message, in order, with timestamps and attachments."""
+    """Every user and bot message, in order, with timestamps and attachments.
+
+    Intent payloads (`/greet` sent by a web chat on open, a button's `/intent{...}`) are not
+    the user's words; what they asked for is in the intents of the summary.
+    """
     turns: List[Turn] = []
     for event in events:
         kind = event.get("event")
         if kind == "user":
-            turns.append(_user_turn(event))
+            if not _is_intent_payload(event.get("text")):
+                turns.append(_user_turn(event))
         elif kind == "bot":
             turn = _bot_turn(event)
             if turn.text or turn.attachments or turn.buttons:
@@ -314,6 +320,14 @@ def _user_events_outside_handoffs(events: Iterable[EventDict]) -> List[EventDict
         elif kind == "user" and not active:
             handled.append(event)
     return handled
+
+
+# `/greet` or `/inform{"order": "1"}`: a button's or a web chat's init payload, not typed words.
+_INTENT_PAYLOAD = re.compile(r"^/[\w.-]+(\{.*\})?(@[\d.]+)?$", re.DOTALL)
+
+
+def _is_intent_payload(text: Any) -> bool:
+    return isinstance(text, str) and bool(_INTENT_PAYLOAD.match(text.strip()))
 
 
 def _intent_name(event: EventDict) -> Optional[str]:

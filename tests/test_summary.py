@@ -254,3 +254,24 @@ def test_a_long_transcript_fits_sunco_messages() -> None:
     assert all(0 < len(chunk) <= MAX_TEXT_LENGTH for chunk in chunks)
     assert "\n".join(chunks) == text
     assert all(line.startswith("[") for chunk in chunks for line in chunk.splitlines())
+
+
+def test_intent_payloads_are_not_the_users_words() -> None:
+    events = [
+        {"event": "user", "text": "/greet", "parse_data": {"intent": {"name": "greet"}}},
+        {"event": "bot", "text": "Hi! How can I help?"},
+        {
+            "event": "user",
+            "text": '/order_status{"order_number": "42"}',
+            "parse_data": {"intent": {"name": "order_status"}},
+        },
+        {
+            "event": "user",
+            "text": "where is it?",
+            "parse_data": {"intent": {"name": "order_status"}},
+        },
+    ]
+    briefing = summarize(events, {})
+    assert [turn.text for turn in briefing.transcript] == ["Hi! How can I help?", "where is it?"]
+    assert "/greet" not in briefing.text
+    assert "where is it?" in briefing.text
