@@ -12,20 +12,24 @@ from __future__ import annotations
 
 import asyncio
 import copy
-import json
 import uuid
 from dataclasses import dataclass
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 import httpx
 import pytest
-import sqlalchemy
 
 from rasa_zendesk import constants
 from rasa_zendesk.settings import ZendeskSettings
 from rasa_zendesk.sunco.client import SunCoClient
 from tests.e2e.helpers import EmulatorControl, wait_for
-from tests.support.cluster import Cluster, ClusterConfig
+from tests.support.cluster import (
+    HANDOFF_STARTED,
+    Cluster,
+    ClusterConfig,
+    TrackerReader,
+    open_handoff,
+)
 from tests.support.processes import ensure_model, run_dir
 from tests.support.services import Postgres, Redis, postgres_server
 from tests.support.socket_user import SocketUser
@@ -34,38 +38,6 @@ pytestmark = pytest.mark.scaleout
 
 USERS = 20
 MESSAGES_EACH_WAY = 5
-HANDOFF_REQUEST = "I want to talk to a human"
-HANDOFF_STARTED = "connecting you with a human agent"  # utter_zendesk_handoff_started
-
-
-class PostgresTrackerStore:
-    """Reads a conversation's events straight from the shared tracker store's `events` table."""
-
-    def __init__(self, postgres: Postgres) -> None:
-        self.engine = sqlalchemy.create_engine(postgres.url, pool_size=5)
-
-    def events(self, sender_id: str) -> List[Dict[str, Any]]:
-        with self.engine.connect() as connection:
-            rows = connection.execute(
-                sqlalchemy.text("SELECT data FROM events WHERE sender_id = :s ORDER BY id"),
-                {"s": sender_id},
-            ).fetchall()
-        return [json.loads(data) for (data,) in rows]
-
-    def texts(self, sender_id: str, kind: str, prefix: str) -> List[str]:
-        """Texts of the `user` or `bot` events that start with `prefix`, in stored order."""
-        return [
-            event["text"]
-            for event in self.events(sender_id)
-            if event.get("event") == kind and (event.get("text") or "").startswith(prefix)
-        ]
-
-    def slot(self, sender_id: str, name: str) -> Any:
-        value = None
-        for event in self.events(sender_id):
-            if event.get("event") == "slot" and event.get("name") == name:
-                value = event.get("value")
-        return value
 
 
 @pytest.fixture(scope="module")
@@ -84,10 +56,10 @@ def cluster(postgres: Postgres, redis: Redis) -> Iterator[Cluster]:
 
 
 @pytest.fixture(scope="module")
-def tracker_store(postgres: Postgres) -> Iterator[PostgresTrackerStore]:
-    store = PostgresTrackerStore(postgres)
+def tracker_store(postgres: Postgres) -> Iterator[TrackerReader]:
+    store = TrackerReader(postgres)
     yield store
-    store.engine.dispose()
+    store.close()
 
 
 @pytest.fixture
@@ -139,21 +111,14 @@ class Handoff:
 
 
 async def start_handoff(
-    cluster: Cluster, tracker_store: PostgresTrackerStore, index: int, tag: str
+    cluster: Cluster, tracker_store: TrackerReader, index: int, tag: str
 ) -> Handoff:
     session = f"{tag}-{index}-{uuid.uuid4().hex[:8]}"
     home_index = index % len(cluster.rasa_urls)
     other_index = (index + 1) % len(cluster.rasa_urls)
     home = await SocketUser(cluster.rasa_urls[home_index], session).connect()
     sender = await SocketUser(cluster.rasa_urls[other_index], session).connect(join=False)
-    await home.send(HANDOFF_REQUEST)
-    await home.wait_until(lambda got: any(HANDOFF_STARTED in (m.text or "") for m in got), 120)
-    conversation_id = await wait_for(
-        lambda: tracker_store.slot(session, constants.SLOT_CONVERSATION_ID),
-        f"the handoff of {session} in the tracker store",
-        timeout=120,
-        interval=0.3,
-    )
+    conversation_id = await open_handoff(home, tracker_store)
     return Handoff(session, home, home_index, sender, conversation_id)
 
 
@@ -188,7 +153,7 @@ async def _arrived(sunco: SunCoClient, conversation_id: str, text: str) -> bool:
 @pytest.mark.timeout(600)
 async def test_concurrent_handoffs_deliver_every_message_once_and_in_order(
     cluster: Cluster,
-    tracker_store: PostgresTrackerStore,
+    tracker_store: TrackerReader,
     emulator: EmulatorControl,
     sunco: SunCoClient,
 ) -> None:
@@ -266,7 +231,7 @@ async def post_to_every_instance(cluster: Cluster, body: Dict[str, Any]) -> List
 @pytest.mark.timeout(300)
 async def test_a_webhook_posted_to_both_instances_at_once_is_delivered_once(
     cluster: Cluster,
-    tracker_store: PostgresTrackerStore,
+    tracker_store: TrackerReader,
     emulator: EmulatorControl,
 ) -> None:
     handoff = await start_handoff(cluster, tracker_store, 0, "twice")

@@ -9,22 +9,31 @@ Logs stay under `artifacts/e2e/<name>/`.
 
 from __future__ import annotations
 
+import asyncio
+import json
 import os
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Mapping, Optional, Sequence
+from typing import Any, Dict, List, Mapping, Optional, Sequence
+
+import sqlalchemy
 
 from demo.process import ManagedProcess
 from demo.stack import HOST, REPO_ROOT, Credentials
+from rasa_zendesk import constants
 from rasa_zendesk.emulator.config import EmulatorConfig
 from rasa_zendesk.emulator.testing import EmulatorProcess
 from tests.support.processes import STARTUP_TIMEOUT, free_ports
 from tests.support.services import Postgres, Redis
+from tests.support.socket_user import SocketUser
 
 ENDPOINTS = REPO_ROOT / "endpoints.scaleout.yml"
 CREDENTIALS = REPO_ROOT / "credentials.scaleout.yml"
 WEBHOOK_PATH = "/webhooks/zendesk/webhook"
+HANDOFF_REQUEST = "I want to talk to a human"
+HANDOFF_STARTED = "connecting you with a human agent"  # utter_zendesk_handoff_started
 
 
 @dataclass
@@ -41,6 +50,8 @@ class ClusterConfig:
     extra_env: Mapping[str, str] = field(default_factory=dict)
     python: str = sys.executable
     startup_timeout: float = STARTUP_TIMEOUT
+    #: Runs Rasa instead of `python -m rasa` (e.g. a profiling wrapper); Rasa's args follow.
+    rasa_command: Sequence[str] = ()
 
 
 class Cluster:
@@ -132,7 +143,8 @@ class Cluster:
         return env
 
     def _rasa_argv(self, port: int) -> List[str]:
-        argv = [self.config.python, "-m", "rasa", "run", "--model", str(self.config.model)]
+        command = list(self.config.rasa_command) or [self.config.python, "-m", "rasa"]
+        argv = [*command, "run", "--model", str(self.config.model)]
         argv += ["--endpoints", str(ENDPOINTS), "--credentials", str(CREDENTIALS)]
         argv += ["--interface", HOST, "--port", str(port)]
         if self.config.api_token is not None:
@@ -165,3 +177,51 @@ def create_tracker_tables(postgres: Postgres) -> None:
         password=postgres.password,
     )
     store.engine.dispose()
+
+
+class TrackerReader:
+    """Reads conversations straight from the shared tracker store's `events` table."""
+
+    def __init__(self, postgres: Postgres) -> None:
+        self.engine = sqlalchemy.create_engine(postgres.url, pool_size=5)
+
+    def events(self, sender_id: str) -> List[Dict[str, Any]]:
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                sqlalchemy.text("SELECT data FROM events WHERE sender_id = :s ORDER BY id"),
+                {"s": sender_id},
+            ).fetchall()
+        return [json.loads(data) for (data,) in rows]
+
+    def texts(self, sender_id: str, kind: str, prefix: str) -> List[str]:
+        """Texts of the `user` or `bot` events that start with `prefix`, in stored order."""
+        return [
+            event["text"]
+            for event in self.events(sender_id)
+            if event.get("event") == kind and (event.get("text") or "").startswith(prefix)
+        ]
+
+    def slot(self, sender_id: str, name: str) -> Any:
+        value = None
+        for event in self.events(sender_id):
+            if event.get("event") == "slot" and event.get("name") == name:
+                value = event.get("value")
+        return value
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+async def open_handoff(user: SocketUser, tracker: TrackerReader, timeout: float = 120) -> str:
+    """Ask the bot for a human; return the SunCo conversation id once the handoff is stored."""
+    assert user.session_id is not None
+    await user.send(HANDOFF_REQUEST)
+    await user.wait_until(lambda got: any(HANDOFF_STARTED in (m.text or "") for m in got), timeout)
+    deadline = time.monotonic() + timeout
+    while True:
+        conversation_id = tracker.slot(user.session_id, constants.SLOT_CONVERSATION_ID)
+        if conversation_id:
+            return str(conversation_id)
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no handoff of {user.session_id} in the tracker store")
+        await asyncio.sleep(0.3)

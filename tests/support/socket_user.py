@@ -18,6 +18,7 @@ import socketio
 class Received:
     data: Dict[str, Any]
     at: float  # time.perf_counter() on arrival
+    wall: float  # time.time() on arrival (to compare with other processes' clocks)
 
     @property
     def text(self) -> Optional[str]:
@@ -94,7 +95,7 @@ class SocketUser:
 
     async def _on_bot_uttered(self, data: Dict[str, Any]) -> None:
         async with self._arrived:
-            self.received.append(Received(data=data, at=time.perf_counter()))
+            self.received.append(Received(data=data, at=time.perf_counter(), wall=time.time()))
             self._arrived.notify_all()
 
     async def _on_session_confirm(self, session_id: Any) -> None:

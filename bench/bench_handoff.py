@@ -1,0 +1,169 @@
+#!/usr/bin/env python3
+"""Benchmarks of the handoff against Rasa's own endpoints, measured side by side in one run.
+
+    .venv/bin/python bench/bench_handoff.py [--quick] [--only ingest,turns,escalation,memory]
+
+Starts its own deployment (PostgreSQL, Redis, the emulator, `rasa run actions` and one
+`rasa run` with endpoints.scaleout.yml and the trained example bot), then measures:
+(a) webhook ingest against Rasa's `POST /conversations/{id}/tracker/events`, on conversations
+of 12 (a fresh handoff) and of 500 events; (b) a relay turn against a normal bot turn;
+(c) escalation with 100 ms of SunCo latency per call; (d) the Rasa process's memory with
+1,000 handoffs open.
+Results: a table on stdout, and artifacts/bench/handoff.{md,json}.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime
+import json
+import logging
+import os
+import platform
+import resource
+import secrets
+import sys
+import time
+from pathlib import Path
+from typing import Any, Dict, List
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import httpx  # noqa: E402
+from rasa.version import __version__ as rasa_version  # noqa: E402
+
+from bench.handoff import ingest, memory, report, turns  # noqa: E402
+from bench.handoff.common import Bench  # noqa: E402
+from tests.e2e.helpers import EmulatorControl  # noqa: E402
+from tests.support.cluster import Cluster, ClusterConfig, TrackerReader  # noqa: E402
+from tests.support.processes import ARTIFACTS, ensure_model, run_dir  # noqa: E402
+from tests.support.services import postgres_server, redis_server  # noqa: E402
+
+PARTS = ("ingest", "turns", "escalation", "memory")
+OUTPUT = ARTIFACTS / "bench"
+
+
+def parse_args(argv: List[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--only", default=",".join(PARTS), help="parts to run (comma-separated)")
+    parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
+    parser.add_argument("--conversations", type=int, default=8, help="ingest: at once")
+    parser.add_argument("--messages", type=int, default=25, help="ingest: per conversation")
+    parser.add_argument(
+        "--lengths",
+        default="12,500",
+        help="ingest: conversation lengths in events (12: a fresh handoff, the shortest)",
+    )
+    parser.add_argument("--turn-users", type=int, default=10, help="turns: users (3 turns each)")
+    parser.add_argument("--escalations", type=int, default=5)
+    parser.add_argument("--latency-ms", type=int, default=100, help="escalation: per SunCo call")
+    parser.add_argument("--handoffs", type=int, default=1000, help="memory: handoffs to open")
+    parser.add_argument("--output", type=Path, default=OUTPUT)
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="profile the Rasa process (cProfile) during each timed ingest: <output>/profile-*",
+    )
+    args = parser.parse_args(argv)
+    args.parts = [part.strip() for part in args.only.split(",") if part.strip()]
+    unknown = sorted(set(args.parts) - set(PARTS))
+    if unknown:
+        parser.error(f"unknown parts: {', '.join(unknown)} (choose from {', '.join(PARTS)})")
+    if args.quick:
+        args.conversations, args.messages = 4, 5
+        args.turn_users, args.escalations, args.handoffs = 2, 2, 20
+    args.length_list = [int(value) for value in args.lengths.split(",")]
+    return args
+
+
+def profiled_rasa(profile_file: Path) -> List[str]:
+    profile_file.parent.mkdir(parents=True, exist_ok=True)
+    return [sys.executable, str(ROOT / "bench" / "handoff" / "profiled_rasa.py"), str(profile_file)]
+
+
+def raise_open_files_limit() -> None:
+    """A thousand users keep a socket each, here and in the Rasa process (which inherits it)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = min(hard, 16384) if hard != resource.RLIM_INFINITY else 16384
+    if soft < wanted:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+
+
+async def measure(args: argparse.Namespace, cluster: Cluster, token: str) -> Dict[str, Any]:
+    results: Dict[str, Any] = {
+        "environment": {
+            "date": datetime.date.today().isoformat(),
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "rasa": rasa_version,
+        }
+    }
+    tracker = TrackerReader(cluster.config.postgres)
+    limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
+    async with httpx.AsyncClient(timeout=120, limits=limits) as http:
+        bench = Bench(cluster, tracker, EmulatorControl(cluster.emulator_url), http, token)
+        if args.profile:
+            bench.profile_file = args.output.resolve() / "rasa.prof"
+        try:
+            if "turns" in args.parts:
+                print("(b) relay turn against a normal bot turn", flush=True)
+                normal, relay = await turns.relay_vs_normal(bench, args.turn_users)
+                results["turns"] = {"normal": normal.to_json(), "relay": relay.to_json()}
+            if "escalation" in args.parts:
+                print(f"(c) escalation, {args.latency_ms} ms per SunCo call", flush=True)
+                runs = await turns.escalation(bench, args.escalations, args.latency_ms)
+                results["escalation"] = turns.escalation_json(runs, args.latency_ms)
+            if "ingest" in args.parts:
+                print("(a) webhook ingest against Rasa's tracker/events", flush=True)
+                cells = await ingest.run(bench, args.length_list, args.conversations, args.messages)
+                results["ingest"] = {
+                    "conversations": args.conversations,
+                    "messages": args.messages,
+                    "cells": [cell.to_json() for cell in cells],
+                }
+            if "memory" in args.parts:
+                print(f"(d) memory with {args.handoffs} handoffs open", flush=True)
+                opened = await memory.open_handoffs(bench, args.handoffs, concurrency=16)
+                results["memory"] = opened.to_json()
+        finally:
+            await bench.emulator.close()
+            tracker.close()
+    return results
+
+
+def main(argv: List[str]) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.WARNING)
+    raise_open_files_limit()
+    started = time.monotonic()
+    model = ensure_model()
+    token = secrets.token_hex(16)
+    # Production settings for PostgreSQL (fsync on): the tracker store costs what it costs.
+    with postgres_server(durable=True) as postgres, redis_server() as redis:
+        config = ClusterConfig(
+            model=model,
+            run_dir=run_dir("bench"),
+            postgres=postgres,
+            redis=redis,
+            instances=1,
+            api_token=token,
+            rasa_command=profiled_rasa(args.output.resolve() / "rasa.prof") if args.profile else (),
+        )
+        print(f"starting the deployment (logs in {config.run_dir}) ...", flush=True)
+        with Cluster(config) as cluster:
+            results = asyncio.run(measure(args, cluster, token))
+    results["seconds"] = round(time.monotonic() - started)
+    args.output.mkdir(parents=True, exist_ok=True)
+    (args.output / "handoff.json").write_text(json.dumps(results, indent=2) + "\n")
+    table = report.markdown(results)
+    (args.output / "handoff.md").write_text(table)
+    print()
+    print(table)
+    print(f"written to {args.output / 'handoff.md'} and handoff.json")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

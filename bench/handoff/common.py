@@ -1,0 +1,205 @@
+"""What every measurement uses: the running deployment, users in a handoff, Rasa's HTTP API and
+webhook bodies shaped exactly as the emulator (SunCo) delivers them."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import copy
+import io
+import os
+import pstats
+import signal
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, AsyncIterator, Awaitable, Callable, Dict, List, Optional, TypeVar
+
+import httpx
+
+from rasa_zendesk import constants
+from tests.e2e.helpers import EmulatorControl, wait_for
+from tests.support.cluster import Cluster, TrackerReader, open_handoff
+from tests.support.socket_user import SocketUser
+
+T = TypeVar("T")
+
+
+@dataclass
+class Bench:
+    """The deployment under test, measured through its first Rasa instance."""
+
+    cluster: Cluster
+    tracker: TrackerReader
+    emulator: EmulatorControl
+    http: httpx.AsyncClient
+    api_token: str
+    #: Where the profiled Rasa instance writes a profile when told (None: not profiled).
+    profile_file: Optional[Path] = None
+
+    @property
+    def rasa_url(self) -> str:
+        return self.cluster.rasa_urls[0]
+
+    @property
+    def webhook_url(self) -> str:
+        return self.cluster.webhook_urls[0]
+
+    @property
+    def webhook_headers(self) -> Dict[str, str]:
+        return {"X-API-Key": self.cluster.config.credentials.webhook_secret}
+
+    @contextlib.asynccontextmanager
+    async def profiled(self, name: str) -> AsyncIterator[None]:
+        """Profile the Rasa instance during the block; keep it as `<name>.prof` and `.txt`."""
+        if self.profile_file is None:
+            yield
+            return
+        pid = self.cluster.rasa[0].pid
+        assert pid is not None
+        self.profile_file.unlink(missing_ok=True)
+        os.kill(pid, signal.SIGUSR1)
+        try:
+            yield
+        finally:
+            os.kill(pid, signal.SIGUSR2)
+        for _ in range(600):  # the server writes it between two requests: within a minute
+            if self.profile_file.exists():
+                break
+            await asyncio.sleep(0.1)
+        await asyncio.sleep(0.5)  # let the write finish
+        kept = self.profile_file.with_name(f"{name}.prof")
+        self.profile_file.replace(kept)
+        text = io.StringIO()
+        stats = pstats.Stats(str(kept), stream=text).strip_dirs()
+        stats.sort_stats("cumulative").print_stats(45)
+        stats.sort_stats("tottime").print_stats(25)
+        kept.with_suffix(".txt").write_text(text.getvalue())
+
+    async def set_latency(self, ms: int) -> None:
+        reply = await self.emulator.http.post("/_emulator/latency", json={"ms": ms})
+        reply.raise_for_status()
+
+    async def append_events(
+        self, sender_id: str, events: List[Dict[str, Any]], push: bool
+    ) -> httpx.Response:
+        """Rasa's own `POST /conversations/{id}/tracker/events`, pushing to the user if asked."""
+        params = {"token": self.api_token}
+        if push:
+            params.update({"output_channel": "latest", "execute_side_effects": "true"})
+        return await self.http.post(
+            f"{self.rasa_url}/conversations/{sender_id}/tracker/events", params=params, json=events
+        )
+
+    async def post_webhook(self, body: Dict[str, Any]) -> httpx.Response:
+        return await self.http.post(self.webhook_url, json=body, headers=self.webhook_headers)
+
+
+@dataclass
+class HandoffUser:
+    """A web chat user whose conversation is with a Zendesk agent."""
+
+    user: SocketUser
+    conversation_id: str
+    #: A delivered `conversation:message` webhook of this conversation (a body to vary).
+    template: Optional[Dict[str, Any]] = None
+
+    @property
+    def sender_id(self) -> str:
+        assert self.user.session_id is not None
+        return self.user.session_id
+
+
+async def new_user(bench: Bench, tag: str) -> SocketUser:
+    return await SocketUser(bench.rasa_url, f"{tag}-{uuid.uuid4().hex[:12]}").connect(timeout=60)
+
+
+async def start_handoff(bench: Bench, tag: str, with_template: bool = False) -> HandoffUser:
+    """A new user asks for a human; optionally the agent answers once (through the emulator),
+    which leaves a real webhook body to copy."""
+    user = await new_user(bench, tag)
+    conversation_id = await open_handoff(user, bench.tracker, timeout=300)
+    handoff = HandoffUser(user, conversation_id)
+    if with_template:
+        text = f"{handoff.sender_id} agent hello"
+        posted = await bench.emulator.agent_message(conversation_id, text=text)
+        await user.wait_for_text(text, timeout=120)
+        handoff.template = await delivered_body(bench, conversation_id, posted["message"]["id"])
+    return handoff
+
+
+async def delivered_body(bench: Bench, conversation_id: str, message_id: str) -> Dict[str, Any]:
+    """The webhook body the emulator delivered for this message."""
+
+    async def find() -> Optional[Dict[str, Any]]:
+        deliveries = await bench.emulator.deliveries(
+            type="conversation:message", conversationId=conversation_id
+        )
+        for delivery in deliveries:
+            events = delivery["payload"]["events"]
+            if any(event["payload"]["message"]["id"] == message_id for event in events):
+                return delivery["payload"]
+        return None
+
+    return await wait_for(find, "the agent's webhook", timeout=120)
+
+
+def agent_webhook(template: Dict[str, Any], text: str) -> Dict[str, Any]:
+    """The template's agent message again, as a new SunCo event and message with `text`."""
+    body = copy.deepcopy(template)
+    event = body["events"][0]
+    event["id"] = uuid.uuid4().hex[:24]
+    message = event["payload"]["message"]
+    message["id"] = uuid.uuid4().hex[:24]
+    message["content"] = {"type": "text", "text": text}
+    return body
+
+
+def agent_bot_event(text: str) -> Dict[str, Any]:
+    """What the webhook records, as an event for Rasa's own endpoint: the same job."""
+    return {
+        "event": "bot",
+        "text": text,
+        "metadata": {
+            constants.EVENT_ZENDESK_MESSAGE_ID: uuid.uuid4().hex[:24],
+            constants.EVENT_ZENDESK_EVENT_ID: uuid.uuid4().hex[:24],
+            constants.EVENT_ZENDESK_AGENT_NAME: "Bench Agent",
+        },
+    }
+
+
+def padding(count: int, input_channel: str = "socketio") -> List[Dict[str, Any]]:
+    """`count` events of an ordinary exchange (user message, bot action and reply), to make a
+    conversation as long as a long chat."""
+    events: List[Dict[str, Any]] = []
+    turn = 0
+    while len(events) < count:
+        text = f"padding message {turn}"
+        events.append(
+            {
+                "event": "user",
+                "text": text,
+                "parse_data": {
+                    "text": text,
+                    "intent": {"name": "inform", "confidence": 0.99},
+                    "entities": [],
+                },
+                "input_channel": input_channel,
+            }
+        )
+        events.append({"event": "action", "name": constants.ACTION_RELAY})
+        events.append({"event": "bot", "text": f"padding reply {turn}"})
+        events.append({"event": "action", "name": "action_listen"})
+        turn += 1
+    return events[:count]
+
+
+async def bounded(limit: int, jobs: List[Callable[[], Awaitable[T]]]) -> List[T]:
+    """Run the jobs with at most `limit` at a time; results in order."""
+    gate = asyncio.Semaphore(limit)
+
+    async def run(job: Callable[[], Awaitable[T]]) -> T:
+        async with gate:
+            return await job()
+
+    return list(await asyncio.gather(*(run(job) for job in jobs)))

@@ -1,0 +1,80 @@
+"""(d) Memory of the Rasa process with many handoffs open.
+
+The Rasa instance is restarted first, so its peak (VmHWM in /proc, the kernel's high-water mark
+of the resident set) belongs to this measurement only. After one warm-up handoff (every code
+path loaded), `count` users ask for a human and stay connected; each gets one agent message
+(webhook) and sends one message to the agent (relay).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Dict
+
+from bench.handoff.common import Bench, HandoffUser, bounded, start_handoff
+
+
+@dataclass
+class Memory:
+    handoffs: int
+    baseline_rss_mb: float
+    after_rss_mb: float
+    peak_rss_mb: float
+    seconds: float
+
+    @property
+    def per_handoff_kb(self) -> float:
+        return (self.after_rss_mb - self.baseline_rss_mb) * 1024 / self.handoffs
+
+    def to_json(self) -> Dict[str, Any]:
+        return {**asdict(self), "per_handoff_kb": self.per_handoff_kb}
+
+
+def memory_mb(pid: int) -> Dict[str, float]:
+    """VmRSS and VmHWM (peak) of a process, in MiB."""
+    values = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        name, _, rest = line.partition(":")
+        if name in ("VmRSS", "VmHWM"):
+            values[name] = int(rest.split()[0]) / 1024
+    return values
+
+
+async def _active_handoff(bench: Bench, index: int) -> HandoffUser:
+    handoff = await start_handoff(bench, f"memory-{index}")
+    text = f"{handoff.sender_id} agent"
+    await bench.emulator.agent_message(handoff.conversation_id, text=text)
+    await handoff.user.wait_for_text(text, timeout=300)
+    await handoff.user.send(f"thanks, this is user {index}")
+    return handoff
+
+
+async def open_handoffs(bench: Bench, count: int, concurrency: int) -> Memory:
+    rasa = bench.cluster.rasa[0]
+    rasa.stop()
+    rasa.start()
+    rasa.wait_ready()
+    assert rasa.pid is not None
+    warm = await _active_handoff(bench, -1)
+    baseline = memory_mb(rasa.pid)
+    started = time.perf_counter()
+    handoffs = await bounded(
+        concurrency, [lambda i=i: _active_handoff(bench, i) for i in range(count)]
+    )
+    seconds = time.perf_counter() - started
+    # Let the last relayed messages and webhooks finish before reading the resident set.
+    await bench.emulator.http.post("/_emulator/webhooks/wait", json={"timeout": 120})
+    await asyncio.sleep(2.0)
+    after = memory_mb(rasa.pid)
+    for handoff in [warm, *handoffs]:
+        await handoff.user.close()
+    return Memory(
+        handoffs=count,
+        baseline_rss_mb=baseline["VmRSS"],
+        after_rss_mb=after["VmRSS"],
+        peak_rss_mb=after["VmHWM"],
+        seconds=seconds,
+    )

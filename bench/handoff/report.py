@@ -1,0 +1,118 @@
+"""The results as Markdown tables (printed, and written next to the JSON)."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List
+
+
+def _ratio(numerator: float, denominator: float) -> str:
+    return f"{numerator / denominator:.2f}×" if denominator else "n/a"
+
+
+def ingest_table(cells: List[Dict[str, Any]]) -> List[str]:
+    lines = [
+        "| conversation | endpoint | agent msg/s | p50 ms | p99 ms |",
+        "|---|---|---:|---:|---:|",
+    ]
+    names = {"webhook": "`POST /webhooks/zendesk/webhook`", "rasa": "Rasa `tracker/events`"}
+    by_key = {(cell["endpoint"], cell["length"]): cell for cell in cells}
+    lengths = sorted({cell["length"] for cell in cells})
+    for length in lengths:
+        ours, theirs = by_key[("webhook", length)], by_key[("rasa", length)]
+        for cell in (ours, theirs):
+            lines.append(
+                f"| {length} events | {names[cell['endpoint']]} | {cell['rate']:.1f} | "
+                f"{cell['p50']:.1f} | {cell['p99']:.1f} |"
+            )
+        lines.append(
+            f"| {length} events | **ours ÷ Rasa** | **{_ratio(ours['rate'], theirs['rate'])}** | "
+            f"{_ratio(ours['p50'], theirs['p50'])} | {_ratio(ours['p99'], theirs['p99'])} |"
+        )
+    if len(lengths) >= 2:
+        short, long = lengths[0], lengths[-1]
+        growth = {
+            endpoint: by_key[(endpoint, long)]["p50"] / by_key[(endpoint, short)]["p50"]
+            for endpoint in ("webhook", "rasa")
+        }
+        lines.append("")
+        lines.append(
+            f"Cost growth from {short} to {long} events (p50 latency): ours "
+            f"{growth['webhook']:.2f}×, Rasa {growth['rasa']:.2f}×."
+        )
+    return lines
+
+
+def turns_table(turns: Dict[str, Any]) -> List[str]:
+    normal, relay = turns["normal"], turns["relay"]
+    return [
+        "| turn | n | p50 ms | p95 ms | mean ms |",
+        "|---|---:|---:|---:|---:|",
+        f"| normal bot turn (user message → bot reply on the socket) | {normal['count']} | "
+        f"{normal['p50']:.1f} | {normal['p95']:.1f} | {normal['mean']:.1f} |",
+        f"| relay turn (user message → message at the emulator) | {relay['count']} | "
+        f"{relay['p50']:.1f} | {relay['p95']:.1f} | {relay['mean']:.1f} |",
+        f"| **relay ÷ normal** | | **{_ratio(relay['p50'], normal['p50'])}** | "
+        f"{_ratio(relay['p95'], normal['p95'])} | {_ratio(relay['mean'], normal['mean'])} |",
+    ]
+
+
+def escalation_table(escalation: Dict[str, Any]) -> List[str]:
+    rows = [
+        ("`human_handoff` message → passControl reaches SunCo", "to_pass_control"),
+        ("`human_handoff` message → passControl answered", "to_pass_control_done"),
+        ("`human_handoff` message → user told an agent is coming", "to_user_notice"),
+    ]
+    lines = [
+        f"SunCo latency {escalation['latency_ms']} ms per call; "
+        f"{escalation['to_pass_control']['count']} escalations.",
+        "",
+        "| interval | p50 ms | p99 ms |",
+        "|---|---:|---:|",
+    ]
+    for label, key in rows:
+        summary = escalation[key]
+        lines.append(f"| {label} | {summary['p50']:.0f} | {summary['p99']:.0f} |")
+    steps = " → ".join(" ‖ ".join(step) for step in escalation["steps"])
+    lines += [
+        "",
+        f"{escalation['calls']} SunCo calls in {len(escalation['steps'])} sequential steps "
+        f"(‖ = in parallel): {steps}.",
+    ]
+    return lines
+
+
+def memory_table(memory: Dict[str, Any]) -> List[str]:
+    return [
+        "| open handoffs | RSS before | RSS after | peak RSS | per handoff | time to open |",
+        "|---:|---:|---:|---:|---:|---:|",
+        f"| {memory['handoffs']} | {memory['baseline_rss_mb']:.0f} MiB | "
+        f"{memory['after_rss_mb']:.0f} MiB | {memory['peak_rss_mb']:.0f} MiB | "
+        f"{memory['per_handoff_kb']:.0f} KiB | {memory['seconds']:.0f} s |",
+    ]
+
+
+def markdown(results: Dict[str, Any]) -> str:
+    env = results["environment"]
+    lines = [
+        "# rasa-zendesk benchmark",
+        "",
+        f"{env['date']}, {env['cpus']} CPUs, Python {env['python']}, Rasa {env['rasa']}; "
+        f"one Rasa instance, PostgreSQL tracker store, Redis lock store "
+        f"(`endpoints.scaleout.yml`), the example bot, the emulator as Zendesk.",
+    ]
+    if "ingest" in results:
+        ingest = results["ingest"]
+        lines += [
+            "",
+            f"## Webhook ingest ({ingest['conversations']} conversations at once, "
+            f"{ingest['messages']} agent messages each)",
+            "",
+            *ingest_table(ingest["cells"]),
+        ]
+    if "turns" in results:
+        lines += ["", "## Relay turn against a normal bot turn", "", *turns_table(results["turns"])]
+    if "escalation" in results:
+        lines += ["", "## Escalation", "", *escalation_table(results["escalation"])]
+    if "memory" in results:
+        lines += ["", "## Memory of the Rasa process", "", *memory_table(results["memory"])]
+    return "\n".join(lines) + "\n"
