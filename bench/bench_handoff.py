@@ -50,7 +50,9 @@ def parse_args(argv: List[str]) -> argparse.Namespace:
     parser.add_argument("--only", default=",".join(PARTS), help="parts to run (comma-separated)")
     parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
     parser.add_argument("--conversations", type=int, default=8, help="ingest: at once")
-    parser.add_argument("--messages", type=int, default=25, help="ingest: per conversation")
+    parser.add_argument(
+        "--messages", type=int, default=30, help="ingest: per conversation (in 3 rounds)"
+    )
     parser.add_argument(
         "--lengths",
         default="12,500",
@@ -72,7 +74,7 @@ def parse_args(argv: List[str]) -> argparse.Namespace:
     if unknown:
         parser.error(f"unknown parts: {', '.join(unknown)} (choose from {', '.join(PARTS)})")
     if args.quick:
-        args.conversations, args.messages = 4, 5
+        args.conversations, args.messages = 4, 6
         args.turn_users, args.escalations, args.handoffs = 2, 2, 20
     args.length_list = [int(value) for value in args.lengths.split(",")]
     return args

@@ -50,9 +50,9 @@ class Bench:
         return {"X-API-Key": self.cluster.config.credentials.webhook_secret}
 
     @contextlib.asynccontextmanager
-    async def profiled(self, name: str) -> AsyncIterator[None]:
+    async def profiled(self, name: Optional[str]) -> AsyncIterator[None]:
         """Profile the Rasa instance during the block; keep it as `<name>.prof` and `.txt`."""
-        if self.profile_file is None:
+        if self.profile_file is None or name is None:
             yield
             return
         pid = self.cluster.rasa[0].pid

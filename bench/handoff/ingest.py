@@ -4,14 +4,15 @@ the same job: append a bot message to the conversation and push it to the user's
 
 Each endpoint gets conversations of its own, made the same way (a real handoff, then padded to
 the target length through Rasa's API). Every conversation sends its agent messages one after
-the other, as SunCo delivers a conversation's webhooks, and all conversations at once.
+the other, as SunCo delivers a conversation's webhooks, and all conversations at once. The two
+endpoints take turns in rounds, so that a busy moment of the machine is shared by both.
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Tuple
 
 from bench.handoff.common import (
     Bench,
@@ -74,55 +75,81 @@ async def send_one(bench: Bench, endpoint: str, handoff: HandoffUser, text: str)
     return elapsed
 
 
-async def measure(
-    bench: Bench, endpoint: str, handoffs: List[HandoffUser], messages: int, length: int
-) -> Cell:
-    """Warm up with one message per conversation, then time `messages` more for each."""
+async def timed_round(
+    bench: Bench, endpoint: str, handoffs: List[HandoffUser], messages: int, label: str
+) -> Tuple[List[float], float]:
+    """Every conversation sends `messages` agent messages, one after the other, all
+    conversations at once; the latencies, and the wall time of the round."""
 
-    async def conversation(handoff: HandoffUser, count: int, label: str) -> List[float]:
-        latencies = []
-        for index in range(count):
-            text = f"{handoff.sender_id} {label} {index}"
-            latencies.append(await send_one(bench, endpoint, handoff, text))
-        return latencies
+    async def conversation(handoff: HandoffUser) -> List[float]:
+        return [
+            await send_one(bench, endpoint, handoff, f"{handoff.sender_id} {label} {index}")
+            for index in range(messages)
+        ]
 
-    await bounded(len(handoffs), [lambda h=h: conversation(h, 1, "warm") for h in handoffs])
-    async with bench.profiled(f"profile-{endpoint}-{length}"):
-        started = time.perf_counter()
-        per_conversation = await bounded(
-            len(handoffs), [lambda h=h: conversation(h, messages, "timed") for h in handoffs]
+    started = time.perf_counter()
+    per_conversation = await bounded(len(handoffs), [lambda h=h: conversation(h) for h in handoffs])
+    wall = time.perf_counter() - started
+    return [latency for latencies in per_conversation for latency in latencies], wall
+
+
+async def check_delivered(handoff: HandoffUser, labels: List[str], messages: int) -> None:
+    """Every timed message reached the user's socket once, in order."""
+    expected = [f"{handoff.sender_id} {label} {i}" for label in labels for i in range(messages)]
+    prefix = f"{handoff.sender_id} timed"
+    await handoff.user.wait_until(
+        lambda got: sum((m.text or "").startswith(prefix) for m in got) >= len(expected),
+        timeout=120,
+    )
+    arrived = [m.text for m in handoff.user.received if (m.text or "").startswith(prefix)]
+    if arrived != expected:
+        raise RuntimeError(f"messages lost, repeated or out of order for {handoff.sender_id}")
+
+
+async def measure_length(
+    bench: Bench, length: int, conversations: int, messages: int, rounds: int
+) -> List[Cell]:
+    """Both endpoints on conversations of `length` events, in alternating rounds (so that a
+    busy moment of the machine does not fall on one endpoint only)."""
+    prepared = {
+        endpoint: await prepare(bench, f"ingest-{endpoint}-{length}", conversations, length)
+        for endpoint in ENDPOINTS
+    }
+    for endpoint in ENDPOINTS:  # warm-up, not timed: one message per conversation
+        await timed_round(bench, endpoint, prepared[endpoint], 1, "warm")
+    per_round = max(1, messages // rounds)
+    latencies: Dict[str, List[float]] = {endpoint: [] for endpoint in ENDPOINTS}
+    walls: Dict[str, float] = {endpoint: 0.0 for endpoint in ENDPOINTS}
+    labels = [f"timed{number}" for number in range(rounds)]
+    for number, label in enumerate(labels):
+        order = ENDPOINTS if number % 2 == 0 else tuple(reversed(ENDPOINTS))
+        for endpoint in order:
+            profile = f"profile-{endpoint}-{length}" if number == 0 else None
+            async with bench.profiled(profile):
+                samples, wall = await timed_round(
+                    bench, endpoint, prepared[endpoint], per_round, label
+                )
+            latencies[endpoint] += samples
+            walls[endpoint] += wall
+    cells = []
+    for endpoint in ENDPOINTS:
+        for handoff in prepared[endpoint]:
+            await check_delivered(handoff, labels, per_round)
+            await handoff.user.close()
+        cell = Cell(endpoint, length, summarize(latencies[endpoint], walls[endpoint]))
+        print(
+            f"  ingest {endpoint:8} {length:4} events: {cell.summary.rate:7.1f} msg/s, "
+            f"p50 {cell.summary.p50:6.1f} ms, p99 {cell.summary.p99:6.1f} ms",
+            flush=True,
         )
-        wall = time.perf_counter() - started
-    # Every message reached the user's socket, once.
-    for handoff in handoffs:
-        prefix = f"{handoff.sender_id} timed"
-        await handoff.user.wait_until(
-            lambda got, p=prefix: sum((m.text or "").startswith(p) for m in got) >= messages,
-            timeout=120,
-        )
-        arrived = [m.text for m in handoff.user.received if (m.text or "").startswith(prefix)]
-        if arrived != [f"{prefix} {index}" for index in range(messages)]:
-            raise RuntimeError(f"{endpoint}: messages lost or out of order for {prefix}")
-    latencies = [latency for conversation in per_conversation for latency in conversation]
-    return Cell(endpoint, length, summarize(latencies, wall))
+        cells.append(cell)
+    return cells
 
 
-async def run(bench: Bench, lengths: List[int], conversations: int, messages: int) -> List[Cell]:
+async def run(
+    bench: Bench, lengths: List[int], conversations: int, messages: int, rounds: int = 3
+) -> List[Cell]:
     cells = []
     for length in lengths:
-        prepared = {
-            endpoint: await prepare(bench, f"ingest-{endpoint}-{length}", conversations, length)
-            for endpoint in ENDPOINTS
-        }
-        for endpoint in ENDPOINTS:
-            cell = await measure(bench, endpoint, prepared[endpoint], messages, length)
-            print(
-                f"  ingest {endpoint:8} {length:4} events: {cell.summary.rate:7.1f} msg/s, "
-                f"p50 {cell.summary.p50:6.1f} ms, p99 {cell.summary.p99:6.1f} ms",
-                flush=True,
-            )
-            cells.append(cell)
-        for handoffs in prepared.values():
-            for handoff in handoffs:
-                await handoff.user.close()
+        cells += await measure_length(bench, length, conversations, messages, rounds)
     return cells

@@ -10,10 +10,12 @@ import cProfile
 import runpy
 import signal
 import sys
+from pathlib import Path
 from typing import Any
 
 profiler = cProfile.Profile()
-output = sys.argv[1]
+output = Path(sys.argv[1])
+output.parent.mkdir(parents=True, exist_ok=True)
 
 
 def start(*_: Any) -> None:
@@ -23,7 +25,10 @@ def start(*_: Any) -> None:
 def stop(*_: Any) -> None:
     global profiler
     profiler.disable()
-    profiler.dump_stats(output)
+    try:
+        profiler.dump_stats(str(output))
+    except OSError as error:  # never let a signal handler break the server
+        print(f"profile not written: {error}", file=sys.stderr)
     profiler = cProfile.Profile()  # the next window starts afresh
 
 

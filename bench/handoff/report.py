@@ -30,14 +30,23 @@ def ingest_table(cells: List[Dict[str, Any]]) -> List[str]:
         )
     if len(lengths) >= 2:
         short, long = lengths[0], lengths[-1]
+
+        def cost(endpoint: str, length: int) -> float:
+            """Milliseconds of the machine per message: the inverse of the throughput."""
+            return 1000 / by_key[(endpoint, length)]["rate"]
+
         growth = {
-            endpoint: by_key[(endpoint, long)]["p50"] / by_key[(endpoint, short)]["p50"]
+            endpoint: (cost(endpoint, long) - cost(endpoint, short)) * 100 / (long - short)
             for endpoint in ("webhook", "rasa")
         }
+        factor = {endpoint: cost(endpoint, long) / cost(endpoint, short) for endpoint in growth}
         lines.append("")
         lines.append(
-            f"Cost growth from {short} to {long} events (p50 latency): ours "
-            f"{growth['webhook']:.2f}×, Rasa {growth['rasa']:.2f}×."
+            f"Cost per message (1 / throughput) from {short} to {long} events: ours "
+            f"{cost('webhook', short):.1f} → {cost('webhook', long):.1f} ms "
+            f"(+{growth['webhook']:.1f} ms per 100 events, {factor['webhook']:.1f}×), Rasa "
+            f"{cost('rasa', short):.1f} → {cost('rasa', long):.1f} ms "
+            f"(+{growth['rasa']:.1f} ms per 100 events, {factor['rasa']:.1f}×)."
         )
     return lines
 
@@ -105,7 +114,7 @@ def markdown(results: Dict[str, Any]) -> str:
         lines += [
             "",
             f"## Webhook ingest ({ingest['conversations']} conversations at once, "
-            f"{ingest['messages']} agent messages each)",
+            f"{ingest['messages']} agent messages each, the endpoints alternating in rounds)",
             "",
             *ingest_table(ingest["cells"]),
         ]
