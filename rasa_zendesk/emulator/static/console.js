@@ -57,7 +57,10 @@
   function customerName(conversation) {
     const user = (conversation.participants || [])[0];
     if (!user) return "Customer";
-    return user.displayName || user.externalId || user.id;
+    if (user.displayName) return user.displayName;
+    // Like Agent Workspace's "Web User ...": a short, readable handle for an unnamed customer.
+    const id = user.externalId || user.id || "";
+    return id.length > 12 ? "Visitor " + id.slice(0, 8) : id || "Customer";
   }
 
   function roleOf(message) {
