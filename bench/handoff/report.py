@@ -82,10 +82,13 @@ def escalation_table(escalation: Dict[str, Any]) -> List[str]:
         summary = escalation[key]
         lines.append(f"| {label} | {summary['p50']:.0f} | {summary['p99']:.0f} |")
     steps = " → ".join(" ‖ ".join(step) for step in escalation["steps"])
+    posts = sum(call.endswith("/messages") for step in escalation["steps"] for call in step)
     lines += [
         "",
         f"{escalation['calls']} SunCo calls in {len(escalation['steps'])} sequential steps "
-        f"(‖ = in parallel): {steps}.",
+        f"(‖ = in parallel): {steps}. The {posts} message posts are the summary and the "
+        "transcript of the chat before the request (\"hello\", the bot's greeting, the request), "
+        "one message per turn.",
     ]
     return lines
 

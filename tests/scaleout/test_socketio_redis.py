@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import sys
 import uuid
+from dataclasses import dataclass
 from typing import Dict, Iterator, List
 
 import httpx
@@ -26,7 +27,19 @@ from tests.support.socket_user import SocketUser
 pytestmark = pytest.mark.scaleout
 
 
-def start_servers(redis: Redis, name: str, persistence: bool) -> List[ManagedProcess]:
+@dataclass
+class ChannelServer:
+    """One `socketio_app.py` process and where it listens."""
+
+    process: ManagedProcess
+    port: int
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+def start_servers(redis: Redis, name: str, persistence: bool) -> List[ChannelServer]:
     directory = run_dir(f"scaleout-socketio-{name}")
     servers = []
     for index, port in enumerate(free_ports(2)):
@@ -34,74 +47,70 @@ def start_servers(redis: Redis, name: str, persistence: bool) -> List[ManagedPro
         argv += ["--redis-url", redis.url(0)]
         if persistence:
             argv.append("--session-persistence")
-        servers.append(
-            ManagedProcess(
-                f"socketio-{index}",
-                argv,
-                env={"PYTHONPATH": str(REPO_ROOT), "PATH": "/usr/bin:/bin"},
-                cwd=REPO_ROOT,
-                log_path=directory / f"socketio-{index}.log",
-                ready_url=f"http://127.0.0.1:{port}/",
-                startup_timeout=60,
-            )
+        process = ManagedProcess(
+            f"socketio-{index}",
+            argv,
+            env={"PYTHONPATH": str(REPO_ROOT), "PATH": "/usr/bin:/bin"},
+            cwd=REPO_ROOT,
+            log_path=directory / f"socketio-{index}.log",
+            ready_url=f"http://127.0.0.1:{port}/",
+            startup_timeout=60,
         )
-        servers[-1].port = port  # type: ignore[attr-defined]
+        servers.append(ChannelServer(process, port))
     try:
         for server in servers:
-            server.start()
+            server.process.start()
         for server in servers:
-            server.wait_ready()
+            server.process.wait_ready()
     except BaseException:
-        for server in servers:
-            server.stop()
+        stop(servers)
         raise
     return servers
 
 
-def url(server: ManagedProcess) -> str:
-    return f"http://127.0.0.1:{server.port}"  # type: ignore[attr-defined]
+def stop(servers: List[ChannelServer]) -> None:
+    for server in servers:
+        server.process.stop()
 
 
 @pytest.fixture(scope="module")
-def persistent(redis: Redis) -> Iterator[List[ManagedProcess]]:
+def persistent(redis: Redis) -> Iterator[List[ChannelServer]]:
     """Two servers with session persistence (the sender id is the session id)."""
     servers = start_servers(redis, "persistent", persistence=True)
     yield servers
-    for server in servers:
-        server.stop()
+    stop(servers)
 
 
 @pytest.fixture(scope="module")
-def per_socket(redis: Redis) -> Iterator[List[ManagedProcess]]:
+def per_socket(redis: Redis) -> Iterator[List[ChannelServer]]:
     """Two servers without session persistence (the sender id is the socket id)."""
     servers = start_servers(redis, "per-socket", persistence=False)
     yield servers
-    for server in servers:
-        server.stop()
+    stop(servers)
 
 
-async def post_send(server: ManagedProcess, recipient_id: str, texts: List[str]) -> None:
+async def post_send(server: ChannelServer, recipient_id: str, texts: List[str]) -> None:
     async with httpx.AsyncClient(timeout=10) as client:
         reply = await client.post(
-            f"{url(server)}/send", json={"recipient_id": recipient_id, "texts": texts}
+            f"{server.url}/send", json={"recipient_id": recipient_id, "texts": texts}
         )
         reply.raise_for_status()
 
 
-async def received(server: ManagedProcess) -> List[Dict]:
+async def received(server: ChannelServer) -> List[Dict]:
     async with httpx.AsyncClient(timeout=10) as client:
-        reply = await client.get(f"{url(server)}/received")
+        reply = await client.get(f"{server.url}/received")
         reply.raise_for_status()
         return reply.json()
 
 
 @pytest.mark.timeout(60)
 async def test_emit_on_one_server_reaches_a_socket_on_the_other(
-    persistent: List[ManagedProcess],
+    persistent: List[ChannelServer],
 ) -> None:
     a, b = persistent
     session = uuid.uuid4().hex
-    user = await SocketUser(url(a), session).connect()
+    user = await SocketUser(a.url, session).connect()
     try:
         texts = [f"agent says {i}" for i in range(30)]
         await post_send(b, session, texts)
@@ -114,13 +123,13 @@ async def test_emit_on_one_server_reaches_a_socket_on_the_other(
 
 @pytest.mark.timeout(60)
 async def test_emit_reaches_the_session_on_both_servers_and_nobody_else(
-    persistent: List[ManagedProcess],
+    persistent: List[ChannelServer],
 ) -> None:
     a, b = persistent
     session, other_session = uuid.uuid4().hex, uuid.uuid4().hex
-    on_a = await SocketUser(url(a), session).connect()
-    on_b = await SocketUser(url(b), session).connect()
-    other = await SocketUser(url(b), other_session).connect()
+    on_a = await SocketUser(a.url, session).connect()
+    on_b = await SocketUser(b.url, session).connect()
+    other = await SocketUser(b.url, other_session).connect()
     try:
         await post_send(a, session, ["one", "two"])
         await on_a.wait_for_count(2, timeout=10)
@@ -136,15 +145,15 @@ async def test_emit_reaches_the_session_on_both_servers_and_nobody_else(
 
 @pytest.mark.timeout(60)
 async def test_user_message_keeps_rasa_semantics_and_the_reply_crosses_servers(
-    persistent: List[ManagedProcess],
+    persistent: List[ChannelServer],
 ) -> None:
     """A message sent on B for a session whose socket is on A: sender id is the session id,
     metadata passes through, and the reply emitted by B reaches the socket on A."""
     a, b = persistent
     session = uuid.uuid4().hex
-    holder = await SocketUser(url(a), session).connect()
+    holder = await SocketUser(a.url, session).connect()
     # A second connection on B that sends for the session without joining it.
-    sender = SocketUser(url(b), session)
+    sender = SocketUser(b.url, session)
     await sender.connect(join=False)
     try:
         await sender.send("hello", metadata={"page": "faq"})
@@ -168,10 +177,10 @@ async def test_user_message_keeps_rasa_semantics_and_the_reply_crosses_servers(
 
 @pytest.mark.timeout(60)
 async def test_message_without_session_id_is_ignored_with_persistence(
-    persistent: List[ManagedProcess],
+    persistent: List[ChannelServer],
 ) -> None:
     a, _ = persistent
-    user = SocketUser(url(a))
+    user = SocketUser(a.url)
     await user.connect()
     try:
         await user.client.emit("user_uttered", {"message": "no session"})
@@ -184,10 +193,10 @@ async def test_message_without_session_id_is_ignored_with_persistence(
 
 @pytest.mark.timeout(60)
 async def test_without_persistence_the_socket_id_is_the_sender_and_reachable_from_the_other(
-    per_socket: List[ManagedProcess],
+    per_socket: List[ChannelServer],
 ) -> None:
     a, b = per_socket
-    user = await SocketUser(url(a)).connect()
+    user = await SocketUser(a.url).connect()
     try:
         await user.send("hi")
         await user.wait_for_text("echo:hi", timeout=10)

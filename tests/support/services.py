@@ -75,13 +75,11 @@ class Redis:
 
 def postgres_bin() -> Path:
     """The newest installed PostgreSQL server's bin directory."""
-    found = sorted(
-        glob.glob("/usr/lib/postgresql/*/bin/initdb"),
-        key=lambda path: int(Path(path).parts[-3]) if Path(path).parts[-3].isdigit() else 0,
-    )
-    if not found:
+    installed = [Path(path).parent for path in glob.glob("/usr/lib/postgresql/*/bin/initdb")]
+    versions = [path for path in installed if path.parent.name.isdigit()]
+    if not versions:
         raise ServiceError("PostgreSQL is not installed: run scripts/test-deps")
-    return Path(found[-1]).parent
+    return max(versions, key=lambda path: int(path.parent.name))
 
 
 def _as_postgres_user(argv: List[str]) -> List[str]:
