@@ -17,23 +17,42 @@ before.
 
 The Redis channel carries pickled messages (python-socketio's format): only trusted processes
 may publish on it, so keep that Redis private to the bot's instances.
+
+One difference from python-socketio's manager: when Redis cannot take an emit (after one
+reconnect), the emit raises instead of being logged and dropped, so a Zendesk webhook is answered
+5xx and retried by SunCo rather than acknowledged for a message nobody received.
 """
 
 from __future__ import annotations
 
 import inspect
 import logging
+import pickle
 import uuid
 from typing import Any, Awaitable, Callable, Dict, Optional
 
 from rasa.core.channels.channel import InputChannel, UserMessage
 from rasa.core.channels.socketio import SocketIOInput
+from redis.exceptions import RedisError
 from sanic import Blueprint
 from socketio import AsyncRedisManager, AsyncServer
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_REDIS_CHANNEL = "socketio"
+
+
+class RaisingRedisManager(AsyncRedisManager):
+    """python-socketio's Redis manager, whose emits fail loudly when Redis is unreachable."""
+
+    async def _publish(self, data: Any) -> Any:
+        message = pickle.dumps(data)  # the format every instance's listener reads
+        try:
+            return await self.redis.publish(self.channel, message)
+        except RedisError:
+            logger.warning("Cannot publish to Redis; reconnecting once")
+            self._redis_connect()
+            return await self.redis.publish(self.channel, message)
 
 
 class RedisSocketIOInput(SocketIOInput):
@@ -81,7 +100,7 @@ class RedisSocketIOInput(SocketIOInput):
         assert sio is not None, "SocketIOInput.blueprint() sets self.sio"
         # Equivalent to AsyncServer(client_manager=...): the server has no client yet, and the
         # manager starts listening on Redis when the first client connects.
-        manager = AsyncRedisManager(self.redis_url, channel=self.redis_channel)
+        manager = RaisingRedisManager(self.redis_url, channel=self.redis_channel)
         sio.manager = manager
         manager.set_server(sio)
         sio.manager_initialized = False

@@ -15,6 +15,7 @@ from typing import Dict, Iterator, List
 import httpx
 import pytest
 from rasa.core.run import create_http_input_channels
+from redis.exceptions import RedisError
 
 import rasa_zendesk
 from demo.process import ManagedProcess
@@ -228,3 +229,21 @@ def test_rasa_loads_it_from_credentials_under_the_socketio_name(tmp_path, redis:
     assert channel.name() == "socketio"  # output_channel=latest finds it like Rasa's own
     assert channel.session_persistence is True
     assert channel.redis_channel == "bot_a"
+
+
+@pytest.mark.timeout(30)
+async def test_an_emit_that_redis_cannot_take_raises_instead_of_vanishing() -> None:
+    """A webhook must not be acknowledged for a message that reached nobody."""
+    (closed_port,) = free_ports(1)  # nothing listens there
+    channel = RedisSocketIOInput.from_credentials(
+        {"session_persistence": True, "redis_url": f"redis://127.0.0.1:{closed_port}/0"}
+    )
+
+    async def on_new_message(_: object) -> None:
+        return None
+
+    channel.blueprint(on_new_message)
+    output = channel.get_output_channel()
+    assert output is not None
+    with pytest.raises(RedisError):
+        await output.send_text_message("someone", "hello")
