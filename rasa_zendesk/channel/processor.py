@@ -101,7 +101,11 @@ class WebhookProcessor:
             if tracker is None:
                 return _no_tracker(event, target)
             if await trackers.already_applied(
-                tracker, constants.EVENT_ZENDESK_MESSAGE_ID, message.id, event.created_at
+                tracker,
+                constants.EVENT_ZENDESK_MESSAGE_ID,
+                message.id,
+                event.created_at,
+                conversation_id,
             ):
                 logger.info("Zendesk message %s was already delivered; skipped", message.id)
                 return Outcome(False, "duplicate")
@@ -160,7 +164,11 @@ class WebhookProcessor:
             if tracker is None:
                 return _no_tracker(event, target)
             if await trackers.already_applied(
-                tracker, constants.EVENT_ZENDESK_EVENT_ID, event.id, event.created_at
+                tracker,
+                constants.EVENT_ZENDESK_EVENT_ID,
+                event.id,
+                event.created_at,
+                conversation_id,
             ):
                 return Outcome(False, "duplicate")
             if not handoff_active_for(tracker, conversation_id):

@@ -21,8 +21,10 @@ from typing import Any, AsyncIterator, Iterable, Optional
 
 from rasa.core.lock_store import LockStore
 from rasa.core.tracker_store import FailSafeTrackerStore, TrackerStore
-from rasa.shared.core.events import Event, SessionStarted
+from rasa.shared.core.events import ActionExecuted, Event, SessionStarted, SlotSet
 from rasa.shared.core.trackers import DialogueStateTracker
+
+from rasa_zendesk import constants
 
 #: SunCo's clock and ours may differ; an event stamped this close to the start of the current
 #: session may belong to the previous one.
@@ -65,15 +67,20 @@ class TrackerAccess:
         key: str,
         value: str,
         created_at: Optional[datetime],
+        conversation_id: Optional[str] = None,
     ) -> bool:
         """Whether an event of the conversation has `value` under `key` in its metadata.
 
         The tracker store returns the current session only. An event created before that
         session started (or of unknown age) may have been applied in an earlier one, so for
-        it the whole conversation is searched.
+        it the whole conversation is searched, unless the SunCo conversation was opened in
+        this session: nothing of it can be older (this saves a second full read of a long
+        conversation on every webhook of a fresh session).
         """
         if has_metadata(tracker.events, key, value):
             return True
+        if conversation_id and handoff_started_in_session(tracker.events, conversation_id):
+            return False
         if not _may_predate_session(tracker, created_at):
             return False
         full = await self.store.retrieve_full_tracker(tracker.sender_id)
@@ -82,6 +89,26 @@ class TrackerAccess:
 
 def has_metadata(events: Iterable[Event], key: str, value: Any) -> bool:
     return any((event.metadata or {}).get(key) == value for event in events)
+
+
+def handoff_started_in_session(events: Iterable[Event], conversation_id: str) -> bool:
+    """Whether the escalation that opened this SunCo conversation ran in these events.
+
+    The slot must follow the escalation action: slots carried over into a new session are set
+    right after `SessionStarted`, without it, and do not count.
+    """
+    escalated = False
+    for event in events:
+        if isinstance(event, ActionExecuted) and event.action_name == constants.ACTION_HANDOFF:
+            escalated = True
+        elif (
+            escalated
+            and isinstance(event, SlotSet)
+            and event.key == constants.SLOT_CONVERSATION_ID
+            and event.value == conversation_id
+        ):
+            return True
+    return False
 
 
 def _may_predate_session(tracker: DialogueStateTracker, created_at: Optional[datetime]) -> bool:

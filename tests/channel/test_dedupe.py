@@ -18,6 +18,7 @@ from rasa.shared.core.events import (
 )
 
 from rasa_zendesk import constants
+from rasa_zendesk.channel.tracker_access import handoff_started_in_session
 from tests.channel.harness import (
     Handoff,
     RasaServer,
@@ -143,3 +144,24 @@ async def test_a_retry_from_before_a_new_session_is_delivered_once(
 
     assert again.json() == {"status": "ok", "processed": 0, "ignored": 1}
     assert len(await delivered_ids(rasa, handoff.sender_id)) == 1
+
+
+def test_a_handoff_opened_in_this_session_needs_no_older_sessions() -> None:
+    """The dedupe skips the full-conversation read only when the escalation ran in the
+    current session; slots carried over into a new session do not count."""
+    opened = [
+        SessionStarted(),
+        UserUttered("human please"),
+        ActionExecuted(constants.ACTION_HANDOFF),
+        SlotSet(constants.SLOT_HANDOFF_ACTIVE, True),
+        SlotSet(constants.SLOT_CONVERSATION_ID, "conv_1"),
+    ]
+    carried_over = [
+        SessionStarted(),
+        SlotSet(constants.SLOT_HANDOFF_ACTIVE, True),
+        SlotSet(constants.SLOT_CONVERSATION_ID, "conv_1"),
+        ActionExecuted(ACTION_LISTEN_NAME),
+    ]
+    assert handoff_started_in_session(opened, "conv_1")
+    assert not handoff_started_in_session(opened, "conv_2")
+    assert not handoff_started_in_session(carried_over, "conv_1")
