@@ -3,7 +3,7 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: venv lint format test train demo emulator clean
+.PHONY: venv lint format test train demo emulator bench clean
 
 venv:
 	@scripts/venv
@@ -29,6 +29,11 @@ train: venv
 demo: venv
 	@scripts/demo-deps
 	$(PY) scripts/demo.py
+
+# Benchmarks against Rasa's own endpoints (results: artifacts/bench/; method: README).
+bench: venv
+	@scripts/test-deps
+	$(PY) bench/bench_handoff.py $(BENCH_ARGS)
 
 emulator: venv
 	$(PY) -m rasa_zendesk.emulator

@@ -13,12 +13,6 @@ import pytest
 from tests.support.services import Redis, redis_server
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line(
-        "markers", "scaleout: several Rasa instances sharing PostgreSQL and Redis (real servers)"
-    )
-
-
 @pytest.fixture(scope="module")
 def redis() -> Iterator[Redis]:
     """A Redis server of the module's own."""
