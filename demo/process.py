@@ -143,6 +143,24 @@ class ManagedProcess:
             self._log = None
 
 
+def start_all(processes: Sequence[ManagedProcess]) -> None:
+    """Start every process, then wait for each; on any failure stop them all and re-raise."""
+    try:
+        for process in processes:
+            process.start()
+        for process in processes:
+            process.wait_ready()
+    except BaseException:
+        stop_all(processes)
+        raise
+
+
+def stop_all(processes: Sequence[ManagedProcess]) -> None:
+    """Stop every process in reverse start order, each with its whole process group."""
+    for process in reversed(processes):
+        process.stop()
+
+
 def http_ok(url: str, timeout: float = 2.0) -> bool:
     """True if a GET on `url` answers 2xx (connection errors and other codes are False)."""
     try:

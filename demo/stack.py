@@ -15,7 +15,7 @@ from typing import Dict, Iterator, List, Mapping, Optional, Sequence
 
 import yaml
 
-from demo.process import ManagedProcess, ProcessError, port_is_free
+from demo.process import ManagedProcess, ProcessError, port_is_free, start_all, stop_all
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 HOST = "127.0.0.1"
@@ -124,19 +124,11 @@ class DemoStack:
             )
         self.config.run_dir.mkdir(parents=True, exist_ok=True)
         self.write_endpoints()
-        try:
-            for process in self.processes:
-                process.start()
-            for process in self.processes:
-                process.wait_ready()
-        except BaseException:
-            self.stop()
-            raise
+        start_all(self.processes)
 
     def stop(self) -> None:
         """Stop every process (reverse order), each with its whole process group."""
-        for process in reversed(self.processes):
-            process.stop()
+        stop_all(self.processes)
 
     def dead(self) -> Iterator[ManagedProcess]:
         """The processes that exited on their own."""

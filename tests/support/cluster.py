@@ -20,7 +20,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence
 
 import sqlalchemy
 
-from demo.process import ManagedProcess
+from demo.process import ManagedProcess, start_all, stop_all
 from demo.stack import HOST, REPO_ROOT, Credentials
 from rasa_zendesk import constants
 from rasa_zendesk.emulator.config import EmulatorConfig
@@ -100,18 +100,10 @@ class Cluster:
         """Create the tracker store's tables, start everything, wait until each answers."""
         self.config.run_dir.mkdir(parents=True, exist_ok=True)
         create_tracker_tables(self.config.postgres)
-        try:
-            for process in self.processes:
-                process.start()
-            for process in self.processes:
-                process.wait_ready()
-        except BaseException:
-            self.stop()
-            raise
+        start_all(self.processes)
 
     def stop(self) -> None:
-        for process in reversed(self.processes):
-            process.stop()
+        stop_all(self.processes)
 
     def __enter__(self) -> Cluster:
         self.start()
