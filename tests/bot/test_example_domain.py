@@ -126,7 +126,6 @@ def test_credentials_take_the_zendesk_settings_from_the_environment(
         "key_id": "key_demo",
         "key_secret": "secret_demo",
         "webhook_secret": "whsec_demo",
-        "api_url": "http://127.0.0.1:8090/sc",
     }
 
 
@@ -139,12 +138,17 @@ def test_rasa_refuses_credentials_with_an_unset_variable(monkeypatch: pytest.Mon
         read_config_file(str(REPO / "credentials.yml"))
 
 
-def test_an_empty_api_url_means_the_real_zendesk(monkeypatch: pytest.MonkeyPatch) -> None:
-    from rasa_zendesk.settings import ZendeskSettings
+def test_the_api_url_is_optional(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Unset, the channel talks to the real Zendesk; set, to the emulator it names."""
+    from rasa_zendesk.channel.config import ChannelConfig
 
     for name, value in ZENDESK_ENV.items():
         monkeypatch.setenv(name, value)
-    monkeypatch.setenv("ZENDESK_API_URL", "")
+    monkeypatch.delenv("ZENDESK_API_URL")
     credentials = read_config_file(str(REPO / "credentials.yml"))
-    settings = ZendeskSettings.from_mapping(credentials["rasa_zendesk.ZendeskInput"])
-    assert settings.base_url == "https://acme.zendesk.com/sc"
+    real = ChannelConfig.from_credentials(credentials["rasa_zendesk.ZendeskInput"])
+    assert real.settings.base_url == "https://acme.zendesk.com/sc"
+
+    monkeypatch.setenv("ZENDESK_API_URL", ZENDESK_ENV["ZENDESK_API_URL"])
+    emulated = ChannelConfig.from_credentials(credentials["rasa_zendesk.ZendeskInput"])
+    assert emulated.settings.base_url == "http://127.0.0.1:8090/sc"
