@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any, Optional, Sequence
+from typing import Any, Awaitable, Callable, List, Optional, Sequence, Tuple
 
 from rasa.core.channels.channel import InputChannel, OutputChannel
+from rasa.shared.core.events import BotUttered
+from rasa.shared.core.events import Event as RasaEvent
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from rasa_zendesk import constants
@@ -48,6 +50,14 @@ class Outcome:
 
     applied: bool
     note: str
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What an event puts in front of the user, and the tracker events that record it."""
+
+    message: BotUttered
+    events: List[RasaEvent]
 
 
 @dataclass
@@ -92,23 +102,8 @@ class WebhookProcessor:
             return Outcome(False, "posted by the plugin (echo)")
         if "activity" in (message.author.subtypes or []):
             return Outcome(False, "Zendesk system activity")
-        target = await self._target(event)
-        if target is None:
-            return Outcome(False, "not a conversation of this bot")
 
-        trackers = rasa.trackers
-        async with trackers.locked(target.sender_id) as tracker:
-            if tracker is None:
-                return _no_tracker(event, target)
-            if await trackers.already_applied(
-                tracker,
-                constants.EVENT_ZENDESK_MESSAGE_ID,
-                message.id,
-                event.created_at,
-                conversation_id,
-            ):
-                logger.info("Zendesk message %s was already delivered; skipped", message.id)
-                return Outcome(False, "duplicate")
+        async def deliver(tracker: DialogueStateTracker, _: OutputChannel) -> Optional[Delivery]:
             if not handoff_active_for(tracker, conversation_id):
                 # A person wrote to this user (e.g. after the ticket was closed): they still
                 # get it, since dropping a human's message silently is worse than a late one.
@@ -117,15 +112,18 @@ class WebhookProcessor:
                     "for sender %s; delivered anyway",
                     message.id,
                     conversation_id,
-                    target.sender_id,
+                    tracker.sender_id,
                 )
-            output = rasa.output_for(tracker, target)
             uttered = bot_uttered_for(message, event.id)
-            await output.send_response(target.sender_id, uttered.message())
-            tracker.update(uttered)
-            await trackers.save(tracker)
-        _log_delivery("Agent message " + message.id, target, output)
-        return Outcome(True, "delivered")
+            return Delivery(uttered, [uttered])
+
+        return await self._apply_once(
+            event,
+            rasa,
+            (constants.EVENT_ZENDESK_MESSAGE_ID, message.id),
+            deliver,
+            f"Agent message {message.id}",
+        )
 
     async def _typing(self, event: ActivityEvent, rasa: RasaContext) -> Outcome:
         activity = event.payload.activity
@@ -155,40 +153,70 @@ class WebhookProcessor:
 
     async def _end_handoff(self, event: SwitchboardEvent, rasa: RasaContext) -> Outcome:
         conversation_id = event.payload.conversation.id
-        target = await self._target(event)
-        if target is None:
-            return Outcome(False, "not a conversation of this bot")
 
-        trackers = rasa.trackers
-        async with trackers.locked(target.sender_id) as tracker:
-            if tracker is None:
-                return _no_tracker(event, target)
-            if await trackers.already_applied(
-                tracker,
-                constants.EVENT_ZENDESK_EVENT_ID,
-                event.id,
-                event.created_at,
-                conversation_id,
-            ):
-                return Outcome(False, "duplicate")
+        async def close(tracker: DialogueStateTracker, output: OutputChannel) -> Optional[Delivery]:
             if not handoff_active_for(tracker, conversation_id):
                 logger.info(
                     "%s for conversation %s: the handoff of sender %s is already over",
                     event.type,
                     conversation_id,
-                    target.sender_id,
+                    tracker.sender_id,
                 )
-                return Outcome(False, "handoff already over")
-            output = rasa.output_for(tracker, target)
+                return None
             notice = await handoff_ended_notice(
-                rasa.agent, tracker, output.name(), self.config.handoff_ended_text, event.id
+                rasa.agent,
+                tracker,
+                output.name(),
+                self.config.handoff_ended_text,
+                event.id,
             )
-            await output.send_response(target.sender_id, notice.message())
-            for closing in [*closing_events(event.id), notice]:
-                tracker.update(closing)
+            return Delivery(notice, [*closing_events(event.id), notice])
+
+        return await self._apply_once(
+            event,
+            rasa,
+            (constants.EVENT_ZENDESK_EVENT_ID, event.id),
+            close,
+            f"End of handoff ({event.type})",
+            skipped="handoff already over",
+        )
+
+    async def _apply_once(
+        self,
+        event: Event,
+        rasa: RasaContext,
+        dedupe: Tuple[str, str],
+        decide: Callable[[DialogueStateTracker, OutputChannel], Awaitable[Optional[Delivery]]],
+        what: str,
+        skipped: str = "not applied",
+    ) -> Outcome:
+        """The one write path: under the conversation's lock, skip what the tracker store
+        already has (`dedupe` = metadata key and SunCo id), else send what `decide` returns to
+        the user and record its events; saved only after the user's channel took it."""
+        target = await self._target(event)
+        if target is None:
+            return Outcome(False, "not a conversation of this bot")
+        conversation_id = event.conversation.id if event.conversation else None
+        trackers = rasa.trackers
+        async with trackers.locked(target.sender_id) as tracker:
+            if tracker is None:
+                return _no_tracker(event, target)
+            key, value = dedupe
+            if await trackers.already_applied(
+                tracker, key, value, event.created_at, conversation_id
+            ):
+                logger.info("%s was already applied; skipped", what)
+                return Outcome(False, "duplicate")
+            output = rasa.output_for(tracker, target)
+            delivery = await decide(tracker, output)
+            if delivery is None:
+                return Outcome(False, skipped)
+            await output.send_response(target.sender_id, delivery.message.message())
+            for recorded in delivery.events:
+                tracker.update(recorded)
             await trackers.save(tracker)
-        _log_delivery(f"End of handoff ({event.type})", target, output)
-        return Outcome(True, "handoff ended")
+        _log_delivery(what, target, output)
+        return Outcome(True, "applied")
 
     async def _target(self, event: Event) -> Optional[RasaConversation]:
         conversation = event.conversation
