@@ -63,6 +63,28 @@ class Credentials:
     key_secret: str = field(default="secret_demo", repr=False)
     webhook_secret: str = field(default="whsec_demo", repr=False)
 
+    def environment(self, api_url: str) -> Dict[str, str]:
+        """The ZENDESK_* variables the Rasa server and the action server read."""
+        return {
+            "ZENDESK_SUBDOMAIN": self.subdomain,
+            "ZENDESK_APP_ID": self.app_id,
+            "ZENDESK_KEY_ID": self.key_id,
+            "ZENDESK_KEY_SECRET": self.key_secret,
+            "ZENDESK_WEBHOOK_SECRET": self.webhook_secret,
+            "ZENDESK_API_URL": api_url,
+        }
+
+
+#: For every process a stack starts: unbuffered logs, no telemetry, and no warnings that
+#: Rasa 3.6's dependencies print on every start.
+QUIET_PROCESS_ENV = {
+    "PYTHONUNBUFFERED": "1",
+    "RASA_TELEMETRY_ENABLED": "false",
+    "TF_CPP_MIN_LOG_LEVEL": "3",
+    "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+    "PYTHONWARNINGS": "ignore::DeprecationWarning",
+}
+
 
 @dataclass
 class StackConfig:
@@ -157,22 +179,8 @@ class DemoStack:
     def _environment(self) -> Dict[str, str]:
         credentials = self.config.credentials
         env = dict(os.environ)
-        env.update(
-            {
-                "ZENDESK_SUBDOMAIN": credentials.subdomain,
-                "ZENDESK_APP_ID": credentials.app_id,
-                "ZENDESK_KEY_ID": credentials.key_id,
-                "ZENDESK_KEY_SECRET": credentials.key_secret,
-                "ZENDESK_WEBHOOK_SECRET": credentials.webhook_secret,
-                "ZENDESK_API_URL": f"{self.emulator_url}/sc",
-                "PYTHONUNBUFFERED": "1",
-                "RASA_TELEMETRY_ENABLED": "false",
-                "TF_CPP_MIN_LOG_LEVEL": "3",
-                # Keep the logs readable: Rasa 3.6's dependencies warn on every start.
-                "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
-                "PYTHONWARNINGS": "ignore::DeprecationWarning",
-            }
-        )
+        env.update(credentials.environment(f"{self.emulator_url}/sc"))
+        env.update(QUIET_PROCESS_ENV)
         env.update(self.config.extra_env)
         return env
 

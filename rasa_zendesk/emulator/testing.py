@@ -26,6 +26,18 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(sock.getsockname()[1])
 
 
+def stop_process(process: subprocess.Popen, timeout: float = 10.0) -> None:
+    """SIGTERM, then SIGKILL if it has not exited within `timeout` seconds."""
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout)
+
+
 class EmulatorProcess:
     """`python -m rasa_zendesk.emulator` on a free port, ready when `start()` returns."""
 
@@ -93,13 +105,8 @@ class EmulatorProcess:
 
     def stop(self, timeout: float = 30.0) -> None:
         """SIGTERM, then SIGKILL if it has not exited within `timeout` seconds."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        if self.process is not None:
+            stop_process(self.process, timeout)
         if self._final_output is None:
             self._final_output = self.output()
             self._log.close()

@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from rasa_zendesk import constants
-from rasa_zendesk.emulator.testing import EmulatorProcess, free_port
+from rasa_zendesk.emulator.testing import EmulatorProcess, free_port, stop_process
 from tests.actions.action_calls import action_call, slots, user
 from tests.actions.conftest import REPO, Zendesk
 
@@ -50,12 +50,7 @@ def action_server(zendesk: Zendesk) -> Iterator[str]:
                 time.sleep(0.2)
             yield url
         finally:
-            server.terminate()
-            try:
-                server.wait(10)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait(10)
+            stop_process(server)
             log.seek(0)
             output = log.read().decode("utf-8", "replace")
             assert process.config.key_secret not in output, "the key secret reached a log"

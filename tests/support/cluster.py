@@ -21,7 +21,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence
 import sqlalchemy
 
 from demo.process import ManagedProcess, start_all, stop_all
-from demo.stack import HOST, REPO_ROOT, Credentials
+from demo.stack import HOST, QUIET_PROCESS_ENV, REPO_ROOT, Credentials
 from rasa_zendesk import constants
 from rasa_zendesk.emulator.config import EmulatorConfig
 from rasa_zendesk.emulator.testing import EmulatorProcess
@@ -117,20 +117,9 @@ class Cluster:
         env = dict(os.environ)
         env.update(self.config.postgres.env())
         env.update(self.config.redis.env())
-        env.update(
-            {
-                "ACTION_SERVER_URL": f"{self.action_server_url}/webhook",
-                "ZENDESK_SUBDOMAIN": credentials.subdomain,
-                "ZENDESK_APP_ID": credentials.app_id,
-                "ZENDESK_KEY_ID": credentials.key_id,
-                "ZENDESK_KEY_SECRET": credentials.key_secret,
-                "ZENDESK_WEBHOOK_SECRET": credentials.webhook_secret,
-                "ZENDESK_API_URL": f"{self.emulator_url}/sc",
-                "PYTHONUNBUFFERED": "1",
-                "RASA_TELEMETRY_ENABLED": "false",
-                "TF_CPP_MIN_LOG_LEVEL": "3",
-            }
-        )
+        env.update(credentials.environment(f"{self.emulator_url}/sc"))
+        env.update(QUIET_PROCESS_ENV)
+        env["ACTION_SERVER_URL"] = f"{self.action_server_url}/webhook"
         env.update(self.config.extra_env)
         return env
 

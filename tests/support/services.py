@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, Iterator, List
 
+from rasa_zendesk.emulator.testing import stop_process
 from tests.support.processes import free_ports
 
 HOST = "127.0.0.1"
@@ -200,11 +201,6 @@ def redis_server(timeout: float = 20.0) -> Iterator[Redis]:
             time.sleep(0.05)
         yield Redis(port=port)
     finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(10)
+        stop_process(process)
         log.close()
         shutil.rmtree(root, ignore_errors=True)
