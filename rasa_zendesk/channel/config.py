@@ -14,6 +14,7 @@ import os
 from dataclasses import dataclass
 from typing import Any, Dict, Mapping, Optional
 
+from rasa_zendesk.channel.sql_tracker_cache import DEFAULT_CACHE_SIZE
 from rasa_zendesk.settings import ENV_NAMES, SettingsError, ZendeskSettings, configured
 
 #: Largest webhook body accepted. SunCo caps a message at 100 kB of JSON and a webhook post
@@ -38,6 +39,8 @@ class ChannelConfig:
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     handoff_ended_text: Optional[str] = None
     typing_event: str = DEFAULT_TYPING_EVENT
+    #: Conversations whose trackers are kept between webhooks (SQL tracker stores; 0: none).
+    tracker_cache_size: int = DEFAULT_CACHE_SIZE
 
     @classmethod
     def from_credentials(
@@ -54,19 +57,22 @@ class ChannelConfig:
         settings = ZendeskSettings.from_mapping(connection, source=_SOURCE)
         return cls(
             settings=settings,
-            max_body_bytes=_positive_int(given.get("max_body_bytes"), DEFAULT_MAX_BODY_BYTES),
+            max_body_bytes=_whole_number(given, "max_body_bytes", DEFAULT_MAX_BODY_BYTES, 1),
             handoff_ended_text=given.get("handoff_ended_text"),
             typing_event=given.get("typing_event") or DEFAULT_TYPING_EVENT,
+            tracker_cache_size=_whole_number(given, "tracker_cache_size", DEFAULT_CACHE_SIZE, 0),
         )
 
 
-def _positive_int(value: Optional[str], default: int) -> int:
+def _whole_number(given: Mapping[str, Optional[str]], name: str, default: int, least: int) -> int:
+    value = given.get(name)
     if value is None:
         return default
     try:
         number = int(value)
     except ValueError:
-        number = 0
-    if number <= 0:
-        raise SettingsError("Zendesk setting max_body_bytes must be a positive whole number")
+        number = least - 1
+    if number < least:
+        kind = "a positive whole number" if least > 0 else "a whole number, 0 or more"
+        raise SettingsError(f"Zendesk setting {name} must be {kind}")
     return number

@@ -118,7 +118,7 @@ class ZendeskInput(InputChannel):
         if agent is None:
             logger.warning("Zendesk webhook answered 503: the bot is not loaded yet")
             return _error(503, "the bot is not loaded yet; retry later")
-        rasa = RasaContext(agent, getattr(request.app.ctx, "input_channels", None) or [])
+        rasa = self.processor.context(agent, getattr(request.app.ctx, "input_channels", None) or [])
         return await self._apply_all(envelope, rasa)
 
     async def _apply_all(self, envelope: WebhookEnvelope, rasa: RasaContext) -> HTTPResponse:

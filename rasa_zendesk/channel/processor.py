@@ -62,14 +62,12 @@ class Delivery:
 
 @dataclass
 class RasaContext:
-    """The running bot, as the Rasa server holds it (`app.ctx.agent`, `app.ctx.input_channels`)."""
+    """The running bot, as the Rasa server holds it (`app.ctx.agent`, `app.ctx.input_channels`),
+    and the webhook's access to its conversations."""
 
     agent: Any
     input_channels: Sequence[InputChannel]
-
-    @property
-    def trackers(self) -> TrackerAccess:
-        return TrackerAccess(self.agent.tracker_store, self.agent.lock_store)
+    trackers: TrackerAccess
 
     def output_for(self, tracker: DialogueStateTracker, target: RasaConversation) -> OutputChannel:
         channel_name = tracker.get_latest_input_channel() or target.input_channel
@@ -82,6 +80,17 @@ class WebhookProcessor:
     def __init__(self, config: ChannelConfig, directory: ConversationDirectory) -> None:
         self.config = config
         self.directory = directory
+        self._trackers: Optional[TrackerAccess] = None
+
+    def context(self, agent: Any, input_channels: Sequence[InputChannel]) -> RasaContext:
+        """The bot as it is now; its tracker access (and cache) lives as long as its stores."""
+        trackers = self._trackers
+        if trackers is None or not trackers.serves(agent.tracker_store, agent.lock_store):
+            trackers = TrackerAccess(
+                agent.tracker_store, agent.lock_store, self.config.tracker_cache_size
+            )
+            self._trackers = trackers
+        return RasaContext(agent, input_channels, trackers)
 
     async def apply(self, event: Event, rasa: RasaContext) -> Outcome:
         if isinstance(event, MessageEvent):
@@ -212,9 +221,7 @@ class WebhookProcessor:
             if delivery is None:
                 return Outcome(False, skipped)
             await output.send_response(target.sender_id, delivery.message.message())
-            for recorded in delivery.events:
-                tracker.update(recorded)
-            await trackers.save(tracker)
+            await trackers.record(tracker, delivery.events)
         _log_delivery(what, target, output)
         return Outcome(True, "applied")
 

@@ -11,20 +11,24 @@ Rasa's `Agent` wraps the tracker store in a `FailSafeTrackerStore`, which on a f
 carries on with an in-memory store. That keeps a chat going, but a webhook must not be
 acknowledged on that basis: the webhook uses the store it wraps, so a failure reaches the
 webhook handler, which answers 5xx and SunCo retries.
+
+With a SQL tracker store, trackers come from a `SQLTrackerCache`, which reads only the events
+stored since this instance last looked instead of the whole session (see that module).
 """
 
 from __future__ import annotations
 
 from contextlib import asynccontextmanager
 from datetime import datetime
-from typing import Any, AsyncIterator, Iterable, Optional
+from typing import Any, AsyncIterator, Iterable, List, Optional
 
 from rasa.core.lock_store import LockStore
-from rasa.core.tracker_store import FailSafeTrackerStore, TrackerStore
+from rasa.core.tracker_store import FailSafeTrackerStore, SQLTrackerStore, TrackerStore
 from rasa.shared.core.events import ActionExecuted, Event, SessionStarted, SlotSet
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from rasa_zendesk import constants
+from rasa_zendesk.channel.sql_tracker_cache import DEFAULT_CACHE_SIZE, SQLTrackerCache
 
 #: SunCo's clock and ours may differ; an event stamped this close to the start of the current
 #: session may belong to the previous one.
@@ -44,22 +48,45 @@ def primary_tracker_store(store: TrackerStore) -> TrackerStore:
 class TrackerAccess:
     """The tracker store and lock store of the running bot, used the way a webhook needs."""
 
-    def __init__(self, tracker_store: TrackerStore, lock_store: LockStore) -> None:
+    def __init__(
+        self,
+        tracker_store: TrackerStore,
+        lock_store: LockStore,
+        cache_size: int = DEFAULT_CACHE_SIZE,
+    ) -> None:
         self.store = primary_tracker_store(tracker_store)
         self.lock_store = lock_store
+        self.cache: Optional[SQLTrackerCache] = None
+        if isinstance(self.store, SQLTrackerStore) and cache_size > 0:
+            self.cache = SQLTrackerCache(self.store, cache_size)
+
+    def serves(self, tracker_store: TrackerStore, lock_store: LockStore) -> bool:
+        """Whether this is still the bot's storage (a new model brings a new `Agent`)."""
+        return self.store is primary_tracker_store(tracker_store) and self.lock_store is lock_store
 
     @asynccontextmanager
     async def locked(self, sender_id: str) -> AsyncIterator[Optional[DialogueStateTracker]]:
         """The current tracker (None if the conversation does not exist), under the lock."""
         async with self.lock_store.lock(sender_id, wait_time_in_seconds=LOCK_POLL_SECONDS):
-            yield await self.store.retrieve(sender_id)
+            yield await self.read(sender_id)
 
     async def read(self, sender_id: str) -> Optional[DialogueStateTracker]:
-        """The current tracker, without the lock: only for reading."""
+        """The current tracker; without the lock, only for reading."""
+        if self.cache is not None:
+            return self.cache.retrieve(sender_id)
         return await self.store.retrieve(sender_id)
 
-    async def save(self, tracker: DialogueStateTracker) -> None:
-        await self.store.save(tracker)
+    async def record(self, tracker: DialogueStateTracker, events: List[Event]) -> None:
+        """Add `events` to the conversation and store them; the caller holds the lock."""
+        if self.cache is None:
+            for event in events:
+                tracker.update(event)
+            await self.store.save(tracker)
+            return
+        self.cache.record(tracker, events)
+        if self.store.event_broker is not None:
+            # What `TrackerStore.save` streams: the new events (Rasa's own publisher).
+            await self.store._stream_new_events(self.store.event_broker, events, tracker.sender_id)
 
     async def already_applied(
         self,

@@ -22,9 +22,11 @@ def db_path(tmp_path: Path) -> Path:
     return tmp_path / "tracker.db"
 
 
-@pytest.fixture
-async def rasa(db_path: Path) -> AsyncIterator[RasaServer]:
-    server = await start_rasa(db_path)
+@pytest.fixture(params=[None, 0], ids=["cached", "uncached"])
+async def rasa(db_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[RasaServer]:
+    """Every channel test runs with the SQL tracker cache (the default) and without it (the
+    path of every other tracker store: Rasa's `retrieve` and `save`)."""
+    server = await start_rasa(db_path, tracker_cache_size=request.param)
     yield server
     await server.stop()
 

@@ -140,10 +140,15 @@ async def start_rasa(
     zendesk: Optional[ZendeskInput] = None,
     callback_url: str = "http://127.0.0.1:9/callback",
     domain: Optional[Domain] = None,
+    tracker_cache_size: Optional[int] = None,
 ) -> RasaServer:
     """Rasa with the socket.io, REST, callback and Zendesk channels, serving on a free port."""
     domain = domain or load_domain()
-    zendesk = zendesk or ZendeskInput.from_credentials(CREDENTIALS)  # type: ignore[assignment]
+    if zendesk is None:
+        credentials = dict(CREDENTIALS)
+        if tracker_cache_size is not None:
+            credentials["tracker_cache_size"] = str(tracker_cache_size)
+        zendesk = ZendeskInput.from_credentials(credentials)  # type: ignore[assignment]
     channels: Sequence[InputChannel] = [
         SocketIOInput(session_persistence=True),
         RestInput(),

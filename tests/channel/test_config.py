@@ -130,21 +130,32 @@ def test_optional_settings(monkeypatch: pytest.MonkeyPatch) -> None:
             "max_body_bytes": "2048",
             "handoff_ended_text": "Bye!",
             "typing_event": "typing",
+            "tracker_cache_size": "0",
         },
         environ={},
     )
 
-    assert (config.max_body_bytes, config.handoff_ended_text, config.typing_event) == (
-        2048,
-        "Bye!",
-        "typing",
-    )
+    assert (
+        config.max_body_bytes,
+        config.handoff_ended_text,
+        config.typing_event,
+        config.tracker_cache_size,
+    ) == (2048, "Bye!", "typing", 0)
 
 
-@pytest.mark.parametrize("value", ["0", "-5", "lots"])
-def test_a_bad_size_cap_stops_start_up(value: str) -> None:
-    with pytest.raises(SettingsError, match="max_body_bytes"):
-        ChannelConfig.from_credentials({**CREDENTIALS, "max_body_bytes": value}, environ={})
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("max_body_bytes", "0"),
+        ("max_body_bytes", "-5"),
+        ("max_body_bytes", "lots"),
+        ("tracker_cache_size", "-1"),
+        ("tracker_cache_size", "many"),
+    ],
+)
+def test_a_bad_number_stops_start_up(name: str, value: str) -> None:
+    with pytest.raises(SettingsError, match=name):
+        ChannelConfig.from_credentials({**CREDENTIALS, name: value}, environ={})
 
 
 def test_the_secrets_are_not_in_the_config_repr() -> None:

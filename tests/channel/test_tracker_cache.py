@@ -1,0 +1,297 @@
+"""The SQL tracker cache gives the tracker Rasa's `retrieve` gives, and writes the rows Rasa's
+`save` writes, whoever else writes the conversation in between (the bot, Rasa's HTTP API,
+another Rasa instance)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+from typing import Any, Dict, List, Tuple
+
+import pytest
+from rasa.core.brokers.sql import SQLEventBroker
+from rasa.core.lock_store import InMemoryLockStore
+from rasa.core.tracker_store import FailSafeTrackerStore, SQLTrackerStore
+from rasa.shared.core.constants import ACTION_LISTEN_NAME, ACTION_SESSION_START_NAME
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import (
+    ActionExecuted,
+    BotUttered,
+    Event,
+    Restarted,
+    SessionStarted,
+    SlotSet,
+    UserUttered,
+)
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from rasa_zendesk import constants
+from rasa_zendesk.channel.sql_tracker_cache import SQLTrackerCache
+from rasa_zendesk.channel.tracker_access import TrackerAccess
+from tests.channel.harness import (
+    RasaServer,
+    content,
+    load_domain,
+    message_webhook,
+    new_id,
+    open_web_chat,
+    start_handoff,
+    start_rasa,
+)
+
+pytestmark = pytest.mark.timeout(30)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> SQLTrackerStore:
+    return SQLTrackerStore(domain=load_domain(), dialect="sqlite", db=str(tmp_path / "t.db"))
+
+
+async def rasa_writes(store: SQLTrackerStore, sender_id: str, *events: Event) -> None:
+    """A write the way Rasa's processor and HTTP API make one: retrieve, update, save."""
+    assert store.domain is not None
+    tracker = await store.retrieve(sender_id) or DialogueStateTracker(sender_id, store.domain.slots)
+    for event in events:
+        tracker.update(event)
+    await store.save(tracker)
+
+
+def user(text: str, channel: str = "socketio") -> UserUttered:
+    return UserUttered(
+        text,
+        intent={"name": "inform", "confidence": 0.9},
+        parse_data={"intent": {"name": "inform", "confidence": 0.9}, "entities": []},
+        input_channel=channel,
+    )
+
+
+def agent_message(text: str) -> BotUttered:
+    return BotUttered(text, metadata={constants.EVENT_ZENDESK_MESSAGE_ID: new_id()})
+
+
+def state(tracker: Any) -> Dict[str, Any]:
+    """What a webhook and a policy read from a tracker."""
+    assert tracker is not None
+    return {
+        "events": [event.as_dict() for event in tracker.events],
+        "slots": tracker.current_slot_values(),
+        "input_channel": tracker.get_latest_input_channel(),
+        "paused": tracker.is_paused(),
+    }
+
+
+async def assert_same_as_rasa(cache: SQLTrackerCache, sender_id: str) -> DialogueStateTracker:
+    cached = cache.retrieve(sender_id)
+    assert state(cached) == state(await cache.store.retrieve(sender_id))
+    assert cached is not None
+    return cached
+
+
+def rows(db: Path, sender_id: str) -> List[Tuple[Any, ...]]:
+    with sqlite3.connect(db) as connection:
+        return connection.execute(
+            "SELECT type_name, timestamp, intent_name, action_name, data FROM events "
+            "WHERE sender_id = ? ORDER BY id",
+            (sender_id,),
+        ).fetchall()
+
+
+async def test_rows_written_are_the_rows_rasa_writes(
+    store: SQLTrackerStore, tmp_path: Path
+) -> None:
+    opening = [ActionExecuted(ACTION_SESSION_START_NAME), SessionStarted()]
+    await rasa_writes(store, "by-cache", *opening)
+    await rasa_writes(store, "by-rasa", *opening)
+    events = [
+        user("hello"),
+        SlotSet(constants.SLOT_HANDOFF_ACTIVE, True, metadata={"k": "v"}),
+        ActionExecuted(constants.ACTION_HANDOFF),
+        agent_message("Hi, Anna here"),
+    ]
+    cache = SQLTrackerCache(store)
+    tracker = cache.retrieve("by-cache")
+    assert tracker is not None
+
+    cache.record(tracker, events)
+    await rasa_writes(store, "by-rasa", *events)
+
+    assert rows(tmp_path / "t.db", "by-cache") == rows(tmp_path / "t.db", "by-rasa")
+    assert state(tracker)["events"] == state(await store.retrieve("by-rasa"))["events"]
+
+
+async def test_what_others_store_meanwhile_is_read_incrementally(store: SQLTrackerStore) -> None:
+    sender = "s-" + new_id()
+    await rasa_writes(store, sender, ActionExecuted(ACTION_SESSION_START_NAME), SessionStarted())
+    cache = SQLTrackerCache(store)
+    first = await assert_same_as_rasa(cache, sender)
+
+    # The bot, then our webhook, then the user on another channel, then the handoff's end.
+    await rasa_writes(store, sender, user("I want a human"), ActionExecuted("action_x"))
+    await rasa_writes(
+        store,
+        sender,
+        SlotSet(constants.SLOT_HANDOFF_ACTIVE, True),
+        SlotSet(constants.SLOT_CONVERSATION_ID, "conv_1"),
+    )
+    cached = await assert_same_as_rasa(cache, sender)
+    assert cached is first  # brought up to date, not read again
+    cache.record(cached, [agent_message("hi")])
+    await rasa_writes(store, sender, user("thanks", channel="rest"))
+    assert (await assert_same_as_rasa(cache, sender)).get_latest_input_channel() == "rest"
+    await rasa_writes(store, sender, SlotSet(constants.SLOT_HANDOFF_ACTIVE, False))
+    ended = await assert_same_as_rasa(cache, sender)
+    assert ended.get_slot(constants.SLOT_HANDOFF_ACTIVE) is False
+    await rasa_writes(store, sender, Restarted())
+    assert (await assert_same_as_rasa(cache, sender)).get_slot(
+        constants.SLOT_CONVERSATION_ID
+    ) is None
+
+
+async def test_a_new_session_is_read_anew(store: SQLTrackerStore) -> None:
+    sender = "s-" + new_id()
+    await rasa_writes(store, sender, ActionExecuted(ACTION_SESSION_START_NAME), SessionStarted())
+    await rasa_writes(store, sender, user("old session"), agent_message("old reply"))
+    cache = SQLTrackerCache(store)
+    old = await assert_same_as_rasa(cache, sender)
+
+    await rasa_writes(
+        store,
+        sender,
+        ActionExecuted(ACTION_SESSION_START_NAME),
+        SessionStarted(),
+        ActionExecuted(ACTION_LISTEN_NAME),
+    )
+
+    new = await assert_same_as_rasa(cache, sender)
+    assert new is not old
+    assert not any(isinstance(event, UserUttered) for event in new.events)
+
+
+async def test_a_conversation_that_does_not_exist_is_none(store: SQLTrackerStore) -> None:
+    cache = SQLTrackerCache(store)
+    assert cache.retrieve("nobody") is None
+    assert len(cache) == 0
+
+
+async def test_the_least_recently_used_conversation_is_dropped(store: SQLTrackerStore) -> None:
+    senders = [f"s{number}-{new_id()}" for number in range(3)]
+    for sender in senders:
+        await rasa_writes(store, sender, ActionExecuted(ACTION_SESSION_START_NAME), user("hi"))
+    cache = SQLTrackerCache(store, size=2)
+    kept = cache.retrieve(senders[0])
+    cache.retrieve(senders[1])
+    cache.retrieve(senders[0])  # used again: senders[1] is now the oldest
+    cache.retrieve(senders[2])
+
+    assert len(cache) == 2
+    assert cache.retrieve(senders[0]) is kept
+    await rasa_writes(store, senders[1], agent_message("while it was out"))
+    await assert_same_as_rasa(cache, senders[1])
+
+
+async def test_a_cache_of_size_zero_keeps_nothing(store: SQLTrackerStore) -> None:
+    sender = "s-" + new_id()
+    await rasa_writes(store, sender, ActionExecuted(ACTION_SESSION_START_NAME), user("hi"))
+    cache = SQLTrackerCache(store, size=0)
+    tracker = cache.retrieve(sender)
+    assert tracker is not None
+    cache.record(tracker, [agent_message("hello")])
+
+    assert len(cache) == 0
+    await assert_same_as_rasa(cache, sender)
+
+
+async def test_a_new_domain_empties_the_cache(store: SQLTrackerStore) -> None:
+    sender = "s-" + new_id()
+    await rasa_writes(store, sender, ActionExecuted(ACTION_SESSION_START_NAME), user("hi"))
+    cache = SQLTrackerCache(store)
+    before = cache.retrieve(sender)
+
+    store.domain = Domain.from_dict({"slots": {"colour": {"type": "text", "mappings": []}}})
+
+    after = cache.retrieve(sender)
+    assert after is not before and after is not None
+    assert "colour" in after.slots and constants.SLOT_HANDOFF_ACTIVE not in after.slots
+
+
+async def test_a_failed_write_drops_the_entry_and_loses_nothing(
+    store: SQLTrackerStore, tmp_path: Path
+) -> None:
+    sender = "s-" + new_id()
+    await rasa_writes(store, sender, ActionExecuted(ACTION_SESSION_START_NAME), user("hi"))
+    cache = SQLTrackerCache(store)
+    tracker = cache.retrieve(sender)
+    assert tracker is not None and len(cache) == 1
+    with sqlite3.connect(tmp_path / "t.db") as connection:
+        connection.execute("ALTER TABLE events RENAME TO events_away")
+
+    with pytest.raises(Exception, match="events"):
+        cache.record(tracker, [agent_message("lost?")])
+
+    assert len(cache) == 0
+    with sqlite3.connect(tmp_path / "t.db") as connection:
+        connection.execute("ALTER TABLE events_away RENAME TO events")
+    await assert_same_as_rasa(cache, sender)  # the failed message is in neither
+
+
+async def test_new_events_reach_the_event_broker(store: SQLTrackerStore, tmp_path: Path) -> None:
+    broker = SQLEventBroker(db=str(tmp_path / "broker.db"))
+    store.event_broker = broker
+    sender = "s-" + new_id()
+    await rasa_writes(store, sender, ActionExecuted(ACTION_SESSION_START_NAME), SessionStarted())
+    streamed_before = _streamed(tmp_path / "broker.db")
+    access = TrackerAccess(FailSafeTrackerStore(store), InMemoryLockStore())
+    assert access.cache is not None
+
+    async with access.locked(sender) as tracker:
+        assert tracker is not None
+        message = agent_message("streamed")
+        await access.record(tracker, [message])
+
+    streamed = _streamed(tmp_path / "broker.db")[len(streamed_before) :]
+    assert [(row["sender_id"], row["event"], row["text"]) for row in streamed] == [
+        (sender, "bot", "streamed")
+    ]
+
+
+def _streamed(db: Path) -> List[Dict[str, Any]]:
+    with sqlite3.connect(db) as connection:
+        return [json.loads(data) for (data,) in connection.execute("SELECT data FROM events")]
+
+
+async def test_a_message_one_instance_applied_is_skipped_by_another(tmp_path: Path) -> None:
+    """Two Rasa servers on one store (and, here, one process's lock store): each with a warm
+    cache, a message applied by one is a duplicate for the other."""
+    db = tmp_path / "shared.db"
+    first = await start_rasa(db)
+    second = await start_rasa(db)
+    second.agent.lock_store = first.agent.lock_store
+    try:
+        sender, conversation = "webchat-" + new_id(), "conv_" + new_id()
+        await start_handoff(first.store, sender, conversation)
+        chat = await open_web_chat(first.url, sender)
+        for server in (first, second):  # both caches hold the conversation
+            answer = await server.post_webhook(
+                message_webhook(conversation, sender, content("text"))
+            )
+            assert answer.json()["processed"] == 1
+        webhook = message_webhook(conversation, sender, content("text"))
+
+        assert (await first.post_webhook(webhook)).json()["processed"] == 1
+        assert (await second.post_webhook(webhook)).json()["ignored"] == 1
+
+        ids = [
+            event.metadata.get(constants.EVENT_ZENDESK_MESSAGE_ID)
+            for event in await first.bot_events(sender)
+            if event.metadata.get(constants.EVENT_ZENDESK_MESSAGE_ID)
+        ]
+        assert len(ids) == len(set(ids)) == 3
+        await chat.client.disconnect()
+    finally:
+        await _stop(first, second)
+
+
+async def _stop(*servers: RasaServer) -> None:
+    for server in servers:
+        await server.stop()
