@@ -1,8 +1,6 @@
-"""What the end-to-end tests drive and observe: a web chat user on socket.io, the emulator's
-control API (what the agent console does), and the tracker store's SQLite file.
-
-All waiting is for a condition with a deadline; the only fixed wait is `ChatUser.assert_silent`,
-which checks that nothing arrives during a window.
+"""What the end-to-end tests drive and observe besides the web chat user
+(`tests.support.socket_user.SocketUser`): the emulator's control API (what the agent console
+does) and the tracker store's SQLite file. All waiting is for a condition with a deadline.
 """
 
 from __future__ import annotations
@@ -12,16 +10,13 @@ import inspect
 import json
 import sqlite3
 import time
-import uuid
 from contextlib import closing
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Dict, List, Optional, TypeVar, Union
 
 import httpx
-import socketio
 
 T = TypeVar("T")
-Message = Dict[str, Any]
 
 
 async def wait_for(
@@ -42,107 +37,6 @@ async def wait_for(
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
         await asyncio.sleep(interval)
-
-
-class ChatUser:
-    """A web chat user as rasa-webchat is one: socket.io, `session_request` with a session id
-    kept across reconnects, `user_uttered` out, `bot_uttered` in."""
-
-    def __init__(self, rasa_url: str, session_id: Optional[str] = None) -> None:
-        self.rasa_url = rasa_url
-        self.session_id = session_id or uuid.uuid4().hex
-        self.received: List[Message] = []
-        self.confirmed_sessions = 0
-        self._changed = asyncio.Event()
-        self.sio = socketio.AsyncClient(
-            reconnection=True,
-            reconnection_delay=0.2,
-            reconnection_delay_max=0.5,
-            randomization_factor=0.1,
-        )
-        self.sio.on("connect", self._on_connect)
-        self.sio.on("session_confirm", self._on_session_confirm)
-        self.sio.on("bot_uttered", self._on_bot_uttered)
-
-    async def connect(self, timeout: float = 20.0) -> None:
-        """Connect and wait for the session to be confirmed (rasa-webchat does the same)."""
-        await self.sio.connect(self.rasa_url, socketio_path="socket.io", wait_timeout=timeout)
-        await self.wait_session_confirmed(1, timeout)
-
-    async def close(self) -> None:
-        await self.sio.disconnect()
-
-    async def say(self, text: str) -> int:
-        """Send a message; returns how many bot messages had arrived before it."""
-        mark = len(self.received)
-        await self.sio.emit("user_uttered", {"message": text, "session_id": self.session_id})
-        return mark
-
-    async def wait_session_confirmed(self, count: int, timeout: float = 30.0) -> None:
-        """Wait until the server confirmed the session `count` times (once per (re)connect)."""
-        await self._wait(lambda: self.confirmed_sessions >= count, f"session {count}", timeout)
-
-    async def next_message(
-        self,
-        since: int,
-        matches: Callable[[Message], bool] = lambda _: True,
-        what: str = "a bot message",
-        timeout: float = 20.0,
-    ) -> Message:
-        """The first bot message received after index `since` that `matches`."""
-        found: List[Message] = []
-
-        def check() -> bool:
-            found[:] = [m for m in self.received[since:] if matches(m)]
-            return bool(found)
-
-        await self._wait(check, what, timeout)
-        return found[0]
-
-    async def next_text(self, since: int, contains: str = "", timeout: float = 20.0) -> str:
-        """The text of the first text message after `since` containing `contains`."""
-        message = await self.next_message(
-            since,
-            lambda m: isinstance(m.get("text"), str) and contains.lower() in m["text"].lower(),
-            f"a bot text containing {contains!r}" if contains else "a bot text",
-            timeout,
-        )
-        return message["text"]
-
-    async def assert_silent(self, since: int, window: float = 3.0) -> None:
-        """Nothing arrives from the bot during `window` seconds (the bot keeps quiet)."""
-        await asyncio.sleep(window)
-        extra = self.received[since:]
-        assert not extra, f"the bot spoke during a handoff: {extra}"
-
-    def texts(self) -> List[str]:
-        return [m["text"] for m in self.received if isinstance(m.get("text"), str)]
-
-    async def _wait(self, condition: Callable[[], bool], what: str, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while not condition():
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise AssertionError(
-                    f"timed out after {timeout:.0f}s waiting for {what}; "
-                    f"received so far: {self.received}"
-                )
-            self._changed.clear()
-            try:
-                await asyncio.wait_for(self._changed.wait(), min(remaining, 0.5))
-            except asyncio.TimeoutError:
-                pass
-
-    async def _on_connect(self) -> None:
-        await self.sio.emit("session_request", {"session_id": self.session_id})
-
-    async def _on_session_confirm(self, _data: Any) -> None:
-        self.confirmed_sessions += 1
-        self._changed.set()
-
-    async def _on_bot_uttered(self, data: Message) -> None:
-        self.received.append(data)
-        self._changed.set()
 
 
 class EmulatorControl:

@@ -14,14 +14,16 @@ is back: the next scheduled retry then delivers.
 from __future__ import annotations
 
 import asyncio
+import uuid
 from pathlib import Path
 from typing import Any, Dict, List
 
 import pytest
 
 from rasa_zendesk import constants
-from tests.e2e.helpers import ChatUser, EmulatorControl, TrackerStore, wait_for
+from tests.e2e.helpers import EmulatorControl, TrackerStore, wait_for
 from tests.support.processes import free_ports, running_stack
+from tests.support.socket_user import SocketUser
 
 pytestmark = pytest.mark.e2e
 
@@ -45,7 +47,7 @@ async def test_rasa_restart_in_the_middle_of_a_handoff(trained_model: Path) -> N
         assert stack.config.tracker_db is not None
         tracker = TrackerStore(stack.config.tracker_db)
         emulator = EmulatorControl(stack.emulator_url)
-        user = ChatUser(stack.rasa_url)
+        user = SocketUser(stack.rasa_url, uuid.uuid4().hex)
         try:
             await _scenario(stack, user, emulator, tracker)
         finally:
@@ -54,7 +56,7 @@ async def test_rasa_restart_in_the_middle_of_a_handoff(trained_model: Path) -> N
 
 
 async def _scenario(
-    stack: Any, user: ChatUser, emulator: EmulatorControl, tracker: TrackerStore
+    stack: Any, user: SocketUser, emulator: EmulatorControl, tracker: TrackerStore
 ) -> None:
     sender = user.session_id
     await user.connect()
@@ -95,7 +97,7 @@ async def _scenario(
     delivered = await emulator.delivery_of_message(late["message"]["id"])
     assert delivered is not None and delivered["status"] == "delivered"
     assert len(delivered["attempts"]) >= 2, "B was delivered by a retry"
-    texts = user.texts()
+    texts = user.texts
     assert texts.index("B: are you still there?") < texts.index("C: I found your order.")
 
     # Both directions work after the restart: the user's message goes to the agent (the bot
@@ -121,7 +123,7 @@ async def _scenario(
         "D: you're welcome",
     ]
     for text in agent_texts(tracker, sender):
-        assert user.texts().count(text) == 1
+        assert user.texts.count(text) == 1
     user_texts = [e.get("text") for e in tracker.events(sender) if e.get("event") == "user"]
     assert user_texts[:2] == ["hi", "I want to talk to a human"]
     assert "Great, thanks for checking" in user_texts

@@ -4,13 +4,15 @@ trained example bot, `rasa run actions`, and the Zendesk emulator acting as the 
 
 from __future__ import annotations
 
+import uuid
 from typing import Any, AsyncIterator, Dict, List
 
 import pytest
 
 from demo.stack import DemoStack
 from rasa_zendesk import constants
-from tests.e2e.helpers import ChatUser, EmulatorControl, TrackerStore, user_texts, wait_for
+from tests.e2e.helpers import EmulatorControl, TrackerStore, user_texts, wait_for
+from tests.support.socket_user import SocketUser
 
 pytestmark = pytest.mark.e2e
 
@@ -27,8 +29,8 @@ async def emulator(e2e_stack: DemoStack) -> AsyncIterator[EmulatorControl]:
 
 
 @pytest.fixture
-async def user(e2e_stack: DemoStack) -> AsyncIterator[ChatUser]:
-    chat = ChatUser(e2e_stack.rasa_url)
+async def user(e2e_stack: DemoStack) -> AsyncIterator[SocketUser]:
+    chat = SocketUser(e2e_stack.rasa_url, uuid.uuid4().hex)
     await chat.connect()
     yield chat
     await chat.close()
@@ -50,7 +52,7 @@ def bot_events_for(tracker: TrackerStore, sender_id: str, message_id: str) -> Li
 
 @pytest.mark.timeout(240)
 async def test_handoff_to_an_agent_and_back(
-    user: ChatUser, emulator: EmulatorControl, tracker: TrackerStore
+    user: SocketUser, emulator: EmulatorControl, tracker: TrackerStore
 ) -> None:
     sender = user.session_id
 
@@ -108,9 +110,9 @@ async def test_handoff_to_an_agent_and_back(
     mark = len(user.received)
     image = await emulator.agent_message(conversation_id, type="image", mediaUrl=image_url)
     shown = await user.next_message(
-        mark, lambda m: "attachment" in m, "the agent's image in the web chat"
+        mark, lambda m: "attachment" in m.data, "the agent's image in the web chat"
     )
-    assert shown["attachment"] == {"type": "image", "payload": {"src": image_url}}
+    assert shown.data["attachment"] == {"type": "image", "payload": {"src": image_url}}
     [event] = await wait_for(
         lambda: bot_events_for(tracker, sender, image["message"]["id"]),
         "the agent's image in the tracker",
@@ -142,7 +144,7 @@ async def test_handoff_to_an_agent_and_back(
     assert 200 <= redelivered["attempts"][-1]["status"] < 300
     await user.assert_silent(mark, window=2.0)
     assert len(bot_events_for(tracker, sender, text_id)) == 1
-    assert user.texts().count("Hi, I'm Alex. Let me check.") == 1
+    assert user.texts.count("Hi, I'm Alex. Let me check.") == 1
 
     # 6. Solving the ticket hands the user back to the bot, which answers again.
     mark = len(user.received)
