@@ -37,7 +37,8 @@ from rasa.version import __version__ as rasa_version  # noqa: E402
 from bench.handoff import ingest, memory, report, turns  # noqa: E402
 from bench.handoff.common import Bench  # noqa: E402
 from tests.e2e.helpers import EmulatorControl  # noqa: E402
-from tests.support.cluster import Cluster, ClusterConfig, TrackerReader  # noqa: E402
+from tests.support.cluster import Cluster, ClusterConfig  # noqa: E402
+from tests.support.events_table import EventsTable  # noqa: E402
 from tests.support.processes import ARTIFACTS, ensure_model, run_dir  # noqa: E402
 from tests.support.services import postgres_server, redis_server  # noqa: E402
 
@@ -102,7 +103,7 @@ async def measure(args: argparse.Namespace, cluster: Cluster, token: str) -> Dic
             "rasa": rasa_version,
         }
     }
-    tracker = TrackerReader(cluster.config.postgres)
+    tracker = EventsTable(cluster.config.postgres.url)
     limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
     async with httpx.AsyncClient(timeout=120, limits=limits) as http:
         bench = Bench(cluster, tracker, EmulatorControl(cluster.emulator_url), http, token)

@@ -19,7 +19,8 @@ import httpx
 
 from rasa_zendesk import constants
 from tests.e2e.helpers import EmulatorControl, wait_for
-from tests.support.cluster import Cluster, TrackerReader, open_handoff
+from tests.support.cluster import Cluster, open_handoff
+from tests.support.events_table import EventsTable
 from tests.support.socket_user import SocketUser
 
 T = TypeVar("T")
@@ -30,7 +31,7 @@ class Bench:
     """The deployment under test, measured through its first Rasa instance."""
 
     cluster: Cluster
-    tracker: TrackerReader
+    tracker: EventsTable
     emulator: EmulatorControl
     http: httpx.AsyncClient
     api_token: str

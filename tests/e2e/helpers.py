@@ -7,11 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-import json
-import sqlite3
 import time
-from contextlib import closing
-from pathlib import Path
 from typing import Any, Awaitable, Callable, Dict, List, Optional, TypeVar, Union
 
 import httpx
@@ -133,32 +129,3 @@ def user_texts(conversation: Dict[str, Any]) -> List[str]:
         for m in conversation["messages"]
         if m["author"]["type"] == "user"
     ]
-
-
-class TrackerStore:
-    """Reads a conversation's events straight from Rasa's SQLite tracker store file."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    def events(self, sender_id: str) -> List[Dict[str, Any]]:
-        if not self.path.exists():
-            return []
-        with closing(sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=10)) as db:
-            rows = db.execute(
-                "SELECT data FROM events WHERE sender_id = ? ORDER BY id", (sender_id,)
-            ).fetchall()
-        return [json.loads(data) for (data,) in rows]
-
-    def bot_events(self, sender_id: str) -> List[Dict[str, Any]]:
-        return [e for e in self.events(sender_id) if e.get("event") == "bot"]
-
-    def slot(self, sender_id: str, name: str) -> Any:
-        """The slot's latest value (as the tracker replays it; restarts reset nothing)."""
-        value = None
-        for event in self.events(sender_id):
-            if event.get("event") == "slot" and event.get("name") == name:
-                value = event.get("value")
-            elif event.get("event") == "restart":
-                value = None
-        return value

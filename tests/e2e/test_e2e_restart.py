@@ -21,7 +21,8 @@ from typing import Any, Dict, List
 import pytest
 
 from rasa_zendesk import constants
-from tests.e2e.helpers import EmulatorControl, TrackerStore, wait_for
+from tests.e2e.helpers import EmulatorControl, wait_for
+from tests.support.events_table import EventsTable
 from tests.support.processes import free_ports, running_stack
 from tests.support.socket_user import SocketUser
 
@@ -31,7 +32,7 @@ RETRY_DELAYS = "2,4,8,16,30,30,30,30,30,30"
 LONGEST_DELAY = 30
 
 
-def agent_texts(tracker: TrackerStore, sender: str) -> List[str]:
+def agent_texts(tracker: EventsTable, sender: str) -> List[str]:
     return [
         event["text"]
         for event in tracker.bot_events(sender)
@@ -45,7 +46,7 @@ async def test_rasa_restart_in_the_middle_of_a_handoff(trained_model: Path) -> N
         trained_model, "restart", emulator_args=["--webhook-retry-delays", RETRY_DELAYS]
     ) as stack:
         assert stack.config.tracker_db is not None
-        tracker = TrackerStore(stack.config.tracker_db)
+        tracker = EventsTable.sqlite(stack.config.tracker_db)
         emulator = EmulatorControl(stack.emulator_url)
         user = SocketUser(stack.rasa_url, uuid.uuid4().hex)
         try:
@@ -56,7 +57,7 @@ async def test_rasa_restart_in_the_middle_of_a_handoff(trained_model: Path) -> N
 
 
 async def _scenario(
-    stack: Any, user: SocketUser, emulator: EmulatorControl, tracker: TrackerStore
+    stack: Any, user: SocketUser, emulator: EmulatorControl, tracker: EventsTable
 ) -> None:
     sender = user.session_id
     await user.connect()

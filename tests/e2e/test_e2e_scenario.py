@@ -11,7 +11,8 @@ import pytest
 
 from demo.stack import DemoStack
 from rasa_zendesk import constants
-from tests.e2e.helpers import EmulatorControl, TrackerStore, user_texts, wait_for
+from tests.e2e.helpers import EmulatorControl, user_texts, wait_for
+from tests.support.events_table import EventsTable
 from tests.support.socket_user import SocketUser
 
 pytestmark = pytest.mark.e2e
@@ -37,12 +38,12 @@ async def user(e2e_stack: DemoStack) -> AsyncIterator[SocketUser]:
 
 
 @pytest.fixture
-def tracker(e2e_stack: DemoStack) -> TrackerStore:
+def tracker(e2e_stack: DemoStack) -> EventsTable:
     assert e2e_stack.config.tracker_db is not None
-    return TrackerStore(e2e_stack.config.tracker_db)
+    return EventsTable.sqlite(e2e_stack.config.tracker_db)
 
 
-def bot_events_for(tracker: TrackerStore, sender_id: str, message_id: str) -> List[Dict[str, Any]]:
+def bot_events_for(tracker: EventsTable, sender_id: str, message_id: str) -> List[Dict[str, Any]]:
     return [
         event
         for event in tracker.bot_events(sender_id)
@@ -52,7 +53,7 @@ def bot_events_for(tracker: TrackerStore, sender_id: str, message_id: str) -> Li
 
 @pytest.mark.timeout(240)
 async def test_handoff_to_an_agent_and_back(
-    user: SocketUser, emulator: EmulatorControl, tracker: TrackerStore
+    user: SocketUser, emulator: EmulatorControl, tracker: EventsTable
 ) -> None:
     sender = user.session_id
 

@@ -27,9 +27,9 @@ from tests.support.cluster import (
     HANDOFF_STARTED,
     Cluster,
     ClusterConfig,
-    TrackerReader,
     open_handoff,
 )
+from tests.support.events_table import EventsTable
 from tests.support.processes import ensure_model, run_dir
 from tests.support.services import Postgres, Redis, postgres_server
 from tests.support.socket_user import SocketUser
@@ -56,8 +56,8 @@ def cluster(postgres: Postgres, redis: Redis) -> Iterator[Cluster]:
 
 
 @pytest.fixture(scope="module")
-def tracker_store(postgres: Postgres) -> Iterator[TrackerReader]:
-    store = TrackerReader(postgres)
+def tracker_store(postgres: Postgres) -> Iterator[EventsTable]:
+    store = EventsTable(postgres.url)
     yield store
     store.close()
 
@@ -111,7 +111,7 @@ class Handoff:
 
 
 async def start_handoff(
-    cluster: Cluster, tracker_store: TrackerReader, index: int, tag: str
+    cluster: Cluster, tracker_store: EventsTable, index: int, tag: str
 ) -> Handoff:
     session = f"{tag}-{index}-{uuid.uuid4().hex[:8]}"
     home_index = index % len(cluster.rasa_urls)
@@ -153,7 +153,7 @@ async def _arrived(sunco: SunCoClient, conversation_id: str, text: str) -> bool:
 @pytest.mark.timeout(600)
 async def test_concurrent_handoffs_deliver_every_message_once_and_in_order(
     cluster: Cluster,
-    tracker_store: TrackerReader,
+    tracker_store: EventsTable,
     emulator: EmulatorControl,
     sunco: SunCoClient,
 ) -> None:
@@ -231,7 +231,7 @@ async def post_to_every_instance(cluster: Cluster, body: Dict[str, Any]) -> List
 @pytest.mark.timeout(300)
 async def test_a_webhook_posted_to_both_instances_at_once_is_delivered_once(
     cluster: Cluster,
-    tracker_store: TrackerReader,
+    tracker_store: EventsTable,
     emulator: EmulatorControl,
 ) -> None:
     handoff = await start_handoff(cluster, tracker_store, 0, "twice")

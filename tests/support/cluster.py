@@ -10,21 +10,19 @@ Logs stay under `artifacts/e2e/<name>/`.
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional, Sequence
-
-import sqlalchemy
+from typing import Dict, List, Mapping, Optional, Sequence
 
 from demo.process import ManagedProcess, start_all, stop_all
 from demo.stack import HOST, QUIET_PROCESS_ENV, REPO_ROOT, Credentials
 from rasa_zendesk import constants
 from rasa_zendesk.emulator.config import EmulatorConfig
 from rasa_zendesk.emulator.testing import EmulatorProcess
+from tests.support.events_table import EventsTable
 from tests.support.processes import STARTUP_TIMEOUT, free_ports
 from tests.support.services import Postgres, Redis
 from tests.support.socket_user import SocketUser
@@ -160,40 +158,7 @@ def create_tracker_tables(postgres: Postgres) -> None:
     store.engine.dispose()
 
 
-class TrackerReader:
-    """Reads conversations straight from the shared tracker store's `events` table."""
-
-    def __init__(self, postgres: Postgres) -> None:
-        self.engine = sqlalchemy.create_engine(postgres.url, pool_size=5)
-
-    def events(self, sender_id: str) -> List[Dict[str, Any]]:
-        with self.engine.connect() as connection:
-            rows = connection.execute(
-                sqlalchemy.text("SELECT data FROM events WHERE sender_id = :s ORDER BY id"),
-                {"s": sender_id},
-            ).fetchall()
-        return [json.loads(data) for (data,) in rows]
-
-    def texts(self, sender_id: str, kind: str, prefix: str) -> List[str]:
-        """Texts of the `user` or `bot` events that start with `prefix`, in stored order."""
-        return [
-            event["text"]
-            for event in self.events(sender_id)
-            if event.get("event") == kind and (event.get("text") or "").startswith(prefix)
-        ]
-
-    def slot(self, sender_id: str, name: str) -> Any:
-        value = None
-        for event in self.events(sender_id):
-            if event.get("event") == "slot" and event.get("name") == name:
-                value = event.get("value")
-        return value
-
-    def close(self) -> None:
-        self.engine.dispose()
-
-
-async def open_handoff(user: SocketUser, tracker: TrackerReader, timeout: float = 120) -> str:
+async def open_handoff(user: SocketUser, tracker: EventsTable, timeout: float = 120) -> str:
     """Ask the bot for a human; return the SunCo conversation id once the handoff is stored."""
     assert user.session_id is not None
     await user.send(HANDOFF_REQUEST)
