@@ -14,7 +14,7 @@ import os
 from dataclasses import dataclass
 from typing import Any, Dict, Mapping, Optional
 
-from rasa_zendesk.channel.sql_tracker_cache import DEFAULT_CACHE_SIZE
+from rasa_zendesk.channel.tracker_cache.base import DEFAULT_CACHE_SIZE
 from rasa_zendesk.settings import ENV_NAMES, SettingsError, ZendeskSettings, configured
 
 #: Largest webhook body accepted. SunCo caps a message at 100 kB of JSON and a webhook post
@@ -39,7 +39,7 @@ class ChannelConfig:
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     handoff_ended_text: Optional[str] = None
     typing_event: str = DEFAULT_TYPING_EVENT
-    #: Conversations whose trackers are kept between webhooks (SQL tracker stores; 0: none).
+    #: Conversations whose trackers are kept between webhooks (SQL, Redis stores; 0: none).
     tracker_cache_size: int = DEFAULT_CACHE_SIZE
 
     @classmethod

@@ -12,8 +12,8 @@ carries on with an in-memory store. That keeps a chat going, but a webhook must 
 acknowledged on that basis: the webhook uses the store it wraps, so a failure reaches the
 webhook handler, which answers 5xx and SunCo retries.
 
-With a SQL tracker store, trackers come from a `SQLTrackerCache`, which reads only the events
-stored since this instance last looked instead of the whole session (see that module).
+With a SQL or Redis tracker store, trackers come from a cache that reads only what was stored
+since this instance last looked, instead of the whole conversation (see `tracker_cache`).
 """
 
 from __future__ import annotations
@@ -23,12 +23,12 @@ from datetime import datetime
 from typing import Any, AsyncIterator, Iterable, List, Optional
 
 from rasa.core.lock_store import LockStore
-from rasa.core.tracker_store import FailSafeTrackerStore, SQLTrackerStore, TrackerStore
+from rasa.core.tracker_store import FailSafeTrackerStore, TrackerStore
 from rasa.shared.core.events import ActionExecuted, Event, SessionStarted, SlotSet
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from rasa_zendesk import constants
-from rasa_zendesk.channel.sql_tracker_cache import DEFAULT_CACHE_SIZE, SQLTrackerCache
+from rasa_zendesk.channel.tracker_cache import DEFAULT_CACHE_SIZE, TrackerCache, cache_for
 
 #: SunCo's clock and ours may differ; an event stamped this close to the start of the current
 #: session may belong to the previous one.
@@ -56,9 +56,7 @@ class TrackerAccess:
     ) -> None:
         self.store = primary_tracker_store(tracker_store)
         self.lock_store = lock_store
-        self.cache: Optional[SQLTrackerCache] = None
-        if isinstance(self.store, SQLTrackerStore) and cache_size > 0:
-            self.cache = SQLTrackerCache(self.store, cache_size)
+        self.cache: Optional[TrackerCache[Any]] = cache_for(self.store, cache_size)
 
     def serves(self, tracker_store: TrackerStore, lock_store: LockStore) -> bool:
         """Whether this is still the bot's storage (a new model brings a new `Agent`)."""

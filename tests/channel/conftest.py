@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import AsyncIterator
+from typing import AsyncIterator, Iterator
 
 import pytest
 
@@ -12,9 +12,11 @@ from tests.channel.harness import (
     RasaServer,
     new_id,
     open_web_chat,
+    redis_tracker_store,
     start_handoff,
     start_rasa,
 )
+from tests.support.services import Redis, redis_server
 
 
 @pytest.fixture
@@ -22,11 +24,32 @@ def db_path(tmp_path: Path) -> Path:
     return tmp_path / "tracker.db"
 
 
-@pytest.fixture(params=[None, 0], ids=["cached", "uncached"])
+#: The tracker stores a test with a Rasa server runs on: SQLite with the channel's tracker cache
+#: (the default) and without it (the path of stores without a cache: Rasa's `retrieve` and
+#: `save`), and Redis with the cache. A module that needs SQL sets `TRACKER_STORES`.
+TRACKER_STORES = ("sql", "sql-uncached", "redis")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "rasa" in metafunc.fixturenames:
+        kinds = getattr(metafunc.module, "TRACKER_STORES", TRACKER_STORES)
+        metafunc.parametrize("rasa", kinds, indirect=True)
+
+
+@pytest.fixture(scope="session")
+def redis_service() -> Iterator[Redis]:
+    with redis_server() as server:
+        yield server
+
+
+@pytest.fixture
 async def rasa(db_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[RasaServer]:
-    """Every channel test runs with the SQL tracker cache (the default) and without it (the
-    path of every other tracker store: Rasa's `retrieve` and `save`)."""
-    server = await start_rasa(db_path, tracker_cache_size=request.param)
+    kind = request.param
+    store = None
+    if kind == "redis":
+        store = redis_tracker_store(request.getfixturevalue("redis_service").port)
+    cache_size = 0 if kind == "sql-uncached" else None
+    server = await start_rasa(db_path, tracker_cache_size=cache_size, tracker_store=store)
     yield server
     await server.stop()
 

@@ -28,7 +28,7 @@ from rasa.core.channels.rest import RestInput
 from rasa.core.channels.socketio import SocketIOInput
 from rasa.core.lock_store import InMemoryLockStore
 from rasa.core.run import configure_app
-from rasa.core.tracker_store import SQLTrackerStore
+from rasa.core.tracker_store import RedisTrackerStore, SQLTrackerStore, TrackerStore
 from rasa.shared.core.constants import ACTION_LISTEN_NAME, ACTION_SESSION_START_NAME
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import (
@@ -91,7 +91,7 @@ class RasaServer:
     server: Any
     url: str
     agent: Agent
-    store: SQLTrackerStore
+    store: TrackerStore
     zendesk: ZendeskInput
 
     async def post_webhook(
@@ -141,6 +141,7 @@ async def start_rasa(
     callback_url: str = "http://127.0.0.1:9/callback",
     domain: Optional[Domain] = None,
     tracker_cache_size: Optional[int] = None,
+    tracker_store: Optional[TrackerStore] = None,
 ) -> RasaServer:
     """Rasa with the socket.io, REST, callback and Zendesk channels, serving on a free port."""
     domain = domain or load_domain()
@@ -157,7 +158,7 @@ async def start_rasa(
     ]
     port = free_ports(1)[0]
     app = configure_app(input_channels=list(channels), enable_api=True, port=port)
-    store = SQLTrackerStore(domain=domain, dialect="sqlite", db=str(db_path))
+    store = tracker_store or SQLTrackerStore(domain=domain, dialect="sqlite", db=str(db_path))
     agent = Agent(domain=domain, tracker_store=store, lock_store=InMemoryLockStore())
     app.ctx.agent = agent
     server = await app.create_server(
@@ -169,8 +170,15 @@ async def start_rasa(
     return RasaServer(app, server, f"http://127.0.0.1:{port}", agent, store, zendesk)  # type: ignore[arg-type]
 
 
+def redis_tracker_store(port: int, domain: Optional[Domain] = None) -> RedisTrackerStore:
+    """Rasa's Redis tracker store, with a key prefix of its own (one store per test)."""
+    return RedisTrackerStore(
+        domain or load_domain(), host="127.0.0.1", port=port, key_prefix="t" + new_id()
+    )
+
+
 async def start_handoff(
-    store: SQLTrackerStore,
+    store: TrackerStore,
     sender_id: str,
     conversation_id: str,
     input_channel: str = "socketio",

@@ -30,6 +30,9 @@ from tests.channel.harness import (
 )
 from tests.support.processes import free_ports
 
+#: These tests break the SQLite file under the server.
+TRACKER_STORES = ("sql", "sql-uncached")
+
 pytestmark = pytest.mark.timeout(30)
 
 

@@ -1,18 +1,24 @@
-"""The SQL tracker cache gives the tracker Rasa's `retrieve` gives, and writes the rows Rasa's
-`save` writes, whoever else writes the conversation in between (the bot, Rasa's HTTP API,
-another Rasa instance)."""
+"""The tracker caches (SQL and Redis) give the tracker Rasa's `retrieve` gives, and store what
+Rasa's `save` stores, whoever else writes the conversation in between (the bot, Rasa's HTTP
+API, another Rasa instance)."""
 
 from __future__ import annotations
 
 import json
 import sqlite3
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Dict, List, Tuple
+from typing import Any, Dict, Iterator, List
 
 import pytest
 from rasa.core.brokers.sql import SQLEventBroker
 from rasa.core.lock_store import InMemoryLockStore
-from rasa.core.tracker_store import FailSafeTrackerStore, SQLTrackerStore
+from rasa.core.tracker_store import (
+    FailSafeTrackerStore,
+    RedisTrackerStore,
+    SQLTrackerStore,
+    TrackerStore,
+)
 from rasa.shared.core.constants import ACTION_LISTEN_NAME, ACTION_SESSION_START_NAME
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import (
@@ -27,8 +33,8 @@ from rasa.shared.core.events import (
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from rasa_zendesk import constants
-from rasa_zendesk.channel.sql_tracker_cache import SQLTrackerCache
 from rasa_zendesk.channel.tracker_access import TrackerAccess
+from rasa_zendesk.channel.tracker_cache import DEFAULT_CACHE_SIZE, TrackerCache, cache_for
 from tests.channel.harness import (
     RasaServer,
     content,
@@ -36,6 +42,7 @@ from tests.channel.harness import (
     message_webhook,
     new_id,
     open_web_chat,
+    redis_tracker_store,
     start_handoff,
     start_rasa,
 )
@@ -43,12 +50,53 @@ from tests.channel.harness import (
 pytestmark = pytest.mark.timeout(30)
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> SQLTrackerStore:
+@pytest.fixture(params=["sql", "redis"])
+def store(tmp_path: Path, request: pytest.FixtureRequest) -> TrackerStore:
+    if request.param == "redis":
+        return redis_tracker_store(request.getfixturevalue("redis_service").port)
     return SQLTrackerStore(domain=load_domain(), dialect="sqlite", db=str(tmp_path / "t.db"))
 
 
-async def rasa_writes(store: SQLTrackerStore, sender_id: str, *events: Event) -> None:
+def new_cache(store: TrackerStore, size: int = DEFAULT_CACHE_SIZE) -> TrackerCache[Any]:
+    cache = cache_for(store, max(size, 1))
+    assert cache is not None
+    cache.size = size
+    return cache
+
+
+def stored(store: TrackerStore, sender_id: str) -> List[Any]:
+    """What the store holds for the sender, as it holds it (rows, or the JSON value's events)."""
+    if isinstance(store, RedisTrackerStore):
+        return json.loads(store.red.get(store.key_prefix + sender_id))["events"]
+    with sqlite3.connect(store.engine.url.database) as connection:  # type: ignore[attr-defined]
+        return connection.execute(
+            "SELECT type_name, timestamp, intent_name, action_name, data FROM events "
+            "WHERE sender_id = ? ORDER BY id",
+            (sender_id,),
+        ).fetchall()
+
+
+@contextmanager
+def broken(store: TrackerStore, sender_id: str) -> Iterator[None]:
+    """The store fails for this conversation inside the block, and is whole again after it."""
+    if isinstance(store, RedisTrackerStore):
+        key = store.key_prefix + sender_id
+        value = store.red.get(key)
+        store.red.delete(key)
+        store.red.rpush(key, "not a tracker")  # reads of it fail with WRONGTYPE
+        yield
+        store.red.delete(key)
+        store.red.set(key, value)
+        return
+    database = store.engine.url.database  # type: ignore[attr-defined]
+    with sqlite3.connect(database) as connection:
+        connection.execute("ALTER TABLE events RENAME TO events_away")
+    yield
+    with sqlite3.connect(database) as connection:
+        connection.execute("ALTER TABLE events_away RENAME TO events")
+
+
+async def rasa_writes(store: TrackerStore, sender_id: str, *events: Event) -> None:
     """A write the way Rasa's processor and HTTP API make one: retrieve, update, save."""
     assert store.domain is not None
     tracker = await store.retrieve(sender_id) or DialogueStateTracker(sender_id, store.domain.slots)
@@ -81,25 +129,14 @@ def state(tracker: Any) -> Dict[str, Any]:
     }
 
 
-async def assert_same_as_rasa(cache: SQLTrackerCache, sender_id: str) -> DialogueStateTracker:
+async def assert_same_as_rasa(cache: TrackerCache[Any], sender_id: str) -> DialogueStateTracker:
     cached = cache.retrieve(sender_id)
     assert state(cached) == state(await cache.store.retrieve(sender_id))
     assert cached is not None
     return cached
 
 
-def rows(db: Path, sender_id: str) -> List[Tuple[Any, ...]]:
-    with sqlite3.connect(db) as connection:
-        return connection.execute(
-            "SELECT type_name, timestamp, intent_name, action_name, data FROM events "
-            "WHERE sender_id = ? ORDER BY id",
-            (sender_id,),
-        ).fetchall()
-
-
-async def test_rows_written_are_the_rows_rasa_writes(
-    store: SQLTrackerStore, tmp_path: Path
-) -> None:
+async def test_what_is_written_is_what_rasa_writes(store: TrackerStore) -> None:
     opening = [ActionExecuted(ACTION_SESSION_START_NAME), SessionStarted()]
     await rasa_writes(store, "by-cache", *opening)
     await rasa_writes(store, "by-rasa", *opening)
@@ -109,21 +146,21 @@ async def test_rows_written_are_the_rows_rasa_writes(
         ActionExecuted(constants.ACTION_HANDOFF),
         agent_message("Hi, Anna here"),
     ]
-    cache = SQLTrackerCache(store)
+    cache = new_cache(store)
     tracker = cache.retrieve("by-cache")
     assert tracker is not None
 
     cache.record(tracker, events)
     await rasa_writes(store, "by-rasa", *events)
 
-    assert rows(tmp_path / "t.db", "by-cache") == rows(tmp_path / "t.db", "by-rasa")
+    assert stored(store, "by-cache") == stored(store, "by-rasa")
     assert state(tracker)["events"] == state(await store.retrieve("by-rasa"))["events"]
 
 
-async def test_what_others_store_meanwhile_is_read_incrementally(store: SQLTrackerStore) -> None:
+async def test_what_others_store_meanwhile_is_read_incrementally(store: TrackerStore) -> None:
     sender = "s-" + new_id()
     await rasa_writes(store, sender, ActionExecuted(ACTION_SESSION_START_NAME), SessionStarted())
-    cache = SQLTrackerCache(store)
+    cache = new_cache(store)
     first = await assert_same_as_rasa(cache, sender)
 
     # The bot, then our webhook, then the user on another channel, then the handoff's end.
@@ -148,11 +185,11 @@ async def test_what_others_store_meanwhile_is_read_incrementally(store: SQLTrack
     ) is None
 
 
-async def test_a_new_session_is_read_anew(store: SQLTrackerStore) -> None:
+async def test_a_new_session_is_read_anew(store: TrackerStore) -> None:
     sender = "s-" + new_id()
     await rasa_writes(store, sender, ActionExecuted(ACTION_SESSION_START_NAME), SessionStarted())
     await rasa_writes(store, sender, user("old session"), agent_message("old reply"))
-    cache = SQLTrackerCache(store)
+    cache = new_cache(store)
     old = await assert_same_as_rasa(cache, sender)
 
     await rasa_writes(
@@ -168,17 +205,17 @@ async def test_a_new_session_is_read_anew(store: SQLTrackerStore) -> None:
     assert not any(isinstance(event, UserUttered) for event in new.events)
 
 
-async def test_a_conversation_that_does_not_exist_is_none(store: SQLTrackerStore) -> None:
-    cache = SQLTrackerCache(store)
+async def test_a_conversation_that_does_not_exist_is_none(store: TrackerStore) -> None:
+    cache = new_cache(store)
     assert cache.retrieve("nobody") is None
     assert len(cache) == 0
 
 
-async def test_the_least_recently_used_conversation_is_dropped(store: SQLTrackerStore) -> None:
+async def test_the_least_recently_used_conversation_is_dropped(store: TrackerStore) -> None:
     senders = [f"s{number}-{new_id()}" for number in range(3)]
     for sender in senders:
         await rasa_writes(store, sender, ActionExecuted(ACTION_SESSION_START_NAME), user("hi"))
-    cache = SQLTrackerCache(store, size=2)
+    cache = new_cache(store, size=2)
     kept = cache.retrieve(senders[0])
     cache.retrieve(senders[1])
     cache.retrieve(senders[0])  # used again: senders[1] is now the oldest
@@ -190,10 +227,10 @@ async def test_the_least_recently_used_conversation_is_dropped(store: SQLTracker
     await assert_same_as_rasa(cache, senders[1])
 
 
-async def test_a_cache_of_size_zero_keeps_nothing(store: SQLTrackerStore) -> None:
+async def test_a_cache_of_size_zero_keeps_nothing(store: TrackerStore) -> None:
     sender = "s-" + new_id()
     await rasa_writes(store, sender, ActionExecuted(ACTION_SESSION_START_NAME), user("hi"))
-    cache = SQLTrackerCache(store, size=0)
+    cache = new_cache(store, size=0)
     tracker = cache.retrieve(sender)
     assert tracker is not None
     cache.record(tracker, [agent_message("hello")])
@@ -202,10 +239,10 @@ async def test_a_cache_of_size_zero_keeps_nothing(store: SQLTrackerStore) -> Non
     await assert_same_as_rasa(cache, sender)
 
 
-async def test_a_new_domain_empties_the_cache(store: SQLTrackerStore) -> None:
+async def test_a_new_domain_empties_the_cache(store: TrackerStore) -> None:
     sender = "s-" + new_id()
     await rasa_writes(store, sender, ActionExecuted(ACTION_SESSION_START_NAME), user("hi"))
-    cache = SQLTrackerCache(store)
+    cache = new_cache(store)
     before = cache.retrieve(sender)
 
     store.domain = Domain.from_dict({"slots": {"colour": {"type": "text", "mappings": []}}})
@@ -215,27 +252,21 @@ async def test_a_new_domain_empties_the_cache(store: SQLTrackerStore) -> None:
     assert "colour" in after.slots and constants.SLOT_HANDOFF_ACTIVE not in after.slots
 
 
-async def test_a_failed_write_drops_the_entry_and_loses_nothing(
-    store: SQLTrackerStore, tmp_path: Path
-) -> None:
+async def test_a_failed_write_drops_the_entry_and_loses_nothing(store: TrackerStore) -> None:
     sender = "s-" + new_id()
     await rasa_writes(store, sender, ActionExecuted(ACTION_SESSION_START_NAME), user("hi"))
-    cache = SQLTrackerCache(store)
+    cache = new_cache(store)
     tracker = cache.retrieve(sender)
     assert tracker is not None and len(cache) == 1
-    with sqlite3.connect(tmp_path / "t.db") as connection:
-        connection.execute("ALTER TABLE events RENAME TO events_away")
-
-    with pytest.raises(Exception, match="events"):
-        cache.record(tracker, [agent_message("lost?")])
+    with broken(store, sender):
+        with pytest.raises(Exception, match="events|WRONGTYPE"):
+            cache.record(tracker, [agent_message("lost?")])
 
     assert len(cache) == 0
-    with sqlite3.connect(tmp_path / "t.db") as connection:
-        connection.execute("ALTER TABLE events_away RENAME TO events")
     await assert_same_as_rasa(cache, sender)  # the failed message is in neither
 
 
-async def test_new_events_reach_the_event_broker(store: SQLTrackerStore, tmp_path: Path) -> None:
+async def test_new_events_reach_the_event_broker(store: TrackerStore, tmp_path: Path) -> None:
     broker = SQLEventBroker(db=str(tmp_path / "broker.db"))
     store.event_broker = broker
     sender = "s-" + new_id()
@@ -295,3 +326,26 @@ async def test_a_message_one_instance_applied_is_skipped_by_another(tmp_path: Pa
 async def _stop(*servers: RasaServer) -> None:
     for server in servers:
         await server.stop()
+
+
+async def test_a_redis_conversation_that_expired_and_began_again_is_read_anew(
+    redis_service: Any,
+) -> None:
+    """Redis drops a tracker after `record_exp`; the next one under that key starts afresh."""
+    store = redis_tracker_store(redis_service.port)
+    sender = "s-" + new_id()
+    await rasa_writes(store, sender, ActionExecuted(ACTION_LISTEN_NAME), user("first life"))
+    cache = new_cache(store)
+    await assert_same_as_rasa(cache, sender)
+
+    store.red.delete(store.key_prefix + sender)
+    assert cache.retrieve(sender) is None
+    await rasa_writes(store, sender, ActionExecuted(ACTION_LISTEN_NAME), user("second life"))
+    cache.retrieve(sender)
+    store.red.delete(store.key_prefix + sender)
+    await rasa_writes(
+        store, sender, ActionExecuted(ACTION_LISTEN_NAME), user("third"), user("life, longer")
+    )
+
+    again = await assert_same_as_rasa(cache, sender)
+    assert [e.text for e in again.events if isinstance(e, UserUttered)] == ["third", "life, longer"]
