@@ -34,6 +34,7 @@ demo: venv
 bench: venv
 	@scripts/test-deps
 	$(PY) bench/bench_handoff.py $(BENCH_ARGS)
+	$(PY) bench/bench_tracker_cache.py
 
 emulator: venv
 	$(PY) -m rasa_zendesk.emulator

@@ -15,7 +15,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Mapping, Optional, Sequence
+from typing import Any, Dict, List, Mapping, Optional, Sequence
 
 from demo.process import ManagedProcess, start_all, stop_all
 from demo.stack import HOST, QUIET_PROCESS_ENV, REPO_ROOT, Credentials
@@ -145,9 +145,15 @@ class Cluster:
 def create_tracker_tables(postgres: Postgres) -> None:
     """Rasa's SQL tracker store creates its tables at start-up; instances starting together
     would race on that, so the tables are created once, by Rasa's own code, beforehand."""
+    postgres_tracker_store(postgres).engine.dispose()
+
+
+def postgres_tracker_store(postgres: Postgres, domain: Optional[Any] = None) -> Any:
+    """Rasa's SQL tracker store on this PostgreSQL server (creating its tables if needed)."""
     from rasa.core.tracker_store import SQLTrackerStore
 
-    store = SQLTrackerStore(
+    return SQLTrackerStore(
+        domain=domain,
         dialect="postgresql",
         host=postgres.host,
         port=postgres.port,
@@ -155,7 +161,6 @@ def create_tracker_tables(postgres: Postgres) -> None:
         username=postgres.user,
         password=postgres.password,
     )
-    store.engine.dispose()
 
 
 async def open_handoff(user: SocketUser, tracker: EventsTable, timeout: float = 120) -> str:

@@ -1,0 +1,150 @@
+#!/usr/bin/env python3
+"""What one agent message costs the tracker store, with the channel's tracker cache and without
+it, for PostgreSQL and Redis tracker stores, at two conversation lengths.
+
+    .venv/bin/python bench/bench_tracker_cache.py [--lengths 12,500] [--messages 60]
+
+A webhook's storage work is: read the conversation under its lock, check the dedupe key, append
+one `BotUttered`, store it. "Rasa" does it with the store's own `retrieve` and `save`, which
+is what the channel does for stores without a cache and what Rasa's own endpoints do. "cache"
+does it with `rasa_zendesk.channel.tracker_cache`. Both run in this process against real
+servers (PostgreSQL with fsync on, Redis, both from Debian's packages), one message after
+another, the two paths alternating so that a busy moment of the machine hits both. Each figure
+is the median of `--messages` messages (`statistics.median` over `time.perf_counter`).
+Each message grows the conversation by one event.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any, Callable, Dict, List
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from rasa.core.tracker_store import RedisTrackerStore, TrackerStore  # noqa: E402
+from rasa.shared.core.constants import ACTION_LISTEN_NAME, ACTION_SESSION_START_NAME  # noqa: E402
+from rasa.shared.core.domain import Domain  # noqa: E402
+from rasa.shared.core.events import (  # noqa: E402
+    ActionExecuted,
+    BotUttered,
+    Event,
+    SessionStarted,
+    UserUttered,
+)
+from rasa.shared.core.trackers import DialogueStateTracker  # noqa: E402
+
+from rasa_zendesk import constants  # noqa: E402
+from rasa_zendesk.channel.tracker_access import has_metadata  # noqa: E402
+from rasa_zendesk.channel.tracker_cache import TrackerCache, cache_for  # noqa: E402
+from tests.support.cluster import postgres_tracker_store  # noqa: E402
+from tests.support.services import postgres_server, redis_server  # noqa: E402
+
+
+def conversation(length: int) -> List[Event]:
+    """A session of ordinary turns (user message, action, bot reply, listen), `length` events."""
+    events: List[Event] = [ActionExecuted(ACTION_SESSION_START_NAME), SessionStarted()]
+    turn = 0
+    while len(events) < length:
+        events += [
+            UserUttered(
+                f"padding message {turn}",
+                intent={"name": "inform", "confidence": 0.99},
+                parse_data={"intent": {"name": "inform", "confidence": 0.99}, "entities": []},
+                input_channel="socketio",
+            ),
+            ActionExecuted(constants.ACTION_RELAY),
+            BotUttered(f"padding reply {turn}"),
+            ActionExecuted(ACTION_LISTEN_NAME),
+        ]
+        turn += 1
+    return events[:length]
+
+
+def agent_message() -> BotUttered:
+    return BotUttered("An agent's answer", metadata={constants.EVENT_ZENDESK_MESSAGE_ID: _id()})
+
+
+def _id() -> str:
+    return uuid.uuid4().hex[:24]
+
+
+async def rasa_path(store: TrackerStore, sender_id: str) -> None:
+    tracker = await store.retrieve(sender_id)
+    assert tracker is not None
+    message = agent_message()
+    assert not has_metadata(tracker.events, constants.EVENT_ZENDESK_MESSAGE_ID, _id())
+    tracker.update(message)
+    await store.save(tracker)
+
+
+async def cache_path(cache: TrackerCache[Any], sender_id: str) -> None:
+    tracker = cache.retrieve(sender_id)
+    assert tracker is not None
+    assert not has_metadata(tracker.events, constants.EVENT_ZENDESK_MESSAGE_ID, _id())
+    cache.record(tracker, [agent_message()])
+
+
+async def measure(store: TrackerStore, length: int, messages: int) -> Dict[str, float]:
+    assert store.domain is not None
+    senders = {path: f"bench-{path}-{_id()}" for path in ("rasa", "cache")}
+    for sender in senders.values():
+        await store.save(DialogueStateTracker.from_events(sender, conversation(length)))
+    cache = cache_for(store, 16)
+    assert cache is not None
+    runs: Dict[str, Callable[[], Any]] = {
+        "rasa": lambda: rasa_path(store, senders["rasa"]),
+        "cache": lambda: cache_path(cache, senders["cache"]),
+    }
+    times: Dict[str, List[float]] = {path: [] for path in runs}
+    for run in runs.values():  # warm-up: the cache loads the conversation once
+        await run()
+    for number in range(messages):
+        order = list(runs) if number % 2 == 0 else list(reversed(list(runs)))
+        for path in order:
+            started = time.perf_counter()
+            await runs[path]()
+            times[path].append((time.perf_counter() - started) * 1000)
+    return {path: statistics.median(samples) for path, samples in times.items()}
+
+
+async def run_all(stores: Dict[str, TrackerStore], lengths: List[int], messages: int) -> None:
+    lines = [
+        "| tracker store | conversation | Rasa `retrieve` + `save` ms | cache ms | Rasa ÷ cache |",
+        "|---|---|---:|---:|---:|",
+    ]
+    print("\n".join(lines), flush=True)
+    for name, store in stores.items():
+        for length in lengths:
+            medians = await measure(store, length, messages)
+            line = (
+                f"| {name} | {length} events | {medians['rasa']:.2f} | {medians['cache']:.2f} | "
+                f"{medians['rasa'] / medians['cache']:.1f}× |"
+            )
+            print(line, flush=True)
+
+
+def main(argv: List[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--lengths", default="12,500")
+    parser.add_argument("--messages", type=int, default=60)
+    args = parser.parse_args(argv)
+    lengths = [int(value) for value in args.lengths.split(",")]
+    domain = Domain.load(ROOT / "domain.yml")
+    with postgres_server(durable=True) as postgres, redis_server() as redis:
+        stores: Dict[str, TrackerStore] = {
+            "PostgreSQL": postgres_tracker_store(postgres, domain),
+            "Redis": RedisTrackerStore(domain, host=redis.host, port=redis.port),
+        }
+        asyncio.run(run_all(stores, lengths, args.messages))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
