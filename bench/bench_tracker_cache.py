@@ -5,9 +5,9 @@ it, for PostgreSQL and Redis tracker stores, at two conversation lengths.
     .venv/bin/python bench/bench_tracker_cache.py [--lengths 12,500] [--messages 60]
 
 A webhook's storage work is: read the conversation under its lock, check the dedupe key, append
-one `BotUttered`, store it. "Rasa" does it with the store's own `retrieve` and `save`, which
-is what the channel does for stores without a cache and what Rasa's own endpoints do. "cache"
-does it with `rasa_zendesk.channel.tracker_cache`. Both run in this process against real
+one `BotUttered`, store it. Both paths run the channel's own `TrackerAccess`: "Rasa" with the
+cache off, which is the store's own `retrieve` and `save` (what Rasa's own endpoints use too),
+"cache" with `rasa_zendesk.channel.tracker_cache`. Both run in this process against real
 servers (PostgreSQL with fsync on, Redis, both from Debian's packages), one message after
 another, the two paths alternating so that a busy moment of the machine hits both. Each figure
 is the median of `--messages` messages (`statistics.median` over `time.perf_counter`).
@@ -28,6 +28,7 @@ from typing import Any, Callable, Dict, List
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from rasa.core.lock_store import InMemoryLockStore  # noqa: E402
 from rasa.core.tracker_store import RedisTrackerStore, TrackerStore  # noqa: E402
 from rasa.shared.core.constants import ACTION_LISTEN_NAME, ACTION_SESSION_START_NAME  # noqa: E402
 from rasa.shared.core.domain import Domain  # noqa: E402
@@ -41,8 +42,7 @@ from rasa.shared.core.events import (  # noqa: E402
 from rasa.shared.core.trackers import DialogueStateTracker  # noqa: E402
 
 from rasa_zendesk import constants  # noqa: E402
-from rasa_zendesk.channel.tracker_access import has_metadata  # noqa: E402
-from rasa_zendesk.channel.tracker_cache import TrackerCache, cache_for  # noqa: E402
+from rasa_zendesk.channel.tracker_access import TrackerAccess, has_metadata  # noqa: E402
 from tests.support.cluster import postgres_tracker_store  # noqa: E402
 from tests.support.services import postgres_server, redis_server  # noqa: E402
 
@@ -75,20 +75,15 @@ def _id() -> str:
     return uuid.uuid4().hex[:24]
 
 
-async def rasa_path(store: TrackerStore, sender_id: str) -> None:
-    tracker = await store.retrieve(sender_id)
-    assert tracker is not None
+async def webhook_storage(trackers: TrackerAccess, sender_id: str) -> None:
+    """What the webhook does with the store for one agent message, by the channel's own code."""
     message = agent_message()
-    assert not has_metadata(tracker.events, constants.EVENT_ZENDESK_MESSAGE_ID, _id())
-    tracker.update(message)
-    await store.save(tracker)
-
-
-async def cache_path(cache: TrackerCache[Any], sender_id: str) -> None:
-    tracker = cache.retrieve(sender_id)
-    assert tracker is not None
-    assert not has_metadata(tracker.events, constants.EVENT_ZENDESK_MESSAGE_ID, _id())
-    cache.record(tracker, [agent_message()])
+    key = constants.EVENT_ZENDESK_MESSAGE_ID
+    value = message.metadata[key]
+    async with trackers.locked(sender_id) as tracker:
+        assert tracker is not None
+        assert not has_metadata(tracker.events, key, value)
+        await trackers.record(tracker, [message])
 
 
 async def measure(store: TrackerStore, length: int, messages: int) -> Dict[str, float]:
@@ -96,11 +91,10 @@ async def measure(store: TrackerStore, length: int, messages: int) -> Dict[str, 
     senders = {path: f"bench-{path}-{_id()}" for path in ("rasa", "cache")}
     for sender in senders.values():
         await store.save(DialogueStateTracker.from_events(sender, conversation(length)))
-    cache = cache_for(store, 16)
-    assert cache is not None
+    locks = InMemoryLockStore()
+    paths = {"rasa": TrackerAccess(store, locks, 0), "cache": TrackerAccess(store, locks)}
     runs: Dict[str, Callable[[], Any]] = {
-        "rasa": lambda: rasa_path(store, senders["rasa"]),
-        "cache": lambda: cache_path(cache, senders["cache"]),
+        path: (lambda path=path: webhook_storage(paths[path], senders[path])) for path in paths
     }
     times: Dict[str, List[float]] = {path: [] for path in runs}
     for run in runs.values():  # warm-up: the cache loads the conversation once

@@ -69,10 +69,10 @@ def _whole_number(given: Mapping[str, Optional[str]], name: str, default: int, l
     if value is None:
         return default
     try:
-        number = int(value)
+        number: Optional[int] = int(value)
     except ValueError:
-        number = least - 1
-    if number < least:
+        number = None
+    if number is None or number < least:
         kind = "a positive whole number" if least > 0 else "a whole number, 0 or more"
         raise SettingsError(f"Zendesk setting {name} must be {kind}")
     return number

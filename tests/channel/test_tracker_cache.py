@@ -15,6 +15,7 @@ from rasa.core.brokers.sql import SQLEventBroker
 from rasa.core.lock_store import InMemoryLockStore
 from rasa.core.tracker_store import (
     FailSafeTrackerStore,
+    InMemoryTrackerStore,
     RedisTrackerStore,
     SQLTrackerStore,
     TrackerStore,
@@ -58,9 +59,8 @@ def store(tmp_path: Path, request: pytest.FixtureRequest) -> TrackerStore:
 
 
 def new_cache(store: TrackerStore, size: int = DEFAULT_CACHE_SIZE) -> TrackerCache[Any]:
-    cache = cache_for(store, max(size, 1))
+    cache = cache_for(store, size)
     assert cache is not None
-    cache.size = size
     return cache
 
 
@@ -227,16 +227,13 @@ async def test_the_least_recently_used_conversation_is_dropped(store: TrackerSto
     await assert_same_as_rasa(cache, senders[1])
 
 
-async def test_a_cache_of_size_zero_keeps_nothing(store: TrackerStore) -> None:
-    sender = "s-" + new_id()
-    await rasa_writes(store, sender, ActionExecuted(ACTION_SESSION_START_NAME), user("hi"))
-    cache = new_cache(store, size=0)
-    tracker = cache.retrieve(sender)
-    assert tracker is not None
-    cache.record(tracker, [agent_message("hello")])
-
-    assert len(cache) == 0
-    await assert_same_as_rasa(cache, sender)
+async def test_size_zero_or_another_store_means_no_cache(store: TrackerStore) -> None:
+    """Then the channel reads and writes through Rasa's store (the "sql-uncached" runs of the
+    channel tests take that path)."""
+    assert cache_for(store, 0) is None
+    assert cache_for(InMemoryTrackerStore(store.domain), DEFAULT_CACHE_SIZE) is None
+    assert TrackerAccess(store, InMemoryLockStore(), 0).cache is None
+    assert TrackerAccess(store, InMemoryLockStore()).cache is not None
 
 
 async def test_a_new_domain_empties_the_cache(store: TrackerStore) -> None:

@@ -41,6 +41,7 @@ class TrackerCache(Generic[Position]):
     since a position, how to load a tracker whole, and how to append events."""
 
     def __init__(self, store: TrackerStore, size: int = DEFAULT_CACHE_SIZE) -> None:
+        assert size > 0, "no cache at all is `cache_for(store, 0)`: None"
         self.store = store
         self.size = size
         self._entries: OrderedDict[str, Entry[Position]] = OrderedDict()
@@ -75,8 +76,6 @@ class TrackerCache(Generic[Position]):
             self._remember(tracker.sender_id, entry)
 
     def _remember(self, sender_id: str, entry: Entry[Position]) -> None:
-        if self.size <= 0:
-            return
         self._entries[sender_id] = entry
         while len(self._entries) > self.size:
             self._entries.popitem(last=False)
