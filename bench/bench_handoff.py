@@ -36,11 +36,11 @@ from rasa.version import __version__ as rasa_version  # noqa: E402
 
 from bench.handoff import ingest, memory, report, turns  # noqa: E402
 from bench.handoff.common import Bench  # noqa: E402
-from tests.e2e.helpers import EmulatorControl  # noqa: E402
-from tests.support.cluster import Cluster, ClusterConfig  # noqa: E402
-from tests.support.events_table import EventsTable  # noqa: E402
-from tests.support.processes import ARTIFACTS, ensure_model, run_dir  # noqa: E402
-from tests.support.services import postgres_server, redis_server  # noqa: E402
+from testkit.cluster import Cluster, ClusterConfig  # noqa: E402
+from testkit.emulator_control import EmulatorControl  # noqa: E402
+from testkit.events_table import EventsTable  # noqa: E402
+from testkit.processes import ARTIFACTS, ensure_model, run_dir  # noqa: E402
+from testkit.services import postgres_server, redis_server  # noqa: E402
 
 PARTS = ("ingest", "turns", "escalation", "memory")
 OUTPUT = ARTIFACTS / "bench"

@@ -33,7 +33,7 @@ from rasa.utils.log_utils import configure_structlog  # noqa: E402
 
 from rasa_zendesk.policy import signals  # noqa: E402
 from rasa_zendesk.policy.handoff_policy import HandoffPolicy  # noqa: E402
-from tests.policy.support import (  # noqa: E402
+from testkit.policy_trackers import (  # noqa: E402
     bot_turn,
     create_policy,
     example_domain,

@@ -43,8 +43,8 @@ from rasa.shared.core.trackers import DialogueStateTracker  # noqa: E402
 
 from rasa_zendesk import constants  # noqa: E402
 from rasa_zendesk.channel.tracker_access import TrackerAccess, has_metadata  # noqa: E402
-from tests.support.cluster import postgres_tracker_store  # noqa: E402
-from tests.support.services import postgres_server, redis_server  # noqa: E402
+from testkit.cluster import postgres_tracker_store  # noqa: E402
+from testkit.services import postgres_server, redis_server  # noqa: E402
 
 
 def conversation(length: int) -> List[Event]:

@@ -12,7 +12,7 @@ __version__ = "0.1.0"
 _LAZY = {
     "ZendeskInput": "rasa_zendesk.channel.input",
     "HandoffPolicy": "rasa_zendesk.policy.handoff_policy",
-    "RedisSocketIOInput": "rasa_zendesk.socketio_redis",
+    "RedisSocketIOInput": "rasa_zendesk.scaleout.socketio_redis",
 }
 
 __all__ = ["ZendeskInput", "HandoffPolicy", "RedisSocketIOInput", "__version__"]

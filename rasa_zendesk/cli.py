@@ -1,6 +1,7 @@
 """The `rasa-zendesk` command: `rasa-zendesk emulator [options]` runs the local emulator."""
 
 import argparse
+import sys
 from typing import Optional, Sequence
 
 
@@ -23,12 +24,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Entry point of the console script."""
-    args = build_parser().parse_args(argv)
-    if args.command == "emulator":
-        from rasa_zendesk.emulator.config import config_from_args
-        from rasa_zendesk.emulator.server import run
+    try:
+        args = build_parser().parse_args(argv)
+        if args.command == "emulator":
+            from rasa_zendesk.emulator.config import config_from_args
+            from rasa_zendesk.emulator.server import run
 
-        return run(config_from_args(args), args.quiet)
+            return run(config_from_args(args), args.quiet)
+    except ImportError as error:  # the emulator's extra is not installed: say how to get it
+        print(f"rasa-zendesk: {error}", file=sys.stderr)
+        return 2
     return 2  # argparse already refused anything else
 
 

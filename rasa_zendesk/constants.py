@@ -5,8 +5,9 @@ keys from one to the other, so each name is defined once, here.
 """
 
 # Slots (the handoff state lives in the tracker store, never only in process memory).
-SLOT_HANDOFF_ACTIVE = "zendesk_handoff_active"
-SLOT_CONVERSATION_ID = "zendesk_conversation_id"
+#: The handoff's record (state, SunCo conversation, times, reasons): see `handoff.state`.
+SLOT_HANDOFF = "zendesk_handoff"
+#: Why the policy escalated, set by the policy for the escalation action to report.
 SLOT_HANDOFF_REASON = "zendesk_handoff_reason"
 
 # Intents.
@@ -23,6 +24,8 @@ UTTER_HANDOFF_STARTED = "utter_zendesk_handoff_started"
 UTTER_HANDOFF_FAILED = "utter_zendesk_handoff_failed"
 UTTER_RELAY_FAILED = "utter_zendesk_relay_failed"
 UTTER_HANDOFF_ENDED = "utter_zendesk_handoff_ended"
+#: Asked when the bot's NLU thinks the user wants to leave the agent (Rasa renders it itself).
+UTTER_CONFIRM_END = "utter_zendesk_confirm_end"
 
 # Metadata on the SunCo conversation, set at escalation: how the webhook finds the Rasa user.
 CONVERSATION_SENDER_ID = "rasa_sender_id"
@@ -41,6 +44,3 @@ EVENT_ZENDESK_AGENT_NAME = "zendesk_agent_name"
 # Switchboard.
 AGENT_WORKSPACE = "zd-agentWorkspace"
 REASON_TICKET_CLOSED = "ticketClosed"
-
-# Largest text SunCo accepts in one message.
-MAX_TEXT_LENGTH = 4096

@@ -18,10 +18,10 @@ from typing import Any, AsyncIterator, Awaitable, Callable, Dict, List, Optional
 import httpx
 
 from rasa_zendesk import constants
-from tests.e2e.helpers import EmulatorControl, wait_for
-from tests.support.cluster import Cluster, open_handoff
-from tests.support.events_table import EventsTable
-from tests.support.socket_user import SocketUser
+from testkit.cluster import Cluster, open_handoff
+from testkit.emulator_control import EmulatorControl, wait_for
+from testkit.events_table import EventsTable
+from testkit.socket_user import SocketUser
 
 T = TypeVar("T")
 

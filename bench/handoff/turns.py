@@ -18,7 +18,7 @@ from typing import Any, Dict, List, Tuple
 
 from bench.handoff.common import Bench, new_user, start_handoff
 from bench.handoff.stats import Summary, emulator_time, summarize
-from tests.support.cluster import HANDOFF_REQUEST, HANDOFF_STARTED
+from testkit.cluster import HANDOFF_REQUEST, HANDOFF_STARTED
 
 # Each answered by a response of the example bot (rules greet and thanks).
 NORMAL_TEXTS = ("hi", "thanks", "hello there")

@@ -16,7 +16,7 @@ from typing import Any, List, Mapping, Optional, Tuple
 
 from pydantic import AnyHttpUrl, BaseModel, Extra, ValidationError, validator
 
-from rasa_zendesk.summary import ATTACHMENTS_KEY as METADATA_KEY
+from rasa_zendesk.actions.summary import ATTACHMENTS_KEY as METADATA_KEY
 from rasa_zendesk.sunco.models import Content
 
 MAX_ALT_TEXT = 128

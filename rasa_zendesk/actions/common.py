@@ -1,4 +1,5 @@
-"""What the three Zendesk actions share: response names, the user's latest turn, and logging.
+"""What the Zendesk actions share: response names, the user's latest turn, the handoff's
+record, and logging.
 
 The response names come from `rasa_zendesk.constants`; a bot's domain defines their text (see
 the example bot's `domain.yml`).
@@ -7,16 +8,18 @@ the example bot's `domain.yml`).
 from __future__ import annotations
 
 import logging
-from typing import Any, Dict, Optional
+from typing import Any, Dict, List, Optional
 
-from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
 
 from rasa_zendesk.constants import (  # noqa: F401  (the actions import them from here)
+    SLOT_HANDOFF,
     UTTER_HANDOFF_ENDED,
     UTTER_HANDOFF_FAILED,
     UTTER_HANDOFF_STARTED,
     UTTER_RELAY_FAILED,
 )
+from rasa_zendesk.handoff.state import Handoff
 from rasa_zendesk.settings import SettingsError
 from rasa_zendesk.sunco.errors import SunCoError
 
@@ -25,12 +28,17 @@ from rasa_zendesk.sunco.errors import SunCoError
 ZendeskFailure = (SunCoError, SettingsError)
 
 
-def latest_user_event(tracker: Tracker) -> Optional[Dict[str, Any]]:
-    """The most recent `user` event of the tracker, as Rasa sent it (text, metadata, ...)."""
-    for event in reversed(tracker.events):
+def latest_user_event_of(events: List[Dict[str, Any]]) -> Optional[Dict[str, Any]]:
+    """The most recent `user` event, as Rasa sent it (text, metadata, ...)."""
+    for event in reversed(events):
         if event.get("event") == "user":
             return event
     return None
+
+
+def record(handoff: Handoff) -> Dict[str, Any]:
+    """The event that stores a transition of the handoff (see `rasa_zendesk.handoff.state`)."""
+    return SlotSet(SLOT_HANDOFF, handoff.as_slot())
 
 
 def log_failure(logger: logging.Logger, what: str, sender_id: str, error: Exception) -> None:

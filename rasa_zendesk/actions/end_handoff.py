@@ -1,11 +1,12 @@
 """`action_zendesk_end_handoff`: the user asks for the bot back while an agent is in charge.
 
-In Zendesk it posts a note for the agent (business author, with the origin metadata so the
+The policy runs it only on an unambiguous gesture (see `rasa_zendesk.handoff.gestures`). In
+Zendesk it posts a note for the agent (business author, with the origin metadata so the
 channel does not relay it to the user) and then releases control of the conversation. In Rasa
-it clears the handoff slots and utters `utter_zendesk_handoff_ended`.
+it ends the handoff (reason `user_ended`) and utters `utter_zendesk_handoff_ended`.
 
 The user asked for the bot back, so they get it back even if Zendesk cannot be reached: the
-slots are cleared and the failure is logged. The agent may then still see an open ticket; any
+handoff ends and the failure is logged. The agent may then still see an open ticket; any
 message they send afterwards is not delivered to the user by the channel, since the handoff is
 no longer active in the tracker.
 """
@@ -16,12 +17,12 @@ import logging
 from typing import Any, Dict, List
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from rasa_zendesk import constants
 from rasa_zendesk.actions import sunco_session
-from rasa_zendesk.actions.common import UTTER_HANDOFF_ENDED, log_failure
+from rasa_zendesk.actions.common import UTTER_HANDOFF_ENDED, log_failure, record
+from rasa_zendesk.handoff import state
 from rasa_zendesk.sunco.models import Author
 
 logger = logging.getLogger(__name__)
@@ -44,14 +45,13 @@ class ActionZendeskEndHandoff(Action):
         tracker: Tracker,
         domain: Dict[str, Any],
     ) -> List[Dict[str, Any]]:
-        conversation_id = tracker.get_slot(constants.SLOT_CONVERSATION_ID)
-        if conversation_id:
-            await self._end_in_zendesk(conversation_id, tracker.sender_id)
+        handoff = state.active(tracker.events)
+        if handoff is None:  # nothing to end (it ended while the user was typing)
+            dispatcher.utter_message(response=UTTER_HANDOFF_ENDED)
+            return []
+        await self._end_in_zendesk(handoff.conversation_id, tracker.sender_id)
         dispatcher.utter_message(response=UTTER_HANDOFF_ENDED)
-        return [
-            SlotSet(constants.SLOT_HANDOFF_ACTIVE, False),
-            SlotSet(constants.SLOT_CONVERSATION_ID, None),
-        ]
+        return [record(state.ended(handoff, state.USER_ENDED))]
 
     async def _end_in_zendesk(self, conversation_id: str, sender_id: str) -> None:
         """Note, then release; each is tried even if the other failed, failures are logged."""

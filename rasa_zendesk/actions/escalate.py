@@ -6,17 +6,19 @@ The calls, in order, all through the action server's shared SunCo client:
 2. create a personal conversation whose metadata carries `rasa_sender_id` and
    `rasa_input_channel` (how the webhook channel finds the user and their output channel);
 3. only if `bot_switchboard_integration` is set: pass control to it (see below);
-4. post the summary for the agent (business author), then the transcript: user turns as
-   `author.type user` (`userExternalId` = sender id), bot turns as business with
-   `bot_display_name`. Every message is at most 4096 characters (longer ones are cut into
-   several) and carries `{"rasa_zendesk_origin": "rasa"}` so the channel never relays it;
+4. post the summary for the agent, then the transcript, as few business messages (author
+   `bot_display_name`) as SunCo's 4096 characters allow: each turn is one block,
+   `[time] Speaker: text`, kept whole where it fits (`sunco.text.pack_blocks`). A long chat
+   costs ceil(size / 4096) calls, not one per turn: the user waits, and the conversation's
+   lock is held, for the whole escalation. Each carries `{"rasa_zendesk_origin": "rasa"}` so
+   the channel never relays it;
 5. pass control to Agent Workspace (`agent_workspace`, default `zd-agentWorkspace`) with flat
    metadata under 4 KB: `first_message_id` (the summary, so the ticket shows everything, not
    only the last 10 messages), subject, tags and requester (`handoff_metadata`).
-Then it sets `zendesk_handoff_active` and `zendesk_conversation_id` and utters
+Then it opens the handoff's record (`zendesk_handoff`, state `waiting`) and utters
 `utter_zendesk_handoff_started`.
 
-Why no passControl to our own integration first, by default (research notes §5.4): a new
+Why no passControl to our own integration first, by default: a new
 conversation belongs to the switchboard's default integration. When that is the Rasa
 integration (the emulator's default, and a Zendesk switchboard whose default responder is the
 Rasa integration), Agent Workspace cannot open a ticket from the transcript before our
@@ -37,27 +39,28 @@ effort, so that no agent is handed a ticket for a user the bot is still serving.
 from __future__ import annotations
 
 import logging
-from typing import Any, Dict, Iterable, List, Optional, Tuple
+import time
+from typing import Any, Dict, List, Optional, Tuple
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from rasa_zendesk import constants, summary
-from rasa_zendesk.actions import sunco_session
+from rasa_zendesk import constants
+from rasa_zendesk.actions import summary, sunco_session
 from rasa_zendesk.actions.common import (
     UTTER_HANDOFF_FAILED,
     UTTER_HANDOFF_STARTED,
     log_failure,
+    record,
 )
 from rasa_zendesk.actions.handoff_metadata import pass_control_metadata, tag
+from rasa_zendesk.handoff import state
 from rasa_zendesk.sunco.client import SunCoClient
 from rasa_zendesk.sunco.errors import SunCoError, SunCoUnavailable
 from rasa_zendesk.sunco.models import Author, Profile
+from rasa_zendesk.sunco.text import pack_blocks
 
 logger = logging.getLogger(__name__)
-
-AgentMessage = Tuple[Author, str]
 
 
 class ActionZendeskHandoff(Action):
@@ -86,26 +89,22 @@ class ActionZendeskHandoff(Action):
         tracker: Tracker,
         domain: Dict[str, Any],
     ) -> List[Dict[str, Any]]:
-        if tracker.get_slot(constants.SLOT_HANDOFF_ACTIVE) and tracker.get_slot(
-            constants.SLOT_CONVERSATION_ID
-        ):
+        if state.active(tracker.events) is not None:
             # Already with an agent: do not open a second ticket.
             dispatcher.utter_message(response=UTTER_HANDOFF_STARTED)
             return []
         try:
-            conversation_id = await self.escalate(tracker)
+            handoff = await self.escalate(tracker)
         except Exception as error:  # whatever went wrong, the user hears it and keeps the bot
             log_failure(logger, "handoff", tracker.sender_id, error)
             dispatcher.utter_message(response=UTTER_HANDOFF_FAILED)
             return []
         dispatcher.utter_message(response=UTTER_HANDOFF_STARTED)
-        return [
-            SlotSet(constants.SLOT_HANDOFF_ACTIVE, True),
-            SlotSet(constants.SLOT_CONVERSATION_ID, conversation_id),
-        ]
+        return [record(handoff)]
 
-    async def escalate(self, tracker: Tracker) -> str:
-        """Run the SunCo calls of a handoff; the id of the new conversation."""
+    async def escalate(self, tracker: Tracker) -> state.Handoff:
+        """Run the SunCo calls of a handoff; the handoff, waiting for an agent."""
+        requested_at = time.time()
         client = sunco_session.get_client()
         sender_id = tracker.sender_id
         name, email = self.requester(tracker)
@@ -122,7 +121,7 @@ class ActionZendeskHandoff(Action):
             await client.pass_control(conversation.id, self.bot_switchboard_integration)
 
         first_message_id = await self._post_all(
-            client, conversation.id, self.agent_messages(sender_id, briefing)
+            client, conversation.id, self.agent_messages(briefing)
         )
         metadata = pass_control_metadata(
             first_message_id,
@@ -137,7 +136,7 @@ class ActionZendeskHandoff(Action):
             if _outcome_unknown(error):
                 await _release_best_effort(client, conversation.id, sender_id)
             raise
-        return conversation.id
+        return state.opened(conversation.id, trigger=briefing.reason.kind, at=requested_at)
 
     def requester(self, tracker: Tracker) -> Tuple[Optional[str], Optional[str]]:
         """The user's name and email from the configured slots, when filled with text."""
@@ -147,27 +146,15 @@ class ActionZendeskHandoff(Action):
             email = None  # SunCo would refuse the whole user for a malformed address
         return name, email
 
-    def agent_messages(self, sender_id: str, briefing: summary.Briefing) -> List[AgentMessage]:
-        """Summary first, then each transcript turn, every text cut to SunCo's limit."""
-        bot = Author.business(self.bot_display_name)
-        user = Author.end_user(sender_id)
-        messages: List[AgentMessage] = [(bot, part) for part in summary.chunk_text(briefing.text)]
-        for turn in briefing.transcript:
-            if turn.role == summary.ROLE_USER:
-                author = user
-            elif turn.agent_name:  # an agent's message from an earlier handoff
-                author = Author.business(turn.agent_name)
-            else:
-                author = bot
-            messages.extend((author, part) for part in summary.chunk_text(turn.display_text))
-        return messages
+    def agent_messages(self, briefing: summary.Briefing) -> List[str]:
+        """Summary first, then the transcript top to bottom, packed into SunCo messages."""
+        turns = summary.transcript_blocks(briefing.transcript, bot_name=self.bot_display_name)
+        return pack_blocks([briefing.text, *turns])
 
-    @staticmethod
-    async def _post_all(
-        client: SunCoClient, conversation_id: str, messages: Iterable[AgentMessage]
-    ) -> str:
+    async def _post_all(self, client: SunCoClient, conversation_id: str, texts: List[str]) -> str:
+        author = Author.business(self.bot_display_name)
         first_id: Optional[str] = None
-        for author, text in messages:
+        for text in texts:
             posted = await client.post_message(
                 conversation_id, author, text, metadata=constants.ORIGIN_METADATA
             )

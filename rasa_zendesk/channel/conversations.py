@@ -13,15 +13,20 @@ from __future__ import annotations
 import logging
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable, Mapping, Optional
+from typing import Any, Mapping, Optional
 
 from rasa_zendesk import constants
+from rasa_zendesk.settings import ZendeskSettings
+from rasa_zendesk.sunco.client import SunCoClient
 from rasa_zendesk.sunco.errors import SunCoError
 from rasa_zendesk.sunco.models import Conversation
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_CACHE_SIZE = 10_000
+#: SunCo gives up on a webhook after 20 s; a conversation lookup must leave time for the rest.
+LOOKUP_TIMEOUT_SECONDS = 5.0
+LOOKUP_DEADLINE_SECONDS = 10.0
 
 
 @dataclass(frozen=True)
@@ -33,16 +38,37 @@ class RasaConversation:
     input_channel: Optional[str] = None
 
 
-ConversationFetcher = Callable[[str], Awaitable[Conversation]]
-
-
 class ConversationDirectory:
-    """Maps SunCo conversation ids to Rasa conversations (payload, then cache, then SunCo)."""
+    """Maps SunCo conversation ids to Rasa conversations (payload, then cache, then SunCo).
 
-    def __init__(self, fetch: ConversationFetcher, max_entries: int = DEFAULT_CACHE_SIZE) -> None:
-        self._fetch = fetch
+    It owns the channel's SunCo client, opened on first use: only a lookup needs one.
+    """
+
+    def __init__(
+        self,
+        settings: ZendeskSettings,
+        max_entries: int = DEFAULT_CACHE_SIZE,
+        sunco: Optional[SunCoClient] = None,
+    ) -> None:
+        self._settings = settings
+        self._sunco = sunco
         self._max_entries = max_entries
         self._known: OrderedDict[str, Optional[RasaConversation]] = OrderedDict()
+
+    async def aclose(self) -> None:
+        """Close the SunCo client's connections (server shutdown)."""
+        if self._sunco is not None:
+            await self._sunco.aclose()
+            self._sunco = None
+
+    async def _fetch(self, conversation_id: str) -> Conversation:
+        if self._sunco is None:
+            self._sunco = SunCoClient.from_settings(
+                self._settings,
+                timeout=LOOKUP_TIMEOUT_SECONDS,
+                deadline=LOOKUP_DEADLINE_SECONDS,
+            )
+        return await self._sunco.get_conversation(conversation_id)
 
     async def find(self, conversation: Conversation) -> Optional[RasaConversation]:
         """The Rasa conversation, or None when the SunCo conversation is not the plugin's.

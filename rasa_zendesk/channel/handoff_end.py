@@ -1,61 +1,54 @@
-"""When a handoff is on for a SunCo conversation, when Zendesk ends it, and what the user hears.
-
-The handoff state is the pair of slots the escalation action sets: `zendesk_handoff_active` and
-`zendesk_conversation_id`. A conversation's webhooks act on the tracker only while the
-handoff is on *for that conversation*: a late event of an earlier handoff must not touch a newer
-one, nor reach a user who is back with the bot.
+"""How Zendesk ends a handoff, and what the user hears then.
 
 Zendesk gives the conversation back with `switchboard:releaseControl`, or with
 `switchboard:passControl` (reason `ticketClosed`) to an integration other than Agent Workspace.
+The reason SunCo gives becomes the handoff's end reason (`rasa_zendesk.handoff.state`).
 """
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, Optional
 
 from rasa.core.actions.action import create_bot_utterance
 from rasa.shared.core.events import BotUttered, Event, SlotSet
-from rasa.shared.core.slots import bool_from_any
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from rasa_zendesk import constants
 from rasa_zendesk.channel.config import DEFAULT_HANDOFF_ENDED_TEXT
+from rasa_zendesk.handoff import state
 from rasa_zendesk.sunco.models import SwitchboardIntegrationRef
 from rasa_zendesk.sunco.webhooks import SwitchboardEvent
 
-#: The domain response said when the agent ends the handoff (the end-handoff action, run when
-#: the user ends it, says the same one).
 AGENT_WORKSPACE_TYPE = "zd:agentWorkspace"
 
 
-def ends_handoff(event: SwitchboardEvent) -> bool:
-    """Whether this switchboard event gives the conversation back from the agent."""
+#: SunCo's reasons for giving control back, as the handoff's end reasons.
+_END_REASONS = {
+    constants.REASON_TICKET_CLOSED: state.TICKET_CLOSED,
+    "transferToEmail": state.TRANSFER_TO_EMAIL,
+}
+
+
+def end_reason(event: SwitchboardEvent) -> Optional[str]:
+    """Why this switchboard event ends the handoff; None when it does not end it."""
+    payload = event.payload
     if event.type == "switchboard:releaseControl":
-        return True
+        return _END_REASONS.get(payload.reason or "", state.AGENT_RELEASED)
     if event.type == "switchboard:passControl":
-        payload = event.payload
-        return payload.reason == constants.REASON_TICKET_CLOSED and not _is_agent_workspace(
+        if payload.reason == constants.REASON_TICKET_CLOSED and not _is_agent_workspace(
             payload.conversation.active_switchboard_integration
-        )
-    return False
+        ):
+            return state.TICKET_CLOSED
+    return None
 
 
-def handoff_active_for(tracker: DialogueStateTracker, conversation_id: str) -> bool:
-    """Whether the tracker is in a handoff, and one that this SunCo conversation may act on."""
-    active = tracker.get_slot(constants.SLOT_HANDOFF_ACTIVE)
-    if active is None or not bool_from_any(active):
-        return False
-    current = tracker.get_slot(constants.SLOT_CONVERSATION_ID)
-    return not current or current == conversation_id
-
-
-def closing_events(event_id: str) -> List[Event]:
-    """The slot changes that end the handoff, marked with the SunCo event that caused them."""
-    metadata = {constants.EVENT_ZENDESK_EVENT_ID: event_id}
-    return [
-        SlotSet(constants.SLOT_HANDOFF_ACTIVE, False, metadata=dict(metadata)),
-        SlotSet(constants.SLOT_CONVERSATION_ID, None, metadata=dict(metadata)),
-    ]
+def record_event(handoff: state.Handoff, event_id: str) -> Event:
+    """The transition as a tracker event, marked with the SunCo event that caused it."""
+    return SlotSet(
+        constants.SLOT_HANDOFF,
+        handoff.as_slot(),
+        metadata={constants.EVENT_ZENDESK_EVENT_ID: event_id},
+    )
 
 
 async def handoff_ended_notice(

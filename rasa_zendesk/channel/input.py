@@ -36,15 +36,11 @@ from rasa_zendesk.channel.config import ChannelConfig
 from rasa_zendesk.channel.conversations import ConversationDirectory
 from rasa_zendesk.channel.processor import RasaContext, WebhookProcessor
 from rasa_zendesk.sunco.client import SunCoClient
-from rasa_zendesk.sunco.models import Conversation
 from rasa_zendesk.sunco.webhooks import MalformedEvent, WebhookEnvelope
 
 logger = logging.getLogger(__name__)
 
 API_KEY_HEADER = "X-API-Key"
-#: SunCo gives up on a webhook after 20 s; a conversation lookup must leave time for the rest.
-LOOKUP_TIMEOUT_SECONDS = 5.0
-LOOKUP_DEADLINE_SECONDS = 10.0
 
 
 class BadWebhook(ValueError):
@@ -65,8 +61,8 @@ class ZendeskInput(InputChannel):
 
     def __init__(self, config: ChannelConfig, sunco: Optional[SunCoClient] = None) -> None:
         self.config = config
-        self._sunco = sunco
-        self.processor = WebhookProcessor(config, ConversationDirectory(self._get_conversation))
+        self.directory = ConversationDirectory(config.settings, sunco=sunco)
+        self.processor = WebhookProcessor(config, self.directory)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         """Routes for Sanic; `on_new_message` is never called (see the module docstring)."""
@@ -88,9 +84,7 @@ class ZendeskInput(InputChannel):
         return zendesk
 
     async def aclose(self) -> None:
-        if self._sunco is not None:
-            await self._sunco.aclose()
-            self._sunco = None
+        await self.directory.aclose()
 
     async def handle_webhook(self, request: Request) -> HTTPResponse:
         cap = self.config.max_body_bytes
@@ -162,15 +156,6 @@ class ZendeskInput(InputChannel):
         return hmac.compare_digest(
             given.encode("utf-8"), self.config.settings.webhook_secret.encode("utf-8")
         )
-
-    async def _get_conversation(self, conversation_id: str) -> Conversation:
-        if self._sunco is None:
-            self._sunco = SunCoClient.from_settings(
-                self.config.settings,
-                timeout=LOOKUP_TIMEOUT_SECONDS,
-                deadline=LOOKUP_DEADLINE_SECONDS,
-            )
-        return await self._sunco.get_conversation(conversation_id)
 
 
 def parse_envelope(body: bytes) -> WebhookEnvelope:

@@ -2,9 +2,11 @@
 
 - `conversation:message` by the agent (`business`, not posted by the plugin itself, not a
   Zendesk system notice): sent through the output channel of the user's latest input channel,
-  then recorded as a `BotUttered` (SunCo ids and agent name in its metadata).
+  then recorded as a `BotUttered` (SunCo ids and agent name in its metadata). The first agent
+  message of a waiting handoff moves it to `agent_joined`.
 - `conversation:typing` by the agent: shown where the user's channel can show it.
-- The end of the handoff (see `handoff_end`): the slots are cleared and the user is told.
+- The end of the handoff (see `handoff_end`): the handoff ends with SunCo's reason and the
+  user is told.
 - Everything else is ignored. A webhook never becomes a user message in Rasa.
 
 Writes happen under the lock store's lock for the sender id, after a dedupe against the
@@ -27,16 +29,12 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa_zendesk import constants
 from rasa_zendesk.channel.config import ChannelConfig
 from rasa_zendesk.channel.conversations import ConversationDirectory, RasaConversation
-from rasa_zendesk.channel.delivery import bot_uttered_for
-from rasa_zendesk.channel.handoff_end import (
-    closing_events,
-    ends_handoff,
-    handoff_active_for,
-    handoff_ended_notice,
-)
+from rasa_zendesk.channel.handoff_end import end_reason, handoff_ended_notice, record_event
 from rasa_zendesk.channel.outputs import output_channel_for, pushes
+from rasa_zendesk.channel.render import bot_uttered_for
 from rasa_zendesk.channel.tracker_access import TrackerAccess
 from rasa_zendesk.channel.typing_indicator import show_typing
+from rasa_zendesk.handoff import state
 from rasa_zendesk.sunco.webhooks import ActivityEvent, Event, MessageEvent, SwitchboardEvent
 
 logger = logging.getLogger(__name__)
@@ -97,8 +95,10 @@ class WebhookProcessor:
             return await self._message(event, rasa)
         if isinstance(event, ActivityEvent):
             return await self._typing(event, rasa)
-        if isinstance(event, SwitchboardEvent) and ends_handoff(event):
-            return await self._end_handoff(event, rasa)
+        if isinstance(event, SwitchboardEvent):
+            reason = end_reason(event)
+            if reason is not None:
+                return await self._end_handoff(event, reason, rasa)
         logger.debug("Zendesk webhook event %s (%s) needs nothing done", event.id, event.type)
         return Outcome(False, "not acted on")
 
@@ -113,7 +113,9 @@ class WebhookProcessor:
             return Outcome(False, "Zendesk system activity")
 
         async def deliver(tracker: DialogueStateTracker, _: OutputChannel) -> Optional[Delivery]:
-            if not handoff_active_for(tracker, conversation_id):
+            uttered = bot_uttered_for(message, event.id)
+            handoff = state.active_for(tracker.events, conversation_id)
+            if handoff is None:
                 # A person wrote to this user (e.g. after the ticket was closed): they still
                 # get it, since dropping a human's message silently is worse than a late one.
                 logger.info(
@@ -123,7 +125,10 @@ class WebhookProcessor:
                     conversation_id,
                     tracker.sender_id,
                 )
-            uttered = bot_uttered_for(message, event.id)
+                return Delivery(uttered, [uttered])
+            if handoff.state == state.WAITING:
+                joined = state.agent_joined(handoff, message.author.display_name)
+                return Delivery(uttered, [record_event(joined, event.id), uttered])
             return Delivery(uttered, [uttered])
 
         return await self._apply_once(
@@ -146,7 +151,7 @@ class WebhookProcessor:
             tracker = await rasa.trackers.read(target.sender_id) if target else None
             if target is None or tracker is None:
                 return Outcome(False, "not a conversation of this bot")
-            if not handoff_active_for(tracker, event.payload.conversation.id):
+            if state.active_for(tracker.events, event.payload.conversation.id) is None:
                 return Outcome(False, "no active handoff")
             shown = await show_typing(
                 rasa.output_for(tracker, target),
@@ -160,11 +165,14 @@ class WebhookProcessor:
             return Outcome(False, "typing failed")
         return Outcome(shown, "typing shown" if shown else "channel shows no typing")
 
-    async def _end_handoff(self, event: SwitchboardEvent, rasa: RasaContext) -> Outcome:
+    async def _end_handoff(
+        self, event: SwitchboardEvent, reason: str, rasa: RasaContext
+    ) -> Outcome:
         conversation_id = event.payload.conversation.id
 
         async def close(tracker: DialogueStateTracker, output: OutputChannel) -> Optional[Delivery]:
-            if not handoff_active_for(tracker, conversation_id):
+            handoff = state.active_for(tracker.events, conversation_id)
+            if handoff is None:
                 logger.info(
                     "%s for conversation %s: the handoff of sender %s is already over",
                     event.type,
@@ -179,7 +187,8 @@ class WebhookProcessor:
                 self.config.handoff_ended_text,
                 event.id,
             )
-            return Delivery(notice, [*closing_events(event.id), notice])
+            ended = state.ended(handoff, reason)
+            return Delivery(notice, [record_event(ended, event.id), notice])
 
         return await self._apply_once(
             event,

@@ -29,6 +29,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 
 from rasa_zendesk import constants
 from rasa_zendesk.channel.tracker_cache import DEFAULT_CACHE_SIZE, TrackerCache, cache_for
+from rasa_zendesk.handoff.state import Handoff
 
 #: SunCo's clock and ours may differ; an event stamped this close to the start of the current
 #: session may belong to the previous one.
@@ -119,20 +120,17 @@ def has_metadata(events: Iterable[Event], key: str, value: Any) -> bool:
 def handoff_started_in_session(events: Iterable[Event], conversation_id: str) -> bool:
     """Whether the escalation that opened this SunCo conversation ran in these events.
 
-    The slot must follow the escalation action: slots carried over into a new session are set
-    right after `SessionStarted`, without it, and do not count.
+    The record must follow the escalation action: slots carried over into a new session are
+    set right after `SessionStarted`, without it, and do not count.
     """
     escalated = False
     for event in events:
         if isinstance(event, ActionExecuted) and event.action_name == constants.ACTION_HANDOFF:
             escalated = True
-        elif (
-            escalated
-            and isinstance(event, SlotSet)
-            and event.key == constants.SLOT_CONVERSATION_ID
-            and event.value == conversation_id
-        ):
-            return True
+        elif escalated and isinstance(event, SlotSet) and event.key == constants.SLOT_HANDOFF:
+            handoff = Handoff.from_slot(event.value)
+            if handoff is not None and handoff.conversation_id == conversation_id:
+                return True
     return False
 
 

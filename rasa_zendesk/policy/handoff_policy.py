@@ -39,18 +39,19 @@ from rasa_zendesk.constants import (
     ACTION_RELAY,
     INTENT_END_HANDOFF,
     INTENT_HUMAN_HANDOFF,
-    SLOT_CONVERSATION_ID,
-    SLOT_HANDOFF_ACTIVE,
+    SLOT_HANDOFF,
     SLOT_HANDOFF_REASON,
+    UTTER_CONFIRM_END,
 )
+from rasa_zendesk.handoff import gestures, state
 from rasa_zendesk.policy.signals import Thresholds, Trigger, UserTurn, evaluate
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_PRIORITY = 7  # above RulePolicy (6), MemoizationPolicy (3) and TEDPolicy (1)
 DEFAULT_END_HANDOFF_CONFIDENCE = 0.8
-PLUGIN_ACTIONS = (ACTION_HANDOFF, ACTION_RELAY, ACTION_END_HANDOFF)
-REQUIRED_SLOTS = (SLOT_HANDOFF_ACTIVE, SLOT_CONVERSATION_ID, SLOT_HANDOFF_REASON)
+PLUGIN_ACTIONS = (ACTION_HANDOFF, ACTION_RELAY, ACTION_END_HANDOFF, UTTER_CONFIRM_END)
+REQUIRED_SLOTS = (SLOT_HANDOFF, SLOT_HANDOFF_REASON)
 REQUIRED_INTENTS = (INTENT_HUMAN_HANDOFF, INTENT_END_HANDOFF)
 DOMAIN_FILE_HINT = "rasa_zendesk/domain/zendesk.yml"
 
@@ -61,12 +62,19 @@ DOMAIN_FILE_HINT = "rasa_zendesk/domain/zendesk.yml"
 class HandoffPolicy(Policy):
     """Hands the conversation to a Zendesk agent, and keeps the bot quiet while one is in charge.
 
-    While the slot `zendesk_handoff_active` is true: after a user message it predicts
-    `action_zendesk_relay` (or `action_zendesk_end_handoff` when the intent is `end_handoff`
-    with at least `end_handoff_confidence`), and `action_listen` after anything else, with
-    confidence 1.0 at `priority` 7, above RulePolicy (6): the bot never answers during a handoff.
+    While a handoff runs (`rasa_zendesk.handoff.state`): after a user message it predicts
+    `action_zendesk_relay`, and `action_listen` after anything else, with confidence 1.0 at
+    `priority` 7, above RulePolicy (6): the bot never answers during a handoff. The user ends
+    the handoff only by a gesture (`rasa_zendesk.handoff.gestures`): the command `/end` or the
+    `/end_handoff` payload ends it (`action_zendesk_end_handoff`); an `end_handoff` read by the
+    NLU from ordinary words (at least `end_handoff_confidence`) makes the bot ask first
+    (`utter_zendesk_confirm_end`), and only a yes ends it.
 
-    While it is false, it predicts `action_zendesk_handoff` (and `action_listen` after it) when
+    Whatever the bot's other policies and actions did (a fallback's rewind, `action_back`),
+    the state is the one the plugin's transitions wrote; when a rewind left the slot's value
+    behind, the prediction carries the event that sets it right again.
+
+    While no handoff runs, it predicts `action_zendesk_handoff` (and `action_listen` after it) when
     the latest user message has intent `human_handoff` or the user is frustrated; otherwise it
     predicts nothing and the other policies decide. The reason that fired is set in the slot
     `zendesk_handoff_reason` (only if this policy wins), for the escalation action to report.
@@ -85,8 +93,8 @@ class HandoffPolicy(Policy):
       shouting_upper_ratio: 0.8         ... this share upper case, with "!" or negative sentiment
       repeat_count: 3                   the same message this many times in a row ...
       repeat_min_length: 4              ... if it has at least this many characters
-      end_handoff_confidence: 0.8       below it an `end_handoff` message goes to the agent
-                                        (a "no" meant for the agent must not end the handoff)
+      end_handoff_confidence: 0.8       from it, an `end_handoff` read by the NLU makes the bot
+                                        ask whether to end; below it the message goes to the agent
     A threshold set to null, or a count set to 0, turns its signal off.
     """
 
@@ -158,41 +166,68 @@ class HandoffPolicy(Policy):
         **kwargs: Any,
     ) -> PolicyPrediction:
         """Relay/listen while a handoff is active, escalate on a signal, else abstain."""
+        repair = self._repair(tracker)
         latest_action = tracker.latest_action_name
         if latest_action in PLUGIN_ACTIONS:
-            return self._predict(domain, ACTION_LISTEN_NAME)
+            return self._predict(domain, ACTION_LISTEN_NAME, repair)
         user_spoke = latest_action == ACTION_LISTEN_NAME and _has_user_message(tracker)
 
-        if tracker.get_slot(SLOT_HANDOFF_ACTIVE):
+        if state.active(tracker.events) is not None:
             if not user_spoke:
-                return self._predict(domain, ACTION_LISTEN_NAME)
-            intent = tracker.latest_message.intent if tracker.latest_message else {}
-            if (
-                intent.get("name") == INTENT_END_HANDOFF
-                and _confidence(intent) >= self.end_handoff_confidence
-            ):
-                return self._predict(domain, ACTION_END_HANDOFF)
-            return self._predict(domain, ACTION_RELAY)
+                return self._predict(domain, ACTION_LISTEN_NAME, repair)
+            return self._predict(domain, self._during_handoff(tracker), repair)
 
         if not user_spoke:
-            return self._abstain(domain)
+            return self._abstain(domain, repair)
         trigger = evaluate(recent_user_turns(tracker, self._turns_needed), self.thresholds)
         if trigger is None:
-            return self._abstain(domain)
+            return self._abstain(domain, repair)
         logger.info(
             "HandoffPolicy: escalating conversation %s: %s", tracker.sender_id, trigger.reason
         )
         return self._predict(
             domain,
             ACTION_HANDOFF,
+            repair,
             optional_events=[SlotSet(SLOT_HANDOFF_REASON, trigger.reason)],
             trigger=trigger,
         )
+
+    def _during_handoff(self, tracker: DialogueStateTracker) -> str:
+        """What a user message during a handoff leads to: the agent, unless a gesture ends it."""
+        message = tracker.latest_message
+        text = message.text if message else None
+        if gestures.is_end_command(text):
+            return ACTION_END_HANDOFF
+        if gestures.held_message(tracker.events, UTTER_CONFIRM_END) is not None:
+            return ACTION_END_HANDOFF if gestures.is_yes(text) else ACTION_RELAY
+        intent = message.intent if message else {}
+        if (
+            intent.get("name") == INTENT_END_HANDOFF
+            and _confidence(intent) >= self.end_handoff_confidence
+        ):
+            return UTTER_CONFIRM_END
+        return ACTION_RELAY
+
+    @staticmethod
+    def _repair(tracker: DialogueStateTracker) -> List[Event]:
+        """The slot set back to the record last written, if a rewind changed its value."""
+        value = tracker.get_slot(SLOT_HANDOFF)
+        if not state.needs_repair(tracker.events, value):
+            return []
+        truth = state.slot_value(state.current(tracker.events))
+        logger.info(
+            "HandoffPolicy: a rewind changed the handoff of %s; set back to %s",
+            tracker.sender_id,
+            truth and truth.get("state"),
+        )
+        return [SlotSet(SLOT_HANDOFF, truth)]
 
     def _predict(
         self,
         domain: Domain,
         action_name: str,
+        events: List[Event],
         optional_events: Optional[List[Event]] = None,
         trigger: Optional[Trigger] = None,
     ) -> PolicyPrediction:
@@ -205,7 +240,7 @@ class HandoffPolicy(Policy):
                 action_name,
                 DOMAIN_FILE_HINT,
             )
-            return self._abstain(domain)
+            return self._abstain(domain, events)
         probabilities[index] = 1.0
         diagnostic_data: Dict[str, Any] = {}
         if trigger is not None:
@@ -218,13 +253,15 @@ class HandoffPolicy(Policy):
         # loop happy paths of RulePolicy: otherwise an active form would outrank the handoff.
         return self._prediction(
             probabilities,
+            events=events,
             optional_events=optional_events,
             is_no_user_prediction=True,
             diagnostic_data=diagnostic_data,
         )
 
-    def _abstain(self, domain: Domain) -> PolicyPrediction:
-        return self._prediction(self._default_predictions(domain))
+    def _abstain(self, domain: Domain, events: List[Event]) -> PolicyPrediction:
+        # `events` are applied whichever policy wins: a repair must not wait for a handoff.
+        return self._prediction(self._default_predictions(domain), events=events)
 
 
 def check_domain(domain: Domain) -> None:
@@ -238,6 +275,13 @@ def check_domain(domain: Domain) -> None:
             "HandoffPolicy needs these domain entries: "
             + ", ".join(missing)
             + f". Copy them from {DOMAIN_FILE_HINT} in the rasa-zendesk package."
+        )
+    if not domain.session_config.carry_over_slots:
+        raise InvalidConfigException(
+            "HandoffPolicy needs `session_config: carry_over_slots_to_new_session: true` in "
+            "the domain: the handoff's state is a slot, and a session that expires while an "
+            "agent is in charge would otherwise forget the handoff (the bot would answer the "
+            "user, and the agent's replies would reach a user who is back with the bot)."
         )
 
 
@@ -262,9 +306,9 @@ def _user_turn(event: UserUttered) -> UserTurn:
 def recent_user_turns(tracker: DialogueStateTracker, limit: int) -> List[UserTurn]:
     """The last `limit` user turns that may trigger a handoff, oldest first.
 
-    Only turns after the latest handoff count: after the latest `action_zendesk_handoff`, and
-    after the latest `zendesk_handoff_active` reset that followed a true value. A restart or a
-    new session starts afresh too. Reverted user messages still count: the user did say them.
+    Only turns since the latest handoff count: after the latest escalation attempt and the
+    latest write of the handoff's record (its end, for one that is over). A restart or a new
+    session starts afresh too. Reverted user messages still count: the user did say them.
     The scan walks back from the end and stops as soon as it has enough turns.
     """
     return _turns_since_boundary(tracker.events, limit)
@@ -272,21 +316,15 @@ def recent_user_turns(tracker: DialogueStateTracker, limit: int) -> List[UserTur
 
 def _turns_since_boundary(events: Sequence[Event], limit: int) -> List[UserTurn]:
     newest_first: List[UserTurn] = []
-    cut: Optional[int] = None  # turns collected when the latest reset of the slot was seen
     for event in reversed(events):
         if isinstance(event, (Restarted, SessionStarted)):
             break
         if isinstance(event, ActionExecuted) and event.action_name == ACTION_HANDOFF:
-            break  # a reset seen since then ended no handoff (none was active): no cut
-        if isinstance(event, SlotSet) and event.key == SLOT_HANDOFF_ACTIVE:
-            if event.value:
-                newest_first = newest_first[:cut] if cut is not None else newest_first
-                break
-            if cut is None:
-                cut = len(newest_first)
-            continue
+            break
+        if isinstance(event, SlotSet) and event.key == SLOT_HANDOFF:
+            break
         if isinstance(event, UserUttered):
             newest_first.append(_user_turn(event))
-            if len(newest_first) >= limit and (cut is None or cut >= limit):
+            if len(newest_first) >= limit:
                 break
-    return list(reversed(newest_first[:limit]))
+    return list(reversed(newest_first))

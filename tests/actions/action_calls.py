@@ -24,6 +24,8 @@ from rasa.shared.core.events import (
 from rasa.shared.core.trackers import DialogueStateTracker
 
 import rasa_zendesk
+from rasa_zendesk.constants import ORIGIN_KEY, ORIGIN_VALUE, SLOT_HANDOFF
+from rasa_zendesk.handoff import state
 
 # A small bot's own domain; the plugin's entries come from the domain file it ships.
 BOT_DOMAIN_YAML = """
@@ -81,6 +83,23 @@ def bot(text: str, action: str = "utter_greet") -> List[Event]:
 
 def slots(**values: Any) -> List[Event]:
     return [SlotSet(name, value) for name, value in values.items()]
+
+
+def handoff_opened(conversation_id: str) -> List[Event]:
+    """What a successful escalation stores: the handoff's record, waiting for an agent."""
+    return [SlotSet(SLOT_HANDOFF, state.opened(conversation_id).as_slot())]
+
+
+def handoff_closed(turns: Sequence[Event], reason: str = state.AGENT_RELEASED) -> List[Event]:
+    """What the channel stores when Zendesk ends the running handoff of `turns`."""
+    running = state.active(turns)
+    assert running is not None
+    return [SlotSet(SLOT_HANDOFF, state.ended(running, reason).as_slot())]
+
+
+def is_ours(metadata: Optional[Dict[str, Any]]) -> bool:
+    """Whether a SunCo message carries the plugin's mark (the channel never relays those)."""
+    return (metadata or {}).get(ORIGIN_KEY) == ORIGIN_VALUE
 
 
 def action_call(action: str, sender_id: str, turns: Sequence[Event]) -> Dict[str, Any]:

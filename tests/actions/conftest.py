@@ -22,7 +22,7 @@ from rasa_zendesk.actions import (
     sunco_session,
 )
 from rasa_zendesk.emulator.testing import EmulatorProcess
-from tests.support import spec
+from testkit import spec
 
 REPO = Path(__file__).resolve().parents[2]
 API_PREFIX = "/sc/v2/apps/"

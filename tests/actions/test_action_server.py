@@ -12,10 +12,12 @@ from typing import Any, Dict, Iterator
 
 import httpx
 import pytest
+from rasa.shared.core.events import SlotSet
 
 from rasa_zendesk import constants
 from rasa_zendesk.emulator.testing import EmulatorProcess, free_port, stop_process
-from tests.actions.action_calls import action_call, slots, user
+from rasa_zendesk.handoff import state
+from tests.actions.action_calls import action_call, user
 from tests.actions.conftest import REPO, Zendesk
 
 pytestmark = pytest.mark.timeout(90)
@@ -69,14 +71,16 @@ async def test_handoff_relay_and_end_through_the_action_server(
     turns = [*user("hello", "greet"), *user("talk to a human please", "human_handoff")]
     started = await post(action_server, action_call(constants.ACTION_HANDOFF, SENDER, turns))
     assert [r["response"] for r in started["responses"]] == ["utter_zendesk_handoff_started"]
-    conversation_id = started["events"][1]["value"]
-    turns += slots(zendesk_handoff_active=True, zendesk_conversation_id=conversation_id)
+    turns += [SlotSet(e["name"], e["value"]) for e in started["events"]]
+    handoff = state.active(turns)
+    assert handoff is not None
+    conversation_id = handoff.conversation_id
 
     turns += user("my parcel is lost", "inform")
     relayed = await post(action_server, action_call(constants.ACTION_RELAY, SENDER, turns))
     assert relayed == {"events": [], "responses": []}
 
-    turns += user("bot please", constants.INTENT_END_HANDOFF)
+    turns += user("/end", constants.INTENT_END_HANDOFF)
     ended = await post(action_server, action_call(constants.ACTION_END_HANDOFF, SENDER, turns))
     assert [r["response"] for r in ended["responses"]] == ["utter_zendesk_handoff_ended"]
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import math
+import re
 from typing import Any, AsyncIterator, Callable, Dict, List
 
 import pytest
@@ -20,7 +22,17 @@ from rasa_zendesk.actions.handoff_metadata import (
     TAGS,
 )
 from rasa_zendesk.emulator.testing import free_port
-from tests.actions.action_calls import action_call, bot, slots, user
+from rasa_zendesk.handoff import state
+from rasa_zendesk.sunco.text import MAX_TEXT_LENGTH
+from tests.actions.action_calls import (
+    action_call,
+    bot,
+    handoff_closed,
+    handoff_opened,
+    is_ours,
+    slots,
+    user,
+)
 from tests.actions.conftest import Zendesk
 
 pytestmark = pytest.mark.timeout(60)
@@ -43,6 +55,21 @@ def history() -> List[Any]:
 
 def slot_events(result: Dict[str, Any]) -> Dict[str, Any]:
     return {e["name"]: e["value"] for e in result["events"] if e["event"] == "slot"}
+
+
+def opened(result: Dict[str, Any]) -> state.Handoff:
+    """The handoff the escalation stored."""
+    handoff = state.Handoff.from_slot(slot_events(result).get(constants.SLOT_HANDOFF))
+    assert handoff is not None, result
+    return handoff
+
+
+def conversation_of(result: Dict[str, Any]) -> str:
+    return opened(result).conversation_id
+
+
+def posted_texts(zendesk: Zendesk, result: Dict[str, Any]) -> List[str]:
+    return [m["content"]["text"] for m in zendesk.conversation(conversation_of(result))["messages"]]
 
 
 def responses(result: Dict[str, Any]) -> List[str]:
@@ -72,44 +99,38 @@ async def test_escalation_calls_in_order_and_sets_the_slots(
     }
     assert calls[1]["body"]["type"] == "personal"
     assert calls[1]["body"]["participants"] == [{"userExternalId": SENDER}]
-    assert calls[1]["body"]["metadata"] == {
-        constants.CONVERSATION_SENDER_ID: SENDER,
-        constants.CONVERSATION_INPUT_CHANNEL: "socketio",
-    }
+    metadata = calls[1]["body"]["metadata"]
+    assert metadata[constants.CONVERSATION_SENDER_ID] == SENDER
+    assert metadata[constants.CONVERSATION_INPUT_CHANNEL] == "socketio"
 
-    conversation_id = slot_events(result)[constants.SLOT_CONVERSATION_ID]
-    assert slot_events(result) == {
-        constants.SLOT_HANDOFF_ACTIVE: True,
-        constants.SLOT_CONVERSATION_ID: conversation_id,
-    }
+    handoff = opened(result)
+    assert list(slot_events(result)) == [constants.SLOT_HANDOFF]
+    assert handoff.state == state.WAITING and handoff.trigger == "explicit_request"
+    assert handoff.agent_joined_at is None and handoff.end_reason is None
     assert responses(result) == ["utter_zendesk_handoff_started"]
 
-    conversation = zendesk.conversation(conversation_id)
+    conversation = zendesk.conversation(handoff.conversation_id)
+    assert conversation["participants"][0]["externalId"] == SENDER
     messages = conversation["messages"]
-    assert len(messages) == len(ops) - 3
-    for message in messages:
-        assert message["metadata"] == constants.ORIGIN_METADATA
-        assert len(message["content"]["text"]) <= constants.MAX_TEXT_LENGTH
-
-    # The summary comes first, from the bot, and says what the agent needs.
-    summary = messages[0]
+    # A short chat: the summary and the whole transcript fit in one message.
+    assert len(messages) == len(ops) - 3 == 1
+    [summary] = messages
+    assert is_ours(summary["metadata"])
     assert summary["author"]["type"] == "business"
     assert summary["author"]["displayName"] == "Bot"
+    text = summary["content"]["text"]
+    # The summary comes first and says what the agent needs ...
     for expected in ("human_handoff", "order_status", "A-1234", "Jane Doe", "talk to a person"):
-        assert expected in summary["content"]["text"], expected
-
-    # Then the transcript, turn by turn, with the right authors.
-    transcript = [(m["author"]["type"], m["content"]["text"]) for m in messages[1:]]
-    assert transcript == [
-        ("user", "hi there"),
-        ("business", "Hello! How can I help?"),
-        ("user", "where is my order A-1234?"),
-        ("business", "Order A-1234 shipped yesterday."),
-        ("user", "it did not arrive, I want to talk to a person"),
+        assert expected in text.split("\n\n")[0], expected
+    # ... then the transcript, top to bottom, each turn with its time and speaker.
+    turns = [block for block in text.split("\n\n")[1:]]
+    assert [re.sub(r"^\[[^]]+ UTC\] ", "", turn) for turn in turns] == [
+        "User: hi there",
+        "Bot: Hello! How can I help?",
+        "User: where is my order A-1234?",
+        "Bot: Order A-1234 shipped yesterday.",
+        "User: it did not arrive, I want to talk to a person",
     ]
-    user_ids = {m["author"].get("userId") for m in messages[1:] if m["author"]["type"] == "user"}
-    participant = conversation["participants"][0]
-    assert user_ids == {participant["id"]} and participant["externalId"] == SENDER
 
     # passControl: Agent Workspace, the ticket starts at the summary, flat and under 4 KB.
     pass_body = calls[-1]["body"]
@@ -137,17 +158,42 @@ async def test_long_turns_are_cut_into_messages_of_at_most_4096_characters(
         *user("a person please", "human_handoff"),
     ]
     result = await escalate(executor, turns)
-    conversation_id = slot_events(result)[constants.SLOT_CONVERSATION_ID]
-    messages = zendesk.conversation(conversation_id)["messages"]
+    messages = zendesk.conversation(conversation_of(result))["messages"]
 
     texts = [m["content"]["text"] for m in messages]
-    assert max(len(text) for text in texts) <= constants.MAX_TEXT_LENGTH
-    user_parts = [m["content"]["text"] for m in messages if m["author"]["type"] == "user"]
-    bot_parts = [m["content"]["text"] for m in messages[1:] if m["author"]["type"] == "business"]
-    assert len(user_parts) >= 5 and user_parts[-1] == "a person please"
-    assert " ".join(user_parts[:-1]).split() == long_user.split()  # nothing lost, in order
-    assert len(bot_parts) == 3 and "".join(bot_parts) == long_bot
-    assert all(m["metadata"] == constants.ORIGIN_METADATA for m in messages)
+    assert max(len(text) for text in texts) <= MAX_TEXT_LENGTH
+    assert all(is_ours(m["metadata"]) for m in messages)
+    assert all(m["author"]["type"] == "business" for m in messages)
+    whole = " ".join(texts)
+    assert "".join(long_user.split()) in "".join(whole.split())  # only whitespace lost
+    assert "".join(re.findall(r"x{20,}", "".join(texts))) == long_bot  # nothing lost
+    assert whole.rstrip().endswith("User: a person please")
+    assert len(texts) <= math.ceil(len("\n\n".join(texts)) / MAX_TEXT_LENGTH)
+
+
+@pytest.mark.parametrize("turn_count", [10, 50, 200])
+async def test_escalation_calls_grow_with_the_size_of_the_chat_not_its_turns(
+    zendesk: Zendesk, executor: ActionExecutor, turn_count: int
+) -> None:
+    """At most 3 + ceil(transcript size / 4096) calls, one after another: a 200-turn chat
+    made 200 message posts before, while the user waited and the conversation was locked."""
+    turns: List[Any] = []
+    for i in range(turn_count // 2):
+        turns += user(f"message {i}: my parcel still has not arrived, what now?", "inform")
+        turns += bot(f"reply {i}: I am sorry to hear that, let me check.", "utter_check")
+    turns += user("a human please", "human_handoff")
+
+    result = await escalate(executor, turns)
+
+    texts = posted_texts(zendesk, result)
+    size = len("\n\n".join(texts))  # the summary and transcript, as one text
+    assert len(zendesk.api_calls()) <= 3 + math.ceil(size / MAX_TEXT_LENGTH)
+    assert max(len(text) for text in texts) <= MAX_TEXT_LENGTH
+    said = re.findall(r"(?:User|Bot): (message|reply) (\d+):", "\n".join(texts))
+    expected = [(kind, str(i)) for i in range(turn_count // 2) for kind in ("message", "reply")]
+    assert said == expected  # every turn, once, in order
+    # Turns are kept whole: each message ends where a turn ends.
+    assert all(text.endswith(("what now?", "let me check.", "a human please")) for text in texts)
 
 
 async def test_without_name_or_email_no_profile_and_no_requester(
@@ -166,7 +212,7 @@ async def test_without_name_or_email_no_profile_and_no_requester(
 async def test_existing_user_is_reused(zendesk: Zendesk, executor: ActionExecutor) -> None:
     first = await escalate(executor, history())
     second = await escalate(executor, history())
-    ids = [slot_events(r)[constants.SLOT_CONVERSATION_ID] for r in (first, second)]
+    ids = [conversation_of(r) for r in (first, second)]
     assert ids[0] != ids[1]  # each handoff gets a conversation (and a ticket) of its own
     state = zendesk.control("GET", "/state")
     assert [u["externalId"] for u in state["users"]] == [SENDER]
@@ -182,7 +228,7 @@ async def test_already_in_a_handoff_opens_no_second_ticket(
     zendesk: Zendesk, executor: ActionExecutor
 ) -> None:
     turns = [
-        *slots(zendesk_handoff_active=True, zendesk_conversation_id="conv_1"),
+        *handoff_opened("conv_1"),
         *user("agent!", "human_handoff"),
     ]
     result = await escalate(executor, turns)
@@ -276,8 +322,7 @@ async def test_bot_integration_takes_control_first_when_configured(
     ]
     assert _operation_index(calls, "/passControl") < _operation_index(calls, "/messages")
     assert passes[-1]["body"]["metadata"][TAGS].startswith("rasa_handoff,acme,")
-    conversation_id = slot_events(result)[constants.SLOT_CONVERSATION_ID]
-    first = zendesk.conversation(conversation_id)["messages"][0]
+    first = zendesk.conversation(conversation_of(result))["messages"][0]
     assert first["author"]["displayName"] == "Acme Assistant"
 
 
@@ -304,8 +349,7 @@ async def test_reason_recorded_by_the_policy_sets_subject_and_tag(
     metadata = zendesk.api_calls()[-1]["body"]["metadata"]
     assert metadata[TAGS] == "rasa_handoff,frustration"
     assert metadata[SUBJECT] == "Chat handoff: the user seems frustrated"
-    conversation_id = slot_events(result)[constants.SLOT_CONVERSATION_ID]
-    summary = zendesk.conversation(conversation_id)["messages"][0]["content"]["text"]
+    summary = posted_texts(zendesk, result)[0]
     assert reason in summary
 
 
@@ -316,24 +360,13 @@ async def test_agent_turns_of_an_earlier_handoff_keep_the_agent_name(
         "Hi, Alex here. Your refund is on its way.",
         metadata={constants.EVENT_ZENDESK_AGENT_NAME: "Alex", "zendesk_message_id": "msg_9"},
     )
-    turns = [
-        *user("human please", "human_handoff"),
-        *slots(zendesk_handoff_active=True, zendesk_conversation_id="conv_old"),
-        *user("where is my refund?", "inform"),
-        agent_reply,
-        *slots(zendesk_handoff_active=False, zendesk_conversation_id=None),
-        *user("human again please", "human_handoff"),
-    ]
+    turns = [*user("human please", "human_handoff"), *handoff_opened("conv_old")]
+    turns += [*user("where is my refund?", "inform"), agent_reply]
+    turns += [*handoff_closed(turns), *user("human again please", "human_handoff")]
     result = await escalate(executor, turns)
-    conversation_id = slot_events(result)[constants.SLOT_CONVERSATION_ID]
-    messages = zendesk.conversation(conversation_id)["messages"]
-    authors = [(m["author"]["type"], m["author"].get("displayName")) for m in messages[1:]]
-    assert authors == [
-        ("user", None),
-        ("user", None),
-        ("business", "Alex"),
-        ("user", None),
-    ]
+    [text] = posted_texts(zendesk, result)
+    speakers = re.findall(r"\] ([^:]+): ", text)
+    assert speakers == ["User", "User", "Agent Alex", "User"]
 
 
 @pytest.fixture

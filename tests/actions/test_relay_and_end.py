@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 import pytest
+from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet, UserUtteranceReverted
 from rasa_sdk.executor import ActionExecutor
 
 from rasa_zendesk import constants
-from tests.actions.action_calls import action_call, slots, user
+from rasa_zendesk.handoff import state
+from rasa_zendesk.sunco.text import MAX_TEXT_LENGTH
+from tests.actions.action_calls import action_call, handoff_closed, handoff_opened, is_ours, user
 from tests.actions.conftest import Zendesk
 
 pytestmark = pytest.mark.timeout(60)
@@ -33,11 +36,21 @@ async def handed_off(zendesk: Zendesk, executor: ActionExecutor) -> Tuple[List[A
     turns = [*user("I need a human", "human_handoff", channel="telegram")]
     result = await run(executor, constants.ACTION_HANDOFF, turns)
     assert responses(result) == ["utter_zendesk_handoff_started"]
-    conversation_id = next(
-        e["value"] for e in result["events"] if e["name"] == constants.SLOT_CONVERSATION_ID
-    )
-    turns += slots(zendesk_handoff_active=True, zendesk_conversation_id=conversation_id)
-    return turns, conversation_id, len(zendesk.api_calls())
+    turns += [SlotSet(e["name"], e["value"]) for e in result["events"]]
+    handoff = state.active(turns)
+    assert handoff is not None
+    return turns, handoff.conversation_id, len(zendesk.api_calls())
+
+
+def ended_with(result: Dict[str, Any]) -> Optional[str]:
+    """The reason the action ended the handoff with, if it ended it."""
+    records = [e["value"] for e in result["events"] if e["name"] == constants.SLOT_HANDOFF]
+    assert len(records) <= 1 and len(records) == len(result["events"]), result["events"]
+    handoff = state.Handoff.from_slot(records[0]) if records else None
+    if handoff is None:
+        return None
+    assert handoff.state == state.ENDED and handoff.ended_at is not None
+    return handoff.end_reason
 
 
 async def test_relay_posts_text_and_attachments_as_the_user(
@@ -58,7 +71,7 @@ async def test_relay_posts_text_and_attachments_as_the_user(
     bodies = [c["body"] for c in new_calls]
     for body in bodies:
         assert body["author"] == {"type": "user", "userExternalId": SENDER}
-        assert body["metadata"] == constants.ORIGIN_METADATA
+        assert is_ours(body["metadata"])
     assert [b["content"] for b in bodies] == [
         {"type": "text", "text": "here is the photo and the invoice"},
         {"type": "image", "mediaUrl": IMAGE["url"], "altText": "photo.jpg"},
@@ -84,7 +97,7 @@ async def test_relay_cuts_a_long_message(zendesk: Zendesk, executor: ActionExecu
     await run(executor, constants.ACTION_RELAY, turns)
     parts = [c["body"]["content"]["text"] for c in zendesk.api_calls()[before:]]
     assert len(parts) == 2 and "".join(parts) == text
-    assert all(len(part) <= constants.MAX_TEXT_LENGTH for part in parts)
+    assert all(len(part) <= MAX_TEXT_LENGTH for part in parts)
 
 
 async def test_malformed_attachment_is_reported_to_the_user(
@@ -114,16 +127,10 @@ async def test_relay_failure_tells_the_user(zendesk: Zendesk, executor: ActionEx
 async def test_relay_to_a_vanished_conversation_ends_the_handoff(
     zendesk: Zendesk, executor: ActionExecutor
 ) -> None:
-    turns = [
-        *slots(zendesk_handoff_active=True, zendesk_conversation_id="conv_gone"),
-        *user("hello?", "inform"),
-    ]
+    turns = [*handoff_opened("conv_gone"), *user("hello?", "inform")]
     result = await run(executor, constants.ACTION_RELAY, turns)
     assert responses(result) == ["utter_zendesk_relay_failed"]
-    assert [(e["name"], e["value"]) for e in result["events"]] == [
-        (constants.SLOT_HANDOFF_ACTIVE, False),
-        (constants.SLOT_CONVERSATION_ID, None),
-    ]
+    assert ended_with(result) == state.CONVERSATION_GONE
 
 
 async def test_end_handoff_notes_releases_and_clears(
@@ -134,16 +141,13 @@ async def test_end_handoff_notes_releases_and_clears(
     turns += user("stop, I want the bot back", constants.INTENT_END_HANDOFF)
     result = await run(executor, constants.ACTION_END_HANDOFF, turns)
 
-    assert [(e["name"], e["value"]) for e in result["events"]] == [
-        (constants.SLOT_HANDOFF_ACTIVE, False),
-        (constants.SLOT_CONVERSATION_ID, None),
-    ]
+    assert ended_with(result) == state.USER_ENDED
     assert responses(result) == ["utter_zendesk_handoff_ended"]
     calls = zendesk.api_calls()[before:]
     assert [c["path"].rsplit("/", 1)[-1] for c in calls] == ["messages", "releaseControl"]
     note = calls[0]["body"]
     assert note["author"]["type"] == "business"
-    assert note["metadata"] == constants.ORIGIN_METADATA
+    assert is_ours(note["metadata"])
     assert "back with the bot" in note["content"]["text"]
     assert zendesk.conversation(conversation_id)["agentStatus"] != "open"
 
@@ -155,32 +159,74 @@ async def test_end_handoff_gives_the_bot_back_even_if_zendesk_fails(
     zendesk.fault("/conversations/", status=500)
     turns += user("bot please", constants.INTENT_END_HANDOFF)
     result = await run(executor, constants.ACTION_END_HANDOFF, turns)
-    assert [(e["name"], e["value"]) for e in result["events"]] == [
-        (constants.SLOT_HANDOFF_ACTIVE, False),
-        (constants.SLOT_CONVERSATION_ID, None),
-    ]
+    assert ended_with(result) == state.USER_ENDED
     assert responses(result) == ["utter_zendesk_handoff_ended"]
     tried = {c["path"].rsplit("/", 1)[-1] for c in zendesk.api_calls()[before:]}
     assert tried == {"messages", "releaseControl"}  # both tried, each after the other failed
 
 
-async def test_end_handoff_without_a_conversation_only_ends_locally(
+async def test_end_handoff_after_the_handoff_ended_changes_nothing(
     zendesk: Zendesk, executor: ActionExecutor
 ) -> None:
-    turns = [*user("bot please", constants.INTENT_END_HANDOFF)]
+    turns = [*handoff_opened("conv_1")]
+    turns += [*handoff_closed(turns), *user("/end", "end_handoff")]
     result = await run(executor, constants.ACTION_END_HANDOFF, turns)
     assert responses(result) == ["utter_zendesk_handoff_ended"]
+    assert ended_with(result) is None
     assert zendesk.api_calls() == []
 
 
-async def test_relay_without_a_conversation_ends_the_handoff(
+async def test_relay_after_the_handoff_ended_keeps_the_message_with_the_bot(
     zendesk: Zendesk, executor: ActionExecutor
 ) -> None:
-    turns = [*slots(zendesk_handoff_active=True), *user("hello?", "inform")]
+    turns = [*handoff_opened("conv_1")]
+    turns += [*handoff_closed(turns), *user("hello?", "inform")]
     result = await run(executor, constants.ACTION_RELAY, turns)
     assert responses(result) == ["utter_zendesk_relay_failed"]
-    assert [(e["name"], e["value"]) for e in result["events"]] == [
-        (constants.SLOT_HANDOFF_ACTIVE, False),
-        (constants.SLOT_CONVERSATION_ID, None),
-    ]
+    assert ended_with(result) is None
     assert zendesk.api_calls() == []
+
+
+async def test_a_rewound_end_is_still_the_end(zendesk: Zendesk, executor: ActionExecutor) -> None:
+    """A fallback's rewind in the bot undid the release in Rasa's replay: nothing goes to the
+    solved Zendesk conversation, the message stays with the bot."""
+    turns = [*handoff_opened("conv_1"), *user("hello?", "greet")]
+    turns += [*handoff_closed(turns), ActionExecuted("action_default_fallback")]
+    turns += [UserUtteranceReverted(), *user("hello?", "greet")]
+    result = await run(executor, constants.ACTION_RELAY, turns)
+    assert responses(result) == ["utter_zendesk_relay_failed"]
+    assert zendesk.api_calls() == []
+
+
+def asked_to_end(turns: List[Any], text: str) -> List[Any]:
+    """The NLU read `end_handoff` in `text`; the bot asked whether to end (Rasa's response)."""
+    return [
+        *turns,
+        *user(text, constants.INTENT_END_HANDOFF),
+        ActionExecuted(constants.UTTER_CONFIRM_END),
+        BotUttered("Do you want to end the chat with the agent and go back to the bot?"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("answer", "reaches_the_agent"),
+    [
+        ("no", ["I cannot log in since yesterday"]),
+        ("No!", ["I cannot log in since yesterday"]),
+        ("it says wrong password", ["I cannot log in since yesterday", "it says wrong password"]),
+    ],
+)
+async def test_after_the_question_the_held_message_reaches_the_agent(
+    zendesk: Zendesk, executor: ActionExecutor, answer: str, reaches_the_agent: List[str]
+) -> None:
+    turns, conversation_id, before = await handed_off(zendesk, executor)
+    turns = asked_to_end(turns, "I cannot log in since yesterday")
+    turns += user(answer, "deny")
+
+    result = await run(executor, constants.ACTION_RELAY, turns)
+
+    assert result == {"events": [], "responses": []}
+    posted = [c["body"]["content"]["text"] for c in zendesk.api_calls()[before:]]
+    assert posted == reaches_the_agent
+    texts = [m["content"]["text"] for m in zendesk.conversation(conversation_id)["messages"]]
+    assert not any("go back to the bot?" in text for text in texts)  # never the question

@@ -7,6 +7,7 @@ from typing import AsyncIterator, Iterator
 
 import pytest
 
+from testkit.services import Redis, redis_server
 from tests.channel.harness import (
     Handoff,
     RasaServer,
@@ -16,7 +17,6 @@ from tests.channel.harness import (
     start_handoff,
     start_rasa,
 )
-from tests.support.services import Redis, redis_server
 
 
 @pytest.fixture

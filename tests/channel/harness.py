@@ -45,7 +45,8 @@ from sanic import Sanic
 
 from rasa_zendesk import constants
 from rasa_zendesk.channel.input import ZendeskInput
-from tests.support.processes import free_ports
+from rasa_zendesk.handoff import state
+from testkit.processes import free_ports
 
 REPO = Path(__file__).resolve().parents[2]
 SPEC_DIR = REPO / ".." / "shared" / "spec"
@@ -190,9 +191,8 @@ async def start_handoff(
         ActionExecuted(ACTION_LISTEN_NAME),
         UserUttered("I want to talk to a human", input_channel=input_channel),
         ActionExecuted(constants.ACTION_HANDOFF),
-        SlotSet(constants.SLOT_HANDOFF_ACTIVE, True),
-        SlotSet(constants.SLOT_CONVERSATION_ID, conversation_id),
         SlotSet(constants.SLOT_HANDOFF_REASON, "asked for a human"),
+        SlotSet(constants.SLOT_HANDOFF, state.opened(conversation_id).as_slot()),
         BotUttered("An agent will be with you shortly."),
         ActionExecuted(ACTION_LISTEN_NAME),
     ]

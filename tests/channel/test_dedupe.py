@@ -19,6 +19,7 @@ from rasa.shared.core.events import (
 
 from rasa_zendesk import constants
 from rasa_zendesk.channel.tracker_access import handoff_started_in_session
+from rasa_zendesk.handoff import state
 from tests.channel.harness import (
     Handoff,
     RasaServer,
@@ -129,8 +130,7 @@ async def test_a_retry_from_before_a_new_session_is_delivered_once(
     for event in [
         ActionExecuted(ACTION_SESSION_START_NAME),
         SessionStarted(),
-        SlotSet(constants.SLOT_HANDOFF_ACTIVE, True),
-        SlotSet(constants.SLOT_CONVERSATION_ID, handoff.conversation_id),
+        SlotSet(constants.SLOT_HANDOFF, state.opened(handoff.conversation_id).as_slot()),
         ActionExecuted(ACTION_LISTEN_NAME),
         UserUttered("are you there?", input_channel="socketio"),
     ]:
@@ -149,17 +149,16 @@ async def test_a_retry_from_before_a_new_session_is_delivered_once(
 def test_a_handoff_opened_in_this_session_needs_no_older_sessions() -> None:
     """The dedupe skips the full-conversation read only when the escalation ran in the
     current session; slots carried over into a new session do not count."""
+    record = state.opened("conv_1").as_slot()
     opened = [
         SessionStarted(),
         UserUttered("human please"),
         ActionExecuted(constants.ACTION_HANDOFF),
-        SlotSet(constants.SLOT_HANDOFF_ACTIVE, True),
-        SlotSet(constants.SLOT_CONVERSATION_ID, "conv_1"),
+        SlotSet(constants.SLOT_HANDOFF, record),
     ]
     carried_over = [
         SessionStarted(),
-        SlotSet(constants.SLOT_HANDOFF_ACTIVE, True),
-        SlotSet(constants.SLOT_CONVERSATION_ID, "conv_1"),
+        SlotSet(constants.SLOT_HANDOFF, record),
         ActionExecuted(ACTION_LISTEN_NAME),
     ]
     assert handoff_started_in_session(opened, "conv_1")

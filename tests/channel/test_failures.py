@@ -18,6 +18,8 @@ import pytest
 from aiohttp import web
 
 from rasa_zendesk import constants
+from rasa_zendesk.handoff import state
+from testkit.processes import free_ports
 from tests.channel.harness import (
     Handoff,
     RasaServer,
@@ -28,7 +30,6 @@ from tests.channel.harness import (
     start_handoff,
     start_rasa,
 )
-from tests.support.processes import free_ports
 
 #: These tests break the SQLite file under the server.
 TRACKER_STORES = ("sql", "sql-uncached")
@@ -172,11 +173,11 @@ async def test_the_end_of_a_handoff_is_retried_too(callback_rasa: tuple) -> None
     webhook = release_webhook(conversation_id, sender_id)
 
     assert (await rasa.post_webhook(webhook)).status_code == 500
-    assert (await rasa.tracker(sender_id)).get_slot(constants.SLOT_HANDOFF_ACTIVE) is True
+    assert state.active((await rasa.tracker(sender_id)).events) is not None
 
     await callback.start()
     assert (await rasa.post_webhook(webhook)).json()["processed"] == 1
-    assert (await rasa.tracker(sender_id)).get_slot(constants.SLOT_HANDOFF_ACTIVE) is False
+    assert state.active((await rasa.tracker(sender_id)).events) is None
     assert len(callback.received) == 1
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 from pathlib import Path
+from typing import Optional
 
 import pytest
 from rasa.shared.core.domain import Domain
@@ -12,6 +13,7 @@ from rasa.shared.core.events import SlotSet
 from rasa_zendesk import constants
 from rasa_zendesk.channel.config import DEFAULT_HANDOFF_ENDED_TEXT
 from rasa_zendesk.channel.input import ZendeskInput
+from rasa_zendesk.handoff import state
 from tests.channel.harness import (
     AGENT_WORKSPACE,
     CREDENTIALS,
@@ -34,12 +36,16 @@ pytestmark = pytest.mark.timeout(30)
 BOT = {"id": "sbi_bot", "name": "rasa", "integrationId": "int_rasa", "integrationType": "custom"}
 
 
-async def assert_handoff_over(rasa: RasaServer, sender_id: str, event_id: str) -> None:
+async def assert_handoff_over(
+    rasa: RasaServer, sender_id: str, event_id: str, reason: str = state.TICKET_CLOSED
+) -> None:
     tracker = await rasa.tracker(sender_id)
-    assert tracker.get_slot(constants.SLOT_HANDOFF_ACTIVE) is False
-    assert tracker.get_slot(constants.SLOT_CONVERSATION_ID) is None
+    handoff = state.current(tracker.events)
+    assert handoff is not None and handoff.state == state.ENDED
+    assert handoff.end_reason == reason and handoff.ended_at is not None
+    assert tracker.get_slot(constants.SLOT_HANDOFF) == handoff.as_slot()
     closing = [e for e in tracker.events if e.metadata.get(constants.EVENT_ZENDESK_EVENT_ID)]
-    assert [type(e).__name__ for e in closing] == ["SlotSet", "SlotSet", "BotUttered"]
+    assert [type(e).__name__ for e in closing] == ["SlotSet", "BotUttered"]
     assert {e.metadata[constants.EVENT_ZENDESK_EVENT_ID] for e in closing} == {event_id}
 
 
@@ -57,6 +63,29 @@ async def test_release_control_ends_the_handoff_and_tells_the_user(
     [*_, notice] = await rasa.bot_events(handoff.sender_id)
     assert notice.text == HANDOFF_ENDED_TEXT
     assert notice.metadata["utter_action"] == "utter_zendesk_handoff_ended"
+
+
+@pytest.mark.parametrize(
+    ("sunco_reason", "end_reason"),
+    [
+        (None, state.AGENT_RELEASED),
+        ("transferToEmail", state.TRANSFER_TO_EMAIL),
+        (constants.REASON_TICKET_CLOSED, state.TICKET_CLOSED),
+    ],
+)
+async def test_the_handoff_ends_with_sunco_s_reason(
+    rasa: RasaServer, handoff: Handoff, sunco_reason: Optional[str], end_reason: str
+) -> None:
+    webhook = release_webhook(handoff.conversation_id, handoff.sender_id)
+    payload = webhook["events"][0]["payload"]
+    payload.pop("reason")
+    if sunco_reason:
+        payload["reason"] = sunco_reason
+
+    assert (await rasa.post_webhook(webhook)).json()["processed"] == 1
+
+    await handoff.chat.next_message()
+    await assert_handoff_over(rasa, handoff.sender_id, webhook["events"][0]["id"], end_reason)
 
 
 async def test_a_second_release_does_nothing(rasa: RasaServer, handoff: Handoff) -> None:
@@ -87,8 +116,7 @@ async def test_a_retried_release_is_applied_once(rasa: RasaServer, handoff: Hand
     second_conversation = "conv_" + new_id()
     tracker = await rasa.store.retrieve(handoff.sender_id)
     assert tracker is not None
-    tracker.update(SlotSet(constants.SLOT_HANDOFF_ACTIVE, True))
-    tracker.update(SlotSet(constants.SLOT_CONVERSATION_ID, second_conversation))
+    tracker.update(SlotSet(constants.SLOT_HANDOFF, state.opened(second_conversation).as_slot()))
     await rasa.store.save(tracker)
 
     again = await rasa.post_webhook(webhook)
@@ -99,8 +127,8 @@ async def test_a_retried_release_is_applied_once(rasa: RasaServer, handoff: Hand
     assert again.json()["ignored"] == 1
     assert old_conversation.json()["ignored"] == 1
     tracker = await rasa.tracker(handoff.sender_id)
-    assert tracker.get_slot(constants.SLOT_HANDOFF_ACTIVE) is True
-    assert tracker.get_slot(constants.SLOT_CONVERSATION_ID) == second_conversation
+    running = state.active(tracker.events)
+    assert running is not None and running.conversation_id == second_conversation
     handoff.chat.assert_no_more_messages()
 
 
@@ -136,7 +164,7 @@ async def test_other_pass_control_events_leave_the_handoff_on(
 
     assert answer.json() == {"status": "ok", "processed": 0, "ignored": 1}
     tracker = await rasa.tracker(handoff.sender_id)
-    assert tracker.get_slot(constants.SLOT_HANDOFF_ACTIVE) is True
+    assert state.active(tracker.events) is not None
     handoff.chat.assert_no_more_messages()
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from rasa_zendesk import constants
+from rasa_zendesk.handoff import state
 from tests.channel.harness import (
     Handoff,
     RasaServer,
@@ -34,6 +35,28 @@ async def test_agent_text_reaches_the_web_chat_and_the_tracker(
         constants.EVENT_ZENDESK_EVENT_ID: event["id"],
         constants.EVENT_ZENDESK_AGENT_NAME: "Anna Agent",
     }
+
+
+async def test_the_first_agent_message_means_the_agent_joined(
+    rasa: RasaServer, handoff: Handoff
+) -> None:
+    before = state.current((await rasa.tracker(handoff.sender_id)).events)
+    assert before is not None and before.state == state.WAITING
+
+    for text in ("Hi, Anna here", "How can I help?"):
+        webhook = message_webhook(
+            handoff.conversation_id, handoff.sender_id, {"type": "text", "text": text}
+        )
+        assert (await rasa.post_webhook(webhook)).json()["processed"] == 1
+        await handoff.chat.next_message()
+
+    tracker = await rasa.tracker(handoff.sender_id)
+    joined = state.current(tracker.events)
+    assert joined is not None and joined.state == state.AGENT_JOINED
+    assert joined.agent_name == "Anna Agent" and joined.id == before.id
+    assert joined.agent_joined_at is not None and joined.agent_joined_at >= before.requested_at
+    writes = [e for e in tracker.events if getattr(e, "key", None) == constants.SLOT_HANDOFF]
+    assert len(writes) == 2  # opened, then joined once: the second message changes nothing
 
 
 async def test_agent_image_arrives_as_an_image(rasa: RasaServer, handoff: Handoff) -> None:
@@ -108,7 +131,8 @@ async def test_echoes_and_user_messages_are_not_relayed(rasa: RasaServer, handof
     )
     assert await handoff.chat.next_message() == {"text": "Hello!"}
     after = await rasa.tracker(handoff.sender_id)
-    assert len(after.events) == len(before.events) + 1
+    # The agent message, and the handoff's move to `agent_joined` that it brings.
+    assert len(after.events) == len(before.events) + 2
     texts = [getattr(e, "text", None) for e in after.events]
     assert "transcript line posted by the plugin" not in texts
     assert "user message relayed by the plugin" not in texts

@@ -16,6 +16,7 @@ from rasa_zendesk import constants
 from rasa_zendesk.channel.config import ChannelConfig
 from rasa_zendesk.channel.input import ZendeskInput
 from rasa_zendesk.emulator import EmulatorConfig, EmulatorServer, run_emulator
+from rasa_zendesk.handoff import state
 from rasa_zendesk.sunco.client import SunCoClient
 from rasa_zendesk.sunco.models import Author
 from tests.channel.harness import (
@@ -207,6 +208,8 @@ async def test_the_agent_side_through_the_emulator(stack: Stack) -> None:
         await chat.client.disconnect()
     assert deliveries and all(d["attempts"][-1]["status"] == 200 for d in deliveries), deliveries
     tracker = await stack.rasa.tracker(sender_id)
-    assert tracker.get_slot(constants.SLOT_HANDOFF_ACTIVE) is False
+    ended = state.current(tracker.events)
+    assert ended is not None and ended.state == state.ENDED
+    assert ended.end_reason == state.TICKET_CLOSED
     agent_events = [e for e in tracker.events if e.metadata.get(constants.EVENT_ZENDESK_AGENT_NAME)]
     assert [e.text for e in agent_events] == ["Hi, I am Alex", None]

@@ -13,7 +13,7 @@ import yaml
 
 from demo.process import ManagedProcess, ProcessError, http_ok, port_is_free
 from demo.stack import DemoStack, Ports, StackConfig
-from tests.support.processes import free_ports
+from testkit.processes import free_ports
 
 PY = sys.executable
 

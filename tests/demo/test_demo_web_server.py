@@ -9,7 +9,7 @@ import pytest
 from aiohttp import web
 
 from demo.web_server import WIDGET_BUNDLE, build_app
-from tests.support.processes import free_ports
+from testkit.processes import free_ports
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ from typing import List
 
 import pytest
 
-from tests.support.processes import e2e_stack, trained_model  # noqa: F401 (fixtures)
+from testkit.processes import e2e_stack, trained_model  # noqa: F401 (fixtures)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: List[pytest.Item]) -> None:

@@ -14,8 +14,8 @@ import pytest
 from playwright.async_api import Browser, Page, async_playwright, expect
 
 from demo.stack import DemoStack
-from tests.e2e.helpers import EmulatorControl, wait_for
-from tests.support.processes import ARTIFACTS
+from testkit.emulator_control import EmulatorControl, wait_for
+from testkit.processes import ARTIFACTS
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 

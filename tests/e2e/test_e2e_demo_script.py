@@ -21,7 +21,7 @@ import pytest
 
 from demo.process import port_is_free
 from demo.stack import REPO_ROOT
-from tests.support.processes import free_stack_ports
+from testkit.processes import free_stack_ports
 
 pytestmark = pytest.mark.e2e
 

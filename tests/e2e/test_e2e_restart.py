@@ -21,10 +21,10 @@ from typing import Any, Dict, List
 import pytest
 
 from rasa_zendesk import constants
-from tests.e2e.helpers import EmulatorControl, wait_for
-from tests.support.events_table import EventsTable
-from tests.support.processes import free_ports, running_stack
-from tests.support.socket_user import SocketUser
+from testkit.emulator_control import EmulatorControl, wait_for
+from testkit.events_table import EventsTable
+from testkit.processes import free_ports, running_stack
+from testkit.socket_user import SocketUser
 
 pytestmark = pytest.mark.e2e
 

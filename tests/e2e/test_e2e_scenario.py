@@ -11,9 +11,9 @@ import pytest
 
 from demo.stack import DemoStack
 from rasa_zendesk import constants
-from tests.e2e.helpers import EmulatorControl, user_texts, wait_for
-from tests.support.events_table import EventsTable
-from tests.support.socket_user import SocketUser
+from testkit.emulator_control import EmulatorControl, user_texts, wait_for
+from testkit.events_table import EventsTable
+from testkit.socket_user import SocketUser
 
 pytestmark = pytest.mark.e2e
 

@@ -15,24 +15,34 @@ from rasa.core.policies.ted_policy import TEDPolicy
 from rasa.engine.graph import ExecutionContext, GraphSchema
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import ActionExecuted, BotUttered, Event, SlotSet
+from rasa.shared.core.events import (
+    ActionExecuted,
+    ActionReverted,
+    BotUttered,
+    Event,
+    SlotSet,
+    UserUtteranceReverted,
+)
 from rasa.shared.exceptions import InvalidConfigException
 
 from rasa_zendesk.constants import (
     ACTION_END_HANDOFF,
     ACTION_HANDOFF,
     ACTION_RELAY,
-    SLOT_HANDOFF_ACTIVE,
+    SLOT_HANDOFF,
     SLOT_HANDOFF_REASON,
+    UTTER_CONFIRM_END,
 )
+from rasa_zendesk.handoff import state
 from rasa_zendesk.policy.handoff_policy import HandoffPolicy, recent_user_turns
-from tests.policy.support import (
+from testkit.policy_trackers import (
     LISTEN,
     REPO,
     bot_turn,
     create_policy,
     example_domain,
     example_training_trackers,
+    handoff_ended,
     handoff_started,
     predicted_action,
     session_start,
@@ -88,7 +98,7 @@ def test_explicit_request_escalates(policy: HandoffPolicy) -> None:
 def test_listens_after_the_escalation(policy: HandoffPolicy) -> None:
     base = [*session_start(), user("human please", "human_handoff")]
     failed = [*base, ActionExecuted(ACTION_HANDOFF)]  # SunCo was down: no slot set
-    succeeded = [*base, ActionExecuted(ACTION_HANDOFF), SlotSet(SLOT_HANDOFF_ACTIVE, True)]
+    succeeded = [*base, *handoff_started()[:-1]]
     for events in (failed, succeeded):
         prediction = predict(policy, events)
         assert predicted_action(prediction) == LISTEN
@@ -197,16 +207,164 @@ def test_the_bot_stays_quiet_after_any_other_action(policy: HandoffPolicy) -> No
     assert predicted_action(predict(policy, events)) == LISTEN
 
 
-def test_end_handoff_while_active(policy: HandoffPolicy) -> None:
-    events = [*in_handoff(), user("stop, I want the bot back", "end_handoff", 0.95)]
+@pytest.mark.parametrize("command", ["/end", "/END", " /end_handoff ", "/end_handoff@1.0"])
+def test_a_command_ends_the_handoff(policy: HandoffPolicy, command: str) -> None:
+    # Whatever the NLU made of it (an unknown /end is parsed as ordinary text).
+    events = [*in_handoff(), user(command, "greet", 0.3)]
     assert predicted_action(predict(policy, events)) == ACTION_END_HANDOFF
-    events += [ActionExecuted(ACTION_END_HANDOFF), SlotSet(SLOT_HANDOFF_ACTIVE, False)]
+    events += [ActionExecuted(ACTION_END_HANDOFF), *handoff_ended(events, state.USER_ENDED)]
     assert predicted_action(predict(policy, events)) == LISTEN
 
 
-def test_unsure_end_handoff_goes_to_the_agent(policy: HandoffPolicy) -> None:
-    events = [*in_handoff(), user("stop sending me emails", "end_handoff", 0.41)]
+def asked_to_end(text: str = "stop, I want the bot back") -> List[Event]:
+    """The NLU read `end_handoff` in ordinary words: the bot asked whether to end."""
+    return [
+        *in_handoff(),
+        user(text, "end_handoff", 0.95),
+        ActionExecuted(UTTER_CONFIRM_END),
+        BotUttered("Do you want to end the chat with the agent and go back to the bot?"),
+        ActionExecuted(LISTEN),
+    ]
+
+
+def test_words_read_as_end_handoff_make_the_bot_ask_first(policy: HandoffPolicy) -> None:
+    events = [*in_handoff(), user("stop, I want the bot back", "end_handoff", 0.95)]
+    assert predicted_action(predict(policy, events)) == UTTER_CONFIRM_END
+    events.append(ActionExecuted(UTTER_CONFIRM_END))
+    assert predicted_action(predict(policy, events)) == LISTEN
+
+
+@pytest.mark.parametrize("answer", ["yes", "Yes!", "yes please", "/end_handoff", "ok"])
+def test_a_yes_to_the_question_ends_the_handoff(policy: HandoffPolicy, answer: str) -> None:
+    events = [*asked_to_end(), user(answer, "affirm")]
+    assert predicted_action(predict(policy, events)) == ACTION_END_HANDOFF
+
+
+@pytest.mark.parametrize(
+    ("answer", "intent"),
+    [("no", "deny"), ("nope", "deny"), ("I cannot log in since yesterday", "end_handoff")],
+)
+def test_anything_but_yes_goes_to_the_agent(
+    policy: HandoffPolicy, answer: str, intent: str
+) -> None:
+    events = [*asked_to_end(), user(answer, intent, 0.99)]
     assert predicted_action(predict(policy, events)) == ACTION_RELAY
+    # The question is asked once: the next message read as end_handoff is asked about anew.
+    events += [ActionExecuted(ACTION_RELAY), ActionExecuted(LISTEN), user("bye", "end_handoff")]
+    assert predicted_action(predict(policy, events)) == UTTER_CONFIRM_END
+
+
+def test_a_yes_without_a_question_goes_to_the_agent(policy: HandoffPolicy) -> None:
+    events = [*in_handoff(), user("yes", "affirm")]
+    assert predicted_action(predict(policy, events)) == ACTION_RELAY
+
+
+#: Ordinary messages to an agent, each read as `end_handoff` with high confidence here: the
+#: worst a misreading NLU can do. None ends the handoff.
+ORDINARY_MESSAGES = [
+    "I cannot log in since yesterday",
+    "no",
+    "stop charging me",
+    "cancel my order",
+    "thanks",
+    "thank you so much",
+    "that's not what I asked",
+    "this is ridiculous",
+    "why is it taking so long?",
+    "hello?",
+    "are you still there",
+    "my card was charged twice",
+    "I want a refund",
+    "stop",
+    "quit sending me emails",
+    "leave it",
+    "never mind the password, the app crashes",
+    "goodbye password reset emails, they never arrive",
+    "ok",
+    "fine",
+    "I'm done waiting for the parcel",
+    "exit the app and open it again?",
+    "close my account",
+    "end my subscription",
+    "can I talk to your manager",
+    "bot keeps telling me nonsense",
+    "the bot was useless",
+    "unsubscribe me",
+    "I give up on this order",
+    "what's your name?",
+    "great, that worked",
+    "it still does not work",
+]
+
+
+@pytest.mark.parametrize("text", ORDINARY_MESSAGES)
+def test_no_ordinary_message_ends_the_handoff(policy: HandoffPolicy, text: str) -> None:
+    events = [*in_handoff(), user(text, "end_handoff", 0.99)]
+    assert predicted_action(predict(policy, events)) in (ACTION_RELAY, UTTER_CONFIRM_END)
+
+
+# --- rewinds cannot change the state ------------------------------------------------------
+
+
+def repairs(prediction: PolicyPrediction) -> List[Any]:
+    """The handoff records the prediction sets again, whichever policy wins."""
+    return [e.value for e in prediction.events if isinstance(e, SlotSet) and e.key == SLOT_HANDOFF]
+
+
+def test_a_fallback_rewind_does_not_revive_an_ended_handoff(policy: HandoffPolicy) -> None:
+    """The release lands between a user message and the fallback that rewinds it (a bot
+    with rasa init's config): the replayed slot says `waiting` again; the state does not."""
+    events = [*in_handoff(), user("hello?", "greet")]
+    ended = handoff_ended(events)
+    events += [*ended, ActionExecuted("action_default_fallback"), UserUtteranceReverted()]
+    tracker = tracker_from(events)
+    assert tracker.get_slot(SLOT_HANDOFF)["state"] == state.WAITING  # Rasa's replayed copy
+
+    prediction = policy.predict_action_probabilities(tracker, example_domain())
+
+    assert predicted_action(prediction) == LISTEN  # what Rasa does after a rewind anyway
+    assert repairs(prediction) == [ended[0].value]
+    events += [*prediction.events, ActionExecuted(LISTEN)]
+    assert tracker_from(events).get_slot(SLOT_HANDOFF)["state"] == state.ENDED
+    # The user's next message is the bot's: the handoff is over.
+    events.append(user("hello?", "greet"))
+    assert predicted_action(predict(policy, events)) is None
+    assert repairs(predict(policy, events)) == []
+
+
+@pytest.mark.parametrize(
+    "rewind",
+    [
+        [UserUtteranceReverted()],
+        [UserUtteranceReverted(), UserUtteranceReverted()],  # action_back
+        [ActionReverted()],
+    ],
+    ids=["fallback", "action_back", "action_reverted"],
+)
+def test_a_rewind_does_not_end_a_running_handoff(
+    policy: HandoffPolicy, rewind: List[Event]
+) -> None:
+    events = [
+        *session_start(),
+        user("human please", "human_handoff"),
+        *handoff_started()[:-1],
+        *rewind,
+        ActionExecuted(LISTEN),
+        user("where is my parcel", "order_status"),
+    ]
+    tracker = tracker_from(events)
+
+    prediction = policy.predict_action_probabilities(tracker, example_domain())
+
+    assert predicted_action(prediction) == ACTION_RELAY
+    assert len(repairs(prediction)) == (0 if tracker.get_slot(SLOT_HANDOFF) else 1)
+
+
+def test_no_repair_when_the_slot_is_right(policy: HandoffPolicy) -> None:
+    events = [*in_handoff(), user("hi", "greet")]
+    assert repairs(predict(policy, events)) == []
+    events = [*released([*session_start()]), user("hi", "greet")]
+    assert repairs(predict(policy, events)) == []
 
 
 # --- no re-trigger --------------------------------------------------------------------------
@@ -214,15 +372,17 @@ def test_unsure_end_handoff_goes_to_the_agent(policy: HandoffPolicy) -> None:
 
 def released(before: List[Event]) -> List[Event]:
     """A handoff (started after `before`) that the agent released, back with the bot."""
+    opened = handoff_started()
+    started = state.active(opened)
+    assert started is not None
     return [
         *before,
-        *handoff_started(),
+        *opened,
         user("WHERE IS MY ORDER!!!", "order_status"),  # relayed to the agent
         ActionExecuted(ACTION_RELAY),
         ActionExecuted(LISTEN),
         BotUttered("Sorry about that, it ships today", metadata={"zendesk_agent_name": "Ann"}),
-        SlotSet(SLOT_HANDOFF_ACTIVE, False),
-        SlotSet("zendesk_conversation_id", None),
+        SlotSet(SLOT_HANDOFF, state.ended(started, state.AGENT_RELEASED).as_slot()),
     ]
 
 
@@ -260,29 +420,6 @@ def test_failed_escalation_resets_the_windows(policy: HandoffPolicy) -> None:
         user("zonk", "nlu_fallback", 0.5),
     ]
     assert predicted_action(predict(policy, events)) is None
-
-
-def test_a_reset_without_a_handoff_is_no_boundary() -> None:
-    events = [
-        *session_start(),
-        user("one", "greet"),
-        SlotSet(SLOT_HANDOFF_ACTIVE, False),
-        user("two", "greet"),
-    ]
-    assert [t.text for t in recent_user_turns(tracker_from(events), 5)] == ["one", "two"]
-
-
-def test_a_reset_after_a_failed_escalation_is_no_boundary() -> None:
-    events = [
-        *session_start(),
-        user("zero", "human_handoff"),
-        ActionExecuted(ACTION_HANDOFF),  # failed: the slot was never true
-        ActionExecuted(LISTEN),
-        user("one", "greet"),
-        SlotSet(SLOT_HANDOFF_ACTIVE, None),
-        user("two", "greet"),
-    ]
-    assert [t.text for t in recent_user_turns(tracker_from(events), 5)] == ["one", "two"]
 
 
 def test_a_new_session_starts_afresh() -> None:
@@ -349,9 +486,26 @@ def test_training_names_missing_domain_entries(policy: HandoffPolicy) -> None:
         policy.train([], bare)
     message = str(error.value)
     assert "action action_zendesk_relay" in message
-    assert "slot zendesk_handoff_active" in message
+    assert "slot zendesk_handoff," in message
     assert "intent human_handoff" in message
+    assert "utter_zendesk_confirm_end" in message
     assert "rasa_zendesk/domain/zendesk.yml" in message
+
+
+def test_training_needs_slots_carried_over_to_new_sessions(
+    policy: HandoffPolicy, tmp_path: Path
+) -> None:
+    """A session that expires mid-handoff would forget it without the carry-over."""
+    plugin_domain = Path(__file__).resolve().parents[2] / "rasa_zendesk" / "domain" / "zendesk.yml"
+    entries = yaml.safe_load(plugin_domain.read_text())
+    for carry_over, fails in ((False, True), (True, False)):
+        entries["session_config"] = {"carry_over_slots_to_new_session": carry_over}
+        domain = Domain.from_dict(entries)
+        if fails:
+            with pytest.raises(InvalidConfigException, match="carry_over_slots_to_new_session"):
+                policy.train([], domain)
+        else:
+            policy.train([], domain)
 
 
 def test_a_domain_without_the_actions_makes_it_abstain(policy: HandoffPolicy) -> None:

@@ -10,7 +10,7 @@ from typing import Iterator
 
 import pytest
 
-from tests.support.services import Redis, redis_server
+from testkit.services import Redis, redis_server
 
 
 @pytest.fixture(scope="module")

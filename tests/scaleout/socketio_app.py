@@ -18,7 +18,7 @@ from sanic import Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from rasa_zendesk.socketio_redis import RedisSocketIOInput
+from rasa_zendesk.scaleout.socketio_redis import RedisSocketIOInput
 
 
 class EchoAgent:

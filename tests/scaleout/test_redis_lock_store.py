@@ -17,8 +17,8 @@ import redis as redis_client
 from rasa.core.lock_store import LockStore, RedisLockStore
 from rasa.utils.endpoints import EndpointConfig
 
-from rasa_zendesk.redis_lock_store import AtomicRedisLockStore
-from tests.support.services import Redis
+from rasa_zendesk.scaleout.redis_lock_store import AtomicRedisLockStore
+from testkit.services import Redis
 
 pytestmark = pytest.mark.scaleout
 
@@ -112,7 +112,7 @@ def test_tickets_are_served_in_order(redis: Redis) -> None:
 def test_rasa_builds_it_from_endpoints(redis: Redis) -> None:
     config = EndpointConfig(
         url=redis.host,
-        type="rasa_zendesk.redis_lock_store.AtomicRedisLockStore",
+        type="rasa_zendesk.scaleout.redis_lock_store.AtomicRedisLockStore",
         port=str(redis.port),
         db=1,
         key_prefix="bot",

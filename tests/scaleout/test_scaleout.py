@@ -22,17 +22,17 @@ import pytest
 from rasa_zendesk import constants
 from rasa_zendesk.settings import ZendeskSettings
 from rasa_zendesk.sunco.client import SunCoClient
-from tests.e2e.helpers import EmulatorControl, wait_for
-from tests.support.cluster import (
+from testkit.cluster import (
     HANDOFF_STARTED,
     Cluster,
     ClusterConfig,
     open_handoff,
 )
-from tests.support.events_table import EventsTable
-from tests.support.processes import ensure_model, run_dir
-from tests.support.services import Postgres, Redis, postgres_server
-from tests.support.socket_user import SocketUser
+from testkit.emulator_control import EmulatorControl, wait_for
+from testkit.events_table import EventsTable
+from testkit.processes import ensure_model, run_dir
+from testkit.services import Postgres, Redis, postgres_server
+from testkit.socket_user import SocketUser
 
 pytestmark = pytest.mark.scaleout
 

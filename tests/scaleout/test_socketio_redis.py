@@ -20,10 +20,10 @@ from redis.exceptions import RedisError
 import rasa_zendesk
 from demo.process import ManagedProcess
 from demo.stack import REPO_ROOT
-from rasa_zendesk.socketio_redis import RedisSocketIOInput
-from tests.support.processes import free_ports, run_dir
-from tests.support.services import Redis
-from tests.support.socket_user import SocketUser
+from rasa_zendesk.scaleout.socketio_redis import RedisSocketIOInput
+from testkit.processes import free_ports, run_dir
+from testkit.services import Redis
+from testkit.socket_user import SocketUser
 
 pytestmark = pytest.mark.scaleout
 

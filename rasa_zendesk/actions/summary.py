@@ -1,12 +1,7 @@
 """What the agent reads first: a deterministic summary and the transcript of the conversation.
 
 Built in the action server from rasa-sdk tracker data: `Tracker.events` (event dicts) and
-`Tracker.slots`. A Rasa core `DialogueStateTracker` gives the same data through
-`tracker.current_state(EventVerbosity.ALL)` (see `summarize_state`). No model, no network: the
-same conversation always gives the same text.
-
-SunCo refuses a text longer than 4096 characters, so `chunk_text` cuts any text into parts of at
-most `MAX_TEXT_LENGTH` characters on line, then word, boundaries.
+`Tracker.slots`. No model, no network: the same conversation always gives the same text.
 """
 
 from __future__ import annotations
@@ -19,10 +14,10 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 from rasa_zendesk.constants import (
     EVENT_ZENDESK_AGENT_NAME,
     INTENT_HUMAN_HANDOFF,
-    MAX_TEXT_LENGTH,
-    SLOT_HANDOFF_ACTIVE,
+    SLOT_HANDOFF,
     SLOT_HANDOFF_REASON,
 )
+from rasa_zendesk.handoff.state import Handoff
 from rasa_zendesk.policy.signals import NLU_FALLBACK_INTENT, reason_kind
 
 ROLE_USER = "user"
@@ -65,11 +60,6 @@ class Turn:
     attachments: Tuple[Attachment, ...] = ()
     buttons: Tuple[str, ...] = ()
     agent_name: Optional[str] = None
-
-    @property
-    def speaker(self) -> str:
-        """Same as `role`: `user` or `bot`."""
-        return self.role
 
     @property
     def display_text(self) -> str:
@@ -131,11 +121,6 @@ def summarize(
         transcript=transcript,
     )
     return replace(briefing, text=render_summary(briefing))
-
-
-def summarize_state(state: Mapping[str, Any]) -> Briefing:
-    """The briefing for `DialogueStateTracker.current_state(EventVerbosity.ALL)` (Rasa side)."""
-    return summarize(state.get("events") or [], state.get("slots") or {})
 
 
 def handoff_reason(slot_value: Any, user_events: Sequence[EventDict] = ()) -> HandoffReason:
@@ -234,7 +219,9 @@ def render_summary(briefing: Briefing) -> str:
     return "\n".join(lines)
 
 
-def render_transcript(turns: Iterable[Turn], bot_name: str = "Bot", user_name: str = "User") -> str:
+def transcript_blocks(
+    turns: Iterable[Turn], bot_name: str = "Bot", user_name: str = "User"
+) -> List[str]:
     """The transcript as text, one block per turn: `[time] Speaker: text`."""
     blocks = []
     for turn in turns:
@@ -246,7 +233,7 @@ def render_transcript(turns: Iterable[Turn], bot_name: str = "Bot", user_name: s
             speaker = bot_name
         stamp = f"[{format_timestamp(turn.timestamp)}] " if turn.timestamp is not None else ""
         blocks.append(f"{stamp}{speaker}: {turn.display_text}")
-    return "\n".join(blocks)
+    return blocks
 
 
 def format_timestamp(timestamp: float) -> str:
@@ -255,66 +242,15 @@ def format_timestamp(timestamp: float) -> str:
     return moment.strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
-def chunk_text(text: str, limit: int = MAX_TEXT_LENGTH) -> List[str]:
-    """`text` cut into parts of at most `limit` characters, on line, then word, boundaries.
-
-    A word longer than `limit` is cut where it must be. Parts that would be blank are dropped,
-    so an empty text gives no part at all (SunCo refuses an empty message).
-    """
-    if limit < 1:
-        raise ValueError("limit must be at least 1")
-    if not text or not text.strip():
-        return []
-    if len(text) <= limit:
-        return [text]
-    chunks: List[str] = []
-    current: Optional[str] = None
-    for line in text.split("\n"):
-        for piece in _split_line(line, limit):
-            if current is None:
-                current = piece
-            elif len(current) + 1 + len(piece) <= limit:
-                current = f"{current}\n{piece}"
-            else:
-                chunks.append(current)
-                current = piece
-    if current is not None:
-        chunks.append(current)
-    return [chunk for chunk in chunks if chunk.strip()]
-
-
-def _split_line(line: str, limit: int) -> List[str]:
-    if len(line) <= limit:
-        return [line]
-    pieces: List[str] = []
-    current = ""
-    for word in line.split(" "):
-        while len(word) > limit:  # no boundary to cut on
-            if current:
-                pieces.append(current)
-                current = ""
-            pieces.append(word[:limit])
-            word = word[limit:]
-        if not current:
-            current = word
-        elif len(current) + 1 + len(word) <= limit:
-            current = f"{current} {word}"
-        else:
-            pieces.append(current)
-            current = word
-    if current:
-        pieces.append(current)
-    return pieces
-
-
 def _user_events_outside_handoffs(events: Iterable[EventDict]) -> List[EventDict]:
     """User messages the bot handled: not those relayed to an agent during a handoff."""
     active = False
     handled = []
     for event in events:
         kind = event.get("event")
-        if kind == "slot" and event.get("name") == SLOT_HANDOFF_ACTIVE:
-            active = bool(event.get("value"))
+        if kind == "slot" and event.get("name") == SLOT_HANDOFF:
+            handoff = Handoff.from_slot(event.get("value"))
+            active = handoff is not None and handoff.active
         elif kind == "restart":  # resets every slot (a new session may carry them over)
             active = False
         elif kind == "user" and not active:

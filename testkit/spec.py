@@ -32,7 +32,7 @@ from jsonschema import FormatChecker, RefResolver
 from openapi_schema_validator import OAS30ReadValidator, OAS30WriteValidator
 from openapi_schema_validator._format import oas30_format_checker
 
-SPEC_DIR = Path(__file__).resolve().parents[2] / ".." / "shared" / "spec"
+SPEC_DIR = Path(__file__).resolve().parents[1] / ".." / "shared" / "spec"
 SPEC_PATH = SPEC_DIR / "sunco-v2-openapi.yaml"
 EXAMPLES_PATH = SPEC_DIR / "sunco-v2-examples.json"
 WEBHOOK_OPERATION = ("x-webhooks", "Webhook Event", "post")

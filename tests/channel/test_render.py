@@ -7,7 +7,7 @@ from typing import Any, Dict
 
 import pytest
 
-from rasa_zendesk.channel.delivery import bot_uttered_for, file_name, render
+from rasa_zendesk.channel.render import bot_uttered_for, file_name, render
 from rasa_zendesk.sunco.models import Content, Message
 from tests.channel.harness import Handoff, RasaServer, content, message_webhook
 

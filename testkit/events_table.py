@@ -9,6 +9,9 @@ from typing import Any, Dict, List, Optional
 
 import sqlalchemy
 
+from rasa_zendesk.handoff import state
+from rasa_zendesk.handoff.state import Handoff
+
 
 class EventsTable:
     """The stored events of Rasa's SQL tracker store, decoded, in stored order."""
@@ -52,6 +55,10 @@ class EventsTable:
             elif event.get("event") == "restart":
                 value = None
         return value
+
+    def handoff(self, sender_id: str) -> Optional[Handoff]:
+        """The handoff as the plugin's transitions last wrote it (see `handoff.state`)."""
+        return state.current(self.events(sender_id))
 
     def close(self) -> None:
         self.engine.dispose()

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Dict, Iterator, List
 
 from rasa_zendesk.emulator.testing import stop_process
-from tests.support.processes import free_ports
+from testkit.processes import free_ports
 
 HOST = "127.0.0.1"
 

@@ -1,5 +1,5 @@
 """What the end-to-end tests drive and observe besides the web chat user
-(`tests.support.socket_user.SocketUser`): the emulator's control API (what the agent console
+(`testkit.socket_user.SocketUser`): the emulator's control API (what the agent console
 does) and the tracker store's SQLite file. All waiting is for a condition with a deadline.
 """
 

@@ -23,9 +23,10 @@ from rasa.shared.core.generator import TrackerWithCachedStates, TrainingDataGene
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.importers.importer import TrainingDataImporter
 
-from rasa_zendesk.constants import ACTION_HANDOFF, SLOT_HANDOFF_ACTIVE
+from rasa_zendesk.constants import ACTION_HANDOFF, SLOT_HANDOFF
+from rasa_zendesk.handoff import state
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 LISTEN = "action_listen"
 
 
@@ -74,14 +75,20 @@ def bot_turn(action: str) -> List[Event]:
     return [ActionExecuted(action), ActionExecuted(LISTEN)]
 
 
-def handoff_started() -> List[Event]:
+def handoff_started(conversation_id: str = "conv_1") -> List[Event]:
     """What the escalation action leaves in the tracker when it succeeds."""
     return [
         ActionExecuted(ACTION_HANDOFF),
-        SlotSet(SLOT_HANDOFF_ACTIVE, True),
-        SlotSet("zendesk_conversation_id", "conv_1"),
+        SlotSet(SLOT_HANDOFF, state.opened(conversation_id, trigger="explicit_request").as_slot()),
         ActionExecuted(LISTEN),
     ]
+
+
+def handoff_ended(events: Sequence[Event], reason: str = state.AGENT_RELEASED) -> List[Event]:
+    """What the channel writes when Zendesk ends the running handoff of `events`."""
+    handoff = state.active(events)
+    assert handoff is not None, "no handoff runs"
+    return [SlotSet(SLOT_HANDOFF, state.ended(handoff, reason).as_slot())]
 
 
 def tracker_from(events: Iterable[Event], domain: Optional[Domain] = None) -> DialogueStateTracker:

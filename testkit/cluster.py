@@ -19,13 +19,12 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence
 
 from demo.process import ManagedProcess, start_all, stop_all
 from demo.stack import HOST, QUIET_PROCESS_ENV, REPO_ROOT, Credentials
-from rasa_zendesk import constants
 from rasa_zendesk.emulator.config import EmulatorConfig
 from rasa_zendesk.emulator.testing import EmulatorProcess
-from tests.support.events_table import EventsTable
-from tests.support.processes import STARTUP_TIMEOUT, free_ports
-from tests.support.services import Postgres, Redis
-from tests.support.socket_user import SocketUser
+from testkit.events_table import EventsTable
+from testkit.processes import STARTUP_TIMEOUT, free_ports
+from testkit.services import Postgres, Redis
+from testkit.socket_user import SocketUser
 
 ENDPOINTS = REPO_ROOT / "endpoints.scaleout.yml"
 CREDENTIALS = REPO_ROOT / "credentials.scaleout.yml"
@@ -170,9 +169,9 @@ async def open_handoff(user: SocketUser, tracker: EventsTable, timeout: float = 
     await user.wait_until(lambda got: any(HANDOFF_STARTED in (m.text or "") for m in got), timeout)
     deadline = time.monotonic() + timeout
     while True:
-        conversation_id = tracker.slot(user.session_id, constants.SLOT_CONVERSATION_ID)
-        if conversation_id:
-            return str(conversation_id)
+        handoff = tracker.handoff(user.session_id)
+        if handoff is not None and handoff.active:
+            return handoff.conversation_id
         if time.monotonic() > deadline:
             raise AssertionError(f"no handoff of {user.session_id} in the tracker store")
         await asyncio.sleep(0.3)

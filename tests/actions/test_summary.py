@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any, Dict, List
 
-import pytest
 from rasa.shared.core.events import (
     ActionExecuted,
     BotUttered,
@@ -16,10 +15,11 @@ from rasa.shared.core.events import (
 from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity
 from rasa_sdk import Tracker
 
-from rasa_zendesk import summary
-from rasa_zendesk.constants import MAX_TEXT_LENGTH
-from rasa_zendesk.summary import Attachment, chunk_text, summarize, summarize_state
-from tests.policy.support import example_domain
+from rasa_zendesk.actions import summary
+from rasa_zendesk.actions.summary import Attachment, summarize
+from rasa_zendesk.constants import SLOT_HANDOFF
+from rasa_zendesk.handoff import state
+from testkit.policy_trackers import example_domain
 
 T0 = 1_700_000_000.0  # 2023-11-14 22:13:20 UTC
 REASON = "frustration: negative sentiment -0.80 in the last message (threshold -0.60)"
@@ -104,13 +104,10 @@ def test_summary_reads_well() -> None:
     assert briefing.reason.title == "the user seems frustrated"
 
 
-def test_summary_is_deterministic_and_same_from_events_or_core_state() -> None:
-    events = conversation()
-    tracker = sdk_tracker(events)
-    core = DialogueStateTracker.from_events("user-1", events, slots=example_domain().slots)
-    from_core = summarize_state(core.current_state(EventVerbosity.ALL))
+def test_summary_is_deterministic_and_same_from_a_tracker_or_its_events() -> None:
+    tracker = sdk_tracker(conversation())
     from_lists = summarize(tracker.events, tracker.slots)
-    assert summarize(tracker) == from_lists == from_core
+    assert summarize(tracker) == from_lists == summarize(sdk_tracker(conversation()))
 
 
 def test_transcript_has_roles_texts_times_and_attachments() -> None:
@@ -123,16 +120,15 @@ def test_transcript_has_roles_texts_times_and_attachments() -> None:
     assert [t.timestamp for t in turns] == [T0 + d for d in (1, 2, 10, 11, 20, 21, 30)]
     assert turns[3].buttons == ("Track it",)
     assert turns[-1].attachments == (Attachment("image", IMAGE["url"], "box.jpg"),)
-    assert all(t.speaker == t.role for t in turns)
 
 
 def test_rendered_transcript() -> None:
     turns = summarize(sdk_tracker(conversation())).transcript
-    text = summary.render_transcript(turns[2:4], bot_name="Acme bot")
-    assert text == (
-        "[2023-11-14 22:13:30 UTC] User: where is my order 12345678\n"
-        "[2023-11-14 22:13:31 UTC] Acme bot: Order 12345678 has shipped.\n[buttons: Track it]"
-    )
+    blocks = summary.transcript_blocks(turns[2:4], bot_name="Acme bot")
+    assert blocks == [
+        "[2023-11-14 22:13:30 UTC] User: where is my order 12345678",
+        "[2023-11-14 22:13:31 UTC] Acme bot: Order 12345678 has shipped.\n[buttons: Track it]",
+    ]
 
 
 def test_explicit_request_and_slots_of_the_plugin_hidden() -> None:
@@ -171,13 +167,14 @@ def test_fallbacks_are_named_as_not_understood() -> None:
 
 
 def test_messages_relayed_during_an_earlier_handoff_are_not_requests() -> None:
+    handoff = state.opened("conv_1")
     events = [
         said("human please", "human_handoff", T0),
         ActionExecuted("action_zendesk_handoff"),
-        SlotSet("zendesk_handoff_active", True),
+        SlotSet(SLOT_HANDOFF, handoff.as_slot()),
         said("my order 87654321 is late", "order_status", T0 + 1),  # to the agent
         BotUttered("I'll check", metadata={"zendesk_agent_name": "Ann"}, timestamp=T0 + 2),
-        SlotSet("zendesk_handoff_active", False),
+        SlotSet(SLOT_HANDOFF, state.ended(handoff, state.TICKET_CLOSED).as_slot()),
         said("I need a person again", "human_handoff", T0 + 3),
     ]
     briefing = summarize([event.as_dict() for event in events], {})
@@ -185,7 +182,7 @@ def test_messages_relayed_during_an_earlier_handoff_are_not_requests() -> None:
     assert briefing.requests[0].count == 2
     agent_turn = briefing.transcript[2]
     assert (agent_turn.role, agent_turn.agent_name) == ("bot", "Ann")
-    assert "Agent Ann: I'll check" in summary.render_transcript(briefing.transcript)
+    assert "Agent Ann: I'll check" in "\n".join(summary.transcript_blocks(briefing.transcript))
 
 
 def test_bot_images_and_malformed_attachments() -> None:
@@ -206,54 +203,6 @@ def test_long_quotes_are_shortened_in_the_summary() -> None:
     quote = [line for line in briefing.text.splitlines() if line.startswith('- "')][0]
     assert len(quote) < summary.MAX_QUOTE + 10
     assert quote.endswith('…"')
-
-
-# --- chunking -------------------------------------------------------------------------------
-
-
-def test_short_and_empty_texts() -> None:
-    assert chunk_text("hello") == ["hello"]
-    assert chunk_text("") == []
-    assert chunk_text("  \n ") == []
-    with pytest.raises(ValueError):
-        chunk_text("x", 0)
-
-
-def test_lines_are_kept_whole_when_they_fit() -> None:
-    lines = [f"line {i:03d} " + "x" * 40 for i in range(300)]  # ~15 000 characters
-    text = "\n".join(lines)
-    chunks = chunk_text(text)
-    assert len(chunks) == 4
-    assert all(len(chunk) <= MAX_TEXT_LENGTH for chunk in chunks)
-    assert "\n".join(chunks) == text  # cut only between lines
-
-
-def test_a_long_line_is_cut_between_words() -> None:
-    words = [f"w{i}" for i in range(3000)]
-    text = " ".join(words)
-    chunks = chunk_text(text, 1000)
-    assert all(len(chunk) <= 1000 for chunk in chunks)
-    assert " ".join(chunks).split() == words
-
-
-def test_a_word_longer_than_the_limit_is_cut_where_it_must() -> None:
-    text = "see https://example.com/" + "a" * 250 + " ok"
-    chunks = chunk_text(text, 100)
-    assert all(len(chunk) <= 100 for chunk in chunks)
-    assert "".join(chunks).replace(" ", "") == text.replace(" ", "")
-
-
-def test_a_long_transcript_fits_sunco_messages() -> None:
-    events = []
-    for i in range(120):
-        events.append(said(f"message {i}: " + "blah " * 20, "order_status", T0 + i).as_dict())
-    briefing = summarize(events, {})
-    text = summary.render_transcript(briefing.transcript)
-    assert len(text) > 3 * MAX_TEXT_LENGTH
-    chunks = chunk_text(text)
-    assert all(0 < len(chunk) <= MAX_TEXT_LENGTH for chunk in chunks)
-    assert "\n".join(chunks) == text
-    assert all(line.startswith("[") for chunk in chunks for line in chunk.splitlines())
 
 
 def test_intent_payloads_are_not_the_users_words() -> None:

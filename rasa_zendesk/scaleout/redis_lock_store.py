@@ -13,7 +13,7 @@ does not wait a second longer than it must.
 endpoints.yml:
 
     lock_store:
-      type: rasa_zendesk.redis_lock_store.AtomicRedisLockStore
+      type: rasa_zendesk.scaleout.redis_lock_store.AtomicRedisLockStore
       url: localhost        # and every other RedisLockStore option (port, db, password, ...)
       port: 6379
       db: 1

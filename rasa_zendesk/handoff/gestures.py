@@ -1,0 +1,72 @@
+"""How a user ends a handoff: an unambiguous gesture, never a guess of the bot's NLU.
+
+A bot's NLU is trained on its own domain; messages meant for a person ("I cannot log in since
+yesterday", "cancel my order", "stop charging me") are outside it, and some of them will look
+like `end_handoff`. So during a handoff:
+- a command ends it at once: `/end`, or the payload `/end_handoff` (a button);
+- when the NLU reads `end_handoff` in ordinary words, the bot asks first
+  (`utter_zendesk_confirm_end`, which Rasa renders itself) and ends it only on a yes;
+- any other answer goes to the agent, together with the message that made the bot ask, which
+  was meant for the agent after all; a plain "no" is only an answer, so it is not passed on.
+The question itself never reaches the agent.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Iterable, Optional
+
+#: Typed or sent by a button: end the handoff now.
+END_COMMANDS = frozenset({"/end", "/end_handoff"})
+#: Answers to the confirmation question that end the handoff.
+YES_ANSWERS = frozenset(
+    {"yes", "y", "yeah", "yep", "yes please", "sure", "ok", "okay", "end", "end chat"}
+)
+#: Answers that keep the handoff and are not passed on to the agent.
+NO_ANSWERS = frozenset({"no", "n", "nope", "no thanks", "stay"})
+
+_PUNCTUATION = re.compile(r"[^\w\s/]+")
+
+
+def normalized(text: Optional[str]) -> str:
+    """Lower case, punctuation and extra spaces gone: "Yes!" and "yes" are one answer."""
+    return " ".join(_PUNCTUATION.sub(" ", (text or "").lower()).split())
+
+
+def is_end_command(text: Optional[str], commands: Iterable[str] = END_COMMANDS) -> bool:
+    """`/end` or the `/end_handoff` payload, exactly (a button may add a confidence)."""
+    stripped = (text or "").strip().lower()
+    return stripped.split("@", 1)[0] in commands
+
+
+def is_yes(text: Optional[str]) -> bool:
+    return normalized(text) in YES_ANSWERS
+
+
+def is_no(text: Optional[str]) -> bool:
+    return normalized(text) in NO_ANSWERS
+
+
+def held_message(events: Iterable[Any], confirm_action: str) -> Optional[Any]:
+    """The user message that made the bot ask, when the latest user message answers the
+    confirmation question (the bot asked right after it; nothing but listening between)."""
+    answered = asked = False
+    for event in reversed(list(events)):
+        kind = _field(event, "event", "type_name")
+        if kind == "user":
+            if asked:
+                return event
+            if answered:
+                return None
+            answered = True
+        elif kind == "action" and answered and not asked:
+            name = _field(event, "name", "action_name")
+            if name == confirm_action:
+                asked = True
+            elif name != "action_listen":
+                return None
+    return None
+
+
+def _field(event: Any, key: str, attribute: str) -> Any:
+    return event.get(key) if isinstance(event, dict) else getattr(event, attribute, None)

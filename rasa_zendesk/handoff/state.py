@@ -1,0 +1,194 @@
+"""A handoff's state: one record in the slot `zendesk_handoff`, read from the events as stored.
+
+A handoff is `waiting` (control passed to the agents, no agent message yet), then
+`agent_joined` (the first agent message arrived), then `ended`, with exactly one reason
+(`END_REASONS`). The record also holds the SunCo conversation, when it was requested and why,
+who joined and when, and when it ended. It lives in the tracker store as the value of one slot,
+so it survives restarts and new sessions (`carry_over_slots_to_new_session`) and is shared by
+every Rasa instance; every transition writes the whole record in one `SlotSet`.
+
+Why the state is read from the events as stored, and not from the slot's current value: Rasa
+replays a tracker *without* the events a rewind undid (`UserUtteranceReverted` of a fallback,
+`ActionReverted`, `action_back`, the two-stage fallback). A rewind that reaches back past a
+transition would revive an ended handoff, or end a running one, although nothing in Zendesk
+changed. Only the plugin's transitions may change the state, so `current` takes the newest
+record *written*, whether a rewind later undid it or not. The slot's replayed value is only a
+copy; `repair` gives the event that puts it right again after a rewind (the policy applies it),
+so that a new session carries the true record over.
+
+The functions take Rasa `Event` objects (Rasa server) or event dicts (rasa-sdk trackers in the
+action server) alike.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import asdict, dataclass, replace
+from typing import Any, Dict, Mapping, Optional, Sequence
+
+from rasa_zendesk.constants import SLOT_HANDOFF as SLOT
+
+WAITING = "waiting"
+AGENT_JOINED = "agent_joined"
+ENDED = "ended"
+STATES = (WAITING, AGENT_JOINED, ENDED)
+
+# Why a handoff ended; exactly one per handoff.
+AGENT_RELEASED = "agent_released"
+TICKET_CLOSED = "ticket_closed"
+TICKET_SOLVED = "ticket_solved"
+TRANSFER_TO_EMAIL = "transfer_to_email"
+USER_ENDED = "user_ended"
+AGENT_TIMEOUT = "agent_timeout"
+IDLE_TIMEOUT = "idle_timeout"
+MAX_DURATION = "max_duration"
+CONVERSATION_GONE = "conversation_gone"
+RESTART = "restart"
+FAILED = "failed"
+END_REASONS = (
+    AGENT_RELEASED,
+    TICKET_CLOSED,
+    TICKET_SOLVED,
+    TRANSFER_TO_EMAIL,
+    USER_ENDED,
+    AGENT_TIMEOUT,
+    IDLE_TIMEOUT,
+    MAX_DURATION,
+    CONVERSATION_GONE,
+    RESTART,
+    FAILED,
+)
+
+
+class TransitionError(ValueError):
+    """A transition that the state does not allow (a bug in the caller, never user input)."""
+
+
+@dataclass(frozen=True)
+class Handoff:
+    """One handoff, as stored in the slot (a JSON object; times are epoch seconds)."""
+
+    id: str
+    conversation_id: str
+    state: str
+    requested_at: float
+    trigger: Optional[str] = None
+    agent_name: Optional[str] = None
+    agent_joined_at: Optional[float] = None
+    ended_at: Optional[float] = None
+    end_reason: Optional[str] = None
+
+    @property
+    def active(self) -> bool:
+        """Waiting for an agent or with one: the bot stays quiet, messages go to Zendesk."""
+        return self.state in (WAITING, AGENT_JOINED)
+
+    def as_slot(self) -> Dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_slot(cls, value: Any) -> Optional[Handoff]:
+        """The record in a slot value; None for an empty or unreadable one."""
+        if not isinstance(value, Mapping):
+            return None
+        try:
+            handoff = cls(**{name: value.get(name) for name in cls.__dataclass_fields__})
+        except TypeError:
+            return None
+        if handoff.state not in STATES or not handoff.conversation_id:
+            return None
+        return handoff
+
+
+def current(events: Sequence[Any]) -> Optional[Handoff]:
+    """The handoff as its transitions last wrote it, rewinds or not; None if there is none.
+
+    A restart forgets it (Rasa resets every slot); a new session starts from the record it
+    carried over (a slot set right after `session_started`), or from none.
+    """
+    for event in reversed(events):
+        kind = _type_of(event)
+        if kind == "slot" and _slot_name(event) == SLOT:
+            return Handoff.from_slot(_slot_value(event))
+        if kind in ("restart", "session_started"):
+            return None
+    return None
+
+
+def active(events: Sequence[Any]) -> Optional[Handoff]:
+    """The handoff if one is running (waiting or with an agent), else None."""
+    handoff = current(events)
+    return handoff if handoff is not None and handoff.active else None
+
+
+def active_for(events: Sequence[Any], conversation_id: str) -> Optional[Handoff]:
+    """The running handoff of this SunCo conversation: a late event of an earlier handoff
+    must not touch a newer one, nor reach a user who is back with the bot."""
+    handoff = active(events)
+    return handoff if handoff is not None and handoff.conversation_id == conversation_id else None
+
+
+def slot_value(handoff: Optional[Handoff]) -> Optional[Dict[str, Any]]:
+    """What the slot holds for this record (None: no handoff)."""
+    return handoff.as_slot() if handoff is not None else None
+
+
+def needs_repair(events: Sequence[Any], value_now: Any) -> bool:
+    """Whether a rewind left the slot's replayed value other than the record last written."""
+    return value_now != slot_value(current(events))
+
+
+# Transitions: each returns the new record, which the caller stores as the slot's value.
+
+
+def opened(
+    conversation_id: str, trigger: Optional[str] = None, at: Optional[float] = None
+) -> Handoff:
+    """Control passed to the agents: the handoff waits for the first agent message."""
+    return Handoff(
+        id=uuid.uuid4().hex,
+        conversation_id=conversation_id,
+        state=WAITING,
+        requested_at=_now(at),
+        trigger=trigger,
+    )
+
+
+def agent_joined(
+    handoff: Handoff, agent_name: Optional[str], at: Optional[float] = None
+) -> Handoff:
+    """The first agent message of a waiting handoff."""
+    if handoff.state != WAITING:
+        raise TransitionError(f"an agent joins a waiting handoff, not one {handoff.state}")
+    return replace(handoff, state=AGENT_JOINED, agent_name=agent_name, agent_joined_at=_now(at))
+
+
+def ended(handoff: Handoff, reason: str, at: Optional[float] = None) -> Handoff:
+    """The handoff is over, for `reason`; it ends once."""
+    if reason not in END_REASONS:
+        raise TransitionError(f"unknown end reason {reason!r}")
+    if not handoff.active:
+        raise TransitionError("the handoff has ended already")
+    return replace(handoff, state=ENDED, ended_at=_now(at), end_reason=reason)
+
+
+def _now(at: Optional[float]) -> float:
+    return time.time() if at is None else at
+
+
+# Reading both event shapes: Rasa `Event` objects and rasa-sdk event dicts.
+
+
+def _type_of(event: Any) -> Optional[str]:
+    if isinstance(event, Mapping):
+        return event.get("event")
+    return getattr(event, "type_name", None)
+
+
+def _slot_name(event: Any) -> Optional[str]:
+    return event.get("name") if isinstance(event, Mapping) else getattr(event, "key", None)
+
+
+def _slot_value(event: Any) -> Any:
+    return event.get("value") if isinstance(event, Mapping) else getattr(event, "value", None)
