@@ -35,6 +35,9 @@ CONVERSATION_INPUT_CHANNEL = "rasa_input_channel"
 ORIGIN_KEY = "rasa_zendesk_origin"
 ORIGIN_VALUE = "rasa"
 ORIGIN_METADATA = {ORIGIN_KEY: ORIGIN_VALUE}
+#: Metadata the SunCo client adds to every message it posts and conversation it creates: an id
+#: of ours, so a write retried after an unclear failure is looked for before it is sent again.
+WRITE_ID_KEY = "rasa_zendesk_id"
 
 # Metadata on the tracker events the channel writes: the durable dedupe keys.
 EVENT_ZENDESK_MESSAGE_ID = "zendesk_message_id"

@@ -40,8 +40,14 @@ def cache_dir() -> Path:
 
 
 def input_files(root: Path = ROOT) -> List[Path]:
-    """The files a model is trained from, in a stable order."""
-    files = [root / "config.yml", root / "domain.yml", root / SHIPPED_DOMAIN]
+    """The files a model is trained from, in a stable order (the plugin's domain file too:
+    its policy checks the domain when the bot is trained)."""
+    shipped = root / SHIPPED_DOMAIN
+    files = [
+        root / "config.yml",
+        root / "domain.yml",
+        shipped if shipped.is_file() else ROOT / SHIPPED_DOMAIN,
+    ]
     files += sorted(path for path in (root / "data").rglob("*") if path.is_file())
     return files
 
@@ -51,7 +57,8 @@ def model_key(root: Path = ROOT, rasa_version: Optional[str] = None) -> str:
     digest = hashlib.sha256()
     digest.update(f"rasa {rasa_version or metadata.version('rasa')}\n".encode())
     for path in input_files(root):
-        digest.update(str(path.relative_to(root)).encode() + b"\0")
+        name = path.relative_to(root) if path.is_relative_to(root) else path.relative_to(ROOT)
+        digest.update(str(name).encode() + b"\0")
         digest.update(path.read_bytes() + b"\0")
     return digest.hexdigest()[:32]
 

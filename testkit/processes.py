@@ -65,6 +65,7 @@ def stack_config(
     *,
     web: bool = False,
     emulator_args: Sequence[str] = (),
+    bot_dir: Path = REPO_ROOT,
 ) -> StackConfig:
     """A test stack: free ports, its own SQLite tracker store and logs under artifacts/e2e."""
     directory = run_dir(name)
@@ -75,6 +76,7 @@ def stack_config(
         tracker_db=directory / "tracker.db",
         emulator_args=tuple(emulator_args),
         web=web,
+        bot_dir=bot_dir,
         # Loading the model takes ~30 s on two idle cores; far longer on a busy machine.
         startup_timeout=STARTUP_TIMEOUT,
     )
@@ -87,9 +89,11 @@ def running_stack(
     *,
     web: bool = False,
     emulator_args: Sequence[str] = (),
+    bot_dir: Path = REPO_ROOT,
 ) -> Iterator[DemoStack]:
     """Start a whole stack, yield it, stop every process (also when the test fails)."""
-    stack = DemoStack(stack_config(model, name, web=web, emulator_args=emulator_args))
+    config = stack_config(model, name, web=web, emulator_args=emulator_args, bot_dir=bot_dir)
+    stack = DemoStack(config)
     started = time.monotonic()
     stack.start()
     print(

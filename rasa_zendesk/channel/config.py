@@ -14,7 +14,7 @@ import os
 from dataclasses import dataclass
 from typing import Any, Dict, Mapping, Optional
 
-from rasa_zendesk.channel.tracker_cache.base import DEFAULT_CACHE_SIZE
+from rasa_zendesk.channel.tracker_cache.base import DEFAULT_CACHE_MAX_MB, DEFAULT_CACHE_SIZE
 from rasa_zendesk.settings import ENV_NAMES, SettingsError, ZendeskSettings, configured
 
 #: Largest webhook body accepted. SunCo caps a message at 100 kB of JSON and a webhook post
@@ -41,6 +41,12 @@ class ChannelConfig:
     typing_event: str = DEFAULT_TYPING_EVENT
     #: Conversations whose trackers are kept between webhooks (SQL, Redis stores; 0: none).
     tracker_cache_size: int = DEFAULT_CACHE_SIZE
+    #: The memory those trackers may take, at most (MiB, estimated).
+    tracker_cache_max_mb: int = DEFAULT_CACHE_MAX_MB
+
+    @property
+    def tracker_cache_max_bytes(self) -> int:
+        return self.tracker_cache_max_mb * 1024 * 1024
 
     @classmethod
     def from_credentials(
@@ -61,6 +67,9 @@ class ChannelConfig:
             handoff_ended_text=given.get("handoff_ended_text"),
             typing_event=given.get("typing_event") or DEFAULT_TYPING_EVENT,
             tracker_cache_size=_whole_number(given, "tracker_cache_size", DEFAULT_CACHE_SIZE, 0),
+            tracker_cache_max_mb=_whole_number(
+                given, "tracker_cache_max_mb", DEFAULT_CACHE_MAX_MB, 1
+            ),
         )
 
 

@@ -34,6 +34,7 @@ from sanic.response import HTTPResponse
 
 from rasa_zendesk.channel.config import ChannelConfig
 from rasa_zendesk.channel.conversations import ConversationDirectory
+from rasa_zendesk.channel.outputs import close_outputs
 from rasa_zendesk.channel.processor import RasaContext, WebhookProcessor
 from rasa_zendesk.sunco.client import SunCoClient
 from rasa_zendesk.sunco.webhooks import MalformedEvent, WebhookEnvelope
@@ -78,8 +79,9 @@ class ZendeskInput(InputChannel):
             return await self.handle_webhook(request)
 
         @zendesk.listener("after_server_stop")
-        async def close_sunco(_: Sanic, __: Any) -> None:
+        async def close_clients(app: Sanic, __: Any) -> None:
             await self.aclose()
+            await close_outputs(getattr(app.ctx, "input_channels", None) or [])
 
         return zendesk
 

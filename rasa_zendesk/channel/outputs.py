@@ -6,13 +6,24 @@ to a `CollectingOutputChannel` that only collects (the REST channel, for one, ca
 This does the same, with one exception: Telegram's `get_output_channel()` registers its webhook
 with `asyncio.run`, which cannot run inside the server's event loop, so its output channel is
 built directly from the channel's token.
+
+A Telegram output channel is an aiogram `Bot` with its own HTTP session (a connection pool), so
+each Telegram input channel gets one, made on first use and kept: every agent message and
+typing event of its users goes through it. `close_outputs` closes their sessions when the
+server stops.
 """
 
 from __future__ import annotations
 
+import weakref
 from typing import Iterable, Optional
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, OutputChannel
+
+#: The Telegram output channel of each Telegram input channel (gone with the input channel).
+_telegram_outputs: weakref.WeakKeyDictionary[InputChannel, OutputChannel] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def output_channel_for(
@@ -31,9 +42,29 @@ def pushes(output: OutputChannel) -> bool:
     return type(output) is not CollectingOutputChannel
 
 
+async def close_outputs(input_channels: Iterable[InputChannel]) -> None:
+    """Close the HTTP sessions of the output channels kept for these input channels.
+
+    For the server's stop; an output channel asked for afterwards is made anew.
+    """
+    for channel in input_channels:
+        output = _telegram_outputs.pop(channel, None)
+        session = getattr(output, "_session", None)  # aiogram makes it on first request
+        if session is not None and not session.closed:
+            await session.close()
+
+
 def _output_of(channel: InputChannel) -> Optional[OutputChannel]:
     if channel.name() == "telegram" and getattr(channel, "access_token", None):
+        return _telegram_output(channel)
+    return channel.get_output_channel()
+
+
+def _telegram_output(channel: InputChannel) -> OutputChannel:
+    output = _telegram_outputs.get(channel)
+    if output is None:
         from rasa.core.channels.telegram import TelegramOutput
 
-        return TelegramOutput(channel.access_token)  # type: ignore[attr-defined]
-    return channel.get_output_channel()
+        output = TelegramOutput(channel.access_token)  # type: ignore[attr-defined]
+        _telegram_outputs[channel] = output
+    return output

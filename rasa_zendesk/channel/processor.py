@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from typing import Any, Awaitable, Callable, List, Optional, Sequence, Tuple
 
 from rasa.core.channels.channel import InputChannel, OutputChannel
-from rasa.shared.core.events import BotUttered
+from rasa.shared.core.constants import ACTION_LISTEN_NAME
+from rasa.shared.core.events import ActionExecuted, BotUttered
 from rasa.shared.core.events import Event as RasaEvent
 from rasa.shared.core.trackers import DialogueStateTracker
 
@@ -85,7 +86,10 @@ class WebhookProcessor:
         trackers = self._trackers
         if trackers is None or not trackers.serves(agent.tracker_store, agent.lock_store):
             trackers = TrackerAccess(
-                agent.tracker_store, agent.lock_store, self.config.tracker_cache_size
+                agent.tracker_store,
+                agent.lock_store,
+                self.config.tracker_cache_size,
+                self.config.tracker_cache_max_bytes,
             )
             self._trackers = trackers
         return RasaContext(agent, input_channels, trackers)
@@ -188,7 +192,11 @@ class WebhookProcessor:
                 event.id,
             )
             ended = state.ended(handoff, reason)
-            return Delivery(notice, [record_event(ended, event.id), notice])
+            # The turn ends with the bot listening, as every bot turn does. A fallback that
+            # rewinds the user's next message undoes back to the latest `action_listen`; this
+            # one keeps that rewind from undoing the end in Rasa's replay of the tracker.
+            listen = ActionExecuted(ACTION_LISTEN_NAME, metadata=dict(notice.metadata))
+            return Delivery(notice, [record_event(ended, event.id), notice, listen])
 
         return await self._apply_once(
             event,

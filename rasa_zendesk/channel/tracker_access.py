@@ -28,7 +28,12 @@ from rasa.shared.core.events import ActionExecuted, Event, SessionStarted, SlotS
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from rasa_zendesk import constants
-from rasa_zendesk.channel.tracker_cache import DEFAULT_CACHE_SIZE, TrackerCache, cache_for
+from rasa_zendesk.channel.tracker_cache import (
+    DEFAULT_CACHE_MAX_BYTES,
+    DEFAULT_CACHE_SIZE,
+    TrackerCache,
+    cache_for,
+)
 from rasa_zendesk.handoff.state import Handoff
 
 #: SunCo's clock and ours may differ; an event stamped this close to the start of the current
@@ -54,10 +59,11 @@ class TrackerAccess:
         tracker_store: TrackerStore,
         lock_store: LockStore,
         cache_size: int = DEFAULT_CACHE_SIZE,
+        cache_max_bytes: int = DEFAULT_CACHE_MAX_BYTES,
     ) -> None:
         self.store = primary_tracker_store(tracker_store)
         self.lock_store = lock_store
-        self.cache: Optional[TrackerCache[Any]] = cache_for(self.store, cache_size)
+        self.cache: Optional[TrackerCache[Any]] = cache_for(self.store, cache_size, cache_max_bytes)
 
     def serves(self, tracker_store: TrackerStore, lock_store: LockStore) -> bool:
         """Whether this is still the bot's storage (a new model brings a new `Agent`)."""

@@ -35,9 +35,13 @@ def create_app(config: EmulatorConfig) -> web.Application:
     async def start(_: web.Application) -> None:
         await emulator.sender.start()
 
+    async def end_hangs(_: web.Application) -> None:
+        await emulator.faults.end_hangs()
+
     async def stop(_: web.Application) -> None:
         await emulator.sender.close()
 
     app.on_startup.append(start)
+    app.on_shutdown.append(end_hangs)
     app.on_cleanup.append(stop)
     return app

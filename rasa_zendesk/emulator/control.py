@@ -1,7 +1,7 @@
 """The `/_emulator/` JSON control API (no auth): what tests and the agent console use.
 
 Read back state, requests and webhook deliveries; act as the agent (reply, type, solve);
-configure webhooks; inject faults and latency; reset.
+configure webhooks and make their delivery unkind; inject faults and latency; reset.
 """
 
 from typing import Any, Dict, List, Literal, Optional
@@ -10,6 +10,7 @@ from aiohttp import web
 from pydantic import StrictBool, StrictStr, confloat, conint, constr, root_validator, validator
 
 from .bodies import Body, check_uri, parse_body
+from .delivery_modes import DeliveryModeRequest
 from .engine import Emulator, user_display_name
 from .errors import ApiError
 from .faults import FaultRequest
@@ -181,6 +182,39 @@ async def redeliver(request: web.Request) -> web.Response:
     return web.json_response({"delivery": delivery.to_json()})
 
 
+async def release(request: web.Request) -> web.Response:
+    try:
+        delivery = await _emulator(request).sender.release(request.match_info["eventId"])
+    except ValueError as exc:
+        raise ApiError(409, "conflict", f"Only a held event can be released: {exc}") from None
+    if delivery is None:
+        raise ApiError(404, "not_found", "No such webhook event")
+    return web.json_response({"delivery": delivery.to_json()})
+
+
+def _webhook_mode_view(emulator: Emulator) -> Dict[str, Any]:
+    sender = emulator.sender
+    held = [d.event_id for d in sender.deliveries.values() if d.status == "held"]
+    return {"rules": [rule.to_json() for rule in sender.modes.rules], "held": held}
+
+
+async def get_webhook_mode(request: web.Request) -> web.Response:
+    return web.json_response(_webhook_mode_view(_emulator(request)))
+
+
+async def add_webhook_mode(request: web.Request) -> web.Response:
+    body = parse_body(DeliveryModeRequest, await read_json(request))
+    rule = _emulator(request).sender.modes.add(body)
+    return web.json_response({"rule": rule.to_json()}, status=201)
+
+
+async def clear_webhook_mode(request: web.Request) -> web.Response:
+    """Back to the default (in order, once); held events stay held until released."""
+    emulator = _emulator(request)
+    emulator.sender.modes.reset()
+    return web.json_response(_webhook_mode_view(emulator))
+
+
 def _webhook_config_view(emulator: Emulator) -> Dict[str, Any]:
     sender = emulator.sender
     return {
@@ -298,6 +332,10 @@ def add_routes(app: web.Application) -> None:
     r.add_get(PREFIX + "/webhooks", webhooks)
     r.add_post(PREFIX + "/webhooks/wait", webhooks_wait)
     r.add_post(PREFIX + "/webhooks/{eventId}/redeliver", redeliver)
+    r.add_post(PREFIX + "/webhooks/{eventId}/release", release)
+    r.add_get(PREFIX + "/webhook-mode", get_webhook_mode)
+    r.add_post(PREFIX + "/webhook-mode", add_webhook_mode)
+    r.add_delete(PREFIX + "/webhook-mode", clear_webhook_mode)
     r.add_get(PREFIX + "/webhook-config", get_webhook_config)
     r.add_post(PREFIX + "/webhook-config", set_webhook_config)
     conversation = PREFIX + "/conversations/{conversationId}"

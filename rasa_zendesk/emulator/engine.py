@@ -55,7 +55,8 @@ class Emulator:
         )
 
     async def reset(self) -> None:
-        """Forget all data, requests, deliveries and faults (the webhook target stays)."""
+        """Forget all data, requests, deliveries, delivery modes and faults (the webhook target
+        stays)."""
         await self.sender.reset()
         self.store.reset()
         self.faults.reset()

@@ -12,7 +12,7 @@ from aiohttp import web
 from .auth import check_authorization
 from .engine import Emulator
 from .errors import ApiError, error_body, error_response
-from .faults import Fault
+from .faults import Fault, FaultInjector
 from .ids import now_iso
 
 logger = logging.getLogger("rasa_zendesk.emulator")
@@ -67,16 +67,27 @@ async def _loggable_body(request: web.Request) -> Any:
         return raw[:LOGGED_BODY_CHARS].decode("utf-8", "replace")
 
 
-async def _apply_fault(request: web.Request, fault: Fault, hang_seconds: float) -> web.Response:
-    if fault.hang:
+async def _hang(request: web.Request, faults: FaultInjector, hang_seconds: float) -> None:
+    """Hold the call until the client leaves, the emulator stops, or `hang_seconds` pass."""
+    task = asyncio.current_task()
+    assert task is not None
+    faults.hanging.add(task)
+    try:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + hang_seconds
-        while loop.time() < deadline:
+        while loop.time() < deadline and not faults.stopping:
             transport = request.transport
             if transport is None or transport.is_closing():
                 logger.info("hang fault: client gave up on %s %s", request.method, request.path)
                 break
             await asyncio.sleep(0.05)
+    finally:
+        faults.hanging.discard(task)
+
+
+async def _apply_fault(request: web.Request, fault: Fault, emulator: Emulator) -> web.Response:
+    if fault.hang:
+        await _hang(request, emulator.faults, emulator.config.hang_seconds)
         raise ApiError(504, "gateway_timeout", "Injected hang")
     headers = {}
     if fault.status == 429:
@@ -96,17 +107,36 @@ async def _api_call(
         "body": None,
         "status": None,
         "fault": None,
+        "faultAfter": False,
         "at": now_iso(),
         "durationMs": None,
     }
     emulator.requests.append(entry)
 
+    async def fail(fault: Fault) -> web.Response:
+        entry["fault"] = "hang" if fault.hang else fault.status
+        entry["faultAfter"] = fault.after
+        return await _apply_fault(request, fault, emulator)
+
     async def call() -> web.StreamResponse:
         entry["body"] = await _loggable_body(request)
         fault = emulator.faults.take(request.method, request.path)
-        if fault is not None:
-            entry["fault"] = "hang" if fault.hang else fault.status
-            return await _apply_fault(request, fault, emulator.config.hang_seconds)
+        if fault is not None and not fault.after:
+            return await fail(fault)
+        try:
+            response = await handle()
+        except Exception:
+            if fault is not None:
+                emulator.faults.give_back(fault)
+            raise
+        if fault is None:
+            return response
+        if response.status >= 400:  # refused, so nothing was applied: the fault waits
+            emulator.faults.give_back(fault)
+            return response
+        return await fail(fault)  # applied (stored, webhooks sent), and then it fails
+
+    async def handle() -> web.StreamResponse:
         if emulator.faults.latency_ms:
             await asyncio.sleep(emulator.faults.latency_ms / 1000)
         if not request.path.startswith(PUBLIC_API_PREFIX):

@@ -2,6 +2,8 @@
 
 Events of one conversation are delivered strictly in order: the next waits until the previous
 one is delivered or has used up its attempts. Every attempt is recorded for `/_emulator/webhooks`.
+Tests can make deliveries unkind, as real SunCo's sometimes are (duplicated, swapped, late or
+lost): see `delivery_modes`.
 """
 
 import asyncio
@@ -16,6 +18,7 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
+from .delivery_modes import DeliveryModes
 from .events import envelope
 from .ids import now_iso
 
@@ -34,6 +37,7 @@ class Attempt:
     error: Optional[str]
     at: str
     duration_ms: int
+    duplicate: bool = False  # sent again after a 2xx (mode `duplicate`)
 
     def to_json(self) -> Dict[str, Any]:
         return {
@@ -43,6 +47,7 @@ class Attempt:
             "error": self.error,
             "at": self.at,
             "durationMs": self.duration_ms,
+            "duplicate": self.duplicate,
         }
 
 
@@ -54,9 +59,16 @@ class Delivery:
     conversation_id: Optional[str]
     body: Dict[str, Any]
     created_at: str = field(default_factory=now_iso)
-    status: str = "pending"  # pending | delivered | failed | skipped | cancelled
+    # pending | delivered | failed | skipped | cancelled | held | dropped
+    status: str = "pending"
     attempts: List[Attempt] = field(default_factory=list)
     redeliveries: int = 0
+    modes: List[str] = field(default_factory=list)  # delivery modes applied (see delivery_modes)
+    duplicate: bool = False  # send once more after the next 2xx
+    # Mode `reorder`: set when the event that follows has been queued before this one, or
+    # when this one stops waiting for it (after `reorder_wait` seconds).
+    reordered: Optional[asyncio.Event] = None
+    reorder_wait: float = 0.0
 
     @property
     def event_id(self) -> str:
@@ -70,6 +82,7 @@ class Delivery:
             "status": self.status,
             "createdAt": self.created_at,
             "redeliveries": self.redeliveries,
+            "modes": list(self.modes),
             "payload": self.body,
             "attempts": [attempt.to_json() for attempt in self.attempts],
         }
@@ -108,6 +121,9 @@ class WebhookSender:
         self._idle = asyncio.Event()
         self._idle.set()
         self._session: Optional[aiohttp.ClientSession] = None
+        self.modes = DeliveryModes()
+        # Per lane: the reordered delivery waiting for the conversation's next event.
+        self._awaiting_follower: Dict[str, Delivery] = {}
 
     @property
     def secret_set(self) -> bool:
@@ -141,11 +157,13 @@ class WebhookSender:
                     waiter.cancel()
         self._lanes.clear()
         self._workers.clear()
+        self._awaiting_follower.clear()
         self._idle.set()
 
     async def reset(self) -> None:
         await self.cancel_all()
         self.deliveries.clear()
+        self.modes.reset()
 
     def send(self, event: Dict[str, Any], conversation_id: Optional[str]) -> Delivery:
         """Queue one event (in its own envelope) behind the conversation's earlier events."""
@@ -157,6 +175,28 @@ class WebhookSender:
         self.deliveries[delivery.event_id] = delivery
         while len(self.deliveries) > MAX_KEPT:
             del self.deliveries[next(iter(self.deliveries))]
+        key = conversation_id or ""
+        waiting = self._awaiting_follower.get(key)
+        exclude = frozenset({"reorder"}) if waiting is not None else frozenset()
+        rules = self.modes.take(str(event["type"]), conversation_id, exclude)
+        delivery.modes = sorted(rules)
+        delivery.duplicate = "duplicate" in rules
+        if "drop" in rules or "hold" in rules:
+            delivery.status = "dropped" if "drop" in rules else "held"
+            logger.info(
+                "webhook %s %s %s", event["type"], delivery.event_id, delivery.status.upper()
+            )
+            return delivery
+        if waiting is not None:  # this event overtakes the one held for it
+            del self._awaiting_follower[key]
+            self._enqueue(delivery, None, before=waiting)
+            assert waiting.reordered is not None
+            waiting.reordered.set()
+            return delivery
+        if "reorder" in rules:
+            delivery.reordered = asyncio.Event()
+            delivery.reorder_wait = rules["reorder"].max_wait
+            self._awaiting_follower[key] = delivery
         self._enqueue(delivery, None)
         return delivery
 
@@ -166,6 +206,20 @@ class WebhookSender:
         if delivery is None:
             return None
         delivery.redeliveries += 1
+        return await self._send_now(delivery)
+
+    async def release(self, event_id: str) -> Optional[Delivery]:
+        """Deliver a held event now (behind what its conversation has queued) and wait for it.
+
+        None if there is no such event; `ValueError` if it is not held."""
+        delivery = self.deliveries.get(event_id)
+        if delivery is None:
+            return None
+        if delivery.status != "held":
+            raise ValueError(f"the event is {delivery.status}, not held")
+        return await self._send_now(delivery)
+
+    async def _send_now(self, delivery: Delivery) -> Delivery:
         delivery.status = "pending"
         waiter = asyncio.get_running_loop().create_future()
         self._enqueue(delivery, waiter)
@@ -180,9 +234,16 @@ class WebhookSender:
             return False
         return True
 
-    def _enqueue(self, delivery: Delivery, waiter: Optional[asyncio.Future]) -> None:
+    def _enqueue(
+        self,
+        delivery: Delivery,
+        waiter: Optional[asyncio.Future],
+        before: Optional[Delivery] = None,
+    ) -> None:
         key = delivery.conversation_id or ""
-        self._lanes.setdefault(key, deque()).append((delivery, waiter))
+        lane = self._lanes.setdefault(key, deque())
+        index = next((i for i, (queued, _) in enumerate(lane) if queued is before), len(lane))
+        lane.insert(index, (delivery, waiter))
         self._idle.clear()
         if key not in self._workers:
             self._workers[key] = asyncio.get_running_loop().create_task(self._drain(key))
@@ -192,6 +253,9 @@ class WebhookSender:
         try:
             while lane:
                 delivery, waiter = lane[0]
+                if delivery.reordered is not None and not delivery.reordered.is_set():
+                    await self._await_follower(key, delivery)
+                    continue  # the follower may now be first
                 await self._deliver(delivery)
                 lane.popleft()
                 if waiter is not None and not waiter.done():
@@ -203,6 +267,20 @@ class WebhookSender:
                     self._lanes.pop(key, None)
             if not self._workers:
                 self._idle.set()
+
+    async def _await_follower(self, key: str, delivery: Delivery) -> None:
+        assert delivery.reordered is not None
+        try:
+            await asyncio.wait_for(delivery.reordered.wait(), delivery.reorder_wait)
+        except asyncio.TimeoutError:
+            logger.info(
+                "webhook %s %s: no later event to swap it with; sent as it is",
+                delivery.event["type"],
+                delivery.event_id,
+            )
+        if self._awaiting_follower.get(key) is delivery:
+            del self._awaiting_follower[key]
+        delivery.reordered.set()
 
     async def _deliver(self, delivery: Delivery) -> None:
         if not self.urls:
@@ -216,29 +294,41 @@ class WebhookSender:
         data = json.dumps(delivery.body).encode("utf-8")
         attempts = len(self.retry_delays) + 1
         for number in range(1, attempts + 1):
-            url = self.urls[next(self._round_robin) % len(self.urls)]
-            attempt = await self._post(number, url, data)
-            delivery.attempts.append(attempt)
-            outcome = attempt.status if attempt.status is not None else attempt.error
-            logger.info(
-                "webhook %s %s -> %s %s (attempt %d/%d, %d ms)",
-                delivery.event["type"],
-                delivery.event_id,
-                _display(url),
-                outcome,
-                number,
-                attempts,
-                attempt.duration_ms,
-            )
+            attempt = await self._attempt(delivery, data, number, attempts)
             if attempt.status is not None and 200 <= attempt.status < 300:
-                delivery.status = "delivered"
-                return
-            if attempt.status in NON_RETRYABLE:
                 break
-            if number < attempts:
-                await asyncio.sleep(self.retry_delays[number - 1])
-        delivery.status = "failed"
-        logger.warning("webhook %s %s failed", delivery.event["type"], delivery.event_id)
+            if attempt.status in NON_RETRYABLE or number == attempts:
+                delivery.status = "failed"
+                logger.warning("webhook %s %s failed", delivery.event["type"], delivery.event_id)
+                return
+            await asyncio.sleep(self.retry_delays[number - 1])
+        delivery.status = "delivered"
+        if delivery.duplicate:  # SunCo did not see that 2xx: it retries, same id and body
+            delivery.duplicate = False
+            await asyncio.sleep(self.retry_delays[0] if self.retry_delays else 0)
+            await self._attempt(delivery, data, number + 1, attempts, duplicate=True)
+
+    async def _attempt(
+        self, delivery: Delivery, data: bytes, number: int, attempts: int, duplicate: bool = False
+    ) -> Attempt:
+        """One POST of the delivery, to the next URL, recorded and logged."""
+        url = self.urls[next(self._round_robin) % len(self.urls)]
+        attempt = await self._post(number, url, data)
+        attempt.duplicate = duplicate
+        delivery.attempts.append(attempt)
+        outcome = attempt.status if attempt.status is not None else attempt.error
+        logger.info(
+            "webhook %s %s -> %s %s (attempt %d/%d%s, %d ms)",
+            delivery.event["type"],
+            delivery.event_id,
+            _display(url),
+            outcome,
+            number,
+            attempts,
+            ", duplicate" if duplicate else "",
+            attempt.duration_ms,
+        )
+        return attempt
 
     async def _post(self, number: int, url: str, data: bytes) -> Attempt:
         assert self._session is not None, "WebhookSender.start() was not called"

@@ -5,15 +5,20 @@ outside Rasa. Each returns a `Trigger` (which signal fired, its score, a readabl
 agent will see) or None. `evaluate` runs them in a fixed order with a set of `Thresholds`.
 
 Nothing here imports Rasa; the VADER analyzer is built once, on first use, and the sentiment of a
-text is cached, because the policy asks for the same recent messages at every prediction.
+text is cached, because the policy asks for the same recent messages at every prediction. The
+cache keeps a fixed number of scores, and a long text is keyed on a 16-byte digest, never the
+text itself, so its memory stays bounded (about 2 MB) whatever users send.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, fields
 from functools import lru_cache
-from typing import Any, Dict, Mapping, Optional, Sequence
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
 
 from rasa_zendesk.constants import INTENT_HUMAN_HANDOFF
 
@@ -142,12 +147,63 @@ def _analyzer() -> Any:
     return SentimentIntensityAnalyzer()
 
 
-@lru_cache(maxsize=4096)
+#: Texts whose sentiment is kept. The policy reads a few recent messages per conversation.
+SENTIMENT_CACHE_SIZE = 4096
+#: A text up to this long is its own key; a longer one is keyed on a 16-byte BLAKE2b digest.
+#: So a key is at most about 0.5 kB (100 four-byte characters), and the whole cache about 2 MB.
+SENTIMENT_KEY_MAX_CHARS = 100
+
+
+class _SentimentCache:
+    """The last `size` scores, least recently used dropped first, keyed on the text when it is
+    short and on a digest of it when it is long (hashing short texts would cost more time
+    than it saves memory)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._scores: OrderedDict[Union[str, bytes], float] = OrderedDict()
+        self._lock = threading.Lock()  # the policy may predict on several threads
+
+    def __len__(self) -> int:
+        return len(self._scores)
+
+    def keys(self) -> List[Union[str, bytes]]:
+        with self._lock:
+            return list(self._scores)
+
+    def score(self, text: str) -> float:
+        key: Union[str, bytes] = text
+        if len(text) > SENTIMENT_KEY_MAX_CHARS:
+            key = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+        with self._lock:
+            score = self._scores.get(key)
+            if score is not None:
+                self._scores.move_to_end(key)
+                return score
+        score = float(_analyzer().polarity_scores(text)["compound"])
+        with self._lock:
+            self._scores[key] = score
+            while len(self._scores) > self.size:
+                self._scores.popitem(last=False)
+        return score
+
+    def clear(self) -> None:
+        with self._lock:
+            self._scores.clear()
+
+
+_SENTIMENTS = _SentimentCache(SENTIMENT_CACHE_SIZE)
+
+
 def sentiment(text: str) -> float:
     """VADER's compound score of `text`: -1 (most negative) .. 1 (most positive)."""
     if not text or not text.strip():
         return 0.0
-    return float(_analyzer().polarity_scores(text)["compound"])
+    return _SENTIMENTS.score(text)
+
+
+# As when `sentiment` was an `lru_cache` (the policy benchmark empties it for cold runs).
+sentiment.cache_clear = _SENTIMENTS.clear  # type: ignore[attr-defined]
 
 
 def explicit_request(

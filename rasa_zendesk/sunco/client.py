@@ -4,6 +4,11 @@ One `SunCoClient` holds one httpx connection pool; share it. Auth, retries and e
 `_request`, the one place every call goes through:
 - 429, 5xx, timeouts and connection errors are retried with exponential backoff and full
   jitter, honouring `Retry-After`, until a total deadline; then `SunCoUnavailable`.
+- Writes that create something (a message, a conversation) are not repeated when SunCo applied
+  them but answered a 5xx, or nothing: each carries an id of ours in its metadata
+  (`WRITE_ID_KEY`), and before a retry after such an ambiguous failure the client looks for it
+  (one GET, within the same deadline). Found: that is the answer. A 429 is never applied, so
+  it is retried without looking; a lookup that fails lets the retry go ahead.
 - Any other 4xx fails at once with `SunCoError` (status, SunCo's code and title).
 - The key secret is only ever in the Authorization header; no error or log line carries it.
 """
@@ -14,14 +19,15 @@ import asyncio
 import logging
 import random
 import time
-from typing import Any, Dict, Mapping, Optional, Tuple, Union
+import uuid
+from typing import Any, Awaitable, Callable, Dict, Mapping, Optional, Tuple, Union
 
 import httpx
 
+from rasa_zendesk.constants import WRITE_ID_KEY
 from rasa_zendesk.settings import ZendeskSettings
 from rasa_zendesk.sunco.errors import SunCoError, SunCoTimeout, SunCoUnavailable
 from rasa_zendesk.sunco.models import (
-    Attachment,
     Author,
     Content,
     Conversation,
@@ -34,24 +40,13 @@ from rasa_zendesk.sunco.models import (
 logger = logging.getLogger(__name__)
 
 RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
-ActivityType = str  # "typing:start" | "typing:stop" | "conversation:read"
+#: Metadata key of the id the client puts on every message and conversation it creates.
+#: Conversations of one user read when looking for one just created (one page, the most SunCo
+#: gives); a user with more is not worth a second call.
+CONVERSATION_LOOKUP_PAGE = 100
 
-
-class JWTAuth(httpx.Auth):
-    """App-scoped JWT (`kid` = key id, `scope: app`), signed once and reused."""
-
-    def __init__(self, key_id: str, key_secret: str) -> None:
-        import jwt  # PyJWT, a Rasa dependency
-
-        token = jwt.encode({"scope": "app"}, key_secret, algorithm="HS256", headers={"kid": key_id})
-        self._header = f"Bearer {token}"
-
-    def auth_flow(self, request: httpx.Request):  # type: ignore[no-untyped-def]
-        request.headers["Authorization"] = self._header
-        yield request
-
-    def __repr__(self) -> str:
-        return "JWTAuth(<redacted>)"
+#: Given the call's deadline (monotonic time), the answer of a write that was applied, or None.
+Lookup = Callable[[float], Awaitable[Optional[Dict[str, Any]]]]
 
 
 class SunCoClient:
@@ -64,20 +59,12 @@ class SunCoClient:
         key_id: str,
         key_secret: str,
         base_url: str,
-        auth_scheme: str = "basic",
         timeout: float = 10.0,
         deadline: float = 30.0,
         backoff_base: float = 0.25,
         backoff_cap: float = 8.0,
         transport: Optional[httpx.AsyncBaseTransport] = None,
     ) -> None:
-        if auth_scheme not in ("basic", "jwt"):
-            raise ValueError("auth_scheme must be 'basic' or 'jwt'")
-        auth: httpx.Auth = (
-            JWTAuth(key_id, key_secret)
-            if auth_scheme == "jwt"
-            else httpx.BasicAuth(key_id, key_secret)
-        )
         self.app_id = app_id
         self._timeout = timeout
         self._deadline = deadline
@@ -85,7 +72,7 @@ class SunCoClient:
         self._backoff_cap = backoff_cap
         self._http = httpx.AsyncClient(
             base_url=f"{base_url.rstrip('/')}/v2/apps/{app_id}",
-            auth=auth,
+            auth=httpx.BasicAuth(key_id, key_secret),
             timeout=timeout,
             transport=transport,
             headers={"Accept": "application/json"},
@@ -143,15 +130,25 @@ class SunCoClient:
         metadata: Optional[Mapping[str, Any]] = None,
         display_name: Optional[str] = None,
     ) -> Conversation:
+        """A personal conversation; the caller's metadata gets the client's `WRITE_ID_KEY`."""
         body: Dict[str, Any] = {
             "type": "personal",
             "participants": [{"userExternalId": user_external_id}],
         }
-        if metadata:
-            body["metadata"] = dict(metadata)
+        body["metadata"], write_id = _with_write_id(metadata)
         if display_name:
             body["displayName"] = display_name
-        data = await self._request("POST", "/conversations", json=body)
+
+        async def created(until: float) -> Optional[Dict[str, Any]]:
+            params = {
+                "filter[userExternalId]": user_external_id,
+                "page[size]": str(CONVERSATION_LOOKUP_PAGE),
+            }
+            data = await self._request("GET", "/conversations", params=params, until=until)
+            found = _carrying(data.get("conversations"), write_id)
+            return {"conversation": found} if found else None
+
+        data = await self._request("POST", "/conversations", json=body, lookup=created)
         return Conversation.parse_obj(data["conversation"])
 
     async def get_conversation(self, conversation_id: str) -> Conversation:
@@ -167,15 +164,20 @@ class SunCoClient:
         content: Union[Content, str],
         metadata: Optional[Mapping[str, Any]] = None,
     ) -> Message:
-        """Post one message; a plain string is sent as text content."""
+        """Post one message; a plain string is sent as text content. The caller's metadata
+        gets the client's `WRITE_ID_KEY`."""
         if isinstance(content, str):
             content = Content.of_text(content)
         body: Dict[str, Any] = {"author": author.to_wire(), "content": content.to_wire()}
-        if metadata:
-            body["metadata"] = dict(metadata)
-        data = await self._request(
-            "POST", f"/conversations/{_quote(conversation_id)}/messages", json=body
-        )
+        body["metadata"], write_id = _with_write_id(metadata)
+        path = f"/conversations/{_quote(conversation_id)}/messages"
+
+        async def posted(until: float) -> Optional[Dict[str, Any]]:
+            data = await self._request("GET", path, until=until)  # the newest page
+            found = _carrying(data.get("messages"), write_id)
+            return {"messages": [found]} if found else None
+
+        data = await self._request("POST", path, json=body, lookup=posted)
         return Message.parse_obj(data["messages"][0])
 
     async def list_messages(
@@ -197,21 +199,6 @@ class SunCoClient:
             after_cursor=meta.get("afterCursor"),
         )
 
-    async def post_activity(
-        self, conversation_id: str, activity: ActivityType, author: Optional[Author] = None
-    ) -> None:
-        """Typing indicators (`typing:start`/`typing:stop`, business only) or a read receipt."""
-        body = {"type": activity, "author": (author or Author.business()).to_wire()}
-        await self._request("POST", f"/conversations/{_quote(conversation_id)}/activity", json=body)
-
-    async def upload_attachment(
-        self, conversation_id: str, filename: str, data: bytes, content_type: str
-    ) -> Attachment:
-        params = {"access": "public", "for": "message", "conversationId": conversation_id}
-        files = {"source": (filename, data, content_type)}
-        body = await self._request("POST", "/attachments", params=params, files=files)
-        return Attachment.parse_obj(body["attachment"])
-
     # Switchboard -------------------------------------------------------------------------
 
     async def pass_control(
@@ -222,14 +209,6 @@ class SunCoClient:
     ) -> None:
         """Give control to a switchboard integration (id, name, type, or `next`)."""
         await self._switchboard(conversation_id, "passControl", switchboard_integration, metadata)
-
-    async def offer_control(
-        self,
-        conversation_id: str,
-        switchboard_integration: str,
-        metadata: Optional[Mapping[str, Any]] = None,
-    ) -> None:
-        await self._switchboard(conversation_id, "offerControl", switchboard_integration, metadata)
 
     async def release_control(
         self, conversation_id: str, metadata: Optional[Mapping[str, Any]] = None
@@ -254,17 +233,32 @@ class SunCoClient:
 
     # The one place for retries and errors --------------------------------------------------
 
-    async def _request(self, method: str, path: str, **kwargs: Any) -> Dict[str, Any]:
-        started = time.monotonic()
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        lookup: Optional[Lookup] = None,
+        until: Optional[float] = None,
+        **kwargs: Any,
+    ) -> Dict[str, Any]:
+        """One call with its retries, until the client's deadline.
+
+        `lookup`: the call creates something; after an ambiguous failure, before trying again,
+        it says whether the call was applied after all (then its answer is the call's).
+        `until`: a lookup's own call, made once, bounded by the deadline of the call it serves.
+        """
+        once = until is not None
+        until = until if until is not None else time.monotonic() + self._deadline
         attempt = 0
         while True:
             attempt += 1
-            remaining = self._deadline - (time.monotonic() - started)
+            remaining = until - time.monotonic()
             try:
                 response = await self._http.request(
                     method, path, timeout=max(0.001, min(self._timeout, remaining)), **kwargs
                 )
-            except httpx.TimeoutException:
+            except httpx.TimeoutException as exc:
                 failure: SunCoError = SunCoTimeout(
                     f"SunCo {method} {path} timed out"
                     + (f" after {attempt} attempts" if attempt > 1 else ""),
@@ -273,6 +267,8 @@ class SunCoClient:
                     attempts=attempt,
                 )
                 retry_after = None
+                # Whether SunCo may have applied the failed attempt: it got the request.
+                sent = not isinstance(exc, (httpx.ConnectTimeout, httpx.PoolTimeout))
             except httpx.TransportError as exc:
                 failure = SunCoUnavailable(
                     f"SunCo {method} {path} unreachable ({type(exc).__name__})"
@@ -282,6 +278,7 @@ class SunCoClient:
                     attempts=attempt,
                 )
                 retry_after = None
+                sent = not isinstance(exc, httpx.ConnectError)
             else:
                 body = _json_or_none(response)
                 if response.status_code < 400:
@@ -292,18 +289,64 @@ class SunCoClient:
                 if response.status_code not in RETRYABLE_STATUS:
                     raise failure
                 retry_after = _retry_after_seconds(response)
+                sent = response.status_code != 429  # SunCo applies nothing it answers 429
+            if once:
+                raise failure
 
             delay = self._delay(attempt, retry_after)
-            if time.monotonic() - started + delay >= self._deadline:
+            retry = time.monotonic() + delay < until
+            if retry:
+                logger.info("SunCo %s %s: %s; retrying in %.2fs", method, path, failure, delay)
+                await asyncio.sleep(delay)
+            if lookup is not None and sent:
+                found = await self._look(lookup, until, method, path)
+                if found is not None:
+                    return found
+            if not retry:
                 raise failure
-            logger.info("SunCo %s %s: %s; retrying in %.2fs", method, path, failure, delay)
-            await asyncio.sleep(delay)
+
+    async def _look(
+        self, lookup: Lookup, until: float, method: str, path: str
+    ) -> Optional[Dict[str, Any]]:
+        """Whether the failed write was applied: its answer, or None (also if unknown)."""
+        if time.monotonic() >= until:
+            return None
+        try:
+            found = await lookup(until)
+        except SunCoError as error:
+            logger.info(
+                "SunCo %s %s: could not look whether it was applied: %s", method, path, error
+            )
+            return None
+        if found is not None:
+            logger.info(
+                "SunCo %s %s had been applied despite the failure; not sent again", method, path
+            )
+        return found
 
     def _delay(self, attempt: int, retry_after: Optional[float]) -> float:
         if retry_after is not None:
             return retry_after
         ceiling = min(self._backoff_cap, self._backoff_base * (2 ** (attempt - 1)))
         return random.uniform(ceiling / 2, ceiling)
+
+
+def _with_write_id(metadata: Optional[Mapping[str, Any]]) -> Tuple[Dict[str, Any], Any]:
+    """The caller's metadata plus our write id (a caller's own id under the key is kept)."""
+    body = dict(metadata or {})
+    body.setdefault(WRITE_ID_KEY, uuid.uuid4().hex)
+    return body, body[WRITE_ID_KEY]
+
+
+def _carrying(records: Any, write_id: Any) -> Optional[Dict[str, Any]]:
+    """The record (message or conversation, as SunCo sent it) whose metadata has our id."""
+    for record in records if isinstance(records, list) else []:
+        if (
+            isinstance(record, dict)
+            and (record.get("metadata") or {}).get(WRITE_ID_KEY) == write_id
+        ):
+            return record
+    return None
 
 
 def _json_or_none(response: httpx.Response) -> Any:
@@ -329,4 +372,4 @@ def _quote(segment: str) -> str:
     return quote(segment, safe="")
 
 
-__all__: Tuple[str, ...] = ("SunCoClient", "JWTAuth", "RETRYABLE_STATUS")
+__all__: Tuple[str, ...] = ("SunCoClient", "RETRYABLE_STATUS", "WRITE_ID_KEY")

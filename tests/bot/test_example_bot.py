@@ -19,10 +19,12 @@ from rasa_zendesk.constants import (
     ACTION_HANDOFF,
     ACTION_RELAY,
     INTENT_HUMAN_HANDOFF,
-    SLOT_CONVERSATION_ID,
-    SLOT_HANDOFF_ACTIVE,
+    SLOT_HANDOFF,
     SLOT_HANDOFF_REASON,
+    UTTER_CONFIRM_END,
 )
+from rasa_zendesk.handoff import state
+from testkit.ordinary_messages import ORDINARY_MESSAGES
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -100,30 +102,39 @@ async def test_an_angry_customer_escalates_with_the_score(agent: Agent) -> None:
 
 
 async def start_handoff(agent: Agent, sender: str) -> None:
-    """Leave the conversation as a successful escalation does: handoff slots set."""
+    """Leave the conversation as a successful escalation does: the handoff waits for an agent."""
     processor = agent.processor
     tracker = await processor.fetch_tracker_and_update_session(sender)
-    events = [SlotSet(SLOT_HANDOFF_ACTIVE, True), SlotSet(SLOT_CONVERSATION_ID, "conv_1")]
+    events = [SlotSet(SLOT_HANDOFF, state.opened("conv_1").as_slot())]
     tracker.update_with_events(events, processor.domain)
     await processor.save_tracker(tracker)
 
 
 # What a user may well write to an agent: none of it may end the handoff or get a bot answer.
-MESSAGES_FOR_THE_AGENT = ["no", "stop", "cancel", "hello", "it was a blue sweater", "asdkjh qwe"]
+MESSAGES_FOR_THE_AGENT = [*ORDINARY_MESSAGES, "hello", "it was a blue sweater", "asdkjh qwe"]
 
 
 @pytest.mark.parametrize("text", MESSAGES_FOR_THE_AGENT)
 async def test_during_a_handoff_messages_go_to_the_agent(agent: Agent, text: str) -> None:
+    """Whatever the example bot's NLU makes of it: the agent gets it, or the bot asks first
+    whether the user wants to leave (the message then waits for the answer)."""
     sender = f"in-handoff-{hash(text)}"
     await start_handoff(agent, sender)
     action, policy, _ = await next_action(agent, sender, text)
-    assert (action, policy) == (ACTION_RELAY, "HandoffPolicy")
+    assert policy == "HandoffPolicy"
+    assert action in (ACTION_RELAY, UTTER_CONFIRM_END)
 
 
-async def test_during_a_handoff_the_user_can_ask_for_the_bot(agent: Agent) -> None:
+async def test_during_a_handoff_asking_for_the_bot_is_confirmed_first(agent: Agent) -> None:
     await start_handoff(agent, "wants-the-bot")
     text = "please return me to the bot now"  # not in the training data
     assert text.lower() not in training_examples()
     action, policy, info = await next_action(agent, "wants-the-bot", text)
     assert info["parse"]["intent"]["name"] == "end_handoff"
+    assert (action, policy) == (UTTER_CONFIRM_END, "HandoffPolicy")
+
+
+async def test_during_a_handoff_the_end_command_ends_it(agent: Agent) -> None:
+    await start_handoff(agent, "ends-it")
+    action, policy, _ = await next_action(agent, "ends-it", "/end")
     assert (action, policy) == (ACTION_END_HANDOFF, "HandoffPolicy")

@@ -33,12 +33,8 @@ def load(path: Path) -> dict:
 def test_shipped_domain_names_the_shared_constants() -> None:
     shipped = load(SHIPPED)
     assert shipped["intents"] == [constants.INTENT_HUMAN_HANDOFF, constants.INTENT_END_HANDOFF]
-    assert set(shipped["slots"]) == {
-        constants.SLOT_HANDOFF_ACTIVE,
-        constants.SLOT_CONVERSATION_ID,
-        constants.SLOT_HANDOFF_REASON,
-    }
-    assert shipped["slots"][constants.SLOT_HANDOFF_ACTIVE]["type"] == "bool"
+    assert set(shipped["slots"]) == {constants.SLOT_HANDOFF, constants.SLOT_HANDOFF_REASON}
+    assert shipped["slots"][constants.SLOT_HANDOFF]["type"] == "any"
     assert shipped["actions"] == [
         constants.ACTION_HANDOFF,
         constants.ACTION_RELAY,
@@ -49,7 +45,10 @@ def test_shipped_domain_names_the_shared_constants() -> None:
         constants.UTTER_HANDOFF_FAILED,
         constants.UTTER_RELAY_FAILED,
         constants.UTTER_HANDOFF_ENDED,
+        constants.UTTER_CONFIRM_END,
     }
+    buttons = shipped["responses"][constants.UTTER_CONFIRM_END][0]["buttons"]
+    assert [b["payload"] for b in buttons] == ["/end_handoff", "no"]
     for slot in shipped["slots"].values():
         assert slot["influence_conversation"] is False
         assert slot["mappings"] == [{"type": "custom"}]

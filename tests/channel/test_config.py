@@ -13,6 +13,7 @@ from rasa.shared.exceptions import RasaException
 
 from rasa_zendesk.channel.config import DEFAULT_MAX_BODY_BYTES, ChannelConfig
 from rasa_zendesk.channel.input import ZendeskInput
+from rasa_zendesk.channel.tracker_cache import DEFAULT_CACHE_MAX_MB, DEFAULT_CACHE_SIZE
 from rasa_zendesk.settings import ENV_NAMES, SettingsError
 from tests.channel.harness import CREDENTIALS, KEY_SECRET, SECRET
 
@@ -131,6 +132,7 @@ def test_optional_settings(monkeypatch: pytest.MonkeyPatch) -> None:
             "handoff_ended_text": "Bye!",
             "typing_event": "typing",
             "tracker_cache_size": "0",
+            "tracker_cache_max_mb": "16",
         },
         environ={},
     )
@@ -140,7 +142,26 @@ def test_optional_settings(monkeypatch: pytest.MonkeyPatch) -> None:
         config.handoff_ended_text,
         config.typing_event,
         config.tracker_cache_size,
-    ) == (2048, "Bye!", "typing", 0)
+        config.tracker_cache_max_mb,
+        config.tracker_cache_max_bytes,
+    ) == (2048, "Bye!", "typing", 0, 16, 16 * 1024 * 1024)
+
+
+def test_the_tracker_cache_is_bounded_by_default() -> None:
+    config = ChannelConfig.from_credentials(CREDENTIALS, environ={})
+
+    assert (config.tracker_cache_size, config.tracker_cache_max_mb) == (
+        DEFAULT_CACHE_SIZE,
+        DEFAULT_CACHE_MAX_MB,
+    )
+
+
+def test_rasa_reads_the_cache_budget_from_credentials_yml(
+    tmp_path: Path, zendesk_env: Dict[str, str]
+) -> None:
+    channel = load(tmp_path, "rasa_zendesk.ZendeskInput:\n  tracker_cache_max_mb: 8\n")
+
+    assert channel.config.tracker_cache_max_bytes == 8 * 1024 * 1024
 
 
 @pytest.mark.parametrize(
@@ -151,6 +172,10 @@ def test_optional_settings(monkeypatch: pytest.MonkeyPatch) -> None:
         ("max_body_bytes", "lots"),
         ("tracker_cache_size", "-1"),
         ("tracker_cache_size", "many"),
+        ("tracker_cache_max_mb", "0"),
+        ("tracker_cache_max_mb", "-1"),
+        ("tracker_cache_max_mb", "1.5"),
+        ("tracker_cache_max_mb", "64MB"),
     ],
 )
 def test_a_bad_number_stops_start_up(name: str, value: str) -> None:

@@ -45,7 +45,8 @@ async def assert_handoff_over(
     assert handoff.end_reason == reason and handoff.ended_at is not None
     assert tracker.get_slot(constants.SLOT_HANDOFF) == handoff.as_slot()
     closing = [e for e in tracker.events if e.metadata.get(constants.EVENT_ZENDESK_EVENT_ID)]
-    assert [type(e).__name__ for e in closing] == ["SlotSet", "BotUttered"]
+    assert [type(e).__name__ for e in closing] == ["SlotSet", "BotUttered", "ActionExecuted"]
+    assert tracker.latest_action_name == "action_listen"
     assert {e.metadata[constants.EVENT_ZENDESK_EVENT_ID] for e in closing} == {event_id}
 
 

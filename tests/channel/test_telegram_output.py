@@ -108,12 +108,12 @@ async def test_messages_and_typing_reuse_one_telegram_output_and_session(
     channels.append(telegram_input())
     output = kept_output(channels, telegram_api)
     users: Dict[str, str] = {}  # Telegram chat id (the Rasa sender id) -> SunCo conversation
-    for _ in range(2):
-        chat_id, conversation_id = str(700_000_000 + len(users)), "conv_" + new_id()
-        await start_handoff(rasa.store, chat_id, conversation_id, input_channel="telegram")
-        users[chat_id] = conversation_id
     try:
-        sessions = set()
+        for _ in range(2):
+            chat_id, conversation_id = str(700_000_000 + len(users)), "conv_" + new_id()
+            await start_handoff(rasa.store, chat_id, conversation_id, input_channel="telegram")
+            users[chat_id] = conversation_id
+        sessions: List[Any] = []
         expected: List[Tuple[str, str, Optional[str]]] = []
         for turn in range(3):
             for chat_id, conversation_id in users.items():
@@ -124,12 +124,15 @@ async def test_messages_and_typing_reuse_one_telegram_output_and_session(
 
                 assert typing.json()["processed"] == 1, typing.text
                 assert message.json()["processed"] == 1, message.text
-                expected += [("sendChatAction", chat_id, None), ("sendMessage", chat_id, text["text"])]
-                sessions.add(id(output._session))
+                expected += [
+                    ("sendChatAction", chat_id, None),
+                    ("sendMessage", chat_id, text["text"]),
+                ]
+                sessions.append(output._session)
                 assert output_channel_for(channels, "telegram") is output
 
         assert telegram_api.calls == expected
-        assert len(sessions) == 1  # one HTTP session ...
+        assert all(session is sessions[0] for session in sessions)  # one HTTP session ...
         assert len(set(telegram_api.clients)) == 1  # ... and its one kept-alive connection
         assert set(telegram_api.tokens) == {TOKEN}
         session = output._session
@@ -177,3 +180,23 @@ async def test_closing_an_output_that_never_sent_anything_opens_nothing() -> Non
     await close_outputs([channel])
 
     assert output._session is None
+
+
+async def test_stopping_the_server_closes_the_telegram_session(tmp_path: Path) -> None:
+    api = TelegramBotApi()
+    await api.start()
+    rasa = await start_rasa(tmp_path / "t.db")
+    channels: List[InputChannel] = rasa.app.ctx.input_channels
+    channels.append(telegram_input())
+    output = output_channel_for(channels, "telegram")
+    assert isinstance(output, TelegramOutput)
+    output.server = TelegramAPIServer.from_base(api.base_url)
+    chat, conv = "700000001", "conv_" + new_id()
+    await start_handoff(rasa.store, chat, conv, input_channel="telegram")
+    answer = await rasa.post_webhook(message_webhook(conv, chat, content("text")))
+    assert answer.json()["processed"] == 1
+    session = output._session
+    assert session is not None and not session.closed
+    await rasa.stop()
+    await api.stop()
+    assert session.closed

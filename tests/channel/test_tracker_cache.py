@@ -4,8 +4,11 @@ API, another Rasa instance)."""
 
 from __future__ import annotations
 
+import gc
 import json
+import random
 import sqlite3
+import tracemalloc
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Dict, Iterator, List
@@ -25,6 +28,7 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import (
     ActionExecuted,
     BotUttered,
+    DefinePrevUserUtteredFeaturization,
     Event,
     Restarted,
     SessionStarted,
@@ -34,9 +38,17 @@ from rasa.shared.core.events import (
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from rasa_zendesk import constants
+from rasa_zendesk.channel.input import ZendeskInput
 from rasa_zendesk.channel.tracker_access import TrackerAccess
-from rasa_zendesk.channel.tracker_cache import DEFAULT_CACHE_SIZE, TrackerCache, cache_for
+from rasa_zendesk.channel.tracker_cache import (
+    DEFAULT_CACHE_MAX_BYTES,
+    DEFAULT_CACHE_SIZE,
+    TrackerCache,
+    cache_for,
+)
+from rasa_zendesk.channel.tracker_cache.base import estimated_memory
 from tests.channel.harness import (
+    CREDENTIALS,
     RasaServer,
     content,
     load_domain,
@@ -58,8 +70,10 @@ def store(tmp_path: Path, request: pytest.FixtureRequest) -> TrackerStore:
     return SQLTrackerStore(domain=load_domain(), dialect="sqlite", db=str(tmp_path / "t.db"))
 
 
-def new_cache(store: TrackerStore, size: int = DEFAULT_CACHE_SIZE) -> TrackerCache[Any]:
-    cache = cache_for(store, size)
+def new_cache(
+    store: TrackerStore, size: int = DEFAULT_CACHE_SIZE, max_bytes: int = DEFAULT_CACHE_MAX_BYTES
+) -> TrackerCache[Any]:
+    cache = cache_for(store, size, max_bytes)
     assert cache is not None
     return cache
 
@@ -142,7 +156,7 @@ async def test_what_is_written_is_what_rasa_writes(store: TrackerStore) -> None:
     await rasa_writes(store, "by-rasa", *opening)
     events = [
         user("hello"),
-        SlotSet(constants.SLOT_HANDOFF_ACTIVE, True, metadata={"k": "v"}),
+        SlotSet(constants.SLOT_HANDOFF, {"state": "waiting"}, metadata={"k": "v"}),
         ActionExecuted(constants.ACTION_HANDOFF),
         agent_message("Hi, Anna here"),
     ]
@@ -168,20 +182,20 @@ async def test_what_others_store_meanwhile_is_read_incrementally(store: TrackerS
     await rasa_writes(
         store,
         sender,
-        SlotSet(constants.SLOT_HANDOFF_ACTIVE, True),
-        SlotSet(constants.SLOT_CONVERSATION_ID, "conv_1"),
+        SlotSet(constants.SLOT_HANDOFF, {"state": "waiting", "conversation_id": "conv_1"}),
+        SlotSet(constants.SLOT_HANDOFF_REASON, "asked for a human"),
     )
     cached = await assert_same_as_rasa(cache, sender)
     assert cached is first  # brought up to date, not read again
     cache.record(cached, [agent_message("hi")])
     await rasa_writes(store, sender, user("thanks", channel="rest"))
     assert (await assert_same_as_rasa(cache, sender)).get_latest_input_channel() == "rest"
-    await rasa_writes(store, sender, SlotSet(constants.SLOT_HANDOFF_ACTIVE, False))
+    await rasa_writes(store, sender, SlotSet(constants.SLOT_HANDOFF, {"state": "ended"}))
     ended = await assert_same_as_rasa(cache, sender)
-    assert ended.get_slot(constants.SLOT_HANDOFF_ACTIVE) is False
+    assert ended.get_slot(constants.SLOT_HANDOFF) == {"state": "ended"}
     await rasa_writes(store, sender, Restarted())
     assert (await assert_same_as_rasa(cache, sender)).get_slot(
-        constants.SLOT_CONVERSATION_ID
+        constants.SLOT_HANDOFF_REASON
     ) is None
 
 
@@ -246,7 +260,7 @@ async def test_a_new_domain_empties_the_cache(store: TrackerStore) -> None:
 
     after = cache.retrieve(sender)
     assert after is not before and after is not None
-    assert "colour" in after.slots and constants.SLOT_HANDOFF_ACTIVE not in after.slots
+    assert "colour" in after.slots and constants.SLOT_HANDOFF not in after.slots
 
 
 async def test_a_failed_write_drops_the_entry_and_loses_nothing(store: TrackerStore) -> None:
@@ -346,3 +360,177 @@ async def test_a_redis_conversation_that_expired_and_began_again_is_read_anew(
 
     again = await assert_same_as_rasa(cache, sender)
     assert [e.text for e in again.events if isinstance(e, UserUttered)] == ["third", "life, longer"]
+
+
+# The memory budget ---------------------------------------------------------------------------
+
+MODEL_METADATA = {"model_id": "0f6bd8fed23749b699cc3cd43620d0f7", "assistant_id": "support-bot"}
+INTENTS = ["greet", "goodbye", "thank_you", "bot_challenge", "order_status", "inform", "affirm"]
+
+
+def bot_turn(number: int) -> List[Event]:
+    """One turn as the example bot's trained model stores it: the user's message with its parse
+    data (intent ranking, tokens), featurization, actions with their policy, a response."""
+    text = f"where is my order number {number}, it has been a week"
+    ranking = [
+        {"name": name, "confidence": 1 / (rank + 2) + number / 1e6}
+        for rank, name in enumerate(INTENTS + [constants.INTENT_HUMAN_HANDOFF, "deny"])
+    ]
+    message_id = new_id() + new_id()
+    parse_data = {
+        "intent": ranking[0],
+        "entities": [],
+        "text": text,
+        "message_id": message_id,
+        "metadata": {},
+        "text_tokens": [[start, start + 4] for start in range(0, 40, 5)],
+        "intent_ranking": ranking,
+    }
+    return [
+        UserUttered(
+            text,
+            intent=ranking[0],
+            parse_data=parse_data,  # type: ignore[arg-type]
+            input_channel="socketio",
+            message_id=message_id,
+            metadata=dict(MODEL_METADATA),
+        ),
+        DefinePrevUserUtteredFeaturization(False, metadata=dict(MODEL_METADATA)),
+        ActionExecuted(
+            "utter_order_status", policy="TEDPolicy", confidence=0.93, metadata=dict(MODEL_METADATA)
+        ),
+        BotUttered(
+            f"Order {number} left our warehouse yesterday and should arrive within two days.",
+            data={"elements": None, "buttons": None, "attachment": None, "custom": None},
+            metadata={"utter_action": "utter_order_status", **MODEL_METADATA},
+        ),
+        ActionExecuted(
+            ACTION_LISTEN_NAME, policy="RulePolicy", confidence=1.0, metadata=dict(MODEL_METADATA)
+        ),
+    ]
+
+
+async def write_conversation(store: TrackerStore, sender: str, turns: int) -> None:
+    events: List[Event] = [ActionExecuted(ACTION_SESSION_START_NAME), SessionStarted()]
+    for number in range(turns):
+        events += bot_turn(number)
+    await rasa_writes(store, sender, *events)
+
+
+def charge(store: TrackerStore, sender: str) -> int:
+    """What a fresh cache counts the conversation's tracker for."""
+    cache = new_cache(store)
+    cache.retrieve(sender)
+    return cache.memory
+
+
+async def test_the_cache_never_holds_more_than_its_memory_budget(store: TrackerStore) -> None:
+    """Conversations of different lengths, read and written in a random order, some by others
+    while they are out of the cache: the cache stays within its budget, keeps the most recently
+    used, and every read is what Rasa reads."""
+    lengths = [1, 12, 3, 25, 6, 2, 18, 9]
+    senders = [f"s{number}-{new_id()}" for number in range(len(lengths))]
+    for sender, turns in zip(senders, lengths):
+        await write_conversation(store, sender, turns)
+    charges = sorted(charge(store, sender) for sender in senders)
+    budget = charges[-1] + charges[-2]  # the two largest fit; not everything does
+    cache = new_cache(store, size=6, max_bytes=budget)
+    rng = random.Random(7)
+    used: List[str] = []
+    evicted_and_read_again = 0
+
+    for step in range(60):
+        sender = rng.choice(senders)
+        was_out = sender in used and sender not in cache._entries
+        action = rng.random()
+        if action < 0.2:  # someone else writes it (the bot, another instance)
+            await rasa_writes(store, sender, *bot_turn(100 + step))
+        tracker = await assert_same_as_rasa(cache, sender)
+        evicted_and_read_again += was_out
+        if action > 0.7:  # the webhook's own write
+            cache.record(tracker, [agent_message(f"agent {step}")])
+            await assert_same_as_rasa(cache, sender)
+        used = [other for other in used if other != sender] + [sender]
+
+        assert cache.memory <= budget
+        assert len(cache) <= 6
+        assert cache.memory == sum(
+            estimated_memory(entry.stored_bytes) for entry in cache._entries.values()
+        )
+        kept = list(cache._entries)
+        assert kept == used[len(used) - len(kept) :]  # least recently used dropped first
+
+    assert evicted_and_read_again > 0
+
+
+async def test_the_estimate_is_the_same_however_the_tracker_got_there(
+    store: TrackerStore,
+) -> None:
+    """A tracker kept up to date (by reads of what others stored and by its own writes) is
+    counted for what a fresh read of it is counted for: the estimate does not drift."""
+    sender = "s-" + new_id()
+    await write_conversation(store, sender, 2)
+    cache = new_cache(store)
+    tracker = cache.retrieve(sender)
+    assert tracker is not None
+    for number in range(4):
+        await rasa_writes(store, sender, *bot_turn(number))
+        cache.record(await assert_same_as_rasa(cache, sender), [agent_message(f"agent {number}")])
+        assert cache.retrieve(sender) is tracker
+        assert cache.memory == charge(store, sender)
+    await rasa_writes(store, sender, ActionExecuted(ACTION_SESSION_START_NAME), SessionStarted())
+    await rasa_writes(store, sender, *bot_turn(9))
+    assert cache.retrieve(sender) is not tracker
+    assert cache.memory == charge(store, sender)
+    assert cache.memory < estimated_memory(4000)  # the new session's events only
+
+
+async def test_a_tracker_larger_than_the_budget_is_not_kept(store: TrackerStore) -> None:
+    small, large = "small-" + new_id(), "large-" + new_id()
+    await write_conversation(store, small, 1)
+    await write_conversation(store, large, 20)
+    cache = new_cache(store, max_bytes=charge(store, small) + 1000)
+    kept = cache.retrieve(small)
+
+    tracker = await assert_same_as_rasa(cache, large)
+    cache.record(tracker, [agent_message("stored all the same")])
+
+    assert list(cache._entries) == [small] and cache.retrieve(small) is kept
+    assert cache.memory <= cache.max_bytes
+    again = await assert_same_as_rasa(cache, large)
+    assert again is not tracker and again.latest_bot_utterance is not None
+    assert again.latest_bot_utterance.text == "stored all the same"
+
+
+async def test_the_estimate_covers_what_a_tracker_takes(tmp_path: Path) -> None:
+    """Measured: the memory a cached tracker really holds (tracemalloc, after a collection) is
+    at most what the cache counts it for, and not far below it."""
+    store = SQLTrackerStore(domain=load_domain(), dialect="sqlite", db=str(tmp_path / "m.db"))
+    warm_up, sender = "warm-" + new_id(), "s-" + new_id()
+    await write_conversation(store, warm_up, 2)
+    await write_conversation(store, sender, 60)  # 302 events
+    cache = new_cache(store)
+    cache.retrieve(warm_up)  # the first read fills SQLAlchemy's and Rasa's own caches
+    before = cache.memory
+
+    gc.collect()
+    tracemalloc.start()
+    try:
+        cache.retrieve(sender)
+        gc.collect()
+        taken = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+
+    counted = cache.memory - before
+    assert taken <= counted <= 2 * taken, (taken, counted)
+
+
+async def test_the_budget_setting_reaches_the_cache(tmp_path: Path) -> None:
+    zendesk = ZendeskInput.from_credentials({**CREDENTIALS, "tracker_cache_max_mb": "8"})
+    rasa = await start_rasa(tmp_path / "t.db", zendesk=zendesk)  # type: ignore[arg-type]
+    try:
+        trackers = zendesk.processor.context(rasa.agent, []).trackers  # type: ignore[attr-defined]
+        assert trackers.cache is not None and trackers.cache.max_bytes == 8 * 1024 * 1024
+    finally:
+        await rasa.stop()

@@ -11,7 +11,7 @@ from rasa.core.channels.channel import CollectingOutputChannel
 from rasa.core.channels.rest import RestInput
 from rasa.core.channels.telegram import TelegramInput, TelegramOutput
 
-from rasa_zendesk.channel.outputs import output_channel_for
+from rasa_zendesk.channel.outputs import close_outputs, output_channel_for
 from rasa_zendesk.channel.typing_indicator import show_typing
 from tests.channel.harness import (
     Handoff,
@@ -106,7 +106,7 @@ async def test_telegram_shows_typing_with_a_chat_action() -> None:
         assert await show_typing(output, "4242", True, "agent_typing")
         assert await show_typing(output, "4242", False, "agent_typing")  # nothing to send
     finally:
-        await output.session.close()
+        await close_outputs([telegram])
         await api.runner.cleanup()  # type: ignore[union-attr]
 
     assert api.calls == [("sendChatAction", {"chat_id": "4242", "action": "typing"})]

@@ -128,7 +128,8 @@ async def _scenario(
     user_texts = [e.get("text") for e in tracker.events(sender) if e.get("event") == "user"]
     assert user_texts[:2] == ["hi", "I want to talk to a human"]
     assert "Great, thanks for checking" in user_texts
-    assert tracker.slot(sender, constants.SLOT_HANDOFF_ACTIVE) is True
+    handoff = tracker.handoff(sender)
+    assert handoff is not None and handoff.active
 
 
 async def _attempts(emulator: EmulatorControl, message_id: str, count: int) -> Dict[str, Any]:

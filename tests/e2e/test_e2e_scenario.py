@@ -5,12 +5,13 @@ trained example bot, `rasa run actions`, and the Zendesk emulator acting as the 
 from __future__ import annotations
 
 import uuid
-from typing import Any, AsyncIterator, Dict, List
+from typing import Any, AsyncIterator, Dict, List, Optional
 
 import pytest
 
 from demo.stack import DemoStack
 from rasa_zendesk import constants
+from rasa_zendesk.handoff import state
 from testkit.emulator_control import EmulatorControl, user_texts, wait_for
 from testkit.events_table import EventsTable
 from testkit.socket_user import SocketUser
@@ -78,16 +79,18 @@ async def test_handoff_to_an_agent_and_back(
     assert conversation["metadata"][constants.CONVERSATION_INPUT_CHANNEL] == "socketio"
     summary = conversation["messages"][0]
     assert summary["author"]["type"] == "business"
-    assert summary["metadata"] == constants.ORIGIN_METADATA
+    assert summary["metadata"][constants.ORIGIN_KEY] == constants.ORIGIN_VALUE
     assert summary["content"]["type"] == "text" and summary["content"]["text"].strip()
-    assert "hi" in user_texts(conversation), "the transcript has the user's turns"
+    assert "] User: hi\n" in summary["content"]["text"], "the transcript has the user's turns"
+    assert user_texts(conversation) == [], "the transcript is the bot's, not posts as the user"
     pass_control = await emulator.requests(f"/conversations/{conversation_id}/passControl")
     assert [call["status"] for call in pass_control] == [200]
     body = pass_control[0]["body"]
     assert body["switchboardIntegration"] == constants.AGENT_WORKSPACE
     assert body["metadata"]["first_message_id"] == summary["id"]
-    assert tracker.slot(sender, constants.SLOT_HANDOFF_ACTIVE) is True
-    assert tracker.slot(sender, constants.SLOT_CONVERSATION_ID) == conversation_id
+    handoff = tracker.handoff(sender)
+    assert handoff is not None and handoff.state == state.WAITING
+    assert handoff.conversation_id == conversation_id
 
     # 3. The user's next messages go to the agent, authored by the user; the bot stays silent.
     for text in ("My order 12345678 never arrived", "It was a birthday present"):
@@ -151,14 +154,19 @@ async def test_handoff_to_an_agent_and_back(
     mark = len(user.received)
     await emulator.solve(conversation_id)
     await user.next_text(mark, contains=HANDOFF_ENDED)
-    await wait_for(
-        lambda: not tracker.slot(sender, constants.SLOT_HANDOFF_ACTIVE),
-        "the handoff slot to be cleared",
+    ended = await wait_for(
+        lambda: _ended(tracker, sender), "the handoff to end in the tracker store"
     )
+    assert ended.end_reason == state.TICKET_CLOSED and ended.agent_name
     messages_before = len((await emulator.conversation_of(sender))["messages"])
     await user.next_text(await user.say("hello"), contains=GREETING)
     conversation = await emulator.conversation_of(sender)
     assert len(conversation["messages"]) == messages_before, "nothing relayed after the handoff"
+
+
+async def _ended(tracker: EventsTable, sender: str) -> Optional[state.Handoff]:
+    handoff = tracker.handoff(sender)
+    return handoff if handoff is not None and handoff.state == state.ENDED else None
 
 
 async def _redelivered(emulator: EmulatorControl, message_id: str, attempts: int) -> Any:

@@ -1,6 +1,6 @@
 """Test helpers of the emulator tests: a real webhook receiver and a spec-checking client.
 
-Every API response goes through `tests.support.spec.validate_response`, and every webhook the
+Every API response goes through `testkit.spec.validate_response`, and every webhook the
 receiver gets through `validate_webhook`.
 """
 
@@ -17,7 +17,7 @@ import aiohttp
 from aiohttp import web
 
 from rasa_zendesk.emulator import EmulatorServer
-from tests.support import spec
+from testkit import spec
 
 FAST_RETRIES = (0.05, 0.1, 0.1, 0.1)
 DEFAULT = object()

@@ -109,3 +109,80 @@ async def test_reset_forgets_everything_but_the_webhook_target(
     await api.handed_off()
     assert len(await api.deliveries(status="delivered")) == 2
     assert receiver.received
+
+
+@pytest.mark.timeout(20)
+async def test_after_applies_the_call_then_answers_the_error(
+    api: SunCoApi, receiver: WebhookReceiver
+) -> None:
+    conversation = await api.handed_off()
+    await api.deliveries()
+    fault = await api.control(
+        "POST",
+        "/faults",
+        {"method": "POST", "pathContains": "/messages", "status": 500, "after": True},
+        expect=201,
+    )
+    assert fault["fault"]["after"] is True
+    path = f"/conversations/{conversation['id']}/messages"
+    body = {"author": {"type": "business"}, "content": {"type": "text", "text": "stored anyway"}}
+    status, error = await api.call("POST", path, json_body=body)
+    assert status == 500 and error["errors"][0]["code"] == "internal_error"
+
+    # It was applied: stored, and echoed by webhook as usual.
+    messages = (await api.ok("GET", path))["messages"]
+    assert [m["content"]["text"] for m in messages] == ["stored anyway"]
+    (echo,) = await api.deliveries(eventType="conversation:message")
+    assert echo["status"] == "delivered"
+    assert echo["payload"]["events"][0]["payload"]["message"]["id"] == messages[0]["id"]
+    log = (await api.control("GET", "/requests?pathContains=/messages&method=POST"))["requests"]
+    assert [(r["status"], r["fault"], r["faultAfter"]) for r in log] == [(500, 500, True)]
+    listed = (await api.control("GET", "/faults"))["faults"]
+    assert [(f["after"], f["hits"], f["remaining"]) for f in listed] == [(True, 1, 0)]
+
+
+@pytest.mark.timeout(20)
+async def test_after_with_hang_applies_the_call_and_never_answers(api: SunCoApi) -> None:
+    await api.create_user("u")
+    await api.control(
+        "POST",
+        "/faults",
+        {"method": "POST", "pathContains": "/conversations", "hang": True, "after": True},
+        expect=201,
+    )
+    body = {"type": "personal", "participants": [{"userExternalId": "u"}]}
+    with pytest.raises(asyncio.TimeoutError):
+        await api.call("POST", "/conversations", json_body=body, timeout=0.5)
+    listed = await api.ok("GET", "/conversations?filter[userExternalId]=u")
+    assert len(listed["conversations"]) == 1  # created although the client heard nothing
+
+    deadline = time.monotonic() + 5
+    while True:  # the hung handler ends once it sees the client gone
+        log = await api.control("GET", "/requests?pathContains=/conversations&method=POST")
+        (entry,) = log["requests"]
+        if entry["status"] is not None:
+            break
+        assert time.monotonic() < deadline, "the hung call never ended"
+        await asyncio.sleep(0.05)
+    assert (entry["status"], entry["fault"], entry["faultAfter"]) == (504, "hang", True)
+
+
+async def test_an_after_fault_waits_for_a_call_that_is_applied(api: SunCoApi) -> None:
+    conversation = await api.handed_off()
+    await api.control(
+        "POST",
+        "/faults",
+        {"method": "POST", "pathContains": "/messages", "status": 503, "after": True},
+        expect=201,
+    )
+    path = f"/conversations/{conversation['id']}/messages"
+    refused = {"author": {"type": "business"}, "content": {"type": "text"}}
+    status, _ = await api.call("POST", path, json_body=refused)
+    assert status == 400  # refused, nothing applied: the fault stays armed
+    listed = (await api.control("GET", "/faults"))["faults"]
+    assert [(f["hits"], f["remaining"]) for f in listed] == [(0, 1)]
+    body = {"author": {"type": "business"}, "content": {"type": "text", "text": "kept"}}
+    status, _ = await api.call("POST", path, json_body=body)
+    assert status == 503
+    messages = (await api.ok("GET", path))["messages"]
+    assert [m["content"]["text"] for m in messages] == ["kept"]

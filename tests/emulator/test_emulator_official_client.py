@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from testkit import spec
 from tests.emulator.emulator_support import SunCoApi, WebhookReceiver
-from tests.support import spec
 
 REPO = Path(__file__).resolve().parents[2]
 DRIVER = Path(__file__).with_name("sunco_client_driver.py")

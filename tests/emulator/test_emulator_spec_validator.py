@@ -7,7 +7,7 @@ from typing import Any, Dict
 
 import pytest
 
-from tests.support import spec
+from testkit import spec
 
 ENVELOPES = spec.example_envelopes()
 # One example of the spec contradicts the spec's schema: `externalId` written as a number.

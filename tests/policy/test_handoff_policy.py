@@ -35,6 +35,7 @@ from rasa_zendesk.constants import (
 )
 from rasa_zendesk.handoff import state
 from rasa_zendesk.policy.handoff_policy import HandoffPolicy, recent_user_turns
+from testkit.ordinary_messages import ORDINARY_MESSAGES
 from testkit.policy_trackers import (
     LISTEN,
     REPO,
@@ -259,44 +260,7 @@ def test_a_yes_without_a_question_goes_to_the_agent(policy: HandoffPolicy) -> No
     assert predicted_action(predict(policy, events)) == ACTION_RELAY
 
 
-#: Ordinary messages to an agent, each read as `end_handoff` with high confidence here: the
-#: worst a misreading NLU can do. None ends the handoff.
-ORDINARY_MESSAGES = [
-    "I cannot log in since yesterday",
-    "no",
-    "stop charging me",
-    "cancel my order",
-    "thanks",
-    "thank you so much",
-    "that's not what I asked",
-    "this is ridiculous",
-    "why is it taking so long?",
-    "hello?",
-    "are you still there",
-    "my card was charged twice",
-    "I want a refund",
-    "stop",
-    "quit sending me emails",
-    "leave it",
-    "never mind the password, the app crashes",
-    "goodbye password reset emails, they never arrive",
-    "ok",
-    "fine",
-    "I'm done waiting for the parcel",
-    "exit the app and open it again?",
-    "close my account",
-    "end my subscription",
-    "can I talk to your manager",
-    "bot keeps telling me nonsense",
-    "the bot was useless",
-    "unsubscribe me",
-    "I give up on this order",
-    "what's your name?",
-    "great, that worked",
-    "it still does not work",
-]
-
-
+#: Each is read as `end_handoff` with high confidence here: the worst a misreading NLU can do.
 @pytest.mark.parametrize("text", ORDINARY_MESSAGES)
 def test_no_ordinary_message_ends_the_handoff(policy: HandoffPolicy, text: str) -> None:
     events = [*in_handoff(), user(text, "end_handoff", 0.99)]

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import subprocess
 import sys
+import tracemalloc
+from typing import Callable, Dict, Iterator
 
 import pytest
 
@@ -133,3 +136,77 @@ def test_signals_do_not_import_rasa() -> None:
     code = "import sys, rasa_zendesk.policy.signals; print('rasa' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.stdout.strip() == "False", result.stderr
+
+
+class CountingAnalyzer:
+    """Stands in for VADER: counts what it is asked to score."""
+
+    def __init__(self) -> None:
+        self.texts = 0
+
+    def polarity_scores(self, text: str) -> Dict[str, float]:
+        self.texts += 1
+        return {"compound": -0.5 if "angry" in text else 0.25}
+
+
+@pytest.fixture
+def counting(monkeypatch: pytest.MonkeyPatch) -> Iterator[CountingAnalyzer]:
+    analyzer = CountingAnalyzer()
+    monkeypatch.setattr(signals, "_analyzer", lambda: analyzer)
+    signals.sentiment.cache_clear()  # type: ignore[attr-defined]
+    yield analyzer
+    signals.sentiment.cache_clear()  # type: ignore[attr-defined]
+
+
+def test_a_text_is_scored_once_and_then_read_from_the_cache(counting: CountingAnalyzer) -> None:
+    long_text = "I am so angry about this order. " * 10_000  # 320 kB
+    assert sentiment(long_text) == -0.5
+    assert sentiment(long_text) == -0.5
+    assert sentiment("".join(long_text)) == -0.5  # equal text, another object
+    assert sentiment("fine") == 0.25
+    assert counting.texts == 2
+    # The long text is kept as its 16-byte digest, never itself; a short one is its own key.
+    digest, short = signals._SENTIMENTS.keys()
+    assert isinstance(digest, bytes) and len(digest) == 16
+    assert short == "fine"
+
+
+@pytest.mark.parametrize(
+    "text, most",
+    [
+        pytest.param(lambda n: f"message {n} " + "x" * 10_000, 600_000, id="10 kB texts"),
+        pytest.param(lambda n: f"{n:08d}" + "\U0001f620" * 92, 2_500_000, id="100 emoji"),
+    ],
+)
+def test_the_sentiment_cache_stays_small_whatever_users_send(
+    counting: CountingAnalyzer, text: Callable[[int], str], most: int
+) -> None:
+    """More distinct messages than the cache holds (40 MB of 10 kB texts; 100-character texts
+    of 4-byte characters, the longest kept as their own key): the cache keeps only the most
+    recent scores, in about 0.5 MB and 2.3 MB."""
+    size = signals.SENTIMENT_CACHE_SIZE
+    gc.collect()
+    tracemalloc.start()
+    try:
+        for number in range(size + 500):
+            sentiment(text(number))
+        gc.collect()
+        held = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+
+    assert held < most, held
+    assert len(signals._SENTIMENTS) == size
+    assert counting.texts == size + 500
+    sentiment(text(size + 499))  # recent: still cached
+    assert counting.texts == size + 500
+    sentiment(text(0))  # the oldest was dropped
+    assert counting.texts == size + 501
+
+
+def test_the_real_analyzer_scores_a_long_text_like_a_short_one() -> None:
+    signals.sentiment.cache_clear()  # type: ignore[attr-defined]
+    angry = "This is useless, I'm so angry. " * 200
+    score = sentiment(angry)
+    assert score < -0.6
+    assert sentiment(angry) == score == signals._analyzer().polarity_scores(angry)["compound"]

@@ -15,10 +15,10 @@ import pytest
 
 from rasa_zendesk.emulator import EmulatorConfig, EmulatorServer, run_emulator
 from rasa_zendesk.settings import ZendeskSettings
-from rasa_zendesk.sunco.client import SunCoClient
+from rasa_zendesk.sunco.client import WRITE_ID_KEY, SunCoClient
 from rasa_zendesk.sunco.errors import SunCoError, SunCoTimeout, SunCoUnavailable
 from rasa_zendesk.sunco.models import Author, Content, Profile
-from tests.support import spec
+from testkit import spec
 
 SECRET = "s3cr3t-key-never-logged"
 
@@ -84,7 +84,10 @@ async def test_handoff_calls_in_order_match_the_spec(
     conversation = await client.create_conversation(
         "rasa-sender-1", metadata={"rasa_sender_id": "rasa-sender-1"}
     )
-    assert conversation.metadata == {"rasa_sender_id": "rasa-sender-1"}
+    assert conversation.metadata == {
+        "rasa_sender_id": "rasa-sender-1",
+        WRITE_ID_KEY: conversation.metadata[WRITE_ID_KEY],
+    }
     first = await client.post_message(
         conversation.id, Author.business("Support bot"), "Summary", {"rasa_zendesk_origin": "rasa"}
     )
@@ -98,11 +101,14 @@ async def test_handoff_calls_in_order_match_the_spec(
     fetched = await client.get_conversation(conversation.id)
     assert fetched.active_switchboard_integration is not None
     assert fetched.active_switchboard_integration.name == "zd-agentWorkspace"
-    await client.post_activity(conversation.id, "typing:start")
     page = await client.list_messages(conversation.id)
     assert [m.content.text for m in page.messages][:2] == ["Summary", "help me"]
-    assert page.messages[0].metadata == {"rasa_zendesk_origin": "rasa"}
-    await client.offer_control(conversation.id, "rasa")
+    assert page.messages[0].metadata == {
+        "rasa_zendesk_origin": "rasa",
+        WRITE_ID_KEY: page.messages[0].metadata[WRITE_ID_KEY],
+    }
+    write_ids = [m.metadata[WRITE_ID_KEY] for m in page.messages if m.metadata]
+    assert len(write_ids) == 3 and len(set(write_ids)) == 3  # one of its own on each
     await client.release_control(conversation.id, {"reason_note": "user asked"})
 
     requests = await assert_requests_match_spec(emulator)
@@ -119,28 +125,6 @@ async def test_existing_user_409_then_fetch(client: SunCoClient, emulator: Emula
     assert again.id == first.id
     statuses = [(r["method"], r["status"]) for r in await api_requests(emulator)]
     assert statuses == [("POST", 201), ("POST", 409), ("GET", 200)]
-
-
-async def test_jwt_auth_is_accepted(emulator: EmulatorServer) -> None:
-    async with make_client(emulator, auth_scheme="jwt") as sunco:
-        user = await sunco.get_or_create_user("jwt-user")
-    assert user.external_id == "jwt-user"
-
-
-async def test_upload_attachment_returns_a_fetchable_url(
-    client: SunCoClient, emulator: EmulatorServer
-) -> None:
-    await client.get_or_create_user("u-upload")
-    conversation = await client.create_conversation("u-upload")
-    attachment = await client.upload_attachment(
-        conversation.id, "note.txt", b"hello agent", "text/plain"
-    )
-    assert attachment.media_url.endswith("note.txt")
-    async with httpx.AsyncClient() as http:
-        fetched = await http.get(attachment.media_url)
-    assert fetched.status_code == 200 and fetched.content == b"hello agent"
-    upload = [r for r in await api_requests(emulator) if r["path"].endswith("/attachments")][0]
-    assert upload["query"]["access"] == "public" and upload["status"] == 201
 
 
 async def test_4xx_fails_at_once_with_code_and_title(
@@ -237,3 +221,138 @@ async def test_a_hang_then_recovery_succeeds(emulator: EmulatorServer) -> None:
     async with make_client(emulator, timeout=0.5, deadline=5.0, backoff_base=0.05) as sunco:
         user = await sunco.get_or_create_user("u-recover")
     assert user.external_id == "u-recover"
+
+
+# Writes SunCo applied although it answered an error, or nothing -------------------------------
+
+
+def calls(requests: List[Dict[str, Any]], method: str, path_end: str) -> List[Dict[str, Any]]:
+    return [r for r in requests if r["method"] == method and r["path"].endswith(path_end)]
+
+
+async def a_conversation(client: SunCoClient, external_id: str) -> str:
+    await client.get_or_create_user(external_id)
+    return (await client.create_conversation(external_id)).id
+
+
+@pytest.mark.timeout(20)
+@pytest.mark.parametrize("fault", [{"status": 500}, {"status": 503}, {"hang": True}])
+async def test_a_message_applied_before_the_failure_is_posted_once(
+    emulator: EmulatorServer, fault: Dict[str, Any]
+) -> None:
+    async with make_client(emulator, timeout=0.5, deadline=5.0, backoff_base=0.05) as sunco:
+        conversation_id = await a_conversation(sunco, "u-once")
+        await control(
+            emulator,
+            "POST",
+            "/faults",
+            {"method": "POST", "pathContains": "/messages", "after": True, **fault},
+        )
+        started = time.monotonic()
+        message = await sunco.post_message(
+            conversation_id, Author.end_user("u-once"), "only once", {"rasa_zendesk_origin": "rasa"}
+        )
+        assert time.monotonic() - started < 3.0
+        page = await sunco.list_messages(conversation_id)
+
+    assert [(m.id, m.content.text) for m in page.messages] == [(message.id, "only once")]
+    assert message.metadata is not None and message.metadata["rasa_zendesk_origin"] == "rasa"
+    requests = await assert_requests_match_spec(emulator)
+    posts = calls(requests, "POST", "/messages")
+    assert [(r["fault"], r["faultAfter"]) for r in posts] == [(fault.get("status", "hang"), True)]
+    assert len(calls(requests, "GET", "/messages")) == 2  # the lookup, then the test's own
+
+
+@pytest.mark.timeout(20)
+@pytest.mark.parametrize("fault", [{"status": 500}, {"hang": True}])
+async def test_a_conversation_applied_before_the_failure_is_created_once(
+    emulator: EmulatorServer, fault: Dict[str, Any]
+) -> None:
+    async with make_client(emulator, timeout=0.5, deadline=5.0, backoff_base=0.05) as sunco:
+        await sunco.get_or_create_user("u-conv")
+        earlier = await sunco.create_conversation("u-conv", {"rasa_sender_id": "u-conv"})
+        await control(
+            emulator,
+            "POST",
+            "/faults",
+            {"method": "POST", "pathContains": "/conversations", "after": True, **fault},
+        )
+        conversation = await sunco.create_conversation("u-conv", {"rasa_sender_id": "u-conv"})
+
+    listed = await control(emulator, "GET", "/state")
+    ids = [c["id"] for c in listed["conversations"]]
+    assert ids == [earlier.id, conversation.id]  # the earlier one is not taken for it
+    assert conversation.metadata is not None
+    assert conversation.metadata["rasa_sender_id"] == "u-conv"
+    requests = await assert_requests_match_spec(emulator)
+    posts = calls(requests, "POST", "/conversations")
+    assert [r["faultAfter"] for r in posts] == [False, True]
+    (lookup,) = calls(requests, "GET", "/conversations")
+    assert lookup["query"] == {"filter[userExternalId]": "u-conv", "page[size]": "100"}
+
+
+async def test_a_429_is_retried_without_a_lookup(client: SunCoClient, emulator: EmulatorServer):
+    conversation_id = await a_conversation(client, "u-429-once")
+    await control(
+        emulator,
+        "POST",
+        "/faults",
+        {"method": "POST", "pathContains": "/messages", "status": 429, "retryAfter": 0},
+    )
+    await client.post_message(conversation_id, Author.end_user("u-429-once"), "hello")
+    requests = await api_requests(emulator)
+    assert [r["status"] for r in calls(requests, "POST", "/messages")] == [429, 201]
+    assert calls(requests, "GET", "/messages") == []
+
+
+async def test_a_failing_lookup_lets_the_retry_go_ahead(emulator: EmulatorServer) -> None:
+    async with make_client(emulator, deadline=5.0, backoff_base=0.05) as sunco:
+        conversation_id = await a_conversation(sunco, "u-lookup")
+        # Not applied this time, and the lookup fails too: the retry must still be made.
+        await control(
+            emulator,
+            "POST",
+            "/faults",
+            {"method": "POST", "pathContains": "/messages", "status": 500},
+        )
+        await control(
+            emulator,
+            "POST",
+            "/faults",
+            {"method": "GET", "pathContains": "/messages", "status": 503},
+        )
+        message = await sunco.post_message(conversation_id, Author.end_user("u-lookup"), "again")
+        page = await sunco.list_messages(conversation_id)
+    assert [m.id for m in page.messages] == [message.id]
+    requests = await api_requests(emulator)
+    in_order = [(r["method"], r["status"]) for r in requests if r["path"].endswith("/messages")]
+    assert in_order == [("POST", 500), ("GET", 503), ("POST", 201), ("GET", 200)]
+
+
+async def test_the_write_id_keeps_the_callers_metadata_and_own_id(
+    client: SunCoClient, emulator: EmulatorServer
+) -> None:
+    conversation_id = await a_conversation(client, "u-meta")
+    mine = await client.post_message(
+        conversation_id, Author.business(), "mine", {"k": "v", WRITE_ID_KEY: "caller-chosen"}
+    )
+    assert mine.metadata == {"k": "v", WRITE_ID_KEY: "caller-chosen"}
+    ours = await client.post_message(conversation_id, Author.business(), "ours")
+    assert ours.metadata is not None and list(ours.metadata) == [WRITE_ID_KEY]
+    assert len(ours.metadata[WRITE_ID_KEY]) == 32
+    await assert_requests_match_spec(emulator)
+
+
+@pytest.mark.timeout(20)
+async def test_lookups_stay_within_the_deadline(emulator: EmulatorServer) -> None:
+    await control(
+        emulator, "POST", "/faults", {"pathContains": "/conversations", "hang": True, "count": 100}
+    )
+    async with make_client(emulator, timeout=0.4, deadline=1.2, backoff_base=0.05) as sunco:
+        started = time.monotonic()
+        with pytest.raises(SunCoTimeout):
+            await sunco.create_conversation("u-slow")
+        elapsed = time.monotonic() - started
+    assert elapsed < 2.0  # a lookup with its own deadline would take it past 2.4 s
+    requests = await api_requests(emulator)
+    assert calls(requests, "GET", "/conversations"), "no lookup was tried"

@@ -11,19 +11,33 @@ from typing import Any, Optional
 
 from rasa.core.tracker_store import RedisTrackerStore, SQLTrackerStore, TrackerStore
 
-from rasa_zendesk.channel.tracker_cache.base import DEFAULT_CACHE_SIZE, TrackerCache
+from rasa_zendesk.channel.tracker_cache.base import (
+    DEFAULT_CACHE_MAX_BYTES,
+    DEFAULT_CACHE_MAX_MB,
+    DEFAULT_CACHE_SIZE,
+    TrackerCache,
+)
 from rasa_zendesk.channel.tracker_cache.redis import RedisTrackerCache
 from rasa_zendesk.channel.tracker_cache.sql import SQLTrackerCache
 
-__all__ = ["DEFAULT_CACHE_SIZE", "TrackerCache", "cache_for"]
+__all__ = [
+    "DEFAULT_CACHE_MAX_BYTES",
+    "DEFAULT_CACHE_MAX_MB",
+    "DEFAULT_CACHE_SIZE",
+    "TrackerCache",
+    "cache_for",
+]
 
 
-def cache_for(store: TrackerStore, size: int) -> Optional[TrackerCache[Any]]:
-    """A cache for `store`, or None when its kind has none or `size` is 0."""
+def cache_for(
+    store: TrackerStore, size: int, max_bytes: int = DEFAULT_CACHE_MAX_BYTES
+) -> Optional[TrackerCache[Any]]:
+    """A cache for `store` of at most `size` trackers taking at most `max_bytes` (estimated),
+    or None when its kind has none or `size` is 0."""
     if size <= 0:
         return None
     if isinstance(store, SQLTrackerStore):
-        return SQLTrackerCache(store, size)
+        return SQLTrackerCache(store, size, max_bytes)
     if isinstance(store, RedisTrackerStore):
-        return RedisTrackerCache(store, size)
+        return RedisTrackerCache(store, size, max_bytes)
     return None

@@ -9,23 +9,48 @@ that keep a cached tracker equal to the one the tracker store's `retrieve` would
 - A new conversation session makes the entry reload, because `retrieve` returns that session
   only. A change of the domain (a new model) empties the cache, because its slots shape the
   trackers. A failure drops the entry, so the next read starts again from the store.
+
+The cache is bounded twice: by the number of conversations (`size`) and by the memory their
+trackers take (`max_bytes`), whichever is reached first. A tracker's memory is estimated from
+the length of its stored events' JSON, which the caches read anyway (see
+`estimated_memory`); a tracker larger than the whole budget is not kept at all.
 """
 
 from __future__ import annotations
 
+import logging
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any, Generic, Iterable, List, Optional, TypeVar
+from typing import Any, Generic, Iterable, List, Optional, Tuple, TypeVar
 
 from rasa.core.tracker_store import TrackerStore
 from rasa.shared.core.events import Event, deserialise_events
 from rasa.shared.core.trackers import DialogueStateTracker
 
-#: Conversations whose trackers one Rasa instance keeps. A tracker costs roughly 1 to 2 kB per
-#: event in memory; a conversation that falls out is read whole again on its next webhook.
+logger = logging.getLogger(__name__)
+
+#: Conversations whose trackers one Rasa instance keeps, at most. A conversation that falls out
+#: is read whole again on its next webhook.
 DEFAULT_CACHE_SIZE = 256
+#: The memory those trackers may take, at most (estimated, in MiB).
+DEFAULT_CACHE_MAX_MB = 64
+DEFAULT_CACHE_MAX_BYTES = DEFAULT_CACHE_MAX_MB * 1024 * 1024
+
+#: Bytes of memory per byte of stored JSON. Measured with tracemalloc on trackers rebuilt from a
+#: conversation of the example bot with its trained model (NLU and policies running): 4.0 for
+#: the whole conversation, 5.2 for its user messages alone (their parse data: intent ranking,
+#: entities, tokens), 2.7 for action events, 2.8 for bot messages. About 1.7 kB per event.
+#: `test_the_estimate_covers_what_a_tracker_takes` measures it again.
+MEMORY_PER_STORED_BYTE = 5
+#: A tracker without events: its slots, copied from the domain (5 kB with the example bot's).
+TRACKER_BASE_BYTES = 8 * 1024
 
 Position = TypeVar("Position")
+
+
+def estimated_memory(stored_bytes: int) -> int:
+    """The memory a tracker takes whose stored events are `stored_bytes` of JSON."""
+    return TRACKER_BASE_BYTES + MEMORY_PER_STORED_BYTE * stored_bytes
 
 
 @dataclass
@@ -34,28 +59,46 @@ class Entry(Generic[Position]):
 
     tracker: DialogueStateTracker
     position: Position
+    #: Length of the stored JSON of the events the tracker holds.
+    stored_bytes: int
+    #: The memory the entry is counted for while it is in the cache.
+    charged: int = 0
 
 
 class TrackerCache(Generic[Position]):
     """Recently used trackers of one tracker store. Subclasses say how to read what was added
     since a position, how to load a tracker whole, and how to append events."""
 
-    def __init__(self, store: TrackerStore, size: int = DEFAULT_CACHE_SIZE) -> None:
+    def __init__(
+        self,
+        store: TrackerStore,
+        size: int = DEFAULT_CACHE_SIZE,
+        max_bytes: int = DEFAULT_CACHE_MAX_BYTES,
+    ) -> None:
         assert size > 0, "no cache at all is `cache_for(store, 0)`: None"
+        assert max_bytes > 0, "the memory budget must be positive"
         self.store = store
         self.size = size
+        self.max_bytes = max_bytes
         self._entries: OrderedDict[str, Entry[Position]] = OrderedDict()
+        self._memory = 0
         self._domain = store.domain
 
     def __len__(self) -> int:
         return len(self._entries)
 
+    @property
+    def memory(self) -> int:
+        """The estimated memory of the cached trackers; never more than `max_bytes`."""
+        return self._memory
+
     def retrieve(self, sender_id: str) -> Optional[DialogueStateTracker]:
         """The tracker of the current session (None if there is none), as `retrieve` gives it."""
         if self.store.domain is not self._domain:
             self._entries.clear()
+            self._memory = 0
             self._domain = self.store.domain
-        entry = self._refresh(sender_id, self._entries.pop(sender_id, None))
+        entry = self._refresh(sender_id, self._take(sender_id))
         if entry is None:
             return None
         self._remember(sender_id, entry)
@@ -67,18 +110,37 @@ class TrackerCache(Generic[Position]):
         The caller holds the conversation's lock and got `tracker` from `retrieve`.
         """
         events = list(events)
-        entry = self._entries.pop(tracker.sender_id, None)
-        position = self._append(tracker, events)
+        entry = self._take(tracker.sender_id)
+        position, stored_bytes = self._append(tracker, events)
         for event in events:
             tracker.update(event)
         if entry is not None and entry.tracker is tracker:
             entry.position = position
+            entry.stored_bytes += stored_bytes
             self._remember(tracker.sender_id, entry)
 
+    def _take(self, sender_id: str) -> Optional[Entry[Position]]:
+        entry = self._entries.pop(sender_id, None)
+        if entry is not None:
+            self._memory -= entry.charged
+        return entry
+
     def _remember(self, sender_id: str, entry: Entry[Position]) -> None:
+        entry.charged = estimated_memory(entry.stored_bytes)
+        if entry.charged > self.max_bytes:
+            logger.debug(
+                "Tracker of %s not cached: about %d bytes, more than the cache's %d",
+                sender_id,
+                entry.charged,
+                self.max_bytes,
+            )
+            return
         self._entries[sender_id] = entry
-        while len(self._entries) > self.size:
-            self._entries.popitem(last=False)
+        self._memory += entry.charged
+        # The entry just added is the newest and fits alone, so it is never the one dropped.
+        while len(self._entries) > self.size or self._memory > self.max_bytes:
+            _, dropped = self._entries.popitem(last=False)
+            self._memory -= dropped.charged
 
     def _refresh(
         self, sender_id: str, entry: Optional[Entry[Position]]
@@ -86,8 +148,9 @@ class TrackerCache(Generic[Position]):
         """`entry` brought up to date, or the tracker loaded anew (None: no conversation)."""
         raise NotImplementedError
 
-    def _append(self, tracker: DialogueStateTracker, events: List[Event]) -> Position:
-        """Store `events` after the conversation's stored ones; the position after them."""
+    def _append(self, tracker: DialogueStateTracker, events: List[Event]) -> Tuple[Position, int]:
+        """Store `events` after the conversation's stored ones: the position after them, and
+        the length of their stored JSON."""
         raise NotImplementedError
 
 

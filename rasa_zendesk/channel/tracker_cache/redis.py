@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional, Union
+from typing import Any, Dict, List, Optional, Tuple, Union
 
 from rasa.core.tracker_store import RedisTrackerStore
 from rasa.shared.core.constants import ACTION_SESSION_START_NAME
@@ -41,10 +41,11 @@ class StoredValue:
     count: int  # events
     last_event: Optional[Dict[str, Any]]
     digest: bytes  # of the whole value
+    length: int  # of the whole value
 
     @classmethod
     def of(cls, raw: Raw, events: List[Dict[str, Any]]) -> StoredValue:
-        return cls(len(events), events[-1] if events else None, _digest(raw))
+        return cls(len(events), events[-1] if events else None, _digest(raw), len(raw))
 
     def grown_into(self, events: List[Dict[str, Any]]) -> bool:
         """Whether `events` are these events with more after them."""
@@ -71,28 +72,36 @@ class RedisTrackerCache(TrackerCache[StoredValue]):
             added = events[entry.position.count :]
             if not any(_starts_session(event) for event in added):
                 apply(entry.tracker, added)
+                entry.stored_bytes += len(raw) - entry.position.length
                 entry.position = StoredValue.of(raw, events)
                 return entry
-        return Entry(self._load(sender_id, raw), StoredValue.of(raw, events))
+        return self._load(sender_id, raw, events)
 
-    def _append(self, tracker: DialogueStateTracker, events: List[Event]) -> StoredValue:
+    def _append(
+        self, tracker: DialogueStateTracker, events: List[Event]
+    ) -> Tuple[StoredValue, int]:
         key = self._key(tracker.sender_id)
         raw = self.store.red.get(key)
         if raw is None:  # expired meanwhile: what `save` would store
             stored: Dict[str, Any] = tracker.as_dialogue().as_dict()
         else:
             stored = json.loads(raw)
-        stored["events"].extend(event.as_dict() for event in events)
+        added = [event.as_dict() for event in events]
+        stored["events"].extend(added)
         value = json.dumps(stored)
         self.store.red.set(key, value, ex=self.store.record_exp or None)
-        return StoredValue.of(value, stored["events"])
+        return StoredValue.of(value, stored["events"]), len(json.dumps(added))
 
-    def _load(self, sender_id: str, raw: Raw) -> DialogueStateTracker:
+    def _load(self, sender_id: str, raw: Raw, events: List[Dict[str, Any]]) -> Entry[StoredValue]:
         """The current session's tracker, as `RedisTrackerStore.retrieve` makes it."""
         tracker = self.store.deserialise_tracker(sender_id, raw)
         assert tracker is not None
         sessions = get_trackers_for_conversation_sessions(tracker)
-        return sessions[-1] if len(sessions) > 1 else tracker
+        stored_bytes = len(raw)
+        if len(sessions) > 1:
+            tracker = sessions[-1]
+            stored_bytes = len(json.dumps(events[len(events) - len(tracker.events) :]))
+        return Entry(tracker, StoredValue.of(raw, events), stored_bytes)
 
     def _key(self, sender_id: str) -> str:
         return self.store.key_prefix + sender_id

@@ -13,7 +13,7 @@ Rows of one sender become visible in id order because their writers hold that se
 from __future__ import annotations
 
 import json
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.events import Event, SessionStarted
@@ -38,19 +38,22 @@ class SQLTrackerCache(TrackerCache[RowId]):
                     entry = None
                 else:
                     apply(entry.tracker, [json.loads(row.data) for row in rows])
-                    entry.position = rows[-1].id if rows else entry.position
+                    if rows:
+                        entry.position = rows[-1].id
+                        entry.stored_bytes += _length(rows)
             if entry is None:
                 entry = self._load(session, sender_id)
         return entry
 
-    def _append(self, tracker: DialogueStateTracker, events: List[Event]) -> RowId:
+    def _append(self, tracker: DialogueStateTracker, events: List[Event]) -> Tuple[RowId, int]:
         with self.store.session_scope() as session:
             rows = [self._row(tracker.sender_id, event) for event in events]
+            length = _length(rows)
             session.add_all(rows)
             session.flush()
             last_row_id = max(row.id for row in rows)
             session.commit()
-        return last_row_id
+        return last_row_id, length
 
     def _load(self, session: Any, sender_id: str) -> Optional[Entry[RowId]]:
         # Rasa's own query for "the events of the latest session" (no public form in 3.6).
@@ -61,7 +64,7 @@ class SQLTrackerCache(TrackerCache[RowId]):
         tracker = DialogueStateTracker.from_dict(
             sender_id, [json.loads(row.data) for row in rows], self.store.domain.slots
         )
-        return Entry(tracker, rows[-1].id)
+        return Entry(tracker, rows[-1].id, _length(rows))
 
     def _rows_after(self, session: Any, sender_id: str, row_id: RowId) -> List[Any]:
         event = self.store.SQLEvent
@@ -80,3 +83,8 @@ class SQLTrackerCache(TrackerCache[RowId]):
             action_name=data.get("name"),
             data=json.dumps(data),
         )
+
+
+def _length(rows: List[Any]) -> int:
+    """The length of the rows' stored JSON (what the tracker's memory is estimated from)."""
+    return sum(len(row.data) for row in rows)
