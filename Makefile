@@ -35,6 +35,7 @@ bench: venv
 	@scripts/test-deps
 	$(PY) bench/bench_handoff.py $(BENCH_ARGS)
 	$(PY) bench/bench_tracker_cache.py
+	$(PY) bench/bench_escalation.py
 
 emulator: venv
 	$(PY) -m rasa_zendesk.emulator

@@ -43,6 +43,9 @@ WRITE_ID_KEY = "rasa_zendesk_id"
 EVENT_ZENDESK_MESSAGE_ID = "zendesk_message_id"
 EVENT_ZENDESK_EVENT_ID = "zendesk_event_id"
 EVENT_ZENDESK_AGENT_NAME = "zendesk_agent_name"
+#: When SunCo received the agent's message (epoch seconds): the agent's order, which SunCo
+#: does not keep across webhook retries.
+EVENT_ZENDESK_RECEIVED = "zendesk_received"
 
 # Switchboard.
 AGENT_WORKSPACE = "zd-agentWorkspace"

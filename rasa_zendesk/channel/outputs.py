@@ -19,6 +19,7 @@ import weakref
 from typing import Iterable, Optional
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, OutputChannel
+from socketio.asyncio_pubsub_manager import AsyncPubSubManager
 
 #: The Telegram output channel of each Telegram input channel (gone with the input channel).
 _telegram_outputs: weakref.WeakKeyDictionary[InputChannel, OutputChannel] = (
@@ -40,6 +41,18 @@ def output_channel_for(
 def pushes(output: OutputChannel) -> bool:
     """False for the plain collector: what it is given reaches nobody."""
     return type(output) is not CollectingOutputChannel
+
+
+def reaches_someone(output: OutputChannel, recipient_id: str) -> bool:
+    """Whether what `output` sends to `recipient_id` reaches a person now, as far as this
+    instance can tell: not through the collector, nor into a socket.io room nobody is in.
+    Rooms shared through Redis may be held by another instance, so they count as reached."""
+    if not pushes(output):
+        return False
+    manager = getattr(getattr(output, "sio", None), "manager", None)
+    if manager is None or isinstance(manager, AsyncPubSubManager):
+        return True
+    return bool(manager.rooms.get("/", {}).get(recipient_id))
 
 
 async def close_outputs(input_channels: Iterable[InputChannel]) -> None:

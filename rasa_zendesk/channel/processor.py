@@ -31,7 +31,7 @@ from rasa_zendesk import constants
 from rasa_zendesk.channel.config import ChannelConfig
 from rasa_zendesk.channel.conversations import ConversationDirectory, RasaConversation
 from rasa_zendesk.channel.handoff_end import end_reason, handoff_ended_notice, record_event
-from rasa_zendesk.channel.outputs import output_channel_for, pushes
+from rasa_zendesk.channel.outputs import output_channel_for, pushes, reaches_someone
 from rasa_zendesk.channel.render import bot_uttered_for
 from rasa_zendesk.channel.tracker_access import TrackerAccess
 from rasa_zendesk.channel.typing_indicator import show_typing
@@ -118,6 +118,7 @@ class WebhookProcessor:
 
         async def deliver(tracker: DialogueStateTracker, _: OutputChannel) -> Optional[Delivery]:
             uttered = bot_uttered_for(message, event.id)
+            _note_out_of_order(tracker, uttered)
             handoff = state.active_for(tracker.events, conversation_id)
             if handoff is None:
                 # A person wrote to this user (e.g. after the ticket was closed): they still
@@ -239,7 +240,8 @@ class WebhookProcessor:
                 return Outcome(False, skipped)
             await output.send_response(target.sender_id, delivery.message.message())
             await trackers.record(tracker, delivery.events)
-        _log_delivery(what, target, output)
+            channel = tracker.get_latest_input_channel() or target.input_channel
+        _log_delivery(what, target, output, channel)
         return Outcome(True, "applied")
 
     async def _target(self, event: Event) -> Optional[RasaConversation]:
@@ -267,12 +269,45 @@ def _no_tracker(event: Event, target: RasaConversation) -> Outcome:
     return Outcome(False, "no such Rasa conversation")
 
 
-def _log_delivery(what: str, target: RasaConversation, output: OutputChannel) -> None:
-    if pushes(output):
-        logger.info("%s sent to sender %s via %s", what, target.sender_id, output.name())
-    else:
-        logger.info(
-            "%s recorded for sender %s; their channel cannot push, so it is only in the tracker",
+def _log_delivery(
+    what: str, target: RasaConversation, output: OutputChannel, channel: Optional[str]
+) -> None:
+    """Info when the user got it; a warning an operator can act on when nobody did."""
+    if not pushes(output):
+        logger.warning(
+            "%s acknowledged for sender %s, but their channel (%s) cannot push: it is kept in "
+            "the tracker only",
             what,
             target.sender_id,
+            channel or "unknown",
         )
+    elif not reaches_someone(output, target.sender_id):
+        logger.warning(
+            "%s sent to sender %s via %s, but nobody is connected there now: it is kept in "
+            "the tracker only",
+            what,
+            target.sender_id,
+            output.name(),
+        )
+    else:
+        logger.info("%s sent to sender %s via %s", what, target.sender_id, output.name())
+
+
+def _note_out_of_order(tracker: DialogueStateTracker, uttered: BotUttered) -> None:
+    """Log an agent message that SunCo received before one already delivered (SunCo keeps no
+    order across retries). It is delivered all the same: late beats lost."""
+    received = uttered.metadata.get(constants.EVENT_ZENDESK_RECEIVED)
+    if received is None:
+        return
+    for event in reversed(tracker.events):
+        latest = (event.metadata or {}).get(constants.EVENT_ZENDESK_RECEIVED)
+        if isinstance(event, BotUttered) and latest is not None:
+            if received < latest:
+                logger.warning(
+                    "Agent message %s for sender %s arrives out of the agent's order: received "
+                    "by Zendesk %.1f s before the one delivered last; delivered now",
+                    uttered.metadata.get(constants.EVENT_ZENDESK_MESSAGE_ID),
+                    tracker.sender_id,
+                    latest - received,
+                )
+            return

@@ -4,7 +4,8 @@ Text stays text; an image is an image (Rasa's `image`, which socket.io web chat,
 Slack, ... show as a picture); a file becomes a markdown link named after the file (rasa-webchat
 renders markdown, and elsewhere `[name](url)` still reads); every other content type (carousel,
 list, location, form, ...) becomes readable text, so nothing the agent sends is lost. The event's
-metadata carries the SunCo ids (the durable dedupe keys) and the agent's display name.
+metadata carries the SunCo ids (the durable dedupe keys), the agent's display name and when
+SunCo received the message.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ def bot_uttered_for(message: Message, event_id: str) -> BotUttered:
     }
     if message.author.display_name:
         metadata[constants.EVENT_ZENDESK_AGENT_NAME] = message.author.display_name
+    if message.received is not None:
+        metadata[constants.EVENT_ZENDESK_RECEIVED] = message.received.timestamp()
     return BotUttered(text=text, data=data, metadata=metadata)
 
 

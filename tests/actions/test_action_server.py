@@ -17,7 +17,7 @@ from rasa.shared.core.events import SlotSet
 from rasa_zendesk import constants
 from rasa_zendesk.emulator.testing import EmulatorProcess, free_port, stop_process
 from rasa_zendesk.handoff import state
-from tests.actions.action_calls import action_call, user
+from testkit.action_calls import action_call, user
 from tests.actions.conftest import REPO, Zendesk
 
 pytestmark = pytest.mark.timeout(90)

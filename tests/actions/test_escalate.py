@@ -24,7 +24,7 @@ from rasa_zendesk.actions.handoff_metadata import (
 from rasa_zendesk.emulator.testing import free_port
 from rasa_zendesk.handoff import state
 from rasa_zendesk.sunco.text import MAX_TEXT_LENGTH
-from tests.actions.action_calls import (
+from testkit.action_calls import (
     action_call,
     bot,
     handoff_closed,

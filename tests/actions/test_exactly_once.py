@@ -17,7 +17,7 @@ from rasa_sdk.executor import ActionExecutor
 
 from rasa_zendesk import constants
 from rasa_zendesk.constants import WRITE_ID_KEY
-from tests.actions.action_calls import action_call, bot, user
+from testkit.action_calls import action_call, bot, user
 from tests.actions.conftest import Zendesk
 
 pytestmark = pytest.mark.timeout(60)

@@ -11,7 +11,7 @@ from rasa_sdk.executor import ActionExecutor
 from rasa_zendesk import constants
 from rasa_zendesk.handoff import state
 from rasa_zendesk.sunco.text import MAX_TEXT_LENGTH
-from tests.actions.action_calls import action_call, handoff_closed, handoff_opened, is_ours, user
+from testkit.action_calls import action_call, handoff_closed, handoff_opened, is_ours, user
 from tests.actions.conftest import Zendesk
 
 pytestmark = pytest.mark.timeout(60)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 
 from rasa_zendesk import constants
@@ -34,6 +36,9 @@ async def test_agent_text_reaches_the_web_chat_and_the_tracker(
         constants.EVENT_ZENDESK_MESSAGE_ID: event["payload"]["message"]["id"],
         constants.EVENT_ZENDESK_EVENT_ID: event["id"],
         constants.EVENT_ZENDESK_AGENT_NAME: "Anna Agent",
+        constants.EVENT_ZENDESK_RECEIVED: datetime.fromisoformat(
+            event["payload"]["message"]["received"].replace("Z", "+00:00")
+        ).timestamp(),
     }
 
 
