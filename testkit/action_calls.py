@@ -108,3 +108,17 @@ def action_call(action: str, sender_id: str, turns: Sequence[Event]) -> Dict[str
     tracker = DialogueStateTracker.from_events(sender_id, events, slots=DOMAIN.slots)
     body = RemoteAction(action, None)._action_call_format(tracker, DOMAIN)
     return json.loads(json.dumps(body))
+
+
+async def run_action(
+    executor: Any, action: str, sender_id: str, turns: Sequence[Event]
+) -> Dict[str, Any]:
+    """What rasa-sdk's executor answers Rasa for `action` on this history."""
+    result = await executor.run(action_call(action, sender_id, turns))
+    assert result is not None
+    return result
+
+
+def responses(result: Dict[str, Any]) -> List[str]:
+    """The names of the responses an action asked Rasa to utter."""
+    return [message["response"] for message in result["responses"]]

@@ -6,9 +6,9 @@ channel does not relay it to the user) and then releases control of the conversa
 it ends the handoff (reason `user_ended`) and utters `utter_zendesk_handoff_ended`.
 
 The user asked for the bot back, so they get it back even if Zendesk cannot be reached: the
-handoff ends and the failure is logged. The agent may then still see an open ticket; any
-message they send afterwards is not delivered to the user by the channel, since the handoff is
-no longer active in the tracker.
+handoff ends and the failure is logged. The agent may then still see an open ticket; a
+message they send afterwards still reaches the user (the channel delivers an agent's message
+outside a handoff rather than drop a person's words), with a line in the log.
 """
 
 from __future__ import annotations

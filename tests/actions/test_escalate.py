@@ -30,6 +30,7 @@ from testkit.action_calls import (
     handoff_closed,
     handoff_opened,
     is_ours,
+    responses,
     slots,
     user,
 )
@@ -70,10 +71,6 @@ def conversation_of(result: Dict[str, Any]) -> str:
 
 def posted_texts(zendesk: Zendesk, result: Dict[str, Any]) -> List[str]:
     return [m["content"]["text"] for m in zendesk.conversation(conversation_of(result))["messages"]]
-
-
-def responses(result: Dict[str, Any]) -> List[str]:
-    return [message["response"] for message in result["responses"]]
 
 
 async def escalate(executor: ActionExecutor, turns: List[Any], sender: str = SENDER) -> Dict:

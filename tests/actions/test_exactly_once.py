@@ -17,7 +17,7 @@ from rasa_sdk.executor import ActionExecutor
 
 from rasa_zendesk import constants
 from rasa_zendesk.constants import WRITE_ID_KEY
-from testkit.action_calls import action_call, bot, user
+from testkit.action_calls import bot, responses, run_action, user
 from tests.actions.conftest import Zendesk
 
 pytestmark = pytest.mark.timeout(60)
@@ -27,13 +27,7 @@ IMAGE = {"type": "image", "url": "https://cdn.example.com/u/photo.jpg", "name": 
 
 
 async def run(executor: ActionExecutor, action: str, turns: List[Any]) -> Dict[str, Any]:
-    result = await executor.run(action_call(action, SENDER, turns))
-    assert result is not None
-    return result
-
-
-def responses(result: Dict[str, Any]) -> List[str]:
-    return [message["response"] for message in result["responses"]]
+    return await run_action(executor, action, SENDER, turns)
 
 
 def applied_then_500(zendesk: Zendesk, path_contains: str, count: int = 1000) -> None:

@@ -11,7 +11,14 @@ from rasa_sdk.executor import ActionExecutor
 from rasa_zendesk import constants
 from rasa_zendesk.handoff import state
 from rasa_zendesk.sunco.text import MAX_TEXT_LENGTH
-from testkit.action_calls import action_call, handoff_closed, handoff_opened, is_ours, user
+from testkit.action_calls import (
+    handoff_closed,
+    handoff_opened,
+    is_ours,
+    responses,
+    run_action,
+    user,
+)
 from tests.actions.conftest import Zendesk
 
 pytestmark = pytest.mark.timeout(60)
@@ -22,13 +29,7 @@ FILE = {"type": "file", "url": "https://cdn.example.com/u/invoice.pdf"}
 
 
 async def run(executor: ActionExecutor, action: str, turns: List[Any]) -> Dict[str, Any]:
-    result = await executor.run(action_call(action, SENDER, turns))
-    assert result is not None
-    return result
-
-
-def responses(result: Dict[str, Any]) -> List[str]:
-    return [message["response"] for message in result["responses"]]
+    return await run_action(executor, action, SENDER, turns)
 
 
 async def handed_off(zendesk: Zendesk, executor: ActionExecutor) -> Tuple[List[Any], str, int]:

@@ -9,30 +9,17 @@ the user's web chat once and be recorded once in the tracker.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, AsyncIterator, Dict, List, Tuple
+from typing import Any, AsyncIterator, Dict, List
 
-import httpx
 import pytest
 from rasa.shared.core.events import BotUttered
 
 from rasa_zendesk import constants
-from rasa_zendesk.channel.config import ChannelConfig
-from rasa_zendesk.channel.input import ZendeskInput
-from rasa_zendesk.emulator import EmulatorConfig, EmulatorServer, run_emulator
-from rasa_zendesk.sunco.client import SunCoClient
+from tests.channel.emulator_stack import EmulatorStack, emulator_stack
 from tests.channel.harness import (
-    CREDENTIALS,
     HANDOFF_ENDED_TEXT,
-    SECRET,
-    WEBHOOK_PATH,
-    RasaServer,
     WebChat,
-    new_id,
-    open_web_chat,
-    start_handoff,
-    start_rasa,
 )
 
 pytestmark = pytest.mark.timeout(60)
@@ -40,73 +27,16 @@ pytestmark = pytest.mark.timeout(60)
 SENTINEL = "that is all from me"
 
 
-@dataclass
-class Stack:
-    emulator: EmulatorServer
-    rasa: RasaServer
-    sunco: SunCoClient
-
-    async def control(self, method: str, path: str, body: Any = None) -> Dict[str, Any]:
-        async with httpx.AsyncClient(base_url=self.emulator.base_url + "/_emulator") as http:
-            answer = await http.request(method, path, json=body)
-        assert answer.status_code < 300, answer.text
-        return answer.json()
-
-    async def settled(self) -> List[Dict[str, Any]]:
-        """Every webhook delivery, once none is pending (duplicates included)."""
-        done = await self.control("POST", "/webhooks/wait", {"timeout": 20})
-        assert done["idle"], done
-        return done["deliveries"]
-
-    async def agent_says(self, conversation_id: str, text: str) -> str:
-        path = f"/conversations/{conversation_id}/agent-message"
-        return (await self.control("POST", path, {"text": text}))["message"]["id"]
-
-    async def handoff(self) -> Tuple[str, str, WebChat]:
-        """A user with Agent Workspace, their web chat open, the webhooks so far delivered."""
-        sender_id = "webchat-" + new_id()
-        await self.sunco.get_or_create_user(sender_id)
-        conversation = await self.sunco.create_conversation(
-            sender_id,
-            metadata={
-                constants.CONVERSATION_SENDER_ID: sender_id,
-                constants.CONVERSATION_INPUT_CHANNEL: "socketio",
-            },
-        )
-        await start_handoff(self.rasa.store, sender_id, conversation.id)
-        await self.sunco.pass_control(conversation.id, constants.AGENT_WORKSPACE)
-        chat = await open_web_chat(self.rasa.url, sender_id)
-        await self.settled()
-        return sender_id, conversation.id, chat
-
-
 @pytest.fixture(params=["sql", "sql-uncached"])
-async def stack(db_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[Stack]:
-    config = EmulatorConfig(
-        port=0,
-        app_id=CREDENTIALS["app_id"],
-        key_id=CREDENTIALS["key_id"],
-        key_secret=CREDENTIALS["key_secret"],
-        webhook_secret=SECRET,
-        webhook_retry_delays=(0.1, 0.1),
-        webhook_timeout=5.0,
-    )
-    async with run_emulator(config) as emulator:
-        credentials = {**CREDENTIALS, "api_url": emulator.api_url}
-        if request.param == "sql-uncached":
-            credentials["tracker_cache_size"] = "0"
-        rasa = await start_rasa(db_path, zendesk=ZendeskInput.from_credentials(credentials))  # type: ignore[arg-type]
-        sunco = SunCoClient.from_settings(ChannelConfig.from_credentials(credentials).settings)
-        stack = Stack(emulator, rasa, sunco)
-        await stack.control("POST", "/webhook-config", {"url": rasa.url + WEBHOOK_PATH})
-        try:
-            yield stack
-        finally:
-            await sunco.aclose()
-            await rasa.stop()
+async def stack(db_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[EmulatorStack]:
+    uncached = {"tracker_cache_size": "0"} if request.param == "sql-uncached" else {}
+    async with emulator_stack(db_path, (0.1, 0.1), uncached) as running:
+        yield running
 
 
-async def texts_until_sentinel(stack: Stack, conversation_id: str, chat: WebChat) -> List[str]:
+async def texts_until_sentinel(
+    stack: EmulatorStack, conversation_id: str, chat: WebChat
+) -> List[str]:
     """What the chat shows up to a last, plain agent message: a late copy of anything sent
     before it would arrive before it (socket.io keeps the order of one client's messages)."""
     await stack.control("DELETE", "/webhook-mode")
@@ -117,7 +47,7 @@ async def texts_until_sentinel(stack: Stack, conversation_id: str, chat: WebChat
     return texts[:-1]
 
 
-async def recorded(stack: Stack, sender_id: str) -> Counter:
+async def recorded(stack: EmulatorStack, sender_id: str) -> Counter:
     """How often each agent message (by SunCo message id) is in the tracker."""
     events = await stack.rasa.bot_events(sender_id)
     return Counter(
@@ -134,7 +64,7 @@ def duplicates_answered_200(deliveries: List[Dict[str, Any]]) -> int:
     )
 
 
-async def test_duplicated_agent_messages_reach_the_user_once(stack: Stack) -> None:
+async def test_duplicated_agent_messages_reach_the_user_once(stack: EmulatorStack) -> None:
     sender_id, conversation_id, chat = await stack.handoff()
     try:
         await stack.control(
@@ -155,7 +85,7 @@ async def test_duplicated_agent_messages_reach_the_user_once(stack: Stack) -> No
     assert sum(counts.values()) == 4  # and the sentinel
 
 
-async def test_reordered_agent_messages_each_reach_the_user_once(stack: Stack) -> None:
+async def test_reordered_agent_messages_each_reach_the_user_once(stack: EmulatorStack) -> None:
     sender_id, conversation_id, chat = await stack.handoff()
     try:
         await stack.control(
@@ -179,7 +109,7 @@ async def test_reordered_agent_messages_each_reach_the_user_once(stack: Stack) -
     assert [counts[message_id] for message_id in ids] == [1, 1, 1, 1]
 
 
-async def test_swapped_and_duplicated_together(stack: Stack) -> None:
+async def test_swapped_and_duplicated_together(stack: EmulatorStack) -> None:
     sender_id, conversation_id, chat = await stack.handoff()
     try:
         for rule in ({"mode": "duplicate", "count": 4}, {"mode": "reorder", "count": 2}):
@@ -196,7 +126,7 @@ async def test_swapped_and_duplicated_together(stack: Stack) -> None:
     assert [counts[message_id] for message_id in ids] == [1, 1, 1, 1]
 
 
-async def test_a_late_and_repeated_hand_back_ends_the_handoff_once(stack: Stack) -> None:
+async def test_a_late_and_repeated_hand_back_ends_the_handoff_once(stack: EmulatorStack) -> None:
     sender_id, conversation_id, chat = await stack.handoff()
     try:
         await stack.control(

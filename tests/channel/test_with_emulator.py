@@ -5,9 +5,8 @@ image, typing, solve) arriving as the emulator's own webhooks."""
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, AsyncIterator, Dict, List
+from typing import AsyncIterator
 
 import httpx
 import pytest
@@ -15,92 +14,32 @@ import pytest
 from rasa_zendesk import constants
 from rasa_zendesk.channel.config import ChannelConfig
 from rasa_zendesk.channel.input import ZendeskInput
-from rasa_zendesk.emulator import EmulatorConfig, EmulatorServer, run_emulator
+from rasa_zendesk.emulator import EmulatorConfig, run_emulator
 from rasa_zendesk.handoff import state
 from rasa_zendesk.sunco.client import SunCoClient
 from rasa_zendesk.sunco.models import Author
+from tests.channel.emulator_stack import EmulatorStack, emulator_stack
 from tests.channel.harness import (
     CREDENTIALS,
     HANDOFF_ENDED_TEXT,
-    SECRET,
-    WEBHOOK_PATH,
-    RasaServer,
     WebChat,
     content,
     message_webhook,
     new_id,
     open_web_chat,
-    start_handoff,
     start_rasa,
 )
 
 pytestmark = pytest.mark.timeout(40)
 
 
-@dataclass
-class Stack:
-    emulator: EmulatorServer
-    rasa: RasaServer
-    sunco: SunCoClient
-
-    async def control(self, method: str, path: str, body: Any = None) -> Dict[str, Any]:
-        async with httpx.AsyncClient(base_url=self.emulator.base_url + "/_emulator") as http:
-            answer = await http.request(method, path, json=body)
-        assert answer.status_code < 300, answer.text
-        return answer.json()
-
-    async def api_calls(self, method: str, path_part: str) -> List[Dict[str, Any]]:
-        log = await self.control("GET", "/requests")
-        return [r for r in log["requests"] if r["method"] == method and path_part in r["path"]]
-
-    async def wait_for_webhooks(self) -> List[Dict[str, Any]]:
-        done = await self.control("POST", "/webhooks/wait", {"timeout": 10})
-        assert done["idle"], done
-        return done["deliveries"]
-
-    async def new_handoff(self, metadata: bool = True) -> tuple:
-        """A user and SunCo conversation as the escalation action makes them."""
-        sender_id = "webchat-" + new_id()
-        await self.sunco.get_or_create_user(sender_id)
-        conversation = await self.sunco.create_conversation(
-            sender_id,
-            metadata={
-                constants.CONVERSATION_SENDER_ID: sender_id,
-                constants.CONVERSATION_INPUT_CHANNEL: "socketio",
-            }
-            if metadata
-            else None,
-        )
-        await start_handoff(self.rasa.store, sender_id, conversation.id)
-        return sender_id, conversation.id
-
-
 @pytest.fixture
-async def stack(db_path: Path) -> AsyncIterator[Stack]:
-    config = EmulatorConfig(
-        port=0,
-        app_id=CREDENTIALS["app_id"],
-        key_id=CREDENTIALS["key_id"],
-        key_secret=CREDENTIALS["key_secret"],
-        webhook_secret=SECRET,
-        webhook_retry_delays=(0.2, 0.2),
-        webhook_timeout=5.0,
-    )
-    async with run_emulator(config) as emulator:
-        credentials = {**CREDENTIALS, "api_url": emulator.api_url}
-        rasa = await start_rasa(db_path, zendesk=ZendeskInput.from_credentials(credentials))  # type: ignore[arg-type]
-        settings = ChannelConfig.from_credentials(credentials).settings
-        sunco = SunCoClient.from_settings(settings)
-        stack = Stack(emulator, rasa, sunco)
-        await stack.control("POST", "/webhook-config", {"url": rasa.url + WEBHOOK_PATH})
-        try:
-            yield stack
-        finally:
-            await sunco.aclose()
-            await rasa.stop()
+async def stack(db_path: Path) -> AsyncIterator[EmulatorStack]:
+    async with emulator_stack(db_path) as running:
+        yield running
 
 
-async def test_without_metadata_the_sender_id_is_asked_of_sunco_once(stack: Stack) -> None:
+async def test_without_metadata_the_sender_id_is_asked_of_sunco_once(stack: EmulatorStack) -> None:
     sender_id, conversation_id = await stack.new_handoff()
     chat = await open_web_chat(stack.rasa.url, sender_id)
     try:
@@ -116,7 +55,7 @@ async def test_without_metadata_the_sender_id_is_asked_of_sunco_once(stack: Stac
 
 
 async def test_a_conversation_sunco_does_not_know_is_ignored_with_a_warning(
-    stack: Stack, caplog: pytest.LogCaptureFixture
+    stack: EmulatorStack, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.WARNING, logger="rasa_zendesk")
     unknown = "conv_" + new_id()
@@ -129,7 +68,7 @@ async def test_a_conversation_sunco_does_not_know_is_ignored_with_a_warning(
     assert [r["status"] for r in await stack.api_calls("GET", unknown)] == [404]
 
 
-async def test_a_conversation_without_our_metadata_is_not_ours(stack: Stack) -> None:
+async def test_a_conversation_without_our_metadata_is_not_ours(stack: EmulatorStack) -> None:
     sender_id, conversation_id = await stack.new_handoff(metadata=False)
 
     answer = await stack.rasa.post_webhook(message_webhook(conversation_id, None, content("text")))
@@ -140,7 +79,7 @@ async def test_a_conversation_without_our_metadata_is_not_ours(stack: Stack) -> 
     ]
 
 
-async def test_a_lookup_survives_one_sunco_failure(stack: Stack) -> None:
+async def test_a_lookup_survives_one_sunco_failure(stack: EmulatorStack) -> None:
     sender_id, conversation_id = await stack.new_handoff()
     await stack.control(
         "POST", "/faults", {"method": "GET", "pathContains": conversation_id, "status": 503}
@@ -177,7 +116,7 @@ async def test_when_sunco_cannot_answer_the_webhook_is_retried_later(db_path: Pa
             await rasa.stop()
 
 
-async def test_the_agent_side_through_the_emulator(stack: Stack) -> None:
+async def test_the_agent_side_through_the_emulator(stack: EmulatorStack) -> None:
     sender_id, conversation_id = await stack.new_handoff()
     await stack.sunco.pass_control(conversation_id, constants.AGENT_WORKSPACE)
     chat: WebChat = await open_web_chat(stack.rasa.url, sender_id)
@@ -195,7 +134,7 @@ async def test_the_agent_side_through_the_emulator(stack: Stack) -> None:
             {"type": "image", "mediaUrl": "https://example.org/screen.png"},
         )
         await stack.control("POST", conversation + "/solve")
-        deliveries = await stack.wait_for_webhooks()
+        deliveries = await stack.settled()
 
         assert await chat.next_typing() == {"typing": True, "agent_name": "Alex (Zendesk agent)"}
         assert await chat.next_message() == {"text": "Hi, I am Alex"}
