@@ -26,6 +26,13 @@ UTTER_RELAY_FAILED = "utter_zendesk_relay_failed"
 UTTER_HANDOFF_ENDED = "utter_zendesk_handoff_ended"
 #: Asked when the bot's NLU thinks the user wants to leave the agent (Rasa renders it itself).
 UTTER_CONFIRM_END = "utter_zendesk_confirm_end"
+#: Said before the first agent message: who joined (`{agent_name}`).
+UTTER_AGENT_JOINED = "utter_zendesk_agent_joined"
+#: Said when no agent came in time, with the user's three choices.
+UTTER_AGENT_TIMEOUT = "utter_zendesk_agent_timeout"
+#: The answers to the user's choice: still waiting, message left (both Rasa renders itself).
+UTTER_KEEP_WAITING = "utter_zendesk_keep_waiting"
+UTTER_MESSAGE_LEFT = "utter_zendesk_message_left"
 
 # Metadata on the SunCo conversation, set at escalation: how the webhook finds the Rasa user.
 CONVERSATION_SENDER_ID = "rasa_sender_id"

@@ -15,16 +15,18 @@ from dataclasses import dataclass
 from typing import Any, Dict, Mapping, Optional
 
 from rasa_zendesk.channel.tracker_cache.base import DEFAULT_CACHE_MAX_MB, DEFAULT_CACHE_SIZE
-from rasa_zendesk.settings import ENV_NAMES, SettingsError, ZendeskSettings, configured
+from rasa_zendesk.settings import (
+    ENV_NAMES,
+    HandoffSettings,
+    SettingsError,
+    Sources,
+    ZendeskSettings,
+    configured,
+)
 
 #: Largest webhook body accepted. SunCo caps a message at 100 kB of JSON and a webhook post
 #: carries a handful of events, so 1 MiB is ample and keeps a flood from costing memory.
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
-#: Said to the user when the agent gives the conversation back and the domain has no
-#: `utter_zendesk_handoff_ended` response.
-DEFAULT_HANDOFF_ENDED_TEXT = (
-    "The agent has left the conversation. You are chatting with the bot again."
-)
 #: The socket.io event that carries agent typing to a web chat (`{"typing": bool, ...}`).
 DEFAULT_TYPING_EVENT = "agent_typing"
 
@@ -43,6 +45,8 @@ class ChannelConfig:
     tracker_cache_size: int = DEFAULT_CACHE_SIZE
     #: The memory those trackers may take, at most (MiB, estimated).
     tracker_cache_max_mb: int = DEFAULT_CACHE_MAX_MB
+    #: Timeouts, the agent's notice, the action after a handoff: shared with the action server.
+    handoff: HandoffSettings = HandoffSettings()
 
     @property
     def tracker_cache_max_bytes(self) -> int:
@@ -70,6 +74,7 @@ class ChannelConfig:
             tracker_cache_max_mb=_whole_number(
                 given, "tracker_cache_max_mb", DEFAULT_CACHE_MAX_MB, 1
             ),
+            handoff=HandoffSettings.read(Sources(credentials, env)),
         )
 
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any, Awaitable, Callable, List, Optional, Sequence, Tuple
 
 from rasa.core.channels.channel import InputChannel, OutputChannel
+from rasa.core.policies.policy import PolicyPrediction
 from rasa.shared.core.constants import ACTION_LISTEN_NAME
 from rasa.shared.core.events import ActionExecuted, BotUttered
 from rasa.shared.core.events import Event as RasaEvent
@@ -30,7 +31,8 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa_zendesk import constants
 from rasa_zendesk.channel.config import ChannelConfig
 from rasa_zendesk.channel.conversations import ConversationDirectory, RasaConversation
-from rasa_zendesk.channel.handoff_end import end_reason, handoff_ended_notice, record_event
+from rasa_zendesk.channel.handoff_end import end_reason, record_event
+from rasa_zendesk.channel.notices import notice
 from rasa_zendesk.channel.outputs import output_channel_for, pushes, reaches_someone
 from rasa_zendesk.channel.render import bot_uttered_for
 from rasa_zendesk.channel.tracker_access import TrackerAccess
@@ -41,6 +43,7 @@ from rasa_zendesk.sunco.webhooks import ActivityEvent, Event, MessageEvent, Swit
 logger = logging.getLogger(__name__)
 
 TYPING_ACTIVITIES = {"typing:start": True, "typing:stop": False}
+Decide = Callable[[DialogueStateTracker, OutputChannel], Awaitable[Optional["Delivery"]]]
 
 
 @dataclass(frozen=True)
@@ -53,10 +56,12 @@ class Outcome:
 
 @dataclass(frozen=True)
 class Delivery:
-    """What an event puts in front of the user, and the tracker events that record it."""
+    """What an event puts in front of the user, the tracker events that record it, and the
+    bot's action to run right after (the author's `after_handoff_action` at an end)."""
 
-    message: BotUttered
+    messages: List[BotUttered]
     events: List[RasaEvent]
+    then_run: Optional[str] = None
 
 
 @dataclass
@@ -116,7 +121,9 @@ class WebhookProcessor:
         if "activity" in (message.author.subtypes or []):
             return Outcome(False, "Zendesk system activity")
 
-        async def deliver(tracker: DialogueStateTracker, _: OutputChannel) -> Optional[Delivery]:
+        async def deliver(
+            tracker: DialogueStateTracker, output: OutputChannel
+        ) -> Optional[Delivery]:
             uttered = bot_uttered_for(message, event.id)
             _note_out_of_order(tracker, uttered)
             handoff = state.active_for(tracker.events, conversation_id)
@@ -130,11 +137,23 @@ class WebhookProcessor:
                     conversation_id,
                     tracker.sender_id,
                 )
-                return Delivery(uttered, [uttered])
-            if handoff.state == state.WAITING:
-                joined = state.agent_joined(handoff, message.author.display_name)
-                return Delivery(uttered, [record_event(joined, event.id), uttered])
-            return Delivery(uttered, [uttered])
+                return Delivery([uttered], [uttered])
+            if handoff.state != state.WAITING:
+                return Delivery([uttered], [uttered])
+            joined = state.agent_joined(handoff, message.author.display_name)
+            if not self.config.handoff.agent_joined_notice:
+                return Delivery([uttered], [record_event(joined, event.id), uttered])
+            announced = await notice(
+                rasa.agent,
+                tracker,
+                output.name(),
+                constants.UTTER_AGENT_JOINED,
+                event.id,
+                agent_name=message.author.display_name or "An agent",
+            )
+            return Delivery(
+                [announced, uttered], [record_event(joined, event.id), announced, uttered]
+            )
 
         return await self._apply_once(
             event,
@@ -185,19 +204,7 @@ class WebhookProcessor:
                     tracker.sender_id,
                 )
                 return None
-            notice = await handoff_ended_notice(
-                rasa.agent,
-                tracker,
-                output.name(),
-                self.config.handoff_ended_text,
-                event.id,
-            )
-            ended = state.ended(handoff, reason)
-            # The turn ends with the bot listening, as every bot turn does. A fallback that
-            # rewinds the user's next message undoes back to the latest `action_listen`; this
-            # one keeps that rewind from undoing the end in Rasa's replay of the tracker.
-            listen = ActionExecuted(ACTION_LISTEN_NAME, metadata=dict(notice.metadata))
-            return Delivery(notice, [record_event(ended, event.id), notice, listen])
+            return await self.ending(rasa, tracker, output, handoff, reason, event.id)
 
         return await self._apply_once(
             event,
@@ -208,39 +215,95 @@ class WebhookProcessor:
             skipped="handoff already over",
         )
 
+    async def ending(
+        self,
+        rasa: RasaContext,
+        tracker: DialogueStateTracker,
+        output: OutputChannel,
+        handoff: state.Handoff,
+        reason: str,
+        event_id: Optional[str] = None,
+    ) -> Delivery:
+        """The end of a running handoff: the record, the user's notice, then the bot listens
+        (and runs the author's `after_handoff_action`, if set)."""
+        told = await notice(
+            rasa.agent,
+            tracker,
+            output.name(),
+            constants.UTTER_HANDOFF_ENDED,
+            event_id,
+            self.config.handoff_ended_text,
+        )
+        ended = state.ended(handoff, reason)
+        # The turn ends with the bot listening, as every bot turn does. A fallback that
+        # rewinds the user's next message undoes back to the latest `action_listen`; this
+        # one keeps that rewind from undoing the end in Rasa's replay of the tracker.
+        listen = ActionExecuted(ACTION_LISTEN_NAME, metadata=dict(told.metadata))
+        return Delivery(
+            [told],
+            [record_event(ended, event_id), told, listen],
+            then_run=self.config.handoff.after_handoff_action,
+        )
+
     async def _apply_once(
         self,
         event: Event,
         rasa: RasaContext,
         dedupe: Tuple[str, str],
-        decide: Callable[[DialogueStateTracker, OutputChannel], Awaitable[Optional[Delivery]]],
+        decide: Decide,
         what: str,
         skipped: str = "not applied",
     ) -> Outcome:
-        """The one write path: under the conversation's lock, skip what the tracker store
-        already has (`dedupe` = metadata key and SunCo id), else send what `decide` returns to
-        the user and record its events; saved only after the user's channel took it."""
+        """A webhook event through the write path, once: what the tracker store already has
+        (`dedupe` = metadata key and SunCo id) is skipped."""
         target = await self._target(event)
         if target is None:
             return Outcome(False, "not a conversation of this bot")
         conversation_id = event.conversation.id if event.conversation else None
         trackers = rasa.trackers
-        async with trackers.locked(target.sender_id) as tracker:
-            if tracker is None:
-                return _no_tracker(event, target)
+        duplicate = False
+
+        async def once(tracker: DialogueStateTracker, output: OutputChannel) -> Optional[Delivery]:
+            nonlocal duplicate
             key, value = dedupe
             if await trackers.already_applied(
                 tracker, key, value, event.created_at, conversation_id
             ):
                 logger.info("%s was already applied; skipped", what)
-                return Outcome(False, "duplicate")
+                duplicate = True
+                return None
+            return await decide(tracker, output)
+
+        outcome = await self.write(rasa, target, once, what, skipped)
+        if outcome is None:
+            return _no_tracker(event, target)
+        return Outcome(False, "duplicate") if duplicate else outcome
+
+    async def write(
+        self,
+        rasa: RasaContext,
+        target: RasaConversation,
+        decide: Decide,
+        what: str,
+        skipped: str = "not applied",
+    ) -> Optional[Outcome]:
+        """The one write path, for webhooks and timers: under the conversation's lock, send
+        what `decide` returns to the user and record its events, saved only after the user's
+        channel took it. None when the conversation is not in the tracker store."""
+        trackers = rasa.trackers
+        async with trackers.locked(target.sender_id) as tracker:
+            if tracker is None:
+                return None
             output = rasa.output_for(tracker, target)
             delivery = await decide(tracker, output)
             if delivery is None:
                 return Outcome(False, skipped)
-            await output.send_response(target.sender_id, delivery.message.message())
+            for message in delivery.messages:
+                await output.send_response(target.sender_id, message.message())
             await trackers.record(tracker, delivery.events)
             channel = tracker.get_latest_input_channel() or target.input_channel
+            if delivery.then_run:
+                await _run_bot_action(rasa, target.sender_id, delivery.then_run, output)
         _log_delivery(what, target, output, channel)
         return Outcome(True, "applied")
 
@@ -256,6 +319,19 @@ class WebhookProcessor:
                 conversation.id if conversation else None,
             )
         return target
+
+
+async def _run_bot_action(
+    rasa: RasaContext, sender_id: str, action_name: str, output: OutputChannel
+) -> None:
+    """Run one of the bot's actions as Rasa would after a turn (the caller holds the lock).
+    A failure is logged: the end it follows is recorded already."""
+    processor = rasa.agent.processor
+    try:
+        prediction = PolicyPrediction.for_action_name(processor.domain, action_name)
+        await processor.execute_action(sender_id, action_name, output, processor.nlg, prediction)
+    except Exception:
+        logger.exception("after_handoff_action %s failed for sender %s", action_name, sender_id)
 
 
 def _no_tracker(event: Event, target: RasaConversation) -> Outcome:

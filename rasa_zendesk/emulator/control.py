@@ -98,6 +98,24 @@ def _conversation_view(emulator: Emulator, conversation: Conversation) -> Dict[s
         "closedAt": conversation.closed_at,
         "handoffMetadata": conversation.handoff_metadata,
         "agentTyping": conversation.agent_typing,
+        "firstAgentMessageAt": conversation.first_agent_message_at,
+        "handback": _handback_view(emulator, conversation),
+    }
+
+
+def _handback_view(emulator: Emulator, conversation: Conversation) -> Optional[Dict[str, Any]]:
+    """How the last handoff ended, as the bot hears of it: the switchboard event, its reason,
+    and whether its webhook went out (held and dropped ones did not); None while with the agent
+    or never handed off."""
+    handback = conversation.handback
+    if handback is None:
+        return None
+    delivery = emulator.sender.deliveries.get(handback.event_id)
+    return {
+        "type": handback.type,
+        "reason": handback.reason,
+        "eventId": handback.event_id,
+        "webhookStatus": delivery.status if delivery is not None else None,
     }
 
 

@@ -1,7 +1,9 @@
 """Unkind webhook deliveries that real SunCo makes, armed by tests (`/_emulator/webhook-mode`).
 
 By default every event is delivered once, in order per conversation. A rule changes that for
-the next `count` events that match it (event type and/or conversation, when given):
+the next `count` events that match it (event type and/or conversation, when given; with
+`handback`, only a switchboard event by which control leaves Agent Workspace, so "the next
+hand-back" does not catch the bot's own passControl to the agents):
 - `duplicate`: delivered twice, same event id and body, as when SunCo does not see the 2xx of
   the first POST and retries it;
 - `reorder`: held until the conversation's next event, which is delivered first (the two are
@@ -16,7 +18,7 @@ most one rule of each mode, and `drop` wins over the others.
 from dataclasses import dataclass
 from typing import Any, Dict, FrozenSet, List, Literal, Optional
 
-from pydantic import BaseModel, Extra, confloat, conint, constr
+from pydantic import BaseModel, Extra, StrictBool, confloat, conint, constr
 
 from .ids import new_id
 
@@ -33,6 +35,7 @@ class DeliveryModeRequest(BaseModel):
     mode: Literal["duplicate", "reorder", "hold", "drop"]
     type: Optional[constr(strict=True, min_length=1, max_length=100)] = None
     conversationId: Optional[constr(strict=True, min_length=1, max_length=100)] = None
+    handback: StrictBool = False
     count: conint(strict=True, ge=1, le=100000) = 1
     maxWait: confloat(gt=0, le=300) = DEFAULT_MAX_WAIT
 
@@ -45,13 +48,15 @@ class DeliveryRule:
     conversation_id: Optional[str]
     remaining: int
     max_wait: float
+    handback: bool = False
     hits: int = 0
 
-    def matches(self, event_type: str, conversation_id: Optional[str]) -> bool:
+    def matches(self, event_type: str, conversation_id: Optional[str], handback: bool) -> bool:
         return (
             self.remaining > 0
             and self.event_type in (None, event_type)
             and self.conversation_id in (None, conversation_id)
+            and (handback or not self.handback)
         )
 
     def to_json(self) -> Dict[str, Any]:
@@ -60,6 +65,7 @@ class DeliveryRule:
             "mode": self.mode,
             "type": self.event_type,
             "conversationId": self.conversation_id,
+            "handback": self.handback,
             "remaining": self.remaining,
             "hits": self.hits,
             "maxWait": self.max_wait,
@@ -80,19 +86,25 @@ class DeliveryModes:
             conversation_id=request.conversationId,
             remaining=request.count,
             max_wait=request.maxWait,
+            handback=request.handback,
         )
         self.rules.append(rule)
         return rule
 
     def take(
-        self, event_type: str, conversation_id: Optional[str], exclude: FrozenSet[str] = frozenset()
+        self,
+        event_type: str,
+        conversation_id: Optional[str],
+        exclude: FrozenSet[str] = frozenset(),
+        handback: bool = False,
     ) -> Dict[str, DeliveryRule]:
-        """The rules for a new event, each used up by one: the first matching rule of each
-        mode not in `exclude`; `drop` alone if it matches, else `hold` without `reorder`."""
+        """The rules for a new event (`handback`: control leaves Agent Workspace by it), each
+        used up by one: the first matching rule of each mode not in `exclude`; `drop` alone if
+        it matches, else `hold` without `reorder`."""
         found: Dict[str, DeliveryRule] = {}
         for rule in self.rules:
             if rule.mode not in found and rule.mode not in exclude:
-                if rule.matches(event_type, conversation_id):
+                if rule.matches(event_type, conversation_id, handback):
                     found[rule.mode] = rule
         if "drop" in found:
             found = {"drop": found["drop"]}

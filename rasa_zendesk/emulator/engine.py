@@ -21,7 +21,7 @@ from .config import EmulatorConfig
 from .errors import ApiError, bad_request
 from .faults import FaultInjector
 from .ids import new_id, now_iso
-from .store import Conversation, Message, Store, User
+from .store import Conversation, Handback, Message, Store, User
 from .switchboard import Switchboard
 from .webhooks import WebhookSender
 
@@ -62,8 +62,12 @@ class Emulator:
         self.faults.reset()
         self.requests.clear()
 
-    def _emit(self, conversation: Conversation, event: Dict[str, Any]) -> None:
-        self.sender.send(event, conversation.id)
+    def _emit(
+        self, conversation: Conversation, event: Dict[str, Any], handback: bool = False
+    ) -> None:
+        """Send a webhook; `handback` marks the switchboard event by which control leaves Agent
+        Workspace (delivery modes can single it out)."""
+        self.sender.send(event, conversation.id, handback=handback)
 
     # Users.
     def create_user(self, body: UserCreateBody) -> User:
@@ -167,6 +171,8 @@ class Emulator:
         )
         conversation.agent_typing = False
         self._add(conversation, message, None)
+        if self._with_agent(conversation) and conversation.first_agent_message_at is None:
+            conversation.first_agent_message_at = message.received
         return message
 
     def _add(self, conversation: Conversation, message: Message, user: Optional[User]) -> None:
@@ -198,10 +204,26 @@ class Emulator:
         )
 
     # Switchboard.
-    def _leave_agent(self, conversation: Conversation, reason: str) -> None:
+    @staticmethod
+    def _with_agent(conversation: Conversation) -> bool:
+        return conversation.active is not None and conversation.active.is_agent_workspace
+
+    @staticmethod
+    def _start_handoff(conversation: Conversation) -> None:
+        conversation.handed_off_at = now_iso()
+        conversation.closed_at = conversation.closed_reason = None
+        conversation.first_agent_message_at = None
+        conversation.handback = None
+
+    def _hand_back(self, conversation: Conversation, status: str, event: Dict[str, Any]) -> None:
+        """Control left Agent Workspace by `event`: record how, then send it (a hand-back)."""
         conversation.closed_at = now_iso()
-        conversation.closed_reason = reason
+        conversation.closed_reason = status
         conversation.agent_typing = False
+        conversation.handback = Handback(
+            type=str(event["type"]), reason=event["payload"].get("reason"), event_id=event["id"]
+        )
+        self._emit(conversation, event, handback=True)
 
     def pass_control(
         self,
@@ -211,19 +233,17 @@ class Emulator:
         reason: Optional[str] = None,
     ) -> None:
         integration = self.switchboard.resolve(target, conversation.active)
-        was_agent = conversation.active is not None and conversation.active.is_agent_workspace
+        was_agent = self._with_agent(conversation)
         conversation.active, conversation.pending = integration, None
         if integration.is_agent_workspace:
             if not was_agent:
-                conversation.handed_off_at = now_iso()
-                conversation.closed_at = conversation.closed_reason = None
+                self._start_handoff(conversation)
             conversation.handoff_metadata = dict(metadata) if metadata else None
-        elif was_agent:
-            self._leave_agent(conversation, "solved" if reason else "passed")
-        self._emit(
-            conversation,
-            events.switchboard("switchboard:passControl", conversation, metadata, reason),
-        )
+        event = events.switchboard("switchboard:passControl", conversation, metadata, reason)
+        if was_agent and not integration.is_agent_workspace:
+            self._hand_back(conversation, "solved" if reason else "passed", event)
+        else:
+            self._emit(conversation, event)
 
     def offer_control(
         self, conversation: Conversation, target: str, metadata: Optional[Dict[str, Any]]
@@ -241,17 +261,16 @@ class Emulator:
     ) -> None:
         if conversation.pending is None:
             raise bad_request("No switchboard integration has been offered control")
-        was_agent = conversation.active is not None and conversation.active.is_agent_workspace
+        was_agent = self._with_agent(conversation)
         conversation.active, conversation.pending = conversation.pending, None
         if conversation.active.is_agent_workspace and not was_agent:
-            conversation.handed_off_at = now_iso()
-            conversation.closed_at = conversation.closed_reason = None
+            self._start_handoff(conversation)
             conversation.handoff_metadata = dict(metadata) if metadata else None
-        elif was_agent and not conversation.active.is_agent_workspace:
-            self._leave_agent(conversation, "passed")
-        self._emit(
-            conversation, events.switchboard("switchboard:acceptControl", conversation, metadata)
-        )
+        event = events.switchboard("switchboard:acceptControl", conversation, metadata)
+        if was_agent and not conversation.active.is_agent_workspace:
+            self._hand_back(conversation, "passed", event)
+        else:
+            self._emit(conversation, event)
 
     def release_control(
         self,
@@ -259,13 +278,13 @@ class Emulator:
         metadata: Optional[Dict[str, Any]],
         reason: Optional[str] = None,
     ) -> None:
-        if conversation.active is not None and conversation.active.is_agent_workspace:
-            self._leave_agent(conversation, "solved" if reason else "released")
+        was_agent = self._with_agent(conversation)
         conversation.active = conversation.pending = None
-        self._emit(
-            conversation,
-            events.switchboard("switchboard:releaseControl", conversation, metadata, reason),
-        )
+        event = events.switchboard("switchboard:releaseControl", conversation, metadata, reason)
+        if was_agent:
+            self._hand_back(conversation, "solved" if reason else "released", event)
+        else:
+            self._emit(conversation, event)
 
     def solve(self, conversation: Conversation, handback: str = "releaseControl") -> None:
         """The agent solves the ticket: Agent Workspace hands the conversation back."""

@@ -99,6 +99,15 @@ class Attachment:
 
 
 @dataclass
+class Handback:
+    """How control left Agent Workspace: the switchboard event, its reason and its id."""
+
+    type: str  # switchboard:releaseControl | switchboard:passControl | switchboard:acceptControl
+    reason: Optional[str]  # ticketClosed | transferToEmail | None
+    event_id: str
+
+
+@dataclass
 class Conversation:
     id: str
     type: str
@@ -119,6 +128,8 @@ class Conversation:
     closed_reason: Optional[str] = None  # solved | released | passed
     handoff_metadata: Optional[Dict[str, Any]] = None
     agent_typing: bool = False
+    first_agent_message_at: Optional[str] = None  # of this handoff
+    handback: Optional[Handback] = None  # how the last handoff ended
 
     def truncated(self) -> Dict[str, Any]:
         """The conversation of webhook payloads."""

@@ -165,8 +165,11 @@ class WebhookSender:
         self.deliveries.clear()
         self.modes.reset()
 
-    def send(self, event: Dict[str, Any], conversation_id: Optional[str]) -> Delivery:
-        """Queue one event (in its own envelope) behind the conversation's earlier events."""
+    def send(
+        self, event: Dict[str, Any], conversation_id: Optional[str], handback: bool = False
+    ) -> Delivery:
+        """Queue one event (in its own envelope) behind the conversation's earlier events;
+        `handback`: control leaves Agent Workspace by it (for the delivery modes)."""
         delivery = Delivery(
             event=event,
             conversation_id=conversation_id,
@@ -178,7 +181,7 @@ class WebhookSender:
         key = conversation_id or ""
         waiting = self._awaiting_follower.get(key)
         exclude = frozenset({"reorder"}) if waiting is not None else frozenset()
-        rules = self.modes.take(str(event["type"]), conversation_id, exclude)
+        rules = self.modes.take(str(event["type"]), conversation_id, exclude, handback)
         delivery.modes = sorted(rules)
         delivery.duplicate = "duplicate" in rules
         if "drop" in rules or "hold" in rules:

@@ -22,11 +22,11 @@ action server) alike.
 
 from __future__ import annotations
 
-import time
 import uuid
 from dataclasses import asdict, dataclass, replace
 from typing import Any, Dict, Mapping, Optional, Sequence
 
+from rasa_zendesk import clock
 from rasa_zendesk.constants import SLOT_HANDOFF as SLOT
 
 WAITING = "waiting"
@@ -78,6 +78,12 @@ class Handoff:
     agent_joined_at: Optional[float] = None
     ended_at: Optional[float] = None
     end_reason: Optional[str] = None
+    #: Since when the agent timeout counts (the request, or the user's "keep waiting").
+    waiting_since: Optional[float] = None
+    #: When the user was told no agent came and offered what to do (an answer is pending).
+    agent_timeout_offered_at: Optional[float] = None
+    #: The user chose to leave a message: the agents answer later; no agent timeout any more.
+    message_left: Optional[bool] = None
 
     @property
     def active(self) -> bool:
@@ -146,12 +152,14 @@ def opened(
     conversation_id: str, trigger: Optional[str] = None, at: Optional[float] = None
 ) -> Handoff:
     """Control passed to the agents: the handoff waits for the first agent message."""
+    requested_at = _now(at)
     return Handoff(
         id=uuid.uuid4().hex,
         conversation_id=conversation_id,
         state=WAITING,
-        requested_at=_now(at),
+        requested_at=requested_at,
         trigger=trigger,
+        waiting_since=requested_at,
     )
 
 
@@ -161,7 +169,36 @@ def agent_joined(
     """The first agent message of a waiting handoff."""
     if handoff.state != WAITING:
         raise TransitionError(f"an agent joins a waiting handoff, not one {handoff.state}")
-    return replace(handoff, state=AGENT_JOINED, agent_name=agent_name, agent_joined_at=_now(at))
+    return replace(
+        handoff,
+        state=AGENT_JOINED,
+        agent_name=agent_name,
+        agent_joined_at=_now(at),
+        agent_timeout_offered_at=None,
+    )
+
+
+def agent_timed_out(handoff: Handoff, at: Optional[float] = None) -> Handoff:
+    """No agent came in time: the user is offered to wait, leave a message or leave."""
+    _expect_waiting(handoff)
+    return replace(handoff, agent_timeout_offered_at=_now(at))
+
+
+def keep_waiting(handoff: Handoff, at: Optional[float] = None) -> Handoff:
+    """The user waits on: the agent timeout starts again."""
+    _expect_waiting(handoff)
+    return replace(handoff, waiting_since=_now(at), agent_timeout_offered_at=None)
+
+
+def message_left(handoff: Handoff) -> Handoff:
+    """The user leaves a message for the agents, who answer later: no agent timeout now."""
+    _expect_waiting(handoff)
+    return replace(handoff, message_left=True, agent_timeout_offered_at=None)
+
+
+def _expect_waiting(handoff: Handoff) -> None:
+    if handoff.state != WAITING:
+        raise TransitionError(f"only a waiting handoff times out, not one {handoff.state}")
 
 
 def ended(handoff: Handoff, reason: str, at: Optional[float] = None) -> Handoff:
@@ -174,7 +211,7 @@ def ended(handoff: Handoff, reason: str, at: Optional[float] = None) -> Handoff:
 
 
 def _now(at: Optional[float]) -> float:
-    return time.time() if at is None else at
+    return clock.now() if at is None else at
 
 
 # Reading both event shapes: Rasa `Event` objects and rasa-sdk event dicts.

@@ -60,6 +60,9 @@ CREDENTIALS = {
     "key_id": "key_test",
     "key_secret": KEY_SECRET,
     "webhook_secret": SECRET,
+    # The channel tests check what the agent's messages become; test_agent_joined.py checks
+    # the notice that comes before the first of them.
+    "agent_joined_notice": "false",
 }
 WEBHOOK_PATH = "/webhooks/zendesk/webhook"
 AGENT_WORKSPACE = {

@@ -29,6 +29,20 @@
     sendFile: $("send-file"),
     solve: $("solve-button"),
     error: $("console-error"),
+    handoffState: $("handoff-state"),
+    holdHandback: $("hold-handback"),
+    dropHandback: $("drop-handback"),
+    rules: $("delivery-rules"),
+    clearRules: $("clear-delivery-rules"),
+    held: $("held-list"),
+    heldEmpty: $("held-empty"),
+    heldCount: $("held-count"),
+    faultForm: $("fault-form"),
+    faultMethod: $("fault-method"),
+    faultPath: $("fault-path"),
+    faults: $("fault-list"),
+    clearFaults: $("clear-faults"),
+    unkindError: $("unkind-error"),
   };
 
   const state = {
@@ -39,6 +53,9 @@
     typing: false,
     typingTimer: null,
     nameFromServer: false,
+    unkind: { rules: [], held: [], faults: [] },
+    renderedUnkindKey: "",
+    releasing: new Set(),
   };
 
   el.imageUrl.value = location.origin + "/_emulator/samples/receipt.png";
@@ -111,6 +128,51 @@
     return "[" + c.type + "]";
   }
 
+  // The handoff as Zendesk sees it: who has the conversation, and how it came back.
+  const HANDBACK_VERB = {
+    "switchboard:releaseControl": "released",
+    "switchboard:passControl": "passed",
+    "switchboard:acceptControl": "passed",
+  };
+
+  function handoffState(conversation) {
+    const handback = conversation.handback;
+    if (conversation.agentStatus === "open") {
+      return conversation.firstAgentMessageAt
+        ? { state: "agent", text: "with the agent", detail: "first agent message " + time(conversation.firstAgentMessageAt) }
+        : { state: "waiting", text: "waiting for an agent (no agent message yet)", detail: "since " + time(conversation.handedOffAt) };
+    }
+    if (!handback) return { state: "bot", text: "with the bot", detail: "" };
+    const verb = HANDBACK_VERB[handback.type] || "released";
+    const how = handback.type === "switchboard:acceptControl" ? " (acceptControl)" : "";
+    const reason = handback.reason ? " — reason " + handback.reason : " — no reason given";
+    const webhook = handback.webhookStatus || "gone";
+    return {
+      state: verb,
+      reason: handback.reason || "",
+      webhook,
+      text: verb + " to the bot" + how + reason,
+      short: verb + (handback.reason ? " — " + handback.reason : ""),
+      detail: "hand-back webhook " + webhook,
+    };
+  }
+
+  function stateNode(conversation, testId, short) {
+    const s = handoffState(conversation);
+    const notDelivered = s.webhook && s.webhook !== "delivered";
+    const line = node("div", {
+      className: "state",
+      "data-testid": testId,
+      "data-state": s.state,
+      "data-reason": s.reason || null,
+      "data-webhook": s.webhook || null,
+    }, node("span", { className: "state-text", text: short ? s.short || s.text : s.text }));
+    if (s.detail && (!short || notDelivered)) {
+      line.appendChild(node("span", { className: notDelivered ? "state-detail warn" : "state-detail", text: s.detail }));
+    }
+    return line;
+  }
+
   // Network.
   async function call(method, path, body) {
     const response = await fetch(path, {
@@ -140,10 +202,26 @@
     }
   }
 
+  function showUnkindError(error) {
+    el.unkindError.textContent = error ? String(error.message || error) : "";
+  }
+
+  async function unkindAct(method, path, body) {
+    showUnkindError(null);
+    try {
+      await call(method, path, body);
+    } catch (error) {
+      showUnkindError(error);
+    }
+    await poll();
+  }
+
   // Rendering: the sidebar.
   function renderList() {
     const key = JSON.stringify(
-      state.conversations.map((c) => [c.id, c.agentStatus, c.messages.length, c.agentTyping]).concat([state.selectedId])
+      state.conversations
+        .map((c) => [c.id, c.agentStatus, c.messages.length, c.agentTyping, c.firstAgentMessageAt, c.handback])
+        .concat([state.selectedId])
     );
     if (key === state.renderedListKey) return;
     state.renderedListKey = key;
@@ -170,7 +248,8 @@
       "aria-selected": String(conversation.id === state.selectedId),
       role: "option",
       tabindex: "0",
-    }, name, node("div", { className: "preview", text: preview(last) }));
+    }, name, stateNode(conversation, "queue-item-state", true),
+    node("div", { className: "preview", text: preview(last) }));
     item.addEventListener("click", () => select(conversation.id));
     item.addEventListener("keydown", (event) => {
       if (event.key === "Enter") select(conversation.id);
@@ -192,7 +271,10 @@
     el.conversation.hidden = !conversation;
     el.placeholder.hidden = !!conversation;
     if (!conversation) return;
-    const key = JSON.stringify([conversation.id, conversation.agentStatus, conversation.messages.length]);
+    const key = JSON.stringify([
+      conversation.id, conversation.agentStatus, conversation.messages.length,
+      conversation.firstAgentMessageAt, conversation.handback,
+    ]);
     if (key === state.renderedConversationKey) return;
     state.renderedConversationKey = key;
 
@@ -206,6 +288,13 @@
       user.externalId ? "externalId " + user.externalId : null,
       open ? "assigned to you" : conversation.agentStatus + " " + time(conversation.closedAt),
     ].filter(Boolean).join(" · ");
+    const stateLine = stateNode(conversation, "handoff-state", false);
+    for (const name of ["state", "reason", "webhook"]) {
+      const value = stateLine.dataset[name];
+      if (value) el.handoffState.dataset[name] = value;
+      else delete el.handoffState.dataset[name];
+    }
+    el.handoffState.replaceChildren(...stateLine.childNodes);
 
     const metadata = Object.assign({}, conversation.handoffMetadata || {});
     el.metadata.replaceChildren(...Object.entries(metadata).map(([k, v]) =>
@@ -266,11 +355,121 @@
     }
     renderList();
     renderConversation();
+    renderUnkind();
+  }
+
+  // Rendering: Zendesk's unkind parts.
+  function counts(item) {
+    return " · " + item.remaining + " left, " + item.hits + (item.hits === 1 ? " hit" : " hits");
+  }
+
+  function describeRule(rule) {
+    const types = rule.type ? rule.type.replace("switchboard:", "") : "";
+    const what = rule.handback ? "hand-back" + (types ? " (" + types + ")" : "") : types || "event";
+    const where = rule.conversationId ? " of " + conversationLabel(rule.conversationId) : "";
+    return rule.mode + " the next " + what + where + counts(rule);
+  }
+
+  function describeFault(fault) {
+    const method = fault.method || "any call";
+    const answer = fault.hang ? "no answer" : fault.status;
+    const how = fault.after ? "applied, then " + answer : answer + " (not applied)";
+    return method + " to …" + fault.pathContains + ": " + how + counts(fault);
+  }
+
+  function conversationLabel(conversationId) {
+    const conversation = state.conversations.find((c) => c.id === conversationId);
+    return conversation ? customerName(conversation) : "conversation " + (conversationId || "?").slice(0, 8);
+  }
+
+  function heldItem(delivery) {
+    const payload = ((delivery.payload || {}).events || [])[0] || {};
+    const reason = (payload.payload || {}).reason;
+    const releasing = state.releasing.has(delivery.eventId);
+    const button = node("button", {
+      type: "button", "data-testid": "release-button", className: "release",
+      text: releasing ? "Releasing…" : "Release",
+    });
+    button.disabled = releasing;
+    button.addEventListener("click", () => release(delivery.eventId));
+    return node("li", {
+      "data-testid": "held-event",
+      "data-event-id": delivery.eventId,
+      "data-event-type": delivery.eventType,
+      "data-conversation-id": delivery.conversationId,
+    },
+    node("div", { className: "held-what" },
+      node("code", { text: delivery.eventType.replace("switchboard:", "") }),
+      reason ? node("span", { className: "muted", text: " reason " + reason }) : null),
+    node("div", { className: "muted", text: conversationLabel(delivery.conversationId) + " · " + time(delivery.createdAt) }),
+    button);
+  }
+
+  function renderUnkind() {
+    const unkind = state.unkind;
+    const key = JSON.stringify([unkind, [...state.releasing], state.conversations.map((c) => c.id)]);
+    if (key === state.renderedUnkindKey) return;
+    state.renderedUnkindKey = key;
+    el.rules.replaceChildren(...unkind.rules.map((rule) => node("li", {
+      "data-testid": "delivery-rule",
+      "data-mode": rule.mode,
+      "data-type": rule.type || "",
+      "data-handback": String(!!rule.handback),
+      "data-remaining": String(rule.remaining),
+      "data-hits": String(rule.hits),
+      className: rule.remaining > 0 ? "rule-" + rule.mode : "used",
+      text: describeRule(rule),
+    })));
+    el.clearRules.hidden = unkind.rules.length === 0;
+    el.held.replaceChildren(...unkind.held.map(heldItem));
+    el.heldEmpty.hidden = unkind.held.length > 0;
+    el.heldCount.textContent = String(unkind.held.length);
+    el.faults.replaceChildren(...unkind.faults.map((fault) => node("li", {
+      "data-testid": "fault-item",
+      "data-path-contains": fault.pathContains,
+      "data-method": fault.method || "",
+      "data-status": fault.status === null ? "" : String(fault.status),
+      "data-hang": String(!!fault.hang),
+      "data-after": String(!!fault.after),
+      "data-remaining": String(fault.remaining),
+      "data-hits": String(fault.hits),
+      className: fault.remaining > 0 ? "armed-fault" : "used",
+      text: describeFault(fault),
+    })));
+    el.clearFaults.hidden = unkind.faults.length === 0;
+  }
+
+  async function fetchUnkind() {
+    const [modes, held, faults] = await Promise.all([
+      call("GET", "/_emulator/webhook-mode"),
+      call("GET", "/_emulator/webhooks?status=held"),
+      call("GET", "/_emulator/faults"),
+    ]);
+    return {
+      rules: modes.rules || [],
+      held: (held.deliveries || []).map((d) => ({
+        eventId: d.eventId, eventType: d.eventType, conversationId: d.conversationId,
+        createdAt: d.createdAt, payload: d.payload,
+      })),
+      faults: faults.faults || [],
+    };
+  }
+
+  async function release(eventId) {
+    state.releasing.add(eventId);
+    renderUnkind();
+    try {
+      await unkindAct("POST", "/_emulator/webhooks/" + encodeURIComponent(eventId) + "/release");
+    } finally {
+      state.releasing.delete(eventId);
+      renderUnkind();
+    }
   }
 
   async function poll() {
     try {
-      const data = await call("GET", "/_emulator/queue");
+      const [data, unkind] = await Promise.all([call("GET", "/_emulator/queue"), fetchUnkind()]);
+      state.unkind = unkind;
       state.conversations = data.conversations || [];
       if (!state.nameFromServer && !localStorage.getItem(NAME_KEY) && data.agentName) {
         el.agentName.value = data.agentName;
@@ -349,6 +548,23 @@
     stopTyping();
     act(conversationPath("/solve"));
   });
+  el.holdHandback.addEventListener("click", () =>
+    unkindAct("POST", "/_emulator/webhook-mode", { mode: "hold", handback: true }));
+  el.dropHandback.addEventListener("click", () =>
+    unkindAct("POST", "/_emulator/webhook-mode", { mode: "drop", handback: true }));
+  el.clearRules.addEventListener("click", () => unkindAct("DELETE", "/_emulator/webhook-mode"));
+  el.faultForm.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const path = el.faultPath.value.trim();
+    if (!path) {
+      showUnkindError("Enter a path fragment, e.g. /messages");
+      return;
+    }
+    const body = { pathContains: path, status: 500, after: true };
+    if (el.faultMethod.value) body.method = el.faultMethod.value;
+    unkindAct("POST", "/_emulator/faults", body);
+  });
+  el.clearFaults.addEventListener("click", () => unkindAct("DELETE", "/_emulator/faults"));
   el.agentName.addEventListener("change", () => {
     localStorage.setItem(NAME_KEY, el.agentName.value.trim());
   });

@@ -1,0 +1,43 @@
+"""The one clock of the handoff's timers and timestamps, which tests can set.
+
+In production it is the system clock. A test sets `ZENDESK_CLOCK_FILE` (for both servers) to a
+file holding a number of seconds, and the clock runs that far ahead: a test then moves a real
+`rasa run` process past a ten-minute timeout by writing one number, instead of waiting ten
+minutes. The file is read at most once a second; a missing or empty file means no offset.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Optional, Tuple
+
+CLOCK_FILE_ENV = "ZENDESK_CLOCK_FILE"
+_REREAD_SECONDS = 1.0
+_cached: Tuple[float, float] = (float("-inf"), 0.0)  # (read at, offset)
+
+
+def now() -> float:
+    """Seconds since the epoch, as the handoff's timers see them."""
+    return time.time() + _offset()
+
+
+def _offset() -> float:
+    global _cached
+    path = os.environ.get(CLOCK_FILE_ENV)
+    if not path:
+        return 0.0
+    read_at, offset = _cached
+    if time.monotonic() - read_at < _REREAD_SECONDS:
+        return offset
+    _cached = (time.monotonic(), _read(path) or 0.0)
+    return _cached[1]
+
+
+def _read(path: str) -> Optional[float]:
+    try:
+        with open(path) as file:
+            text = file.read().strip()
+        return float(text) if text else None
+    except (OSError, ValueError):
+        return None
