@@ -172,14 +172,14 @@ def _deliveries(request: web.Request) -> List[Dict[str, Any]]:
     wanted = {key: query.get(key) for key in ("type", "conversationId", "status")}
     result = []
     for delivery in _emulator(request).sender.deliveries.values():
-        view = delivery.to_json()
-        if wanted["type"] and view["eventType"] != wanted["type"]:
+        # Filtered before the view is built: the console asks for the held ones every second.
+        if wanted["type"] and delivery.event["type"] != wanted["type"]:
             continue
-        if wanted["conversationId"] and view["conversationId"] != wanted["conversationId"]:
+        if wanted["conversationId"] and delivery.conversation_id != wanted["conversationId"]:
             continue
-        if wanted["status"] and view["status"] != wanted["status"]:
+        if wanted["status"] and delivery.status != wanted["status"]:
             continue
-        result.append(view)
+        result.append(delivery.to_json())
     return result
 
 

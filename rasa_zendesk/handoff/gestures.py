@@ -25,6 +25,19 @@ YES_ANSWERS = frozenset(
 #: Answers that keep the handoff and are not passed on to the agent.
 NO_ANSWERS = frozenset({"no", "n", "nope", "no thanks", "stay"})
 
+#: The user's choices when no agent came in time (`utter_zendesk_agent_timeout`): its buttons'
+#: payloads, and words the bot understands on every channel, only while the offer is open.
+KEEP_WAITING = "keep_waiting"
+LEAVE_MESSAGE = "leave_message"
+BACK_TO_BOT = "back_to_bot"
+_CHOICES = {
+    KEEP_WAITING: {"/wait", "wait", "keep waiting", "i will wait", "i ll wait", "1"},
+    LEAVE_MESSAGE: {"/leave_message", "leave a message", "message", "leave message", "2"},
+    BACK_TO_BOT: {"/bot", "bot", "back to the bot", "go back to the bot", "the bot", "3"},
+}
+#: A restart (`/restart`, Rasa's own command) ends a running handoff first.
+RESTART_COMMANDS = frozenset({"/restart"})
+
 _PUNCTUATION = re.compile(r"[^\w\s/]+")
 
 
@@ -37,6 +50,18 @@ def is_end_command(text: Optional[str], commands: Iterable[str] = END_COMMANDS) 
     """`/end` or the `/end_handoff` payload, exactly (a button may add a confidence)."""
     stripped = (text or "").strip().lower()
     return stripped.split("@", 1)[0] in commands
+
+
+def choice(text: Optional[str]) -> Optional[str]:
+    """The user's choice after no agent came in time, if `text` is one."""
+    stripped = (text or "").strip().lower()
+    said = stripped if stripped.startswith("/") else normalized(text)
+    return next((name for name, words in _CHOICES.items() if said in words), None)
+
+
+def is_restart(text: Optional[str], intent: Optional[str] = None) -> bool:
+    """`/restart`, or Rasa's `restart` intent when the bot has one."""
+    return (text or "").strip().lower() in RESTART_COMMANDS or intent == "restart"
 
 
 def is_yes(text: Optional[str]) -> bool:

@@ -12,7 +12,7 @@ microseconds. Add it to `config.yml` next to the other policies:
 from __future__ import annotations
 
 import logging
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from rasa.core.policies.policy import Policy, PolicyPrediction
 from rasa.engine.graph import ExecutionContext
@@ -42,6 +42,8 @@ from rasa_zendesk.constants import (
     SLOT_HANDOFF,
     SLOT_HANDOFF_REASON,
     UTTER_CONFIRM_END,
+    UTTER_KEEP_WAITING,
+    UTTER_MESSAGE_LEFT,
 )
 from rasa_zendesk.handoff import gestures, state
 from rasa_zendesk.policy.signals import Thresholds, Trigger, UserTurn, evaluate
@@ -50,7 +52,14 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_PRIORITY = 7  # above RulePolicy (6), MemoizationPolicy (3) and TEDPolicy (1)
 DEFAULT_END_HANDOFF_CONFIDENCE = 0.8
-PLUGIN_ACTIONS = (ACTION_HANDOFF, ACTION_RELAY, ACTION_END_HANDOFF, UTTER_CONFIRM_END)
+PLUGIN_ACTIONS = (
+    ACTION_HANDOFF,
+    ACTION_RELAY,
+    ACTION_END_HANDOFF,
+    UTTER_CONFIRM_END,
+    UTTER_KEEP_WAITING,
+    UTTER_MESSAGE_LEFT,
+)
 REQUIRED_SLOTS = (SLOT_HANDOFF, SLOT_HANDOFF_REASON)
 REQUIRED_INTENTS = (INTENT_HUMAN_HANDOFF, INTENT_END_HANDOFF)
 DOMAIN_FILE_HINT = "rasa_zendesk/domain/zendesk.yml"
@@ -172,10 +181,12 @@ class HandoffPolicy(Policy):
             return self._predict(domain, ACTION_LISTEN_NAME, repair)
         user_spoke = latest_action == ACTION_LISTEN_NAME and _has_user_message(tracker)
 
-        if state.active(tracker.events) is not None:
+        handoff = state.active(tracker.events)
+        if handoff is not None:
             if not user_spoke:
                 return self._predict(domain, ACTION_LISTEN_NAME, repair)
-            return self._predict(domain, self._during_handoff(tracker), repair)
+            action, transition = self._during_handoff(tracker, handoff)
+            return self._predict(domain, action, repair + transition)
 
         if not user_spoke:
             return self._abstain(domain, repair)
@@ -193,21 +204,36 @@ class HandoffPolicy(Policy):
             trigger=trigger,
         )
 
-    def _during_handoff(self, tracker: DialogueStateTracker) -> str:
-        """What a user message during a handoff leads to: the agent, unless a gesture ends it."""
+    def _during_handoff(
+        self, tracker: DialogueStateTracker, handoff: state.Handoff
+    ) -> Tuple[str, List[Event]]:
+        """What a user message during a handoff leads to: the agent, unless it is a gesture
+        (and the record's change that the gesture makes without the action server)."""
         message = tracker.latest_message
         text = message.text if message else None
-        if gestures.is_end_command(text):
-            return ACTION_END_HANDOFF
-        if gestures.held_message(tracker.events, UTTER_CONFIRM_END) is not None:
-            return ACTION_END_HANDOFF if gestures.is_yes(text) else ACTION_RELAY
         intent = message.intent if message else {}
+        if gestures.is_end_command(text) or gestures.is_restart(text, intent.get("name")):
+            return ACTION_END_HANDOFF, []
+        if handoff.agent_timeout_offered_at is not None and handoff.state == state.WAITING:
+            chosen = gestures.choice(text)
+            if chosen == gestures.BACK_TO_BOT:
+                return ACTION_END_HANDOFF, []
+            if chosen == gestures.KEEP_WAITING:
+                return UTTER_KEEP_WAITING, [
+                    SlotSet(SLOT_HANDOFF, state.keep_waiting(handoff).as_slot())
+                ]
+            if chosen == gestures.LEAVE_MESSAGE:
+                return UTTER_MESSAGE_LEFT, [
+                    SlotSet(SLOT_HANDOFF, state.message_left(handoff).as_slot())
+                ]
+        if gestures.held_message(tracker.events, UTTER_CONFIRM_END) is not None:
+            return (ACTION_END_HANDOFF if gestures.is_yes(text) else ACTION_RELAY), []
         if (
             intent.get("name") == INTENT_END_HANDOFF
             and _confidence(intent) >= self.end_handoff_confidence
         ):
-            return UTTER_CONFIRM_END
-        return ACTION_RELAY
+            return UTTER_CONFIRM_END, []
+        return ACTION_RELAY, []
 
     @staticmethod
     def _repair(tracker: DialogueStateTracker) -> List[Event]:

@@ -231,3 +231,54 @@ async def test_after_the_question_the_held_message_reaches_the_agent(
     assert posted == reaches_the_agent
     texts = [m["content"]["text"] for m in zendesk.conversation(conversation_id)["messages"]]
     assert not any("go back to the bot?" in text for text in texts)  # never the question
+
+
+def followups(result: Dict[str, Any]) -> List[str]:
+    return [e["name"] for e in result["events"] if e["event"] == "followup"]
+
+
+def end_record(result: Dict[str, Any]) -> state.Handoff:
+    [value] = [e["value"] for e in result["events"] if e.get("name") == constants.SLOT_HANDOFF]
+    handoff = state.Handoff.from_slot(value)
+    assert handoff is not None
+    return handoff
+
+
+async def test_a_restart_ends_the_handoff_then_rasa_restarts(
+    zendesk: Zendesk, executor: ActionExecutor
+) -> None:
+    turns, conversation_id, before = await handed_off(zendesk, executor)
+    turns += user("/restart", "restart")
+    result = await run(executor, constants.ACTION_END_HANDOFF, turns)
+    assert end_record(result).end_reason == state.RESTART
+    assert followups(result) == ["action_restart"]
+    assert responses(result) == []  # Rasa's restart speaks for itself
+    release = [c for c in zendesk.api_calls()[before:] if c["path"].endswith("releaseControl")]
+    assert release[0]["body"]["metadata"] == {"rasa_zendesk_end_reason": "restart"}
+    assert zendesk.conversation(conversation_id)["agentStatus"] != "open"
+
+
+async def test_back_to_the_bot_after_no_agent_came_says_why(
+    zendesk: Zendesk, executor: ActionExecutor
+) -> None:
+    turns, _, before = await handed_off(zendesk, executor)
+    running = state.active(turns)
+    assert running is not None
+    turns += [SlotSet(constants.SLOT_HANDOFF, state.agent_timed_out(running).as_slot())]
+    turns += user("/bot", "inform")
+    result = await run(executor, constants.ACTION_END_HANDOFF, turns)
+    assert end_record(result).end_reason == state.AGENT_TIMEOUT
+    calls = zendesk.api_calls()[before:]
+    assert "No agent answered in time" in calls[0]["body"]["content"]["text"]
+    assert calls[-1]["body"]["metadata"] == {"rasa_zendesk_end_reason": "agent_timeout"}
+
+
+async def test_the_after_handoff_action_follows_the_end(
+    zendesk: Zendesk, executor: ActionExecutor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ZENDESK_AFTER_HANDOFF_ACTION", "utter_ask_feedback")
+    turns, _, _ = await handed_off(zendesk, executor)
+    result = await run(executor, constants.ACTION_END_HANDOFF, [*turns, *user("/end", "x")])
+    assert end_record(result).end_reason == state.USER_ENDED
+    assert followups(result) == ["utter_ask_feedback"]
+    assert responses(result) == ["utter_zendesk_handoff_ended"]

@@ -66,9 +66,7 @@ async def test_hold_the_hand_back_release_it_and_arm_an_applied_then_500(
     )
     await expect(state).to_have_attribute("data-state", "waiting")
     await expect(state).to_contain_text("waiting for an agent (no agent message yet)")
-    await expect(item.get_by_test_id("queue-item-state")).to_have_attribute(
-        "data-state", "waiting"
-    )
+    await expect(item.get_by_test_id("queue-item-state")).to_have_attribute("data-state", "waiting")
     await console.get_by_test_id("reply-input").fill("Hi, I'm Alex. Let me look.")
     await console.get_by_test_id("send-button").click()
     await expect(state).to_have_attribute("data-state", "agent")

@@ -32,6 +32,8 @@ from rasa_zendesk.constants import (
     SLOT_HANDOFF,
     SLOT_HANDOFF_REASON,
     UTTER_CONFIRM_END,
+    UTTER_KEEP_WAITING,
+    UTTER_MESSAGE_LEFT,
 )
 from rasa_zendesk.handoff import state
 from rasa_zendesk.policy.handoff_policy import HandoffPolicy, recent_user_turns
@@ -265,6 +267,63 @@ def test_a_yes_without_a_question_goes_to_the_agent(policy: HandoffPolicy) -> No
 def test_no_ordinary_message_ends_the_handoff(policy: HandoffPolicy, text: str) -> None:
     events = [*in_handoff(), user(text, "end_handoff", 0.99)]
     assert predicted_action(predict(policy, events)) in (ACTION_RELAY, UTTER_CONFIRM_END)
+
+
+# --- restart, and the choices when no agent came ----------------------------------------
+
+
+@pytest.mark.parametrize(("text", "intent"), [("/restart", "restart"), ("start over", "restart")])
+def test_a_restart_ends_the_handoff_first(policy: HandoffPolicy, text: str, intent: str) -> None:
+    events = [*in_handoff(), user(text, intent, 1.0)]
+    assert predicted_action(predict(policy, events)) == ACTION_END_HANDOFF
+
+
+def offered() -> List[Event]:
+    """A handoff no agent answered in time: the user was offered three choices."""
+    events = in_handoff()
+    running = state.active(events)
+    assert running is not None
+    return [*events, SlotSet(SLOT_HANDOFF, state.agent_timed_out(running).as_slot())]
+
+
+@pytest.mark.parametrize("text", ["/wait", "Keep waiting", "wait", "I'll wait"])
+def test_keep_waiting_restarts_the_agent_timeout(policy: HandoffPolicy, text: str) -> None:
+    events = [*offered(), user(text, "affirm")]
+    prediction = predict(policy, events)
+    assert predicted_action(prediction) == UTTER_KEEP_WAITING
+    [record] = [e.value for e in prediction.events if getattr(e, "key", None) == SLOT_HANDOFF]
+    waiting = state.Handoff.from_slot(record)
+    assert waiting is not None and waiting.agent_timeout_offered_at is None
+    assert waiting.waiting_since > state.active(events).requested_at  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("text", ["/leave_message", "leave a message"])
+def test_leaving_a_message_keeps_the_handoff_without_agent_timeout(
+    policy: HandoffPolicy, text: str
+) -> None:
+    prediction = predict(policy, [*offered(), user(text, "inform")])
+    assert predicted_action(prediction) == UTTER_MESSAGE_LEFT
+    [record] = [e.value for e in prediction.events if getattr(e, "key", None) == SLOT_HANDOFF]
+    left = state.Handoff.from_slot(record)
+    assert left is not None and left.message_left and left.active
+
+
+@pytest.mark.parametrize("text", ["/bot", "back to the bot"])
+def test_back_to_the_bot_ends_the_handoff(policy: HandoffPolicy, text: str) -> None:
+    assert predicted_action(predict(policy, [*offered(), user(text, "inform")])) == (
+        ACTION_END_HANDOFF
+    )
+
+
+def test_the_choices_are_only_words_while_offered(policy: HandoffPolicy) -> None:
+    for text in ("wait", "leave a message", "back to the bot"):
+        assert predicted_action(predict(policy, [*in_handoff(), user(text, "inform")])) == (
+            ACTION_RELAY
+        )
+    # Anything else while the offer is open goes to the agent, who may still come.
+    assert predicted_action(predict(policy, [*offered(), user("hello?", "greet")])) == (
+        ACTION_RELAY
+    )
 
 
 # --- rewinds cannot change the state ------------------------------------------------------

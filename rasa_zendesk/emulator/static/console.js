@@ -157,12 +157,12 @@
     };
   }
 
-  function stateNode(conversation, testId, short) {
+  function stateNode(conversation, attrs, short) {
     const s = handoffState(conversation);
     const notDelivered = s.webhook && s.webhook !== "delivered";
     const line = node("div", {
+      ...attrs,
       className: "state",
-      "data-testid": testId,
       "data-state": s.state,
       "data-reason": s.reason || null,
       "data-webhook": s.webhook || null,
@@ -248,7 +248,7 @@
       "aria-selected": String(conversation.id === state.selectedId),
       role: "option",
       tabindex: "0",
-    }, name, stateNode(conversation, "queue-item-state", true),
+    }, name, stateNode(conversation, { "data-testid": "queue-item-state" }, true),
     node("div", { className: "preview", text: preview(last) }));
     item.addEventListener("click", () => select(conversation.id));
     item.addEventListener("keydown", (event) => {
@@ -288,7 +288,7 @@
       user.externalId ? "externalId " + user.externalId : null,
       open ? "assigned to you" : conversation.agentStatus + " " + time(conversation.closedAt),
     ].filter(Boolean).join(" · ");
-    const stateLine = stateNode(conversation, "handoff-state", false);
+    const stateLine = stateNode(conversation, {}, false);
     for (const name of ["state", "reason", "webhook"]) {
       const value = stateLine.dataset[name];
       if (value) el.handoffState.dataset[name] = value;
