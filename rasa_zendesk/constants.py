@@ -54,6 +54,9 @@ EVENT_ZENDESK_AGENT_NAME = "zendesk_agent_name"
 #: does not keep across webhook retries.
 EVENT_ZENDESK_RECEIVED = "zendesk_received"
 
+# Metadata of a release of control by the plugin: why the bot took the conversation back.
+END_REASON_KEY = "rasa_zendesk_end_reason"
+
 # Switchboard.
 AGENT_WORKSPACE = "zd-agentWorkspace"
 REASON_TICKET_CLOSED = "ticketClosed"

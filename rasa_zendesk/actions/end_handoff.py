@@ -83,13 +83,9 @@ class ActionZendeskEndHandoff(Action):
         except Exception as error:  # the user gets the bot back anyway
             log_failure(logger, "note to the agent", sender_id, error)
         try:
-            await client.release_control(conversation_id, {END_REASON_KEY: reason})
+            await client.release_control(conversation_id, {constants.END_REASON_KEY: reason})
         except Exception as error:  # the user gets the bot back anyway
             log_failure(logger, "release of control", sender_id, error)
-
-
-#: Metadata of the release: why the bot took the conversation back.
-END_REASON_KEY = "rasa_zendesk_end_reason"
 
 
 def end_reason(tracker: Tracker, handoff: Optional[state.Handoff]) -> str:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping, Optional
 
 from rasa_zendesk import constants
+from rasa_zendesk.constants import END_REASON_KEY
 from rasa_zendesk.settings import ZendeskSettings
 from rasa_zendesk.sunco.client import SunCoClient
 from rasa_zendesk.sunco.errors import SunCoError
@@ -61,14 +62,26 @@ class ConversationDirectory:
             await self._sunco.aclose()
             self._sunco = None
 
+    async def release(self, conversation_id: str, reason: str) -> None:
+        """Give a conversation back to the bot in SunCo, saying why (a timer ended the
+        handoff). Best effort: the handoff ends for the user either way; a failure is
+        logged, and the agent's later messages still reach the user."""
+        try:
+            await self._client().release_control(conversation_id, {END_REASON_KEY: reason})
+        except SunCoError as error:
+            logger.warning("Release of conversation %s failed: %s", conversation_id, error)
+
     async def _fetch(self, conversation_id: str) -> Conversation:
+        return await self._client().get_conversation(conversation_id)
+
+    def _client(self) -> SunCoClient:
         if self._sunco is None:
             self._sunco = SunCoClient.from_settings(
                 self._settings,
                 timeout=LOOKUP_TIMEOUT_SECONDS,
                 deadline=LOOKUP_DEADLINE_SECONDS,
             )
-        return await self._sunco.get_conversation(conversation_id)
+        return self._sunco
 
     async def find(self, conversation: Conversation) -> Optional[RasaConversation]:
         """The Rasa conversation, or None when the SunCo conversation is not the plugin's.

@@ -36,6 +36,7 @@ from rasa_zendesk.channel.config import ChannelConfig
 from rasa_zendesk.channel.conversations import ConversationDirectory
 from rasa_zendesk.channel.outputs import close_outputs
 from rasa_zendesk.channel.processor import RasaContext, WebhookProcessor
+from rasa_zendesk.channel.timers.loop import TimerLoop
 from rasa_zendesk.sunco.client import SunCoClient
 from rasa_zendesk.sunco.webhooks import MalformedEvent, WebhookEnvelope
 
@@ -64,6 +65,7 @@ class ZendeskInput(InputChannel):
         self.config = config
         self.directory = ConversationDirectory(config.settings, sunco=sunco)
         self.processor = WebhookProcessor(config, self.directory)
+        self.timers = TimerLoop(self.processor)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         """Routes for Sanic; `on_new_message` is never called (see the module docstring)."""
@@ -77,6 +79,14 @@ class ZendeskInput(InputChannel):
         @zendesk.post("/webhook", stream=True)
         async def webhook(request: Request) -> HTTPResponse:
             return await self.handle_webhook(request)
+
+        @zendesk.listener("after_server_start")
+        async def start_timers(app: Sanic, __: Any) -> None:
+            self.timers.start(app)
+
+        @zendesk.listener("before_server_stop")
+        async def stop_timers(_: Sanic, __: Any) -> None:
+            await self.timers.stop()
 
         @zendesk.listener("after_server_stop")
         async def close_clients(app: Sanic, __: Any) -> None:

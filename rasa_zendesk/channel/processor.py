@@ -28,7 +28,7 @@ from rasa.shared.core.events import ActionExecuted, BotUttered
 from rasa.shared.core.events import Event as RasaEvent
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from rasa_zendesk import constants
+from rasa_zendesk import clock, constants
 from rasa_zendesk.channel.config import ChannelConfig
 from rasa_zendesk.channel.conversations import ConversationDirectory, RasaConversation
 from rasa_zendesk.channel.handoff_end import end_reason, record_event
@@ -38,6 +38,12 @@ from rasa_zendesk.channel.render import bot_uttered_for
 from rasa_zendesk.channel.tracker_access import TrackerAccess
 from rasa_zendesk.channel.typing_indicator import show_typing
 from rasa_zendesk.handoff import state
+from rasa_zendesk.handoff.deadlines import (
+    OFFER_CHOICES,
+    Deadline,
+    last_message_at,
+    next_deadline,
+)
 from rasa_zendesk.sunco.webhooks import ActivityEvent, Event, MessageEvent, SwitchboardEvent
 
 logger = logging.getLogger(__name__)
@@ -215,6 +221,37 @@ class WebhookProcessor:
             skipped="handoff already over",
         )
 
+    async def fire_timers(self, rasa: RasaContext, sender_id: str) -> Optional[Deadline]:
+        """Fire the conversation's timer if it is still due, as the state is now under the
+        lock (another instance may have fired it, a message may have come). The next
+        deadline after that; None once no timer applies (no running handoff)."""
+        upcoming: Optional[Deadline] = None
+
+        async def due(tracker: DialogueStateTracker, output: OutputChannel) -> Optional[Delivery]:
+            nonlocal upcoming
+            handoff = state.active(tracker.events)
+            if handoff is None:
+                return None
+            settings = self.config.handoff
+            last = last_message_at(tracker.events)
+            deadline = next_deadline(handoff, settings, last)
+            if deadline is None or deadline.at > clock.now():
+                upcoming = deadline
+                return None
+            logger.info("Handoff timer %s fired for sender %s", deadline.what, sender_id)
+            if deadline.what == OFFER_CHOICES:
+                offered = state.agent_timed_out(handoff)
+                upcoming = next_deadline(offered, settings, last)
+                told = await notice(
+                    rasa.agent, tracker, output.name(), constants.UTTER_AGENT_TIMEOUT
+                )
+                return Delivery([told], [record_event(offered), told, _listening(told)])
+            await self.directory.release(handoff.conversation_id, deadline.what)
+            return await self.ending(rasa, tracker, output, handoff, deadline.what)
+
+        await self.write(rasa, RasaConversation(sender_id), due, f"Timer of sender {sender_id}")
+        return upcoming
+
     async def ending(
         self,
         rasa: RasaContext,
@@ -235,13 +272,9 @@ class WebhookProcessor:
             self.config.handoff_ended_text,
         )
         ended = state.ended(handoff, reason)
-        # The turn ends with the bot listening, as every bot turn does. A fallback that
-        # rewinds the user's next message undoes back to the latest `action_listen`; this
-        # one keeps that rewind from undoing the end in Rasa's replay of the tracker.
-        listen = ActionExecuted(ACTION_LISTEN_NAME, metadata=dict(told.metadata))
         return Delivery(
             [told],
-            [record_event(ended, event_id), told, listen],
+            [record_event(ended, event_id), told, _listening(told)],
             then_run=self.config.handoff.after_handoff_action,
         )
 
@@ -319,6 +352,13 @@ class WebhookProcessor:
                 conversation.id if conversation else None,
             )
         return target
+
+
+def _listening(told: BotUttered) -> RasaEvent:
+    """The turn ends with the bot listening, as every bot turn does. A fallback that rewinds
+    the user's next message undoes back to the latest `action_listen`; this one keeps that
+    rewind from undoing what the channel wrote, in Rasa's replay of the tracker."""
+    return ActionExecuted(ACTION_LISTEN_NAME, metadata=dict(told.metadata))
 
 
 async def _run_bot_action(

@@ -8,8 +8,11 @@ of its own: a restart, or another instance, finds the same deadline in the same 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import List, Optional
+from typing import Any, Iterable, List, Optional
 
+from rasa.shared.core.events import BotUttered, UserUttered
+
+from rasa_zendesk.constants import EVENT_ZENDESK_MESSAGE_ID
 from rasa_zendesk.handoff import state
 from rasa_zendesk.settings import HandoffSettings
 
@@ -46,3 +49,13 @@ def next_deadline(
         since = max(last_message_at or 0.0, handoff.requested_at)
         candidates.append(Deadline(since + settings.idle_timeout, END_IDLE))
     return min(candidates, key=lambda deadline: deadline.at, default=None)
+
+
+def last_message_at(events: Iterable[Any]) -> Optional[float]:
+    """When the user or an agent last wrote (Rasa events, newest last); None if never."""
+    for event in reversed(list(events)):
+        if isinstance(event, UserUttered):
+            return event.timestamp
+        if isinstance(event, BotUttered) and event.metadata.get(EVENT_ZENDESK_MESSAGE_ID):
+            return event.timestamp
+    return None

@@ -45,7 +45,7 @@ from rasa_zendesk.constants import (
     UTTER_KEEP_WAITING,
     UTTER_MESSAGE_LEFT,
 )
-from rasa_zendesk.handoff import gestures, state
+from rasa_zendesk.handoff import gestures, state, watch
 from rasa_zendesk.policy.signals import Thresholds, Trigger, UserTurn, evaluate
 
 logger = logging.getLogger(__name__)
@@ -183,6 +183,7 @@ class HandoffPolicy(Policy):
 
         handoff = state.active(tracker.events)
         if handoff is not None:
+            watch.notice(tracker.sender_id)  # for the Rasa server's timers
             if not user_spoke:
                 return self._predict(domain, ACTION_LISTEN_NAME, repair)
             action, transition = self._during_handoff(tracker, handoff)

@@ -9,7 +9,7 @@ test, which empties artifacts/screenshots/, leaves it alone).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import AsyncIterator
+from typing import AsyncIterator, List
 
 import pytest
 from playwright.async_api import Browser, Page, async_playwright, expect
@@ -46,10 +46,13 @@ async def console(browser: Browser, api: SunCoApi) -> AsyncIterator[Page]:
     expect.set_options(timeout=STEP)
     context = await browser.new_context(viewport={"width": 1400, "height": 860})
     page = await context.new_page()
+    errors: List[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
     await page.goto(api.server.base_url + "/console")
     await expect(page.get_by_test_id("connection")).to_have_text("connected")
     yield page
     await context.close()
+    assert errors == [], "the console's script failed"
 
 
 async def test_hold_the_hand_back_release_it_and_arm_an_applied_then_500(

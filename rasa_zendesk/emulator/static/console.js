@@ -146,7 +146,7 @@
     const verb = HANDBACK_VERB[handback.type] || "released";
     const how = handback.type === "switchboard:acceptControl" ? " (acceptControl)" : "";
     const reason = handback.reason ? " — reason " + handback.reason : " — no reason given";
-    const webhook = handback.webhookStatus || "gone";
+    const webhook = handback.webhookStatus || "unknown";
     return {
       state: verb,
       reason: handback.reason || "",

@@ -1,0 +1,68 @@
+"""The timers' loop: once a second, fire what is due (see the package's docstring)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any, Dict, Optional
+
+from rasa_zendesk import clock
+from rasa_zendesk.channel.timers.watchlist import Watchlist, watchlist_for
+
+logger = logging.getLogger(__name__)
+
+POLL_SECONDS = 1.0
+
+
+class TimerLoop:
+    """Runs in the Rasa server next to the channel; `processor` fires the timers."""
+
+    def __init__(self, processor: Any, poll_seconds: float = POLL_SECONDS) -> None:
+        self.processor = processor
+        self.poll_seconds = poll_seconds
+        self._watchlist: Optional[Watchlist] = None
+        self._due: Dict[str, float] = {}  # sender id -> when to look again (never late)
+        self._task: Optional[asyncio.Task[None]] = None
+
+    def start(self, app: Any) -> None:
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._run(app))
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _run(self, app: Any) -> None:
+        while True:
+            try:
+                await self.tick(app)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # a failing store must not stop the timers for good
+                logger.exception("Handoff timers: this round failed; trying again")
+            await asyncio.sleep(self.poll_seconds)
+
+    async def tick(self, app: Any) -> None:
+        """One round: find the running handoffs, fire those whose deadline has passed."""
+        agent = getattr(app.ctx, "agent", None)
+        if agent is None or agent.tracker_store is None:
+            return  # the bot is not loaded yet
+        rasa = self.processor.context(agent, getattr(app.ctx, "input_channels", None) or [])
+        store = rasa.trackers.store
+        if self._watchlist is None or self._watchlist.store is not store:
+            self._watchlist, self._due = watchlist_for(store), {}
+        running = await self._watchlist.refresh()
+        now = clock.now()
+        for sender_id in list(running):
+            if self._due.get(sender_id, now) > now:
+                continue
+            upcoming = await self.processor.fire_timers(rasa, sender_id)
+            if upcoming is None:
+                self._watchlist.forget(sender_id)
+                self._due.pop(sender_id, None)
+            else:
+                self._due[sender_id] = upcoming.at

@@ -1,0 +1,87 @@
+"""The next deadline of a running handoff, from its record and its last message."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import pytest
+
+from rasa_zendesk.handoff import state
+from rasa_zendesk.handoff.deadlines import (
+    END_IDLE,
+    END_MAX_DURATION,
+    OFFER_CHOICES,
+    Deadline,
+    next_deadline,
+)
+from rasa_zendesk.settings import HandoffSettings
+
+pytestmark = pytest.mark.timeout(10)
+
+T0 = 1_800_000_000.0
+SETTINGS = HandoffSettings(agent_timeout=600, idle_timeout=1800, max_duration=7200)
+
+
+def waiting() -> state.Handoff:
+    return state.opened("conv_1", at=T0)
+
+
+@pytest.mark.parametrize(
+    ("handoff", "settings", "last", "expected"),
+    [
+        # No agent yet: the agent timeout comes first.
+        (waiting(), SETTINGS, None, Deadline(T0 + 600, OFFER_CHOICES)),
+        # The user chose to wait on at T0 + 700: it counts from then.
+        (
+            state.keep_waiting(state.agent_timed_out(waiting(), at=T0 + 600), at=T0 + 700),
+            SETTINGS,
+            None,
+            Deadline(T0 + 1300, OFFER_CHOICES),
+        ),
+        # Offered, no answer yet: no second offer; idle from the request.
+        (
+            state.agent_timed_out(waiting(), at=T0 + 600),
+            SETTINGS,
+            None,
+            Deadline(T0 + 1800, END_IDLE),
+        ),
+        # A message left: no agent timeout; idle counts from the last message.
+        (state.message_left(waiting()), SETTINGS, T0 + 1000, Deadline(T0 + 2800, END_IDLE)),
+        # With an agent: idle from the last message, until max_duration.
+        (
+            state.agent_joined(waiting(), "Alex", at=T0 + 60),
+            SETTINGS,
+            T0 + 6000,
+            Deadline(T0 + 7200, END_MAX_DURATION),
+        ),
+        # Timers set to 0 are off.
+        (waiting(), HandoffSettings(agent_timeout=0, idle_timeout=0, max_duration=0), None, None),
+        (
+            waiting(),
+            HandoffSettings(agent_timeout=0, idle_timeout=0),
+            None,
+            Deadline(T0 + 86400, END_MAX_DURATION),
+        ),
+        # An ended handoff has no timer.
+        (state.ended(waiting(), state.AGENT_RELEASED), SETTINGS, None, None),
+    ],
+)
+def test_next_deadline(
+    handoff: state.Handoff,
+    settings: HandoffSettings,
+    last: Optional[float],
+    expected: Optional[Deadline],
+) -> None:
+    assert next_deadline(handoff, settings, last) == expected
+
+
+def test_transitions_only_where_they_make_sense() -> None:
+    joined = state.agent_joined(waiting(), "Alex")
+    for transition in (state.agent_timed_out, state.keep_waiting, state.message_left):
+        with pytest.raises(state.TransitionError):
+            transition(joined)
+    ended = state.ended(joined, state.IDLE_TIMEOUT)
+    with pytest.raises(state.TransitionError):
+        state.ended(ended, state.MAX_DURATION)
+    with pytest.raises(state.TransitionError):
+        state.ended(joined, "bored")
