@@ -23,6 +23,7 @@ ACTION_END_HANDOFF = "action_zendesk_end_handoff"
 UTTER_HANDOFF_STARTED = "utter_zendesk_handoff_started"
 UTTER_HANDOFF_FAILED = "utter_zendesk_handoff_failed"
 UTTER_RELAY_FAILED = "utter_zendesk_relay_failed"
+UTTER_ATTACHMENT_REFUSED = "utter_zendesk_attachment_refused"
 UTTER_HANDOFF_ENDED = "utter_zendesk_handoff_ended"
 #: Asked when the bot's NLU thinks the user wants to leave the agent (Rasa renders it itself).
 UTTER_CONFIRM_END = "utter_zendesk_confirm_end"
@@ -59,4 +60,5 @@ END_REASON_KEY = "rasa_zendesk_end_reason"
 
 # Switchboard.
 AGENT_WORKSPACE = "zd-agentWorkspace"
+AGENT_WORKSPACE_TYPE = "zd:agentWorkspace"
 REASON_TICKET_CLOSED = "ticketClosed"

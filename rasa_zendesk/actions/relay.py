@@ -21,12 +21,13 @@ answers again. Otherwise the action returns no events.
 from __future__ import annotations
 
 import logging
-from typing import Any, Dict, List, Tuple
+from typing import Any, Dict, List, Set, Tuple
 
 from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ActionExecuted, UserUttered
 from rasa_sdk.executor import CollectingDispatcher
 
-from rasa_zendesk import constants
+from rasa_zendesk import clock, constants
 from rasa_zendesk.actions import sunco_session
 from rasa_zendesk.actions.attachments import parse_attachments
 from rasa_zendesk.actions.common import (
@@ -35,7 +36,9 @@ from rasa_zendesk.actions.common import (
     log_failure,
     record,
 )
+from rasa_zendesk.actions.summary import format_timestamp
 from rasa_zendesk.handoff import gestures, state
+from rasa_zendesk.sunco.client import SunCoClient
 from rasa_zendesk.sunco.errors import SunCoError
 from rasa_zendesk.sunco.models import Author, Content
 from rasa_zendesk.sunco.text import chunk_text
@@ -43,8 +46,13 @@ from rasa_zendesk.sunco.text import chunk_text
 logger = logging.getLogger(__name__)
 
 
+#: An agent message or hand-back this old without a webhook: ask SunCo whether Agent
+#: Workspace still has the conversation before relaying (its hand-back may have been lost).
+STALE_AFTER_SECONDS = 300.0
+
+
 class ActionZendeskRelay(Action):
-    """Relay the user's latest message (text and attachments) to the agent."""
+    """Relay the user's messages not yet passed on (text and attachments) to the agent."""
 
     def name(self) -> str:
         return constants.ACTION_RELAY
@@ -63,49 +71,141 @@ class ActionZendeskRelay(Action):
             )
             dispatcher.utter_message(response=UTTER_RELAY_FAILED)
             return []
-
-        contents, problems = [], []
-        for message in messages_for_agent(tracker.events):
-            message_contents, message_problems = _contents(message)
-            contents += message_contents
-            problems += message_problems
-        for problem in problems:
-            logger.warning("Relay for sender %s: %s", tracker.sender_id, problem)
-
-        author = Author.end_user(tracker.sender_id)
+        pending = messages_for_agent(tracker.events, handoff)
         try:
             client = sunco_session.get_client()
-            for content in contents:
-                await client.post_message(
-                    handoff.conversation_id, author, content, metadata=constants.ORIGIN_METADATA
-                )
+            if _stale(tracker.events, handoff) and not await _with_the_agents(
+                client, handoff.conversation_id
+            ):
+                return _gone(dispatcher, tracker, handoff)
+            refused = await self._post(client, tracker, handoff, pending)
         except Exception as error:  # never a silent loss, whatever the cause
             log_failure(logger, "relay", tracker.sender_id, error)
-            dispatcher.utter_message(response=UTTER_RELAY_FAILED)
             if isinstance(error, SunCoError) and error.status == 404:
-                return [record(state.ended(handoff, state.CONVERSATION_GONE))]
-            return []
-
-        if problems:
+                return _gone(dispatcher, tracker, handoff)
             dispatcher.utter_message(response=UTTER_RELAY_FAILED)
-        return []
+            return [record(handoff)]  # the record says the relay ran: the message waits
+        if refused:
+            dispatcher.utter_message(response=constants.UTTER_ATTACHMENT_REFUSED)
+        latest = latest_user_event_of(tracker.events) or {}
+        return [record(state.handled(handoff, latest.get("message_id")))]
+
+    async def _post(
+        self,
+        client: SunCoClient,
+        tracker: Tracker,
+        handoff: state.Handoff,
+        pending: List[Dict[str, Any]],
+    ) -> bool:
+        """Post the pending messages in order; whether an attachment had to be left out (a
+        bad address, a kind SunCo refuses). A message from an earlier turn (its relay failed)
+        is marked as sent late, and is first looked for in the conversation: a relay that died
+        after posting had sent it already. A failure raises, and the next relay goes again."""
+        author = Author.end_user(tracker.sender_id)
+        late = _relayed_before(tracker.events)
+        already = await _posted_ids(client, handoff) if late & _ids(pending) else set()
+        refused: List[str] = []
+        for message in pending:
+            contents, problems = _contents(message, late=message.get("message_id") in late)
+            for problem in problems:
+                logger.warning("Relay for sender %s: %s", tracker.sender_id, problem)
+                refused.append(problem)
+            for index, content in enumerate(contents):
+                write_id = f"rasa:{message.get('message_id')}:{index}"
+                if write_id in already:
+                    continue
+                metadata = {**constants.ORIGIN_METADATA, constants.WRITE_ID_KEY: write_id}
+                await client.post_message(handoff.conversation_id, author, content, metadata)
+        return bool(refused)
 
 
-def messages_for_agent(events: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
-    """The user messages this turn passes on: the latest, and before it the one the bot held
-    back to ask whether the user wanted to end the handoff; a plain "no" is only an answer."""
+def messages_for_agent(
+    events: List[Dict[str, Any]], handoff: state.Handoff
+) -> List[Dict[str, Any]]:
+    """The user messages this turn passes on: every one not yet dealt with (the message that
+    made the bot ask whether to end the handoff among them); a plain "no" that answers that
+    question is only an answer."""
+    pending = state.pending_messages(events, handoff)
     latest = latest_user_event_of(events)
-    if latest is None:
-        return []
-    held = gestures.held_message(events, constants.UTTER_CONFIRM_END)
-    if held is None:
-        return [latest]
-    return [held] if gestures.is_no(latest.get("text")) else [held, latest]
+    answered = gestures.held_message(events, constants.UTTER_CONFIRM_END) is not None
+    if answered and latest is not None and gestures.is_no(latest.get("text")):
+        pending = [message for message in pending if message is not latest]
+    return pending
 
 
-def _contents(message: Dict[str, Any]) -> Tuple[List[Content], List[str]]:
+def _contents(message: Dict[str, Any], late: bool) -> Tuple[List[Content], List[str]]:
     text = (message.get("text") or "").strip()
+    if text and late and isinstance(message.get("timestamp"), (int, float)):
+        text = f"[written at {format_timestamp(message['timestamp'])}, sent late] {text}"
     attachments, problems = parse_attachments(message.get("metadata"))
     contents = [Content.of_text(part) for part in chunk_text(text)] if text else []
     contents += [attachment.to_content() for attachment in attachments]
     return contents, problems
+
+
+def _relayed_before(events: List[Dict[str, Any]]) -> Set[str]:
+    """Ids of the user messages a relay already ran after: still pending, they are late."""
+    seen: Set[str] = set()
+    late: Set[str] = set()
+    for event in events:
+        if event.get("event") == "user" and event.get("message_id"):
+            seen.add(event["message_id"])
+        elif event.get("event") == "action" and event.get("name") == constants.ACTION_RELAY:
+            late |= seen
+    return late
+
+
+def _ids(messages: List[Dict[str, Any]]) -> Set[str]:
+    return {message["message_id"] for message in messages if message.get("message_id")}
+
+
+async def _posted_ids(client: SunCoClient, handoff: state.Handoff) -> Set[str]:
+    """Our ids on the conversation's newest messages."""
+    page = await client.list_messages(handoff.conversation_id)
+    return {str((message.metadata or {}).get(constants.WRITE_ID_KEY)) for message in page.messages}
+
+
+def _stale(events: List[Dict[str, Any]], handoff: state.Handoff) -> bool:
+    """No word from Zendesk for a while: the hand-back may have been lost on the way."""
+    heard = handoff.agent_joined_at or handoff.requested_at
+    for event in reversed(events):
+        if event.get("event") == "bot" and (event.get("metadata") or {}).get(
+            constants.EVENT_ZENDESK_MESSAGE_ID
+        ):
+            heard = max(heard, float(event.get("timestamp") or 0))
+            break
+    return clock.now() - heard > STALE_AFTER_SECONDS
+
+
+async def _with_the_agents(client: SunCoClient, conversation_id: str) -> bool:
+    conversation = await client.get_conversation(conversation_id)
+    active = conversation.active_switchboard_integration
+    return active is not None and (
+        active.name == constants.AGENT_WORKSPACE
+        or active.integration_type == constants.AGENT_WORKSPACE_TYPE
+    )
+
+
+def _gone(
+    dispatcher: CollectingDispatcher, tracker: Tracker, handoff: state.Handoff
+) -> List[Dict[str, Any]]:
+    """Agent Workspace no longer has the conversation (its hand-back never arrived): the
+    handoff ends, the user is told, and the bot answers the message, given to Rasa again."""
+    logger.warning(
+        "Relay for sender %s: conversation %s is no longer with the agents; handoff ended",
+        tracker.sender_id,
+        handoff.conversation_id,
+    )
+    dispatcher.utter_message(response=constants.UTTER_HANDOFF_ENDED)
+    events = [record(state.ended(handoff, state.CONVERSATION_GONE))]
+    latest = latest_user_event_of(tracker.events)
+    if latest is not None:
+        events += [
+            ActionExecuted("action_listen"),
+            UserUttered(
+                latest.get("text"),
+                parse_data=latest.get("parse_data"),
+                input_channel=latest.get("input_channel"),
+            ),
+        ]
+    return events

@@ -16,9 +16,6 @@ from rasa_zendesk.handoff import state
 from rasa_zendesk.sunco.models import SwitchboardIntegrationRef
 from rasa_zendesk.sunco.webhooks import SwitchboardEvent
 
-AGENT_WORKSPACE_TYPE = "zd:agentWorkspace"
-
-
 #: SunCo's reasons for giving control back, as the handoff's end reasons.
 _END_REASONS = {
     constants.REASON_TICKET_CLOSED: state.TICKET_CLOSED,
@@ -47,5 +44,6 @@ def record_event(handoff: state.Handoff, event_id: Optional[str] = None) -> Even
 
 def _is_agent_workspace(ref: Optional[SwitchboardIntegrationRef]) -> bool:
     return ref is not None and (
-        ref.name == constants.AGENT_WORKSPACE or ref.integration_type == AGENT_WORKSPACE_TYPE
+        ref.name == constants.AGENT_WORKSPACE
+        or ref.integration_type == constants.AGENT_WORKSPACE_TYPE
     )

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import asdict, dataclass, replace
-from typing import Any, Dict, Mapping, Optional, Sequence
+from typing import Any, Dict, List, Mapping, Optional, Sequence
 
 from rasa_zendesk import clock
 from rasa_zendesk.constants import SLOT_HANDOFF as SLOT
@@ -84,6 +84,9 @@ class Handoff:
     agent_timeout_offered_at: Optional[float] = None
     #: The user chose to leave a message: the agents answer later; no agent timeout any more.
     message_left: Optional[bool] = None
+    #: The Rasa message id of the last user message dealt with: passed on to the agent, or
+    #: taken as a gesture. The ones after it are still to go (see `pending_messages`).
+    handled_through: Optional[str] = None
 
     @property
     def active(self) -> bool:
@@ -196,6 +199,29 @@ def message_left(handoff: Handoff) -> Handoff:
     return replace(handoff, message_left=True, agent_timeout_offered_at=None)
 
 
+def handled(handoff: Handoff, message_id: Optional[str]) -> Handoff:
+    """The user's messages up to `message_id` are dealt with (relayed, or a gesture)."""
+    return replace(handoff, handled_through=message_id) if message_id else handoff
+
+
+def pending_messages(events: Sequence[Any], handoff: Handoff) -> List[Any]:
+    """The user messages of this handoff not yet dealt with, oldest first: what the relay
+    passes on. A message whose relay failed (the action server or SunCo was down) stays here
+    until a relay gets it through."""
+    messages: List[Any] = []
+    started = False
+    for event in events:
+        kind = _type_of(event)
+        if kind == "slot" and _slot_name(event) == SLOT:
+            record = Handoff.from_slot(_slot_value(event))
+            started = started or (record is not None and record.id == handoff.id)
+        elif kind == "user" and started:
+            messages.append(event)
+            if handoff.handled_through and _message_id(event) == handoff.handled_through:
+                messages = []
+    return messages
+
+
 def _expect_waiting(handoff: Handoff) -> None:
     if handoff.state != WAITING:
         raise TransitionError(f"only a waiting handoff times out, not one {handoff.state}")
@@ -229,3 +255,9 @@ def _slot_name(event: Any) -> Optional[str]:
 
 def _slot_value(event: Any) -> Any:
     return event.get("value") if isinstance(event, Mapping) else getattr(event, "value", None)
+
+
+def _message_id(event: Any) -> Optional[str]:
+    if isinstance(event, Mapping):
+        return event.get("message_id")
+    return getattr(event, "message_id", None)

@@ -44,6 +44,7 @@ from rasa_zendesk.constants import (
     UTTER_CONFIRM_END,
     UTTER_KEEP_WAITING,
     UTTER_MESSAGE_LEFT,
+    UTTER_RELAY_FAILED,
 )
 from rasa_zendesk.handoff import gestures, state, watch
 from rasa_zendesk.policy.signals import Thresholds, Trigger, UserTurn, evaluate
@@ -59,6 +60,7 @@ PLUGIN_ACTIONS = (
     UTTER_CONFIRM_END,
     UTTER_KEEP_WAITING,
     UTTER_MESSAGE_LEFT,
+    UTTER_RELAY_FAILED,
 )
 REQUIRED_SLOTS = (SLOT_HANDOFF, SLOT_HANDOFF_REASON)
 REQUIRED_INTENTS = (INTENT_HUMAN_HANDOFF, INTENT_END_HANDOFF)
@@ -177,6 +179,14 @@ class HandoffPolicy(Policy):
         """Relay/listen while a handoff is active, escalate on a signal, else abstain."""
         repair = self._repair(tracker)
         latest_action = tracker.latest_action_name
+        if latest_action == ACTION_RELAY and not _relay_reported(tracker.events):
+            # Rasa lost the relay's answer (the action server was down): the user hears it
+            # now, from Rasa itself; the message goes with the next relay that gets through.
+            logger.warning(
+                "HandoffPolicy: the relay for %s did not answer; the message is kept",
+                tracker.sender_id,
+            )
+            return self._predict(domain, UTTER_RELAY_FAILED, repair)
         if latest_action in PLUGIN_ACTIONS:
             return self._predict(domain, ACTION_LISTEN_NAME, repair)
         user_spoke = latest_action == ACTION_LISTEN_NAME and _has_user_message(tracker)
@@ -310,6 +320,16 @@ def check_domain(domain: Domain) -> None:
             "agent is in charge would otherwise forget the handoff (the bot would answer the "
             "user, and the agent's replies would reach a user who is back with the bot)."
         )
+
+
+def _relay_reported(events: Sequence[Event]) -> bool:
+    """Whether the latest relay's answer reached Rasa: the relay always stores the record."""
+    for event in reversed(events):
+        if isinstance(event, SlotSet) and event.key == SLOT_HANDOFF:
+            return True
+        if isinstance(event, ActionExecuted) and event.action_name == ACTION_RELAY:
+            return False
+    return False
 
 
 def _confidence(intent: Dict[str, Any]) -> float:

@@ -78,7 +78,8 @@ async def test_handoff_relay_and_end_through_the_action_server(
 
     turns += user("my parcel is lost", "inform")
     relayed = await post(action_server, action_call(constants.ACTION_RELAY, SENDER, turns))
-    assert relayed == {"events": [], "responses": []}
+    assert relayed["responses"] == []
+    assert relayed["events"][0]["value"]["handled_through"] == turns[-1].message_id
 
     turns += user("/end", constants.INTENT_END_HANDOFF)
     ended = await post(action_server, action_call(constants.ACTION_END_HANDOFF, SENDER, turns))

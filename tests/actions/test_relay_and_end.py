@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import time
 from typing import Any, Dict, List, Optional, Tuple
 
 import pytest
@@ -9,6 +11,7 @@ from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet, UserUtt
 from rasa_sdk.executor import ActionExecutor
 
 from rasa_zendesk import constants
+from rasa_zendesk.actions import relay
 from rasa_zendesk.handoff import state
 from rasa_zendesk.sunco.text import MAX_TEXT_LENGTH
 from testkit.action_calls import (
@@ -43,12 +46,18 @@ async def handed_off(zendesk: Zendesk, executor: ActionExecutor) -> Tuple[List[A
     return turns, handoff.conversation_id, len(zendesk.api_calls())
 
 
+def handled_through(result: Dict[str, Any]) -> Optional[str]:
+    """The last user message the relay dealt with, by the record it stored (it always does)."""
+    [value] = [e["value"] for e in result["events"] if e.get("name") == constants.SLOT_HANDOFF]
+    return value["handled_through"]
+
+
 def ended_with(result: Dict[str, Any]) -> Optional[str]:
     """The reason the action ended the handoff with, if it ended it."""
-    records = [e["value"] for e in result["events"] if e["name"] == constants.SLOT_HANDOFF]
-    assert len(records) <= 1 and len(records) == len(result["events"]), result["events"]
+    records = [e["value"] for e in result["events"] if e.get("name") == constants.SLOT_HANDOFF]
+    assert len(records) <= 1, result["events"]
     handoff = state.Handoff.from_slot(records[0]) if records else None
-    if handoff is None:
+    if handoff is None or handoff.active:
         return None
     assert handoff.state == state.ENDED and handoff.ended_at is not None
     return handoff.end_reason
@@ -66,7 +75,8 @@ async def test_relay_posts_text_and_attachments_as_the_user(
     )
     result = await run(executor, constants.ACTION_RELAY, turns)
 
-    assert result == {"events": [], "responses": []}
+    assert responses(result) == []
+    assert handled_through(result) == turns[-1].message_id
     new_calls = zendesk.api_calls()[before:]
     assert [c["path"].rsplit("/", 1)[-1] for c in new_calls] == ["messages"] * 3
     bodies = [c["body"] for c in new_calls]
@@ -87,7 +97,7 @@ async def test_relay_of_an_attachment_alone(zendesk: Zendesk, executor: ActionEx
     turns, _, before = await handed_off(zendesk, executor)
     turns += user("", "inform", metadata={"attachments": [FILE]})
     result = await run(executor, constants.ACTION_RELAY, turns)
-    assert result == {"events": [], "responses": []}
+    assert responses(result) == [] and handled_through(result) == turns[-1].message_id
     assert [c["body"]["content"]["type"] for c in zendesk.api_calls()[before:]] == ["file"]
 
 
@@ -108,8 +118,8 @@ async def test_malformed_attachment_is_reported_to_the_user(
     bad = [{"type": "video", "url": "https://x.example/v.mp4"}, {"type": "image", "url": "ftp://x"}]
     turns += user("see attached", "inform", metadata={"attachments": [IMAGE, *bad]})
     result = await run(executor, constants.ACTION_RELAY, turns)
-    assert result["events"] == []
-    assert responses(result) == ["utter_zendesk_relay_failed"]  # never a silent loss
+    assert handled_through(result) == turns[-1].message_id
+    assert responses(result) == ["utter_zendesk_attachment_refused"]  # never a silent loss
     kinds = [c["body"]["content"]["type"] for c in zendesk.api_calls()[before:]]
     assert kinds == ["text", "image"]  # what could be relayed was
 
@@ -119,7 +129,8 @@ async def test_relay_failure_tells_the_user(zendesk: Zendesk, executor: ActionEx
     zendesk.fault("/messages", status=503)
     turns += user("are you there?", "inform")
     result = await run(executor, constants.ACTION_RELAY, turns)
-    assert result["events"] == []  # still in the handoff: the agent may come back
+    # Still in the handoff (the agent may come back), the message not dealt with yet.
+    assert handled_through(result) is None and ended_with(result) is None
     assert responses(result) == ["utter_zendesk_relay_failed"]
     statuses = [c["status"] for c in zendesk.api_calls()[before:]]
     assert len(statuses) >= 2 and set(statuses) == {503}
@@ -130,8 +141,13 @@ async def test_relay_to_a_vanished_conversation_ends_the_handoff(
 ) -> None:
     turns = [*handoff_opened("conv_gone"), *user("hello?", "inform")]
     result = await run(executor, constants.ACTION_RELAY, turns)
-    assert responses(result) == ["utter_zendesk_relay_failed"]
+    assert responses(result) == ["utter_zendesk_handoff_ended"]
     assert ended_with(result) == state.CONVERSATION_GONE
+    # The bot answers the message: it is given to Rasa again, after listening.
+    assert [(e["event"], e.get("name") or e.get("text")) for e in result["events"][1:]] == [
+        ("action", "action_listen"),
+        ("user", "hello?"),
+    ]
 
 
 async def test_end_handoff_notes_releases_and_clears(
@@ -226,7 +242,7 @@ async def test_after_the_question_the_held_message_reaches_the_agent(
 
     result = await run(executor, constants.ACTION_RELAY, turns)
 
-    assert result == {"events": [], "responses": []}
+    assert responses(result) == [] and handled_through(result) == turns[-1].message_id
     posted = [c["body"]["content"]["text"] for c in zendesk.api_calls()[before:]]
     assert posted == reaches_the_agent
     texts = [m["content"]["text"] for m in zendesk.conversation(conversation_id)["messages"]]
@@ -282,3 +298,71 @@ async def test_the_after_handoff_action_follows_the_end(
     assert end_record(result).end_reason == state.USER_ENDED
     assert followups(result) == ["utter_ask_feedback"]
     assert responses(result) == ["utter_zendesk_handoff_ended"]
+
+
+async def test_a_message_that_could_not_go_goes_with_the_next_relay_marked_late(
+    zendesk: Zendesk, executor: ActionExecutor
+) -> None:
+    """SunCo (or the action server) was down for the first message: it is kept, and goes
+    before the next one, once, in order, marked as sent late."""
+    turns, conversation_id, before = await handed_off(zendesk, executor)
+    zendesk.fault("/messages", status=503)
+    turns += user("first, while Zendesk was down", "inform")
+    failed = await run(executor, constants.ACTION_RELAY, turns)
+    assert responses(failed) == ["utter_zendesk_relay_failed"]
+    turns += [ActionExecuted(constants.ACTION_RELAY), *answered(failed)]
+    zendesk.control("DELETE", "/faults")
+
+    turns += user("second, Zendesk is back", "inform")
+    result = await run(executor, constants.ACTION_RELAY, turns)
+
+    assert responses(result) == [] and handled_through(result) == turns[-1].message_id
+    texts = [m["content"]["text"] for m in zendesk.conversation(conversation_id)["messages"]]
+    first, second = texts[-2:]
+    assert re.match(r"\[written at .* UTC, sent late\] first, while Zendesk was down$", first)
+    assert second == "second, Zendesk is back"
+    assert sum("first, while" in text for text in texts) == 1
+
+
+async def test_a_message_posted_by_a_relay_that_died_is_not_posted_twice(
+    zendesk: Zendesk, executor: ActionExecutor
+) -> None:
+    """The relay posted, then its answer was lost (the action server died): Rasa kept the
+    message as pending. The next relay finds it in the conversation by our id."""
+    turns, conversation_id, _ = await handed_off(zendesk, executor)
+    turns += user("posted, but nobody heard back", "inform")
+    await run(executor, constants.ACTION_RELAY, turns)  # its answer never reaches Rasa
+    turns += [ActionExecuted(constants.ACTION_RELAY), *user("and this one", "inform")]
+
+    result = await run(executor, constants.ACTION_RELAY, turns)
+
+    assert responses(result) == []
+    texts = [m["content"]["text"] for m in zendesk.conversation(conversation_id)["messages"]]
+    assert sum("posted, but nobody heard back" in text for text in texts) == 1
+    assert texts[-1] == "and this one"
+
+
+async def test_a_lost_hand_back_is_found_out_by_the_next_relay(
+    zendesk: Zendesk, executor: ActionExecutor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The agents closed the ticket, and every try of the hand-back webhook failed. The user
+    writes later: the relay asks Zendesk, ends the handoff, and the bot answers the message."""
+    turns, conversation_id, before = await handed_off(zendesk, executor)
+    zendesk.control("POST", f"/conversations/{conversation_id}/solve")
+    monkeypatch.setattr(relay.clock, "now", lambda: time.time() + relay.STALE_AFTER_SECONDS + 1)
+    turns += user("hello, anyone?", "greet")
+
+    result = await run(executor, constants.ACTION_RELAY, turns)
+
+    assert responses(result) == ["utter_zendesk_handoff_ended"]
+    assert ended_with(result) == state.CONVERSATION_GONE
+    assert [(e["event"], e.get("name") or e.get("text")) for e in result["events"][1:]] == [
+        ("action", "action_listen"),
+        ("user", "hello, anyone?"),
+    ]
+    posts = [c for c in zendesk.api_calls()[before:] if c["method"] == "POST"]
+    assert not [c for c in posts if c["path"].endswith("/messages")], "nothing relayed"
+
+
+def answered(result: Dict[str, Any]) -> List[Any]:
+    return [SlotSet(e["name"], e["value"]) for e in result["events"] if e["event"] == "slot"]

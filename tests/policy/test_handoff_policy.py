@@ -34,6 +34,7 @@ from rasa_zendesk.constants import (
     UTTER_CONFIRM_END,
     UTTER_KEEP_WAITING,
     UTTER_MESSAGE_LEFT,
+    UTTER_RELAY_FAILED,
 )
 from rasa_zendesk.handoff import state
 from rasa_zendesk.policy.handoff_policy import HandoffPolicy, recent_user_turns
@@ -191,9 +192,26 @@ def test_relays_every_user_message_then_listens(policy: HandoffPolicy) -> None:
     for message in (user("hi", "greet"), user(ANGRY, "order_status"), user("bla", "nlu_fallback")):
         events.append(message)
         assert predicted_action(predict(policy, events)) == ACTION_RELAY
-        events.append(ActionExecuted(ACTION_RELAY))
+        events += [ActionExecuted(ACTION_RELAY), *relay_answered(events)]
         assert predicted_action(predict(policy, events)) == LISTEN
         events.append(ActionExecuted(LISTEN))
+
+
+def relay_answered(events: List[Event]) -> List[Event]:
+    """What the relay returns: the record, with the message dealt with."""
+    running = state.active(events)
+    assert running is not None
+    return [SlotSet(SLOT_HANDOFF, running.as_slot())]
+
+
+def test_a_relay_whose_answer_was_lost_tells_the_user_and_keeps_the_message(
+    policy: HandoffPolicy,
+) -> None:
+    """The action server was down: Rasa logged the relay with no events."""
+    events = [*in_handoff(), user("my parcel is lost", "inform"), ActionExecuted(ACTION_RELAY)]
+    assert predicted_action(predict(policy, events)) == UTTER_RELAY_FAILED
+    events.append(ActionExecuted(UTTER_RELAY_FAILED))
+    assert predicted_action(predict(policy, events)) == LISTEN
 
 
 def test_agent_messages_do_not_change_the_relay(policy: HandoffPolicy) -> None:
