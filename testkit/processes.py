@@ -13,7 +13,7 @@ import shutil
 import socket
 import time
 from pathlib import Path
-from typing import Iterator, List, Sequence
+from typing import Iterator, List, Mapping, Optional, Sequence
 
 import pytest
 
@@ -66,6 +66,7 @@ def stack_config(
     web: bool = False,
     emulator_args: Sequence[str] = (),
     bot_dir: Path = REPO_ROOT,
+    extra_env: Optional[Mapping[str, str]] = None,
 ) -> StackConfig:
     """A test stack: free ports, its own SQLite tracker store and logs under artifacts/e2e."""
     directory = run_dir(name)
@@ -77,6 +78,7 @@ def stack_config(
         emulator_args=tuple(emulator_args),
         web=web,
         bot_dir=bot_dir,
+        extra_env=dict(extra_env or {}),
         # Loading the model takes ~30 s on two idle cores; far longer on a busy machine.
         startup_timeout=STARTUP_TIMEOUT,
     )
@@ -90,9 +92,12 @@ def running_stack(
     web: bool = False,
     emulator_args: Sequence[str] = (),
     bot_dir: Path = REPO_ROOT,
+    extra_env: Optional[Mapping[str, str]] = None,
 ) -> Iterator[DemoStack]:
     """Start a whole stack, yield it, stop every process (also when the test fails)."""
-    config = stack_config(model, name, web=web, emulator_args=emulator_args, bot_dir=bot_dir)
+    config = stack_config(
+        model, name, web=web, emulator_args=emulator_args, bot_dir=bot_dir, extra_env=extra_env
+    )
     stack = DemoStack(config)
     started = time.monotonic()
     stack.start()

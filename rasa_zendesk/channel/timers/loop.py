@@ -56,6 +56,8 @@ class TimerLoop:
         if self._watchlist is None or self._watchlist.store is not store:
             self._watchlist, self._due = watchlist_for(store), {}
         running = await self._watchlist.refresh()
+        for sender_id in self._watchlist.changed:
+            self._due.pop(sender_id, None)
         now = clock.now()
         for sender_id in list(running):
             if self._due.get(sender_id, now) > now:

@@ -29,13 +29,22 @@ class Watchlist:
     def __init__(self, store: TrackerStore) -> None:
         self.store = store
         self.running: Dict[str, Optional[state.Handoff]] = {}
+        #: Conversations whose record changed since the last call: their deadline may be
+        #: earlier now (a user who chose to keep waiting).
+        self.changed: Set[str] = set()
 
     async def refresh(self) -> Dict[str, Optional[state.Handoff]]:
         """The running handoffs now, with what changed in the store since the last call."""
+        self.changed = set()
         for sender_id in watch.take():
-            self.running.setdefault(sender_id, None)
+            self._noticed(sender_id)
         await self._read_store()
         return self.running
+
+    def _noticed(self, sender_id: str) -> None:
+        """This process saw the handoff run (its record may have changed)."""
+        self.running.setdefault(sender_id, None)
+        self.changed.add(sender_id)
 
     def forget(self, sender_id: str) -> None:
         self.running.pop(sender_id, None)
@@ -60,6 +69,10 @@ class SQLWatchlist(Watchlist):
         self.settled_below = 0  # every row with a smaller id has been read for good
         self._newest_seen: Deque[Tuple[float, int]] = deque()
 
+    def _noticed(self, sender_id: str) -> None:
+        # The events table says when the record changes; a turn alone changes nothing.
+        self.running.setdefault(sender_id, None)
+
     async def _read_store(self) -> None:
         table = self.store.SQLEvent
         with self.store.session_scope() as session:
@@ -78,6 +91,8 @@ class SQLWatchlist(Watchlist):
                 continue
             handoff = state.Handoff.from_slot(event.get("value"))
             if handoff is not None and handoff.active:
+                if self.running.get(sender_id) != handoff:
+                    self.changed.add(sender_id)
                 self.running[sender_id] = handoff
             else:
                 self.running.pop(sender_id, None)

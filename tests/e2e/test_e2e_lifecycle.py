@@ -1,0 +1,223 @@
+"""The handoff's whole life with real processes: the example bot in `rasa run`, `rasa run
+actions`, the emulator, and a web chat user on socket.io.
+
+Time is the plugin's clock: both servers read `ZENDESK_CLOCK_FILE`, and the test moves it on
+instead of waiting (agent timeout 600 s, max duration 7200 s here).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from pathlib import Path
+from typing import AsyncIterator, Dict, Iterator, Optional
+
+import pytest
+
+from demo.stack import DemoStack
+from rasa_zendesk import constants
+from rasa_zendesk.handoff import state
+from testkit.emulator_control import EmulatorControl, user_texts, wait_for
+from testkit.events_table import EventsTable
+from testkit.processes import running_stack
+from testkit.socket_user import SocketUser
+
+pytestmark = pytest.mark.e2e
+
+GREETING = "Acme support bot"
+STARTED = "connecting you with a human agent"
+ENDED = "back with the bot"
+OFFER = "No agent is free yet"
+KEEP_WAITING = "still in the queue"
+RELAY_FAILED = "couldn't reach the agent just now"
+
+
+class MovedClock:
+    def __init__(self, path: Path) -> None:
+        self.path, self.ahead = path, 0.0
+        path.write_text("0")
+
+    def advance(self, seconds: float) -> None:
+        self.ahead += seconds
+        self.path.write_text(str(self.ahead))
+
+
+@pytest.fixture(scope="module")
+def clock_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("clock") / "offset"
+
+
+@pytest.fixture(scope="module")
+def lifecycle_stack(trained_model: Path, clock_file: Path) -> Iterator[DemoStack]:
+    env = {
+        "ZENDESK_CLOCK_FILE": str(clock_file),
+        "ZENDESK_AGENT_TIMEOUT": "600",
+        "ZENDESK_IDLE_TIMEOUT": "0",
+        "ZENDESK_MAX_DURATION": "7200",
+    }
+    with running_stack(trained_model, "lifecycle", extra_env=env) as stack:
+        yield stack
+
+
+@pytest.fixture
+def clock(clock_file: Path) -> MovedClock:
+    return MovedClock(clock_file)
+
+
+@pytest.fixture
+async def emulator(lifecycle_stack: DemoStack) -> AsyncIterator[EmulatorControl]:
+    control = EmulatorControl(lifecycle_stack.emulator_url)
+    yield control
+    await control.close()
+
+
+@pytest.fixture
+async def user(lifecycle_stack: DemoStack) -> AsyncIterator[SocketUser]:
+    chat = SocketUser(lifecycle_stack.rasa_url, uuid.uuid4().hex)
+    await chat.connect()
+    yield chat
+    await chat.close()
+
+
+@pytest.fixture
+def tracker(lifecycle_stack: DemoStack) -> EventsTable:
+    assert lifecycle_stack.config.tracker_db is not None
+    return EventsTable.sqlite(lifecycle_stack.config.tracker_db)
+
+
+async def hand_off(user: SocketUser, emulator: EmulatorControl) -> str:
+    await user.next_text(await user.say("I want to talk to a human"), contains=STARTED)
+    conversation = await wait_for(
+        lambda: emulator.handed_off_conversation(user.session_id), "the agents have it"
+    )
+    return str(conversation["id"])
+
+
+def record(tracker: EventsTable, sender: str) -> state.Handoff:
+    handoff = tracker.handoff(sender)
+    assert handoff is not None
+    return handoff
+
+
+async def released_with(emulator: EmulatorControl, conversation_id: str) -> Optional[Dict]:
+    calls = await emulator.requests(f"/conversations/{conversation_id}/releaseControl")
+    return calls[-1]["body"] if calls else None
+
+
+@pytest.mark.timeout(300)
+async def test_no_agent_comes_a_sigkill_then_the_timer_fires_from_the_store(
+    lifecycle_stack: DemoStack,
+    user: SocketUser,
+    emulator: EmulatorControl,
+    tracker: EventsTable,
+    clock: MovedClock,
+) -> None:
+    """Nothing arrives at all: the Rasa server dies (SIGKILL) and comes back, and its timer,
+    found in the tracker store, offers the choices; waiting on restarts it; the bot back."""
+    conversation_id = await hand_off(user, emulator)
+    lifecycle_stack.rasa.kill()
+    await asyncio.to_thread(lifecycle_stack.restart_rasa)
+    await user.wait_session_confirmed(2, timeout=60)
+
+    mark = len(user.received)
+    clock.advance(601)
+    offer = await user.next_text(mark, contains=OFFER, timeout=30)
+    assert offer
+    assert record(tracker, user.session_id).agent_timeout_offered_at is not None
+
+    mark = len(user.received)
+    await user.next_text(await user.say("/wait"), contains=KEEP_WAITING)
+    clock.advance(601)  # the agent timeout counts again from "keep waiting"
+    await user.next_text(mark, contains=OFFER, timeout=30)
+
+    mark = len(user.received)
+    await user.next_text(await user.say("back to the bot"), contains=ENDED)
+    ended = record(tracker, user.session_id)
+    assert ended.state == state.ENDED and ended.end_reason == state.AGENT_TIMEOUT
+    release = await wait_for(lambda: released_with(emulator, conversation_id), "the release")
+    assert release["metadata"] == {constants.END_REASON_KEY: state.AGENT_TIMEOUT}
+    await user.next_text(await user.say("hi"), contains=GREETING)  # the bot answers again
+
+
+@pytest.mark.timeout(300)
+async def test_a_handoff_never_outlives_max_duration(
+    user: SocketUser, emulator: EmulatorControl, tracker: EventsTable, clock: MovedClock
+) -> None:
+    conversation_id = await hand_off(user, emulator)
+    mark = len(user.received)
+    await emulator.agent_message(conversation_id, text="Hi, Alex here")
+    await user.next_text(mark, contains="Hi, Alex here")
+    mark = len(user.received)
+    clock.advance(7201)
+    await user.next_text(mark, contains=ENDED, timeout=30)
+    ended = record(tracker, user.session_id)
+    assert ended.end_reason == state.MAX_DURATION and ended.agent_name
+    release = await wait_for(lambda: released_with(emulator, conversation_id), "the release")
+    assert release["metadata"] == {constants.END_REASON_KEY: state.MAX_DURATION}
+
+
+@pytest.mark.timeout(300)
+async def test_the_action_server_down_loses_no_message(
+    lifecycle_stack: DemoStack,
+    user: SocketUser,
+    emulator: EmulatorControl,
+    tracker: EventsTable,
+) -> None:
+    conversation_id = await hand_off(user, emulator)
+    lifecycle_stack.actions.stop()
+    mark = await user.say("my parcel is lost")
+    await user.next_text(mark, contains=RELAY_FAILED)  # at once, from Rasa itself
+
+    lifecycle_stack.actions.start()
+    await asyncio.to_thread(lifecycle_stack.actions.wait_ready)
+    await user.say("it was a birthday present")
+    texts = await wait_for(
+        lambda: _texts_ending_with(emulator, user.session_id, "it was a birthday present"),
+        "both messages with the agent",
+        timeout=60,
+    )
+    late = [text for text in texts if "my parcel is lost" in text]
+    assert len(late) == 1 and "sent late" in late[0]
+    assert texts.index(late[0]) < texts.index("it was a birthday present")
+    assert record(tracker, user.session_id).active
+    assert conversation_id
+
+
+@pytest.mark.timeout(300)
+async def test_a_lost_hand_back_is_found_out_by_the_next_message(
+    user: SocketUser, emulator: EmulatorControl, tracker: EventsTable, clock: MovedClock
+) -> None:
+    """Every try of the hand-back webhook is lost (the emulator drops it). The user writes
+    later: the relay learns from Zendesk, the handoff ends, and the bot answers."""
+    conversation_id = await hand_off(user, emulator)
+    await emulator._post("/_emulator/webhook-mode", {"mode": "drop", "handback": True})
+    await emulator.solve(conversation_id)
+    clock.advance(400)  # later than the relay's patience with a silent Zendesk
+    mark = await user.say("hi")
+    await user.next_text(mark, contains=ENDED)
+    await user.next_text(mark, contains=GREETING)  # the bot answered that very message
+    ended = record(tracker, user.session_id)
+    assert ended.end_reason == state.CONVERSATION_GONE
+    assert "hi" not in user_texts(await emulator.conversation_of(user.session_id) or {})
+
+
+@pytest.mark.timeout(300)
+async def test_restart_ends_the_handoff_first(
+    user: SocketUser, emulator: EmulatorControl, tracker: EventsTable
+) -> None:
+    conversation_id = await hand_off(user, emulator)
+    await user.say("/restart")
+    release = await wait_for(lambda: released_with(emulator, conversation_id), "the release")
+    assert release["metadata"] == {constants.END_REASON_KEY: state.RESTART}
+    restarted = await wait_for(
+        lambda: any(e.get("event") == "restart" for e in tracker.events(user.session_id)),
+        "Rasa's restart",
+    )
+    assert restarted
+    await user.next_text(await user.say("hi"), contains=GREETING)
+
+
+async def _texts_ending_with(emulator: EmulatorControl, sender: str, last: str) -> Optional[list]:
+    conversation = await emulator.conversation_of(sender)
+    texts = user_texts(conversation) if conversation else []
+    return texts if texts and texts[-1] == last else None
