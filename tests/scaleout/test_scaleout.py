@@ -14,6 +14,7 @@ import asyncio
 import copy
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 import httpx
@@ -47,9 +48,21 @@ def postgres() -> Iterator[Postgres]:
 
 
 @pytest.fixture(scope="module")
-def cluster(postgres: Postgres, redis: Redis) -> Iterator[Cluster]:
+def clock_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("clock") / "offset"
+    path.write_text("0")
+    return path
+
+
+@pytest.fixture(scope="module")
+def cluster(postgres: Postgres, redis: Redis, clock_file: Path) -> Iterator[Cluster]:
     config = ClusterConfig(
-        model=ensure_model(), run_dir=run_dir("scaleout"), postgres=postgres, redis=redis
+        model=ensure_model(),
+        run_dir=run_dir("scaleout"),
+        postgres=postgres,
+        redis=redis,
+        # One clock for every instance, which the timer test moves on.
+        extra_env={"ZENDESK_CLOCK_FILE": str(clock_file), "ZENDESK_AGENT_TIMEOUT": "600"},
     )
     with Cluster(config) as running:
         yield running
@@ -175,11 +188,14 @@ async def test_concurrent_handoffs_deliver_every_message_once_and_in_order(
 
         for handoff, (agent_texts, user_texts) in zip(handoffs, sent):
             session = handoff.session
-            # At the socket: after "connecting you ...", exactly the agent's messages, in order.
+            # At the socket: after "connecting you ..." and who joined, exactly the agent's
+            # messages, in order.
             texts = [m.text or "" for m in handoff.home.received]
             started = [i for i, text in enumerate(texts) if HANDOFF_STARTED in text]
             assert len(started) == 1, texts
-            assert texts[started[0] + 1 :] == agent_texts, session
+            joined, *relayed = texts[started[0] + 1 :]
+            assert joined == "Alex (Zendesk agent) has joined the chat.", session
+            assert relayed == agent_texts, session
             assert handoff.sender.received == [], "a connection that did not join got messages"
             # At the emulator (SunCo): the user's messages, once each, in order.
             assert await user_texts_at_sunco(sunco, handoff.conversation_id, session) == (
@@ -276,3 +292,37 @@ async def test_a_webhook_posted_to_both_instances_at_once_is_delivered_once(
             assert ids.count(message_id) == 1
     finally:
         await handoff.close()
+
+
+@pytest.mark.timeout(300)
+async def test_two_instances_one_timer_one_firing(
+    cluster: Cluster, tracker_store: EventsTable, clock_file: Path
+) -> None:
+    """Both instances find the handoff in PostgreSQL and see it due at the same moment; the
+    lock store's lock lets one fire it, and the other finds it done."""
+    handoff = await start_handoff(cluster, tracker_store, 0, "timer")
+    try:
+        mark = len(handoff.home.received)
+        clock_file.write_text("601")
+        await handoff.home.next_text(mark, contains="No agent is free yet", timeout=60)
+        await wait_for(
+            lambda: _offered(tracker_store, handoff.session), "the offer in the store", timeout=30
+        )
+        # Both instances' next rounds (once a second) find it done: nothing more arrives.
+        await handoff.home.assert_silent(len(handoff.home.received), window=3.0)
+        offers = [m for m in handoff.home.texts[mark:] if "No agent is free yet" in (m or "")]
+        assert len(offers) == 1
+        writes = [
+            e
+            for e in tracker_store.events(handoff.session)
+            if e.get("event") == "slot" and e.get("name") == constants.SLOT_HANDOFF
+        ]
+        assert len(writes) == 2  # opened, offered: once
+    finally:
+        clock_file.write_text("0")
+        await handoff.close()
+
+
+def _offered(tracker_store: EventsTable, session: str) -> bool:
+    handoff = tracker_store.handoff(session)
+    return handoff is not None and handoff.agent_timeout_offered_at is not None
