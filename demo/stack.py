@@ -75,6 +75,10 @@ class Credentials:
         }
 
 
+#: The example bot's own settings (a bot author sets them for both servers): after a handoff
+#: the bot asks whether the team solved the problem.
+EXAMPLE_BOT_ENV = {"ZENDESK_AFTER_HANDOFF_ACTION": "utter_ask_feedback"}
+
 #: For every process a stack starts: unbuffered logs, no telemetry, and no warnings that
 #: Rasa 3.6's dependencies print on every start.
 QUIET_PROCESS_ENV = {
@@ -181,6 +185,8 @@ class DemoStack:
         env = dict(os.environ)
         env.update(credentials.environment(f"{self.emulator_url}/sc"))
         env.update(QUIET_PROCESS_ENV)
+        if self.config.bot_dir == REPO_ROOT:
+            env.update(EXAMPLE_BOT_ENV)
         env.update(self.config.extra_env)
         return env
 

@@ -4,17 +4,24 @@ The Rasa instance is restarted first, so its peak (VmHWM in /proc, the kernel's 
 of the resident set) belongs to this measurement only. After one warm-up handoff (every code
 path loaded), `count` users ask for a human and stay connected; each gets one agent message
 (webhook) and sends one message to the agent (relay).
+
+CPU: the share of one core the Rasa process uses while nothing happens, over `IDLE_SECONDS`,
+with no handoff open and then with all of them open: what the handoffs' timers cost (every
+second the timer loop looks at each running handoff; see rasa_zendesk/channel/timers).
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Dict
 
 from bench.handoff.common import Bench, HandoffUser, bounded, start_handoff
+
+IDLE_SECONDS = 20.0
 
 
 @dataclass
@@ -24,6 +31,8 @@ class Memory:
     after_rss_mb: float
     peak_rss_mb: float
     seconds: float
+    idle_cpu_percent_before: float
+    idle_cpu_percent_after: float
 
     @property
     def per_handoff_kb(self) -> float:
@@ -43,6 +52,20 @@ def memory_mb(pid: int) -> Dict[str, float]:
     return values
 
 
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a process so far (/proc/<pid>/stat), in seconds."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = os.sysconf(os.sysconf_names["SC_CLK_TCK"])
+    return (int(fields[11]) + int(fields[12])) / ticks
+
+
+async def idle_cpu_percent(pid: int, seconds: float = IDLE_SECONDS) -> float:
+    """The share of one core the process uses over `seconds` of nothing happening."""
+    before, started = cpu_seconds(pid), time.perf_counter()
+    await asyncio.sleep(seconds)  # the measurement window itself
+    return 100 * (cpu_seconds(pid) - before) / (time.perf_counter() - started)
+
+
 async def _active_handoff(bench: Bench, index: int) -> HandoffUser:
     handoff = await start_handoff(bench, f"memory-{index}")
     text = f"{handoff.sender_id} agent"
@@ -60,6 +83,7 @@ async def open_handoffs(bench: Bench, count: int, concurrency: int) -> Memory:
     assert rasa.pid is not None
     warm = await _active_handoff(bench, -1)
     baseline = memory_mb(rasa.pid)
+    cpu_before = await idle_cpu_percent(rasa.pid)
     started = time.perf_counter()
     handoffs = await bounded(
         concurrency, [lambda i=i: _active_handoff(bench, i) for i in range(count)]
@@ -69,6 +93,7 @@ async def open_handoffs(bench: Bench, count: int, concurrency: int) -> Memory:
     await bench.emulator.http.post("/_emulator/webhooks/wait", json={"timeout": 120})
     await asyncio.sleep(2.0)
     after = memory_mb(rasa.pid)
+    cpu_after = await idle_cpu_percent(rasa.pid)
     for handoff in [warm, *handoffs]:
         await handoff.user.close()
     return Memory(
@@ -77,4 +102,6 @@ async def open_handoffs(bench: Bench, count: int, concurrency: int) -> Memory:
         after_rss_mb=after["VmRSS"],
         peak_rss_mb=after["VmHWM"],
         seconds=seconds,
+        idle_cpu_percent_before=cpu_before,
+        idle_cpu_percent_after=cpu_after,
     )

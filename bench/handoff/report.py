@@ -95,11 +95,13 @@ def escalation_table(escalation: Dict[str, Any]) -> List[str]:
 
 def memory_table(memory: Dict[str, Any]) -> List[str]:
     return [
-        "| open handoffs | RSS before | RSS after | peak RSS | per handoff | time to open |",
-        "|---:|---:|---:|---:|---:|---:|",
+        "| open handoffs | RSS before | RSS after | peak RSS | per handoff | time to open "
+        "| idle CPU, none open | idle CPU, all open |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|",
         f"| {memory['handoffs']} | {memory['baseline_rss_mb']:.0f} MiB | "
         f"{memory['after_rss_mb']:.0f} MiB | {memory['peak_rss_mb']:.0f} MiB | "
-        f"{memory['per_handoff_kb']:.0f} KiB | {memory['seconds']:.0f} s |",
+        f"{memory['per_handoff_kb']:.0f} KiB | {memory['seconds']:.0f} s | "
+        f"{memory['idle_cpu_percent_before']:.1f}% | {memory['idle_cpu_percent_after']:.1f}% |",
     ]
 
 

@@ -1,21 +1,26 @@
-"""`action_zendesk_relay`: while an agent is in charge, pass the user's message on to Zendesk.
+"""`action_zendesk_relay`: while an agent is in charge, pass the user's messages on to Zendesk.
 
 The handoff policy predicts this action after every user message while a handoff runs. It
-posts the latest user message to the handoff's SunCo conversation as `author.type user`
-(`userExternalId` = Rasa sender id): its text (cut into 4096-character messages if longer),
-then each attachment the user's input channel passed in the message metadata, in this shape
-(see `rasa_zendesk.actions.attachments`):
+posts every user message of the handoff not yet dealt with (`state.pending_messages`: the
+latest, and any whose relay failed before, or that the bot held back to ask whether to end the
+handoff) to the SunCo conversation as `author.type user` (`userExternalId` = Rasa sender id):
+its text (cut into 4096-character messages if longer), then each attachment the user's input
+channel passed in the message metadata, in this shape (see `rasa_zendesk.actions.attachments`):
 
     {"attachments": [{"type": "image" | "file", "url": "https://...", "name"?: "photo.jpg"}]}
 
-Every posted message carries `{"rasa_zendesk_origin": "rasa"}`, so the channel never relays it
-back. When the message answers the bot's question whether to end the handoff (and is not a
-yes), the message that made the bot ask goes first: it was meant for the agent after all; a
-plain "no" is only an answer and is not passed on (see `rasa_zendesk.handoff.gestures`).
-If any part does not reach Zendesk (SunCo failed after its retries, a malformed
-attachment), the user hears `utter_zendesk_relay_failed`: a message is never lost silently.
-If the conversation is gone (404), the handoff is over (`conversation_gone`) and the bot
-answers again. Otherwise the action returns no events.
+Every posted message carries `{"rasa_zendesk_origin": "rasa"}` (the channel never relays it
+back) and our id (`rasa:<Rasa message id>:<part>`): a message from an earlier turn is marked as
+sent late and first looked for by that id, so a relay that died after posting is not repeated.
+A plain "no" that answers the end question is not passed on (`rasa_zendesk.handoff.gestures`).
+
+It always answers with the handoff's record (the messages dealt with): the policy takes a relay
+without it for one whose answer Rasa lost (the action server was down) and tells the user.
+When SunCo fails after its retries, the user hears `utter_zendesk_relay_failed` and the message
+waits for the next relay. When Zendesk has been silent for `STALE_AFTER_SECONDS`, the relay
+first asks whether the agents still have the conversation: if not (its hand-back webhook was
+lost), or if the conversation is gone (404), the handoff ends (`conversation_gone`), the user
+is told, and the message is given back to Rasa so the bot answers it.
 """
 
 from __future__ import annotations

@@ -364,12 +364,17 @@ def _listening(told: BotUttered) -> RasaEvent:
 async def _run_bot_action(
     rasa: RasaContext, sender_id: str, action_name: str, output: OutputChannel
 ) -> None:
-    """Run one of the bot's actions as Rasa would after a turn (the caller holds the lock).
-    A failure is logged: the end it follows is recorded already."""
+    """Run one of the bot's actions after the end, then listen, as a bot turn ends (the caller
+    holds the lock). A failure is logged: the end it follows is recorded already."""
     processor = rasa.agent.processor
     try:
         prediction = PolicyPrediction.for_action_name(processor.domain, action_name)
-        await processor.execute_action(sender_id, action_name, output, processor.nlg, prediction)
+        tracker = await processor.execute_action(
+            sender_id, action_name, output, processor.nlg, prediction
+        )
+        if tracker is not None:
+            tracker.update(ActionExecuted(ACTION_LISTEN_NAME))
+            await processor.save_tracker(tracker)
     except Exception:
         logger.exception("after_handoff_action %s failed for sender %s", action_name, sender_id)
 

@@ -187,7 +187,9 @@ class HandoffPolicy(Policy):
                 tracker.sender_id,
             )
             return self._predict(domain, UTTER_RELAY_FAILED, repair)
-        if latest_action in PLUGIN_ACTIONS:
+        if latest_action in PLUGIN_ACTIONS or _follows_the_end(tracker.events):
+            # After the end, the author's `after_handoff_action` ran as its follow-up: the
+            # turn ends there, as after any of the plugin's actions.
             return self._predict(domain, ACTION_LISTEN_NAME, repair)
         user_spoke = latest_action == ACTION_LISTEN_NAME and _has_user_message(tracker)
 
@@ -320,6 +322,19 @@ def check_domain(domain: Domain) -> None:
             "agent is in charge would otherwise forget the handoff (the bot would answer the "
             "user, and the agent's replies would reach a user who is back with the bot)."
         )
+
+
+def _follows_the_end(events: Sequence[Event]) -> bool:
+    """Whether the latest action ran right after `action_zendesk_end_handoff` (its follow-up)."""
+    actions = 0
+    for event in reversed(events):
+        if isinstance(event, ActionExecuted):
+            actions += 1
+            if actions == 2:
+                return event.action_name == ACTION_END_HANDOFF
+        elif isinstance(event, UserUttered):
+            return False
+    return False
 
 
 def _relay_reported(events: Sequence[Event]) -> bool:

@@ -46,6 +46,11 @@ def test_shipped_domain_names_the_shared_constants() -> None:
         constants.UTTER_RELAY_FAILED,
         constants.UTTER_HANDOFF_ENDED,
         constants.UTTER_CONFIRM_END,
+        constants.UTTER_AGENT_JOINED,
+        constants.UTTER_AGENT_TIMEOUT,
+        constants.UTTER_KEEP_WAITING,
+        constants.UTTER_MESSAGE_LEFT,
+        constants.UTTER_ATTACHMENT_REFUSED,
     }
     buttons = shipped["responses"][constants.UTTER_CONFIRM_END][0]["buttons"]
     assert [b["payload"] for b in buttons] == ["/end_handoff", "no"]

@@ -139,8 +139,10 @@ async def test_customer_and_agent_walk_the_story_in_chromium(
         )
         await expect(image).to_have_js_property("complete", True)
         assert await image.evaluate("img => img.naturalWidth") > 0, "the image did not load"
-        # Only the agent's three messages arrived (two texts, one image): the bot said nothing.
-        assert await bot.count() == bot_before + 2
+        # Only who joined and the agent's three messages arrived (three texts, one image): the
+        # bot said nothing of its own.
+        await expect(bot.filter(has_text="has joined the chat")).to_have_count(1)
+        assert await bot.count() == bot_before + 3
         await expect(customer.locator(".rw-image-frame")).to_have_count(1)
         await expect(transcript.locator('[data-role="agent"]')).to_have_count(3)
         await shots.take(console, "console-agent-replied")
@@ -151,6 +153,8 @@ async def test_customer_and_agent_walk_the_story_in_chromium(
         solved = console.get_by_test_id("solved-list").locator(item_selector(conversation))
         await expect(solved).to_be_visible()
         await expect(bot.filter(has_text="back with the bot")).to_be_visible()
+        # The example bot's after_handoff_action asks at once.
+        await expect(bot.filter(has_text="Did our team solve your problem?")).to_be_visible()
         await shots.take(console, "console-solved")
         await send(customer, "hi")
         await expect(bot.filter(has_text="Acme support bot")).to_have_count(2)

@@ -30,6 +30,7 @@ ENDED = "back with the bot"
 OFFER = "No agent is free yet"
 KEEP_WAITING = "still in the queue"
 RELAY_FAILED = "couldn't reach the agent just now"
+FEEDBACK = "Did our team solve your problem?"
 
 
 class MovedClock:
@@ -99,6 +100,11 @@ def record(tracker: EventsTable, sender: str) -> state.Handoff:
     return handoff
 
 
+def ended_record(tracker: EventsTable, sender: str) -> Optional[state.Handoff]:
+    handoff = tracker.handoff(sender)
+    return handoff if handoff is not None and handoff.state == state.ENDED else None
+
+
 async def released_with(emulator: EmulatorControl, conversation_id: str) -> Optional[Dict]:
     calls = await emulator.requests(f"/conversations/{conversation_id}/releaseControl")
     return calls[-1]["body"] if calls else None
@@ -130,10 +136,11 @@ async def test_no_agent_comes_a_sigkill_then_the_timer_fires_from_the_store(
     clock.advance(601)  # the agent timeout counts again from "keep waiting"
     await user.next_text(mark, contains=OFFER, timeout=30)
 
-    mark = len(user.received)
-    await user.next_text(await user.say("back to the bot"), contains=ENDED)
-    ended = record(tracker, user.session_id)
-    assert ended.state == state.ENDED and ended.end_reason == state.AGENT_TIMEOUT
+    mark = await user.say("back to the bot")
+    await user.next_text(mark, contains=ENDED)
+    await user.next_text(mark, contains=FEEDBACK)  # the example bot's after_handoff_action
+    ended = await wait_for(lambda: ended_record(tracker, user.session_id), "the end stored")
+    assert ended.end_reason == state.AGENT_TIMEOUT
     release = await wait_for(lambda: released_with(emulator, conversation_id), "the release")
     assert release["metadata"] == {constants.END_REASON_KEY: state.AGENT_TIMEOUT}
     await user.next_text(await user.say("hi"), contains=GREETING)  # the bot answers again
@@ -150,7 +157,8 @@ async def test_a_handoff_never_outlives_max_duration(
     mark = len(user.received)
     clock.advance(7201)
     await user.next_text(mark, contains=ENDED, timeout=30)
-    ended = record(tracker, user.session_id)
+    await user.next_text(mark, contains=FEEDBACK)  # after a timer's end too
+    ended = await wait_for(lambda: ended_record(tracker, user.session_id), "the end stored")
     assert ended.end_reason == state.MAX_DURATION and ended.agent_name
     release = await wait_for(lambda: released_with(emulator, conversation_id), "the release")
     assert release["metadata"] == {constants.END_REASON_KEY: state.MAX_DURATION}
@@ -196,7 +204,7 @@ async def test_a_lost_hand_back_is_found_out_by_the_next_message(
     mark = await user.say("hi")
     await user.next_text(mark, contains=ENDED)
     await user.next_text(mark, contains=GREETING)  # the bot answered that very message
-    ended = record(tracker, user.session_id)
+    ended = await wait_for(lambda: ended_record(tracker, user.session_id), "the end stored")
     assert ended.end_reason == state.CONVERSATION_GONE
     assert "hi" not in user_texts(await emulator.conversation_of(user.session_id) or {})
 

@@ -326,6 +326,13 @@ def test_leaving_a_message_keeps_the_handoff_without_agent_timeout(
     assert left is not None and left.message_left and left.active
 
 
+def test_the_after_handoff_action_ends_the_turn(policy: HandoffPolicy) -> None:
+    events = [*in_handoff(), user("/end", "x")]
+    events += [ActionExecuted(ACTION_END_HANDOFF), *handoff_ended(events, state.USER_ENDED)]
+    events.append(ActionExecuted("utter_ask_feedback"))  # the end's follow-up
+    assert predicted_action(predict(policy, events)) == LISTEN
+
+
 @pytest.mark.parametrize("text", ["/bot", "back to the bot"])
 def test_back_to_the_bot_ends_the_handoff(policy: HandoffPolicy, text: str) -> None:
     assert predicted_action(predict(policy, [*offered(), user(text, "inform")])) == (
