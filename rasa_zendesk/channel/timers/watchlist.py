@@ -85,11 +85,12 @@ class SQLWatchlist(Watchlist):
                 .order_by(table.id)
                 .all()
             )
+        newest: Dict[str, Optional[state.Handoff]] = {}  # the last record of each sender
         for sender_id, data in rows:
             event = json.loads(data)
-            if event.get("name") != SLOT_HANDOFF:
-                continue
-            handoff = state.Handoff.from_slot(event.get("value"))
+            if event.get("name") == SLOT_HANDOFF:
+                newest[sender_id] = state.Handoff.from_slot(event.get("value"))
+        for sender_id, handoff in newest.items():
             if handoff is not None and handoff.active:
                 if self.running.get(sender_id) != handoff:
                     self.changed.add(sender_id)
