@@ -6,8 +6,9 @@ path loaded), `count` users ask for a human and stay connected; each gets one ag
 (webhook) and sends one message to the agent (relay).
 
 CPU: the share of one core the Rasa process uses while nothing happens, over `IDLE_SECONDS`,
-with no handoff open and then with all of them open: what the handoffs' timers cost (every
-second the timer loop looks at each running handoff; see rasa_zendesk/channel/timers).
+with no handoff open and then with all of them open, once the burst of openings has settled:
+what the handoffs' timers cost (every second the timer loop looks at each running handoff; see
+rasa_zendesk/channel/timers).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import Any, Dict
 
 from bench.handoff.common import Bench, HandoffUser, bounded, start_handoff
+from rasa_zendesk.channel.timers.watchlist import HORIZON_SECONDS
 
 IDLE_SECONDS = 20.0
 
@@ -93,6 +95,9 @@ async def open_handoffs(bench: Bench, count: int, concurrency: int) -> Memory:
     await bench.emulator.http.post("/_emulator/webhooks/wait", json={"timeout": 120})
     await asyncio.sleep(2.0)
     after = memory_mb(rasa.pid)
+    # Steady state: the timers re-read the handoff rows of the last seconds until every
+    # transaction that could write one has committed (HORIZON_SECONDS), then only new rows.
+    await asyncio.sleep(HORIZON_SECONDS + 5)
     cpu_after = await idle_cpu_percent(rasa.pid)
     for handoff in [warm, *handoffs]:
         await handoff.user.close()

@@ -20,7 +20,7 @@ logger = logging.getLogger(__name__)
 #: How often a store without an events table is scanned whole for running handoffs.
 RESCAN_SECONDS = 60.0
 #: Longer than any transaction that writes a tracker takes to commit.
-HORIZON_SECONDS = 30.0
+HORIZON_SECONDS = 10.0
 
 
 class Watchlist:
