@@ -6,12 +6,14 @@ waits for a real minute."""
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
 from typing import AsyncIterator, Optional
 
 import pytest
 
 from rasa_zendesk import clock, constants
+from rasa_zendesk.channel.timers import watchlist
 from rasa_zendesk.channel.timers.loop import TimerLoop
 from rasa_zendesk.handoff import state
 from tests.channel.emulator_stack import EmulatorStack, emulator_stack
@@ -156,3 +158,23 @@ async def test_an_agent_who_joined_stops_the_agent_timeout(
     await round_of_timers(stack)
     assert (await record_of(stack, sender)).state == state.AGENT_JOINED
     assert await handoff_writes(stack, sender) == 2  # opened, joined
+
+
+async def test_the_timers_keep_working_past_their_horizon(
+    stack: EmulatorStack, moved_clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rows older than the horizon are read for good and no longer re-read; rounds after that
+    go on finding and firing timers."""
+    sender, _, chat = await stack.handoff()
+    await round_of_timers(stack)
+    later = time.monotonic() + watchlist.HORIZON_SECONDS + 1
+    monkeypatch.setattr(watchlist.time, "monotonic", lambda: later)
+    await round_of_timers(stack)
+    await round_of_timers(stack)
+    loop_watchlist = stack.rasa.zendesk.timers._watchlist
+    assert isinstance(loop_watchlist, watchlist.SQLWatchlist)
+    assert loop_watchlist.settled_below > 0
+    moved_clock.advance(601)
+    await round_of_timers(stack)
+    assert "No agent is free yet" in (await chat.next_message())["text"]
+    assert (await record_of(stack, sender)).agent_timeout_offered_at is not None

@@ -76,7 +76,7 @@ class SQLWatchlist(Watchlist):
     async def _read_store(self) -> None:
         table = self.store.SQLEvent
         with self.store.session_scope() as session:
-            newest = int(session.query(sa.func.max(table.id)).scalar() or 0)
+            newest_id = int(session.query(sa.func.max(table.id)).scalar() or 0)
             rows = (
                 session.query(table.sender_id, table.data)
                 .filter(table.id > self.settled_below)
@@ -85,12 +85,12 @@ class SQLWatchlist(Watchlist):
                 .order_by(table.id)
                 .all()
             )
-        newest: Dict[str, Optional[state.Handoff]] = {}  # the last record of each sender
+        records: Dict[str, Optional[state.Handoff]] = {}  # the last record of each sender
         for sender_id, data in rows:
             event = json.loads(data)
             if event.get("name") == SLOT_HANDOFF:
-                newest[sender_id] = state.Handoff.from_slot(event.get("value"))
-        for sender_id, handoff in newest.items():
+                records[sender_id] = state.Handoff.from_slot(event.get("value"))
+        for sender_id, handoff in records.items():
             if handoff is not None and handoff.active:
                 if self.running.get(sender_id) != handoff:
                     self.changed.add(sender_id)
@@ -98,7 +98,7 @@ class SQLWatchlist(Watchlist):
             else:
                 self.running.pop(sender_id, None)
         now = time.monotonic()
-        self._newest_seen.append((now, newest))
+        self._newest_seen.append((now, newest_id))
         while self._newest_seen and now - self._newest_seen[0][0] >= HORIZON_SECONDS:
             self.settled_below = max(self.settled_below, self._newest_seen.popleft()[1])
 
