@@ -14,20 +14,12 @@ import pytest
 from playwright.async_api import Browser, Page, async_playwright, expect
 
 from demo.stack import DemoStack
+from testkit.browser import CHROMIUM, CHROMIUM_ARGS
 from testkit.emulator_control import EmulatorControl, wait_for
 from testkit.processes import ARTIFACTS
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 SCREENSHOTS = ARTIFACTS / "screenshots"
 STEP = 20_000  # ms to wait for each visible step (the widget delays bot messages up to 3 s)
 

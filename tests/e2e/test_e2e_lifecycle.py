@@ -8,7 +8,6 @@ instead of waiting (agent timeout 600 s, max duration 7200 s here).
 from __future__ import annotations
 
 import asyncio
-import uuid
 from pathlib import Path
 from typing import AsyncIterator, Dict, Iterator, Optional
 
@@ -21,6 +20,7 @@ from testkit.emulator_control import EmulatorControl, user_texts, wait_for
 from testkit.events_table import EventsTable
 from testkit.processes import running_stack
 from testkit.socket_user import SocketUser
+from testkit.stack_users import emulator_of, tracker_of, web_chat_user
 
 pytestmark = pytest.mark.e2e
 
@@ -67,23 +67,19 @@ def clock(clock_file: Path) -> MovedClock:
 
 @pytest.fixture
 async def emulator(lifecycle_stack: DemoStack) -> AsyncIterator[EmulatorControl]:
-    control = EmulatorControl(lifecycle_stack.emulator_url)
-    yield control
-    await control.close()
+    async with emulator_of(lifecycle_stack) as control:
+        yield control
 
 
 @pytest.fixture
 async def user(lifecycle_stack: DemoStack) -> AsyncIterator[SocketUser]:
-    chat = SocketUser(lifecycle_stack.rasa_url, uuid.uuid4().hex)
-    await chat.connect()
-    yield chat
-    await chat.close()
+    async with web_chat_user(lifecycle_stack) as chat:
+        yield chat
 
 
 @pytest.fixture
 def tracker(lifecycle_stack: DemoStack) -> EventsTable:
-    assert lifecycle_stack.config.tracker_db is not None
-    return EventsTable.sqlite(lifecycle_stack.config.tracker_db)
+    return tracker_of(lifecycle_stack)
 
 
 async def hand_off(user: SocketUser, emulator: EmulatorControl) -> str:

@@ -27,6 +27,7 @@ from testkit.events_table import EventsTable
 from testkit.ordinary_messages import ORDINARY_MESSAGES
 from testkit.processes import running_stack
 from testkit.rasa_init_bot import ensure_rasa_init_bot
+from testkit.stack_users import emulator_of, tracker_of
 
 pytestmark = pytest.mark.e2e
 
@@ -47,15 +48,13 @@ def init_stack() -> Iterator[DemoStack]:
 
 @pytest.fixture
 async def emulator(init_stack: DemoStack) -> AsyncIterator[EmulatorControl]:
-    control = EmulatorControl(init_stack.emulator_url)
-    yield control
-    await control.close()
+    async with emulator_of(init_stack) as control:
+        yield control
 
 
 @pytest.fixture
 def tracker(init_stack: DemoStack) -> EventsTable:
-    assert init_stack.config.tracker_db is not None
-    return EventsTable.sqlite(init_stack.config.tracker_db)
+    return tracker_of(init_stack)
 
 
 class RestUser:

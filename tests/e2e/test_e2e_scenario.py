@@ -4,7 +4,6 @@ trained example bot, `rasa run actions`, and the Zendesk emulator acting as the 
 
 from __future__ import annotations
 
-import uuid
 from typing import Any, AsyncIterator, Dict, List, Optional
 
 import pytest
@@ -15,6 +14,7 @@ from rasa_zendesk.handoff import state
 from testkit.emulator_control import EmulatorControl, user_texts, wait_for
 from testkit.events_table import EventsTable
 from testkit.socket_user import SocketUser
+from testkit.stack_users import emulator_of, tracker_of, web_chat_user
 
 pytestmark = pytest.mark.e2e
 
@@ -25,23 +25,19 @@ HANDOFF_ENDED = "back with the bot"  # utter_zendesk_handoff_ended
 
 @pytest.fixture
 async def emulator(e2e_stack: DemoStack) -> AsyncIterator[EmulatorControl]:
-    control = EmulatorControl(e2e_stack.emulator_url)
-    yield control
-    await control.close()
+    async with emulator_of(e2e_stack) as control:
+        yield control
 
 
 @pytest.fixture
 async def user(e2e_stack: DemoStack) -> AsyncIterator[SocketUser]:
-    chat = SocketUser(e2e_stack.rasa_url, uuid.uuid4().hex)
-    await chat.connect()
-    yield chat
-    await chat.close()
+    async with web_chat_user(e2e_stack) as chat:
+        yield chat
 
 
 @pytest.fixture
 def tracker(e2e_stack: DemoStack) -> EventsTable:
-    assert e2e_stack.config.tracker_db is not None
-    return EventsTable.sqlite(e2e_stack.config.tracker_db)
+    return tracker_of(e2e_stack)
 
 
 def bot_events_for(tracker: EventsTable, sender_id: str, message_id: str) -> List[Dict[str, Any]]:

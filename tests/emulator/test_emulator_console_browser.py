@@ -14,19 +14,11 @@ from typing import AsyncIterator, List
 import pytest
 from playwright.async_api import Browser, Page, async_playwright, expect
 
+from testkit.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.emulator.emulator_support import SunCoApi, WebhookReceiver
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(90)]
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots" / "emulator"
 STEP = 10_000  # ms for each visible step (the console polls every second)
 
