@@ -25,6 +25,8 @@ UTTER_HANDOFF_FAILED = "utter_zendesk_handoff_failed"
 UTTER_RELAY_FAILED = "utter_zendesk_relay_failed"
 UTTER_ATTACHMENT_REFUSED = "utter_zendesk_attachment_refused"
 UTTER_HANDOFF_ENDED = "utter_zendesk_handoff_ended"
+#: Said when the agent moved the conversation to email (`{email}`: where it goes on).
+UTTER_TRANSFERRED_TO_EMAIL = "utter_zendesk_transferred_to_email"
 #: Asked when the bot's NLU thinks the user wants to leave the agent (Rasa renders it itself).
 UTTER_CONFIRM_END = "utter_zendesk_confirm_end"
 #: Said before the first agent message: who joined (`{agent_name}`).
@@ -34,6 +36,10 @@ UTTER_AGENT_TIMEOUT = "utter_zendesk_agent_timeout"
 #: The answers to the user's choice: still waiting, message left (both Rasa renders itself).
 UTTER_KEEP_WAITING = "utter_zendesk_keep_waiting"
 UTTER_MESSAGE_LEFT = "utter_zendesk_message_left"
+
+#: The bot's slot holding the user's email address, when it collects one (the ticket's
+#: requester at escalation, the address named when the agent moves to email).
+SLOT_EMAIL = "email"
 
 # Metadata on the SunCo conversation, set at escalation: how the webhook finds the Rasa user.
 CONVERSATION_SENDER_ID = "rasa_sender_id"

@@ -74,7 +74,7 @@ class ActionZendeskHandoff(Action):
     bot_display_name: str = "Bot"
     #: Slots that hold the user's name and email, if the bot collects them.
     name_slot: str = "name"
-    email_slot: str = "email"
+    email_slot: str = constants.SLOT_EMAIL
     #: Tags on the ticket; the handoff reason's kind is added.
     tags: Tuple[str, ...] = ("rasa_handoff",)
     #: Start of the ticket subject; the reason follows.

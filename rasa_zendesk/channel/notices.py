@@ -18,6 +18,10 @@ DEFAULT_TEXTS = {
         "The agent has left the conversation. You are chatting with the bot again."
     ),
     constants.UTTER_AGENT_JOINED: "{agent_name} has joined the chat.",
+    constants.UTTER_TRANSFERRED_TO_EMAIL: (
+        "Our team will continue this conversation by email ({email}). "
+        "You're back with the bot here."
+    ),
     constants.UTTER_AGENT_TIMEOUT: (
         "No agent is free yet. You can keep waiting, leave a message for the team, "
         "or go back to the bot."

@@ -262,15 +262,31 @@ class WebhookProcessor:
         event_id: Optional[str] = None,
     ) -> Delivery:
         """The end of a running handoff: the record, the user's notice, then the bot listens
-        (and runs the author's `after_handoff_action`, if set)."""
-        told = await notice(
-            rasa.agent,
-            tracker,
-            output.name(),
-            constants.UTTER_HANDOFF_ENDED,
-            event_id,
-            self.config.handoff_ended_text,
-        )
+        (and runs the author's `after_handoff_action`, if set). Moved to email, the notice
+        says where the conversation goes on."""
+        if reason == state.TRANSFER_TO_EMAIL:
+            email = (
+                tracker.get_slot(constants.SLOT_EMAIL)
+                if constants.SLOT_EMAIL in (tracker.slots)
+                else None
+            )
+            told = await notice(
+                rasa.agent,
+                tracker,
+                output.name(),
+                constants.UTTER_TRANSFERRED_TO_EMAIL,
+                event_id,
+                email=email or "the address we have for you",
+            )
+        else:
+            told = await notice(
+                rasa.agent,
+                tracker,
+                output.name(),
+                constants.UTTER_HANDOFF_ENDED,
+                event_id,
+                self.config.handoff_ended_text,
+            )
         ended = state.ended(handoff, reason)
         return Delivery(
             [told],

@@ -46,6 +46,9 @@ class TypingBody(Body):
 
 class SolveBody(Body):
     handback: Literal["releaseControl", "passControl"] = "releaseControl"
+    #: Why Agent Workspace gives the conversation back: the ticket was closed, or the agent
+    #: moved the conversation to email (the ticket stays open for it).
+    reason: Literal["ticketClosed", "transferToEmail"] = "ticketClosed"
 
 
 class WebhookConfigBody(Body):
@@ -299,7 +302,7 @@ async def solve(request: web.Request) -> web.Response:
     emulator = _emulator(request)
     conversation = _conversation(request)
     body = parse_body(SolveBody, await read_json(request, required=False))
-    emulator.solve(conversation, body.handback)
+    emulator.solve(conversation, body.handback, body.reason)
     return web.json_response({"conversation": _conversation_view(emulator, conversation)})
 
 

@@ -286,14 +286,20 @@ class Emulator:
         else:
             self._emit(conversation, event)
 
-    def solve(self, conversation: Conversation, handback: str = "releaseControl") -> None:
-        """The agent solves the ticket: Agent Workspace hands the conversation back."""
+    def solve(
+        self,
+        conversation: Conversation,
+        handback: str = "releaseControl",
+        reason: str = REASON_TICKET_CLOSED,
+    ) -> None:
+        """The agent solves the ticket (or moves the conversation to email, `reason`
+        `transferToEmail`): Agent Workspace hands the conversation back."""
         if conversation.active is None or not conversation.active.is_agent_workspace:
             raise ApiError(409, "conflict", "The conversation is not with Agent Workspace")
         if handback == "passControl":
-            self.pass_control(conversation, "next", None, reason=REASON_TICKET_CLOSED)
+            self.pass_control(conversation, "next", None, reason=reason)
         else:
-            self.release_control(conversation, None, reason=REASON_TICKET_CLOSED)
+            self.release_control(conversation, None, reason=reason)
 
     # Views for the control API.
     def agent_queue(self) -> List[Conversation]:

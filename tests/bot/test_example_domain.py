@@ -51,6 +51,7 @@ def test_shipped_domain_names_the_shared_constants() -> None:
         constants.UTTER_KEEP_WAITING,
         constants.UTTER_MESSAGE_LEFT,
         constants.UTTER_ATTACHMENT_REFUSED,
+        constants.UTTER_TRANSFERRED_TO_EMAIL,
     }
     buttons = shipped["responses"][constants.UTTER_CONFIRM_END][0]["buttons"]
     assert [b["payload"] for b in buttons] == ["/end_handoff", "no"]

@@ -197,3 +197,37 @@ async def test_without_the_domain_response_the_notice_is_built_in(db_path: Path)
     finally:
         await chat.client.disconnect()
         await rasa.stop()
+
+
+@pytest.mark.parametrize(
+    ("email", "said"),
+    [
+        (None, "by email (the address we have for you)"),
+        ("jane@example.com", "by email (jane@example.com)"),
+    ],
+)
+async def test_moved_to_email_the_user_learns_where_it_goes_on(
+    db_path: Path, email: Optional[str], said: str
+) -> None:
+    data = copy.deepcopy(load_domain().as_dict())
+    data["slots"]["email"] = {"type": "text", "mappings": [{"type": "custom"}]}
+    rasa = await start_rasa(db_path, domain=Domain.from_dict(data))
+    sender_id, conversation_id = "webchat-" + new_id(), "conv_" + new_id()
+    await start_handoff(rasa.store, sender_id, conversation_id)
+    if email:
+        tracker = await rasa.store.retrieve(sender_id)
+        assert tracker is not None
+        tracker.update(SlotSet("email", email))
+        await rasa.store.save(tracker)
+    chat = await open_web_chat(rasa.url, sender_id)
+    try:
+        webhook = release_webhook(conversation_id, sender_id)
+        webhook["events"][0]["payload"]["reason"] = "transferToEmail"
+        assert (await rasa.post_webhook(webhook)).json()["processed"] == 1
+        assert said in (await chat.next_message())["text"]
+        await assert_handoff_over(
+            rasa, sender_id, webhook["events"][0]["id"], state.TRANSFER_TO_EMAIL
+        )
+    finally:
+        await chat.client.disconnect()
+        await rasa.stop()

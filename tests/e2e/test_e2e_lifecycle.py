@@ -225,3 +225,18 @@ async def _texts_ending_with(emulator: EmulatorControl, sender: str, last: str) 
     conversation = await emulator.conversation_of(sender)
     texts = user_texts(conversation) if conversation else []
     return texts if texts and texts[-1] == last else None
+
+
+@pytest.mark.timeout(300)
+async def test_moved_to_email_the_user_is_told_and_the_bot_is_back(
+    user: SocketUser, emulator: EmulatorControl, tracker: EventsTable
+) -> None:
+    conversation_id = await hand_off(user, emulator)
+    mark = len(user.received)
+    await emulator._post(
+        f"/_emulator/conversations/{conversation_id}/solve", {"reason": "transferToEmail"}
+    )
+    await user.next_text(mark, contains="continue this conversation by email")
+    ended = await wait_for(lambda: ended_record(tracker, user.session_id), "the end stored")
+    assert ended.end_reason == state.TRANSFER_TO_EMAIL
+    await user.next_text(await user.say("hi"), contains=GREETING)

@@ -186,6 +186,19 @@ async def test_solve_can_hand_back_with_pass_control(
     assert handback["conversation"]["activeSwitchboardIntegration"]["name"] == "rasa"
 
 
+async def test_moving_to_email_hands_back_with_transfer_to_email(
+    api: SunCoApi, receiver: WebhookReceiver
+) -> None:
+    conversation = await api.handed_off()
+    await api.control(
+        "POST", f"/conversations/{conversation['id']}/solve", {"reason": "transferToEmail"}
+    )
+    await receiver.wait_for(lambda r: r.events("switchboard:releaseControl"))
+    assert payloads(receiver, "switchboard:releaseControl")[0]["reason"] == "transferToEmail"
+    path = f"/conversations/{conversation['id']}/solve"
+    await api.control("POST", path, {"reason": "bored"}, expect=400)
+
+
 async def test_offer_accept_and_read_events(api: SunCoApi, receiver: WebhookReceiver) -> None:
     await api.create_user("rasa-1")
     cid = (await api.create_conversation("rasa-1"))["id"]

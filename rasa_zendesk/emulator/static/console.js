@@ -28,6 +28,7 @@
     fileUrl: $("file-url"),
     sendFile: $("send-file"),
     solve: $("solve-button"),
+    email: $("email-button"),
     error: $("console-error"),
     handoffState: $("handoff-state"),
     holdHandback: $("hold-handback"),
@@ -305,7 +306,7 @@
     if (nearBottom || state.forceScroll) el.transcript.scrollTop = el.transcript.scrollHeight;
     state.forceScroll = false;
 
-    for (const control of [el.reply, el.send, el.imageUrl, el.sendImage, el.fileUrl, el.sendFile, el.solve]) {
+    for (const control of [el.reply, el.send, el.imageUrl, el.sendImage, el.fileUrl, el.sendFile, el.solve, el.email]) {
       control.disabled = !open;
     }
     el.reply.placeholder = open
@@ -547,6 +548,10 @@
   el.solve.addEventListener("click", () => {
     stopTyping();
     act(conversationPath("/solve"));
+  });
+  el.email.addEventListener("click", () => {
+    stopTyping();
+    act(conversationPath("/solve"), { reason: "transferToEmail" });
   });
   el.holdHandback.addEventListener("click", () =>
     unkindAct("POST", "/_emulator/webhook-mode", { mode: "hold", handback: true }));
