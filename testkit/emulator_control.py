@@ -107,8 +107,15 @@ class EmulatorControl:
     async def agent_message(self, conversation_id: str, **body: Any) -> Dict[str, Any]:
         return await self._post(f"/_emulator/conversations/{conversation_id}/agent-message", body)
 
-    async def solve(self, conversation_id: str) -> None:
-        await self._post(f"/_emulator/conversations/{conversation_id}/solve")
+    async def solve(self, conversation_id: str, reason: Optional[str] = None) -> None:
+        """Agent Workspace hands the conversation back: the ticket closed, or (`reason`
+        `transferToEmail`) the agent moved it to email."""
+        body = {"reason": reason} if reason else None
+        await self._post(f"/_emulator/conversations/{conversation_id}/solve", body)
+
+    async def webhook_mode(self, **rule: Any) -> None:
+        """Make deliveries unkind as SunCo's can be (`mode` duplicate, reorder, hold, drop)."""
+        await self._post("/_emulator/webhook-mode", rule)
 
     async def redeliver(self, event_id: str) -> Dict[str, Any]:
         return (await self._post(f"/_emulator/webhooks/{event_id}/redeliver"))["delivery"]

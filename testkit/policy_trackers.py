@@ -3,6 +3,7 @@ from real events, and policies created the way Rasa's graph creates them."""
 
 from __future__ import annotations
 
+import uuid
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Type
@@ -60,13 +61,14 @@ def user(
     confidence: float = 0.98,
     entities: Sequence[Dict[str, Any]] = (),
 ) -> UserUttered:
-    """A user message as NLU parsed it."""
+    """A user message as NLU parsed it, with its message id as Rasa gives every message."""
     parsed_intent = {"name": intent, "confidence": confidence} if intent else {}
     return UserUttered(
         text,
         intent=parsed_intent,
         entities=list(entities),
         parse_data={"intent": parsed_intent, "entities": list(entities), "text": text},
+        message_id=uuid.uuid4().hex,
     )
 
 

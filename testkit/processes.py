@@ -13,7 +13,7 @@ import shutil
 import socket
 import time
 from pathlib import Path
-from typing import Iterator, List, Mapping, Optional, Sequence
+from typing import Any, Iterator, List, Mapping, Optional, Sequence
 
 import pytest
 
@@ -85,20 +85,10 @@ def stack_config(
 
 
 @contextlib.contextmanager
-def running_stack(
-    model: Path,
-    name: str,
-    *,
-    web: bool = False,
-    emulator_args: Sequence[str] = (),
-    bot_dir: Path = REPO_ROOT,
-    extra_env: Optional[Mapping[str, str]] = None,
-) -> Iterator[DemoStack]:
-    """Start a whole stack, yield it, stop every process (also when the test fails)."""
-    config = stack_config(
-        model, name, web=web, emulator_args=emulator_args, bot_dir=bot_dir, extra_env=extra_env
-    )
-    stack = DemoStack(config)
+def running_stack(model: Path, name: str, **options: Any) -> Iterator[DemoStack]:
+    """Start a whole stack (`options` as `stack_config` takes them), yield it, stop every
+    process (also when the test fails)."""
+    stack = DemoStack(stack_config(model, name, **options))
     started = time.monotonic()
     stack.start()
     print(

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import pytest
 
 from rasa_zendesk.settings import HandoffSettings, SettingsError, Sources
@@ -47,3 +51,19 @@ def test_a_setting_in_the_wrong_form_names_itself_and_the_right_form(
         HandoffSettings.read(Sources({name: value}, {}))
     assert says in str(error.value)
     assert value not in str(error.value)  # never echoes what was given (it may be a secret)
+
+
+@pytest.mark.timeout(120)
+def test_the_action_server_stops_at_start_on_a_setting_in_the_wrong_form() -> None:
+    """`rasa run actions` imports the actions: a wrong value stops it there, named."""
+    env = {**os.environ, "ZENDESK_AGENT_TIMEOUT": "ten minutes"}
+    started = subprocess.run(
+        [sys.executable, "-c", "import rasa_zendesk.actions"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert started.returncode != 0
+    assert "agent_timeout (ZENDESK_AGENT_TIMEOUT) must be a whole number" in started.stderr
+    assert "ten minutes" not in started.stderr

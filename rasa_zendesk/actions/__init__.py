@@ -15,5 +15,10 @@ subclass is registered after the original under the same action name, so it wins
 from rasa_zendesk.actions.end_handoff import ActionZendeskEndHandoff
 from rasa_zendesk.actions.escalate import ActionZendeskHandoff
 from rasa_zendesk.actions.relay import ActionZendeskRelay
+from rasa_zendesk.settings import HandoffSettings, Sources
+
+# `rasa run actions` imports this at start: a handoff setting in the wrong form stops it there,
+# naming the setting, instead of failing the first handoff that reads it.
+HandoffSettings.read(Sources())
 
 __all__ = ["ActionZendeskHandoff", "ActionZendeskRelay", "ActionZendeskEndHandoff"]

@@ -108,19 +108,19 @@ class ActionZendeskRelay(Action):
         after posting had sent it already. A failure raises, and the next relay goes again."""
         author = Author.end_user(tracker.sender_id)
         late = _relayed_before(tracker.events)
-        already = await _posted_ids(client, handoff) if late & _ids(pending) else set()
         refused: List[str] = []
         for message in pending:
-            contents, problems = _contents(message, late=message.get("message_id") in late)
+            is_late = message.get("message_id") in late
+            contents, problems = _contents(message, late=is_late)
             for problem in problems:
                 logger.warning("Relay for sender %s: %s", tracker.sender_id, problem)
                 refused.append(problem)
             for index, content in enumerate(contents):
                 write_id = f"rasa:{message.get('message_id')}:{index}"
-                if write_id in already:
-                    continue
                 metadata = {**constants.ORIGIN_METADATA, constants.WRITE_ID_KEY: write_id}
-                await client.post_message(handoff.conversation_id, author, content, metadata)
+                await client.post_message(
+                    handoff.conversation_id, author, content, metadata, look_first=is_late
+                )
         return bool(refused)
 
 
@@ -158,16 +158,6 @@ def _relayed_before(events: List[Dict[str, Any]]) -> Set[str]:
         elif event.get("event") == "action" and event.get("name") == constants.ACTION_RELAY:
             late |= seen
     return late
-
-
-def _ids(messages: List[Dict[str, Any]]) -> Set[str]:
-    return {message["message_id"] for message in messages if message.get("message_id")}
-
-
-async def _posted_ids(client: SunCoClient, handoff: state.Handoff) -> Set[str]:
-    """Our ids on the conversation's newest messages."""
-    page = await client.list_messages(handoff.conversation_id)
-    return {str((message.metadata or {}).get(constants.WRITE_ID_KEY)) for message in page.messages}
 
 
 def _stale(events: List[Dict[str, Any]], handoff: state.Handoff) -> bool:

@@ -19,7 +19,7 @@ from rasa_zendesk.sunco.webhooks import SwitchboardEvent
 #: SunCo's reasons for giving control back, as the handoff's end reasons.
 _END_REASONS = {
     constants.REASON_TICKET_CLOSED: state.TICKET_CLOSED,
-    "transferToEmail": state.TRANSFER_TO_EMAIL,
+    constants.REASON_TRANSFER_TO_EMAIL: state.TRANSFER_TO_EMAIL,
 }
 
 

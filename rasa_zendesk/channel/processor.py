@@ -265,28 +265,20 @@ class WebhookProcessor:
         (and runs the author's `after_handoff_action`, if set). Moved to email, the notice
         says where the conversation goes on."""
         if reason == state.TRANSFER_TO_EMAIL:
-            email = (
-                tracker.get_slot(constants.SLOT_EMAIL)
-                if constants.SLOT_EMAIL in (tracker.slots)
-                else None
-            )
-            told = await notice(
-                rasa.agent,
-                tracker,
-                output.name(),
+            slots = tracker.slots
+            email = slots[constants.SLOT_EMAIL].value if constants.SLOT_EMAIL in slots else None
+            response, text, values = (
                 constants.UTTER_TRANSFERRED_TO_EMAIL,
-                event_id,
-                email=email or "the address we have for you",
+                None,
+                {"email": email or "the address we have for you"},
             )
         else:
-            told = await notice(
-                rasa.agent,
-                tracker,
-                output.name(),
+            response, text, values = (
                 constants.UTTER_HANDOFF_ENDED,
-                event_id,
                 self.config.handoff_ended_text,
+                {},
             )
+        told = await notice(rasa.agent, tracker, output.name(), response, event_id, text, **values)
         ended = state.ended(handoff, reason)
         return Delivery(
             [told],

@@ -8,7 +8,7 @@ of its own: a restart, or another instance, finds the same deadline in the same 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Iterable, List, Optional
+from typing import Any, List, Optional, Sequence
 
 from rasa.shared.core.events import BotUttered, UserUttered
 
@@ -51,9 +51,9 @@ def next_deadline(
     return min(candidates, key=lambda deadline: deadline.at, default=None)
 
 
-def last_message_at(events: Iterable[Any]) -> Optional[float]:
+def last_message_at(events: Sequence[Any]) -> Optional[float]:
     """When the user or an agent last wrote (Rasa events, newest last); None if never."""
-    for event in reversed(list(events)):
+    for event in reversed(events):
         if isinstance(event, UserUttered):
             return event.timestamp
         if isinstance(event, BotUttered) and event.metadata.get(EVENT_ZENDESK_MESSAGE_ID):

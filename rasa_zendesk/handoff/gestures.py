@@ -14,7 +14,9 @@ The question itself never reaches the agent.
 from __future__ import annotations
 
 import re
-from typing import Any, Iterable, Optional
+from typing import Any, Optional, Sequence
+
+from rasa_zendesk.handoff.events import field, kind
 
 #: Typed or sent by a button: end the handoff now.
 END_COMMANDS = frozenset({"/end", "/end_handoff"})
@@ -46,10 +48,10 @@ def normalized(text: Optional[str]) -> str:
     return " ".join(_PUNCTUATION.sub(" ", (text or "").lower()).split())
 
 
-def is_end_command(text: Optional[str], commands: Iterable[str] = END_COMMANDS) -> bool:
+def is_end_command(text: Optional[str]) -> bool:
     """`/end` or the `/end_handoff` payload, exactly (a button may add a confidence)."""
     stripped = (text or "").strip().lower()
-    return stripped.split("@", 1)[0] in commands
+    return stripped.split("@", 1)[0] in END_COMMANDS
 
 
 def choice(text: Optional[str]) -> Optional[str]:
@@ -72,26 +74,22 @@ def is_no(text: Optional[str]) -> bool:
     return normalized(text) in NO_ANSWERS
 
 
-def held_message(events: Iterable[Any], confirm_action: str) -> Optional[Any]:
+def held_message(events: Sequence[Any], confirm_action: str) -> Optional[Any]:
     """The user message that made the bot ask, when the latest user message answers the
     confirmation question (the bot asked right after it; nothing but listening between)."""
     answered = asked = False
-    for event in reversed(list(events)):
-        kind = _field(event, "event", "type_name")
-        if kind == "user":
+    for event in reversed(events):
+        what = kind(event)
+        if what == "user":
             if asked:
                 return event
             if answered:
                 return None
             answered = True
-        elif kind == "action" and answered and not asked:
-            name = _field(event, "name", "action_name")
+        elif what == "action" and answered and not asked:
+            name = field(event, "name")
             if name == confirm_action:
                 asked = True
             elif name != "action_listen":
                 return None
     return None
-
-
-def _field(event: Any, key: str, attribute: str) -> Any:
-    return event.get(key) if isinstance(event, dict) else getattr(event, attribute, None)

@@ -13,8 +13,8 @@ replays a tracker *without* the events a rewind undid (`UserUtteranceReverted` o
 transition would revive an ended handoff, or end a running one, although nothing in Zendesk
 changed. Only the plugin's transitions may change the state, so `current` takes the newest
 record *written*, whether a rewind later undid it or not. The slot's replayed value is only a
-copy; `repair` gives the event that puts it right again after a rewind (the policy applies it),
-so that a new session carries the true record over.
+copy; the policy sets it right again after a rewind, so that a new session carries the true
+record over.
 
 The functions take Rasa `Event` objects (Rasa server) or event dicts (rasa-sdk trackers in the
 action server) alike.
@@ -28,6 +28,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence
 
 from rasa_zendesk import clock
 from rasa_zendesk.constants import SLOT_HANDOFF as SLOT
+from rasa_zendesk.handoff.events import field, kind
 
 WAITING = "waiting"
 AGENT_JOINED = "agent_joined"
@@ -117,10 +118,10 @@ def current(events: Sequence[Any]) -> Optional[Handoff]:
     carried over (a slot set right after `session_started`), or from none.
     """
     for event in reversed(events):
-        kind = _type_of(event)
-        if kind == "slot" and _slot_name(event) == SLOT:
-            return Handoff.from_slot(_slot_value(event))
-        if kind in ("restart", "session_started"):
+        what = kind(event)
+        if what == "slot" and field(event, "name") == SLOT:
+            return Handoff.from_slot(field(event, "value"))
+        if what in ("restart", "session_started"):
             return None
     return None
 
@@ -141,11 +142,6 @@ def active_for(events: Sequence[Any], conversation_id: str) -> Optional[Handoff]
 def slot_value(handoff: Optional[Handoff]) -> Optional[Dict[str, Any]]:
     """What the slot holds for this record (None: no handoff)."""
     return handoff.as_slot() if handoff is not None else None
-
-
-def needs_repair(events: Sequence[Any], value_now: Any) -> bool:
-    """Whether a rewind left the slot's replayed value other than the record last written."""
-    return value_now != slot_value(current(events))
 
 
 # Transitions: each returns the new record, which the caller stores as the slot's value.
@@ -211,13 +207,13 @@ def pending_messages(events: Sequence[Any], handoff: Handoff) -> List[Any]:
     messages: List[Any] = []
     started = False
     for event in events:
-        kind = _type_of(event)
-        if kind == "slot" and _slot_name(event) == SLOT:
-            record = Handoff.from_slot(_slot_value(event))
+        what = kind(event)
+        if what == "slot" and field(event, "name") == SLOT:
+            record = Handoff.from_slot(field(event, "value"))
             started = started or (record is not None and record.id == handoff.id)
-        elif kind == "user" and started:
+        elif what == "user" and started:
             messages.append(event)
-            if handoff.handled_through and _message_id(event) == handoff.handled_through:
+            if handoff.handled_through and field(event, "message_id") == handoff.handled_through:
                 messages = []
     return messages
 
@@ -238,26 +234,3 @@ def ended(handoff: Handoff, reason: str, at: Optional[float] = None) -> Handoff:
 
 def _now(at: Optional[float]) -> float:
     return clock.now() if at is None else at
-
-
-# Reading both event shapes: Rasa `Event` objects and rasa-sdk event dicts.
-
-
-def _type_of(event: Any) -> Optional[str]:
-    if isinstance(event, Mapping):
-        return event.get("event")
-    return getattr(event, "type_name", None)
-
-
-def _slot_name(event: Any) -> Optional[str]:
-    return event.get("name") if isinstance(event, Mapping) else getattr(event, "key", None)
-
-
-def _slot_value(event: Any) -> Any:
-    return event.get("value") if isinstance(event, Mapping) else getattr(event, "value", None)
-
-
-def _message_id(event: Any) -> Optional[str]:
-    if isinstance(event, Mapping):
-        return event.get("message_id")
-    return getattr(event, "message_id", None)

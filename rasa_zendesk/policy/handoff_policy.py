@@ -177,7 +177,8 @@ class HandoffPolicy(Policy):
         **kwargs: Any,
     ) -> PolicyPrediction:
         """Relay/listen while a handoff is active, escalate on a signal, else abstain."""
-        repair = self._repair(tracker)
+        current = state.current(tracker.events)  # one read of the record per prediction
+        repair = _repair(tracker, current)
         latest_action = tracker.latest_action_name
         if latest_action == ACTION_RELAY and not _relay_reported(tracker.events):
             # Rasa lost the relay's answer (the action server was down): the user hears it
@@ -193,7 +194,7 @@ class HandoffPolicy(Policy):
             return self._predict(domain, ACTION_LISTEN_NAME, repair)
         user_spoke = latest_action == ACTION_LISTEN_NAME and _has_user_message(tracker)
 
-        handoff = state.active(tracker.events)
+        handoff = current if current is not None and current.active else None
         if handoff is not None:
             watch.notice(tracker.sender_id)  # for the Rasa server's timers
             if not user_spoke:
@@ -231,14 +232,14 @@ class HandoffPolicy(Policy):
             chosen = gestures.choice(text)
             if chosen == gestures.BACK_TO_BOT:
                 return ACTION_END_HANDOFF, []
+            # The choice is dealt with here, so the relay does not pass it on to the agent.
+            message_id = message.message_id if message else None
             if chosen == gestures.KEEP_WAITING:
-                return UTTER_KEEP_WAITING, [
-                    SlotSet(SLOT_HANDOFF, state.keep_waiting(handoff).as_slot())
-                ]
+                waited = state.handled(state.keep_waiting(handoff), message_id)
+                return UTTER_KEEP_WAITING, [SlotSet(SLOT_HANDOFF, waited.as_slot())]
             if chosen == gestures.LEAVE_MESSAGE:
-                return UTTER_MESSAGE_LEFT, [
-                    SlotSet(SLOT_HANDOFF, state.message_left(handoff).as_slot())
-                ]
+                left = state.handled(state.message_left(handoff), message_id)
+                return UTTER_MESSAGE_LEFT, [SlotSet(SLOT_HANDOFF, left.as_slot())]
         if gestures.held_message(tracker.events, UTTER_CONFIRM_END) is not None:
             return (ACTION_END_HANDOFF if gestures.is_yes(text) else ACTION_RELAY), []
         if (
@@ -247,20 +248,6 @@ class HandoffPolicy(Policy):
         ):
             return UTTER_CONFIRM_END, []
         return ACTION_RELAY, []
-
-    @staticmethod
-    def _repair(tracker: DialogueStateTracker) -> List[Event]:
-        """The slot set back to the record last written, if a rewind changed its value."""
-        value = tracker.get_slot(SLOT_HANDOFF)
-        if not state.needs_repair(tracker.events, value):
-            return []
-        truth = state.slot_value(state.current(tracker.events))
-        logger.info(
-            "HandoffPolicy: a rewind changed the handoff of %s; set back to %s",
-            tracker.sender_id,
-            truth and truth.get("state"),
-        )
-        return [SlotSet(SLOT_HANDOFF, truth)]
 
     def _predict(
         self,
@@ -322,6 +309,20 @@ def check_domain(domain: Domain) -> None:
             "agent is in charge would otherwise forget the handoff (the bot would answer the "
             "user, and the agent's replies would reach a user who is back with the bot)."
         )
+
+
+def _repair(tracker: DialogueStateTracker, current: Optional[state.Handoff]) -> List[Event]:
+    """The slot set back to the record last written, if a rewind changed its replayed value
+    (applied whichever policy wins, so a new session carries the true record over)."""
+    truth = state.slot_value(current)
+    if tracker.get_slot(SLOT_HANDOFF) == truth:
+        return []
+    logger.info(
+        "HandoffPolicy: a rewind changed the handoff of %s; set back to %s",
+        tracker.sender_id,
+        current.state if current else None,
+    )
+    return [SlotSet(SLOT_HANDOFF, truth)]
 
 
 def _follows_the_end(events: Sequence[Event]) -> bool:

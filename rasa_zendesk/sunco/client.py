@@ -163,9 +163,13 @@ class SunCoClient:
         author: Author,
         content: Union[Content, str],
         metadata: Optional[Mapping[str, Any]] = None,
+        *,
+        look_first: bool = False,
     ) -> Message:
         """Post one message; a plain string is sent as text content. The caller's metadata
-        gets the client's `WRITE_ID_KEY`."""
+        gets the client's `WRITE_ID_KEY`. `look_first`: an earlier call with the caller's id
+        may have been applied (its caller died before it heard back): look for it before
+        posting, as a retry would."""
         if isinstance(content, str):
             content = Content.of_text(content)
         body: Dict[str, Any] = {"author": author.to_wire(), "content": content.to_wire()}
@@ -177,7 +181,10 @@ class SunCoClient:
             found = _carrying(data.get("messages"), write_id)
             return {"messages": [found]} if found else None
 
-        data = await self._request("POST", path, json=body, lookup=posted)
+        found = None
+        if look_first:
+            found = await self._look(posted, time.monotonic() + self._deadline, "POST", path)
+        data = found or await self._request("POST", path, json=body, lookup=posted)
         return Message.parse_obj(data["messages"][0])
 
     async def list_messages(

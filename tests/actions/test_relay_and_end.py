@@ -366,3 +366,24 @@ async def test_a_lost_hand_back_is_found_out_by_the_next_relay(
 
 def answered(result: Dict[str, Any]) -> List[Any]:
     return [SlotSet(e["name"], e["value"]) for e in result["events"] if e["event"] == "slot"]
+
+
+async def test_a_choice_the_bot_took_is_not_passed_on(
+    zendesk: Zendesk, executor: ActionExecutor
+) -> None:
+    """After no agent came, the user's "/wait" was the bot's (the policy recorded it as
+    dealt with); the next relay sends only what came after it."""
+    turns, _, before = await handed_off(zendesk, executor)
+    running = state.active(turns)
+    assert running is not None
+    turns += [SlotSet(constants.SLOT_HANDOFF, state.agent_timed_out(running).as_slot())]
+    turns += user("/wait", "inform")
+    waited = state.handled(state.keep_waiting(running), turns[-1].message_id)
+    turns += [SlotSet(constants.SLOT_HANDOFF, waited.as_slot())]
+    turns += user("still here, my order is late", "inform")
+
+    result = await run(executor, constants.ACTION_RELAY, turns)
+
+    assert handled_through(result) == turns[-1].message_id
+    posted = [c["body"]["content"]["text"] for c in zendesk.api_calls()[before:]]
+    assert posted == ["still here, my order is late"]

@@ -5,9 +5,10 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, AsyncIterator, Dict, List, Mapping, Sequence, Tuple
+from typing import Any, AsyncIterator, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import httpx
+from rasa.core.tracker_store import TrackerStore
 
 from rasa_zendesk import constants
 from rasa_zendesk.channel.config import ChannelConfig
@@ -83,6 +84,7 @@ async def emulator_stack(
     db_path: Path,
     retry_delays: Sequence[float] = (0.2, 0.2),
     credentials: Mapping[str, str] = {},  # noqa: B006 (read only)
+    tracker_store: Optional[TrackerStore] = None,
 ) -> AsyncIterator[EmulatorStack]:
     """The emulator (short retry delays) and Rasa with the channel pointed at each other."""
     config = EmulatorConfig(
@@ -96,7 +98,8 @@ async def emulator_stack(
     )
     async with run_emulator(config) as emulator:
         settings = {**CREDENTIALS, "api_url": emulator.api_url, **credentials}
-        rasa = await start_rasa(db_path, zendesk=ZendeskInput.from_credentials(settings))  # type: ignore[arg-type]
+        zendesk = ZendeskInput.from_credentials(settings)
+        rasa = await start_rasa(db_path, zendesk=zendesk, tracker_store=tracker_store)  # type: ignore[arg-type]
         sunco = SunCoClient.from_settings(ChannelConfig.from_credentials(settings).settings)
         stack = EmulatorStack(emulator, rasa, sunco)
         await stack.control("POST", "/webhook-config", {"url": rasa.url + WEBHOOK_PATH})

@@ -16,7 +16,9 @@ from rasa_zendesk import clock, constants
 from rasa_zendesk.channel.timers import watchlist
 from rasa_zendesk.channel.timers.loop import TimerLoop
 from rasa_zendesk.handoff import state
+from testkit.services import Redis
 from tests.channel.emulator_stack import EmulatorStack, emulator_stack
+from tests.channel.harness import redis_tracker_store
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -178,3 +180,22 @@ async def test_the_timers_keep_working_past_their_horizon(
     await round_of_timers(stack)
     assert "No agent is free yet" in (await chat.next_message())["text"]
     assert (await record_of(stack, sender)).agent_timeout_offered_at is not None
+
+
+async def test_with_a_redis_tracker_store_a_scan_finds_the_running_handoffs(
+    db_path: Path, moved_clock: Clock, redis_service: Redis
+) -> None:
+    """No events table to read: a fresh loop (a restart, or another instance) scans the
+    store, finds the handoff nobody noticed in this process, and fires its timer."""
+    store = redis_tracker_store(redis_service.port)
+    async with emulator_stack(db_path, credentials=TIMEOUTS, tracker_store=store) as stack:
+        await stack.rasa.zendesk.timers.stop()
+        sender, _, chat = await stack.handoff()
+        fresh = TimerLoop(stack.rasa.zendesk.processor)
+        await round_of_timers(stack, fresh)
+        assert isinstance(fresh._watchlist, watchlist.ScanningWatchlist)
+        assert sender in fresh._watchlist.running
+        moved_clock.advance(601)
+        await round_of_timers(stack, fresh)
+        assert "No agent is free yet" in (await chat.next_message())["text"]
+        assert (await record_of(stack, sender)).agent_timeout_offered_at is not None

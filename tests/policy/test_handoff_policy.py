@@ -313,17 +313,21 @@ def test_keep_waiting_restarts_the_agent_timeout(policy: HandoffPolicy, text: st
     waiting = state.Handoff.from_slot(record)
     assert waiting is not None and waiting.agent_timeout_offered_at is None
     assert waiting.waiting_since > state.active(events).requested_at  # type: ignore[union-attr]
+    # The choice is dealt with: no relay passes it on to the agent.
+    assert waiting.handled_through == events[-1].message_id
 
 
 @pytest.mark.parametrize("text", ["/leave_message", "leave a message"])
 def test_leaving_a_message_keeps_the_handoff_without_agent_timeout(
     policy: HandoffPolicy, text: str
 ) -> None:
-    prediction = predict(policy, [*offered(), user(text, "inform")])
+    events = [*offered(), user(text, "inform")]
+    prediction = predict(policy, events)
     assert predicted_action(prediction) == UTTER_MESSAGE_LEFT
     [record] = [e.value for e in prediction.events if getattr(e, "key", None) == SLOT_HANDOFF]
     left = state.Handoff.from_slot(record)
     assert left is not None and left.message_left and left.active
+    assert left.handled_through == events[-1].message_id
 
 
 def test_the_after_handoff_action_ends_the_turn(policy: HandoffPolicy) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from typing import Any, Dict, Optional
 
 from rasa_zendesk import clock
@@ -13,6 +14,8 @@ from rasa_zendesk.channel.timers.watchlist import Watchlist, watchlist_for
 logger = logging.getLogger(__name__)
 
 POLL_SECONDS = 1.0
+#: A round that keeps failing (a store down) is logged with its traceback this often.
+FAILURE_LOG_SECONDS = 60.0
 
 
 class TimerLoop:
@@ -37,13 +40,16 @@ class TimerLoop:
                 await task
 
     async def _run(self, app: Any) -> None:
+        logged_at = float("-inf")
         while True:
             try:
                 await self.tick(app)
             except asyncio.CancelledError:
                 raise
             except Exception:  # a failing store must not stop the timers for good
-                logger.exception("Handoff timers: this round failed; trying again")
+                if time.monotonic() - logged_at >= FAILURE_LOG_SECONDS:
+                    logged_at = time.monotonic()
+                    logger.exception("Handoff timers: a round failed; trying every second")
             await asyncio.sleep(self.poll_seconds)
 
     async def tick(self, app: Any) -> None:

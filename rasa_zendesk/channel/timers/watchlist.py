@@ -6,7 +6,7 @@ import json
 import logging
 import time
 from collections import deque
-from typing import Deque, Dict, Optional, Set, Tuple
+from typing import Any, Deque, Dict, Optional, Set, Tuple
 
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore, TrackerStore
@@ -116,12 +116,21 @@ class ScanningWatchlist(Watchlist):
             return
         self._scanned_at = clock.now()
         found: Set[str] = set()
-        for sender_id in await self.store.keys():
+        for key in await self.store.keys():
+            sender_id = _sender_id(self.store, key)
             tracker = await self.store.retrieve(sender_id)
             if tracker is not None and state.active(tracker.events) is not None:
                 found.add(sender_id)
                 self.running.setdefault(sender_id, None)
         logger.debug("Handoff timers: %d running handoffs found by a scan", len(found))
+
+
+def _sender_id(store: TrackerStore, key: Any) -> str:
+    """The sender id of one of `store.keys()`: Rasa's Redis store gives its raw Redis keys
+    (bytes, with the store's key prefix)."""
+    text = key.decode() if isinstance(key, bytes) else str(key)
+    prefix = getattr(store, "key_prefix", "")
+    return text[len(prefix) :] if prefix and text.startswith(prefix) else text
 
 
 def watchlist_for(store: TrackerStore) -> Watchlist:

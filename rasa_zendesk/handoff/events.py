@@ -1,0 +1,24 @@
+"""Reading an event in either shape the plugin meets: a Rasa `Event` object (Rasa server) or
+an event dict (rasa-sdk trackers in the action server, rows of the tracker store)."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping, Optional
+
+#: Dict key -> attribute of the Rasa event object holding the same thing.
+_ATTRIBUTES = {"event": "type_name", "name": "key", "value": "value", "message_id": "message_id"}
+
+
+def field(event: Any, key: str) -> Any:
+    """`event[key]` of a dict, or the matching attribute of a Rasa event (`name` is a slot's
+    key, or an action's name for an `action` event)."""
+    if isinstance(event, Mapping):
+        return event.get(key)
+    if key == "name" and getattr(event, "type_name", None) == "action":
+        return getattr(event, "action_name", None)
+    return getattr(event, _ATTRIBUTES.get(key, key), None)
+
+
+def kind(event: Any) -> Optional[str]:
+    """`user`, `bot`, `action`, `slot`, `restart`, `session_started`, ..."""
+    return field(event, "event")
