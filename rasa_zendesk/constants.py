@@ -7,6 +7,8 @@ keys from one to the other, so each name is defined once, here.
 # Slots (the handoff state lives in the tracker store, never only in process memory).
 #: The handoff's record (state, SunCo conversation, times, reasons): see `handoff.state`.
 SLOT_HANDOFF = "zendesk_handoff"
+#: The Zendesk connector a conversation escalates to, when the bot chooses (see `settings`).
+SLOT_CONNECTOR = "zendesk_connector"
 #: Why the policy escalated, set by the policy for the escalation action to report.
 SLOT_HANDOFF_REASON = "zendesk_handoff_reason"
 
@@ -44,6 +46,12 @@ SLOT_EMAIL = "email"
 # Metadata on the SunCo conversation, set at escalation: how the webhook finds the Rasa user.
 CONVERSATION_SENDER_ID = "rasa_sender_id"
 CONVERSATION_INPUT_CHANNEL = "rasa_input_channel"
+#: The connector the conversation was opened through (absent: the default connector).
+CONVERSATION_CONNECTOR = "rasa_zendesk_connector"
+
+#: The ticket tag that links a Zendesk ticket to its SunCo conversation (the conversation id
+#: follows). Set at passControl; every ticket webhook repeats the ticket's tags.
+TICKET_LINK_TAG_PREFIX = "rasa_zendesk_conversation_"
 
 # Metadata on every SunCo message the plugin posts: such a message is never relayed back.
 ORIGIN_KEY = "rasa_zendesk_origin"

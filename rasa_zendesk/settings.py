@@ -11,17 +11,28 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Optional
+from typing import Any, Dict, List, Mapping, Optional, Tuple
 
+#: A connector's connection settings; the first five are required.
 REQUIRED = ("subdomain", "app_id", "key_id", "key_secret", "webhook_secret")
-ENV_NAMES = {
-    "subdomain": "ZENDESK_SUBDOMAIN",
-    "app_id": "ZENDESK_APP_ID",
-    "key_id": "ZENDESK_KEY_ID",
-    "key_secret": "ZENDESK_KEY_SECRET",
-    "webhook_secret": "ZENDESK_WEBHOOK_SECRET",
-    "api_url": "ZENDESK_API_URL",
-}
+CONNECTION = (
+    *REQUIRED,
+    "api_url",
+    "ticket_webhook_secret",
+    "ticket_webhook_api_key",
+    "ticket_webhook_api_key_header",
+    "agent_workspace",
+    "tags",
+)
+#: The environment variables of the unnamed (default) connector's settings.
+ENV_NAMES = {name: f"ZENDESK_{name.upper()}" for name in CONNECTION}
+#: The name of the unnamed connector: credentials.yml's top-level keys, `ZENDESK_<SETTING>`.
+DEFAULT_CONNECTOR = "default"
+#: Zendesk's "API key" authentication of a webhook: the header it sends, unless told otherwise.
+DEFAULT_API_KEY_HEADER = "X-API-Key"
+#: Connector names become URL segments and parts of variable names; these are routes already.
+RESERVED_NAMES = frozenset({"webhook", "ticket_status", "health", "metrics", DEFAULT_CONNECTOR})
+_CONNECTOR_NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 
 
 _UNEXPANDED = re.compile(r"^\$\{[^}]*\}$")
@@ -33,7 +44,7 @@ def configured(value: Any) -> Optional[str]:
     Rasa expands `${VAR}` in credentials.yml only in unquoted values; a quoted one stays
     literal, and an empty variable gives "". All of these mean "not configured".
     """
-    if value is None:
+    if value is None or isinstance(value, Mapping):
         return None
     text = str(value).strip()
     if not text or _UNEXPANDED.match(text):
@@ -42,70 +53,59 @@ def configured(value: Any) -> Optional[str]:
 
 
 class SettingsError(ValueError):
-    """A required Zendesk setting is missing or empty (the message names it, never a value)."""
-
-
-@dataclass(frozen=True)
-class ZendeskSettings:
-    subdomain: str
-    app_id: str
-    key_id: str
-    key_secret: str = field(repr=False)
-    webhook_secret: str = field(repr=False)
-    api_url: Optional[str] = None
-
-    @property
-    def base_url(self) -> str:
-        """The SunCo API root: the override if given, else the Zendesk-hosted `/sc` root."""
-        if self.api_url:
-            return self.api_url.rstrip("/")
-        return f"https://{self.subdomain}.zendesk.com/sc"
-
-    @classmethod
-    def from_mapping(
-        cls, values: Mapping[str, Any], source: str = "credentials"
-    ) -> ZendeskSettings:
-        def clean(name: str) -> Optional[str]:
-            return configured(values.get(name))
-
-        missing = [name for name in REQUIRED if not clean(name)]
-        if missing:
-            described = ", ".join(f"{name} ({ENV_NAMES[name]})" for name in missing)
-            raise SettingsError(f"Zendesk settings missing in {source}: {described}")
-        return cls(
-            subdomain=clean("subdomain"),  # type: ignore[arg-type]
-            app_id=clean("app_id"),  # type: ignore[arg-type]
-            key_id=clean("key_id"),  # type: ignore[arg-type]
-            key_secret=clean("key_secret"),  # type: ignore[arg-type]
-            webhook_secret=clean("webhook_secret"),  # type: ignore[arg-type]
-            api_url=clean("api_url"),
-        )
-
-    @classmethod
-    def from_env(cls, environ: Optional[Mapping[str, str]] = None) -> ZendeskSettings:
-        env = os.environ if environ is None else environ
-        values = {name: env.get(var) for name, var in ENV_NAMES.items()}
-        return cls.from_mapping(values, source="the environment")
+    """A Zendesk setting is missing or in the wrong form (the message names it, never a value)."""
 
 
 class Sources:
     """Where a setting is read from, the same way in both servers: the channel's key in
-    credentials.yml when given, else the environment variable `ZENDESK_<NAME>`."""
+    credentials.yml when given, else the environment variable (`ZENDESK_<NAME>`; for a named
+    connector `ZENDESK_CONNECTOR_<CONNECTOR>_<NAME>`)."""
 
     def __init__(
         self,
         given: Optional[Mapping[str, Any]] = None,
         environ: Optional[Mapping[str, str]] = None,
+        prefix: str = "ZENDESK_",
+        where: str = "credentials.yml (rasa_zendesk.ZendeskInput) or the environment",
     ) -> None:
-        self._given = {key: configured(value) for key, value in (given or {}).items()}
+        self._raw = dict(given or {})
+        self._given = {key: configured(value) for key, value in self._raw.items()}
         self._env = os.environ if environ is None else environ
+        self._prefix = prefix
+        self.where = where
 
-    @staticmethod
-    def env_name(name: str) -> str:
-        return f"ZENDESK_{name.upper()}"
+    def env_name(self, name: str) -> str:
+        return f"{self._prefix}{name.upper()}"
 
     def text(self, name: str) -> Optional[str]:
         return self._given.get(name) or configured(self._env.get(self.env_name(name)))
+
+    def connector(self, name: str) -> Sources:
+        """The sources of a named connector: credentials.yml's `connectors: {name: {...}}`,
+        else `ZENDESK_CONNECTOR_<NAME>_<SETTING>`."""
+        nested = self._raw.get("connectors")
+        given = nested.get(name) if isinstance(nested, Mapping) else None
+        return Sources(
+            given if isinstance(given, Mapping) else None,
+            self._env,
+            prefix=f"{self._prefix}CONNECTOR_{name.upper()}_",
+            where=f"connector {name} ({self._prefix}CONNECTOR_{name.upper()}_*)",
+        )
+
+    def raw(self, name: str) -> Any:
+        """The credentials.yml value as given (a list or mapping stays one)."""
+        return self._raw.get(name)
+
+    def names(self, name: str) -> Tuple[str, ...]:
+        """A comma-separated list (a mapping's keys in credentials.yml), in order, once each."""
+        raw = self._raw.get(name)
+        if isinstance(raw, Mapping):
+            items: List[str] = [str(key) for key in raw]
+        elif isinstance(raw, (list, tuple)):
+            items = [str(item) for item in raw]
+        else:
+            items = (self.text(name) or "").split(",")
+        return tuple(dict.fromkeys(item.strip() for item in items if item.strip()))
 
     def seconds(self, name: str, default: int) -> int:
         """A whole number of seconds, 0 or more (0: off)."""
@@ -132,6 +132,162 @@ class Sources:
         if value.lower() in ("false", "no", "off", "0"):
             return False
         raise SettingsError(f"Zendesk setting {name} ({self.env_name(name)}) must be true or false")
+
+
+@dataclass(frozen=True)
+class ZendeskSettings:
+    """One connector: a Zendesk account's Conversations app and how Zendesk reaches us."""
+
+    subdomain: str
+    app_id: str
+    key_id: str
+    key_secret: str = field(repr=False)
+    webhook_secret: str = field(repr=False)
+    api_url: Optional[str] = None
+    name: str = DEFAULT_CONNECTOR
+    #: The signing secret of the ticket-status webhook (Zendesk's event webhook).
+    ticket_webhook_secret: Optional[str] = field(default=None, repr=False)
+    #: Or Zendesk's "API key" authentication of that webhook: the value, and its header.
+    ticket_webhook_api_key: Optional[str] = field(default=None, repr=False)
+    ticket_webhook_api_key_header: str = DEFAULT_API_KEY_HEADER
+    #: The switchboard integration that takes the handoff, when not the action's own default.
+    agent_workspace: Optional[str] = None
+    #: Tags added to every ticket of this connector.
+    tags: Tuple[str, ...] = ()
+
+    @property
+    def base_url(self) -> str:
+        """The SunCo API root: the override if given, else the Zendesk-hosted `/sc` root."""
+        if self.api_url:
+            return self.api_url.rstrip("/")
+        return f"https://{self.subdomain}.zendesk.com/sc"
+
+    @property
+    def ticket_webhook_enabled(self) -> bool:
+        """The ticket-status route is served only when it can tell Zendesk from anyone."""
+        return bool(self.ticket_webhook_secret or self.ticket_webhook_api_key)
+
+    @classmethod
+    def read(cls, sources: Sources, name: str = DEFAULT_CONNECTOR) -> ZendeskSettings:
+        """The connector's settings; `SettingsError` names every required one missing."""
+        missing = [key for key in REQUIRED if not sources.text(key)]
+        if missing:
+            described = ", ".join(f"{key} ({sources.env_name(key)})" for key in missing)
+            raise SettingsError(f"Zendesk settings missing in {sources.where}: {described}")
+        text = sources.text
+        return cls(
+            subdomain=text("subdomain"),  # type: ignore[arg-type]
+            app_id=text("app_id"),  # type: ignore[arg-type]
+            key_id=text("key_id"),  # type: ignore[arg-type]
+            key_secret=text("key_secret"),  # type: ignore[arg-type]
+            webhook_secret=text("webhook_secret"),  # type: ignore[arg-type]
+            api_url=text("api_url"),
+            name=name,
+            ticket_webhook_secret=text("ticket_webhook_secret"),
+            ticket_webhook_api_key=text("ticket_webhook_api_key"),
+            ticket_webhook_api_key_header=text("ticket_webhook_api_key_header")
+            or DEFAULT_API_KEY_HEADER,
+            agent_workspace=text("agent_workspace"),
+            tags=sources.names("tags"),
+        )
+
+    @classmethod
+    def from_env(cls, environ: Optional[Mapping[str, str]] = None) -> ZendeskSettings:
+        """The default connector from the environment alone (what the action server has)."""
+        return Connectors.read(Sources(None, environ, where="the environment")).default
+
+
+class UnknownConnector(LookupError):
+    """A connector name that the settings do not define (the message lists the ones they do)."""
+
+
+@dataclass(frozen=True)
+class Connectors:
+    """Every Zendesk connector of the bot, and which one a conversation escalates to.
+
+    The unnamed connector (credentials.yml's top-level keys, `ZENDESK_<SETTING>`) is the
+    simple case and the default. Named ones are listed in `connectors` (`ZENDESK_CONNECTORS`,
+    comma-separated) and each has the full settings under `ZENDESK_CONNECTOR_<NAME>_<SETTING>`
+    (or `connectors: {name: {...}}` in credentials.yml, for the channel). A conversation goes
+    to the connector named in the slot `zendesk_connector`, else the one `connector_by_channel`
+    gives its input channel (`telegram=eu, slack=us`), else `default_connector`.
+    """
+
+    by_name: Mapping[str, ZendeskSettings]
+    default_name: str
+    by_channel: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def default(self) -> ZendeskSettings:
+        return self.by_name[self.default_name]
+
+    @property
+    def named(self) -> bool:
+        """Several connectors, or a named one: webhooks have a route per connector."""
+        return list(self.by_name) != [DEFAULT_CONNECTOR]
+
+    def get(self, name: Optional[str]) -> ZendeskSettings:
+        """The connector called `name` (None: the default); `UnknownConnector` otherwise."""
+        if name is None:
+            return self.default
+        try:
+            return self.by_name[name]
+        except KeyError:
+            known = ", ".join(self.by_name)
+            raise UnknownConnector(f"no Zendesk connector {name!r} (configured: {known})") from None
+
+    def choose(self, requested: Optional[str], input_channel: Optional[str]) -> ZendeskSettings:
+        """Where a conversation escalates to: the slot's choice, the channel's, the default."""
+        if requested:
+            return self.get(requested.strip())
+        return self.get(self.by_channel.get(input_channel or "", self.default_name))
+
+    @classmethod
+    def read(cls, sources: Sources) -> Connectors:
+        names = sources.names("connectors")
+        for name in names:
+            if not _CONNECTOR_NAME.match(name) or name in RESERVED_NAMES:
+                raise SettingsError(
+                    f"Zendesk setting connectors ({sources.env_name('connectors')}): connector "
+                    "names are lower-case letters, digits and underscores, starting with a "
+                    f"letter, and not one of {', '.join(sorted(RESERVED_NAMES))}; "
+                    "for example connectors: eu,us"
+                )
+        by_name: Dict[str, ZendeskSettings] = {}
+        if not names or any(sources.text(key) for key in REQUIRED):
+            by_name[DEFAULT_CONNECTOR] = ZendeskSettings.read(sources)
+        for name in names:
+            by_name[name] = ZendeskSettings.read(sources.connector(name), name)
+        default_name = sources.text("default_connector") or next(iter(by_name))
+        by_channel = _channel_rules(sources)
+        for target in (default_name, *by_channel.values()):
+            if target not in by_name:
+                raise SettingsError(
+                    f"Zendesk settings name connector {target!r}, which is not configured "
+                    f"(configured: {', '.join(by_name)}); see default_connector "
+                    f"({sources.env_name('default_connector')}) and connector_by_channel "
+                    f"({sources.env_name('connector_by_channel')})"
+                )
+        return cls(by_name, default_name, by_channel)
+
+
+def _channel_rules(sources: Sources) -> Dict[str, str]:
+    """`connector_by_channel`: `channel=connector` pairs, comma-separated (or a mapping in
+    credentials.yml)."""
+    raw = sources.raw("connector_by_channel")
+    if isinstance(raw, Mapping):
+        return {str(key): str(value) for key, value in raw.items()}
+    rules: Dict[str, str] = {}
+    for pair in sources.names("connector_by_channel"):
+        channel, equals, connector = pair.partition("=")
+        if not equals or not channel.strip() or not connector.strip():
+            raise SettingsError(
+                "Zendesk setting connector_by_channel "
+                f"({sources.env_name('connector_by_channel')}) must be channel=connector "
+                "pairs, for example connector_by_channel: telegram=eu,slack=us"
+            )
+        rules[channel.strip()] = connector.strip()
+    return rules
 
 
 @dataclass(frozen=True)

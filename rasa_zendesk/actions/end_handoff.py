@@ -60,16 +60,17 @@ class ActionZendeskEndHandoff(Action):
             if reason != state.RESTART:
                 dispatcher.utter_message(response=UTTER_HANDOFF_ENDED)
             return then
-        await self._end_in_zendesk(handoff.conversation_id, tracker.sender_id, reason)
+        await self._end_in_zendesk(handoff, tracker.sender_id, reason)
         if reason != state.RESTART:  # Rasa's restart says what it says
             dispatcher.utter_message(response=UTTER_HANDOFF_ENDED)
         return [record(state.ended(handoff, reason)), *then]
 
-    async def _end_in_zendesk(self, conversation_id: str, sender_id: str, reason: str) -> None:
+    async def _end_in_zendesk(self, handoff: state.Handoff, sender_id: str, reason: str) -> None:
         """Note, then release (its metadata says why); each is tried even if the other failed,
         failures are logged."""
+        conversation_id = handoff.conversation_id
         try:
-            client = sunco_session.get_client()
+            client = sunco_session.get_client(handoff.connector)
         except Exception as error:  # the user gets the bot back anyway
             log_failure(logger, "end of handoff", sender_id, error)
             return

@@ -55,10 +55,12 @@ from rasa_zendesk.actions.common import (
 )
 from rasa_zendesk.actions.handoff_metadata import pass_control_metadata, tag
 from rasa_zendesk.handoff import state
+from rasa_zendesk.settings import ZendeskSettings
 from rasa_zendesk.sunco.client import SunCoClient
 from rasa_zendesk.sunco.errors import SunCoError, SunCoUnavailable
 from rasa_zendesk.sunco.models import Author, Profile
 from rasa_zendesk.sunco.text import pack_blocks
+from rasa_zendesk.tickets.link import link_tag
 
 logger = logging.getLogger(__name__)
 
@@ -105,17 +107,19 @@ class ActionZendeskHandoff(Action):
     async def escalate(self, tracker: Tracker) -> state.Handoff:
         """Run the SunCo calls of a handoff; the handoff, waiting for an agent."""
         requested_at = time.time()
-        client = sunco_session.get_client()
         sender_id = tracker.sender_id
+        input_channel = tracker.get_latest_input_channel()
+        connector = self.connector(tracker)
+        client = sunco_session.client_for(connector)
         name, email = self.requester(tracker)
         briefing = summary.summarize(tracker)  # deterministic: reason, summary, transcript
 
         profile = Profile(given_name=name, email=email) if name or email else None
         await client.get_or_create_user(sender_id, profile)
         conversation_metadata = {constants.CONVERSATION_SENDER_ID: sender_id}
-        input_channel = tracker.get_latest_input_channel()
         if input_channel:
             conversation_metadata[constants.CONVERSATION_INPUT_CHANNEL] = input_channel
+        conversation_metadata[constants.CONVERSATION_CONNECTOR] = connector.name
         conversation = await client.create_conversation(sender_id, conversation_metadata)
         if self.bot_switchboard_integration:
             await client.pass_control(conversation.id, self.bot_switchboard_integration)
@@ -126,17 +130,38 @@ class ActionZendeskHandoff(Action):
         metadata = pass_control_metadata(
             first_message_id,
             subject=f"{self.subject_prefix}: {briefing.reason.title}",
-            tags=[*self.tags, tag(briefing.reason.kind)],
+            # The link tag first: it must never be the one left out for length.
+            tags=[
+                link_tag(conversation.id),
+                *self.tags,
+                *connector.tags,
+                tag(briefing.reason.kind),
+            ],
             requester_name=name,
             requester_email=email,
         )
         try:
-            await client.pass_control(conversation.id, self.agent_workspace, metadata)
+            await client.pass_control(
+                conversation.id, connector.agent_workspace or self.agent_workspace, metadata
+            )
         except SunCoError as error:
             if _outcome_unknown(error):
                 await _release_best_effort(client, conversation.id, sender_id)
             raise
-        return state.opened(conversation.id, trigger=briefing.reason.kind, at=requested_at)
+        return state.opened(
+            conversation.id, trigger=briefing.reason.kind, at=requested_at, connector=connector.name
+        )
+
+    def connector(self, tracker: Tracker) -> ZendeskSettings:
+        """The Zendesk connector this conversation goes to: the slot `zendesk_connector` when
+        the bot set it, else the rule for its input channel, else the default. A name that is
+        not configured fails the handoff (the user hears so) rather than reach the wrong
+        account."""
+        requested = tracker.get_slot(constants.SLOT_CONNECTOR)
+        return sunco_session.connectors().choose(
+            requested if isinstance(requested, str) else None,
+            tracker.get_latest_input_channel(),
+        )
 
     def requester(self, tracker: Tracker) -> Tuple[Optional[str], Optional[str]]:
         """The user's name and email from the configured slots, when filled with text."""

@@ -78,7 +78,7 @@ class ActionZendeskRelay(Action):
             return []
         pending = messages_for_agent(tracker.events, handoff)
         try:
-            client = sunco_session.get_client()
+            client = sunco_session.get_client(handoff.connector)
             if _stale(tracker.events, handoff) and not await _with_the_agents(
                 client, handoff.conversation_id
             ):

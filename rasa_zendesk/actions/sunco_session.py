@@ -1,12 +1,13 @@
-"""The action server's one SunCo client, built lazily from the environment.
+"""The action server's SunCo clients, one per Zendesk connector, built lazily from the environment.
 
-An action server handles many conversations at once; they share one `SunCoClient` (one httpx
-connection pool). The client is built on first use, inside the running event loop, because an
-httpx pool belongs to the loop that opened its connections: if the loop changes (a test suite
-runs one loop per test), or the environment names another Zendesk app, a fresh client is built.
+An action server handles many conversations at once; those of a connector share one
+`SunCoClient` (one httpx connection pool). A client is built on first use, inside the running
+event loop, because an httpx pool belongs to the loop that opened its connections: if the loop
+changes (a test suite runs one loop per test), or the environment names another Zendesk app, a
+fresh client is built.
 
-Settings come from `ZendeskSettings.from_env()` (the same `ZENDESK_*` variables the Rasa server
-reads). Two optional variables bound how long the user waits for a failing SunCo:
+Settings come from the environment (`settings.Connectors`: the same `ZENDESK_*` variables the
+Rasa server reads). Two optional variables bound how long the user waits for a failing SunCo:
 `ZENDESK_REQUEST_TIMEOUT` (seconds per HTTP attempt, default 10) and `ZENDESK_REQUEST_DEADLINE`
 (seconds for one call including its retries, default 20).
 """
@@ -17,7 +18,7 @@ import asyncio
 import os
 from typing import Any, Dict, Mapping, Optional, Set, Tuple
 
-from rasa_zendesk.settings import SettingsError, ZendeskSettings
+from rasa_zendesk.settings import Connectors, SettingsError, Sources, ZendeskSettings
 from rasa_zendesk.sunco.client import SunCoClient
 
 TIMEOUT_ENV = "ZENDESK_REQUEST_TIMEOUT"
@@ -25,8 +26,10 @@ DEADLINE_ENV = "ZENDESK_REQUEST_DEADLINE"
 DEFAULT_TIMEOUT = 10.0
 DEFAULT_DEADLINE = 20.0
 
-_Key = Tuple[int, ZendeskSettings, float, float]
-_current: Optional[Tuple[_Key, asyncio.AbstractEventLoop, SunCoClient]] = None
+_Key = Tuple[ZendeskSettings, float, float]
+#: The loop the clients belong to, and one client per connector's settings and options.
+_loop: Optional[asyncio.AbstractEventLoop] = None
+_clients: Dict[_Key, SunCoClient] = {}
 _closing: Set[asyncio.Task[None]] = set()  # held until done, so they are not collected
 
 
@@ -39,36 +42,51 @@ def client_options(environ: Optional[Mapping[str, str]] = None) -> Dict[str, flo
     }
 
 
-def get_client() -> SunCoClient:
-    """The shared client for the running event loop and the current environment.
+def connectors() -> Connectors:
+    """The bot's Zendesk connectors as the environment defines them now."""
+    return Connectors.read(Sources(where="the environment"))
+
+
+def get_client(connector: Optional[str] = None) -> SunCoClient:
+    """The shared client of a connector (None: the default one), for the running loop.
 
     Raises `SettingsError` when a required `ZENDESK_*` variable is missing (it names the
-    variable, never a value) and `RuntimeError` when called outside an event loop.
+    variable, never a value), `UnknownConnector` for a name the settings do not define, and
+    `RuntimeError` when called outside an event loop.
     """
-    global _current
+    return client_for(connectors().get(connector))
+
+
+def client_for(settings: ZendeskSettings) -> SunCoClient:
+    """The shared client for these connector settings and the running event loop."""
+    global _loop
     loop = asyncio.get_running_loop()
-    settings = ZendeskSettings.from_env()
+    if _loop is not loop:
+        _clients.clear()  # another loop's pools cannot be used (nor closed) from this one
+        _loop = loop
     options = client_options()
-    key: _Key = (id(loop), settings, options["timeout"], options["deadline"])
-    if _current is not None and _current[0] == key and _current[1] is loop:
-        return _current[2]
-    previous = _current
-    client = SunCoClient.from_settings(settings, **options)
-    _current = (key, loop, client)
-    if previous is not None and previous[1] is loop:
-        # Same loop, other settings: close the old pool once its calls are done.
-        task = loop.create_task(previous[2].aclose())
+    key: _Key = (settings, options["timeout"], options["deadline"])
+    client = _clients.get(key)
+    if client is not None:
+        return client
+    for stale in [old for old in _clients if old[0].name == settings.name]:
+        # Same connector, other settings: close the old pool once its calls are done.
+        task = loop.create_task(_clients.pop(stale).aclose())
         _closing.add(task)
         task.add_done_callback(_closing.discard)
+    client = _clients[key] = SunCoClient.from_settings(settings, **options)
     return client
 
 
 async def close_client() -> None:
-    """Close the shared client (action server shutdown, end of a test)."""
-    global _current
-    current, _current = _current, None
-    if current is not None and current[1] is asyncio.get_running_loop():
-        await current[2].aclose()
+    """Close the shared clients (action server shutdown, end of a test)."""
+    global _loop
+    clients, loop = list(_clients.values()), _loop
+    _clients.clear()
+    _loop = None
+    if loop is asyncio.get_running_loop():
+        for client in clients:
+            await client.aclose()
 
 
 def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
@@ -84,4 +102,10 @@ def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
     return value
 
 
-__all__: Tuple[Any, ...] = ("get_client", "close_client", "client_options")
+__all__: Tuple[Any, ...] = (
+    "get_client",
+    "client_for",
+    "connectors",
+    "close_client",
+    "client_options",
+)

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Any, Dict, Mapping, Optional
+from typing import Any, Mapping, Optional
 
 from rasa_zendesk.channel.tracker_cache.base import DEFAULT_CACHE_MAX_MB, DEFAULT_CACHE_SIZE
 from rasa_zendesk.settings import (
-    ENV_NAMES,
+    Connectors,
     HandoffSettings,
     SettingsError,
     Sources,
@@ -30,14 +30,12 @@ DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 #: The socket.io event that carries agent typing to a web chat (`{"typing": bool, ...}`).
 DEFAULT_TYPING_EVENT = "agent_typing"
 
-_SOURCE = "credentials.yml (rasa_zendesk.ZendeskInput) or the environment"
-
 
 @dataclass(frozen=True)
 class ChannelConfig:
-    """Validated channel settings; `settings` is shared with the SunCo client."""
+    """Validated channel settings; each connector's are shared with its SunCo client."""
 
-    settings: ZendeskSettings
+    connectors: Connectors
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     handoff_ended_text: Optional[str] = None
     typing_event: str = DEFAULT_TYPING_EVENT
@@ -47,6 +45,11 @@ class ChannelConfig:
     tracker_cache_max_mb: int = DEFAULT_CACHE_MAX_MB
     #: Timeouts, the agent's notice, the action after a handoff: shared with the action server.
     handoff: HandoffSettings = HandoffSettings()
+
+    @property
+    def settings(self) -> ZendeskSettings:
+        """The default connector (the only one, in the simple case)."""
+        return self.connectors.default
 
     @property
     def tracker_cache_max_bytes(self) -> int:
@@ -61,12 +64,9 @@ class ChannelConfig:
         """Read credentials.yml values, falling back to the environment for the connection."""
         env = os.environ if environ is None else environ
         given = {key: configured(value) for key, value in (credentials or {}).items()}
-        connection: Dict[str, Optional[str]] = {
-            name: given.get(name) or configured(env.get(var)) for name, var in ENV_NAMES.items()
-        }
-        settings = ZendeskSettings.from_mapping(connection, source=_SOURCE)
+        sources = Sources(credentials, env)
         return cls(
-            settings=settings,
+            connectors=Connectors.read(sources),
             max_body_bytes=_whole_number(given, "max_body_bytes", DEFAULT_MAX_BODY_BYTES, 1),
             handoff_ended_text=given.get("handoff_ended_text"),
             typing_event=given.get("typing_event") or DEFAULT_TYPING_EVENT,
@@ -74,7 +74,7 @@ class ChannelConfig:
             tracker_cache_max_mb=_whole_number(
                 given, "tracker_cache_max_mb", DEFAULT_CACHE_MAX_MB, 1
             ),
-            handoff=HandoffSettings.read(Sources(credentials, env)),
+            handoff=HandoffSettings.read(sources),
         )
 
 

@@ -17,7 +17,7 @@ from typing import Any, Mapping, Optional
 
 from rasa_zendesk import constants
 from rasa_zendesk.constants import END_REASON_KEY
-from rasa_zendesk.settings import ZendeskSettings
+from rasa_zendesk.settings import Connectors, ZendeskSettings
 from rasa_zendesk.sunco.client import SunCoClient
 from rasa_zendesk.sunco.errors import SunCoError
 from rasa_zendesk.sunco.models import Conversation
@@ -37,6 +37,8 @@ class RasaConversation:
     sender_id: str
     #: The input channel at escalation; used when the tracker does not name one.
     input_channel: Optional[str] = None
+    #: The connector it was opened through, as its metadata says (None: the default one).
+    connector: Optional[str] = None
 
 
 class ConversationDirectory:
@@ -123,4 +125,32 @@ def from_metadata(metadata: Optional[Mapping[str, Any]]) -> Optional[RasaConvers
     if not isinstance(sender_id, str) or not sender_id:
         return None
     channel = metadata.get(constants.CONVERSATION_INPUT_CHANNEL)
-    return RasaConversation(sender_id, channel if isinstance(channel, str) and channel else None)
+    connector = metadata.get(constants.CONVERSATION_CONNECTOR)
+    return RasaConversation(
+        sender_id,
+        channel if isinstance(channel, str) and channel else None,
+        connector if isinstance(connector, str) and connector else None,
+    )
+
+
+class Directories:
+    """One `ConversationDirectory` per connector: each asks its own Zendesk app, so a lookup
+    never finds another account's conversation."""
+
+    def __init__(self, connectors: Connectors, sunco: Optional[SunCoClient] = None) -> None:
+        self._by_name = {
+            name: ConversationDirectory(
+                settings, sunco=sunco if name == connectors.default_name else None
+            )
+            for name, settings in connectors.by_name.items()
+        }
+        self._default = connectors.default_name
+
+    def of(self, connector: Optional[str]) -> ConversationDirectory:
+        """The directory of a connector (None: the default); a name not configured any more
+        (a handoff recorded before a connector was removed) gets the default's."""
+        return self._by_name.get(connector or self._default, self._by_name[self._default])
+
+    async def aclose(self) -> None:
+        for directory in self._by_name.values():
+            await directory.aclose()

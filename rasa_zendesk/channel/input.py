@@ -1,7 +1,11 @@
 """`rasa_zendesk.ZendeskInput`: the Rasa input channel that receives Zendesk (SunCo) webhooks.
 
 Rasa mounts it at `/webhooks/zendesk/`: `POST /webhooks/zendesk/webhook` takes the SunCo v2
-webhook envelope, `GET /webhooks/zendesk/health` answers `{"status": "ok"}`.
+webhook envelope, `POST /webhooks/zendesk/ticket_status` Zendesk's ticket events (see
+`tickets`; 404 unless its secret or API key is configured), `GET /webhooks/zendesk/health`
+answers `{"status": "ok"}`. Each named connector has its own pair,
+`/webhooks/zendesk/<connector>/webhook` and `/webhooks/zendesk/<connector>/ticket_status`,
+verified with its own secrets; the unnamed routes are the default connector's.
 
 The webhook is answered:
 - 401 when `X-API-Key` is missing or is not the webhook secret (compared in constant time,
@@ -11,8 +15,13 @@ The webhook is answered:
   what its type must carry (the valid events of the same post are still applied);
 - 500 when an event could not be applied (tracker store, lock store, output channel or SunCo
   failed): SunCo retries, and the events already applied are skipped on the retry;
-- 200 otherwise, with how many events were applied and how many ignored. Unknown event types
-  are ignored, since a 4xx would only make SunCo drop them.
+- 200 otherwise, with how many events were applied, ignored and refused. Unknown event types
+  are ignored, since a 4xx would only make SunCo drop them; an event for a conversation of
+  another connector is refused (logged, never applied).
+
+The ticket-status webhook is answered the same way, except that it authenticates with
+Zendesk's signature or the configured API key (401 when neither is right) and its body is one
+event, not an envelope.
 
 Events are applied in the order of the post, one at a time. No webhook ever becomes a user
 message: the channel does not call Rasa's `on_new_message`.
@@ -23,7 +32,7 @@ from __future__ import annotations
 import hmac
 import json
 import logging
-from typing import Any, Awaitable, Callable, Dict, List, Optional
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Tuple
 
 from pydantic import ValidationError
 from rasa.core.channels.channel import InputChannel, UserMessage
@@ -33,12 +42,15 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from rasa_zendesk.channel.config import ChannelConfig
-from rasa_zendesk.channel.conversations import ConversationDirectory
+from rasa_zendesk.channel.conversations import Directories
 from rasa_zendesk.channel.outputs import close_outputs
-from rasa_zendesk.channel.processor import RasaContext, WebhookProcessor
+from rasa_zendesk.channel.processor import Outcome, RasaContext, WebhookProcessor
 from rasa_zendesk.channel.timers.loop import TimerLoop
+from rasa_zendesk.settings import ZendeskSettings
 from rasa_zendesk.sunco.client import SunCoClient
 from rasa_zendesk.sunco.webhooks import MalformedEvent, WebhookEnvelope
+from rasa_zendesk.tickets import auth as ticket_auth
+from rasa_zendesk.tickets.events import MalformedTicketEvent, TicketEvent, status_change
 
 logger = logging.getLogger(__name__)
 
@@ -63,8 +75,8 @@ class ZendeskInput(InputChannel):
 
     def __init__(self, config: ChannelConfig, sunco: Optional[SunCoClient] = None) -> None:
         self.config = config
-        self.directory = ConversationDirectory(config.settings, sunco=sunco)
-        self.processor = WebhookProcessor(config, self.directory)
+        self.directories = Directories(config.connectors, sunco=sunco)
+        self.processor = WebhookProcessor(config, self.directories)
         self.timers = TimerLoop(self.processor)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
@@ -76,9 +88,8 @@ class ZendeskInput(InputChannel):
         async def health(_: Request) -> HTTPResponse:
             return response.json({"status": "ok"})
 
-        @zendesk.post("/webhook", stream=True)
-        async def webhook(request: Request) -> HTTPResponse:
-            return await self.handle_webhook(request)
+        for prefix, connector in self._routes():
+            self._add_routes(zendesk, prefix, connector)
 
         @zendesk.listener("after_server_start")
         async def start_timers(app: Sanic, __: Any) -> None:
@@ -95,40 +106,115 @@ class ZendeskInput(InputChannel):
 
         return zendesk
 
-    async def aclose(self) -> None:
-        await self.directory.aclose()
+    def _routes(self) -> List[Tuple[str, ZendeskSettings]]:
+        """The unnamed routes for the default connector, then a pair per named connector."""
+        connectors = self.config.connectors
+        routes = [("", connectors.default)]
+        if connectors.named:
+            routes += [(f"/{name}", settings) for name, settings in connectors.by_name.items()]
+        return routes
 
-    async def handle_webhook(self, request: Request) -> HTTPResponse:
-        cap = self.config.max_body_bytes
-        if request.stream is not None:
-            # Bounds what Sanic reads (and drains after an early answer) for this request.
-            request.stream.request_max_size = min(request.stream.request_max_size, cap)
-        if not self._authorized(request.headers.get(API_KEY_HEADER)):
+    def _add_routes(self, blueprint: Blueprint, prefix: str, connector: ZendeskSettings) -> None:
+        suffix = f"_{connector.name}" if prefix else ""
+
+        @blueprint.post(f"{prefix}/webhook", stream=True, name=f"webhook{suffix}")
+        async def webhook(request: Request) -> HTTPResponse:
+            return await self.handle_webhook(request, connector)
+
+        @blueprint.post(f"{prefix}/ticket_status", stream=True, name=f"ticket_status{suffix}")
+        async def ticket_status(request: Request) -> HTTPResponse:
+            return await self.handle_ticket_status(request, connector)
+
+    async def aclose(self) -> None:
+        await self.directories.aclose()
+
+    async def handle_webhook(
+        self, request: Request, connector: Optional[ZendeskSettings] = None
+    ) -> HTTPResponse:
+        """SunCo's webhook of a connector (None: the default one)."""
+        connector = connector or self.config.settings
+        _cap_stream(request, self.config.max_body_bytes)
+        if not _same(request.headers.get(API_KEY_HEADER), connector.webhook_secret):
             logger.warning(
                 "Zendesk webhook from %s rejected: missing or wrong %s header",
                 request.ip,
                 API_KEY_HEADER,
             )
             return _error(401, f"missing or wrong {API_KEY_HEADER} header")
-        body = await _read_body(request, cap)
-        if body is None:
-            logger.warning("Zendesk webhook from %s rejected: body over %d bytes", request.ip, cap)
-            return _error(413, f"body larger than {cap} bytes")
+        body, failed = await self._body(request, "Zendesk webhook")
+        if failed is not None:
+            return failed
         try:
             envelope = parse_envelope(body)
         except BadWebhook as error:
             logger.warning("Zendesk webhook from %s rejected: %s", request.ip, error)
             return _error(400, str(error))
+        rasa, failed = self._rasa(request)
+        if failed is not None:
+            return failed
+        return await self._apply_all(envelope, rasa, connector.name)
 
+    async def handle_ticket_status(
+        self, request: Request, connector: Optional[ZendeskSettings] = None
+    ) -> HTTPResponse:
+        """Zendesk's ticket-status webhook of a connector (see the module docstring)."""
+        connector = connector or self.config.settings
+        if not connector.ticket_webhook_enabled:
+            return _error(
+                404,
+                "the ticket-status webhook is off: set ticket_webhook_secret or "
+                "ticket_webhook_api_key to turn it on",
+            )
+        _cap_stream(request, self.config.max_body_bytes)
+        body, failed = await self._body(request, "Zendesk ticket webhook")
+        if failed is not None:
+            return failed
+        refused = ticket_auth.refusal(connector, request.headers, body)
+        if refused is not None:
+            logger.warning("Zendesk ticket webhook from %s rejected: %s", request.ip, refused)
+            return _error(401, refused)
+        try:
+            event = parse_ticket_event(body)
+            change = status_change(event)
+        except (BadWebhook, MalformedTicketEvent) as error:
+            logger.warning("Zendesk ticket webhook from %s rejected: %s", request.ip, error)
+            return _error(400, str(error))
+        if change is None:
+            logger.info("Zendesk ticket webhook event %s (%s) ignored", event.id, event.type)
+            return _ok(**_counts([Outcome(False, "not a status change")]))
+        rasa, failed = self._rasa(request)
+        if failed is not None:
+            return failed
+        try:
+            outcome = await self.processor.ticket_status(change, rasa, connector.name)
+        except Exception:
+            logger.exception(
+                "Zendesk ticket event %s could not be applied; Zendesk will retry", event.id
+            )
+            return _error(500, f"event {event.id} could not be applied; retry later")
+        logger.info("Zendesk ticket event %s: %s", event.id, outcome.note)
+        return _ok(**_counts([outcome]))
+
+    async def _body(self, request: Request, what: str) -> Tuple[bytes, Optional[HTTPResponse]]:
+        cap = self.config.max_body_bytes
+        body = await _read_body(request, cap)
+        if body is None:
+            logger.warning("%s from %s rejected: body over %d bytes", what, request.ip, cap)
+            return b"", _error(413, f"body larger than {cap} bytes")
+        return body, None
+
+    def _rasa(self, request: Request) -> Tuple[Any, Optional[HTTPResponse]]:
         agent = getattr(request.app.ctx, "agent", None)
         if agent is None:
             logger.warning("Zendesk webhook answered 503: the bot is not loaded yet")
-            return _error(503, "the bot is not loaded yet; retry later")
-        rasa = self.processor.context(agent, getattr(request.app.ctx, "input_channels", None) or [])
-        return await self._apply_all(envelope, rasa)
+            return None, _error(503, "the bot is not loaded yet; retry later")
+        channels = getattr(request.app.ctx, "input_channels", None) or []
+        return self.processor.context(agent, channels), None
 
-    async def _apply_all(self, envelope: WebhookEnvelope, rasa: RasaContext) -> HTTPResponse:
-        applied, ignored = 0, 0
+    async def _apply_all(
+        self, envelope: WebhookEnvelope, rasa: RasaContext, connector: str
+    ) -> HTTPResponse:
+        outcomes: List[Outcome] = []
         malformed: List[MalformedEvent] = []
         for event in envelope.parse_events():
             if isinstance(event, MalformedEvent):
@@ -136,7 +222,7 @@ class ZendeskInput(InputChannel):
                 malformed.append(event)
                 continue
             try:
-                outcome = await self.processor.apply(event, rasa)
+                outcome = await self.processor.apply(event, rasa, connector)
             except Exception:
                 logger.exception(
                     "Zendesk webhook event %s (%s) could not be applied; SunCo will retry",
@@ -147,43 +233,71 @@ class ZendeskInput(InputChannel):
                 return _error(
                     500,
                     f"event {event.id} could not be applied; retry later",
-                    processed=applied,
-                    ignored=ignored,
+                    **_counts(outcomes),
                 )
             logger.debug("Zendesk webhook event %s (%s): %s", event.id, event.type, outcome.note)
-            applied, ignored = applied + outcome.applied, ignored + (not outcome.applied)
+            outcomes.append(outcome)
         if malformed:
             return _error(
                 400,
                 "; ".join(str(error) for error in malformed),
-                processed=applied,
-                ignored=ignored,
+                **_counts(outcomes),
                 malformed=[error.event_id for error in malformed],
             )
-        return response.json({"status": "ok", "processed": applied, "ignored": ignored})
-
-    def _authorized(self, given: Optional[str]) -> bool:
-        if not given:
-            return False
-        return hmac.compare_digest(
-            given.encode("utf-8"), self.config.settings.webhook_secret.encode("utf-8")
-        )
+        return _ok(**_counts(outcomes))
 
 
 def parse_envelope(body: bytes) -> WebhookEnvelope:
     """The envelope of a webhook body; raises `BadWebhook` saying what is wrong."""
-    try:
-        data = json.loads(body)
-    except (ValueError, RecursionError):
-        raise BadWebhook("body is not valid JSON") from None
-    if not isinstance(data, dict):
-        raise BadWebhook("body is not a JSON object")
+    data = _json_object(body)
     if not isinstance(data.get("events"), list):
         raise BadWebhook("body has no 'events' list")
     try:
         return WebhookEnvelope.parse_obj(data)
     except (ValidationError, RecursionError):
         raise BadWebhook("body is not a SunCo webhook envelope (events must be objects)") from None
+
+
+def parse_ticket_event(body: bytes) -> TicketEvent:
+    """The Zendesk event of a ticket webhook body; raises `BadWebhook` saying what is wrong."""
+    data = _json_object(body)
+    try:
+        return TicketEvent.parse_obj(data)
+    except (ValidationError, RecursionError):
+        raise BadWebhook("body is not a Zendesk event (it needs an id and a type)") from None
+
+
+def _json_object(body: bytes) -> Dict[str, Any]:
+    try:
+        data = json.loads(body)
+    except (ValueError, RecursionError):
+        raise BadWebhook("body is not valid JSON") from None
+    if not isinstance(data, dict):
+        raise BadWebhook("body is not a JSON object")
+    return data
+
+
+def _same(given: Optional[str], expected: str) -> bool:
+    """Constant-time comparison of a header with a secret."""
+    return bool(given) and hmac.compare_digest(str(given).encode("utf-8"), expected.encode("utf-8"))
+
+
+def _cap_stream(request: Request, cap: int) -> None:
+    """Bounds what Sanic reads (and drains after an early answer) for this request."""
+    if request.stream is not None:
+        request.stream.request_max_size = min(request.stream.request_max_size, cap)
+
+
+def _counts(outcomes: List[Outcome]) -> Dict[str, int]:
+    """How many events were applied and ignored, and refused when any were."""
+    applied = sum(1 for outcome in outcomes if outcome.applied)
+    refused = sum(1 for outcome in outcomes if outcome.refused)
+    counts = {"processed": applied, "ignored": len(outcomes) - applied - refused}
+    return {**counts, "refused": refused} if refused else counts
+
+
+def _ok(**counts: int) -> HTTPResponse:
+    return response.json({"status": "ok", **counts})
 
 
 async def _read_body(request: Request, cap: int) -> Optional[bytes]:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Awaitable, Callable, List, Optional, Sequence, Tuple
 
 from rasa.core.channels.channel import InputChannel, OutputChannel
@@ -30,7 +31,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 
 from rasa_zendesk import clock, constants
 from rasa_zendesk.channel.config import ChannelConfig
-from rasa_zendesk.channel.conversations import ConversationDirectory, RasaConversation
+from rasa_zendesk.channel.conversations import Directories, RasaConversation
 from rasa_zendesk.channel.handoff_end import end_reason, record_event
 from rasa_zendesk.channel.notices import notice
 from rasa_zendesk.channel.outputs import output_channel_for, pushes, reaches_someone
@@ -44,7 +45,10 @@ from rasa_zendesk.handoff.deadlines import (
     last_message_at,
     next_deadline,
 )
+from rasa_zendesk.sunco.models import Conversation
 from rasa_zendesk.sunco.webhooks import ActivityEvent, Event, MessageEvent, SwitchboardEvent
+from rasa_zendesk.tickets.events import StatusChanged
+from rasa_zendesk.tickets.link import conversation_of_tags
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +62,8 @@ class Outcome:
 
     applied: bool
     note: str
+    #: Not applied because it came through another connector's route than its conversation's.
+    refused: bool = False
 
 
 @dataclass(frozen=True)
@@ -87,9 +93,9 @@ class RasaContext:
 class WebhookProcessor:
     """Applies webhook events, one at a time, to the Rasa conversations they belong to."""
 
-    def __init__(self, config: ChannelConfig, directory: ConversationDirectory) -> None:
+    def __init__(self, config: ChannelConfig, directories: Directories) -> None:
         self.config = config
-        self.directory = directory
+        self.directories = directories
         self._trackers: Optional[TrackerAccess] = None
 
     def context(self, agent: Any, input_channels: Sequence[InputChannel]) -> RasaContext:
@@ -105,19 +111,23 @@ class WebhookProcessor:
             self._trackers = trackers
         return RasaContext(agent, input_channels, trackers)
 
-    async def apply(self, event: Event, rasa: RasaContext) -> Outcome:
+    async def apply(
+        self, event: Event, rasa: RasaContext, connector: Optional[str] = None
+    ) -> Outcome:
+        """Apply a SunCo event that came through `connector`'s route (None: the default's)."""
+        connector = connector or self.config.connectors.default_name
         if isinstance(event, MessageEvent):
-            return await self._message(event, rasa)
+            return await self._message(event, rasa, connector)
         if isinstance(event, ActivityEvent):
-            return await self._typing(event, rasa)
+            return await self._typing(event, rasa, connector)
         if isinstance(event, SwitchboardEvent):
             reason = end_reason(event)
             if reason is not None:
-                return await self._end_handoff(event, reason, rasa)
+                return await self._end_handoff(event, reason, rasa, connector)
         logger.debug("Zendesk webhook event %s (%s) needs nothing done", event.id, event.type)
         return Outcome(False, "not acted on")
 
-    async def _message(self, event: MessageEvent, rasa: RasaContext) -> Outcome:
+    async def _message(self, event: MessageEvent, rasa: RasaContext, connector: str) -> Outcome:
         message = event.payload.message
         conversation_id = event.payload.conversation.id
         if message.author.type != "business":
@@ -161,15 +171,16 @@ class WebhookProcessor:
                 [announced, uttered], [record_event(joined, event.id), announced, uttered]
             )
 
-        return await self._apply_once(
+        return await self._apply_sunco_event(
             event,
             rasa,
+            connector,
             (constants.EVENT_ZENDESK_MESSAGE_ID, message.id),
             deliver,
             f"Agent message {message.id}",
         )
 
-    async def _typing(self, event: ActivityEvent, rasa: RasaContext) -> Outcome:
+    async def _typing(self, event: ActivityEvent, rasa: RasaContext, connector: str) -> Outcome:
         activity = event.payload.activity
         typing = TYPING_ACTIVITIES.get(activity.type)
         if typing is None or activity.author.type != "business":
@@ -177,11 +188,14 @@ class WebhookProcessor:
         # Typing is momentary: a retry minutes later would be wrong, so failures are only
         # logged and the event is acknowledged.
         try:
-            target = await self._target(event)
+            target = await self._target(event, connector)
             tracker = await rasa.trackers.read(target.sender_id) if target else None
             if target is None or tracker is None:
                 return Outcome(False, "not a conversation of this bot")
-            if state.active_for(tracker.events, event.payload.conversation.id) is None:
+            conversation_id = event.payload.conversation.id
+            if self._other_connector(connector, target, tracker, conversation_id):
+                return Outcome(False, "refused: another connector's conversation", refused=True)
+            if state.active_for(tracker.events, conversation_id) is None:
                 return Outcome(False, "no active handoff")
             shown = await show_typing(
                 rasa.output_for(tracker, target),
@@ -196,7 +210,7 @@ class WebhookProcessor:
         return Outcome(shown, "typing shown" if shown else "channel shows no typing")
 
     async def _end_handoff(
-        self, event: SwitchboardEvent, reason: str, rasa: RasaContext
+        self, event: SwitchboardEvent, reason: str, rasa: RasaContext, connector: str
     ) -> Outcome:
         conversation_id = event.payload.conversation.id
 
@@ -212,12 +226,58 @@ class WebhookProcessor:
                 return None
             return await self.ending(rasa, tracker, output, handoff, reason, event.id)
 
-        return await self._apply_once(
+        return await self._apply_sunco_event(
             event,
             rasa,
+            connector,
             (constants.EVENT_ZENDESK_EVENT_ID, event.id),
             close,
             f"End of handoff ({event.type})",
+            skipped="handoff already over",
+        )
+
+    async def ticket_status(
+        self, change: StatusChanged, rasa: RasaContext, connector: Optional[str] = None
+    ) -> Outcome:
+        """A ticket's new status, from Zendesk's ticket webhook: solved or closed ends the
+        handoff at once (Agent Workspace would give it back only when the ticket closes, days
+        later; that release then finds it over and tells nobody again). Other statuses are
+        recorded in the handoff's record."""
+        connector = connector or self.config.connectors.default_name
+        conversation_id = conversation_of_tags(change.detail.tags)
+        if conversation_id is None:
+            return Outcome(False, "not a ticket of this bot's handoffs (no link tag)")
+        target = await self._find(connector, Conversation(id=conversation_id), change.id)
+        if target is None:
+            return Outcome(False, "not a conversation of this bot")
+        ticket_id, status = change.detail.id, change.event.current
+
+        async def update(
+            tracker: DialogueStateTracker, output: OutputChannel
+        ) -> Optional[Delivery]:
+            handoff = state.active_for(tracker.events, conversation_id)
+            if handoff is None:
+                logger.info(
+                    "Ticket %s is %s: the handoff of sender %s is already over",
+                    ticket_id,
+                    status,
+                    tracker.sender_id,
+                )
+                return None
+            handoff = state.ticket_changed(handoff, ticket_id, status)
+            if not change.ends_session:
+                return Delivery([], [record_event(handoff, change.id)])
+            return await self.ending(rasa, tracker, output, handoff, state.TICKET_SOLVED, change.id)
+
+        return await self._apply_once(
+            target,
+            conversation_id,
+            change.time,
+            rasa,
+            connector,
+            (constants.EVENT_ZENDESK_EVENT_ID, change.id),
+            update,
+            f"Ticket {ticket_id} {status}",
             skipped="handoff already over",
         )
 
@@ -246,7 +306,9 @@ class WebhookProcessor:
                     rasa.agent, tracker, output.name(), constants.UTTER_AGENT_TIMEOUT
                 )
                 return Delivery([told], [record_event(offered), told, _listening(told)])
-            await self.directory.release(handoff.conversation_id, deadline.what)
+            await self.directories.of(handoff.connector).release(
+                handoff.conversation_id, deadline.what
+            )
             return await self.ending(rasa, tracker, output, handoff, deadline.what)
 
         await self.write(rasa, RasaConversation(sender_id), due, f"Timer of sender {sender_id}")
@@ -286,30 +348,58 @@ class WebhookProcessor:
             then_run=self.config.handoff.after_handoff_action,
         )
 
-    async def _apply_once(
+    async def _apply_sunco_event(
         self,
         event: Event,
         rasa: RasaContext,
+        connector: str,
+        dedupe: Tuple[str, str],
+        decide: Decide,
+        what: str,
+        skipped: str = "not applied",
+    ) -> Outcome:
+        """A SunCo webhook event through `_apply_once`, for the conversation it names."""
+        target = await self._target(event, connector)
+        if target is None:
+            return Outcome(False, "not a conversation of this bot")
+        conversation_id = event.conversation.id if event.conversation else None
+        return await self._apply_once(
+            target,
+            conversation_id,
+            event.created_at,
+            rasa,
+            connector,
+            dedupe,
+            decide,
+            what,
+            skipped,
+        )
+
+    async def _apply_once(
+        self,
+        target: RasaConversation,
+        conversation_id: Optional[str],
+        created_at: Optional[datetime],
+        rasa: RasaContext,
+        connector: str,
         dedupe: Tuple[str, str],
         decide: Decide,
         what: str,
         skipped: str = "not applied",
     ) -> Outcome:
         """A webhook event through the write path, once: what the tracker store already has
-        (`dedupe` = metadata key and SunCo id) is skipped."""
-        target = await self._target(event)
-        if target is None:
-            return Outcome(False, "not a conversation of this bot")
-        conversation_id = event.conversation.id if event.conversation else None
+        (`dedupe` = metadata key and Zendesk id) is skipped, and an event that came through
+        another connector's route than its conversation's is refused."""
         trackers = rasa.trackers
-        duplicate = False
+        duplicate = refused = False
 
         async def once(tracker: DialogueStateTracker, output: OutputChannel) -> Optional[Delivery]:
-            nonlocal duplicate
+            nonlocal duplicate, refused
+            if self._other_connector(connector, target, tracker, conversation_id):
+                refused = True
+                return None
             key, value = dedupe
-            if await trackers.already_applied(
-                tracker, key, value, event.created_at, conversation_id
-            ):
+            if await trackers.already_applied(tracker, key, value, created_at, conversation_id):
                 logger.info("%s was already applied; skipped", what)
                 duplicate = True
                 return None
@@ -317,8 +407,36 @@ class WebhookProcessor:
 
         outcome = await self.write(rasa, target, once, what, skipped)
         if outcome is None:
-            return _no_tracker(event, target)
+            return _no_tracker(what, target)
+        if refused:
+            return Outcome(False, "refused: another connector's conversation", refused=True)
         return Outcome(False, "duplicate") if duplicate else outcome
+
+    def _other_connector(
+        self,
+        connector: str,
+        target: RasaConversation,
+        tracker: Optional[DialogueStateTracker],
+        conversation_id: Optional[str],
+    ) -> bool:
+        """Whether the conversation belongs to another connector than the route it came
+        through (its metadata says so, or its handoff's record): logged, never applied."""
+        default = self.config.connectors.default_name
+        owner = target.connector
+        if owner is None and tracker is not None:
+            record = state.current(tracker.events)
+            if record is not None and record.conversation_id == conversation_id:
+                owner = record.connector
+        if (owner or default) == connector:
+            return False
+        logger.warning(
+            "Zendesk event for conversation %s came through connector %s's webhook, but the "
+            "conversation belongs to connector %s: refused",
+            conversation_id,
+            connector,
+            owner,
+        )
+        return True
 
     async def write(
         self,
@@ -348,16 +466,24 @@ class WebhookProcessor:
         _log_delivery(what, target, output, channel)
         return Outcome(True, "applied")
 
-    async def _target(self, event: Event) -> Optional[RasaConversation]:
+    async def _target(self, event: Event, connector: str) -> Optional[RasaConversation]:
         conversation = event.conversation
-        target = await self.directory.find(conversation) if conversation else None
+        if conversation is None:
+            return None
+        return await self._find(connector, conversation, event.id)
+
+    async def _find(
+        self, connector: str, conversation: Conversation, event_id: str
+    ) -> Optional[RasaConversation]:
+        """The Rasa user of a SunCo conversation, asked of the connector's own Zendesk app."""
+        target = await self.directories.of(connector).find(conversation)
         if target is None:
             logger.warning(
-                "Zendesk webhook event %s (%s) is for conversation %s, which has no Rasa "
-                "sender id: not one of this bot's handoffs; ignored",
-                event.id,
-                event.type,
-                conversation.id if conversation else None,
+                "Zendesk webhook event %s is for conversation %s, which has no Rasa sender id "
+                "in connector %s: not one of this bot's handoffs; ignored",
+                event_id,
+                conversation.id,
+                connector,
             )
         return target
 
@@ -387,12 +513,10 @@ async def _run_bot_action(
         logger.exception("after_handoff_action %s failed for sender %s", action_name, sender_id)
 
 
-def _no_tracker(event: Event, target: RasaConversation) -> Outcome:
+def _no_tracker(what: str, target: RasaConversation) -> Outcome:
     logger.warning(
-        "Zendesk webhook event %s (%s) is for sender %s, who has no conversation in the "
-        "tracker store; ignored",
-        event.id,
-        event.type,
+        "%s is for sender %s, who has no conversation in the tracker store; ignored",
+        what,
         target.sender_id,
     )
     return Outcome(False, "no such Rasa conversation")

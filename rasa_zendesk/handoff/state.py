@@ -88,6 +88,11 @@ class Handoff:
     #: The Rasa message id of the last user message dealt with: passed on to the agent, or
     #: taken as a gesture. The ones after it are still to go (see `pending_messages`).
     handled_through: Optional[str] = None
+    #: The Zendesk connector it went to (None in records older than connectors: the default).
+    connector: Optional[str] = None
+    #: The ticket Zendesk opened for it and that ticket's latest status (ticket webhooks).
+    ticket_id: Optional[str] = None
+    ticket_status: Optional[str] = None
 
     @property
     def active(self) -> bool:
@@ -148,7 +153,10 @@ def slot_value(handoff: Optional[Handoff]) -> Optional[Dict[str, Any]]:
 
 
 def opened(
-    conversation_id: str, trigger: Optional[str] = None, at: Optional[float] = None
+    conversation_id: str,
+    trigger: Optional[str] = None,
+    at: Optional[float] = None,
+    connector: Optional[str] = None,
 ) -> Handoff:
     """Control passed to the agents: the handoff waits for the first agent message."""
     requested_at = _now(at)
@@ -159,6 +167,7 @@ def opened(
         requested_at=requested_at,
         trigger=trigger,
         waiting_since=requested_at,
+        connector=connector,
     )
 
 
@@ -193,6 +202,11 @@ def message_left(handoff: Handoff) -> Handoff:
     """The user leaves a message for the agents, who answer later: no agent timeout now."""
     _expect_waiting(handoff)
     return replace(handoff, message_left=True, agent_timeout_offered_at=None)
+
+
+def ticket_changed(handoff: Handoff, ticket_id: str, status: str) -> Handoff:
+    """Zendesk says the handoff's ticket has a new status (recorded; an end is `ended`)."""
+    return replace(handoff, ticket_id=ticket_id, ticket_status=status)
 
 
 def handled(handoff: Handoff, message_id: Optional[str]) -> Handoff:

@@ -136,7 +136,12 @@ async def test_escalation_calls_in_order_and_sets_the_slots(
     assert metadata[FIRST_MESSAGE_ID] == summary["id"]
     assert metadata[REQUESTER_NAME] == "Jane Doe"
     assert metadata[REQUESTER_EMAIL] == "jane@example.com"
-    assert metadata[TAGS].split(",")[0] == "rasa_handoff" and len(metadata[TAGS].split(",")) == 2
+    # The link tag first (ticket webhooks find the conversation by it), then the action's.
+    assert metadata[TAGS].split(",") == [
+        f"rasa_zendesk_conversation_{conversation['id']}",
+        "rasa_handoff",
+        "explicit_request",
+    ]
     assert 0 < len(metadata[SUBJECT]) <= 150
     assert all(isinstance(value, (str, int, float, bool)) for value in metadata.values())
     assert len(json.dumps(metadata).encode("utf-8")) < 4096
@@ -318,7 +323,7 @@ async def test_bot_integration_takes_control_first_when_configured(
         constants.AGENT_WORKSPACE,
     ]
     assert _operation_index(calls, "/passControl") < _operation_index(calls, "/messages")
-    assert passes[-1]["body"]["metadata"][TAGS].startswith("rasa_handoff,acme,")
+    assert passes[-1]["body"]["metadata"][TAGS].split(",")[1:3] == ["rasa_handoff", "acme"]
     first = zendesk.conversation(conversation_of(result))["messages"][0]
     assert first["author"]["displayName"] == "Acme Assistant"
 
@@ -344,7 +349,7 @@ async def test_reason_recorded_by_the_policy_sets_subject_and_tag(
     result = await escalate(executor, turns)
     assert responses(result) == ["utter_zendesk_handoff_started"]
     metadata = zendesk.api_calls()[-1]["body"]["metadata"]
-    assert metadata[TAGS] == "rasa_handoff,frustration"
+    assert metadata[TAGS].split(",")[1:] == ["rasa_handoff", "frustration"]
     assert metadata[SUBJECT] == "Chat handoff: the user seems frustrated"
     summary = posted_texts(zendesk, result)[0]
     assert reason in summary

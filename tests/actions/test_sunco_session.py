@@ -41,14 +41,14 @@ async def test_one_client_per_loop_rebuilt_when_settings_change(
 
 
 def test_a_new_event_loop_gets_a_new_client(env: pytest.MonkeyPatch) -> None:
-    async def client_id() -> int:
-        return id(sunco_session.get_client())
+    async def client() -> object:
+        return sunco_session.get_client()
 
     loop_a, loop_b = asyncio.new_event_loop(), asyncio.new_event_loop()
     try:
-        client_a = loop_a.run_until_complete(client_id())
-        assert loop_a.run_until_complete(client_id()) == client_a
-        assert loop_b.run_until_complete(client_id()) != client_a
+        client_a = loop_a.run_until_complete(client())
+        assert loop_a.run_until_complete(client()) is client_a
+        assert loop_b.run_until_complete(client()) is not client_a
         loop_b.run_until_complete(sunco_session.close_client())
     finally:
         loop_a.close()
