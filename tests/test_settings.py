@@ -5,10 +5,17 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from typing import Dict
 
 import pytest
 
-from rasa_zendesk.settings import HandoffSettings, SettingsError, Sources
+from rasa_zendesk.settings import (
+    Connectors,
+    HandoffSettings,
+    SettingsError,
+    Sources,
+    UnknownConnector,
+)
 
 pytestmark = pytest.mark.timeout(10)
 
@@ -67,3 +74,111 @@ def test_the_action_server_stops_at_start_on_a_setting_in_the_wrong_form() -> No
     assert started.returncode != 0
     assert "agent_timeout (ZENDESK_AGENT_TIMEOUT) must be a whole number" in started.stderr
     assert "ten minutes" not in started.stderr
+
+
+# Connectors: the unnamed one, named ones, and which one a conversation goes to.
+
+BASE = {
+    "ZENDESK_SUBDOMAIN": "acme",
+    "ZENDESK_APP_ID": "app_default",
+    "ZENDESK_KEY_ID": "key_default",
+    "ZENDESK_KEY_SECRET": "ks-default-0001",
+    "ZENDESK_WEBHOOK_SECRET": "wh-default-0001",
+}
+
+
+def named(name: str, **extra: str) -> Dict[str, str]:
+    prefix = f"ZENDESK_CONNECTOR_{name.upper()}_"
+    values = {
+        "SUBDOMAIN": f"acme-{name}",
+        "APP_ID": f"app_{name}",
+        "KEY_ID": f"key_{name}",
+        "KEY_SECRET": f"ks-{name}-0002",
+        "WEBHOOK_SECRET": f"wh-{name}-0002",
+        **extra,
+    }
+    return {prefix + key: value for key, value in values.items()}
+
+
+def test_the_unnamed_connector_alone_is_the_simple_case() -> None:
+    connectors = Connectors.read(Sources(None, BASE))
+    assert list(connectors.by_name) == ["default"] and not connectors.named
+    assert connectors.default.app_id == "app_default"
+    assert connectors.default.ticket_webhook_enabled is False
+    assert connectors.default.ticket_webhook_api_key_header == "X-API-Key"
+    assert connectors.choose(None, "telegram") is connectors.default
+
+
+def test_named_connectors_from_the_environment() -> None:
+    env = {
+        **BASE,
+        "ZENDESK_CONNECTORS": "eu, us",
+        **named("eu", TICKET_WEBHOOK_SECRET="tk-eu", TAGS="brand_eu,emea"),
+        **named("us", API_URL="http://127.0.0.1:1/sc", AGENT_WORKSPACE="zd-aw-us"),
+        "ZENDESK_CONNECTOR_BY_CHANNEL": "telegram=eu, slack=us",
+    }
+    connectors = Connectors.read(Sources(None, env))
+    assert list(connectors.by_name) == ["default", "eu", "us"] and connectors.named
+    eu, us = connectors.get("eu"), connectors.get("us")
+    assert (eu.app_id, eu.name, eu.tags, eu.ticket_webhook_enabled) == (
+        "app_eu",
+        "eu",
+        ("brand_eu", "emea"),
+        True,
+    )
+    assert us.base_url == "http://127.0.0.1:1/sc" and us.agent_workspace == "zd-aw-us"
+    assert connectors.default_name == "default"
+    # The slot first, then the input channel's rule, then the default.
+    assert connectors.choose("us", "telegram") is us
+    assert connectors.choose(None, "telegram") is eu
+    assert connectors.choose(None, "socketio") is connectors.default
+    with pytest.raises(UnknownConnector, match="no Zendesk connector 'asia'"):
+        connectors.choose("asia", None)
+    assert "ks-eu" not in repr(eu) and "tk-eu" not in repr(eu)
+
+
+def test_only_named_connectors_and_a_chosen_default() -> None:
+    env = {"ZENDESK_CONNECTORS": "eu,us", **named("eu"), **named("us")}
+    assert Connectors.read(Sources(None, env)).default_name == "eu"
+    env["ZENDESK_DEFAULT_CONNECTOR"] = "us"
+    assert Connectors.read(Sources(None, env)).default.app_id == "app_us"
+
+
+def test_credentials_yml_names_connectors_as_a_mapping() -> None:
+    given = {
+        **{key.removeprefix("ZENDESK_").lower(): value for key, value in BASE.items()},
+        "connectors": {"eu": {"app_id": "app_eu_from_yml"}},
+        "connector_by_channel": {"telegram": "eu"},
+    }
+    env = named("eu")
+    connectors = Connectors.read(Sources(given, env))
+    assert connectors.get("eu").app_id == "app_eu_from_yml"  # the key first
+    assert connectors.get("eu").key_id == "key_eu"  # then its variable
+    assert connectors.choose(None, "telegram").name == "eu"
+
+
+@pytest.mark.parametrize(
+    ("env", "says"),
+    [
+        ({**BASE, "ZENDESK_CONNECTORS": "EU"}, "connectors (ZENDESK_CONNECTORS): connector names"),
+        ({**BASE, "ZENDESK_CONNECTORS": "webhook"}, "not one of"),
+        ({**BASE, "ZENDESK_CONNECTORS": "e-u"}, "lower-case letters"),
+        ({**BASE, "ZENDESK_DEFAULT_CONNECTOR": "eu"}, "connector 'eu', which is not configured"),
+        ({**BASE, "ZENDESK_CONNECTOR_BY_CHANNEL": "telegram"}, "channel=connector pairs"),
+        ({**BASE, "ZENDESK_CONNECTOR_BY_CHANNEL": "telegram=asia"}, "'asia', which is not"),
+        (
+            {**BASE, "ZENDESK_CONNECTORS": "eu", **named("eu", APP_ID="")},
+            "in connector eu (ZENDESK_CONNECTOR_EU_*): app_id (ZENDESK_CONNECTOR_EU_APP_ID)",
+        ),
+        (
+            {"ZENDESK_CONNECTORS": "eu", **named("eu"), "ZENDESK_APP_ID": "half"},
+            "subdomain (ZENDESK_SUBDOMAIN)",
+        ),
+        ({}, "webhook_secret (ZENDESK_WEBHOOK_SECRET)"),
+    ],
+)
+def test_connector_settings_in_the_wrong_form_stop_start_up(env: Dict[str, str], says: str) -> None:
+    with pytest.raises(SettingsError) as error:
+        Connectors.read(Sources(None, env))
+    assert says in str(error.value)
+    assert "ks-" not in str(error.value) and "wh-" not in str(error.value)

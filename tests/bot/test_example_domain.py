@@ -33,7 +33,11 @@ def load(path: Path) -> dict:
 def test_shipped_domain_names_the_shared_constants() -> None:
     shipped = load(SHIPPED)
     assert shipped["intents"] == [constants.INTENT_HUMAN_HANDOFF, constants.INTENT_END_HANDOFF]
-    assert set(shipped["slots"]) == {constants.SLOT_HANDOFF, constants.SLOT_HANDOFF_REASON}
+    assert set(shipped["slots"]) == {
+        constants.SLOT_HANDOFF,
+        constants.SLOT_HANDOFF_REASON,
+        constants.SLOT_CONNECTOR,
+    }
     assert shipped["slots"][constants.SLOT_HANDOFF]["type"] == "any"
     assert shipped["actions"] == [
         constants.ACTION_HANDOFF,
