@@ -62,6 +62,8 @@ class Credentials:
     key_id: str = "key_demo"
     key_secret: str = field(default="secret_demo", repr=False)
     webhook_secret: str = field(default="whsec_demo", repr=False)
+    #: Signs the ticket-status webhook (Zendesk's event webhook) the emulator sends.
+    ticket_webhook_secret: str = field(default="tkwh_demo", repr=False)
 
     def environment(self, api_url: str) -> Dict[str, str]:
         """The ZENDESK_* variables the Rasa server and the action server read."""
@@ -71,6 +73,7 @@ class Credentials:
             "ZENDESK_KEY_ID": self.key_id,
             "ZENDESK_KEY_SECRET": self.key_secret,
             "ZENDESK_WEBHOOK_SECRET": self.webhook_secret,
+            "ZENDESK_TICKET_WEBHOOK_SECRET": self.ticket_webhook_secret,
             "ZENDESK_API_URL": api_url,
         }
 
@@ -120,6 +123,7 @@ class DemoStack:
         self.web_url = f"http://{HOST}:{ports.web}"
         self.console_url = f"{self.emulator_url}/console"
         self.webhook_url = f"{self.rasa_url}/webhooks/zendesk/webhook"
+        self.ticket_webhook_url = f"{self.rasa_url}/webhooks/zendesk/ticket_status"
         self.endpoints_path = config.run_dir / "endpoints.yml"
         self.env = self._environment()
         self.emulator = self._process("emulator", self._emulator_argv(), "/_emulator/health")
@@ -224,6 +228,10 @@ class DemoStack:
             self.webhook_url,
             "--webhook-secret",
             credentials.webhook_secret,
+            "--ticket-webhook-url",
+            self.ticket_webhook_url,
+            "--ticket-webhook-secret",
+            credentials.ticket_webhook_secret,
             *self.config.emulator_args,
         ]
 

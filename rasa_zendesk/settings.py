@@ -56,6 +56,10 @@ class SettingsError(ValueError):
     """A Zendesk setting is missing or in the wrong form (the message names it, never a value)."""
 
 
+class MissingSettings(SettingsError):
+    """Required Zendesk settings are not given (the message names each, never a value)."""
+
+
 class Sources:
     """Where a setting is read from, the same way in both servers: the channel's key in
     credentials.yml when given, else the environment variable (`ZENDESK_<NAME>`; for a named
@@ -173,7 +177,7 @@ class ZendeskSettings:
         missing = [key for key in REQUIRED if not sources.text(key)]
         if missing:
             described = ", ".join(f"{key} ({sources.env_name(key)})" for key in missing)
-            raise SettingsError(f"Zendesk settings missing in {sources.where}: {described}")
+            raise MissingSettings(f"Zendesk settings missing in {sources.where}: {described}")
         text = sources.text
         return cls(
             subdomain=text("subdomain"),  # type: ignore[arg-type]

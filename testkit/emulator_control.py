@@ -89,6 +89,13 @@ class EmulatorControl:
                 return conversation
         return None
 
+    async def conversation_of_id(self, conversation_id: str) -> Dict[str, Any]:
+        """The conversation view, whichever app it belongs to."""
+        state = await self.state()
+        found = [c for c in state["conversations"] if c["id"] == conversation_id]
+        assert found, f"no conversation {conversation_id} in the emulator"
+        return found[0]
+
     async def handed_off_conversation(self, sender_id: str) -> Optional[Dict[str, Any]]:
         """The sender's conversation once Agent Workspace has it (open in the console)."""
         conversation = await self.conversation_of(sender_id)
@@ -117,16 +124,87 @@ class EmulatorControl:
         """Make deliveries unkind as SunCo's can be (`mode` duplicate, reorder, hold, drop)."""
         await self._post("/_emulator/webhook-mode", rule)
 
+    async def wait_idle(self, timeout: float = 20.0) -> None:
+        """Until every webhook, SunCo's and the ticket ones, is delivered or given up."""
+        for kind in ("sunco", "ticket"):
+            done = await self._post(f"/_emulator/webhooks/wait?kind={kind}", {"timeout": timeout})
+            assert done["idle"], f"{kind} webhooks still pending after {timeout:.0f}s"
+
     async def redeliver(self, event_id: str) -> Dict[str, Any]:
         return (await self._post(f"/_emulator/webhooks/{event_id}/redeliver"))["delivery"]
 
     async def set_webhook_url(self, url: str) -> None:
         """Where the emulator sends webhooks from now on (retries included)."""
-        await self._post("/_emulator/webhook-config", {"url": url, "urls": []})
+        await self.configure_webhooks(url=url)
+
+    async def configure_webhooks(
+        self, url: str, secret: Optional[str] = None, app: Optional[str] = None
+    ) -> None:
+        """Where an app (default: the default app) sends its SunCo webhooks, with which
+        `X-API-Key` secret, from now on."""
+        body: Dict[str, Any] = {"url": url, "urls": []}
+        if secret is not None:
+            body["secret"] = secret
+        await self._post(_with_app("/_emulator/webhook-config", app), body)
+
+    # Zendesk tickets (one per handoff) and their ticket-status webhooks.
+    async def ticket(self, conversation_id: str) -> Optional[Dict[str, Any]]:
+        """The ticket of the conversation's latest handoff (None if never handed off)."""
+        return (await self._get(f"/_emulator/conversations/{conversation_id}/ticket"))["ticket"]
+
+    async def set_ticket_status(
+        self, conversation_id: str, status: str, handback: Optional[str] = None
+    ) -> Dict[str, Any]:
+        """The agent sets the ticket to open, pending, hold, solved or closed (closed also
+        hands the conversation back, by releaseControl or `handback="passControl"`); returns
+        the ticket."""
+        body: Dict[str, Any] = {"status": status}
+        if handback:
+            body["handback"] = handback
+        path = f"/_emulator/conversations/{conversation_id}/ticket"
+        return (await self._post(path, body))["ticket"]
+
+    async def configure_ticket_webhooks(
+        self,
+        urls: Optional[List[str]] = None,
+        secret: Optional[str] = None,
+        api_key: Any = ...,
+        api_key_header: Optional[str] = None,
+        app: Optional[str] = None,
+    ) -> Dict[str, Any]:
+        """Targets, signing secret and API key header of the ticket webhooks (`api_key` None
+        turns the header off; left out, it stays); returns the settings, without secrets."""
+        body: Dict[str, Any] = {}
+        if urls is not None:
+            body["urls"] = urls
+        if secret is not None:
+            body["secret"] = secret
+        if api_key is not ...:
+            body["apiKey"] = api_key
+        if api_key_header is not None:
+            body["apiKeyHeader"] = api_key_header
+        return await self._post(_with_app("/_emulator/ticket-webhook-config", app), body)
+
+    async def ticket_deliveries(self, **query: str) -> List[Dict[str, Any]]:
+        """Ticket webhook deliveries, filtered like `deliveries` (and by `app`)."""
+        return await self.deliveries(kind="ticket", **query)
+
+    # Several apps (connectors) in one emulator.
+    async def apps(self) -> List[Dict[str, Any]]:
+        return (await self._get("/_emulator/apps"))["apps"]
+
+    async def add_app(self, **body: Any) -> Dict[str, Any]:
+        """Serve one more app: `appId`, `keyId`, `keySecret`, `webhookUrls`, `webhookSecret`,
+        `ticketWebhookUrls`, `ticketWebhookSecret`, `ticketWebhookApiKey`, ..."""
+        return (await self._post("/_emulator/apps", body))["app"]
 
     def sample_url(self, name: str) -> str:
         """A sample the emulator serves itself (what the console's image and file buttons send)."""
         return f"{self.url}/_emulator/samples/{name}"
+
+
+def _with_app(path: str, app: Optional[str]) -> str:
+    return f"{path}?app={app}" if app else path
 
 
 def user_texts(conversation: Dict[str, Any]) -> List[str]:

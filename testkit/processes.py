@@ -88,7 +88,16 @@ def stack_config(
 def running_stack(model: Path, name: str, **options: Any) -> Iterator[DemoStack]:
     """Start a whole stack (`options` as `stack_config` takes them), yield it, stop every
     process (also when the test fails)."""
-    stack = DemoStack(stack_config(model, name, **options))
+    with running(stack_config(model, name, **options)) as stack:
+        yield stack
+
+
+@contextlib.contextmanager
+def running(config: StackConfig) -> Iterator[DemoStack]:
+    """Start the stack of `config` (e.g. a `stack_config` adjusted once its ports are known),
+    yield it, stop every process (also when the test fails)."""
+    name = config.run_dir.name
+    stack = DemoStack(config)
     started = time.monotonic()
     stack.start()
     print(

@@ -60,20 +60,30 @@ def test_a_setting_in_the_wrong_form_names_itself_and_the_right_form(
     assert value not in str(error.value)  # never echoes what was given (it may be a secret)
 
 
-@pytest.mark.timeout(120)
-def test_the_action_server_stops_at_start_on_a_setting_in_the_wrong_form() -> None:
-    """`rasa run actions` imports the actions: a wrong value stops it there, named."""
-    env = {**os.environ, "ZENDESK_AGENT_TIMEOUT": "ten minutes"}
-    started = subprocess.run(
+def import_actions(**variables: str) -> subprocess.CompletedProcess:
+    """Import the actions as `rasa run actions` does at start, with these variables only."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ZENDESK_")}
+    return subprocess.run(
         [sys.executable, "-c", "import rasa_zendesk.actions"],
-        env=env,
+        env={**env, **variables},
         capture_output=True,
         text=True,
         check=False,
     )
+
+
+@pytest.mark.timeout(120)
+def test_the_action_server_stops_at_start_on_a_setting_in_the_wrong_form() -> None:
+    """`rasa run actions` imports the actions: a wrong value stops it there, named."""
+    started = import_actions(ZENDESK_AGENT_TIMEOUT="ten minutes")
     assert started.returncode != 0
     assert "agent_timeout (ZENDESK_AGENT_TIMEOUT) must be a whole number" in started.stderr
     assert "ten minutes" not in started.stderr
+    started = import_actions(ZENDESK_CONNECTOR_BY_CHANNEL="telegram")
+    assert started.returncode != 0
+    assert "connector_by_channel (ZENDESK_CONNECTOR_BY_CHANNEL) must be" in started.stderr
+    # Missing connection settings fail the handoffs, naming them, not the import.
+    assert import_actions().returncode == 0
 
 
 # Connectors: the unnamed one, named ones, and which one a conversation goes to.

@@ -15,10 +15,15 @@ subclass is registered after the original under the same action name, so it wins
 from rasa_zendesk.actions.end_handoff import ActionZendeskEndHandoff
 from rasa_zendesk.actions.escalate import ActionZendeskHandoff
 from rasa_zendesk.actions.relay import ActionZendeskRelay
-from rasa_zendesk.settings import HandoffSettings, Sources
+from rasa_zendesk.settings import Connectors, HandoffSettings, MissingSettings, Sources
 
-# `rasa run actions` imports this at start: a handoff setting in the wrong form stops it there,
-# naming the setting, instead of failing the first handoff that reads it.
+# `rasa run actions` imports this at start: a setting in the wrong form stops it there, naming
+# the setting, instead of failing the first handoff that reads it. Missing connection settings
+# only fail the handoffs (each says which), so the package imports without them (tests, tools).
 HandoffSettings.read(Sources())
+try:
+    Connectors.read(Sources(where="the environment"))
+except MissingSettings:
+    pass
 
 __all__ = ["ActionZendeskHandoff", "ActionZendeskRelay", "ActionZendeskEndHandoff"]

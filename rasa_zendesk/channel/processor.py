@@ -463,7 +463,10 @@ class WebhookProcessor:
             channel = tracker.get_latest_input_channel() or target.input_channel
             if delivery.then_run:
                 await _run_bot_action(rasa, target.sender_id, delivery.then_run, output)
-        _log_delivery(what, target, output, channel)
+        if delivery.messages:
+            _log_delivery(what, target, output, channel)
+        else:
+            logger.info("%s recorded for sender %s", what, target.sender_id)
         return Outcome(True, "applied")
 
     async def _target(self, event: Event, connector: str) -> Optional[RasaConversation]:

@@ -1,4 +1,4 @@
-"""The SunCo v2 routes, under `/sc/v2/apps/{appId}/`: thin HTTP over `Emulator`."""
+"""The SunCo v2 routes, under `/sc/v2/apps/{appId}/`: thin HTTP over that app's `Emulator`."""
 
 import mimetypes
 import posixpath
@@ -20,7 +20,7 @@ from .bodies import (
 from .engine import Emulator
 from .errors import ApiError, bad_request
 from .httputil import public_base, read_json
-from .middleware import EMULATOR
+from .registry import registry
 from .store import Conversation, page
 
 APP = "/sc/v2/apps/{appId}"
@@ -30,7 +30,8 @@ CONVERSATION_PAGE_DEFAULT = 25
 
 
 def _emulator(request: web.Request) -> Emulator:
-    return request.app[EMULATOR]
+    """The app of the path (the middleware has checked that it exists and the key is its)."""
+    return registry(request).require(request.match_info["appId"])
 
 
 def _conversation(request: web.Request) -> Conversation:
@@ -244,9 +245,10 @@ async def upload_attachment(request: web.Request) -> web.Response:
 
 
 async def download_attachment(request: web.Request) -> web.Response:
-    attachment = _emulator(request).store.attachments.get(request.match_info["attachmentId"])
-    if attachment is None:
+    found = registry(request).attachment(request.match_info["attachmentId"])
+    if found is None:
         raise ApiError(404, "not_found", "Attachment not found")
+    _, attachment = found
     return web.Response(
         body=attachment.data,
         content_type=attachment.media_type.split(";")[0],

@@ -4,10 +4,10 @@ from pathlib import Path
 
 from aiohttp import web
 
-from . import api, control
+from . import api, control, control_apps, control_tickets
 from .config import EmulatorConfig
-from .engine import Emulator
-from .middleware import EMULATOR, middleware
+from .middleware import middleware
+from .registry import APPS, AppRegistry
 
 STATIC = Path(__file__).parent / "static"
 MAX_REQUEST_BYTES = 51 * 1024 * 1024  # uploads go up to 50MB
@@ -22,24 +22,26 @@ async def _to_console(request: web.Request) -> web.Response:
 
 
 def create_app(config: EmulatorConfig) -> web.Application:
-    """Build the emulator's application; its Emulator is `app[EMULATOR]`."""
+    """Build the emulator's application; its apps are `app[APPS]` (the default app first)."""
     app = web.Application(middlewares=[middleware], client_max_size=MAX_REQUEST_BYTES)
-    emulator = Emulator(config)
-    app[EMULATOR] = emulator
+    apps = AppRegistry(config)
+    app[APPS] = apps
     api.add_routes(app)
     control.add_routes(app)
+    control_tickets.add_routes(app)
+    control_apps.add_routes(app)
     app.router.add_get("/", _to_console)
     app.router.add_get("/console", _console)
     app.router.add_static("/console/static", STATIC)
 
     async def start(_: web.Application) -> None:
-        await emulator.sender.start()
+        await apps.start()
 
     async def end_hangs(_: web.Application) -> None:
-        await emulator.faults.end_hangs()
+        await apps.end_hangs()
 
     async def stop(_: web.Application) -> None:
-        await emulator.sender.close()
+        await apps.close()
 
     app.on_startup.append(start)
     app.on_shutdown.append(end_hangs)

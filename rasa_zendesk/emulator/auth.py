@@ -42,14 +42,23 @@ def _check_jwt(token: str, key_id: str, key_secret: str) -> bool:
     return isinstance(payload, dict) and payload.get("scope") == "app"
 
 
-def check_authorization(header: Optional[str], key_id: str, key_secret: str) -> None:
-    """Raise a 401 ApiError unless `header` carries the app key (Basic or Bearer JWT)."""
-    if not header:
-        raise _unauthorized("Authorization is required")
+def authorized(header: Optional[str], key_id: str, key_secret: str) -> bool:
+    """Whether `header` carries this app key (Basic or Bearer JWT)."""
+    if not header or not key_id:
+        return False
     scheme, _, token = header.partition(" ")
     scheme = scheme.lower()
-    if scheme == "basic" and _check_basic(token, key_id, key_secret):
-        return
-    if scheme == "bearer" and _check_jwt(token.strip(), key_id, key_secret):
-        return
-    raise _unauthorized("Invalid credentials")
+    if scheme == "basic":
+        return _check_basic(token, key_id, key_secret)
+    return scheme == "bearer" and _check_jwt(token.strip(), key_id, key_secret)
+
+
+def refusal(header: Optional[str]) -> ApiError:
+    """The 401 for a call without valid credentials."""
+    return _unauthorized("Invalid credentials" if header else "Authorization is required")
+
+
+def check_authorization(header: Optional[str], key_id: str, key_secret: str) -> None:
+    """Raise a 401 ApiError unless `header` carries the app key (Basic or Bearer JWT)."""
+    if not authorized(header, key_id, key_secret):
+        raise refusal(header)

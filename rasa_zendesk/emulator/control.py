@@ -2,25 +2,34 @@
 
 Read back state, requests and webhook deliveries; act as the agent (reply, type, solve);
 configure webhooks and make their delivery unkind; inject faults and latency; reset.
+
+With several apps: a conversation's routes find its app by the conversation id; app settings
+(webhook config and modes, faults, latency, requests) take `?app=<appId>` (default: the
+default app); views, delivery lists, waits and reset cover every app unless `?app=` names one.
+Webhook routes take `?kind=sunco` (default) or `?kind=ticket` (Zendesk's ticket webhooks).
 """
 
-from typing import Any, Dict, List, Literal, Optional
+from typing import Any, Dict, List, Literal, Optional, Tuple
 
 from aiohttp import web
 from pydantic import StrictBool, StrictStr, confloat, conint, constr, root_validator, validator
 
 from .bodies import Body, check_uri, parse_body
 from .delivery_modes import DeliveryModeRequest
-from .engine import Emulator, user_display_name
-from .errors import ApiError
+from .engine import Emulator, agent_queue, user_display_name
+from .errors import ApiError, bad_request
 from .faults import FaultRequest
 from .httputil import public_base, read_json
-from .middleware import EMULATOR
+from .registry import registry
 from .samples import samples
 from .store import Conversation
+from .webhook_formats import SUNCO
+from .webhooks import Delivery, WebhookSender
 
 PREFIX = "/_emulator"
 AgentName = Optional[constr(strict=True, min_length=1, max_length=100)]
+#: How Agent Workspace gives a conversation back (the switchboard event it sends).
+HandbackKind = Literal["releaseControl", "passControl"]
 
 
 class AgentMessageBody(Body):
@@ -45,7 +54,7 @@ class TypingBody(Body):
 
 
 class SolveBody(Body):
-    handback: Literal["releaseControl", "passControl"] = "releaseControl"
+    handback: HandbackKind = "releaseControl"
     #: Why Agent Workspace gives the conversation back: the ticket was closed, or the agent
     #: moved the conversation to email (the ticket stays open for it).
     reason: Literal["ticketClosed", "transferToEmail"] = "ticketClosed"
@@ -74,18 +83,29 @@ class WaitBody(Body):
 
 
 def _emulator(request: web.Request) -> Emulator:
-    return request.app[EMULATOR]
+    """The app of an app-level call: `?app=`, else the default app."""
+    return registry(request).app_of(request)
 
 
-def _conversation(request: web.Request) -> Conversation:
-    return _emulator(request).store.get_conversation(request.match_info["conversationId"])
+def _conversation(request: web.Request) -> Tuple[Emulator, Conversation]:
+    """The conversation of the path, and its app."""
+    return registry(request).conversation(request.match_info["conversationId"])
+
+
+def _sender(request: web.Request, emulator: Emulator) -> WebhookSender:
+    """The sender of `?kind=` (sunco by default, or ticket)."""
+    kind = request.query.get("kind", SUNCO)
+    sender = emulator.senders.get(kind)
+    if sender is None:
+        raise bad_request(f"kind must be one of {', '.join(emulator.senders)}")
+    return sender
 
 
 def _avatar(request: web.Request) -> str:
     return public_base(request, _emulator(request).config) + PREFIX + "/samples/agent-avatar.png"
 
 
-def _conversation_view(emulator: Emulator, conversation: Conversation) -> Dict[str, Any]:
+def conversation_view(emulator: Emulator, conversation: Conversation) -> Dict[str, Any]:
     users = [emulator.store.users[uid] for uid in conversation.participants]
     status = "open"
     if conversation.active is None or not conversation.active.is_agent_workspace:
@@ -103,6 +123,8 @@ def _conversation_view(emulator: Emulator, conversation: Conversation) -> Dict[s
         "agentTyping": conversation.agent_typing,
         "firstAgentMessageAt": conversation.first_agent_message_at,
         "handback": _handback_view(emulator, conversation),
+        "ticket": conversation.ticket.to_view() if conversation.ticket else None,
+        "appId": emulator.app_id,
     }
 
 
@@ -126,63 +148,109 @@ async def health(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok", "appId": _emulator(request).config.app_id})
 
 
+def app_view(emulator: Emulator) -> Dict[str, Any]:
+    """An app as the control API lists it: ids and targets, never a secret."""
+    config = emulator.config
+    return {
+        "id": emulator.app_id,
+        "name": config.app_name or emulator.app_id,
+        "keyId": config.key_id,
+        "accountId": config.account_id,
+        "webhook": emulator.sender.view(),
+        "ticketWebhook": emulator.ticket_sender.view(),
+    }
+
+
 async def state(request: web.Request) -> web.Response:
-    emulator = _emulator(request)
-    store = emulator.store
-    switchboard = emulator.switchboard
+    """Everything, of every app (or of `?app=`); `app` and `switchboard` are the default
+    app's (or that app's), each user and conversation names its `appId`."""
+    apps = registry(request).apps_of(request)
+    first = apps[0]
+    switchboard = first.switchboard
     return web.json_response(
         {
-            "app": {"id": emulator.config.app_id},
+            "app": {"id": first.app_id},
+            "apps": [app_view(emulator) for emulator in apps],
             "switchboard": {
                 **switchboard.to_api(),
                 "integrations": [i.to_api() for i in switchboard.integrations],
             },
-            "users": [user.to_api() for user in store.users.values()],
+            "users": [
+                {**user.to_api(), "appId": e.app_id}
+                for e in apps
+                for user in e.store.users.values()
+            ],
             "conversations": [
-                _conversation_view(emulator, c) for c in store.conversations.values()
+                conversation_view(e, c) for e in apps for c in e.store.conversations.values()
             ],
             "attachments": [
-                {"id": a.id, "filename": a.filename, "mediaType": a.media_type, "size": len(a.data)}
-                for a in store.attachments.values()
+                {
+                    "id": a.id,
+                    "filename": a.filename,
+                    "mediaType": a.media_type,
+                    "size": len(a.data),
+                    "appId": e.app_id,
+                }
+                for e in apps
+                for a in e.store.attachments.values()
             ],
         }
     )
 
 
 async def queue(request: web.Request) -> web.Response:
-    emulator = _emulator(request)
+    """The agent console's queue, across apps (or of `?app=`)."""
+    apps = registry(request).apps_of(request)
+    app_of = {id(c): e for e in apps for c in e.store.conversations.values()}
+    conversations = [c for e in apps for c in e.store.conversations.values()]
     return web.json_response(
         {
-            "agentName": emulator.config.agent_name,
-            "conversations": [_conversation_view(emulator, c) for c in emulator.agent_queue()],
+            "agentName": registry(request).default.config.agent_name,
+            "apps": [e.app_id for e in apps],
+            "conversations": [
+                conversation_view(app_of[id(c)], c) for c in agent_queue(conversations)
+            ],
         }
     )
 
 
 async def requests_log(request: web.Request) -> web.Response:
+    """SunCo API calls received, oldest first, of every app (or of `?app=`)."""
     path_contains = request.query.get("pathContains", "")
     method = request.query.get("method", "").upper()
     entries = [
         entry
-        for entry in _emulator(request).requests
+        for emulator in registry(request).apps_of(request)
+        for entry in emulator.requests
         if path_contains in entry["path"] and (not method or entry["method"] == method)
     ]
+    entries.sort(key=lambda entry: entry["at"])
     return web.json_response({"requests": entries})
+
+
+def _senders(request: web.Request) -> List[Tuple[Emulator, WebhookSender]]:
+    """The senders of `?kind=`, of every app or of `?app=`."""
+    return [(e, _sender(request, e)) for e in registry(request).apps_of(request)]
+
+
+def delivery_view(emulator: Emulator, sender: WebhookSender, delivery: Delivery) -> Dict[str, Any]:
+    return {**delivery.to_json(), "appId": emulator.app_id, "kind": sender.kind}
 
 
 def _deliveries(request: web.Request) -> List[Dict[str, Any]]:
     query = request.query
     wanted = {key: query.get(key) for key in ("type", "conversationId", "status")}
     result = []
-    for delivery in _emulator(request).sender.deliveries.values():
-        # Filtered before the view is built: the console asks for the held ones every second.
-        if wanted["type"] and delivery.event["type"] != wanted["type"]:
-            continue
-        if wanted["conversationId"] and delivery.conversation_id != wanted["conversationId"]:
-            continue
-        if wanted["status"] and delivery.status != wanted["status"]:
-            continue
-        result.append(delivery.to_json())
+    for emulator, sender in _senders(request):
+        for delivery in sender.deliveries.values():
+            # Filtered before the view is built: the console asks for the held ones every second.
+            if wanted["type"] and delivery.event["type"] != wanted["type"]:
+                continue
+            if wanted["conversationId"] and delivery.conversation_id != wanted["conversationId"]:
+                continue
+            if wanted["status"] and delivery.status != wanted["status"]:
+                continue
+            result.append(delivery_view(emulator, sender, delivery))
     return result
 
 
@@ -192,78 +260,83 @@ async def webhooks(request: web.Request) -> web.Response:
 
 async def webhooks_wait(request: web.Request) -> web.Response:
     body = parse_body(WaitBody, await read_json(request, required=False))
-    idle = await _emulator(request).sender.wait_idle(body.timeout)
+    idle = True
+    for _, sender in _senders(request):  # one shared deadline would be stricter; fine here
+        idle = await sender.wait_idle(body.timeout) and idle
     return web.json_response({"idle": idle, "deliveries": _deliveries(request)})
 
 
+def _holder(request: web.Request) -> Tuple[Emulator, WebhookSender]:
+    """The app and sender that made the event of the path (event ids are unique)."""
+    event_id = request.match_info["eventId"]
+    for emulator in registry(request).apps_of(request):
+        for sender in emulator.senders.values():
+            if event_id in sender.deliveries:
+                return emulator, sender
+    raise ApiError(404, "not_found", "No such webhook event")
+
+
 async def redeliver(request: web.Request) -> web.Response:
-    delivery = await _emulator(request).sender.redeliver(request.match_info["eventId"])
+    emulator, sender = _holder(request)
+    delivery = await sender.redeliver(request.match_info["eventId"])
     if delivery is None:
         raise ApiError(404, "not_found", "No such webhook event")
-    return web.json_response({"delivery": delivery.to_json()})
+    return web.json_response({"delivery": delivery_view(emulator, sender, delivery)})
 
 
 async def release(request: web.Request) -> web.Response:
+    emulator, sender = _holder(request)
     try:
-        delivery = await _emulator(request).sender.release(request.match_info["eventId"])
+        delivery = await sender.release(request.match_info["eventId"])
     except ValueError as exc:
         raise ApiError(409, "conflict", f"Only a held event can be released: {exc}") from None
     if delivery is None:
         raise ApiError(404, "not_found", "No such webhook event")
-    return web.json_response({"delivery": delivery.to_json()})
+    return web.json_response({"delivery": delivery_view(emulator, sender, delivery)})
 
 
-def _webhook_mode_view(emulator: Emulator) -> Dict[str, Any]:
-    sender = emulator.sender
+def _webhook_mode_view(sender: WebhookSender) -> Dict[str, Any]:
     held = [d.event_id for d in sender.deliveries.values() if d.status == "held"]
     return {"rules": [rule.to_json() for rule in sender.modes.rules], "held": held}
 
 
 async def get_webhook_mode(request: web.Request) -> web.Response:
-    return web.json_response(_webhook_mode_view(_emulator(request)))
+    return web.json_response(_webhook_mode_view(_sender(request, _emulator(request))))
 
 
 async def add_webhook_mode(request: web.Request) -> web.Response:
     body = parse_body(DeliveryModeRequest, await read_json(request))
-    rule = _emulator(request).sender.modes.add(body)
+    rule = _sender(request, _emulator(request)).modes.add(body)
     return web.json_response({"rule": rule.to_json()}, status=201)
 
 
 async def clear_webhook_mode(request: web.Request) -> web.Response:
     """Back to the default (in order, once); held events stay held until released."""
-    emulator = _emulator(request)
-    emulator.sender.modes.reset()
-    return web.json_response(_webhook_mode_view(emulator))
+    sender = _sender(request, _emulator(request))
+    sender.modes.reset()
+    return web.json_response(_webhook_mode_view(sender))
 
 
-def _webhook_config_view(emulator: Emulator) -> Dict[str, Any]:
-    sender = emulator.sender
-    return {
-        "urls": sender.urls,
-        "secretSet": sender.secret_set,
-        "webhookId": sender.webhook_id,
-        "retryDelays": list(sender.retry_delays),
-        "timeout": sender.timeout,
-    }
+def webhook_urls(body: WebhookConfigBody) -> Optional[List[str]]:
+    """The new targets of a config body: `url` first, then `urls` (None: unchanged)."""
+    if body.url is not None:
+        return [body.url] + list(body.urls or [])
+    return body.urls
 
 
 async def get_webhook_config(request: web.Request) -> web.Response:
-    return web.json_response(_webhook_config_view(_emulator(request)))
+    return web.json_response(_emulator(request).sender.view())
 
 
 async def set_webhook_config(request: web.Request) -> web.Response:
     body = parse_body(WebhookConfigBody, await read_json(request))
-    urls = body.urls
-    if body.url is not None:
-        urls = [body.url] + list(urls or [])
-    emulator = _emulator(request)
-    emulator.sender.configure(urls=urls, secret=body.secret)
-    return web.json_response(_webhook_config_view(emulator))
+    sender = _emulator(request).sender
+    sender.configure(urls=webhook_urls(body), secret=body.secret)
+    return web.json_response(sender.view())
 
 
 async def agent_message(request: web.Request) -> web.Response:
-    emulator = _emulator(request)
-    conversation = _conversation(request)
+    emulator, conversation = _conversation(request)
     body = parse_body(AgentMessageBody, await read_json(request))
     if body.type == "text":
         content: Dict[str, Any] = {"type": "text", "text": body.text}
@@ -290,8 +363,7 @@ def _check_uri_or_400(url: str) -> None:
 
 
 async def typing(request: web.Request) -> web.Response:
-    emulator = _emulator(request)
-    conversation = _conversation(request)
+    emulator, conversation = _conversation(request)
     body = parse_body(TypingBody, await read_json(request))
     name = body.agentName or emulator.config.agent_name
     emulator.agent_typing(conversation, body.typing, name, _avatar(request))
@@ -299,11 +371,12 @@ async def typing(request: web.Request) -> web.Response:
 
 
 async def solve(request: web.Request) -> web.Response:
-    emulator = _emulator(request)
-    conversation = _conversation(request)
+    """Agent Workspace hands the conversation back: the ticket closed (it becomes `closed`),
+    or moved to email (the ticket stays as it is)."""
+    emulator, conversation = _conversation(request)
     body = parse_body(SolveBody, await read_json(request, required=False))
     emulator.solve(conversation, body.handback, body.reason)
-    return web.json_response({"conversation": _conversation_view(emulator, conversation)})
+    return web.json_response({"conversation": conversation_view(emulator, conversation)})
 
 
 async def list_faults(request: web.Request) -> web.Response:
@@ -331,7 +404,9 @@ async def latency(request: web.Request) -> web.Response:
 
 
 async def reset(request: web.Request) -> web.Response:
-    await _emulator(request).reset()
+    """Forget the data of every app (or of `?app=`); the apps and their settings stay."""
+    for emulator in registry(request).apps_of(request):
+        await emulator.reset()
     return web.json_response({"reset": True})
 
 

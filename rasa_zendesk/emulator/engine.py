@@ -2,14 +2,16 @@
 
 The SunCo routes (`api.py`) and the agent console's control routes (`control.py`) both act
 through here, so an agent reply and an API post produce the same `conversation:message`.
+A handoff also opens a Zendesk ticket (`tickets.py`), whose status changes go out as Zendesk
+Support's own ticket webhooks, by a second sender.
 """
 
 from collections import deque
-from typing import Any, Deque, Dict, List, Optional
+from typing import Any, Deque, Dict, Iterable, List, Optional
 
 from rasa_zendesk.constants import REASON_TICKET_CLOSED
 
-from . import events
+from . import events, tickets
 from .bodies import (
     ActivityBody,
     ConversationCreateBody,
@@ -23,6 +25,8 @@ from .faults import FaultInjector
 from .ids import new_id, now_iso
 from .store import Conversation, Handback, Message, Store, User
 from .switchboard import Switchboard
+from .tickets import AGENT_USER_ID, Ticket, TicketBook
+from .webhook_formats import SUNCO, TICKET, SunCoFormat, ZendeskEventFormat
 from .webhooks import WebhookSender
 
 API_SOURCE = "api:conversations"
@@ -42,23 +46,49 @@ class Emulator:
     def __init__(self, config: EmulatorConfig) -> None:
         self.config = config
         self.store = Store()
+        self.tickets = TicketBook()
         self.switchboard = Switchboard(config.bot_integration_name)
         self.faults = FaultInjector()
         self.requests: Deque[Dict[str, Any]] = deque(maxlen=REQUESTS_KEPT)
         self.sender = WebhookSender(
-            app_id=config.app_id,
-            webhook_id=new_id(),
+            SunCoFormat(config.app_id, config.webhook_secret),
             urls=config.webhook_urls,
-            secret=config.webhook_secret,
             retry_delays=config.webhook_retry_delays,
             timeout=config.webhook_timeout,
         )
+        self.ticket_format = ZendeskEventFormat(
+            config.account_id,
+            config.ticket_webhook_secret,
+            config.ticket_webhook_api_key,
+            config.ticket_webhook_api_key_header,
+        )
+        self.ticket_sender = WebhookSender(
+            self.ticket_format,
+            urls=config.ticket_webhook_urls,
+            retry_delays=config.webhook_retry_delays,
+            timeout=config.ticket_webhook_timeout,
+        )
+        self.senders: Dict[str, WebhookSender] = {SUNCO: self.sender, TICKET: self.ticket_sender}
+
+    @property
+    def app_id(self) -> str:
+        return self.config.app_id
+
+    async def start(self) -> None:
+        for sender in self.senders.values():
+            await sender.start()
+
+    async def close(self) -> None:
+        for sender in self.senders.values():
+            await sender.close()
 
     async def reset(self) -> None:
-        """Forget all data, requests, deliveries, delivery modes and faults (the webhook target
-        stays)."""
-        await self.sender.reset()
+        """Forget all data, requests, deliveries, delivery modes and faults (the webhook targets
+        stay, and ticket ids keep counting)."""
+        for sender in self.senders.values():
+            await sender.reset()
         self.store.reset()
+        self.tickets.reset()
         self.faults.reset()
         self.requests.clear()
 
@@ -151,6 +181,8 @@ class Emulator:
             metadata=dict(metadata) if metadata is not None else None,
         )
         self._add(conversation, message, user)
+        if user is not None and self._with_agent(conversation):
+            self._requester_replied(conversation)
         return message
 
     def agent_message(
@@ -173,6 +205,9 @@ class Emulator:
         self._add(conversation, message, None)
         if self._with_agent(conversation) and conversation.first_agent_message_at is None:
             conversation.first_agent_message_at = message.received
+        ticket = conversation.ticket
+        if self._with_agent(conversation) and ticket is not None and ticket.status == "new":
+            self._change_ticket(conversation, ticket, "open", AGENT_USER_ID)
         return message
 
     def _add(self, conversation: Conversation, message: Message, user: Optional[User]) -> None:
@@ -208,12 +243,24 @@ class Emulator:
     def _with_agent(conversation: Conversation) -> bool:
         return conversation.active is not None and conversation.active.is_agent_workspace
 
-    @staticmethod
-    def _start_handoff(conversation: Conversation) -> None:
+    def _start_handoff(
+        self, conversation: Conversation, metadata: Optional[Dict[str, Any]]
+    ) -> None:
+        """Agent Workspace takes a conversation it did not have: a new ticket opens."""
         conversation.handed_off_at = now_iso()
         conversation.closed_at = conversation.closed_reason = None
         conversation.first_agent_message_at = None
         conversation.handback = None
+        conversation.handoff_metadata = dict(metadata) if metadata else None
+        first = conversation.participants[0] if conversation.participants else None
+        user = self.store.users.get(first) if first else None
+        conversation.ticket = self.tickets.open(
+            conversation.id,
+            metadata,
+            user_id=user.id if user else None,
+            user_name=user_display_name(user) if user else None,
+            user_email=user.profile.get("email") if user else None,
+        )
 
     def _hand_back(self, conversation: Conversation, status: str, event: Dict[str, Any]) -> None:
         """Control left Agent Workspace by `event`: record how, then send it (a hand-back)."""
@@ -237,7 +284,7 @@ class Emulator:
         conversation.active, conversation.pending = integration, None
         if integration.is_agent_workspace:
             if not was_agent:
-                self._start_handoff(conversation)
+                self._start_handoff(conversation, metadata)
             conversation.handoff_metadata = dict(metadata) if metadata else None
         event = events.switchboard("switchboard:passControl", conversation, metadata, reason)
         if was_agent and not integration.is_agent_workspace:
@@ -264,8 +311,7 @@ class Emulator:
         was_agent = self._with_agent(conversation)
         conversation.active, conversation.pending = conversation.pending, None
         if conversation.active.is_agent_workspace and not was_agent:
-            self._start_handoff(conversation)
-            conversation.handoff_metadata = dict(metadata) if metadata else None
+            self._start_handoff(conversation, metadata)
         event = events.switchboard("switchboard:acceptControl", conversation, metadata)
         if was_agent and not conversation.active.is_agent_workspace:
             self._hand_back(conversation, "passed", event)
@@ -292,21 +338,67 @@ class Emulator:
         handback: str = "releaseControl",
         reason: str = REASON_TICKET_CLOSED,
     ) -> None:
-        """The agent solves the ticket (or moves the conversation to email, `reason`
-        `transferToEmail`): Agent Workspace hands the conversation back."""
-        if conversation.active is None or not conversation.active.is_agent_workspace:
+        """The ticket is closed (or the agent moves the conversation to email, `reason`
+        `transferToEmail`, and the ticket stays as it is): Agent Workspace hands the
+        conversation back."""
+        if not self._with_agent(conversation):
             raise ApiError(409, "conflict", "The conversation is not with Agent Workspace")
+        ticket = conversation.ticket
+        if reason == REASON_TICKET_CLOSED and ticket is not None and ticket.status != "closed":
+            self._change_ticket(conversation, ticket, "closed", AGENT_USER_ID)
+        self._give_back(conversation, handback, reason)
+
+    def _give_back(self, conversation: Conversation, handback: str, reason: str) -> None:
         if handback == "passControl":
             self.pass_control(conversation, "next", None, reason=reason)
         else:
             self.release_control(conversation, None, reason=reason)
 
+    # Tickets.
+    def set_ticket_status(
+        self, conversation: Conversation, status: str, handback: str = "releaseControl"
+    ) -> Ticket:
+        """The agent sets the ticket's status. Solved keeps the messaging session with the
+        agent (the requester may still reopen it); closed gives the conversation back, with
+        reason ticketClosed, if Agent Workspace still has it."""
+        ticket = conversation.ticket
+        if ticket is None:
+            raise ApiError(409, "conflict", "The conversation has no ticket (never handed off)")
+        ticket.ensure_changeable()
+        if ticket.status != status:
+            self._change_ticket(conversation, ticket, status, AGENT_USER_ID)
+        if status == "closed" and self._with_agent(conversation):
+            self._give_back(conversation, handback, REASON_TICKET_CLOSED)
+        return ticket
+
+    def _requester_replied(self, conversation: Conversation) -> None:
+        """The user wrote to the agent: a pending or solved ticket is open again."""
+        ticket = conversation.ticket
+        if ticket is not None and ticket.status in tickets.REOPENED_BY_REQUESTER:
+            self._change_ticket(conversation, ticket, "open", ticket.requester.id)
+
+    def _change_ticket(
+        self, conversation: Conversation, ticket: Ticket, status: str, actor_id: int
+    ) -> None:
+        """Change the status and send Zendesk's `ticket.status_changed` webhook."""
+        if actor_id == AGENT_USER_ID and ticket.assignee_id is None:
+            ticket.assignee_id = AGENT_USER_ID  # Zendesk assigns the agent who acts on it
+        previous = ticket.set_status(status)
+        event = tickets.status_changed_event(self.config.account_id, ticket, previous, actor_id)
+        self.ticket_sender.send(event, conversation.id)
+
     # Views for the control API.
     def agent_queue(self) -> List[Conversation]:
         """Open Agent Workspace conversations (oldest first), then the recently closed."""
-        handed = [c for c in self.store.conversations.values() if c.handed_off_at]
-        open_ = [c for c in handed if c.active is not None and c.active.is_agent_workspace]
-        closed = [c for c in handed if c not in open_ and c.closed_at]
-        open_.sort(key=lambda c: c.handed_off_at or "")
-        closed.sort(key=lambda c: c.closed_at or "", reverse=True)
-        return open_ + closed[:RECENTLY_CLOSED]
+        return agent_queue(self.store.conversations.values())
+
+
+def agent_queue(conversations: Iterable[Conversation]) -> List[Conversation]:
+    """Open Agent Workspace conversations (oldest first), then the recently closed; of one
+    app or of several."""
+    handed = [c for c in conversations if c.handed_off_at]
+    open_ = [c for c in handed if c.active is not None and c.active.is_agent_workspace]
+    closed = [c for c in handed if c not in open_ and c.closed_at]
+    open_.sort(key=lambda c: c.handed_off_at or "")
+    closed.sort(key=lambda c: c.closed_at or "", reverse=True)
+    return open_ + closed[:RECENTLY_CLOSED]

@@ -1,5 +1,6 @@
 """Every request passes here: errors become SunCo error bodies (never a traceback), and API
-calls are logged, recorded for `/_emulator/requests`, delayed, faulted, and authenticated."""
+calls are logged, recorded for `/_emulator/requests`, delayed, faulted, and authenticated, each
+by the app it is addressed to (`/v2/apps/{appId}/...`), with that app's key only."""
 
 import asyncio
 import json
@@ -9,16 +10,16 @@ from typing import Any, Awaitable, Callable, Dict, Optional
 
 from aiohttp import web
 
-from .auth import check_authorization
+from .auth import authorized, check_authorization, refusal
 from .engine import Emulator
 from .errors import ApiError, error_body, error_response
 from .faults import Fault, FaultInjector
 from .ids import now_iso
+from .registry import APPS, AppRegistry
 
 logger = logging.getLogger("rasa_zendesk.emulator")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-EMULATOR = web.AppKey("emulator", Emulator)
 API_PREFIX = "/sc/"
 PUBLIC_API_PREFIX = "/sc/attachments/"  # uploaded media: public, as access=public says
 LOGGED_BODY_CHARS = 2000
@@ -96,11 +97,38 @@ async def _apply_fault(request: web.Request, fault: Fault, emulator: Emulator) -
     raise ApiError(int(fault.status or 500), "internal_error", "Injected failure")
 
 
+def _addressed_app(request: web.Request, apps: AppRegistry) -> Emulator:
+    """The app whose log, faults and key apply: the path's app (the default app when the path
+    names none it knows), or for a public media download the app that stored it."""
+    app = apps.get(request.match_info.get("appId"))
+    if app is None and request.path.startswith(PUBLIC_API_PREFIX):
+        found = apps.attachment(request.match_info.get("attachmentId", ""))
+        app = found[0] if found else None
+    return app or apps.default
+
+
+def _authenticate(request: web.Request, apps: AppRegistry) -> None:
+    """With the addressed app's key only (401 with another app's); an unknown app is a 404 for
+    a caller with a valid key of some app, as SunCo says app_not_found."""
+    header = request.headers.get("Authorization")
+    app_id: Optional[str] = request.match_info.get("appId")
+    app = apps.get(app_id)
+    if app is not None or app_id is None:
+        config = (app or apps.default).config
+        check_authorization(header, config.key_id, config.key_secret)
+        return
+    if not any(authorized(header, e.config.key_id, e.config.key_secret) for e in apps):
+        raise refusal(header)
+    raise ApiError(404, "app_not_found", "App not found")
+
+
 async def _api_call(
-    request: web.Request, handler: Handler, emulator: Emulator
+    request: web.Request, handler: Handler, apps: AppRegistry
 ) -> web.StreamResponse:
+    emulator = _addressed_app(request, apps)
     started = time.monotonic()
     entry: Dict[str, Any] = {
+        "appId": emulator.app_id,
         "method": request.method,
         "path": request.path,
         "query": dict(request.query),
@@ -140,13 +168,7 @@ async def _api_call(
         if emulator.faults.latency_ms:
             await asyncio.sleep(emulator.faults.latency_ms / 1000)
         if not request.path.startswith(PUBLIC_API_PREFIX):
-            config = emulator.config
-            check_authorization(
-                request.headers.get("Authorization"), config.key_id, config.key_secret
-            )
-            app_id: Optional[str] = request.match_info.get("appId")
-            if app_id is not None and app_id != config.app_id:
-                raise ApiError(404, "app_not_found", "App not found")
+            _authenticate(request, apps)
         return await handler(request)
 
     response = await _answer(request, call)
@@ -161,7 +183,7 @@ async def _api_call(
 @web.middleware
 async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     if request.path.startswith(API_PREFIX):
-        return await _api_call(request, handler, request.app[EMULATOR])
+        return await _api_call(request, handler, request.app[APPS])
     response = await _answer(request, lambda: handler(request))
     if request.method != "GET":
         logger.info("%s %s -> %d", request.method, request.path, response.status)

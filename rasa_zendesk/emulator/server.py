@@ -14,7 +14,7 @@ from aiohttp import web
 from .app import create_app
 from .config import EmulatorConfig, parse_config, url_host
 from .engine import Emulator
-from .middleware import EMULATOR
+from .registry import APPS, AppRegistry
 
 logger = logging.getLogger("rasa_zendesk.emulator")
 
@@ -30,8 +30,13 @@ class EmulatorServer:
 
     @property
     def emulator(self) -> Emulator:
-        """The in-memory state, for assertions in tests."""
-        return self.app[EMULATOR]
+        """The default app's in-memory state, for assertions in tests."""
+        return self.apps.default
+
+    @property
+    def apps(self) -> AppRegistry:
+        """Every app the emulator serves (`apps.get(app_id)`)."""
+        return self.app[APPS]
 
     @property
     def base_url(self) -> str:
@@ -81,18 +86,29 @@ async def run_emulator(
         await server.stop()
 
 
+def _targets(urls: Sequence[str], how: str) -> str:
+    return ", ".join(urls) if urls else f"none yet ({how})"
+
+
 def banner(server: EmulatorServer) -> List[str]:
     """What the CLI prints at start (never a secret)."""
     config = server.config
-    urls = server.emulator.sender.urls
-    targets = ", ".join(urls) if urls else "none yet (POST /_emulator/webhook-config)"
-    return [
+    emulator = server.emulator
+    lines = [
         f"Zendesk Conversations emulator for app {config.app_id!r} (key id {config.key_id!r})",
         f"  API base URL:  {server.api_url}",
         f"  Agent console: {server.console_url}",
         f"  Control API:   {server.base_url}/_emulator/state",
-        f"  Webhooks to:   {targets}",
+        f"  Webhooks to:   {_targets(emulator.sender.urls, 'POST /_emulator/webhook-config')}",
+        "  Ticket webhooks to: "
+        + _targets(emulator.ticket_sender.urls, "POST /_emulator/ticket-webhook-config"),
     ]
+    for app in list(server.apps)[1:]:
+        lines.append(
+            f"  Also app {app.app_id!r} (key id {app.config.key_id!r}): webhooks to "
+            + _targets(app.sender.urls, f"POST /_emulator/webhook-config?app={app.app_id}")
+        )
+    return lines
 
 
 async def serve(config: EmulatorConfig) -> None:

@@ -10,6 +10,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple, TypeVar
 from .errors import CONVERSATION_NOT_FOUND, USER_NOT_FOUND, ApiError, bad_request
 from .ids import new_id, now_iso
 from .switchboard import SwitchboardIntegration
+from .tickets import Ticket
 
 MESSAGE_LIMIT = 30000  # per conversation, then 423 locked
 MESSAGE_PAGE_SIZE = 100  # fixed for List Messages
@@ -130,6 +131,7 @@ class Conversation:
     agent_typing: bool = False
     first_agent_message_at: Optional[str] = None  # of this handoff
     handback: Optional[Handback] = None  # how the last handoff ended
+    ticket: Optional[Ticket] = None  # of the latest handoff
 
     def truncated(self) -> Dict[str, Any]:
         """The conversation of webhook payloads."""

@@ -16,6 +16,9 @@ import urllib.request
 from dataclasses import replace
 from typing import Any, Dict, List, Mapping, Optional, Sequence
 
+from pydantic import SecretStr
+
+from .apps import AppBody
 from .config import EmulatorConfig, url_host
 
 
@@ -36,6 +39,22 @@ def stop_process(process: subprocess.Popen, timeout: float = 10.0) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait(timeout)
+
+
+def _apps_file(apps: Sequence[AppBody]) -> str:
+    """The config's extra apps as an `--apps-file` (secrets included: it is the process's
+    own, readable by this user only)."""
+    data = [
+        {
+            key: value.get_secret_value() if isinstance(value, SecretStr) else value
+            for key, value in app.dict(exclude_none=True).items()
+        }
+        for app in apps
+    ]
+    handle, path = tempfile.mkstemp(prefix="emulator-apps-", suffix=".json")
+    with os.fdopen(handle, "w", encoding="utf-8") as file:
+        json.dump(data, file)
+    return path
 
 
 class EmulatorProcess:
@@ -60,6 +79,7 @@ class EmulatorProcess:
         self.process: Optional[subprocess.Popen] = None
         self._log = tempfile.NamedTemporaryFile(prefix="emulator-", suffix=".log", delete=False)
         self._final_output: Optional[str] = None
+        self._apps_file = _apps_file(self.config.apps) if self.config.apps else None
 
     @property
     def base_url(self) -> str:
@@ -83,6 +103,16 @@ class EmulatorProcess:
         args += ["--bot-integration-name", c.bot_integration_name, "--agent-name", c.agent_name]
         for url in self.webhook_urls:
             args += ["--webhook-url", url]
+        args += ["--account-id", str(c.account_id)]
+        args += ["--ticket-webhook-secret", c.ticket_webhook_secret]
+        args += ["--ticket-webhook-api-key-header", c.ticket_webhook_api_key_header]
+        args += ["--ticket-webhook-timeout", f"{c.ticket_webhook_timeout:g}"]
+        if c.ticket_webhook_api_key:
+            args += ["--ticket-webhook-api-key", c.ticket_webhook_api_key]
+        for url in c.ticket_webhook_urls:
+            args += ["--ticket-webhook-url", url]
+        if self._apps_file is not None:
+            args += ["--apps-file", self._apps_file]
         return args + self.extra_args
 
     def start(self, timeout: float = 20.0) -> "EmulatorProcess":
@@ -111,6 +141,8 @@ class EmulatorProcess:
             self._final_output = self.output()
             self._log.close()
             os.unlink(self._log.name)
+            if self._apps_file is not None:
+                os.unlink(self._apps_file)
 
     def output(self) -> str:
         """Everything the process printed (kept after `stop()`)."""

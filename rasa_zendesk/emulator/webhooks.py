@@ -1,9 +1,11 @@
-"""Webhook delivery as SunCo does it: v2 envelope, `X-API-Key`, retries, one lane per conversation.
+"""Webhook delivery as Zendesk does it: retries, one lane per conversation, every attempt kept.
 
-Events of one conversation are delivered strictly in order: the next waits until the previous
-one is delivered or has used up its attempts. Every attempt is recorded for `/_emulator/webhooks`.
-Tests can make deliveries unkind, as real SunCo's sometimes are (duplicated, swapped, late or
-lost): see `delivery_modes`.
+One sender serves each kind of webhook (SunCo's, Zendesk Support's ticket events); its
+`WebhookFormat` says what the body and headers of an attempt are. Events of one conversation
+are delivered strictly in order: the next waits until the previous one is delivered or has
+used up its attempts. Every attempt is recorded for `/_emulator/webhooks`. Tests can make
+deliveries unkind, as real Zendesk's sometimes are (duplicated, swapped, late or lost): see
+`delivery_modes`.
 """
 
 import asyncio
@@ -19,8 +21,8 @@ from urllib.parse import urlsplit
 import aiohttp
 
 from .delivery_modes import DeliveryModes
-from .events import envelope
-from .ids import now_iso
+from .ids import new_id, now_iso
+from .webhook_formats import WebhookFormat
 
 logger = logging.getLogger("rasa_zendesk.emulator")
 
@@ -53,7 +55,7 @@ class Attempt:
 
 @dataclass
 class Delivery:
-    """One event, its envelope, and every attempt to deliver it."""
+    """One event, the body that carries it, and every attempt to deliver it."""
 
     event: Dict[str, Any]
     conversation_id: Optional[str]
@@ -69,6 +71,8 @@ class Delivery:
     # when this one stops waiting for it (after `reorder_wait` seconds).
     reordered: Optional[asyncio.Event] = None
     reorder_wait: float = 0.0
+    # One per event, the same on every attempt and redelivery (Zendesk's invocation id).
+    invocation_id: str = field(default_factory=new_id)
 
     @property
     def event_id(self) -> str:
@@ -83,6 +87,7 @@ class Delivery:
             "createdAt": self.created_at,
             "redeliveries": self.redeliveries,
             "modes": list(self.modes),
+            "invocationId": self.invocation_id,
             "payload": self.body,
             "attempts": [attempt.to_json() for attempt in self.attempts],
         }
@@ -97,21 +102,18 @@ def _display(url: str) -> str:
 
 
 class WebhookSender:
-    """Queues events per conversation and POSTs them with SunCo's retry policy."""
+    """Queues events per conversation and POSTs them, dressed by `webhook_format`, with SunCo's
+    retry policy (Zendesk documents less for its event webhooks: same policy, best effort)."""
 
     def __init__(
         self,
-        app_id: str,
-        webhook_id: str,
+        webhook_format: WebhookFormat,
         urls: Sequence[str],
-        secret: str,
         retry_delays: Sequence[float],
         timeout: float,
     ) -> None:
-        self.app_id = app_id
-        self.webhook_id = webhook_id
+        self.format = webhook_format
         self.urls: List[str] = list(urls)
-        self._secret = secret
         self.retry_delays = tuple(retry_delays)
         self.timeout = timeout
         self.deliveries: Dict[str, Delivery] = {}  # insertion-ordered
@@ -126,14 +128,27 @@ class WebhookSender:
         self._awaiting_follower: Dict[str, Delivery] = {}
 
     @property
-    def secret_set(self) -> bool:
-        return bool(self._secret)
+    def kind(self) -> str:
+        return self.format.kind
+
+    @property
+    def webhook_id(self) -> str:
+        return self.format.webhook_id
 
     def configure(self, urls: Optional[Sequence[str]] = None, secret: Optional[str] = None) -> None:
         if urls is not None:
             self.urls = list(urls)
         if secret is not None:
-            self._secret = secret
+            self.format.set_secret(secret)
+
+    def view(self) -> Dict[str, Any]:
+        """The settings for the control API (never a secret's value)."""
+        return {
+            "urls": list(self.urls),
+            **self.format.view(),
+            "retryDelays": list(self.retry_delays),
+            "timeout": self.timeout,
+        }
 
     async def start(self) -> None:
         self._session = aiohttp.ClientSession()
@@ -168,12 +183,10 @@ class WebhookSender:
     def send(
         self, event: Dict[str, Any], conversation_id: Optional[str], handback: bool = False
     ) -> Delivery:
-        """Queue one event (in its own envelope) behind the conversation's earlier events;
+        """Queue one event (in its own body) behind the conversation's earlier events;
         `handback`: control leaves Agent Workspace by it (for the delivery modes)."""
         delivery = Delivery(
-            event=event,
-            conversation_id=conversation_id,
-            body=envelope(self.app_id, self.webhook_id, [event]),
+            event=event, conversation_id=conversation_id, body=self.format.body(event)
         )
         self.deliveries[delivery.event_id] = delivery
         while len(self.deliveries) > MAX_KEPT:
@@ -187,7 +200,11 @@ class WebhookSender:
         if "drop" in rules or "hold" in rules:
             delivery.status = "dropped" if "drop" in rules else "held"
             logger.info(
-                "webhook %s %s %s", event["type"], delivery.event_id, delivery.status.upper()
+                "%s %s %s %s",
+                self.format.label,
+                event["type"],
+                delivery.event_id,
+                delivery.status.upper(),
             )
             return delivery
         if waiting is not None:  # this event overtakes the one held for it
@@ -277,7 +294,8 @@ class WebhookSender:
             await asyncio.wait_for(delivery.reordered.wait(), delivery.reorder_wait)
         except asyncio.TimeoutError:
             logger.info(
-                "webhook %s %s: no later event to swap it with; sent as it is",
+                "%s %s %s: no later event to swap it with; sent as it is",
+                self.format.label,
                 delivery.event["type"],
                 delivery.event_id,
             )
@@ -289,7 +307,8 @@ class WebhookSender:
         if not self.urls:
             delivery.status = "skipped"
             logger.info(
-                "webhook %s %s not sent: no webhook URL configured",
+                "%s %s %s not sent: no webhook URL configured",
+                self.format.label,
                 delivery.event["type"],
                 delivery.event_id,
             )
@@ -302,7 +321,9 @@ class WebhookSender:
                 break
             if attempt.status in NON_RETRYABLE or number == attempts:
                 delivery.status = "failed"
-                logger.warning("webhook %s %s failed", delivery.event["type"], delivery.event_id)
+                logger.warning(
+                    "%s %s %s failed", self.format.label, delivery.event["type"], delivery.event_id
+                )
                 return
             await asyncio.sleep(self.retry_delays[number - 1])
         delivery.status = "delivered"
@@ -316,12 +337,13 @@ class WebhookSender:
     ) -> Attempt:
         """One POST of the delivery, to the next URL, recorded and logged."""
         url = self.urls[next(self._round_robin) % len(self.urls)]
-        attempt = await self._post(number, url, data)
+        attempt = await self._post(delivery, number, url, data)
         attempt.duplicate = duplicate
         delivery.attempts.append(attempt)
         outcome = attempt.status if attempt.status is not None else attempt.error
         logger.info(
-            "webhook %s %s -> %s %s (attempt %d/%d%s, %d ms)",
+            "%s %s %s -> %s %s (attempt %d/%d%s, %d ms)",
+            self.format.label,
             delivery.event["type"],
             delivery.event_id,
             _display(url),
@@ -333,15 +355,15 @@ class WebhookSender:
         )
         return attempt
 
-    async def _post(self, number: int, url: str, data: bytes) -> Attempt:
+    async def _post(self, delivery: Delivery, number: int, url: str, data: bytes) -> Attempt:
         assert self._session is not None, "WebhookSender.start() was not called"
         started, at = time.monotonic(), now_iso()
         status: Optional[int] = None
         error: Optional[str] = None
         headers = {
             "Content-Type": "application/json",
-            "X-API-Key": self._secret,
             "User-Agent": "rasa-zendesk-emulator",
+            **self.format.headers(delivery, data),
         }
         try:
             async with self._session.post(

@@ -237,3 +237,35 @@ async def test_moved_to_email_the_user_is_told_and_the_bot_is_back(
     ended = await wait_for(lambda: ended_record(tracker, user.session_id), "the end stored")
     assert ended.end_reason == state.TRANSFER_TO_EMAIL
     await user.next_text(await user.say("hi"), contains=GREETING)
+
+
+@pytest.mark.timeout(300)
+async def test_solved_the_user_is_told_at_once_and_the_close_later_says_nothing(
+    user: SocketUser, emulator: EmulatorControl, tracker: EventsTable
+) -> None:
+    """Zendesk's ticket webhook (signed, `--ticket-webhook-url` of the stack) ends the
+    handoff when the agent solves the ticket; Agent Workspace gives the conversation back
+    only when the ticket closes, and that says nothing more to the user."""
+    conversation_id = await hand_off(user, emulator)
+    mark = len(user.received)
+    await emulator.agent_message(conversation_id, text="Your refund is on its way.")
+    await user.next_text(mark, contains="refund is on its way")
+    mark = len(user.received)
+    ticket = await emulator.set_ticket_status(conversation_id, "solved")
+    await user.next_text(mark, contains=ENDED)
+    await user.next_text(mark, contains=FEEDBACK)  # the example bot's after_handoff_action
+    ended = await wait_for(lambda: ended_record(tracker, user.session_id), "the end stored")
+    assert ended.end_reason == state.TICKET_SOLVED
+    assert (ended.ticket_id, ended.ticket_status) == (str(ticket["id"]), "SOLVED")
+    await user.next_text(await user.say("hi"), contains=GREETING)
+
+    mark = len(user.received)
+    await emulator.set_ticket_status(conversation_id, "closed")
+    await emulator.wait_idle()
+    deliveries = await emulator.ticket_deliveries(conversationId=conversation_id)
+    assert [d["status"] for d in deliveries] == ["delivered"] * len(deliveries)
+    statuses = [d["payload"]["event"]["current"] for d in deliveries]
+    assert statuses[-2:] == ["SOLVED", "CLOSED"]  # each change told to the plugin
+    await user.assert_silent(mark, window=2.0)
+    assert len([t for t in user.texts if t and ENDED in t]) == 1
+    assert record(tracker, user.session_id).end_reason == state.TICKET_SOLVED

@@ -29,6 +29,17 @@ def test_module_help_lists_the_options() -> None:
     for option in ("--port", "--app-id", "--key-id", "--key-secret", "--webhook-url"):
         assert option in result.stdout
     assert "--webhook-secret" in result.stdout and "--webhook-retry-delays" in result.stdout
+    help_text = " ".join(result.stdout.split())
+    for option, default in (
+        ("--ticket-webhook-url", "default none"),
+        ("--ticket-webhook-secret", "default tkwh_demo"),
+        ("--ticket-webhook-api-key", "not sent"),
+        ("--ticket-webhook-api-key-header", "default X-API-Key"),
+        ("--apps-file", "POST /_emulator/apps"),
+        ("--webhook-secret", "default whsec_demo"),
+        ("--port", "default 8090"),
+    ):
+        assert option in help_text and default in help_text, option
 
 
 def test_console_script_has_the_emulator_command(capsys: pytest.CaptureFixture) -> None:
@@ -55,6 +66,38 @@ def test_defaults_are_the_demo_settings() -> None:
         parse_config(["--webhook-retry-delays", "soon"])
 
 
+def test_ticket_webhook_options() -> None:
+    config, _ = parse_config([])
+    assert (config.ticket_webhook_urls, config.ticket_webhook_secret) == ([], "tkwh_demo")
+    assert config.ticket_webhook_api_key is None
+    assert config.ticket_webhook_api_key_header == "X-API-Key" and config.apps == []
+    config, _ = parse_config(
+        [
+            "--ticket-webhook-url",
+            "http://a/t",
+            "--ticket-webhook-url",
+            "http://b/t",
+            "--ticket-webhook-secret",
+            "tk-secret-9",
+            "--ticket-webhook-api-key",
+            "tk-key-9",
+            "--ticket-webhook-api-key-header",
+            "X-Rasa-Key",
+            "--account-id",
+            "42",
+        ]
+    )
+    assert config.ticket_webhook_urls == ["http://a/t", "http://b/t"]
+    assert (config.ticket_webhook_secret, config.ticket_webhook_api_key) == (
+        "tk-secret-9",
+        "tk-key-9",
+    )
+    assert (config.ticket_webhook_api_key_header, config.account_id) == ("X-Rasa-Key", 42)
+    assert "tk-secret-9" not in repr(config) and "tk-key-9" not in repr(config)
+    with pytest.raises(SystemExit):
+        parse_config(["--ticket-webhook-api-key-header", "X-Zendesk-Webhook-Signature"])
+
+
 @pytest.mark.timeout(60)
 async def test_the_process_serves_logs_and_stops_cleanly(receiver: WebhookReceiver) -> None:
     config = EmulatorConfig(
@@ -63,6 +106,9 @@ async def test_the_process_serves_logs_and_stops_cleanly(receiver: WebhookReceiv
         key_secret="cli-key-secret",
         webhook_secret="cli-webhook-secret",
         webhook_retry_delays=(0.05,),
+        ticket_webhook_urls=["http://127.0.0.1:9/tickets"],
+        ticket_webhook_secret="cli-ticket-secret",
+        ticket_webhook_api_key="cli-ticket-key",
     )
     emulator = EmulatorProcess([receiver.url], config=config)
     await asyncio.to_thread(emulator.start)
@@ -80,6 +126,8 @@ async def test_the_process_serves_logs_and_stops_cleanly(receiver: WebhookReceiv
         await receiver.wait_for(lambda r: r.events("conversation:create"))
         assert receiver.received[0].headers["X-API-Key"] == "cli-webhook-secret"
         assert emulator.control("GET", "/health") == {"status": "ok", "appId": "app_cli"}
+        tickets = emulator.control("GET", "/ticket-webhook-config")
+        assert tickets["urls"] == ["http://127.0.0.1:9/tickets"] and tickets["apiKeySet"] is True
     finally:
         await asyncio.to_thread(emulator.stop)
     assert emulator.process is not None and emulator.process.returncode == 0
@@ -89,6 +137,8 @@ async def test_the_process_serves_logs_and_stops_cleanly(receiver: WebhookReceiv
     assert "POST /sc/v2/apps/app_cli/users -> 201" in output
     assert re.search(r"webhook conversation:create \w+ -> \S+ 200 \(attempt \d/2", output), output
     assert "cli-key-secret" not in output and "cli-webhook-secret" not in output
+    assert "cli-ticket-secret" not in output and "cli-ticket-key" not in output
+    assert "Ticket webhooks to: http://127.0.0.1:9/tickets" in output
     assert "Stopping the emulator." in output
 
 

@@ -63,3 +63,38 @@ async def test_sample_media_are_served(api: SunCoApi) -> None:
     assert b"Invoice #1001" in pdf and pdf.rstrip().endswith(b"%%EOF")
     async with api.session.get(samples + "nothing.gif") as response:
         assert response.status == 404
+
+
+def test_an_open_handoff_has_solve_close_and_move_to_email() -> None:
+    html = (STATIC / "console.html").read_text()
+    script = (STATIC / "console.js").read_text()
+    for test_id, label in (
+        ("email-button", "Move to email"),
+        ("solve-button", "Solve"),
+        ("close-button", "Close"),
+    ):
+        assert re.search(rf'data-testid="{test_id}"[^>]*>{label}</button>', html, re.S), test_id
+    # Solve sets the ticket solved; Close is the hand-back of /solve; Move to email, its reason.
+    handlers = dict(
+        re.findall(r'el\.(\w+)\.addEventListener\("click", \(\) => \{(.*?)\n  \}\);', script, re.S)
+    )
+    assert 'act(conversationPath("/ticket"), { status: "solved" })' in handlers["solve"]
+    assert 'act(conversationPath("/solve"))' in handlers["close"]
+    assert '{ reason: "transferToEmail" }' in handlers["email"]
+    for test_id in ("ticket", "ticket-id", "ticket-status", "ticket-subject", "ticket-tags"):
+        assert test_id in documented_test_ids()
+    assert "queue-item-app" in documented_test_ids() and "conversation-app" in html
+
+
+async def test_the_queue_shows_each_conversations_app_and_ticket(api: SunCoApi) -> None:
+    conversation = await api.handed_off()
+    metadata = {"dataCapture.systemField.subject": "Help", "dataCapture.systemField.tags": "a,b"}
+    await api.pass_control(conversation["id"], "zd-agentWorkspace", metadata)
+    (shown,) = (await api.control("GET", "/queue"))["conversations"]
+    assert shown["appId"] == "app_demo"
+    assert {k: shown["ticket"][k] for k in ("id", "status", "subject", "tags")} == {
+        "id": 1001,
+        "status": "new",
+        "subject": "Conversation with Jane Doe",  # from the handoff, not a later passControl
+        "tags": [],
+    }

@@ -1,6 +1,6 @@
 """The agent console in Chromium (Playwright): the handoff state of a conversation, and the
 "Zendesk's unkind parts" panel that holds a hand-back webhook, releases it, and arms an
-applied-then-500 fault, all through the emulator's control API.
+applied-then-500 fault, all through the emulator's control API; the ticket's Solve and Close.
 
 Saves a screenshot to artifacts/screenshots/emulator/ (a folder of its own, so the e2e browser
 test, which empties artifacts/screenshots/, leaves it alone).
@@ -67,6 +67,18 @@ async def test_hold_the_hand_back_release_it_and_arm_an_applied_then_500(
     await expect(state).to_have_attribute("data-state", "agent")
     await expect(state).to_contain_text("with the agent")
 
+    # The ticket of the handoff: opened by the agent's first message; Solve keeps the
+    # conversation with the agent (until Close), as Zendesk does.
+    ticket = console.get_by_test_id("ticket")
+    await expect(ticket).to_have_attribute("data-ticket-status", "open")
+    await expect(console.get_by_test_id("ticket-id")).to_have_text("Ticket #1001")
+    await expect(item.get_by_test_id("queue-item-app")).to_have_text("app_demo")
+    await console.get_by_test_id("solve-button").click()
+    await expect(ticket).to_have_attribute("data-ticket-status", "solved")
+    await expect(item.get_by_test_id("queue-item-ticket")).to_have_text("#1001 solved")
+    await expect(console.get_by_test_id("solve-button")).to_be_disabled()
+    await expect(state).to_have_attribute("data-state", "agent")
+
     # Arm: hold the next hand-back webhook. Drop is armed and cleared again on the way.
     panel = console.get_by_test_id("unkind-panel")
     await expect(panel).to_contain_text("Zendesk's unkind parts")
@@ -100,8 +112,8 @@ async def test_hold_the_hand_back_release_it_and_arm_an_applied_then_500(
     }
     assert (fault["remaining"], fault["hits"]) == (1, 0)
 
-    # Solve: the hand-back is held, listed, and the conversation says so.
-    await console.get_by_test_id("solve-button").click()
+    # Close: the hand-back is held, listed, and the conversation says so.
+    await console.get_by_test_id("close-button").click()
     held = console.get_by_test_id("held-event")
     await expect(held).to_have_count(1)
     await expect(held).to_have_attribute("data-event-type", "switchboard:releaseControl")

@@ -28,7 +28,14 @@
     fileUrl: $("file-url"),
     sendFile: $("send-file"),
     solve: $("solve-button"),
+    close: $("close-button"),
     email: $("email-button"),
+    app: $("conversation-app"),
+    ticket: $("ticket"),
+    ticketId: $("ticket-id"),
+    ticketStatus: $("ticket-status"),
+    ticketSubject: $("ticket-subject"),
+    ticketTags: $("ticket-tags"),
     error: $("console-error"),
     handoffState: $("handoff-state"),
     holdHandback: $("hold-handback"),
@@ -221,7 +228,7 @@
   function renderList() {
     const key = JSON.stringify(
       state.conversations
-        .map((c) => [c.id, c.agentStatus, c.messages.length, c.agentTyping, c.firstAgentMessageAt, c.handback])
+        .map((c) => [c.id, c.agentStatus, c.messages.length, c.agentTyping, c.firstAgentMessageAt, c.handback, c.ticket])
         .concat([state.selectedId])
     );
     if (key === state.renderedListKey) return;
@@ -242,14 +249,25 @@
       conversation.agentStatus === "open"
         ? node("span", { className: "time", text: time(when) })
         : node("span", { className: "badge", text: conversation.agentStatus }));
+    const ticket = conversation.ticket;
+    const tags = node("div", { className: "item-tags" },
+      node("span", { className: "app-tag", "data-testid": "queue-item-app", text: conversation.appId }),
+      ticket ? node("span", {
+        className: "ticket-badge status-" + ticket.status,
+        "data-testid": "queue-item-ticket",
+        "data-ticket-id": String(ticket.id),
+        "data-ticket-status": ticket.status,
+        text: "#" + ticket.id + " " + ticket.status,
+      }) : null);
     const item = node("li", {
       "data-testid": "queue-item",
       "data-conversation-id": conversation.id,
       "data-status": conversation.agentStatus,
+      "data-app-id": conversation.appId,
       "aria-selected": String(conversation.id === state.selectedId),
       role: "option",
       tabindex: "0",
-    }, name, stateNode(conversation, { "data-testid": "queue-item-state" }, true),
+    }, name, tags, stateNode(conversation, { "data-testid": "queue-item-state" }, true),
     node("div", { className: "preview", text: preview(last) }));
     item.addEventListener("click", () => select(conversation.id));
     item.addEventListener("keydown", (event) => {
@@ -274,7 +292,7 @@
     if (!conversation) return;
     const key = JSON.stringify([
       conversation.id, conversation.agentStatus, conversation.messages.length,
-      conversation.firstAgentMessageAt, conversation.handback,
+      conversation.firstAgentMessageAt, conversation.handback, conversation.ticket,
     ]);
     if (key === state.renderedConversationKey) return;
     state.renderedConversationKey = key;
@@ -296,6 +314,10 @@
       else delete el.handoffState.dataset[name];
     }
     el.handoffState.replaceChildren(...stateLine.childNodes);
+    el.app.textContent = conversation.appId;
+    el.app.title = "SunCo app (connector) " + conversation.appId;
+    el.app.dataset.appId = conversation.appId;
+    renderTicket(conversation.ticket);
 
     const metadata = Object.assign({}, conversation.handoffMetadata || {});
     el.metadata.replaceChildren(...Object.entries(metadata).map(([k, v]) =>
@@ -306,12 +328,31 @@
     if (nearBottom || state.forceScroll) el.transcript.scrollTop = el.transcript.scrollHeight;
     state.forceScroll = false;
 
-    for (const control of [el.reply, el.send, el.imageUrl, el.sendImage, el.fileUrl, el.sendFile, el.solve, el.email]) {
+    for (const control of [el.reply, el.send, el.imageUrl, el.sendImage, el.fileUrl, el.sendFile, el.close, el.email]) {
       control.disabled = !open;
     }
+    const ticket = conversation.ticket;
+    el.solve.disabled = !open || !ticket || ticket.status === "solved" || ticket.status === "closed";
     el.reply.placeholder = open
       ? "Reply to the customer… (Enter sends, Shift+Enter for a new line)"
       : "This conversation is " + conversation.agentStatus + ": the bot is in charge again.";
+  }
+
+  function renderTicket(ticket) {
+    el.ticket.hidden = !ticket;
+    if (!ticket) {
+      delete el.ticket.dataset.ticketId;
+      delete el.ticket.dataset.ticketStatus;
+      return;
+    }
+    el.ticket.dataset.ticketId = String(ticket.id);
+    el.ticket.dataset.ticketStatus = ticket.status;
+    el.ticketId.textContent = "Ticket #" + ticket.id;
+    el.ticketStatus.textContent = ticket.status;
+    el.ticketStatus.className = "ticket-status status-" + ticket.status;
+    el.ticketSubject.textContent = ticket.subject;
+    el.ticketTags.replaceChildren(...(ticket.tags || []).map((tag) =>
+      node("span", { className: "tag", "data-testid": "ticket-tag", text: tag })));
   }
 
   function messageItem(message, conversation) {
@@ -546,6 +587,10 @@
   el.sendImage.addEventListener("click", () => sendMedia("image", el.imageUrl.value.trim()));
   el.sendFile.addEventListener("click", () => sendMedia("file", el.fileUrl.value.trim()));
   el.solve.addEventListener("click", () => {
+    stopTyping();
+    act(conversationPath("/ticket"), { status: "solved" });
+  });
+  el.close.addEventListener("click", () => {
     stopTyping();
     act(conversationPath("/solve"));
   });

@@ -1,0 +1,86 @@
+"""Control routes of the Zendesk tickets behind handoffs: set a ticket's status as an agent
+would, and configure the account's ticket-status webhooks (`?app=` picks the app).
+
+`POST /_emulator/conversations/{id}/ticket {"status": "solved"}` sends
+`zen:event-type:ticket.status_changed`; `closed` also hands the conversation back (reason
+ticketClosed), as `/solve` does.
+"""
+
+from typing import Any, Dict, Literal, Optional
+
+from aiohttp import web
+from pydantic import SecretStr, StrictStr, validator
+
+from .apps import check_header_name
+from .bodies import Body, parse_body
+from .control import PREFIX, HandbackKind, WebhookConfigBody, conversation_view, webhook_urls
+from .engine import Emulator
+from .httputil import read_json
+from .registry import registry
+from .store import Conversation
+
+TicketStatus = Literal["open", "pending", "hold", "solved", "closed"]
+
+
+class TicketStatusBody(Body):
+    status: TicketStatus
+    #: With `closed`, if Agent Workspace still has the conversation: how it gives it back.
+    handback: HandbackKind = "releaseControl"
+
+
+class TicketWebhookConfigBody(WebhookConfigBody):
+    #: The API key header (Zendesk's "API key" authentication); null turns it off.
+    apiKey: Optional[SecretStr] = None
+    apiKeyHeader: Optional[StrictStr] = None
+
+    _header = validator("apiKeyHeader", allow_reuse=True)(check_header_name)
+
+    @validator("apiKey", allow_reuse=True)
+    def _key(cls, value: Optional[SecretStr]) -> Optional[SecretStr]:
+        if value is not None and not value.get_secret_value():
+            raise ValueError("must not be empty (null turns the API key off)")
+        return value
+
+
+def _ticket_view(emulator: Emulator, conversation: Conversation) -> Dict[str, Any]:
+    return {
+        "ticket": conversation.ticket.to_view() if conversation.ticket else None,
+        "conversation": conversation_view(emulator, conversation),
+    }
+
+
+async def get_ticket(request: web.Request) -> web.Response:
+    emulator, conversation = registry(request).conversation(request.match_info["conversationId"])
+    return web.json_response(_ticket_view(emulator, conversation))
+
+
+async def set_ticket_status(request: web.Request) -> web.Response:
+    emulator, conversation = registry(request).conversation(request.match_info["conversationId"])
+    body = parse_body(TicketStatusBody, await read_json(request))
+    emulator.set_ticket_status(conversation, body.status, body.handback)
+    return web.json_response(_ticket_view(emulator, conversation))
+
+
+async def get_ticket_webhook_config(request: web.Request) -> web.Response:
+    return web.json_response(registry(request).app_of(request).ticket_sender.view())
+
+
+async def set_ticket_webhook_config(request: web.Request) -> web.Response:
+    emulator = registry(request).app_of(request)
+    body = parse_body(TicketWebhookConfigBody, await read_json(request))
+    emulator.ticket_sender.configure(urls=webhook_urls(body), secret=body.secret)
+    if "apiKey" in body.__fields_set__:
+        emulator.ticket_format.set_api_key(body.apiKey.get_secret_value() if body.apiKey else None)
+    if body.apiKeyHeader is not None:
+        emulator.ticket_format.api_key_header = body.apiKeyHeader
+    return web.json_response(emulator.ticket_sender.view())
+
+
+def add_routes(app: web.Application) -> None:
+    """Register the ticket routes."""
+    r = app.router
+    ticket = PREFIX + "/conversations/{conversationId}/ticket"
+    r.add_get(ticket, get_ticket)
+    r.add_post(ticket, set_ticket_status)
+    r.add_get(PREFIX + "/ticket-webhook-config", get_ticket_webhook_config)
+    r.add_post(PREFIX + "/ticket-webhook-config", set_ticket_webhook_config)
