@@ -257,13 +257,13 @@ class Connectors:
                     f"letter, and not one of {', '.join(sorted(RESERVED_NAMES))}; "
                     "for example connectors: eu,us"
                 )
+        by_channel = _channel_rules(sources)  # its form first: a missing setting can wait
         by_name: Dict[str, ZendeskSettings] = {}
         if not names or any(sources.text(key) for key in REQUIRED):
             by_name[DEFAULT_CONNECTOR] = ZendeskSettings.read(sources)
         for name in names:
             by_name[name] = ZendeskSettings.read(sources.connector(name), name)
         default_name = sources.text("default_connector") or next(iter(by_name))
-        by_channel = _channel_rules(sources)
         for target in (default_name, *by_channel.values()):
             if target not in by_name:
                 raise SettingsError(
