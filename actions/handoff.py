@@ -3,5 +3,6 @@
 from rasa_zendesk.actions import (  # noqa: F401
     ActionZendeskEndHandoff,
     ActionZendeskHandoff,
+    ActionZendeskLeaveMessage,
     ActionZendeskRelay,
 )

@@ -9,6 +9,8 @@ keys from one to the other, so each name is defined once, here.
 SLOT_HANDOFF = "zendesk_handoff"
 #: The Zendesk connector a conversation escalates to, when the bot chooses (see `settings`).
 SLOT_CONNECTOR = "zendesk_connector"
+#: What the user was offered when no agent could answer (see `handoff.offer`).
+SLOT_OFFER = "zendesk_offer"
 #: Why the policy escalated, set by the policy for the escalation action to report.
 SLOT_HANDOFF_REASON = "zendesk_handoff_reason"
 
@@ -20,6 +22,8 @@ INTENT_END_HANDOFF = "end_handoff"
 ACTION_HANDOFF = "action_zendesk_handoff"
 ACTION_RELAY = "action_zendesk_relay"
 ACTION_END_HANDOFF = "action_zendesk_end_handoff"
+#: Answers the offer made when no agent can answer: leave a message (asks an email), or not.
+ACTION_LEAVE_MESSAGE = "action_zendesk_leave_message"
 
 # Responses: the plugin utters them, the bot's domain gives their text.
 UTTER_HANDOFF_STARTED = "utter_zendesk_handoff_started"
@@ -38,6 +42,17 @@ UTTER_AGENT_TIMEOUT = "utter_zendesk_agent_timeout"
 #: The answers to the user's choice: still waiting, message left (both Rasa renders itself).
 UTTER_KEEP_WAITING = "utter_zendesk_keep_waiting"
 UTTER_MESSAGE_LEFT = "utter_zendesk_message_left"
+#: No agent can answer now: closed (`{next_opening}`: "tomorrow at 9:00"), or nobody online.
+#: Both offer to leave a message (`/leave_message`) or to go on with the bot (`/bot`).
+UTTER_CLOSED = "utter_zendesk_closed"
+UTTER_AGENTS_OFFLINE = "utter_zendesk_agents_offline"
+#: Leaving a message: the address is asked, a wrong one said so; then the message is taken
+#: (`{email}`), or, after the last wrong address, not; or the user goes on with the bot.
+UTTER_ASK_EMAIL = "utter_zendesk_ask_email"
+UTTER_EMAIL_INVALID = "utter_zendesk_email_invalid"
+UTTER_MESSAGE_TAKEN = "utter_zendesk_message_taken"
+UTTER_MESSAGE_NOT_TAKEN = "utter_zendesk_message_not_taken"
+UTTER_OFFER_DECLINED = "utter_zendesk_offer_declined"
 
 #: The bot's slot holding the user's email address, when it collects one (the ticket's
 #: requester at escalation, the address named when the agent moves to email).

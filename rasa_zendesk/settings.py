@@ -13,6 +13,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
+from rasa_zendesk.hours.schedule import EXAMPLE as SCHEDULE_EXAMPLE
+from rasa_zendesk.hours.schedule import Schedule, ScheduleError, parse_holidays
+from rasa_zendesk.hours.schedule import parse as parse_schedule
+
 #: A connector's connection settings; the first five are required.
 REQUIRED = ("subdomain", "app_id", "key_id", "key_secret", "webhook_secret")
 CONNECTION = (
@@ -23,6 +27,13 @@ CONNECTION = (
     "ticket_webhook_api_key_header",
     "agent_workspace",
     "tags",
+    "business_hours",
+    "holidays",
+    "business_hours_from_zendesk",
+    "business_hours_schedule_id",
+    "check_agent_availability",
+    "support_oauth_token",
+    "support_api_url",
 )
 #: The environment variables of the unnamed (default) connector's settings.
 ENV_NAMES = {name: f"ZENDESK_{name.upper()}" for name in CONNECTION}
@@ -158,6 +169,16 @@ class ZendeskSettings:
     agent_workspace: Optional[str] = None
     #: Tags added to every ticket of this connector.
     tags: Tuple[str, ...] = ()
+    #: When its agents work (`business_hours`, `holidays`; always, unless set), the fallback
+    #: when the schedule is read from Zendesk (`business_hours_from_zendesk`).
+    business_hours: Schedule = Schedule()
+    business_hours_from_zendesk: bool = False
+    business_hours_schedule_id: Optional[str] = None
+    #: Ask Zendesk whether an agent is online for messaging before handing off.
+    check_agent_availability: bool = False
+    #: The Support API (schedules, agent availability): an OAuth access token, its address.
+    support_oauth_token: Optional[str] = field(default=None, repr=False)
+    support_api_url: Optional[str] = None
 
     @property
     def base_url(self) -> str:
@@ -165,6 +186,13 @@ class ZendeskSettings:
         if self.api_url:
             return self.api_url.rstrip("/")
         return f"https://{self.subdomain}.zendesk.com/sc"
+
+    @property
+    def support_base_url(self) -> str:
+        """The Support API root (`/api/v2/...` follows): the override, else the account's."""
+        if self.support_api_url:
+            return self.support_api_url.rstrip("/")
+        return f"https://{self.subdomain}.zendesk.com"
 
     @property
     def ticket_webhook_enabled(self) -> bool:
@@ -193,6 +221,7 @@ class ZendeskSettings:
             or DEFAULT_API_KEY_HEADER,
             agent_workspace=text("agent_workspace"),
             tags=sources.names("tags"),
+            **_hours(sources),
         )
 
     @classmethod
@@ -273,6 +302,41 @@ class Connectors:
                     f"({sources.env_name('connector_by_channel')})"
                 )
         return cls(by_name, default_name, by_channel)
+
+
+def _hours(sources: Sources) -> Dict[str, Any]:
+    """A connector's opening hours and how to ask Zendesk about them."""
+    try:
+        schedule = parse_schedule(sources.text("business_hours"))
+    except ScheduleError as error:
+        raise SettingsError(
+            f"Zendesk setting business_hours ({sources.env_name('business_hours')}): {error}; "
+            f"the right form is a time zone and opening days, for example {SCHEDULE_EXAMPLE} "
+            "(or 24/7)"
+        ) from None
+    try:
+        holidays = parse_holidays(sources.text("holidays"))
+    except ScheduleError as error:
+        raise SettingsError(
+            f"Zendesk setting holidays ({sources.env_name('holidays')}): {error}; the right "
+            "form is ISO dates, comma-separated, for example 2026-12-24,2026-12-25"
+        ) from None
+    values: Dict[str, Any] = {
+        "business_hours": schedule.with_holidays(holidays) if holidays else schedule,
+        "business_hours_from_zendesk": sources.flag("business_hours_from_zendesk", False),
+        "business_hours_schedule_id": sources.text("business_hours_schedule_id"),
+        "check_agent_availability": sources.flag("check_agent_availability", False),
+        "support_oauth_token": sources.text("support_oauth_token"),
+        "support_api_url": sources.text("support_api_url"),
+    }
+    asks_zendesk = values["business_hours_from_zendesk"] or values["check_agent_availability"]
+    if asks_zendesk and not values["support_oauth_token"]:
+        raise MissingSettings(
+            f"Zendesk settings missing in {sources.where}: support_oauth_token "
+            f"({sources.env_name('support_oauth_token')}), an OAuth access token of the "
+            "Support API, needed by business_hours_from_zendesk and check_agent_availability"
+        )
+    return values
 
 
 def _channel_rules(sources: Sources) -> Dict[str, str]:

@@ -44,6 +44,7 @@ ACTIONS_MODULE = (
     "from rasa_zendesk.actions import (  # noqa: F401\n"
     "    ActionZendeskEndHandoff,\n"
     "    ActionZendeskHandoff,\n"
+    "    ActionZendeskLeaveMessage,\n"
     "    ActionZendeskRelay,\n"
     ")\n"
 )

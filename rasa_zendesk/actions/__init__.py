@@ -5,6 +5,7 @@ A bot's `actions/handoff.py` only imports them, and the action server registers 
     from rasa_zendesk.actions import (  # noqa: F401
         ActionZendeskEndHandoff,
         ActionZendeskHandoff,
+        ActionZendeskLeaveMessage,
         ActionZendeskRelay,
     )
 
@@ -14,6 +15,7 @@ subclass is registered after the original under the same action name, so it wins
 
 from rasa_zendesk.actions.end_handoff import ActionZendeskEndHandoff
 from rasa_zendesk.actions.escalate import ActionZendeskHandoff
+from rasa_zendesk.actions.leave_message import ActionZendeskLeaveMessage
 from rasa_zendesk.actions.relay import ActionZendeskRelay
 from rasa_zendesk.settings import Connectors, HandoffSettings, MissingSettings, Sources
 
@@ -26,4 +28,9 @@ try:
 except MissingSettings:
     pass
 
-__all__ = ["ActionZendeskHandoff", "ActionZendeskRelay", "ActionZendeskEndHandoff"]
+__all__ = [
+    "ActionZendeskHandoff",
+    "ActionZendeskRelay",
+    "ActionZendeskEndHandoff",
+    "ActionZendeskLeaveMessage",
+]

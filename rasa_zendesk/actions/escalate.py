@@ -39,13 +39,14 @@ effort, so that no agent is handed a ticket for a user the bot is still serving.
 from __future__ import annotations
 
 import logging
-import time
+from datetime import datetime, timezone
 from typing import Any, Dict, List, Optional, Tuple
 
 from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from rasa_zendesk import constants
+from rasa_zendesk import clock, constants
 from rasa_zendesk.actions import summary, sunco_session
 from rasa_zendesk.actions.common import (
     UTTER_HANDOFF_FAILED,
@@ -54,7 +55,8 @@ from rasa_zendesk.actions.common import (
     record,
 )
 from rasa_zendesk.actions.handoff_metadata import pass_control_metadata, tag
-from rasa_zendesk.handoff import state
+from rasa_zendesk.handoff import offer, state
+from rasa_zendesk.hours import gate
 from rasa_zendesk.settings import ZendeskSettings
 from rasa_zendesk.sunco.client import SunCoClient
 from rasa_zendesk.sunco.errors import SunCoError, SunCoUnavailable
@@ -96,7 +98,11 @@ class ActionZendeskHandoff(Action):
             dispatcher.utter_message(response=UTTER_HANDOFF_STARTED)
             return []
         try:
-            handoff = await self.escalate(tracker)
+            connector = self.connector(tracker)
+            closed = await _closed(connector)
+            if closed is not None:  # nobody can answer now: say when, offer a message
+                return offer_instead(dispatcher, closed, connector)
+            handoff = await self.escalate(tracker, connector)
         except Exception as error:  # whatever went wrong, the user hears it and keeps the bot
             log_failure(logger, "handoff", tracker.sender_id, error)
             dispatcher.utter_message(response=UTTER_HANDOFF_FAILED)
@@ -104,14 +110,22 @@ class ActionZendeskHandoff(Action):
         dispatcher.utter_message(response=UTTER_HANDOFF_STARTED)
         return [record(handoff)]
 
-    async def escalate(self, tracker: Tracker) -> state.Handoff:
-        """Run the SunCo calls of a handoff; the handoff, waiting for an agent."""
-        requested_at = time.time()
+    async def escalate(
+        self,
+        tracker: Tracker,
+        connector: Optional[ZendeskSettings] = None,
+        extra_tags: Tuple[str, ...] = (),
+        email: Optional[str] = None,
+    ) -> state.Handoff:
+        """Run the SunCo calls of a handoff; the handoff, waiting for an agent. `email`, when
+        given, is the requester's address instead of the bot's slot."""
+        requested_at = clock.now()
         sender_id = tracker.sender_id
         input_channel = tracker.get_latest_input_channel()
-        connector = self.connector(tracker)
+        connector = connector or self.connector(tracker)
         client = sunco_session.client_for(connector)
-        name, email = self.requester(tracker)
+        name, slot_email = self.requester(tracker)
+        email = email or slot_email
         briefing = summary.summarize(tracker)  # deterministic: reason, summary, transcript
 
         profile = Profile(given_name=name, email=email) if name or email else None
@@ -136,6 +150,7 @@ class ActionZendeskHandoff(Action):
                 *self.tags,
                 *connector.tags,
                 tag(briefing.reason.kind),
+                *extra_tags,
             ],
             requester_name=name,
             requester_email=email,
@@ -187,6 +202,31 @@ class ActionZendeskHandoff(Action):
         if first_id is None:
             raise ValueError("the summary is never empty")  # a bug, not a SunCo failure
         return first_id
+
+
+async def _closed(connector: ZendeskSettings) -> Optional[gate.Closed]:
+    """Why no agent can answer now; a failure of the check never stops the handoff."""
+    try:
+        return await gate.closed(connector)
+    except Exception:
+        logger.exception("Business hours check of connector %s failed; handing off", connector.name)
+        return None
+
+
+def offer_instead(
+    dispatcher: CollectingDispatcher, closed: gate.Closed, connector: ZendeskSettings
+) -> List[Dict[str, Any]]:
+    """No handoff: the user learns when agents are back (when known) and is offered to leave
+    a message or go on with the bot."""
+    now = datetime.fromtimestamp(clock.now(), timezone.utc)
+    words = closed.opening_in_words(now)
+    if words:
+        dispatcher.utter_message(response=constants.UTTER_CLOSED, next_opening=words)
+    else:
+        dispatcher.utter_message(response=constants.UTTER_AGENTS_OFFLINE)
+    opening = closed.next_opening.timestamp() if closed.next_opening else None
+    made = offer.offered(closed.reason, opening, connector.name)
+    return [SlotSet(constants.SLOT_OFFER, made.as_slot())]
 
 
 def _text_slot(tracker: Tracker, slot: str) -> Optional[str]:

@@ -3,7 +3,7 @@ an event dict (rasa-sdk trackers in the action server, rows of the tracker store
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Optional
+from typing import Any, Mapping, Optional, Sequence, Tuple
 
 #: Dict key -> attribute of the Rasa event object holding the same thing.
 _ATTRIBUTES = {"event": "type_name", "name": "key", "value": "value", "message_id": "message_id"}
@@ -22,3 +22,16 @@ def field(event: Any, key: str) -> Any:
 def kind(event: Any) -> Optional[str]:
     """`user`, `bot`, `action`, `slot`, `restart`, `session_started`, ..."""
     return field(event, "event")
+
+
+def newest_slot_value(events: Sequence[Any], slot: str) -> Tuple[bool, Any]:
+    """The value the slot was set to last, in the events as stored (whatever a rewind undid
+    later), and whether it was set at all since the latest restart or session start (a new
+    session starts from the values it carried over, set right after `session_started`)."""
+    for event in reversed(events):
+        what = kind(event)
+        if what == "slot" and field(event, "name") == slot:
+            return True, field(event, "value")
+        if what in ("restart", "session_started"):
+            return False, None
+    return False, None

@@ -28,7 +28,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence
 
 from rasa_zendesk import clock
 from rasa_zendesk.constants import SLOT_HANDOFF as SLOT
-from rasa_zendesk.handoff.events import field, kind
+from rasa_zendesk.handoff.events import field, kind, newest_slot_value
 
 WAITING = "waiting"
 AGENT_JOINED = "agent_joined"
@@ -46,6 +46,9 @@ IDLE_TIMEOUT = "idle_timeout"
 MAX_DURATION = "max_duration"
 CONVERSATION_GONE = "conversation_gone"
 RESTART = "restart"
+#: No agent could answer (closed, holiday, nobody online): the user left a message instead,
+#: and the handoff ended as it opened; the agents answer the ticket later.
+LEFT_MESSAGE = "left_message"
 FAILED = "failed"
 END_REASONS = (
     AGENT_RELEASED,
@@ -58,6 +61,7 @@ END_REASONS = (
     MAX_DURATION,
     CONVERSATION_GONE,
     RESTART,
+    LEFT_MESSAGE,
     FAILED,
 )
 
@@ -122,13 +126,8 @@ def current(events: Sequence[Any]) -> Optional[Handoff]:
     A restart forgets it (Rasa resets every slot); a new session starts from the record it
     carried over (a slot set right after `session_started`), or from none.
     """
-    for event in reversed(events):
-        what = kind(event)
-        if what == "slot" and field(event, "name") == SLOT:
-            return Handoff.from_slot(field(event, "value"))
-        if what in ("restart", "session_started"):
-            return None
-    return None
+    _, value = newest_slot_value(events, SLOT)
+    return Handoff.from_slot(value)
 
 
 def active(events: Sequence[Any]) -> Optional[Handoff]:

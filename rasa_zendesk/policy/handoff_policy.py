@@ -36,17 +36,19 @@ from rasa.shared.exceptions import InvalidConfigException
 from rasa_zendesk.constants import (
     ACTION_END_HANDOFF,
     ACTION_HANDOFF,
+    ACTION_LEAVE_MESSAGE,
     ACTION_RELAY,
     INTENT_END_HANDOFF,
     INTENT_HUMAN_HANDOFF,
     SLOT_HANDOFF,
     SLOT_HANDOFF_REASON,
+    SLOT_OFFER,
     UTTER_CONFIRM_END,
     UTTER_KEEP_WAITING,
     UTTER_MESSAGE_LEFT,
     UTTER_RELAY_FAILED,
 )
-from rasa_zendesk.handoff import gestures, state, watch
+from rasa_zendesk.handoff import gestures, offer, state, watch
 from rasa_zendesk.policy.signals import Thresholds, Trigger, UserTurn, evaluate
 
 logger = logging.getLogger(__name__)
@@ -57,12 +59,13 @@ PLUGIN_ACTIONS = (
     ACTION_HANDOFF,
     ACTION_RELAY,
     ACTION_END_HANDOFF,
+    ACTION_LEAVE_MESSAGE,
     UTTER_CONFIRM_END,
     UTTER_KEEP_WAITING,
     UTTER_MESSAGE_LEFT,
     UTTER_RELAY_FAILED,
 )
-REQUIRED_SLOTS = (SLOT_HANDOFF, SLOT_HANDOFF_REASON)
+REQUIRED_SLOTS = (SLOT_HANDOFF, SLOT_HANDOFF_REASON, SLOT_OFFER)
 REQUIRED_INTENTS = (INTENT_HUMAN_HANDOFF, INTENT_END_HANDOFF)
 DOMAIN_FILE_HINT = "rasa_zendesk/domain/zendesk.yml"
 
@@ -204,6 +207,18 @@ class HandoffPolicy(Policy):
 
         if not user_spoke:
             return self._abstain(domain, repair)
+        pending = offer.current(tracker.events)
+        if pending is not None:
+            # No agent could answer, and the user was offered to leave a message: the answer
+            # (or the address asked for) goes to the action; anything else lets the offer go,
+            # and the bot answers it.
+            text = tracker.latest_message.text if tracker.latest_message else None
+            if pending.state == offer.ASKING_EMAIL or gestures.choice(text) in (
+                gestures.LEAVE_MESSAGE,
+                gestures.BACK_TO_BOT,
+            ):
+                return self._predict(domain, ACTION_LEAVE_MESSAGE, repair)
+            repair = [*repair, SlotSet(SLOT_OFFER, None)]
         trigger = evaluate(recent_user_turns(tracker, self._turns_needed), self.thresholds)
         if trigger is None:
             return self._abstain(domain, repair)

@@ -18,6 +18,7 @@ from rasa_sdk.executor import ActionExecutor
 from rasa_zendesk.actions import (
     ActionZendeskEndHandoff,
     ActionZendeskHandoff,
+    ActionZendeskLeaveMessage,
     ActionZendeskRelay,
     sunco_session,
 )
@@ -108,7 +109,12 @@ def executor() -> ActionExecutor:
     """rasa-sdk's executor with the three actions (the `actions` package wiring is tested in
     test_registration.py; registering explicitly keeps other tests' subclasses out)."""
     executor = ActionExecutor()
-    for action in (ActionZendeskHandoff, ActionZendeskRelay, ActionZendeskEndHandoff):
+    for action in (
+        ActionZendeskHandoff,
+        ActionZendeskRelay,
+        ActionZendeskEndHandoff,
+        ActionZendeskLeaveMessage,
+    ):
         executor.register_action(action)
     return executor
 

@@ -5,16 +5,22 @@ from __future__ import annotations
 from typing import Callable
 
 from rasa_zendesk import constants
-from rasa_zendesk.actions import ActionZendeskEndHandoff, ActionZendeskHandoff, ActionZendeskRelay
+from rasa_zendesk.actions import (
+    ActionZendeskEndHandoff,
+    ActionZendeskHandoff,
+    ActionZendeskLeaveMessage,
+    ActionZendeskRelay,
+)
 from tests.actions.conftest import bot_package_executor
 
 
-def test_actions_package_registers_the_three_actions() -> None:
+def test_actions_package_registers_the_four_actions() -> None:
     executor = bot_package_executor()
     registered = {name: type(f.__self__) for name, f in executor.actions.items()}
     assert registered[constants.ACTION_HANDOFF] is ActionZendeskHandoff
     assert registered[constants.ACTION_RELAY] is ActionZendeskRelay
     assert registered[constants.ACTION_END_HANDOFF] is ActionZendeskEndHandoff
+    assert registered[constants.ACTION_LEAVE_MESSAGE] is ActionZendeskLeaveMessage
 
 
 def test_a_configuring_subclass_replaces_the_default(configured: Callable[..., type]) -> None:

@@ -37,12 +37,14 @@ def test_shipped_domain_names_the_shared_constants() -> None:
         constants.SLOT_HANDOFF,
         constants.SLOT_HANDOFF_REASON,
         constants.SLOT_CONNECTOR,
+        constants.SLOT_OFFER,
     }
     assert shipped["slots"][constants.SLOT_HANDOFF]["type"] == "any"
     assert shipped["actions"] == [
         constants.ACTION_HANDOFF,
         constants.ACTION_RELAY,
         constants.ACTION_END_HANDOFF,
+        constants.ACTION_LEAVE_MESSAGE,
     ]
     assert set(shipped["responses"]) == {
         constants.UTTER_HANDOFF_STARTED,
@@ -56,7 +58,17 @@ def test_shipped_domain_names_the_shared_constants() -> None:
         constants.UTTER_MESSAGE_LEFT,
         constants.UTTER_ATTACHMENT_REFUSED,
         constants.UTTER_TRANSFERRED_TO_EMAIL,
+        constants.UTTER_CLOSED,
+        constants.UTTER_AGENTS_OFFLINE,
+        constants.UTTER_ASK_EMAIL,
+        constants.UTTER_EMAIL_INVALID,
+        constants.UTTER_MESSAGE_TAKEN,
+        constants.UTTER_MESSAGE_NOT_TAKEN,
+        constants.UTTER_OFFER_DECLINED,
     }
+    for offered in (constants.UTTER_CLOSED, constants.UTTER_AGENTS_OFFLINE):
+        payloads = [b["payload"] for b in shipped["responses"][offered][0]["buttons"]]
+        assert payloads == ["/leave_message", "/bot"]
     buttons = shipped["responses"][constants.UTTER_CONFIRM_END][0]["buttons"]
     assert [b["payload"] for b in buttons] == ["/end_handoff", "no"]
     for slot in shipped["slots"].values():

@@ -28,15 +28,17 @@ from rasa.shared.exceptions import InvalidConfigException
 from rasa_zendesk.constants import (
     ACTION_END_HANDOFF,
     ACTION_HANDOFF,
+    ACTION_LEAVE_MESSAGE,
     ACTION_RELAY,
     SLOT_HANDOFF,
     SLOT_HANDOFF_REASON,
+    SLOT_OFFER,
     UTTER_CONFIRM_END,
     UTTER_KEEP_WAITING,
     UTTER_MESSAGE_LEFT,
     UTTER_RELAY_FAILED,
 )
-from rasa_zendesk.handoff import state
+from rasa_zendesk.handoff import offer, state
 from rasa_zendesk.policy.handoff_policy import HandoffPolicy, recent_user_turns
 from testkit.ordinary_messages import ORDINARY_MESSAGES
 from testkit.policy_trackers import (
@@ -644,3 +646,51 @@ def test_an_active_form_does_not_outrank_the_handoff(policy: HandoffPolicy) -> N
         [form_prediction, ours], tracker, domain
     )
     assert predicted_action(winner) == ACTION_RELAY
+
+
+# --- no agent could answer: the offer to leave a message -----------------------------------
+
+
+def closed_offer(state_name: str = "offered") -> List[Event]:
+    """The escalation found nobody to answer and offered a message instead."""
+    made = offer.offered("outside_hours", None, "default")
+    if state_name == offer.ASKING_EMAIL:
+        made = offer.asking_email(made)
+    return [
+        *session_start(),
+        user("human please", "human_handoff"),
+        ActionExecuted(ACTION_HANDOFF),
+        SlotSet(SLOT_OFFER, made.as_slot()),
+        ActionExecuted(LISTEN),
+    ]
+
+
+@pytest.mark.parametrize("text", ["/leave_message", "Leave a message", "/bot", "back to the bot"])
+def test_the_answer_to_the_offer_goes_to_its_action(policy: HandoffPolicy, text: str) -> None:
+    prediction = predict(policy, [*closed_offer(), user(text, "nlu_fallback", 0.3)])
+    assert predicted_action(prediction) == ACTION_LEAVE_MESSAGE
+
+
+def test_while_the_address_is_asked_every_message_goes_to_the_action(
+    policy: HandoffPolicy,
+) -> None:
+    for text in ("jane@example.com", "I don't know", ANGRY, "/bot"):
+        events = [*closed_offer(offer.ASKING_EMAIL), user(text, "greet")]
+        assert predicted_action(predict(policy, events)) == ACTION_LEAVE_MESSAGE
+
+
+def test_anything_else_lets_the_offer_go_and_the_bot_answer(policy: HandoffPolicy) -> None:
+    prediction = predict(policy, [*closed_offer(), user("where is my order?", "order_status")])
+    assert predicted_action(prediction) is None  # abstains: the bot's policies answer
+    assert [e.value for e in prediction.events if getattr(e, "key", None) == SLOT_OFFER] == [None]
+
+
+def test_the_offer_listens_after_its_action(policy: HandoffPolicy) -> None:
+    events = [*closed_offer(), user("/leave_message", None), ActionExecuted(ACTION_LEAVE_MESSAGE)]
+    assert predicted_action(predict(policy, events)) == LISTEN
+
+
+def test_asking_for_a_human_again_lets_the_offer_go_and_escalates(policy: HandoffPolicy) -> None:
+    prediction = predict(policy, [*closed_offer(), user("a human please", "human_handoff")])
+    assert predicted_action(prediction) == ACTION_HANDOFF
+    assert [e.value for e in prediction.events if getattr(e, "key", None) == SLOT_OFFER] == [None]

@@ -1,0 +1,68 @@
+"""What the user is offered when no agent can answer now: leave a message, or go on with the
+bot. One record in the slot `zendesk_offer`, read like the handoff's (the newest written).
+
+`offered` (the bot said when agents are back and asked), then `asking_email` (the user chose
+to leave a message and the bot needs an address; asked again after a wrong one, at most
+`MAX_EMAIL_ASKS` times in all). The offer closes (the slot is emptied) once the message is
+left, the user goes back to the bot, or the user says something else (the bot answers it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, replace
+from typing import Any, Dict, Mapping, Optional, Sequence
+
+from rasa_zendesk import clock
+from rasa_zendesk.constants import SLOT_OFFER as SLOT
+from rasa_zendesk.handoff.events import newest_slot_value
+
+OFFERED = "offered"
+ASKING_EMAIL = "asking_email"
+#: The first question and two more after a wrong address.
+MAX_EMAIL_ASKS = 3
+
+
+@dataclass(frozen=True)
+class Offer:
+    #: Why no agent can answer: `outside_hours`, `holiday`, `agents_offline` (see `hours.gate`).
+    reason: str
+    offered_at: float
+    #: When agents are back (epoch seconds), when known.
+    next_opening: Optional[float] = None
+    connector: Optional[str] = None
+    state: str = OFFERED
+    email_asks: int = 0
+
+    def as_slot(self) -> Dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_slot(cls, value: Any) -> Optional[Offer]:
+        if not isinstance(value, Mapping):
+            return None
+        try:
+            offer = cls(**{name: value.get(name) for name in cls.__dataclass_fields__})
+        except TypeError:
+            return None
+        return offer if offer.state in (OFFERED, ASKING_EMAIL) and offer.reason else None
+
+
+def current(events: Sequence[Any]) -> Optional[Offer]:
+    """The open offer, if any."""
+    _, value = newest_slot_value(events, SLOT)
+    return Offer.from_slot(value)
+
+
+def offered(
+    reason: str, next_opening: Optional[float], connector: Optional[str], at: Optional[float] = None
+) -> Offer:
+    return Offer(reason, clock.now() if at is None else at, next_opening, connector)
+
+
+def asking_email(offer: Offer) -> Offer:
+    """The bot asks (again) for the address the agents can answer."""
+    return replace(offer, state=ASKING_EMAIL, email_asks=offer.email_asks + 1)
+
+
+def may_ask_again(offer: Offer) -> bool:
+    return offer.email_asks < MAX_EMAIL_ASKS

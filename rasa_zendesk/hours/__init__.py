@@ -1,0 +1,1 @@
+"""When agents can answer: business hours, holidays and agents online, before a handoff."""
