@@ -192,3 +192,47 @@ def test_connector_settings_in_the_wrong_form_stop_start_up(env: Dict[str, str],
         Connectors.read(Sources(None, env))
     assert says in str(error.value)
     assert "ks-" not in str(error.value) and "wh-" not in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("values", "says"),
+    [
+        (
+            {"ZENDESK_BUSINESS_HOURS": "Mars/Olympus; mon 09:00-17:00"},
+            "business_hours (ZENDESK_BUSINESS_HOURS)",
+        ),
+        (
+            {"ZENDESK_BUSINESS_HOURS": "Europe/Berlin; weekdays 9-5"},
+            "for example Europe/Berlin; mon-fri",
+        ),
+        ({"ZENDESK_HOLIDAYS": "24.12.2026"}, "holidays (ZENDESK_HOLIDAYS)"),
+        ({"ZENDESK_CHECK_AGENT_AVAILABILITY": "sometimes"}, "check_agent_availability"),
+        (
+            {"ZENDESK_CHECK_AGENT_AVAILABILITY": "true"},
+            "support_oauth_token (ZENDESK_SUPPORT_OAUTH_TOKEN)",
+        ),
+        ({"ZENDESK_BUSINESS_HOURS_FROM_ZENDESK": "yes"}, "support_oauth_token"),
+    ],
+)
+def test_hours_settings_in_the_wrong_form_stop_start_up(values: Dict[str, str], says: str) -> None:
+    with pytest.raises(SettingsError) as error:
+        Connectors.read(Sources(None, {**BASE, **values}))
+    assert says in str(error.value)
+
+
+def test_hours_settings_per_connector() -> None:
+    env = {
+        **BASE,
+        "ZENDESK_BUSINESS_HOURS": "Europe/Berlin; mon-fri 09:00-17:00",
+        "ZENDESK_HOLIDAYS": "2026-12-24, 2026-12-25",
+        "ZENDESK_CONNECTORS": "us",
+        **named("us", BUSINESS_HOURS="America/New_York; mon-sun 08:00-20:00"),
+        **named("us", CHECK_AGENT_AVAILABILITY="on", SUPPORT_OAUTH_TOKEN="tok-us-123"),
+    }
+    connectors = Connectors.read(Sources(None, env))
+    default, us = connectors.default, connectors.get("us")
+    assert default.business_hours.zone == "Europe/Berlin"
+    assert len(default.business_hours.holidays) == 2 and not default.check_agent_availability
+    assert us.business_hours.zone == "America/New_York" and not us.business_hours.holidays
+    assert us.check_agent_availability and us.support_base_url == "https://acme-us.zendesk.com"
+    assert "tok-us-123" not in repr(us)
