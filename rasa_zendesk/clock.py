@@ -3,7 +3,9 @@
 In production it is the system clock. A test sets `ZENDESK_CLOCK_FILE` (for both servers) to a
 file holding a number of seconds, and the clock runs that far ahead: a test then moves a real
 `rasa run` process past a ten-minute timeout by writing one number, instead of waiting ten
-minutes. The file is read at most once a second; a missing or empty file means no offset.
+minutes. The file is read again whenever it changed (a `stat` per call, only when the variable
+is set), so a test's new time holds from its very next step; a missing or empty file means no
+offset.
 """
 
 from __future__ import annotations
@@ -13,8 +15,7 @@ import time
 from typing import Optional, Tuple
 
 CLOCK_FILE_ENV = "ZENDESK_CLOCK_FILE"
-_REREAD_SECONDS = 1.0
-_cached: Tuple[float, float] = (float("-inf"), 0.0)  # (read at, offset)
+_cached: Tuple[Tuple[int, int], float] = ((-1, -1), 0.0)  # ((mtime_ns, size), offset)
 
 
 def now() -> float:
@@ -27,10 +28,13 @@ def _offset() -> float:
     path = os.environ.get(CLOCK_FILE_ENV)
     if not path:
         return 0.0
-    read_at, offset = _cached
-    if time.monotonic() - read_at < _REREAD_SECONDS:
-        return offset
-    _cached = (time.monotonic(), _read(path) or 0.0)
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return 0.0
+    version = (stat.st_mtime_ns, stat.st_size)
+    if version != _cached[0]:
+        _cached = (version, _read(path) or 0.0)
     return _cached[1]
 
 

@@ -34,15 +34,13 @@ class Clock:
 
     def advance(self, seconds: float) -> None:
         self.ahead += seconds
-        self.path.write_text(str(self.ahead))
-        clock._cached = (float("-inf"), 0.0)  # read the file at once, not within a second
+        self.path.write_text(str(self.ahead))  # the clock reads it again once it changed
 
 
 @pytest.fixture
 def moved_clock(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Clock:
     path = tmp_path / "clock"
     monkeypatch.setenv(clock.CLOCK_FILE_ENV, str(path))
-    clock._cached = (float("-inf"), 0.0)
     return Clock(path)
 
 
