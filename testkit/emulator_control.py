@@ -198,6 +198,16 @@ class EmulatorControl:
         `ticketWebhookUrls`, `ticketWebhookSecret`, `ticketWebhookApiKey`, ..."""
         return (await self._post("/_emulator/apps", body))["app"]
 
+    # The Zendesk Support API's answers: agents online, business hours.
+    async def support(self) -> Dict[str, Any]:
+        """`agentsOnline`, `schedule` (None: none), `holidays`, `tokenSet` (never the token)."""
+        return await self._get("/_emulator/support")
+
+    async def set_support(self, **body: Any) -> Dict[str, Any]:
+        """Replace the parts named: `agentsOnline`, `schedule` (None: no schedule at all),
+        `holidays`, `oauthToken`; returns the new `support()`."""
+        return await self._post("/_emulator/support", body)
+
     def sample_url(self, name: str) -> str:
         """A sample the emulator serves itself (what the console's image and file buttons send)."""
         return f"{self.url}/_emulator/samples/{name}"

@@ -11,7 +11,7 @@ names the setting and its variable, never a value.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Mapping, Optional
 
 from rasa_zendesk.channel.tracker_cache.base import DEFAULT_CACHE_MAX_MB, DEFAULT_CACHE_SIZE
@@ -29,6 +29,8 @@ from rasa_zendesk.settings import (
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 #: The socket.io event that carries agent typing to a web chat (`{"typing": bool, ...}`).
 DEFAULT_TYPING_EVENT = "agent_typing"
+#: A metrics token shorter than this is too easy to guess.
+METRICS_TOKEN_MIN_CHARS = 16
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,10 @@ class ChannelConfig:
     tracker_cache_max_mb: int = DEFAULT_CACHE_MAX_MB
     #: Timeouts, the agent's notice, the action after a handoff: shared with the action server.
     handoff: HandoffSettings = HandoffSettings()
+    #: `GET /webhooks/zendesk/metrics` is served (Prometheus); off by default.
+    metrics: bool = False
+    #: The bearer token of the metrics route; None: the default connector's webhook secret.
+    metrics_token: Optional[str] = field(default=None, repr=False)
 
     @property
     def settings(self) -> ZendeskSettings:
@@ -75,7 +81,22 @@ class ChannelConfig:
                 given, "tracker_cache_max_mb", DEFAULT_CACHE_MAX_MB, 1
             ),
             handoff=HandoffSettings.read(sources),
+            metrics=sources.flag("metrics", False),
+            metrics_token=_metrics_token(sources),
         )
+
+
+def _metrics_token(sources: Sources) -> Optional[str]:
+    """`metrics_token` (`ZENDESK_METRICS_TOKEN`): a secret of its own for the metrics route."""
+    token = sources.text("metrics_token")
+    if token is not None and (
+        len(token) < METRICS_TOKEN_MIN_CHARS or any(c.isspace() for c in token)
+    ):
+        raise SettingsError(
+            f"Zendesk setting metrics_token ({sources.env_name('metrics_token')}) must be at "
+            f"least {METRICS_TOKEN_MIN_CHARS} characters without spaces"
+        )
+    return token
 
 
 def _whole_number(given: Mapping[str, Optional[str]], name: str, default: int, least: int) -> int:

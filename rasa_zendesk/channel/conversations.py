@@ -13,12 +13,12 @@ from __future__ import annotations
 import logging
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any, Mapping, Optional
+from typing import Any, Callable, Mapping, Optional
 
 from rasa_zendesk import constants
 from rasa_zendesk.constants import END_REASON_KEY
 from rasa_zendesk.settings import Connectors, ZendeskSettings
-from rasa_zendesk.sunco.client import SunCoClient
+from rasa_zendesk.sunco.client import CallObserver, SunCoClient
 from rasa_zendesk.sunco.errors import SunCoError
 from rasa_zendesk.sunco.models import Conversation
 
@@ -52,9 +52,11 @@ class ConversationDirectory:
         settings: ZendeskSettings,
         max_entries: int = DEFAULT_CACHE_SIZE,
         sunco: Optional[SunCoClient] = None,
+        observer: Optional[CallObserver] = None,
     ) -> None:
         self._settings = settings
         self._sunco = sunco
+        self._observer = observer
         self._max_entries = max_entries
         self._known: OrderedDict[str, Optional[RasaConversation]] = OrderedDict()
 
@@ -82,6 +84,7 @@ class ConversationDirectory:
                 self._settings,
                 timeout=LOOKUP_TIMEOUT_SECONDS,
                 deadline=LOOKUP_DEADLINE_SECONDS,
+                observer=self._observer,
             )
         return self._sunco
 
@@ -137,10 +140,18 @@ class Directories:
     """One `ConversationDirectory` per connector: each asks its own Zendesk app, so a lookup
     never finds another account's conversation."""
 
-    def __init__(self, connectors: Connectors, sunco: Optional[SunCoClient] = None) -> None:
+    def __init__(
+        self,
+        connectors: Connectors,
+        sunco: Optional[SunCoClient] = None,
+        observer_for: Optional[Callable[[str], CallObserver]] = None,
+    ) -> None:
+        """`observer_for`: the observer of a connector's SunCo calls (the channel's metrics)."""
         self._by_name = {
             name: ConversationDirectory(
-                settings, sunco=sunco if name == connectors.default_name else None
+                settings,
+                sunco=sunco if name == connectors.default_name else None,
+                observer=observer_for(name) if observer_for else None,
             )
             for name, settings in connectors.by_name.items()
         }

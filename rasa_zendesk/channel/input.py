@@ -3,9 +3,12 @@
 Rasa mounts it at `/webhooks/zendesk/`: `POST /webhooks/zendesk/webhook` takes the SunCo v2
 webhook envelope, `POST /webhooks/zendesk/ticket_status` Zendesk's ticket events (see
 `tickets`; 404 unless its secret or API key is configured), `GET /webhooks/zendesk/health`
-answers `{"status": "ok"}`. Each named connector has its own pair,
-`/webhooks/zendesk/<connector>/webhook` and `/webhooks/zendesk/<connector>/ticket_status`,
-verified with its own secrets; the unnamed routes are the default connector's.
+answers `{"status": "ok"}`, `GET /webhooks/zendesk/metrics` the channel's Prometheus metrics
+(see `rasa_zendesk.ops.metrics`; 404 unless `metrics` is on, 401 without `metrics_token`, or
+the webhook secret when it is unset, as `Authorization: Bearer ...` or `X-API-Key`). Each
+named connector has its own pair, `/webhooks/zendesk/<connector>/webhook` and
+`/webhooks/zendesk/<connector>/ticket_status`, verified with its own secrets; the unnamed
+routes are the default connector's.
 
 The webhook is answered:
 - 401 when `X-API-Key` is missing or is not the webhook secret (compared in constant time,
@@ -46,6 +49,7 @@ from rasa_zendesk.channel.conversations import Directories
 from rasa_zendesk.channel.outputs import close_outputs
 from rasa_zendesk.channel.processor import Outcome, RasaContext, WebhookProcessor
 from rasa_zendesk.channel.timers.loop import TimerLoop
+from rasa_zendesk.ops.metrics import ChannelMetrics, outcome_label
 from rasa_zendesk.settings import ZendeskSettings
 from rasa_zendesk.sunco.client import SunCoClient
 from rasa_zendesk.sunco.webhooks import MalformedEvent, WebhookEnvelope
@@ -55,6 +59,9 @@ from rasa_zendesk.tickets.events import MalformedTicketEvent, TicketEvent, statu
 logger = logging.getLogger(__name__)
 
 API_KEY_HEADER = "X-API-Key"
+#: The `route` label of the webhook metrics.
+WEBHOOK_ROUTE = "webhook"
+TICKET_ROUTE = "ticket_status"
 
 
 class BadWebhook(ValueError):
@@ -75,9 +82,12 @@ class ZendeskInput(InputChannel):
 
     def __init__(self, config: ChannelConfig, sunco: Optional[SunCoClient] = None) -> None:
         self.config = config
-        self.directories = Directories(config.connectors, sunco=sunco)
+        self.metrics = ChannelMetrics()
+        self.directories = Directories(
+            config.connectors, sunco=sunco, observer_for=self.metrics.sunco_observer
+        )
         self.processor = WebhookProcessor(config, self.directories)
-        self.timers = TimerLoop(self.processor)
+        self.timers = TimerLoop(self.processor, observe=self.metrics.handoffs.observe)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         """Routes for Sanic; `on_new_message` is never called (see the module docstring)."""
@@ -87,6 +97,10 @@ class ZendeskInput(InputChannel):
         @zendesk.get("/health")
         async def health(_: Request) -> HTTPResponse:
             return response.json({"status": "ok"})
+
+        @zendesk.get("/metrics")
+        async def metrics(request: Request) -> HTTPResponse:
+            return self.handle_metrics(request)
 
         for prefix, connector in self._routes():
             self._add_routes(zendesk, prefix, connector)
@@ -119,11 +133,33 @@ class ZendeskInput(InputChannel):
 
         @blueprint.post(f"{prefix}/webhook", stream=True, name=f"webhook{suffix}")
         async def webhook(request: Request) -> HTTPResponse:
-            return await self.handle_webhook(request, connector)
+            answer = await self.handle_webhook(request, connector)
+            self.metrics.webhook_request(WEBHOOK_ROUTE, answer.status)
+            return answer
 
         @blueprint.post(f"{prefix}/ticket_status", stream=True, name=f"ticket_status{suffix}")
         async def ticket_status(request: Request) -> HTTPResponse:
-            return await self.handle_ticket_status(request, connector)
+            answer = await self.handle_ticket_status(request, connector)
+            self.metrics.webhook_request(TICKET_ROUTE, answer.status)
+            return answer
+
+    def handle_metrics(self, request: Request) -> HTTPResponse:
+        """The metrics in Prometheus' text format, to whoever has the token."""
+        if not self.config.metrics:
+            return _error(404, "metrics are off: set metrics: true (ZENDESK_METRICS) to serve them")
+        token = self.config.metrics_token or self.config.settings.webhook_secret
+        authorization = request.headers.get("Authorization") or ""
+        scheme, _, bearer = authorization.partition(" ")
+        given = (
+            bearer.strip() if scheme.lower() == "bearer" else request.headers.get(API_KEY_HEADER)
+        )
+        if not _same(given, token):
+            logger.warning(
+                "Zendesk metrics request from %s rejected: missing or wrong token", request.ip
+            )
+            return _error(401, "missing or wrong Authorization: Bearer (or X-API-Key) header")
+        body, content_type = self.metrics.exposition()
+        return response.raw(body, content_type=content_type)
 
     async def aclose(self) -> None:
         await self.directories.aclose()
@@ -181,7 +217,7 @@ class ZendeskInput(InputChannel):
             return _error(400, str(error))
         if change is None:
             logger.info("Zendesk ticket webhook event %s (%s) ignored", event.id, event.type)
-            return _ok(**_counts([Outcome(False, "not a status change")]))
+            return _ok(**self._counts(TICKET_ROUTE, event.type, [Outcome(False, "ignored")]))
         rasa, failed = self._rasa(request)
         if failed is not None:
             return failed
@@ -191,9 +227,17 @@ class ZendeskInput(InputChannel):
             logger.exception(
                 "Zendesk ticket event %s could not be applied; Zendesk will retry", event.id
             )
+            self.metrics.webhook_event(TICKET_ROUTE, event.type, "failed")
             return _error(500, f"event {event.id} could not be applied; retry later")
         logger.info("Zendesk ticket event %s: %s", event.id, outcome.note)
-        return _ok(**_counts([outcome]))
+        return _ok(**self._counts(TICKET_ROUTE, event.type, [outcome]))
+
+    def _counts(self, route: str, event_type: str, outcomes: List[Outcome]) -> Dict[str, int]:
+        """`_counts` of one event type's outcomes, counted in the metrics too."""
+        for outcome in outcomes:
+            label = outcome_label(outcome.applied, outcome.refused, outcome.note)
+            self.metrics.webhook_event(route, event_type, label)
+        return _counts(outcomes)
 
     async def _body(self, request: Request, what: str) -> Tuple[bytes, Optional[HTTPResponse]]:
         cap = self.config.max_body_bytes
@@ -219,11 +263,13 @@ class ZendeskInput(InputChannel):
         for event in envelope.parse_events():
             if isinstance(event, MalformedEvent):
                 logger.warning("Zendesk webhook: %s", event)
+                self.metrics.webhook_event(WEBHOOK_ROUTE, event.event_type, "malformed")
                 malformed.append(event)
                 continue
             try:
                 outcome = await self.processor.apply(event, rasa, connector)
             except Exception:
+                self.metrics.webhook_event(WEBHOOK_ROUTE, event.type, "failed")
                 logger.exception(
                     "Zendesk webhook event %s (%s) could not be applied; SunCo will retry",
                     event.id,
@@ -236,6 +282,7 @@ class ZendeskInput(InputChannel):
                     **_counts(outcomes),
                 )
             logger.debug("Zendesk webhook event %s (%s): %s", event.id, event.type, outcome.note)
+            self._counts(WEBHOOK_ROUTE, event.type, [outcome])
             outcomes.append(outcome)
         if malformed:
             return _error(

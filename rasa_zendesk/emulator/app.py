@@ -4,7 +4,15 @@ from pathlib import Path
 
 from aiohttp import web
 
-from . import api, control, control_apps, control_tickets
+from . import (
+    api,
+    control,
+    control_apps,
+    control_support,
+    control_tickets,
+    integrations_api,
+    support_api,
+)
 from .config import EmulatorConfig
 from .middleware import middleware
 from .registry import APPS, AppRegistry
@@ -30,6 +38,9 @@ def create_app(config: EmulatorConfig) -> web.Application:
     control.add_routes(app)
     control_tickets.add_routes(app)
     control_apps.add_routes(app)
+    integrations_api.add_routes(app)
+    control_support.add_routes(app)
+    support_api.add_routes(app)
     app.router.add_get("/", _to_console)
     app.router.add_get("/console", _console)
     app.router.add_static("/console/static", STATIC)

@@ -11,6 +11,7 @@ DEFAULT_RETRY_DELAYS: Tuple[float, ...] = (0.5, 1.0, 2.0, 4.0)
 DEFAULT_WEBHOOK_SECRET = "whsec_demo"
 DEFAULT_TICKET_WEBHOOK_SECRET = "tkwh_demo"
 DEFAULT_ACCOUNT_ID = 1000001
+DEFAULT_SUPPORT_OAUTH_TOKEN = "zdoauth_demo"
 APPS_FILE_EXAMPLE = (
     '[{"appId": "app_b", "keyId": "key_b", "keySecret": "...", '
     '"webhookUrls": ["http://localhost:5005/webhooks/zendesk/webhook"], "webhookSecret": "...", '
@@ -54,6 +55,8 @@ class EmulatorConfig:
     apps: List[AppBody] = field(default_factory=list)
     # A name for the app (a connector's name), shown next to its id; default: the app id.
     app_name: Optional[str] = None
+    # The OAuth access token the Support API (/api/v2/...) accepts as Bearer; empty: none.
+    support_oauth_token: str = DEFAULT_SUPPORT_OAUTH_TOKEN
 
     def __repr__(self) -> str:  # never show the secrets, e.g. in a failing test's output
         return (
@@ -206,6 +209,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="base URL put in media URLs (default: the address the client used)",
     )
+    add(
+        "--support-oauth-token",
+        default=d.support_oauth_token,
+        help="OAuth access token the Zendesk Support API (/api/v2/: business hours, agent "
+        "availability) accepts as Authorization: Bearer (default %(default)s; also settable "
+        "later: POST /_emulator/support)",
+    )
     add("--hang-seconds", type=float, default=d.hang_seconds, help=argparse.SUPPRESS)
     add("--quiet", action="store_true", help="log warnings only (default: info)")
 
@@ -240,6 +250,7 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
         ticket_webhook_api_key_header=args.ticket_webhook_api_key_header,
         ticket_webhook_timeout=args.ticket_webhook_timeout,
         apps=list(args.apps_file),
+        support_oauth_token=args.support_oauth_token,
     )
 
 

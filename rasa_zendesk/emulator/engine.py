@@ -24,6 +24,7 @@ from .errors import ApiError, bad_request
 from .faults import FaultInjector
 from .ids import new_id, now_iso
 from .store import Conversation, Handback, Message, Store, User
+from .support_state import SupportState
 from .switchboard import Switchboard
 from .tickets import AGENT_USER_ID, Ticket, TicketBook
 from .webhook_formats import SUNCO, TICKET, SunCoFormat, ZendeskEventFormat
@@ -49,6 +50,7 @@ class Emulator:
         self.tickets = TicketBook()
         self.switchboard = Switchboard(config.bot_integration_name)
         self.faults = FaultInjector()
+        self.support = SupportState(config.support_oauth_token)
         self.requests: Deque[Dict[str, Any]] = deque(maxlen=REQUESTS_KEPT)
         self.sender = WebhookSender(
             SunCoFormat(config.app_id, config.webhook_secret),
@@ -90,6 +92,7 @@ class Emulator:
         self.store.reset()
         self.tickets.reset()
         self.faults.reset()
+        self.support.reset()
         self.requests.clear()
 
     def _emit(

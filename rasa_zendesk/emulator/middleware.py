@@ -1,6 +1,9 @@
 """Every request passes here: errors become SunCo error bodies (never a traceback), and API
 calls are logged, recorded for `/_emulator/requests`, delayed, faulted, and authenticated, each
-by the app it is addressed to (`/v2/apps/{appId}/...`), with that app's key only."""
+by the app it is addressed to (`/v2/apps/{appId}/...`), with that app's key only.
+
+`guarded_call` is that treatment for any API: the Support API (`support_api`) uses it with its
+own authentication and Zendesk's error bodies."""
 
 import asyncio
 import json
@@ -12,7 +15,7 @@ from aiohttp import web
 
 from .auth import authorized, check_authorization, refusal
 from .engine import Emulator
-from .errors import ApiError, error_body, error_response
+from .errors import ApiError, error_response
 from .faults import Fault, FaultInjector
 from .ids import now_iso
 from .registry import APPS, AppRegistry
@@ -20,6 +23,8 @@ from .registry import APPS, AppRegistry
 logger = logging.getLogger("rasa_zendesk.emulator")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+#: Turns an ApiError into the answer (SunCo's error body unless an API says otherwise).
+Render = Callable[[ApiError], web.Response]
 API_PREFIX = "/sc/"
 PUBLIC_API_PREFIX = "/sc/attachments/"  # uploaded media: public, as access=public says
 LOGGED_BODY_CHARS = 2000
@@ -32,26 +37,28 @@ _HTTP_CODES = {
 }
 
 
-def _from_http_exception(exc: web.HTTPException) -> web.StreamResponse:
+def _from_http_exception(exc: web.HTTPException) -> ApiError:
     code, title = _HTTP_CODES.get(exc.status, ("bad_request", exc.reason))
-    return web.json_response(error_body([(code, title)]), status=exc.status)
+    return ApiError(exc.status, code, title)
 
 
-async def _answer(request: web.Request, call: Callable[[], Awaitable[web.StreamResponse]]):
-    """Run `call`; any failure becomes a JSON error response."""
+async def _answer(
+    request: web.Request,
+    call: Callable[[], Awaitable[web.StreamResponse]],
+    render: Render = error_response,
+) -> web.StreamResponse:
+    """Run `call`; any failure becomes a JSON error response, made by `render`."""
     try:
         return await call()
     except ApiError as exc:
-        return error_response(exc)
+        return render(exc)
     except web.HTTPException as exc:
         if exc.status < 400:
             raise  # redirects
-        return _from_http_exception(exc)
+        return render(_from_http_exception(exc))
     except Exception:  # a bug, not bad input: say so, keep serving
         logger.exception("internal error on %s %s", request.method, request.path)
-        return web.json_response(
-            error_body([("internal_error", "Internal error in the emulator")]), status=500
-        )
+        return render(ApiError(500, "internal_error", "Internal error in the emulator"))
 
 
 async def _loggable_body(request: web.Request) -> Any:
@@ -125,7 +132,23 @@ def _authenticate(request: web.Request, apps: AppRegistry) -> None:
 async def _api_call(
     request: web.Request, handler: Handler, apps: AppRegistry
 ) -> web.StreamResponse:
-    emulator = _addressed_app(request, apps)
+    def authenticate(request: web.Request) -> None:
+        if not request.path.startswith(PUBLIC_API_PREFIX):
+            _authenticate(request, apps)
+
+    return await guarded_call(request, handler, _addressed_app(request, apps), authenticate)
+
+
+async def guarded_call(
+    request: web.Request,
+    handler: Handler,
+    emulator: Emulator,
+    authenticate: Callable[[web.Request], None],
+    render: Render = error_response,
+) -> web.StreamResponse:
+    """Serve an API call as Zendesk would, unkindness included: recorded in `emulator`'s
+    request log (never its headers), delayed and faulted by `emulator`'s injector, refused
+    unless `authenticate` passes, every error answered by `render`."""
     started = time.monotonic()
     entry: Dict[str, Any] = {
         "appId": emulator.app_id,
@@ -167,11 +190,10 @@ async def _api_call(
     async def handle() -> web.StreamResponse:
         if emulator.faults.latency_ms:
             await asyncio.sleep(emulator.faults.latency_ms / 1000)
-        if not request.path.startswith(PUBLIC_API_PREFIX):
-            _authenticate(request, apps)
+        authenticate(request)
         return await handler(request)
 
-    response = await _answer(request, call)
+    response = await _answer(request, call, render)
     entry["status"] = response.status
     entry["durationMs"] = int((time.monotonic() - started) * 1000)
     logger.info(

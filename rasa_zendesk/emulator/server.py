@@ -99,6 +99,8 @@ def banner(server: EmulatorServer) -> List[str]:
         f"  API base URL:  {server.api_url}",
         f"  Agent console: {server.console_url}",
         f"  Control API:   {server.base_url}/_emulator/state",
+        f"  Support API:   {server.base_url}/api/v2 (business hours, agents online; "
+        "Bearer --support-oauth-token)",
         f"  Webhooks to:   {_targets(emulator.sender.urls, 'POST /_emulator/webhook-config')}",
         "  Ticket webhooks to: "
         + _targets(emulator.ticket_sender.urls, "POST /_emulator/ticket-webhook-config"),

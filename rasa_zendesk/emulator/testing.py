@@ -107,6 +107,7 @@ class EmulatorProcess:
         args += ["--ticket-webhook-secret", c.ticket_webhook_secret]
         args += ["--ticket-webhook-api-key-header", c.ticket_webhook_api_key_header]
         args += ["--ticket-webhook-timeout", f"{c.ticket_webhook_timeout:g}"]
+        args += ["--support-oauth-token", c.support_oauth_token]
         if c.ticket_webhook_api_key:
             args += ["--ticket-webhook-api-key", c.ticket_webhook_api_key]
         for url in c.ticket_webhook_urls:

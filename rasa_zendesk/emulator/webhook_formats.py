@@ -44,6 +44,11 @@ class WebhookFormat(ABC):
     def secret_set(self) -> bool:
         return bool(self._secret)
 
+    @property
+    def secret(self) -> str:
+        """Only for the API's webhook listing, which shows it as SunCo does; never logged."""
+        return self._secret
+
     def set_secret(self, secret: str) -> None:
         self._secret = secret
 

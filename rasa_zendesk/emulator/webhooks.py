@@ -126,6 +126,8 @@ class WebhookSender:
         self.modes = DeliveryModes()
         # Per lane: the reordered delivery waiting for the conversation's next event.
         self._awaiting_follower: Dict[str, Delivery] = {}
+        # The event types the webhook is subscribed to (None: every one; see integrations_api).
+        self.triggers: Optional[Tuple[str, ...]] = None
 
     @property
     def kind(self) -> str:
@@ -191,6 +193,9 @@ class WebhookSender:
         self.deliveries[delivery.event_id] = delivery
         while len(self.deliveries) > MAX_KEPT:
             del self.deliveries[next(iter(self.deliveries))]
+        if self.triggers is not None and event["type"] not in self.triggers:
+            delivery.status = "skipped"  # the webhook is not subscribed to it
+            return delivery
         key = conversation_id or ""
         waiting = self._awaiting_follower.get(key)
         exclude = frozenset({"reorder"}) if waiting is not None else frozenset()

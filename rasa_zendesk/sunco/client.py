@@ -47,6 +47,9 @@ CONVERSATION_LOOKUP_PAGE = 100
 
 #: Given the call's deadline (monotonic time), the answer of a write that was applied, or None.
 Lookup = Callable[[float], Awaitable[Optional[Dict[str, Any]]]]
+#: Told of every attempt (method, path, HTTP status or None without an answer, seconds): the
+#: channel's metrics of SunCo latency and errors.
+CallObserver = Callable[[str, str, Optional[int], float], None]
 
 
 class SunCoClient:
@@ -64,8 +67,10 @@ class SunCoClient:
         backoff_base: float = 0.25,
         backoff_cap: float = 8.0,
         transport: Optional[httpx.AsyncBaseTransport] = None,
+        observer: Optional[CallObserver] = None,
     ) -> None:
         self.app_id = app_id
+        self.observer = observer
         self._timeout = timeout
         self._deadline = deadline
         self._backoff_base = backoff_base
@@ -261,10 +266,12 @@ class SunCoClient:
         while True:
             attempt += 1
             remaining = until - time.monotonic()
+            started, status = time.monotonic(), None
             try:
                 response = await self._http.request(
                     method, path, timeout=max(0.001, min(self._timeout, remaining)), **kwargs
                 )
+                status = response.status_code
             except httpx.TimeoutException as exc:
                 failure: SunCoError = SunCoTimeout(
                     f"SunCo {method} {path} timed out"
@@ -297,6 +304,9 @@ class SunCoClient:
                     raise failure
                 retry_after = _retry_after_seconds(response)
                 sent = response.status_code != 429  # SunCo applies nothing it answers 429
+            finally:
+                if self.observer is not None:
+                    self.observer(method, path, status, time.monotonic() - started)
             if once:
                 raise failure
 

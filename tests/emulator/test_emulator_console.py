@@ -98,3 +98,19 @@ async def test_the_queue_shows_each_conversations_app_and_ticket(api: SunCoApi) 
         "subject": "Conversation with Jane Doe",  # from the handoff, not a later passControl
         "tags": [],
     }
+
+
+def test_the_agents_switch_and_the_schedule_show_what_the_support_api_says() -> None:
+    html = (STATIC / "console.html").read_text()
+    script = (STATIC / "console.js").read_text()
+    assert {"agents-online-toggle", "support-schedule"} <= set(documented_test_ids())
+    assert re.search(r'data-testid="agents-online-toggle"[^>]*role="switch"', html, re.S)
+    assert 'call("GET", "/_emulator/support")' in script
+    # The switch posts the opposite of what the server says; the schedule shows its words.
+    assert re.search(
+        r'el\.agentsOnline\.addEventListener\("click".*?!\(state\.support && '
+        r'state\.support\.agentsOnline\).*?"/_emulator/support", \{ agentsOnline: online \}',
+        script,
+        re.S,
+    )
+    assert "support.inWords" in script and '"data-testid": "support-schedule-line"' in script

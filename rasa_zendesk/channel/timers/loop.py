@@ -9,7 +9,7 @@ import time
 from typing import Any, Dict, Optional
 
 from rasa_zendesk import clock
-from rasa_zendesk.channel.timers.watchlist import Watchlist, watchlist_for
+from rasa_zendesk.channel.timers.watchlist import RecordObserver, Watchlist, watchlist_for
 
 logger = logging.getLogger(__name__)
 
@@ -21,9 +21,16 @@ FAILURE_LOG_SECONDS = 60.0
 class TimerLoop:
     """Runs in the Rasa server next to the channel; `processor` fires the timers."""
 
-    def __init__(self, processor: Any, poll_seconds: float = POLL_SECONDS) -> None:
+    def __init__(
+        self,
+        processor: Any,
+        poll_seconds: float = POLL_SECONDS,
+        observe: Optional[RecordObserver] = None,
+    ) -> None:
         self.processor = processor
         self.poll_seconds = poll_seconds
+        #: Told of every handoff record the watchlist reads (the channel's metrics).
+        self.observe = observe
         self._watchlist: Optional[Watchlist] = None
         self._due: Dict[str, float] = {}  # sender id -> when to look again (never late)
         self._task: Optional[asyncio.Task[None]] = None
@@ -60,7 +67,7 @@ class TimerLoop:
         rasa = self.processor.context(agent, getattr(app.ctx, "input_channels", None) or [])
         store = rasa.trackers.store
         if self._watchlist is None or self._watchlist.store is not store:
-            self._watchlist, self._due = watchlist_for(store), {}
+            self._watchlist, self._due = watchlist_for(store, self.observe), {}
         running = await self._watchlist.refresh()
         for sender_id in self._watchlist.changed:
             self._due.pop(sender_id, None)

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections import deque
-from typing import Any, Deque, Dict, Optional, Set, Tuple
+from typing import Callable, Deque, Dict, Optional, Set, Tuple
 
-import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore, TrackerStore
 
 from rasa_zendesk import clock
-from rasa_zendesk.constants import SLOT_HANDOFF
 from rasa_zendesk.handoff import state, watch
+from rasa_zendesk.ops.records import newest_row_id, record_of, sender_id_of, sql_events
 
 logger = logging.getLogger(__name__)
 
@@ -22,12 +20,17 @@ RESCAN_SECONDS = 60.0
 #: Longer than any transaction that writes a tracker takes to commit.
 HORIZON_SECONDS = 10.0
 
+#: Told of every handoff record the watchlist reads (sender id, record), in write order; the
+#: channel's metrics count transitions from them. Records may be told again (re-reads).
+RecordObserver = Callable[[str, state.Handoff], None]
+
 
 class Watchlist:
     """Running handoffs by sender id (None: running, record not read yet)."""
 
-    def __init__(self, store: TrackerStore) -> None:
+    def __init__(self, store: TrackerStore, observe: Optional[RecordObserver] = None) -> None:
         self.store = store
+        self.observe = observe
         self.running: Dict[str, Optional[state.Handoff]] = {}
         #: Conversations whose record changed since the last call: their deadline may be
         #: earlier now (a user who chose to keep waiting).
@@ -64,8 +67,8 @@ class SQLWatchlist(Watchlist):
 
     store: SQLTrackerStore
 
-    def __init__(self, store: SQLTrackerStore) -> None:
-        super().__init__(store)
+    def __init__(self, store: SQLTrackerStore, observe: Optional[RecordObserver] = None) -> None:
+        super().__init__(store, observe)
         self.settled_below = 0  # every row with a smaller id has been read for good
         self._newest_seen: Deque[Tuple[float, int]] = deque()
 
@@ -74,22 +77,13 @@ class SQLWatchlist(Watchlist):
         self.running.setdefault(sender_id, None)
 
     async def _read_store(self) -> None:
-        table = self.store.SQLEvent
-        with self.store.session_scope() as session:
-            newest_id = int(session.query(sa.func.max(table.id)).scalar() or 0)
-            rows = (
-                session.query(table.sender_id, table.data)
-                .filter(table.id > self.settled_below)
-                .filter(table.type_name == "slot")
-                .filter(table.data.like(f'%"{SLOT_HANDOFF}"%'))
-                .order_by(table.id)
-                .all()
-            )
+        newest_id = newest_row_id(self.store)
         records: Dict[str, Optional[state.Handoff]] = {}  # the last record of each sender
-        for sender_id, data in rows:
-            event = json.loads(data)
-            if event.get("name") == SLOT_HANDOFF:
-                records[sender_id] = state.Handoff.from_slot(event.get("value"))
+        for stored in sql_events(self.store, self.settled_below):
+            record = record_of(stored.event)
+            records[stored.sender_id] = record
+            if record is not None and self.observe is not None:
+                self.observe(stored.sender_id, record)
         for sender_id, handoff in records.items():
             if handoff is not None and handoff.active:
                 if self.running.get(sender_id) != handoff:
@@ -107,8 +101,8 @@ class ScanningWatchlist(Watchlist):
     """Any other store: every conversation is read once a minute (and at start), the ones
     this process noticed at once. Costly for a large store; a SQL store is the better home."""
 
-    def __init__(self, store: TrackerStore) -> None:
-        super().__init__(store)
+    def __init__(self, store: TrackerStore, observe: Optional[RecordObserver] = None) -> None:
+        super().__init__(store, observe)
         self._scanned_at = float("-inf")
 
     async def _read_store(self) -> None:
@@ -117,23 +111,20 @@ class ScanningWatchlist(Watchlist):
         self._scanned_at = clock.now()
         found: Set[str] = set()
         for key in await self.store.keys():
-            sender_id = _sender_id(self.store, key)
+            sender_id = sender_id_of(self.store, key)
             tracker = await self.store.retrieve(sender_id)
+            if tracker is not None and self.observe is not None:
+                for event in tracker.events:
+                    record = record_of(event)
+                    if record is not None:
+                        self.observe(sender_id, record)
             if tracker is not None and state.active(tracker.events) is not None:
                 found.add(sender_id)
                 self.running.setdefault(sender_id, None)
         logger.debug("Handoff timers: %d running handoffs found by a scan", len(found))
 
 
-def _sender_id(store: TrackerStore, key: Any) -> str:
-    """The sender id of one of `store.keys()`: Rasa's Redis store gives its raw Redis keys
-    (bytes, with the store's key prefix)."""
-    text = key.decode() if isinstance(key, bytes) else str(key)
-    prefix = getattr(store, "key_prefix", "")
-    return text[len(prefix) :] if prefix and text.startswith(prefix) else text
-
-
-def watchlist_for(store: TrackerStore) -> Watchlist:
+def watchlist_for(store: TrackerStore, observe: Optional[RecordObserver] = None) -> Watchlist:
     if isinstance(store, SQLTrackerStore):
-        return SQLWatchlist(store)
-    return ScanningWatchlist(store)
+        return SQLWatchlist(store, observe)
+    return ScanningWatchlist(store, observe)

@@ -51,6 +51,8 @@
     faults: $("fault-list"),
     clearFaults: $("clear-faults"),
     unkindError: $("unkind-error"),
+    agentsOnline: $("agents-online-toggle"),
+    schedule: $("support-schedule"),
   };
 
   const state = {
@@ -64,6 +66,8 @@
     unkind: { rules: [], held: [], faults: [] },
     renderedUnkindKey: "",
     releasing: new Set(),
+    support: null,
+    renderedSupportKey: "",
   };
 
   el.imageUrl.value = location.origin + "/_emulator/samples/receipt.png";
@@ -398,6 +402,21 @@
     renderList();
     renderConversation();
     renderUnkind();
+    renderSupport();
+  }
+
+  // Rendering: what the Support API says (agents online, business hours).
+  function renderSupport() {
+    const support = state.support;
+    const key = JSON.stringify(support);
+    if (!support || key === state.renderedSupportKey) return;
+    state.renderedSupportKey = key;
+    const online = !!support.agentsOnline;
+    el.agentsOnline.setAttribute("aria-checked", String(online));
+    el.agentsOnline.dataset.state = online ? "online" : "offline";
+    el.agentsOnline.textContent = online ? "Agents online" : "Agents offline";
+    el.schedule.replaceChildren(...(support.inWords || []).map((line) =>
+      node("li", { "data-testid": "support-schedule-line", text: line })));
   }
 
   // Rendering: Zendesk's unkind parts.
@@ -510,8 +529,11 @@
 
   async function poll() {
     try {
-      const [data, unkind] = await Promise.all([call("GET", "/_emulator/queue"), fetchUnkind()]);
+      const [data, unkind, support] = await Promise.all([
+        call("GET", "/_emulator/queue"), fetchUnkind(), call("GET", "/_emulator/support"),
+      ]);
       state.unkind = unkind;
+      state.support = support;
       state.conversations = data.conversations || [];
       if (!state.nameFromServer && !localStorage.getItem(NAME_KEY) && data.agentName) {
         el.agentName.value = data.agentName;
@@ -615,6 +637,10 @@
     unkindAct("POST", "/_emulator/faults", body);
   });
   el.clearFaults.addEventListener("click", () => unkindAct("DELETE", "/_emulator/faults"));
+  el.agentsOnline.addEventListener("click", () => {
+    const online = !(state.support && state.support.agentsOnline);
+    unkindAct("POST", "/_emulator/support", { agentsOnline: online });
+  });
   el.agentName.addEventListener("change", () => {
     localStorage.setItem(NAME_KEY, el.agentName.value.trim());
   });
