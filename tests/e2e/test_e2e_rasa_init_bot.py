@@ -123,7 +123,9 @@ async def test_rewinds_after_the_hand_back_do_not_revive_the_handoff(
     )
     await emulator.solve(conversation["id"])
     ended = await wait_for(lambda: _ended(tracker, user.sender), "the end of the handoff")
-    assert ended.end_reason == state.TICKET_CLOSED
+    # Closing the ticket sends Zendesk's ticket event (CLOSED) and Agent Workspace's release;
+    # whichever arrives first ends the handoff, the other finds it over.
+    assert ended.end_reason in (state.TICKET_CLOSED, state.TICKET_SOLVED)
     in_zendesk = len((await emulator.conversation_of(user.sender))["messages"])
 
     # Gibberish first: rasa init's bot answers it with Rasa's default fallback, whose rewinds
