@@ -3,7 +3,7 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: venv lint format test train demo emulator bench clean
+.PHONY: venv lint format test train demo emulator bench dist clean
 
 venv:
 	@scripts/venv
@@ -40,5 +40,9 @@ bench: venv
 emulator: venv
 	$(PY) -m rasa_zendesk.emulator
 
+# The sdist and the wheel, in dist/ (built from a clean copy: scripts/dist.py; install: README).
+dist: venv
+	$(PY) -m scripts.dist
+
 clean:
-	rm -rf .venv models .pytest_cache .ruff_cache artifacts
+	rm -rf .venv models .pytest_cache .ruff_cache artifacts dist

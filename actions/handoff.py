@@ -3,6 +3,7 @@
 from rasa_zendesk.actions import (  # noqa: F401
     ActionZendeskEndHandoff,
     ActionZendeskHandoff,
+    ActionZendeskHandOut,
     ActionZendeskLeaveMessage,
     ActionZendeskRelay,
 )

@@ -191,6 +191,8 @@ class DemoStack:
         env.update(QUIET_PROCESS_ENV)
         if self.config.bot_dir == REPO_ROOT:
             env.update(EXAMPLE_BOT_ENV)
+        if self.config.web:  # the action server fetches the files customers attach there
+            env["ZENDESK_USER_FILE_HOSTS"] = f"{HOST}:{self.config.ports.web}"
         env.update(self.config.extra_env)
         return env
 

@@ -1,8 +1,9 @@
 """The demo's customer page: a tiny static server for `demo/web/` plus its runtime config.
 
 The page's web chat must reach the Rasa server on whatever port the demo chose, so the server
-also answers `/config.js` with that address; everything else is a plain file from `demo/web/`
-(the rasa-webchat bundle included, installed there by `scripts/demo-deps`).
+also answers `/config.js` with that address, and keeps the files a customer attaches
+(`demo.uploads`); everything else is a plain file from `demo/web/` (the rasa-webchat bundle
+included, installed there by `scripts/demo-deps`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 from aiohttp import web
+
+from demo.uploads import MAX_UPLOAD_BYTES, Uploads
 
 WEB_ROOT = Path(__file__).resolve().parent / "web"
 WIDGET_BUNDLE = WEB_ROOT / "vendor" / "rasa-webchat-1.0.1" / "lib" / "index.js"
@@ -39,7 +42,8 @@ def build_app(rasa_port: int, web_root: Path = WEB_ROOT) -> web.Application:
     async def health(_: web.Request) -> web.Response:
         return web.json_response({"status": "ok"})
 
-    app = web.Application()
+    app = web.Application(client_max_size=MAX_UPLOAD_BYTES + 1024 * 1024)
+    Uploads().add_routes(app)
     app.router.add_get("/", index)
     app.router.add_get("/config.js", config_js)
     app.router.add_get("/health", health)

@@ -1,5 +1,6 @@
-"""The `rasa-zendesk` command: `emulator` runs the local emulator, `doctor` checks a bot's
-handoff setup, `report` summarises the handoffs in its tracker store."""
+"""The `rasa-zendesk` command: `init` adds the handoff to a bot, `emulator` runs the local
+emulator, `doctor` checks a bot's handoff setup, `report` summarises the handoffs in its
+tracker store."""
 
 import argparse
 import os
@@ -10,7 +11,7 @@ from typing import Optional, Sequence
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from rasa_zendesk.emulator.config import add_arguments
+    from rasa_zendesk.emulator.config import EMULATOR_EPILOG, add_arguments
 
     parser = argparse.ArgumentParser(
         prog="rasa-zendesk", description="Tools for the Rasa <-> Zendesk agent handoff."
@@ -21,8 +22,18 @@ def build_parser() -> argparse.ArgumentParser:
         "emulator",
         help="run the local Zendesk Conversations emulator with its agent console",
         description="Local Zendesk Conversations (Sunshine Conversations v2) emulator.",
+        epilog=EMULATOR_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_arguments(emulator)
+    _project_command(
+        commands,
+        "init",
+        "add the handoff to a bot: domain, NLU, actions, channel, action endpoint, policy",
+        "Adds what the bot lacks and never rewrites what you wrote; prints what it changed "
+        "and what is left for you. A second run changes nothing; a file it cannot parse "
+        "stops it with nothing changed.",
+    )
     _add_doctor(commands)
     _add_report(commands)
     return parser
@@ -103,8 +114,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     """Entry point of the console script."""
     try:
         args = build_parser().parse_args(argv)
-        if args.command in ("doctor", "report"):
+        if args.command in ("doctor", "report", "init"):
             _quiet_rasa()
+        if args.command == "init":
+            import rasa_zendesk.init
+
+            outcome = rasa_zendesk.init.run(args.project)
+            rasa_zendesk.init.report(outcome, sys.stdout if outcome.status == 0 else sys.stderr)
+            return outcome.status
         if args.command == "emulator":
             from rasa_zendesk.emulator.config import config_from_args
             from rasa_zendesk.emulator.server import run

@@ -17,6 +17,8 @@ SLOT_HANDOFF_REASON = "zendesk_handoff_reason"
 # Intents.
 INTENT_HUMAN_HANDOFF = "human_handoff"
 INTENT_END_HANDOFF = "end_handoff"
+#: A front end's poll (`/zendesk_poll`): answered only with what is pending for the user.
+INTENT_POLL = "zendesk_poll"
 
 # Actions.
 ACTION_HANDOFF = "action_zendesk_handoff"
@@ -24,12 +26,16 @@ ACTION_RELAY = "action_zendesk_relay"
 ACTION_END_HANDOFF = "action_zendesk_end_handoff"
 #: Answers the offer made when no agent can answer: leave a message (asks an email), or not.
 ACTION_LEAVE_MESSAGE = "action_zendesk_leave_message"
+#: Hands out the messages a user's channel could not push (see `handoff.pending`).
+ACTION_HAND_OUT = "action_zendesk_hand_out"
 
 # Responses: the plugin utters them, the bot's domain gives their text.
 UTTER_HANDOFF_STARTED = "utter_zendesk_handoff_started"
 UTTER_HANDOFF_FAILED = "utter_zendesk_handoff_failed"
 UTTER_RELAY_FAILED = "utter_zendesk_relay_failed"
 UTTER_ATTACHMENT_REFUSED = "utter_zendesk_attachment_refused"
+#: A file the agent could not get (`{file}`: its name, `{reason}`: why, in words).
+UTTER_FILE_REFUSED = "utter_zendesk_file_refused"
 UTTER_HANDOFF_ENDED = "utter_zendesk_handoff_ended"
 #: Said when the agent moved the conversation to email (`{email}`: where it goes on).
 UTTER_TRANSFERRED_TO_EMAIL = "utter_zendesk_transferred_to_email"
@@ -80,6 +86,10 @@ WRITE_ID_KEY = "rasa_zendesk_id"
 EVENT_ZENDESK_MESSAGE_ID = "zendesk_message_id"
 EVENT_ZENDESK_EVENT_ID = "zendesk_event_id"
 EVENT_ZENDESK_AGENT_NAME = "zendesk_agent_name"
+#: On a message the user's channel could not push: its id until it is handed out; and on
+#: the hand-out's copy, the id of the message it hands out (see `handoff.pending`).
+EVENT_PENDING = "zendesk_pending"
+EVENT_HANDED_OUT = "zendesk_handed_out"
 #: When SunCo received the agent's message (epoch seconds): the agent's order, which SunCo
 #: does not keep across webhook retries.
 EVENT_ZENDESK_RECEIVED = "zendesk_received"

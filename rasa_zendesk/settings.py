@@ -42,7 +42,9 @@ DEFAULT_CONNECTOR = "default"
 #: Zendesk's "API key" authentication of a webhook: the header it sends, unless told otherwise.
 DEFAULT_API_KEY_HEADER = "X-API-Key"
 #: Connector names become URL segments and parts of variable names; these are routes already.
-RESERVED_NAMES = frozenset({"webhook", "ticket_status", "health", "metrics", DEFAULT_CONNECTOR})
+RESERVED_NAMES = frozenset(
+    {"webhook", "ticket_status", "health", "metrics", "attachments", DEFAULT_CONNECTOR}
+)
 _CONNECTOR_NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 
 

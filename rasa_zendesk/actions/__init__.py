@@ -5,6 +5,7 @@ A bot's `actions/handoff.py` only imports them, and the action server registers 
     from rasa_zendesk.actions import (  # noqa: F401
         ActionZendeskEndHandoff,
         ActionZendeskHandoff,
+        ActionZendeskHandOut,
         ActionZendeskLeaveMessage,
         ActionZendeskRelay,
     )
@@ -15,6 +16,7 @@ subclass is registered after the original under the same action name, so it wins
 
 from rasa_zendesk.actions.end_handoff import ActionZendeskEndHandoff
 from rasa_zendesk.actions.escalate import ActionZendeskHandoff
+from rasa_zendesk.actions.hand_out import ActionZendeskHandOut
 from rasa_zendesk.actions.leave_message import ActionZendeskLeaveMessage
 from rasa_zendesk.actions.relay import ActionZendeskRelay
 from rasa_zendesk.settings import Connectors, HandoffSettings, MissingSettings, Sources
@@ -33,4 +35,5 @@ __all__ = [
     "ActionZendeskRelay",
     "ActionZendeskEndHandoff",
     "ActionZendeskLeaveMessage",
+    "ActionZendeskHandOut",
 ]

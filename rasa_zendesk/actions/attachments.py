@@ -7,7 +7,8 @@ Rasa's input channels put whatever they receive besides the text into the user m
     {"attachments": [{"type": "image" | "file", "url": "https://...", "name": "photo.jpg"}]}
 
 `type` and an absolute http(s) `url` are required; `name` is optional and becomes the message's
-alt text (cut to SunCo's 128 characters). A malformed entry is reported, never silently dropped.
+alt text (cut to SunCo's 128 characters; `rasa_zendesk.actions.user_files` makes the message).
+A malformed entry is reported, never silently dropped.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from typing import Any, List, Mapping, Optional, Tuple
 from pydantic import AnyHttpUrl, BaseModel, Extra, ValidationError, validator
 
 from rasa_zendesk.actions.summary import ATTACHMENTS_KEY as METADATA_KEY
-from rasa_zendesk.sunco.models import Content
 
 MAX_ALT_TEXT = 128
 
@@ -37,10 +37,6 @@ class UserAttachment(BaseModel):
         if value not in ("image", "file"):
             raise ValueError("type must be 'image' or 'file'")
         return value
-
-    def to_content(self) -> Content:
-        alt_text = self.name[:MAX_ALT_TEXT] if self.name else None
-        return Content.of_media(self.type, str(self.url), alt_text=alt_text)
 
 
 def parse_attachments(

@@ -9,9 +9,16 @@ channel passed in the message metadata, in this shape (see `rasa_zendesk.actions
 
     {"attachments": [{"type": "image" | "file", "url": "https://...", "name"?: "photo.jpg"}]}
 
+and each file the channel carries otherwise (a Messenger attachment's address as the text):
+on a trusted host it is fetched and uploaded to SunCo (`rasa_zendesk.actions.user_files`), so
+the agent gets an image or file message; a refused file (too large, a program, unreachable)
+is named to the user with the reason (`utter_zendesk_file_refused`), a malformed entry gets
+`utter_zendesk_attachment_refused`.
+
 Every posted message carries `{"rasa_zendesk_origin": "rasa"}` (the channel never relays it
-back) and our id (`rasa:<Rasa message id>:<part>`): a message from an earlier turn is marked as
-sent late and first looked for by that id, so a relay that died after posting is not repeated.
+back) and our id (`rasa:<Rasa message id>:<part>`, a text part's number or `file<n>`): a
+message from an earlier turn is marked as sent late and first looked for by that id, so a
+relay that died after posting is not repeated.
 A plain "no" that answers the end question is not passed on (`rasa_zendesk.handoff.gestures`).
 
 It always answers with the handoff's record (the messages dealt with): the policy takes a relay
@@ -33,8 +40,7 @@ from rasa_sdk.events import ActionExecuted, UserUttered
 from rasa_sdk.executor import CollectingDispatcher
 
 from rasa_zendesk import clock, constants
-from rasa_zendesk.actions import sunco_session
-from rasa_zendesk.actions.attachments import parse_attachments
+from rasa_zendesk.actions import sunco_session, user_files
 from rasa_zendesk.actions.common import (
     UTTER_RELAY_FAILED,
     latest_user_event_of,
@@ -83,15 +89,17 @@ class ActionZendeskRelay(Action):
                 client, handoff.conversation_id
             ):
                 return _gone(dispatcher, tracker, handoff)
-            refused = await self._post(client, tracker, handoff, pending)
+            malformed, refused = await self._post(client, tracker, handoff, pending)
         except Exception as error:  # never a silent loss, whatever the cause
             log_failure(logger, "relay", tracker.sender_id, error)
             if isinstance(error, SunCoError) and error.status == 404:
                 return _gone(dispatcher, tracker, handoff)
             dispatcher.utter_message(response=UTTER_RELAY_FAILED)
             return [record(handoff)]  # the record says the relay ran: the message waits
-        if refused:
+        if malformed:
             dispatcher.utter_message(response=constants.UTTER_ATTACHMENT_REFUSED)
+        for variables in refused:
+            dispatcher.utter_message(response=constants.UTTER_FILE_REFUSED, **variables)
         latest = latest_user_event_of(tracker.events) or {}
         return [record(state.handled(handoff, latest.get("message_id")))]
 
@@ -101,27 +109,41 @@ class ActionZendeskRelay(Action):
         tracker: Tracker,
         handoff: state.Handoff,
         pending: List[Dict[str, Any]],
-    ) -> bool:
-        """Post the pending messages in order; whether an attachment had to be left out (a
-        bad address, a kind SunCo refuses). A message from an earlier turn (its relay failed)
-        is marked as sent late, and is first looked for in the conversation: a relay that died
-        after posting had sent it already. A failure raises, and the next relay goes again."""
+    ) -> Tuple[bool, List[Dict[str, str]]]:
+        """Post the pending messages in order; whether a metadata entry was malformed, and
+        each file refused (its name and why). A message from an earlier turn (its relay
+        failed) is marked as sent late, and is first looked for in the conversation: a relay
+        that died after posting had sent it already. A failure raises, and the next relay goes
+        again."""
         author = Author.end_user(tracker.sender_id)
         late = _relayed_before(tracker.events)
-        refused: List[str] = []
+        malformed = False
+        refused: List[Dict[str, str]] = []
         for message in pending:
             is_late = message.get("message_id") in late
-            contents, problems = _contents(message, late=is_late)
+            files, text, problems = user_files.files_of(message)
             for problem in problems:
                 logger.warning("Relay for sender %s: %s", tracker.sender_id, problem)
-                refused.append(problem)
-            for index, content in enumerate(contents):
-                write_id = f"rasa:{message.get('message_id')}:{index}"
+                malformed = True
+            # Each part's id stays the same in a later relay, whichever files were refused.
+            parts = list(enumerate(_text_contents(message, text, late=is_late)))
+            for index, file in enumerate(files):
+                try:
+                    content = await user_files.content_for(client, handoff.conversation_id, file)
+                except user_files.FileRefused as reason:
+                    logger.warning(
+                        "Relay for sender %s: a file was refused: %s", tracker.sender_id, reason
+                    )
+                    refused.append(user_files.refusal(file, str(reason)))
+                else:
+                    parts.append((f"file{index}", content))
+            for part, content in parts:
+                write_id = f"rasa:{message.get('message_id')}:{part}"
                 metadata = {**constants.ORIGIN_METADATA, constants.WRITE_ID_KEY: write_id}
                 await client.post_message(
                     handoff.conversation_id, author, content, metadata, look_first=is_late
                 )
-        return bool(refused)
+        return malformed, refused
 
 
 def messages_for_agent(
@@ -138,14 +160,10 @@ def messages_for_agent(
     return pending
 
 
-def _contents(message: Dict[str, Any], late: bool) -> Tuple[List[Content], List[str]]:
-    text = (message.get("text") or "").strip()
+def _text_contents(message: Dict[str, Any], text: str, late: bool) -> List[Content]:
     if text and late and isinstance(message.get("timestamp"), (int, float)):
         text = f"[written at {format_timestamp(message['timestamp'])}, sent late] {text}"
-    attachments, problems = parse_attachments(message.get("metadata"))
-    contents = [Content.of_text(part) for part in chunk_text(text)] if text else []
-    contents += [attachment.to_content() for attachment in attachments]
-    return contents, problems
+    return [Content.of_text(part) for part in chunk_text(text)] if text else []
 
 
 def _relayed_before(events: List[Dict[str, Any]]) -> Set[str]:

@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 
 from rasa_zendesk.constants import (
+    EVENT_HANDED_OUT,
     EVENT_ZENDESK_AGENT_NAME,
     INTENT_HUMAN_HANDOFF,
     SLOT_HANDOFF,
@@ -193,6 +194,8 @@ def build_transcript(events: Iterable[EventDict]) -> List[Turn]:
             if not _is_intent_payload(event.get("text")):
                 turns.append(_user_turn(event))
         elif kind == "bot":
+            if (event.get("metadata") or {}).get(EVENT_HANDED_OUT):
+                continue  # a copy handed out later to a user who could not get the original
             turn = _bot_turn(event)
             if turn.text or turn.attachments or turn.buttons:
                 turns.append(turn)

@@ -3,6 +3,8 @@
 Bot authors name `rasa_zendesk.ZendeskInput` in credentials.yml; the modules here are its parts:
 `config` (credentials), `input` (the Sanic blueprint), `processor` (one webhook event at a time),
 `conversations` (SunCo conversation -> Rasa sender id), `tracker_access` (lock, dedupe, save),
-`delivery` (SunCo message -> Rasa bot event), `outputs` and `typing_indicator` (the user's own
-channel), `handoff_end` (giving the conversation back to the bot).
+`render` and `rich` (SunCo message -> Rasa bot event in Rasa's shapes), `outputs`, `targets`,
+`shapes` and `typing_indicator` (the user's own channel, where they wrote from, the platform's
+way), `attachment_links` (private attachments as signed links the channel serves),
+`handoff_end` (giving the conversation back to the bot).
 """

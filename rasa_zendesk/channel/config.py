@@ -14,6 +14,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Optional
 
+from rasa_zendesk.channel.attachment_links import LinkSettings
 from rasa_zendesk.channel.tracker_cache.base import DEFAULT_CACHE_MAX_MB, DEFAULT_CACHE_SIZE
 from rasa_zendesk.settings import (
     Connectors,
@@ -51,6 +52,9 @@ class ChannelConfig:
     metrics: bool = False
     #: The bearer token of the metrics route; None: the default connector's webhook secret.
     metrics_token: Optional[str] = field(default=None, repr=False)
+    #: Private attachments as links the channel serves: `public_url`, `attachment_link_ttl`,
+    #: each connector's `private_attachments` (see `attachment_links`).
+    attachments: LinkSettings = LinkSettings()
 
     @property
     def settings(self) -> ZendeskSettings:
@@ -71,8 +75,9 @@ class ChannelConfig:
         env = os.environ if environ is None else environ
         given = {key: configured(value) for key, value in (credentials or {}).items()}
         sources = Sources(credentials, env)
+        connectors = Connectors.read(sources)
         return cls(
-            connectors=Connectors.read(sources),
+            connectors=connectors,
             max_body_bytes=_whole_number(given, "max_body_bytes", DEFAULT_MAX_BODY_BYTES, 1),
             handoff_ended_text=given.get("handoff_ended_text"),
             typing_event=given.get("typing_event") or DEFAULT_TYPING_EVENT,
@@ -83,6 +88,7 @@ class ChannelConfig:
             handoff=HandoffSettings.read(sources),
             metrics=sources.flag("metrics", False),
             metrics_token=_metrics_token(sources),
+            attachments=LinkSettings.read(sources, connectors),
         )
 
 

@@ -3,9 +3,11 @@
 Rasa mounts it at `/webhooks/zendesk/`: `POST /webhooks/zendesk/webhook` takes the SunCo v2
 webhook envelope, `POST /webhooks/zendesk/ticket_status` Zendesk's ticket events (see
 `tickets`; 404 unless its secret or API key is configured), `GET /webhooks/zendesk/health`
-answers `{"status": "ok"}`, `GET /webhooks/zendesk/metrics` the channel's Prometheus metrics
-(see `rasa_zendesk.ops.metrics`; 404 unless `metrics` is on, 401 without `metrics_token`, or
-the webhook secret when it is unset, as `Authorization: Bearer ...` or `X-API-Key`). Each
+answers `{"status": "ok"}`, `GET /webhooks/zendesk/attachments/<token>` serves a private
+Zendesk attachment through a signed, expiring link (see `attachment_links`),
+`GET /webhooks/zendesk/metrics` the channel's Prometheus metrics (see
+`rasa_zendesk.ops.metrics`; 404 unless `metrics` is on, 401 without `metrics_token`, or the
+webhook secret when it is unset, as `Authorization: Bearer ...` or `X-API-Key`). Each
 named connector has its own pair, `/webhooks/zendesk/<connector>/webhook` and
 `/webhooks/zendesk/<connector>/ticket_status`, verified with its own secrets; the unnamed
 routes are the default connector's.
@@ -44,6 +46,7 @@ from sanic.exceptions import PayloadTooLarge
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from rasa_zendesk.channel.attachment_links import ROUTE as ATTACHMENTS_ROUTE
 from rasa_zendesk.channel.config import ChannelConfig
 from rasa_zendesk.channel.conversations import Directories
 from rasa_zendesk.channel.outputs import close_outputs
@@ -101,6 +104,11 @@ class ZendeskInput(InputChannel):
         @zendesk.get("/metrics")
         async def metrics(request: Request) -> HTTPResponse:
             return self.handle_metrics(request)
+
+        @zendesk.route(f"{ATTACHMENTS_ROUTE}/<token>", methods=["GET", "HEAD"])
+        @zendesk.route(f"{ATTACHMENTS_ROUTE}/<token>/<_name>", methods=["GET", "HEAD"])
+        async def attachment(request: Request, token: str, _name: str = "") -> Any:
+            return await self.processor.links.serve(request, token)
 
         for prefix, connector in self._routes():
             self._add_routes(zendesk, prefix, connector)
@@ -163,6 +171,7 @@ class ZendeskInput(InputChannel):
 
     async def aclose(self) -> None:
         await self.directories.aclose()
+        await self.processor.links.aclose()
 
     async def handle_webhook(
         self, request: Request, connector: Optional[ZendeskSettings] = None

@@ -8,6 +8,8 @@
 - The end of the handoff (see `handoff_end`): the handoff ends with SunCo's reason and the
   user is told.
 - Everything else is ignored. A webhook never becomes a user message in Rasa.
+- What a channel that cannot push (REST) did not deliver is marked in the tracker, and handed
+  out at the user's next message (`rasa_zendesk.handoff.pending`).
 
 Writes happen under the lock store's lock for the sender id, after a dedupe against the
 tracker store; the output channel is called before the tracker is saved, so an event is
@@ -30,15 +32,16 @@ from rasa.shared.core.events import Event as RasaEvent
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from rasa_zendesk import clock, constants
+from rasa_zendesk.channel.attachment_links import AttachmentLinks
 from rasa_zendesk.channel.config import ChannelConfig
 from rasa_zendesk.channel.conversations import Directories, RasaConversation
 from rasa_zendesk.channel.handoff_end import end_reason, record_event
 from rasa_zendesk.channel.notices import notice
-from rasa_zendesk.channel.outputs import output_channel_for, pushes, reaches_someone
+from rasa_zendesk.channel.outputs import agent_output, pushes, reaches_someone
 from rasa_zendesk.channel.render import bot_uttered_for
 from rasa_zendesk.channel.tracker_access import TrackerAccess
 from rasa_zendesk.channel.typing_indicator import show_typing
-from rasa_zendesk.handoff import state
+from rasa_zendesk.handoff import pending, state
 from rasa_zendesk.handoff.deadlines import (
     OFFER_CHOICES,
     Deadline,
@@ -84,10 +87,17 @@ class RasaContext:
     agent: Any
     input_channels: Sequence[InputChannel]
     trackers: TrackerAccess
+    #: Private attachments as links the channel serves (`attachment_links`).
+    links: Optional[AttachmentLinks] = None
 
     def output_for(self, tracker: DialogueStateTracker, target: RasaConversation) -> OutputChannel:
+        """The user's output channel, pointed where they wrote from (`targets`), showing an
+        agent's messages the platform's way (`shapes`)."""
         channel_name = tracker.get_latest_input_channel() or target.input_channel
-        return output_channel_for(self.input_channels, channel_name)
+        record = state.current(tracker.events)
+        connector = target.connector or (record.connector if record else None)
+        media = self.links.media_links(connector) if self.links else None
+        return agent_output(self.input_channels, tracker, channel_name, media)
 
 
 class WebhookProcessor:
@@ -97,6 +107,7 @@ class WebhookProcessor:
         self.config = config
         self.directories = directories
         self._trackers: Optional[TrackerAccess] = None
+        self.links = AttachmentLinks(config.attachments, config.connectors)
 
     def context(self, agent: Any, input_channels: Sequence[InputChannel]) -> RasaContext:
         """The bot as it is now; its tracker access (and cache) lives as long as its stores."""
@@ -109,7 +120,7 @@ class WebhookProcessor:
                 self.config.tracker_cache_max_bytes,
             )
             self._trackers = trackers
-        return RasaContext(agent, input_channels, trackers)
+        return RasaContext(agent, input_channels, trackers, self.links)
 
     async def apply(
         self, event: Event, rasa: RasaContext, connector: Optional[str] = None
@@ -457,6 +468,9 @@ class WebhookProcessor:
             delivery = await decide(tracker, output)
             if delivery is None:
                 return Outcome(False, skipped)
+            if not pushes(output):
+                # Handed out at the user's next message instead (`handoff.pending`).
+                pending.mark(delivery.messages)
             for message in delivery.messages:
                 await output.send_response(target.sender_id, message.message())
             await trackers.record(tracker, delivery.events)
@@ -532,7 +546,7 @@ def _log_delivery(
     if not pushes(output):
         logger.warning(
             "%s acknowledged for sender %s, but their channel (%s) cannot push: it is kept in "
-            "the tracker only",
+            "the tracker and handed out with the answer to their next message",
             what,
             target.sender_id,
             channel or "unknown",

@@ -8,9 +8,11 @@ from . import (
     api,
     control,
     control_apps,
+    control_rich,
     control_support,
     control_tickets,
     integrations_api,
+    private_media,
     support_api,
 )
 from .config import EmulatorConfig
@@ -37,10 +39,12 @@ def create_app(config: EmulatorConfig) -> web.Application:
     api.add_routes(app)
     control.add_routes(app)
     control_tickets.add_routes(app)
+    control_rich.add_routes(app)
     control_apps.add_routes(app)
     integrations_api.add_routes(app)
     control_support.add_routes(app)
     support_api.add_routes(app)
+    private_media.add_routes(app)
     app.router.add_get("/", _to_console)
     app.router.add_get("/console", _console)
     app.router.add_static("/console/static", STATIC)

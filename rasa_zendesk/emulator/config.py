@@ -8,6 +8,7 @@ from .apps import AppBody, check_header_name, load_apps_file, secret_value
 from .webhook_formats import DEFAULT_API_KEY_HEADER
 
 DEFAULT_RETRY_DELAYS: Tuple[float, ...] = (0.5, 1.0, 2.0, 4.0)
+DEFAULT_KEY_SECRET = "secret_demo"
 DEFAULT_WEBHOOK_SECRET = "whsec_demo"
 DEFAULT_TICKET_WEBHOOK_SECRET = "tkwh_demo"
 DEFAULT_ACCOUNT_ID = 1000001
@@ -28,7 +29,7 @@ class EmulatorConfig:
     port: int = 8090
     app_id: str = "app_demo"
     key_id: str = "key_demo"
-    key_secret: str = "secret_demo"
+    key_secret: str = DEFAULT_KEY_SECRET
     webhook_urls: List[str] = field(default_factory=list)
     webhook_secret: str = DEFAULT_WEBHOOK_SECRET
     # Delays between webhook attempts: len + 1 attempts (SunCo makes up to 5).
@@ -94,6 +95,54 @@ def url_host(host: str) -> str:
     if host == "::":
         return "[::1]"
     return f"[{host}]" if ":" in host else host
+
+
+#: The webhook route of a Rasa server on its default port (`rasa run`).
+LOCAL_RASA_WEBHOOK = "http://localhost:5005/webhooks/zendesk/webhook"
+
+
+def environment_lines(config: EmulatorConfig, api_url: str) -> List[str]:
+    """The ZENDESK_* lines that point the Rasa server and the action server at this emulator.
+
+    A secret is printed only when it is the emulator's own demo default (public, in the
+    README); one given on the command line is named by its option instead, never shown.
+    """
+
+    def secret(value: str, default: str, option: str) -> str:
+        return value if value == default else f"<the {option} you gave>"
+
+    lines = [
+        "export ZENDESK_SUBDOMAIN=demo",
+        f"export ZENDESK_APP_ID={config.app_id}",
+        f"export ZENDESK_KEY_ID={config.key_id}",
+        "export ZENDESK_KEY_SECRET="
+        + secret(config.key_secret, DEFAULT_KEY_SECRET, "--key-secret"),
+        "export ZENDESK_WEBHOOK_SECRET="
+        + secret(config.webhook_secret, DEFAULT_WEBHOOK_SECRET, "--webhook-secret"),
+        f"export ZENDESK_API_URL={api_url}",
+    ]
+    if config.ticket_webhook_urls:
+        lines.append(
+            "export ZENDESK_TICKET_WEBHOOK_SECRET="
+            + secret(
+                config.ticket_webhook_secret,
+                DEFAULT_TICKET_WEBHOOK_SECRET,
+                "--ticket-webhook-secret",
+            )
+        )
+    return lines
+
+
+def _epilog() -> str:
+    defaults = EmulatorConfig()
+    api_url = f"http://{url_host(defaults.host)}:{defaults.port}/sc"
+    exports = "".join(f"  {line}\n" for line in environment_lines(defaults, api_url))
+    return (
+        "For your own bot, with `rasa run` on its default port:\n"
+        f"  rasa-zendesk emulator --webhook-url {LOCAL_RASA_WEBHOOK}\n"
+        "At start it prints the lines to paste into the shells of `rasa run` and "
+        "`rasa run actions`;\nwith the defaults above they are:\n" + exports
+    )
 
 
 def _delays(text: str) -> Tuple[float, ...]:
@@ -220,6 +269,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add("--quiet", action="store_true", help="log warnings only (default: info)")
 
 
+EMULATOR_EPILOG = _epilog()
+
+
 def _header_name(text: str) -> str:
     try:
         return str(check_header_name(text))
@@ -260,6 +312,8 @@ def build_parser(prog: Optional[str] = None) -> argparse.ArgumentParser:
         prog=prog,
         description="Local Zendesk Conversations (Sunshine Conversations v2) emulator "
         "with an agent console.",
+        epilog=EMULATOR_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_arguments(parser)
     return parser

@@ -12,7 +12,13 @@ from typing import Any, AsyncIterator, List, Optional, Sequence
 from aiohttp import web
 
 from .app import create_app
-from .config import EmulatorConfig, parse_config, url_host
+from .config import (
+    LOCAL_RASA_WEBHOOK,
+    EmulatorConfig,
+    environment_lines,
+    parse_config,
+    url_host,
+)
 from .engine import Emulator
 from .registry import APPS, AppRegistry
 
@@ -91,7 +97,7 @@ def _targets(urls: Sequence[str], how: str) -> str:
 
 
 def banner(server: EmulatorServer) -> List[str]:
-    """What the CLI prints at start (never a secret)."""
+    """What the CLI prints at start: never a secret of yours (the demo defaults are public)."""
     config = server.config
     emulator = server.emulator
     lines = [
@@ -109,6 +115,13 @@ def banner(server: EmulatorServer) -> List[str]:
         lines.append(
             f"  Also app {app.app_id!r} (key id {app.config.key_id!r}): webhooks to "
             + _targets(app.sender.urls, f"POST /_emulator/webhook-config?app={app.app_id}")
+        )
+    lines.append("For `rasa run` and `rasa run actions`, paste into the shell of each:")
+    lines += [f"  {line}" for line in environment_lines(config, server.api_url)]
+    if not emulator.sender.urls:
+        lines.append(
+            "No webhook URL yet, so agent messages reach no bot: for `rasa run` on its "
+            f"default port, start with --webhook-url {LOCAL_RASA_WEBHOOK}"
         )
     return lines
 

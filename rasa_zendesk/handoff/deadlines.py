@@ -13,7 +13,7 @@ from typing import Any, List, Optional, Sequence
 from rasa.shared.core.events import BotUttered, UserUttered
 
 from rasa_zendesk.constants import EVENT_ZENDESK_MESSAGE_ID
-from rasa_zendesk.handoff import state
+from rasa_zendesk.handoff import pending, state
 from rasa_zendesk.settings import HandoffSettings
 
 #: What a timer does when it is due.
@@ -54,7 +54,7 @@ def next_deadline(
 def last_message_at(events: Sequence[Any]) -> Optional[float]:
     """When the user or an agent last wrote (Rasa events, newest last); None if never."""
     for event in reversed(events):
-        if isinstance(event, UserUttered):
+        if isinstance(event, UserUttered) and not pending.is_poll(event.text):
             return event.timestamp
         if isinstance(event, BotUttered) and event.metadata.get(EVENT_ZENDESK_MESSAGE_ID):
             return event.timestamp

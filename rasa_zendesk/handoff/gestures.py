@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from typing import Any, Optional, Sequence
 
+from rasa_zendesk.handoff import pending
 from rasa_zendesk.handoff.events import field, kind
 
 #: Typed or sent by a button: end the handoff now.
@@ -80,6 +81,8 @@ def held_message(events: Sequence[Any], confirm_action: str) -> Optional[Any]:
     answered = asked = False
     for event in reversed(events):
         what = kind(event)
+        if what == "user" and pending.is_poll_event(event):
+            continue  # a front end's poll is no answer
         if what == "user":
             if asked:
                 return event

@@ -28,6 +28,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence
 
 from rasa_zendesk import clock
 from rasa_zendesk.constants import SLOT_HANDOFF as SLOT
+from rasa_zendesk.handoff import pending
 from rasa_zendesk.handoff.events import field, kind, newest_slot_value
 
 WAITING = "waiting"
@@ -224,7 +225,7 @@ def pending_messages(events: Sequence[Any], handoff: Handoff) -> List[Any]:
         if what == "slot" and field(event, "name") == SLOT:
             record = Handoff.from_slot(field(event, "value"))
             started = started or (record is not None and record.id == handoff.id)
-        elif what == "user" and started:
+        elif what == "user" and started and not pending.is_poll_event(event):
             messages.append(event)
             if handoff.handled_through and field(event, "message_id") == handoff.handled_through:
                 messages = []

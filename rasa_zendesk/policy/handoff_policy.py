@@ -35,11 +35,13 @@ from rasa.shared.exceptions import InvalidConfigException
 
 from rasa_zendesk.constants import (
     ACTION_END_HANDOFF,
+    ACTION_HAND_OUT,
     ACTION_HANDOFF,
     ACTION_LEAVE_MESSAGE,
     ACTION_RELAY,
     INTENT_END_HANDOFF,
     INTENT_HUMAN_HANDOFF,
+    INTENT_POLL,
     SLOT_HANDOFF,
     SLOT_HANDOFF_REASON,
     SLOT_OFFER,
@@ -48,7 +50,7 @@ from rasa_zendesk.constants import (
     UTTER_MESSAGE_LEFT,
     UTTER_RELAY_FAILED,
 )
-from rasa_zendesk.handoff import gestures, offer, state, watch
+from rasa_zendesk.handoff import gestures, offer, pending, state, watch
 from rasa_zendesk.policy.signals import Thresholds, Trigger, UserTurn, evaluate
 
 logger = logging.getLogger(__name__)
@@ -65,8 +67,9 @@ PLUGIN_ACTIONS = (
     UTTER_MESSAGE_LEFT,
     UTTER_RELAY_FAILED,
 )
+REQUIRED_ACTIONS = (*PLUGIN_ACTIONS, ACTION_HAND_OUT)
 REQUIRED_SLOTS = (SLOT_HANDOFF, SLOT_HANDOFF_REASON, SLOT_OFFER)
-REQUIRED_INTENTS = (INTENT_HUMAN_HANDOFF, INTENT_END_HANDOFF)
+REQUIRED_INTENTS = (INTENT_HUMAN_HANDOFF, INTENT_END_HANDOFF, INTENT_POLL)
 DOMAIN_FILE_HINT = "rasa_zendesk/domain/zendesk.yml"
 
 
@@ -83,6 +86,11 @@ class HandoffPolicy(Policy):
     `/end_handoff` payload ends it (`action_zendesk_end_handoff`); an `end_handoff` read by the
     NLU from ordinary words (at least `end_handoff_confidence`) makes the bot ask first
     (`utter_zendesk_confirm_end`), and only a yes ends it.
+
+    Before all that, in every turn: when the user's channel could not push what the channel
+    recorded (REST; `rasa_zendesk.handoff.pending`), it predicts `action_zendesk_hand_out`
+    first, which hands it out and reverts itself; a front end's `/zendesk_poll` gets only that,
+    and never reaches the agent, the bot's flows or the frustration signals.
 
     Whatever the bot's other policies and actions did (a fallback's rewind, `action_back`),
     the state is the one the plugin's transitions wrote; when a rewind left the slot's value
@@ -191,6 +199,17 @@ class HandoffPolicy(Policy):
                 tracker.sender_id,
             )
             return self._predict(domain, UTTER_RELAY_FAILED, repair)
+        hand_out = _hand_out_first(tracker, latest_action)
+        if hand_out is not None:
+            return self._predict(domain, hand_out, repair)
+        if latest_action == ACTION_HAND_OUT:
+            # It reverts itself when it runs: it failed. The turn goes on without it.
+            logger.warning(
+                "HandoffPolicy: %s failed for %s (does the action server register it?)",
+                ACTION_HAND_OUT,
+                tracker.sender_id,
+            )
+            latest_action = ACTION_LISTEN_NAME
         if latest_action in PLUGIN_ACTIONS or _follows_the_end(tracker.events):
             # After the end, the author's `after_handoff_action` ran as its follow-up: the
             # turn ends there, as after any of the plugin's actions.
@@ -308,14 +327,15 @@ class HandoffPolicy(Policy):
 def check_domain(domain: Domain) -> None:
     """Fail training with a clear message if the plugin's domain entries are missing."""
     slots = {slot.name for slot in domain.slots}
-    missing = [f"action {n}" for n in PLUGIN_ACTIONS if n not in domain.action_names_or_texts]
+    missing = [f"action {n}" for n in REQUIRED_ACTIONS if n not in domain.action_names_or_texts]
     missing += [f"slot {n}" for n in REQUIRED_SLOTS if n not in slots]
     missing += [f"intent {n}" for n in REQUIRED_INTENTS if n not in domain.intents]
     if missing:
         raise InvalidConfigException(
             "HandoffPolicy needs these domain entries: "
             + ", ".join(missing)
-            + f". Copy them from {DOMAIN_FILE_HINT} in the rasa-zendesk package."
+            + f". Run `rasa-zendesk init` in the bot's folder, or copy them from "
+            f"{DOMAIN_FILE_HINT} in the rasa-zendesk package."
         )
     if not domain.session_config.carry_over_slots:
         raise InvalidConfigException(
@@ -338,6 +358,22 @@ def _repair(tracker: DialogueStateTracker, current: Optional[state.Handoff]) -> 
         current.state if current else None,
     )
     return [SlotSet(SLOT_HANDOFF, truth)]
+
+
+def _hand_out_first(tracker: DialogueStateTracker, latest_action: Optional[str]) -> Optional[str]:
+    """Before anything else in a turn: the messages the user's channel could not push
+    (`handoff.pending`), then listen if the message was only a poll. The hand-out reverts
+    itself, so the turn then goes on as if it had not run; after one that failed, it is not
+    tried again in the same turn."""
+    if latest_action not in (ACTION_LISTEN_NAME, ACTION_HAND_OUT):
+        return None
+    if not _has_user_message(tracker):
+        return None
+    if latest_action == ACTION_LISTEN_NAME and pending.not_handed_out(tracker.events):
+        return ACTION_HAND_OUT
+    if pending.is_poll(tracker.latest_message.text if tracker.latest_message else None):
+        return ACTION_LISTEN_NAME
+    return None
 
 
 def _follows_the_end(events: Sequence[Event]) -> bool:
@@ -401,7 +437,7 @@ def _turns_since_boundary(events: Sequence[Event], limit: int) -> List[UserTurn]
             break
         if isinstance(event, SlotSet) and event.key == SLOT_HANDOFF:
             break
-        if isinstance(event, UserUttered):
+        if isinstance(event, UserUttered) and not pending.is_poll(event.text):
             newest_first.append(_user_turn(event))
             if len(newest_first) >= limit:
                 break

@@ -28,6 +28,7 @@ from rasa_zendesk.constants import WRITE_ID_KEY
 from rasa_zendesk.settings import ZendeskSettings
 from rasa_zendesk.sunco.errors import SunCoError, SunCoTimeout, SunCoUnavailable
 from rasa_zendesk.sunco.models import (
+    Attachment,
     Author,
     Content,
     Conversation,
@@ -210,6 +211,25 @@ class SunCoClient:
             before_cursor=meta.get("beforeCursor"),
             after_cursor=meta.get("afterCursor"),
         )
+
+    # Attachments -------------------------------------------------------------------------
+
+    async def upload_attachment(
+        self,
+        data: bytes,
+        filename: str,
+        media_type: str,
+        conversation_id: Optional[str] = None,
+    ) -> Attachment:
+        """Upload a file (multipart field `source`, public access) for a later image or file
+        message; SunCo answers its `mediaUrl`. A retry after an unclear failure may leave an
+        unused copy on SunCo's side, never a second message."""
+        params = {"access": "public"}
+        if conversation_id:
+            params.update({"for": "message", "conversationId": conversation_id})
+        files = {"source": (filename, data, media_type)}
+        body = await self._request("POST", "/attachments", params=params, files=files)
+        return Attachment.parse_obj(body["attachment"])
 
     # Switchboard -------------------------------------------------------------------------
 

@@ -3,7 +3,7 @@
 from rasa_zendesk.actions.attachments import parse_attachments
 
 
-def test_valid_entries_become_sunco_media_content() -> None:
+def test_valid_entries_are_parsed() -> None:
     valid, problems = parse_attachments(
         {
             "attachments": [
@@ -13,9 +13,9 @@ def test_valid_entries_become_sunco_media_content() -> None:
         }
     )
     assert problems == []
-    assert [a.to_content().to_wire() for a in valid] == [
-        {"type": "image", "mediaUrl": "https://x.example/a.png", "altText": "n" * 128},
-        {"type": "file", "mediaUrl": "http://x.example/b.pdf"},
+    assert [(a.type, str(a.url), a.name) for a in valid] == [
+        ("image", "https://x.example/a.png", "n" * 300),
+        ("file", "http://x.example/b.pdf", None),
     ]
 
 

@@ -224,3 +224,27 @@ def test_intent_payloads_are_not_the_users_words() -> None:
     assert [turn.text for turn in briefing.transcript] == ["Hi! How can I help?", "where is it?"]
     assert "/greet" not in briefing.text
     assert "where is it?" in briefing.text
+
+
+def test_handed_out_copies_are_not_in_the_transcript_twice() -> None:
+    """A REST user's agent message is stored once, then handed out with their next request
+    as a copy marked `zendesk_handed_out`: the agent reads it once."""
+    events = [
+        {"event": "user", "text": "hello?", "timestamp": T0},
+        {
+            "event": "bot",
+            "text": "Anna here",
+            "timestamp": T0 + 1,
+            "metadata": {"zendesk_pending": "m1"},
+        },
+        {
+            "event": "bot",
+            "text": "Anna here",
+            "timestamp": T0 + 5,
+            "metadata": {"zendesk_handed_out": "m1"},
+        },
+    ]
+    assert [(t.role, t.text) for t in summary.build_transcript(events)] == [
+        ("user", "hello?"),
+        ("bot", "Anna here"),
+    ]

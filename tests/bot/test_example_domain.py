@@ -32,7 +32,11 @@ def load(path: Path) -> dict:
 
 def test_shipped_domain_names_the_shared_constants() -> None:
     shipped = load(SHIPPED)
-    assert shipped["intents"] == [constants.INTENT_HUMAN_HANDOFF, constants.INTENT_END_HANDOFF]
+    assert shipped["intents"] == [
+        constants.INTENT_HUMAN_HANDOFF,
+        constants.INTENT_END_HANDOFF,
+        constants.INTENT_POLL,
+    ]
     assert set(shipped["slots"]) == {
         constants.SLOT_HANDOFF,
         constants.SLOT_HANDOFF_REASON,
@@ -45,6 +49,7 @@ def test_shipped_domain_names_the_shared_constants() -> None:
         constants.ACTION_RELAY,
         constants.ACTION_END_HANDOFF,
         constants.ACTION_LEAVE_MESSAGE,
+        constants.ACTION_HAND_OUT,
     ]
     assert set(shipped["responses"]) == {
         constants.UTTER_HANDOFF_STARTED,
@@ -57,6 +62,7 @@ def test_shipped_domain_names_the_shared_constants() -> None:
         constants.UTTER_KEEP_WAITING,
         constants.UTTER_MESSAGE_LEFT,
         constants.UTTER_ATTACHMENT_REFUSED,
+        constants.UTTER_FILE_REFUSED,
         constants.UTTER_TRANSFERRED_TO_EMAIL,
         constants.UTTER_CLOSED,
         constants.UTTER_AGENTS_OFFLINE,
@@ -139,6 +145,7 @@ def test_credentials_take_the_zendesk_settings_from_the_environment(
         "user_message_evt": "user_uttered",
         "bot_message_evt": "bot_uttered",
         "session_persistence": True,
+        "metadata_key": "customData",  # rasa-webchat's customData: the message metadata
     }
     assert "rest" in credentials
     assert credentials["rasa_zendesk.ZendeskInput"] == {

@@ -93,10 +93,12 @@ async def test_agent_file_arrives_as_a_named_link(rasa: RasaServer, handoff: Han
     assert await handoff.chat.next_message() == {"text": file["text"]}
     assert await handoff.chat.next_message() == {"text": link}
     [*_, uttered] = await rasa.bot_events(handoff.sender_id)
-    assert uttered.text == f"{file['text']}\n\n{link}"
+    assert uttered.text == file["text"]
+    payload = {"src": file["mediaUrl"], "title": file["altText"]}
+    assert uttered.data == {"attachment": {"type": "file", "payload": payload}}
 
 
-async def test_a_carousel_arrives_as_readable_text(rasa: RasaServer, handoff: Handoff) -> None:
+async def test_a_carousel_arrives_as_a_carousel(rasa: RasaServer, handoff: Handoff) -> None:
     carousel = content("carousel")
 
     answer = await rasa.post_webhook(
@@ -104,10 +106,13 @@ async def test_a_carousel_arrives_as_readable_text(rasa: RasaServer, handoff: Ha
     )
 
     assert answer.status_code == 200, answer.text
-    first = await handoff.chat.next_message()
+    shown = await handoff.chat.next_message()
     item = carousel["items"][0]
-    assert first["text"].splitlines()[:2] == [item["title"], item["description"]]
-    assert "[More info](https://example.org)" in first["text"]
+    first = shown["attachment"]["payload"]["elements"][0]
+    assert (first["title"], first["subtitle"]) == (item["title"], item["description"])
+    assert {"type": "web_url", "title": "More info", "url": "https://example.org"} in first[
+        "buttons"
+    ]
 
 
 async def test_echoes_and_user_messages_are_not_relayed(rasa: RasaServer, handoff: Handoff) -> None:

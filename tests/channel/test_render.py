@@ -1,5 +1,6 @@
-"""Every SunCo content type becomes something a Rasa channel can send; odd content never
-breaks delivery (it would turn a webhook into a 500 that SunCo retries for nothing)."""
+"""Every SunCo content type becomes something a Rasa channel can send, in Rasa's usual shapes;
+odd content never breaks delivery (it would turn a webhook into a 500 that SunCo retries for
+nothing). How each platform shows them: test_rich_*.py."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ def test_text() -> None:
     assert rendered(content("text")) == ("Hello!", {})
 
 
-def test_text_with_actions_keeps_links_and_offers_replies_as_buttons() -> None:
+def test_text_with_actions_offers_choices_and_links_as_buttons() -> None:
     raw = {
         "type": "text",
         "text": "Pick one",
@@ -33,10 +34,35 @@ def test_text_with_actions_keeps_links_and_offers_replies_as_buttons() -> None:
 
     text, data = rendered(raw)
 
-    assert text == "Pick one\n\n[Docs](https://example.org/docs)"
+    assert text == "Pick one"
     assert data == {
-        "buttons": [{"title": "Yes", "payload": "Yes"}, {"title": "No", "payload": "No"}]
+        "buttons": [
+            {"title": "Docs", "url": "https://example.org/docs", "type": "web_url"},
+            {"title": "Yes", "payload": "Yes"},
+            {"title": "No", "payload": "No"},
+        ]
     }
+
+
+def test_replies_alone_are_quick_replies_whose_payload_is_the_label() -> None:
+    raw = {
+        "type": "text",
+        "text": "Which size?",
+        "actions": [
+            {"type": "reply", "text": "Small", "payload": "SIZE_S"},
+            {"type": "reply", "text": "/restart", "payload": "R"},
+        ],
+    }
+
+    assert rendered(raw) == (
+        "Which size?",
+        {
+            "quick_replies": [
+                {"title": "Small", "payload": "Small"},
+                {"title": "/restart", "payload": "restart"},  # never a Rasa intent
+            ]
+        },
+    )
 
 
 def test_image() -> None:
@@ -48,30 +74,38 @@ def test_image() -> None:
     )
 
 
-def test_file_is_a_named_link() -> None:
+def test_file_is_a_named_attachment() -> None:
     file = content("file")
-    assert rendered(file) == (f"{file['text']}\n\n[FAQ.pdf]({file['mediaUrl']})", {})
+    assert rendered(file) == (
+        file["text"],
+        {"attachment": {"type": "file", "payload": {"src": file["mediaUrl"], "title": "FAQ.pdf"}}},
+    )
 
 
 def test_a_file_without_alt_text_is_named_after_its_url() -> None:
-    raw = {"type": "file", "mediaUrl": "https://x.org/files/Price%20list.pdf?sig=1"}
+    url = "https://x.org/files/Price%20list.pdf?sig=1"
+    raw = {"type": "file", "mediaUrl": url, "mediaType": "application/pdf"}
     assert file_name(Content.parse_obj(raw)) == "Price list.pdf"
-    assert rendered(raw) == ("[Price list.pdf](https://x.org/files/Price%20list.pdf?sig=1)", {})
+    payload = {"src": url, "title": "Price list.pdf", "media_type": "application/pdf"}
+    assert rendered(raw) == (None, {"attachment": {"type": "file", "payload": payload}})
 
 
-def test_carousel_is_readable_text() -> None:
+def test_carousel_is_cards() -> None:
     text, data = rendered(content("carousel"))
 
-    assert data == {}
-    tacos, ramen = text.split("\n\n")
-    assert tacos.splitlines() == [
-        "Tacos",
-        "Get your tacos today!",
-        "[A giant taco](https://example.org/image.jpg)",
-        "[More info](https://example.org)",
-        "- Select",
-    ]
-    assert ramen.startswith("Ramen\n")
+    assert text is None
+    tacos, ramen = data["elements"]
+    assert tacos == {
+        "title": "Tacos",
+        "subtitle": "Get your tacos today!",
+        "image_url": "https://example.org/image.jpg",
+        "buttons": [
+            {"title": "Select", "payload": "Select (Tacos)"},  # which "Select" it was
+            {"title": "More info", "url": "https://example.org", "type": "web_url"},
+        ],
+    }
+    assert ramen["title"] == "Ramen"
+    assert ramen["buttons"][0] == {"title": "Select", "payload": "Select (Ramen)"}
 
 
 def test_location() -> None:
@@ -80,10 +114,15 @@ def test_location() -> None:
         "coordinates": {"lat": 45.5, "long": -73.6},
         "location": {"name": "Head office", "address": "1 Main St"},
     }
-    text, _ = rendered(raw)
+    text, data = rendered(raw)
     assert text == (
         "Location: Head office, 1 Main St https://www.openstreetmap.org/?mlat=45.5&mlon=-73.6"
     )
+    assert data == {
+        "custom": {
+            "location": {"lat": 45.5, "long": -73.6, "name": "Head office", "address": "1 Main St"}
+        }
+    }
 
 
 def test_form_and_form_response() -> None:
@@ -106,8 +145,31 @@ def test_form_and_form_response() -> None:
             {"type": "select", "name": "size", "label": "Size", "select": [{"label": "Large"}]},
         ],
     }
-    assert rendered(form)[0] == "Your email\n\nSize: Small, Large"
-    assert rendered(answer)[0] == "Your email: a@b.org\n\nSize: Large"
+    assert rendered(form) == ("Your email\n\nSize: Small, Large", {})
+    assert rendered(answer) == ("Your email: a@b.org\n\nSize: Large", {})
+
+
+def test_a_form_that_asks_one_choice_offers_its_options() -> None:
+    form = {
+        "type": "form",
+        "fields": [
+            {
+                "type": "select",
+                "name": "size",
+                "label": "Size",
+                "options": [{"name": "s", "label": "Small"}, {"name": "l", "label": "Large"}],
+            }
+        ],
+    }
+    assert rendered(form) == (
+        "Size",
+        {
+            "quick_replies": [
+                {"title": "Small", "payload": "Small"},
+                {"title": "Large", "payload": "Large"},
+            ]
+        },
+    )
 
 
 @pytest.mark.parametrize(
@@ -126,10 +188,9 @@ def test_form_and_form_response() -> None:
         {"type": "file"},
     ],
 )
-def test_odd_content_still_gives_readable_text(raw: Dict[str, Any]) -> None:
+def test_odd_content_still_gives_something_to_show(raw: Dict[str, Any]) -> None:
     text, data = rendered(raw)
-    assert text or data.get("image")
-    assert isinstance(text, str)
+    assert isinstance(text, str) or data.get("elements")
 
 
 def test_the_bot_event_carries_the_sunco_ids_and_the_agent_name() -> None:
@@ -159,4 +220,8 @@ async def test_odd_content_in_a_webhook_is_delivered_not_a_500(
     )
 
     assert answer.json()["processed"] == 1
-    assert await handoff.chat.next_message() == {"text": "Only this"}
+    card = {"title": "Only this", "buttons": []}
+    payload = {"template_type": "generic", "elements": [card]}
+    assert await handoff.chat.next_message() == {
+        "attachment": {"type": "template", "payload": payload}
+    }

@@ -128,7 +128,7 @@ async def test_handoff_to_an_agent_and_back(
         lambda: bot_events_for(tracker, sender, document["message"]["id"]),
         "the agent's file in the tracker",
     )
-    assert file_url in event["text"]
+    assert event["data"]["attachment"]["payload"]["src"] == file_url
 
     # 5. A webhook delivered again (as SunCo retries) is applied once.
     delivery = await wait_for(

@@ -81,7 +81,7 @@ def _drop_policy(bot: Path) -> None:
 
 
 def _drop_actions(bot: Path) -> None:
-    (bot / "actions" / "handoff.py").write_text("# the README's import was forgotten\n")
+    (bot / "actions" / "zendesk.py").write_text("# the README's import was forgotten\n")
 
 
 def _drop_domain_entries(bot: Path) -> None:
@@ -101,7 +101,7 @@ def _no_carry_over(bot: Path) -> None:
 
 def _drop_nlu(bot: Path) -> None:
     edit_yaml(
-        bot / "data" / "nlu.yml",
+        bot / "data" / "zendesk_nlu.yml",
         lambda d: d.update(nlu=[i for i in d["nlu"] if i.get("intent") != "human_handoff"]),
     )
 

@@ -27,6 +27,18 @@
     sendImage: $("send-image"),
     fileUrl: $("file-url"),
     sendFile: $("send-file"),
+    quickText: $("quick-text"),
+    quickReplies: $("quick-replies"),
+    sendQuickReplies: $("send-quick-replies"),
+    linkText: $("link-text"),
+    linkButtonText: $("link-button-text"),
+    linkUri: $("link-uri"),
+    sendLink: $("send-link"),
+    locationLat: $("location-lat"),
+    locationLong: $("location-long"),
+    locationName: $("location-name"),
+    sendLocation: $("send-location"),
+    sendCarousel: $("send-carousel"),
     solve: $("solve-button"),
     close: $("close-button"),
     email: $("email-button"),
@@ -328,11 +340,12 @@
       node("div", {}, node("dt", { text: k }), node("dd", { text: String(v) }))));
 
     const nearBottom = el.transcript.scrollHeight - el.transcript.scrollTop - el.transcript.clientHeight < 80;
-    el.transcript.replaceChildren(...conversation.messages.map((m) => messageItem(m, conversation)));
+    el.transcript.replaceChildren(...conversation.messages.map((m, i) => messageItem(m, conversation, i)));
     if (nearBottom || state.forceScroll) el.transcript.scrollTop = el.transcript.scrollHeight;
     state.forceScroll = false;
 
-    for (const control of [el.reply, el.send, el.imageUrl, el.sendImage, el.fileUrl, el.sendFile, el.close, el.email]) {
+    const richControls = [el.sendQuickReplies, el.sendLink, el.sendLocation, el.sendCarousel];
+    for (const control of [el.reply, el.send, el.imageUrl, el.sendImage, el.fileUrl, el.sendFile, el.close, el.email, ...richControls]) {
       control.disabled = !open;
     }
     const ticket = conversation.ticket;
@@ -359,12 +372,81 @@
       node("span", { className: "tag", "data-testid": "ticket-tag", text: tag })));
   }
 
-  function messageItem(message, conversation) {
+  // Rich content: buttons, a carousel, a location; and what the user clicked.
+  function actionsNode(actions) {
+    if (!actions || !actions.length) return null;
+    return node("div", { className: "actions", "data-testid": "message-actions" },
+      ...actions.map((action) => node("span", {
+        className: "action",
+        "data-testid": "message-action",
+        "data-action-type": action.type,
+        "data-payload": action.payload,
+        title: action.uri || action.payload || "",
+        text: action.text,
+      })));
+  }
+
+  function carouselNode(items) {
+    return node("div", { className: "carousel", "data-testid": "message-carousel" },
+      ...(items || []).map((item) => node("div", { className: "carousel-item", "data-testid": "carousel-item" },
+        isHttpUrl(item.mediaUrl) ? node("img", { src: item.mediaUrl, alt: item.altText || item.title }) : null,
+        node("strong", { text: item.title }),
+        item.description ? node("div", { text: item.description }) : null,
+        actionsNode(item.actions))));
+  }
+
+  function locationNode(content) {
+    const place = content.location || {};
+    const coordinates = content.coordinates || {};
+    const words = [place.name, place.address, "(" + coordinates.lat + ", " + coordinates.long + ")"];
+    return node("div", { "data-testid": "message-location", text: "\u{1F4CD} " + words.filter(Boolean).join(" · ") });
+  }
+
+  // The buttons a user can click in a message, each with the words that come back: its text
+  // or payload, and for a card's button also "text (card title)".
+  function clickable(message) {
+    const content = message.content || {};
+    const buttons = [];
+    const add = (action, title) => {
+      if (action.type !== "reply" && action.type !== "postback") return;
+      const words = [action.text, action.payload];
+      if (title) words.push(action.text + " (" + title + ")");
+      buttons.push({ text: action.text, words });
+    };
+    for (const action of content.actions || []) add(action, null);
+    for (const item of content.items || []) for (const action of item.actions || []) add(action, item.title);
+    return buttons;
+  }
+
+  // The button a user message answers: its text (or payload) is one of the buttons of the
+  // latest agent message with buttons before it, with no other user message between.
+  function clickedButton(conversation, index) {
+    const message = conversation.messages[index];
+    const text = ((message.content || {}).text || "").trim();
+    if (roleOf(message) !== "user" || !text) return null;
+    for (let i = index - 1; i >= 0; i--) {
+      const earlier = conversation.messages[i];
+      if (roleOf(earlier) === "user") return null;
+      const buttons = clickable(earlier);
+      if (buttons.length) return buttons.find((button) => button.words.includes(text)) || null;
+    }
+    return null;
+  }
+
+  function messageItem(message, conversation, index) {
     const role = roleOf(message);
     const content = message.content || {};
     const bubble = node("div", { className: "bubble" });
+    const clicked = clickedButton(conversation, index);
     if (content.type === "text") {
       bubble.appendChild(node("span", { "data-testid": "message-text", text: content.text || "" }));
+      const actions = actionsNode(content.actions);
+      if (actions) bubble.appendChild(actions);
+      if (clicked) bubble.appendChild(node("span", { className: "clicked", "data-testid": "message-clicked", text: "clicked \u201C" + clicked.text + "\u201D" }));
+    } else if (content.type === "carousel") {
+      bubble.appendChild(carouselNode(content.items));
+    } else if (content.type === "location") {
+      bubble.appendChild(locationNode(content));
     } else if (content.type === "image" && isHttpUrl(content.mediaUrl)) {
       bubble.appendChild(node("a", { href: content.mediaUrl, target: "_blank", rel: "noopener" },
         node("img", { "data-testid": "message-image", src: content.mediaUrl, alt: content.altText || "image" })));
@@ -388,6 +470,7 @@
       "data-message-id": message.id,
       "data-role": role,
       "data-content-type": content.type,
+      "data-clicked": clicked ? clicked.text : null,
     }, meta, bubble);
   }
 
@@ -591,6 +674,49 @@
     state.forceScroll = true;
     await act(conversationPath("/agent-message"), { type, mediaUrl: url, agentName: agentName() });
   }
+
+  async function sendRich(body) {
+    if (!state.selectedId) return;
+    state.forceScroll = true;
+    await act(conversationPath("/agent-rich"), Object.assign({ agentName: agentName() }, body));
+  }
+
+  function sendQuickReplies() {
+    const replies = el.quickReplies.value.split(",").map((r) => r.trim()).filter(Boolean);
+    if (!el.quickText.value.trim() || !replies.length) {
+      showError("Enter a question and at least one reply");
+      return;
+    }
+    sendRich({ kind: "quickReplies", text: el.quickText.value.trim(), replies: replies.map((text) => ({ text })) });
+  }
+
+  function sendLocation() {
+    const lat = Number(el.locationLat.value);
+    const long = Number(el.locationLong.value);
+    if (el.locationLat.value === "" || el.locationLong.value === "" || isNaN(lat) || isNaN(long)) {
+      showError("Enter a latitude and a longitude");
+      return;
+    }
+    const body = { kind: "location", lat, long };
+    if (el.locationName.value.trim()) body.name = el.locationName.value.trim();
+    sendRich(body);
+  }
+
+  const SAMPLE_CAROUSEL = [
+    { title: "Acme parcel box", description: "Small, 2 kg", mediaUrl: "/_emulator/samples/receipt.png",
+      actions: [{ type: "postback", text: "Choose the box", payload: "choose_box" },
+        { type: "link", text: "Details", uri: "https://www.example.com/box" }] },
+    { title: "Acme pallet", description: "Large, 40 kg", mediaUrl: "/_emulator/samples/receipt.png",
+      actions: [{ type: "postback", text: "Choose the pallet", payload: "choose_pallet" },
+        { type: "link", text: "Details", uri: "https://www.example.com/pallet" }] },
+  ];
+
+  el.sendQuickReplies.addEventListener("click", sendQuickReplies);
+  el.sendLink.addEventListener("click", () => sendRich({
+    kind: "link", text: el.linkText.value.trim(), buttonText: el.linkButtonText.value.trim(), uri: el.linkUri.value.trim(),
+  }));
+  el.sendLocation.addEventListener("click", sendLocation);
+  el.sendCarousel.addEventListener("click", () => sendRich({ kind: "carousel", items: SAMPLE_CAROUSEL }));
 
   el.composer.addEventListener("submit", (event) => {
     event.preventDefault();

@@ -53,7 +53,7 @@ def check_channel(project: Project, findings: Findings) -> None:
             what,
             f"{CHANNEL_KEY} is not in {project.path('credentials.yml')}",
             f"add `{CHANNEL_KEY}:` with subdomain, app_id, key_id, key_secret and "
-            "webhook_secret (README, step 2)",
+            "webhook_secret (or run `rasa-zendesk init`)",
         )
     else:
         findings.passed(AREA, what, CHANNEL_KEY)
@@ -72,7 +72,8 @@ def check_policy(project: Project, findings: Findings) -> None:
             AREA,
             what,
             f"{POLICY} is not among the policies ({', '.join(map(str, names)) or 'none'})",
-            f"add `- name: {POLICY}` under `policies:` in config.yml, then train (README, step 3)",
+            f"add `- name: {POLICY}` under `policies:` in config.yml (or run "
+            "`rasa-zendesk init`), then train",
         )
 
 
@@ -98,7 +99,7 @@ def check_actions(project: Project, findings: Findings, package: str) -> None:
             what,
             f"{package!r} does not register {', '.join(missing)}",
             f"in {package}/handoff.py: `from rasa_zendesk.actions import ...` the action "
-            "classes (README, step 4)",
+            "classes (or run `rasa-zendesk init`)",
         )
     else:
         findings.passed(AREA, what, f"{package!r} registers {', '.join(needed)}")
@@ -162,7 +163,7 @@ def check_domain(project: Project, findings: Findings) -> None:
         ],
     }
     missing = {kind: names for kind, names in gaps.items() if names}
-    fix = "copy them from rasa_zendesk/domain/zendesk.yml into your domain (README, step 5)"
+    fix = "run `rasa-zendesk init`, or copy them from rasa_zendesk/domain/zendesk.yml"
     if missing:
         listed = "; ".join(f"{kind}: {', '.join(names)}" for kind, names in missing.items())
         findings.failed(AREA, what, f"missing {listed}", fix)

@@ -1,0 +1,304 @@
+"""Loopback stand-ins of the messaging platforms' HTTP APIs, for Rasa's own channel classes.
+
+Each stand-in is a real HTTP server on 127.0.0.1 in a thread of its own (Rasa's Twilio and
+Messenger output channels make blocking `requests` calls, which must not wait on the test's
+event loop), answering as the platform does and recording what it received:
+
+- `SlackApi`: the Web API's `chat.postMessage` (slack_sdk's `AsyncWebClient`);
+- `TwilioApi`: the Messages API, `POST /2010-04-01/Accounts/{sid}/Messages.json` (twilio);
+- `TelegramApi`: the Bot API, `POST /bot{token}/{method}` (aiogram);
+- `GraphApi`: Messenger's Send API, `POST /v{version}/me/messages` (fbmessenger);
+- `CallbackServer`: the URL of Rasa's callback channel.
+
+`point_*_at` make Rasa's classes talk to a stand-in instead of the platform (the Rasa classes
+themselves are not changed): slack_sdk's and fbmessenger's base URLs, Twilio's host, aiogram's
+`TelegramAPIServer`. No request ever leaves the machine.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Callable, Dict, List, Optional, Tuple
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+Answer = Tuple[int, Any]
+
+
+@dataclass
+class Received:
+    """One request a stand-in received."""
+
+    method: str
+    path: str
+    query: Dict[str, List[str]]
+    headers: Dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body or b"null")
+
+    def form(self) -> Dict[str, List[str]]:
+        return parse_qs(self.body.decode("utf-8"), keep_blank_values=True)
+
+    def fields(self) -> Dict[str, Any]:
+        """The body as one dict: JSON as it is, a form with single values unwrapped."""
+        if self.headers.get("content-type", "").startswith("application/json"):
+            return self.json()
+        return {
+            key: values[0] if len(values) == 1 else values for key, values in self.form().items()
+        }
+
+
+@dataclass
+class StandIn:
+    """A threaded loopback HTTP server; `answer(request)` gives each (status, JSON body)."""
+
+    answer: Callable[[Received], Answer]
+    received: List[Received] = field(default_factory=list)
+    base_url: str = ""
+    #: Seconds each answer takes (a slow platform).
+    delay: float = 0.0
+    _server: Optional[ThreadingHTTPServer] = None
+
+    def start(self) -> StandIn:
+        stand_in = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def _handle(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                parts = urlsplit(self.path)
+                request = Received(
+                    method=self.command,
+                    path=parts.path,
+                    query=parse_qs(parts.query),
+                    headers={k.lower(): v for k, v in self.headers.items()},
+                    body=self.rfile.read(length) if length else b"",
+                )
+                stand_in.received.append(request)
+                time.sleep(stand_in.delay)
+                status, body = stand_in.answer(request)
+                data = b"" if body is None else json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_GET = do_POST = _handle  # noqa: N815
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        port = self._server.server_address[1]
+        self.base_url = f"http://127.0.0.1:{port}"
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+
+    def __enter__(self) -> StandIn:
+        return self.start()
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.stop()
+
+
+# Slack -------------------------------------------------------------------------------------
+
+
+class SlackApi(StandIn):
+    """Slack's Web API: `chat.postMessage` answers `ok` with the message's `ts`."""
+
+    def __init__(self) -> None:
+        super().__init__(self._answer)
+        self._ts = itertools.count(1)
+
+    def _answer(self, request: Received) -> Answer:
+        if not request.path.startswith("/api/"):
+            return 404, {"ok": False, "error": "unknown_method"}
+        if request.headers.get("authorization", "") != f"Bearer {SLACK_TOKEN}":
+            return 200, {"ok": False, "error": "invalid_auth"}
+        body = request.fields()
+        ts = f"1700000000.{next(self._ts):06d}"
+        return 200, {"ok": True, "channel": body.get("channel"), "ts": ts, "message": body}
+
+    def posts(self) -> List[Dict[str, Any]]:
+        """The bodies of `chat.postMessage`, in order."""
+        return [r.fields() for r in self.received if r.path == "/api/chat.postMessage"]
+
+
+SLACK_TOKEN = "xoxb-0000000000-standin"
+SLACK_SIGNING_SECRET = "slack-signing-secret-standin"
+
+
+def point_slack_at(monkeypatch: pytest.MonkeyPatch, api: SlackApi) -> None:
+    """Rasa's `SlackBot` makes an `AsyncWebClient`: make it talk to the stand-in."""
+    import rasa.core.channels.slack as slack
+    from slack_sdk.web.async_client import AsyncWebClient
+
+    monkeypatch.setattr(
+        slack, "AsyncWebClient", functools.partial(AsyncWebClient, base_url=api.base_url + "/api/")
+    )
+
+
+# Twilio ------------------------------------------------------------------------------------
+
+TWILIO_SID = "AC" + "0" * 32
+TWILIO_TOKEN = "twilio-auth-token-standin"
+TWILIO_NUMBER = "+15550001111"
+
+
+class TwilioApi(StandIn):
+    """Twilio's Messages API: a message resource, `queued`, for each create."""
+
+    def __init__(self) -> None:
+        super().__init__(self._answer)
+        self._sids = itertools.count(1)
+
+    def _answer(self, request: Received) -> Answer:
+        expected = f"/2010-04-01/Accounts/{TWILIO_SID}/Messages.json"
+        if request.method != "POST" or request.path != expected:
+            return 404, {"code": 20404, "message": "not found", "status": 404}
+        form = request.form()
+        return 201, {
+            "sid": f"SM{next(self._sids):032d}",
+            "account_sid": TWILIO_SID,
+            "to": form.get("To", [None])[0],
+            "from": form.get("From", [None])[0],
+            "body": form.get("Body", [""])[0],
+            "status": "queued",
+            "num_media": str(len(form.get("MediaUrl", []))),
+            "direction": "outbound-api",
+            "api_version": "2010-04-01",
+        }
+
+    def messages(self) -> List[Dict[str, List[str]]]:
+        """The forms of the messages created, in order."""
+        return [r.form() for r in self.received if r.path.endswith("/Messages.json")]
+
+
+def point_twilio_at(monkeypatch: pytest.MonkeyPatch, api: TwilioApi) -> None:
+    """Twilio's client sends to `https://api.twilio.com`: send to the stand-in instead."""
+    import twilio.base.client_base as client_base
+    from twilio.http.http_client import TwilioHttpClient
+
+    class StandInHttpClient(TwilioHttpClient):
+        def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
+            url = url.replace("https://api.twilio.com", api.base_url)
+            return super().request(method, url, *args, **kwargs)
+
+    monkeypatch.setattr(client_base, "TwilioHttpClient", StandInHttpClient)
+
+
+# Telegram ----------------------------------------------------------------------------------
+
+TELEGRAM_TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
+
+
+class TelegramApi(StandIn):
+    """Telegram's Bot API: a sent message for each `send*`; `fail_media` makes `sendPhoto`
+    and `sendDocument` fail as Telegram does when it cannot fetch the URL."""
+
+    def __init__(self) -> None:
+        super().__init__(self._answer)
+        self._ids = itertools.count(1)
+        self.fail_media = False
+
+    def _answer(self, request: Received) -> Answer:
+        method = request.path.rsplit("/", 1)[-1]
+        fields = request.fields()
+        if self.fail_media and method in ("sendPhoto", "sendDocument"):
+            description = "Bad Request: wrong file identifier/HTTP URL specified"
+            return 400, {"ok": False, "error_code": 400, "description": description}
+        if method == "getMe":
+            return 200, {
+                "ok": True,
+                "result": {"id": 1, "is_bot": True, "first_name": "Acme", "username": "acme_bot"},
+            }
+        if not method.startswith("send") or method == "sendChatAction":
+            return 200, {"ok": True, "result": True}
+        chat = {"id": int(fields.get("chat_id", 0)), "type": "private"}
+        message = {"message_id": next(self._ids), "date": 1_700_000_000, "chat": chat}
+        return 200, {"ok": True, "result": message}
+
+    def calls(self) -> List[Tuple[str, Dict[str, Any]]]:
+        """(method, parameters) of each call, `reply_markup` parsed."""
+        made = []
+        for request in self.received:
+            fields = request.fields()
+            if isinstance(fields.get("reply_markup"), str):
+                fields["reply_markup"] = json.loads(fields["reply_markup"])
+            made.append((request.path.rsplit("/", 1)[-1], fields))
+        return made
+
+
+# Facebook Messenger ------------------------------------------------------------------------
+
+PAGE_TOKEN = "page-access-token-standin"
+
+
+class GraphApi(StandIn):
+    """Messenger's Send API: a message id for each message, success for a sender action."""
+
+    def __init__(self) -> None:
+        super().__init__(self._answer)
+        self._ids = itertools.count(1)
+
+    def _answer(self, request: Received) -> Answer:
+        if not request.path.endswith("/me/messages"):
+            return 404, {"error": {"message": "Unknown path", "code": 803}}
+        if request.query.get("access_token") != [PAGE_TOKEN]:
+            return 400, {"error": {"message": "Invalid OAuth access token", "code": 190}}
+        body = request.json()
+        recipient = body.get("recipient", {}).get("id")
+        if "sender_action" in body:
+            return 200, {"recipient_id": recipient}
+        return 200, {"recipient_id": recipient, "message_id": f"m_{next(self._ids)}"}
+
+    def sent(self) -> List[Dict[str, Any]]:
+        return [r.json() for r in self.received]
+
+
+def point_messenger_at(monkeypatch: pytest.MonkeyPatch, api: GraphApi) -> None:
+    """fbmessenger's client posts to `https://graph.facebook.com/v...`: to the stand-in."""
+    import rasa.core.channels.facebook as facebook
+    from fbmessenger import MessengerClient
+
+    def client(page_access_token: str, **kwargs: Any) -> MessengerClient:
+        made = MessengerClient(page_access_token, **kwargs)
+        made.graph_url = f"{api.base_url}/v{made.api_version}"
+        return made
+
+    monkeypatch.setattr(facebook, "MessengerClient", client)
+
+
+# The callback channel ----------------------------------------------------------------------
+
+
+class CallbackServer(StandIn):
+    """The bot owner's callback URL: records each message Rasa's callback channel posts."""
+
+    def __init__(self) -> None:
+        super().__init__(lambda request: (200, None))
+
+    @property
+    def url(self) -> str:
+        return self.base_url + "/callback"
+
+    def messages(self) -> List[Dict[str, Any]]:
+        return [r.json() for r in self.received if r.path == "/callback"]
