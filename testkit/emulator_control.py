@@ -120,9 +120,10 @@ class EmulatorControl:
         body = {"reason": reason} if reason else None
         await self._post(f"/_emulator/conversations/{conversation_id}/solve", body)
 
-    async def webhook_mode(self, **rule: Any) -> None:
-        """Make deliveries unkind as SunCo's can be (`mode` duplicate, reorder, hold, drop)."""
-        await self._post("/_emulator/webhook-mode", rule)
+    async def webhook_mode(self, kind: str = "sunco", **rule: Any) -> None:
+        """Make deliveries unkind as SunCo's (or, `kind="ticket"`, Zendesk's ticket webhooks)
+        can be (`mode` duplicate, reorder, hold, drop)."""
+        await self._post(f"/_emulator/webhook-mode?kind={kind}", rule)
 
     async def wait_idle(self, timeout: float = 20.0) -> None:
         """Until every webhook, SunCo's and the ticket ones, is delivered or given up."""

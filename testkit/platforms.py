@@ -32,6 +32,14 @@ import pytest
 Answer = Tuple[int, Any]
 
 
+@dataclass(frozen=True)
+class Blob:
+    """An answer that is bytes of a media type, not JSON (a file download)."""
+
+    data: bytes
+    media_type: str = "application/octet-stream"
+
+
 @dataclass
 class Received:
     """One request a stand-in received."""
@@ -87,9 +95,13 @@ class StandIn:
                 stand_in.received.append(request)
                 time.sleep(stand_in.delay)
                 status, body = stand_in.answer(request)
-                data = b"" if body is None else json.dumps(body).encode()
+                media_type = body.media_type if isinstance(body, Blob) else "application/json"
+                if isinstance(body, Blob):
+                    data = body.data
+                else:
+                    data = b"" if body is None else json.dumps(body).encode()
                 self.send_response(status)
-                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Type", media_type)
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
@@ -212,16 +224,56 @@ TELEGRAM_TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
 
 class TelegramApi(StandIn):
     """Telegram's Bot API: a sent message for each `send*`; `fail_media` makes `sendPhoto`
-    and `sendDocument` fail as Telegram does when it cannot fetch the URL."""
+    and `sendDocument` fail as Telegram does when it cannot fetch the URL. A user's files
+    (`add_file`) are found with `getFile` and downloaded from `/file/bot{token}/{file_path}`,
+    both only with `TELEGRAM_TOKEN`; a file over the Bot API's 20 MB is "too big"."""
 
     def __init__(self) -> None:
         super().__init__(self._answer)
         self._ids = itertools.count(1)
         self.fail_media = False
+        #: file id -> (file path, bytes, media type, the size Telegram says)
+        self.files: Dict[str, Tuple[str, bytes, str, int]] = {}
+
+    def add_file(
+        self, file_id: str, file_path: str, data: bytes, media_type: str, size: int = -1
+    ) -> None:
+        """A file a user sent; `size` is what Telegram says it is (default: its length)."""
+        self.files[file_id] = (file_path, data, media_type, len(data) if size < 0 else size)
+
+    def downloads(self) -> List[str]:
+        """The file paths downloaded, in order."""
+        prefix = f"/file/bot{TELEGRAM_TOKEN}/"
+        return [r.path[len(prefix) :] for r in self.received if r.path.startswith(prefix)]
+
+    def _file_answer(self, request: Received) -> Answer:
+        for file_path, data, media_type, _ in self.files.values():
+            if request.path == f"/file/bot{TELEGRAM_TOKEN}/{file_path}":
+                return 200, Blob(data, media_type)
+        return 404, {"ok": False, "error_code": 404, "description": "Not Found"}
+
+    def _get_file(self, fields: Dict[str, Any]) -> Answer:
+        file_id = fields.get("file_id") or ""
+        if file_id not in self.files:
+            description = "Bad Request: invalid file_id"
+            return 400, {"ok": False, "error_code": 400, "description": description}
+        file_path, _, _, size = self.files[file_id]
+        if size > 20 * 1024 * 1024:
+            description = "Bad Request: file is too big"
+            return 400, {"ok": False, "error_code": 400, "description": description}
+        result = {"file_id": file_id, "file_unique_id": "u" + file_id[-8:], "file_size": size}
+        return 200, {"ok": True, "result": {**result, "file_path": file_path}}
 
     def _answer(self, request: Received) -> Answer:
+        if request.path.startswith("/file/"):
+            return self._file_answer(request)
         method = request.path.rsplit("/", 1)[-1]
         fields = request.fields()
+        if method == "getFile":
+            if request.path != f"/bot{TELEGRAM_TOKEN}/getFile":
+                return 401, {"ok": False, "error_code": 401, "description": "Unauthorized"}
+            query = {key: values[0] for key, values in request.query.items()}
+            return self._get_file({**query, **fields})
         if self.fail_media and method in ("sendPhoto", "sendDocument"):
             description = "Bad Request: wrong file identifier/HTTP URL specified"
             return 400, {"ok": False, "error_code": 400, "description": description}

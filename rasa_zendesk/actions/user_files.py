@@ -10,13 +10,18 @@ Where Rasa 3.6's input channels put a user's file (read in `rasa/core/channels/*
   whose text is the first attachment's address on Messenger's CDN.
 - Twilio (`TwilioInput`) reads only `Body`: `rasa_zendesk.channel.media_inputs.TwilioMediaInput`
   adds the MMS media (`MediaUrl0`, ...) to the metadata, in the same shape.
-- Telegram (`TelegramInput`) answers a photo or document without passing any message to Rasa,
-  so there is nothing to relay (see the README).
+- Telegram (`TelegramInput`) answers a photo or document without passing any message to Rasa:
+  `rasa_zendesk.channel.media_inputs.TelegramMediaInput` passes it on, the file as a link the
+  Rasa server serves itself (`rasa_zendesk.channel.attachment_links`: Telegram's own address
+  carries the bot token), or, when it cannot make one, as a refused file in
+  `metadata.attachments_refused` (`[{"name": ..., "reason": ...}]`), told to the user here.
 
 Only addresses on the hosts of `ZENDESK_USER_FILE_HOSTS` (default: Messenger's and Twilio's
-media hosts) are fetched: the action server never fetches an address a user's client chose on
-a host it does not trust. An address on another host is passed on as it is, as before (SunCo
-and the agent's browser fetch it). The limits are SunCo's: 50 MB a file, no executables.
+media hosts) are fetched, and the Rasa server's own attachment links (`ZENDESK_PUBLIC_URL`'s
+host and port, under its `/webhooks/zendesk/attachments/`) when the action server has that
+variable: the action server never fetches an address a user's client chose on a host it does
+not trust. An address on another host is passed on as it is, as before (SunCo and the agent's
+browser fetch it). The limits are SunCo's: 50 MB a file, no executables.
 """
 
 from __future__ import annotations
@@ -40,6 +45,12 @@ from rasa_zendesk.sunco.models import Content
 logger = logging.getLogger(__name__)
 
 HOSTS_ENV = "ZENDESK_USER_FILE_HOSTS"
+#: Where the Rasa server is reached; its attachment links are trusted.
+PUBLIC_URL_ENV = "ZENDESK_PUBLIC_URL"
+#: The path of the Rasa server's attachment links (`rasa_zendesk.channel.attachment_links`).
+LINKS_PATH = "/webhooks/zendesk/attachments/"
+#: Metadata key of the files a channel could not pass on, each with the reason.
+REFUSED_KEY = "attachments_refused"
 DEFAULT_HOSTS = ("fbcdn.net", "fbsbx.com", "api.twilio.com", "twiliocdn.com")
 #: SunCo's limit for one uploaded file.
 MAX_FILE_BYTES = 50 * 1024 * 1024
@@ -75,6 +86,8 @@ class UserFile:
     url: str
     kind: Optional[str] = None
     name: Optional[str] = None
+    #: Why the user's channel could not pass it on (then there is no address).
+    refused: Optional[str] = None
 
     @property
     def alt_text(self) -> Optional[str]:
@@ -100,16 +113,41 @@ def files_of(message: Mapping[str, Any]) -> Tuple[List[UserFile], str, List[str]
     text = (message.get("text") or "").strip()
     attachments, problems = parse_attachments(message.get("metadata"))
     files = [UserFile(str(a.url), a.type, a.name) for a in attachments]
+    refused, bad = _refused_by_channel(message.get("metadata"))
+    files += refused
+    problems += bad
     if message.get("input_channel") == "facebook" and _single_url(text) and trusted(text):
         files.append(UserFile(text))  # Messenger's attachment: its CDN address is the text
         text = ""
     return files, text, problems
 
 
+def _refused_by_channel(metadata: Any) -> Tuple[List[UserFile], List[str]]:
+    """The files the user's channel could not pass on (`REFUSED_KEY`), and a problem per
+    malformed entry."""
+    raw = metadata.get(REFUSED_KEY) if isinstance(metadata, Mapping) else None
+    if raw is None:
+        return [], []
+    if not isinstance(raw, list):
+        return [], [f"metadata.{REFUSED_KEY} must be a list"]
+    files: List[UserFile] = []
+    problems: List[str] = []
+    for index, entry in enumerate(raw):
+        reason = entry.get("reason") if isinstance(entry, Mapping) else None
+        if not isinstance(reason, str) or not reason:
+            problems.append(f"metadata.{REFUSED_KEY}[{index}] needs a reason")
+            continue
+        name = entry.get("name")
+        files.append(UserFile("", name=name if isinstance(name, str) else None, refused=reason))
+    return files, problems
+
+
 async def content_for(client: SunCoClient, conversation_id: str, file: UserFile) -> Content:
     """The image or file message content for one user file: uploaded to SunCo when its host
     is trusted, else its address as it is. Raises `FileRefused` (the user is told why) or
     `SunCoError` (SunCo failed: the message waits for the next relay)."""
+    if file.refused:
+        raise FileRefused(file.refused)
     alt_text = file.alt_text
     if not trusted(file.url):
         return Content.of_media(file.kind or "file", file.url, alt_text=alt_text)
@@ -179,6 +217,8 @@ def trusted(url: str, environ: Optional[Mapping[str, str]] = None) -> bool:
         return False
     host = parts.hostname.lower()
     netloc = f"{host}:{parts.port}" if parts.port else host
+    if _own_link(url, environ):
+        return True
     for entry in file_hosts(environ):
         if ":" in entry:
             if netloc == entry:
@@ -198,6 +238,30 @@ def file_hosts(environ: Optional[Mapping[str, str]] = None) -> Tuple[str, ...]:
         if "/" in entry or " " in entry:
             raise SettingsError(f"{HOSTS_ENV} lists host names or host:port pairs, not {entry!r}")
     return hosts
+
+
+def _own_link(url: str, environ: Optional[Mapping[str, str]] = None) -> bool:
+    """Whether `url` is one of the Rasa server's attachment links: the scheme, host and port
+    of `ZENDESK_PUBLIC_URL`, under its attachment links' path."""
+    public = ((os.environ if environ is None else environ).get(PUBLIC_URL_ENV) or "").strip()
+    if not public:
+        return False
+    mine, theirs = urlsplit(public.rstrip("/")), urlsplit(url)
+    try:
+        same_origin = (mine.scheme, mine.hostname, mine.port) == (
+            theirs.scheme,
+            theirs.hostname,
+            theirs.port,
+        )
+    except ValueError:  # a port that is not a number
+        return False
+    segments = unquote(theirs.path).split("/")
+    return (
+        same_origin
+        and theirs.path.startswith(mine.path + LINKS_PATH)
+        and ".." not in segments
+        and "." not in segments
+    )
 
 
 def refusal(file: UserFile, reason: str) -> Dict[str, str]:

@@ -190,10 +190,12 @@ async def test_the_action_server_down_loses_no_message(
 async def test_a_lost_hand_back_is_found_out_by_the_next_message(
     user: SocketUser, emulator: EmulatorControl, tracker: EventsTable, clock: MovedClock
 ) -> None:
-    """Every try of the hand-back webhook is lost (the emulator drops it). The user writes
-    later: the relay learns from Zendesk, the handoff ends, and the bot answers."""
+    """Every try of the hand-back webhook is lost (the emulator drops it), and so is the
+    ticket's status change. The user writes later: the relay learns from Zendesk, the handoff
+    ends, and the bot answers."""
     conversation_id = await hand_off(user, emulator)
     await emulator.webhook_mode(mode="drop", handback=True)
+    await emulator.webhook_mode(kind="ticket", mode="drop", conversationId=conversation_id)
     await emulator.solve(conversation_id)
     clock.advance(400)  # later than the relay's patience with a silent Zendesk
     mark = await user.say("hi")
