@@ -230,7 +230,7 @@ async def test_off_unless_a_secret_or_key_is_configured(tmp_path: Path) -> None:
         assert "ticket_webhook_secret" in answer.json()["error"]
 
 
-async def test_the_link_tag_is_set_at_pass_control() -> None:
+async def test_the_link_tag_names_the_conversation() -> None:
     from rasa_zendesk.tickets.link import conversation_of_tags, link_tag
 
     tag = link_tag("65AB00ff")

@@ -16,6 +16,7 @@ from rasa_zendesk import clock, constants
 from rasa_zendesk.channel.timers import watchlist
 from rasa_zendesk.channel.timers.loop import TimerLoop
 from rasa_zendesk.handoff import state
+from testkit.clock_file import ClockFile
 from testkit.services import Redis
 from tests.channel.emulator_stack import EmulatorStack, emulator_stack
 from tests.channel.harness import redis_tracker_store
@@ -25,27 +26,15 @@ pytestmark = pytest.mark.timeout(60)
 TIMEOUTS = {"agent_timeout": "600", "idle_timeout": "1800", "max_duration": "7200"}
 
 
-class Clock:
-    """The plugin's clock, run ahead by the test."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.ahead = 0.0
-
-    def advance(self, seconds: float) -> None:
-        self.ahead += seconds
-        self.path.write_text(str(self.ahead))  # the clock reads it again once it changed
-
-
 @pytest.fixture
-def moved_clock(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Clock:
+def moved_clock(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> ClockFile:
     path = tmp_path / "clock"
     monkeypatch.setenv(clock.CLOCK_FILE_ENV, str(path))
-    return Clock(path)
+    return ClockFile(path)
 
 
 @pytest.fixture
-async def stack(db_path: Path, moved_clock: Clock) -> AsyncIterator[EmulatorStack]:
+async def stack(db_path: Path, moved_clock: ClockFile) -> AsyncIterator[EmulatorStack]:
     """The stack with the server's timer loop stopped: the test runs its rounds (`tick`)."""
     async with emulator_stack(db_path, credentials=TIMEOUTS) as running:
         await running.rasa.zendesk.timers.stop()
@@ -68,7 +57,7 @@ async def record_of(stack: EmulatorStack, sender: str) -> state.Handoff:
 
 
 async def test_no_agent_in_time_offers_the_three_choices_once(
-    stack: EmulatorStack, moved_clock: Clock
+    stack: EmulatorStack, moved_clock: ClockFile
 ) -> None:
     sender, _, chat = await stack.handoff()
     moved_clock.advance(599)
@@ -95,7 +84,7 @@ async def test_no_agent_in_time_offers_the_three_choices_once(
     [("1800", 1801, state.IDLE_TIMEOUT), ("0", 7201, state.MAX_DURATION)],
 )
 async def test_an_idle_or_too_long_handoff_ends_here_and_in_zendesk(
-    db_path: Path, moved_clock: Clock, idle: str, ahead: float, reason: str
+    db_path: Path, moved_clock: ClockFile, idle: str, ahead: float, reason: str
 ) -> None:
     async with emulator_stack(db_path, credentials={**TIMEOUTS, "idle_timeout": idle}) as stack:
         await stack.rasa.zendesk.timers.stop()
@@ -103,7 +92,7 @@ async def test_an_idle_or_too_long_handoff_ends_here_and_in_zendesk(
 
 
 async def ends_by_timer(
-    stack: EmulatorStack, moved_clock: Clock, ahead: float, reason: str
+    stack: EmulatorStack, moved_clock: ClockFile, ahead: float, reason: str
 ) -> None:
     sender, conversation_id, chat = await stack.handoff()
     await stack.agent_says(conversation_id, "Hi, Alex here")
@@ -122,7 +111,7 @@ async def ends_by_timer(
 
 
 async def test_a_second_server_on_the_same_stores_fires_nothing_twice(
-    stack: EmulatorStack, moved_clock: Clock
+    stack: EmulatorStack, moved_clock: ClockFile
 ) -> None:
     """Two timer loops on one tracker store and lock store, as two Rasa instances: each
     finds the handoff in the store, both are due at once, one fires."""
@@ -137,7 +126,7 @@ async def test_a_second_server_on_the_same_stores_fires_nothing_twice(
 
 
 async def test_a_restarted_server_finds_the_running_handoffs_in_the_store(
-    stack: EmulatorStack, moved_clock: Clock
+    stack: EmulatorStack, moved_clock: ClockFile
 ) -> None:
     """A fresh loop (a server after SIGKILL: nothing in memory) reads the handoffs from the
     tracker store and fires what fell due while it was down."""
@@ -148,7 +137,7 @@ async def test_a_restarted_server_finds_the_running_handoffs_in_the_store(
 
 
 async def test_an_agent_who_joined_stops_the_agent_timeout(
-    stack: EmulatorStack, moved_clock: Clock
+    stack: EmulatorStack, moved_clock: ClockFile
 ) -> None:
     sender, conversation_id, chat = await stack.handoff()
     await stack.agent_says(conversation_id, "Hi")
@@ -161,7 +150,7 @@ async def test_an_agent_who_joined_stops_the_agent_timeout(
 
 
 async def test_the_timers_keep_working_past_their_horizon(
-    stack: EmulatorStack, moved_clock: Clock, monkeypatch: pytest.MonkeyPatch
+    stack: EmulatorStack, moved_clock: ClockFile, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Rows older than the horizon are read for good and no longer re-read; rounds after that
     go on finding and firing timers."""
@@ -181,7 +170,7 @@ async def test_the_timers_keep_working_past_their_horizon(
 
 
 async def test_with_a_redis_tracker_store_a_scan_finds_the_running_handoffs(
-    db_path: Path, moved_clock: Clock, redis_service: Redis
+    db_path: Path, moved_clock: ClockFile, redis_service: Redis
 ) -> None:
     """No events table to read: a fresh loop (a restart, or another instance) scans the
     store, finds the handoff nobody noticed in this process, and fires its timer."""

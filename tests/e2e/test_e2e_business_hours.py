@@ -8,8 +8,6 @@ Agent availability is asked of the emulator's Support API (`check_agent_availabi
 
 from __future__ import annotations
 
-import time
-from datetime import datetime
 from pathlib import Path
 from typing import AsyncIterator, Iterator
 
@@ -18,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from demo.stack import DemoStack
 from rasa_zendesk.handoff import state
+from testkit.clock_file import ClockFile
 from testkit.emulator_control import EmulatorControl, wait_for
 from testkit.events_table import EventsTable
 from testkit.processes import running, stack_config
@@ -30,18 +29,6 @@ BERLIN = ZoneInfo("Europe/Berlin")
 STARTED = "connecting you with a human agent"
 GREETING = "Acme support bot"
 TOKEN = "zdoauth_e2e_hours_71c2"
-
-
-class Clock:
-    """The plugin's clock, set to a wall time in Berlin (both servers read the file)."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        path.write_text("0")
-
-    def set(self, local: str) -> None:
-        target = datetime.fromisoformat(local).replace(tzinfo=BERLIN).timestamp()
-        self.path.write_text(str(target - time.time()))
 
 
 @pytest.fixture(scope="module")
@@ -70,8 +57,8 @@ def hours_stack(trained_model: Path, clock_file: Path) -> Iterator[DemoStack]:
 
 
 @pytest.fixture
-def clock(clock_file: Path) -> Clock:
-    return Clock(clock_file)
+def clock(clock_file: Path) -> ClockFile:
+    return ClockFile(clock_file, BERLIN)
 
 
 @pytest.fixture
@@ -93,7 +80,7 @@ def tracker(hours_stack: DemoStack) -> EventsTable:
 
 
 async def test_out_of_hours_the_user_leaves_a_message_and_the_bot_is_back(
-    clock: Clock, emulator: EmulatorControl, user: SocketUser, tracker: EventsTable
+    clock: ClockFile, emulator: EmulatorControl, user: SocketUser, tracker: EventsTable
 ) -> None:
     clock.set("2026-12-06 03:00")  # a Sunday night
     mark = await user.say("I want to talk to a human")
@@ -126,7 +113,7 @@ async def test_out_of_hours_the_user_leaves_a_message_and_the_bot_is_back(
 
 
 async def test_no_agent_online_the_user_can_go_on_with_the_bot(
-    clock: Clock, emulator: EmulatorControl, user: SocketUser
+    clock: ClockFile, emulator: EmulatorControl, user: SocketUser
 ) -> None:
     clock.set("2026-12-08 10:00")  # a Tuesday morning, open
     await emulator.set_support(agentsOnline=False)
@@ -138,7 +125,7 @@ async def test_no_agent_online_the_user_can_go_on_with_the_bot(
 
 
 async def test_no_agent_online_a_message_left_with_the_address_given(
-    clock: Clock, emulator: EmulatorControl, user: SocketUser
+    clock: ClockFile, emulator: EmulatorControl, user: SocketUser
 ) -> None:
     clock.set("2026-12-09 11:00")  # Wednesday, open, nobody online
     await emulator.set_support(agentsOnline=False)
@@ -152,7 +139,7 @@ async def test_no_agent_online_a_message_left_with_the_address_given(
 
 
 async def test_inside_hours_with_agents_online_the_handoff_is_as_always(
-    clock: Clock, emulator: EmulatorControl, user: SocketUser, tracker: EventsTable
+    clock: ClockFile, emulator: EmulatorControl, user: SocketUser, tracker: EventsTable
 ) -> None:
     clock.set("2026-12-10 14:00")  # Thursday afternoon
     await user.next_text(await user.say("I want to talk to a human"), contains=STARTED)

@@ -16,6 +16,7 @@ import pytest
 from demo.stack import DemoStack
 from rasa_zendesk import constants
 from rasa_zendesk.handoff import state
+from testkit.clock_file import ClockFile
 from testkit.emulator_control import EmulatorControl, user_texts, wait_for
 from testkit.events_table import EventsTable
 from testkit.processes import running_stack
@@ -31,16 +32,6 @@ OFFER = "No agent is free yet"
 KEEP_WAITING = "still in the queue"
 RELAY_FAILED = "couldn't reach the agent just now"
 FEEDBACK = "Did our team solve your problem?"
-
-
-class MovedClock:
-    def __init__(self, path: Path) -> None:
-        self.path, self.ahead = path, 0.0
-        path.write_text("0")
-
-    def advance(self, seconds: float) -> None:
-        self.ahead += seconds
-        self.path.write_text(str(self.ahead))
 
 
 @pytest.fixture(scope="module")
@@ -61,8 +52,8 @@ def lifecycle_stack(trained_model: Path, clock_file: Path) -> Iterator[DemoStack
 
 
 @pytest.fixture
-def clock(clock_file: Path) -> MovedClock:
-    return MovedClock(clock_file)
+def clock(clock_file: Path) -> ClockFile:
+    return ClockFile(clock_file)
 
 
 @pytest.fixture
@@ -112,7 +103,7 @@ async def test_no_agent_comes_a_sigkill_then_the_timer_fires_from_the_store(
     user: SocketUser,
     emulator: EmulatorControl,
     tracker: EventsTable,
-    clock: MovedClock,
+    clock: ClockFile,
 ) -> None:
     """Nothing arrives at all: the Rasa server dies (SIGKILL) and comes back, and its timer,
     found in the tracker store, offers the choices; waiting on restarts it; the bot back."""
@@ -144,7 +135,7 @@ async def test_no_agent_comes_a_sigkill_then_the_timer_fires_from_the_store(
 
 @pytest.mark.timeout(300)
 async def test_a_handoff_never_outlives_max_duration(
-    user: SocketUser, emulator: EmulatorControl, tracker: EventsTable, clock: MovedClock
+    user: SocketUser, emulator: EmulatorControl, tracker: EventsTable, clock: ClockFile
 ) -> None:
     conversation_id = await hand_off(user, emulator)
     mark = len(user.received)
@@ -188,7 +179,7 @@ async def test_the_action_server_down_loses_no_message(
 
 @pytest.mark.timeout(300)
 async def test_a_lost_hand_back_is_found_out_by_the_next_message(
-    user: SocketUser, emulator: EmulatorControl, tracker: EventsTable, clock: MovedClock
+    user: SocketUser, emulator: EmulatorControl, tracker: EventsTable, clock: ClockFile
 ) -> None:
     """Every try of the hand-back webhook is lost (the emulator drops it), and so is the
     ticket's status change. The user writes later: the relay learns from Zendesk, the handoff

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from rasa_zendesk.emulator import EmulatorConfig, EmulatorServer, run_emulator
 from rasa_zendesk.hours import gate
 from rasa_zendesk.settings import Connectors, Sources, ZendeskSettings
+from testkit.clock_file import ClockFile
 from testkit.emulator_control import EmulatorControl
 
 pytestmark = pytest.mark.timeout(30)
@@ -26,24 +27,13 @@ BERLIN = ZoneInfo("Europe/Berlin")
 WEEKDAYS = [{"startTime": day * 1440 + 540, "endTime": day * 1440 + 1020} for day in range(1, 6)]
 
 
-class Clock:
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    def set(self, local: str) -> float:
-        target = datetime.fromisoformat(local).replace(tzinfo=BERLIN).timestamp()
-        self.path.write_text(str(target - time.time()))
-        return target
-
-
 @pytest.fixture
-def clock(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Clock:
+def clock(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> ClockFile:
     path = tmp_path / "clock"
-    path.write_text("0")
     monkeypatch.setenv("ZENDESK_CLOCK_FILE", str(path))
     gate._schedules.clear()
     gate._availability.clear()
-    return Clock(path)
+    return ClockFile(path, BERLIN)
 
 
 @pytest.fixture
@@ -78,7 +68,7 @@ def connector(zendesk: EmulatorServer, **values: str) -> ZendeskSettings:
 
 
 async def test_the_schedule_and_holidays_come_from_zendesk(
-    zendesk: EmulatorServer, control: EmulatorControl, clock: Clock
+    zendesk: EmulatorServer, control: EmulatorControl, clock: ClockFile
 ) -> None:
     settings = connector(zendesk, business_hours_from_zendesk="true")
     now = clock.set("2026-12-06 03:00")  # Sunday night in Berlin
@@ -101,7 +91,7 @@ async def test_the_schedule_and_holidays_come_from_zendesk(
 
 
 async def test_the_schedule_is_cached_ten_minutes(
-    zendesk: EmulatorServer, control: EmulatorControl, clock: Clock
+    zendesk: EmulatorServer, control: EmulatorControl, clock: ClockFile
 ) -> None:
     settings = connector(zendesk, business_hours_from_zendesk="true")
     clock.set("2026-12-07 10:00")
@@ -124,7 +114,7 @@ async def test_the_schedule_is_cached_ten_minutes(
 async def test_while_zendesk_fails_the_settings_schedule_is_used(
     zendesk: EmulatorServer,
     control: EmulatorControl,
-    clock: Clock,
+    clock: ClockFile,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.WARNING)
@@ -144,7 +134,7 @@ async def test_while_zendesk_fails_the_settings_schedule_is_used(
 
 
 async def test_agents_offline_and_the_one_minute_cache(
-    zendesk: EmulatorServer, control: EmulatorControl, clock: Clock
+    zendesk: EmulatorServer, control: EmulatorControl, clock: ClockFile
 ) -> None:
     settings = connector(zendesk, check_agent_availability="true")
     clock.set("2026-12-07 10:00")
@@ -165,7 +155,7 @@ async def test_agents_offline_and_the_one_minute_cache(
 async def test_a_silent_zendesk_costs_at_most_a_second_and_the_handoff_goes_ahead(
     zendesk: EmulatorServer,
     control: EmulatorControl,
-    clock: Clock,
+    clock: ClockFile,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.WARNING)
@@ -181,7 +171,7 @@ async def test_a_silent_zendesk_costs_at_most_a_second_and_the_handoff_goes_ahea
 
 
 async def test_a_wrong_token_is_like_no_answer(
-    zendesk: EmulatorServer, control: EmulatorControl, clock: Clock
+    zendesk: EmulatorServer, control: EmulatorControl, clock: ClockFile
 ) -> None:
     await control.set_support(agentsOnline=False)
     settings = connector(zendesk, check_agent_availability="true", support_oauth_token="wrong")
@@ -190,7 +180,7 @@ async def test_a_wrong_token_is_like_no_answer(
 
 
 async def test_nothing_configured_asks_nobody(
-    zendesk: EmulatorServer, control: EmulatorControl, clock: Clock
+    zendesk: EmulatorServer, control: EmulatorControl, clock: ClockFile
 ) -> None:
     settings = connector(zendesk)
     clock.set("2026-12-06 03:00")

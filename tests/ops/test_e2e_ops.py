@@ -20,12 +20,12 @@ import yaml
 
 from demo.stack import REPO_ROOT, DemoStack
 from rasa_zendesk.handoff import state
+from testkit.clock_file import ClockFile
 from testkit.emulator_control import EmulatorControl, wait_for
 from testkit.processes import running, stack_config
 from testkit.services import redis_server
 from testkit.socket_user import SocketUser
 from testkit.stack_users import emulator_of, web_chat_user
-from tests.e2e.test_e2e_lifecycle import MovedClock
 from tests.ops.metrics_support import scrape, value
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
@@ -66,8 +66,8 @@ def started(
 @pytest.fixture(params=["sql", "redis"])
 def stack(
     request: pytest.FixtureRequest, trained_model: Path, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Tuple[DemoStack, MovedClock]]:
-    clock = MovedClock(tmp_path_factory.mktemp("clock") / "offset")
+) -> Iterator[Tuple[DemoStack, ClockFile]]:
+    clock = ClockFile(tmp_path_factory.mktemp("clock") / "offset")
     env = {
         "ZENDESK_CLOCK_FILE": str(clock.path),
         "ZENDESK_METRICS": "true",
@@ -99,7 +99,7 @@ async def agent_and_user_write(
 
 
 def run_cli(
-    stack: DemoStack, clock: MovedClock, *args: str, **env: str
+    stack: DemoStack, clock: ClockFile, *args: str, **env: str
 ) -> subprocess.CompletedProcess:
     environ = {**stack.env, "ZENDESK_CLOCK_FILE": str(clock.path), **env}
     return subprocess.run(
@@ -113,7 +113,7 @@ def run_cli(
 
 
 async def test_a_scripted_day_in_the_metrics_the_report_and_the_doctor(
-    stack: Tuple[DemoStack, MovedClock],
+    stack: Tuple[DemoStack, ClockFile],
 ) -> None:
     running_stack, clock = stack
     secret = running_stack.config.credentials.webhook_secret
