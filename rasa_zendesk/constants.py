@@ -11,7 +11,8 @@ SLOT_HANDOFF = "zendesk_handoff"
 SLOT_CONNECTOR = "zendesk_connector"
 #: What the user was offered when no agent could answer (see `handoff.offer`).
 SLOT_OFFER = "zendesk_offer"
-#: Why the policy escalated, set by the policy for the escalation action to report.
+#: Why the policy escalated, set by the policy for the escalation action to report: an
+#: `escalation.EscalationReason` as data (`as_slot`).
 SLOT_HANDOFF_REASON = "zendesk_handoff_reason"
 
 # Intents.
@@ -19,6 +20,8 @@ INTENT_HUMAN_HANDOFF = "human_handoff"
 INTENT_END_HANDOFF = "end_handoff"
 #: A front end's poll (`/zendesk_poll`): answered only with what is pending for the user.
 INTENT_POLL = "zendesk_poll"
+#: Rasa's intent for a message its NLU did not understand (FallbackClassifier).
+INTENT_NLU_FALLBACK = "nlu_fallback"
 
 # Actions.
 ACTION_HANDOFF = "action_zendesk_handoff"

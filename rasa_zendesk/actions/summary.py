@@ -11,15 +11,17 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 
+from rasa_zendesk import escalation
 from rasa_zendesk.constants import (
     EVENT_HANDED_OUT,
     EVENT_ZENDESK_AGENT_NAME,
     INTENT_HUMAN_HANDOFF,
+    INTENT_NLU_FALLBACK,
     SLOT_HANDOFF,
     SLOT_HANDOFF_REASON,
 )
+from rasa_zendesk.escalation import EscalationReason
 from rasa_zendesk.handoff.state import Handoff
-from rasa_zendesk.policy.signals import NLU_FALLBACK_INTENT, reason_kind
 
 ROLE_USER = "user"
 ROLE_BOT = "bot"
@@ -28,14 +30,6 @@ HIDDEN_SLOT_PREFIX = "zendesk_"
 HIDDEN_SLOTS = frozenset({"requested_slot", "session_started_metadata"})
 LAST_WORDS = 3
 MAX_QUOTE = 500  # characters of one quoted user message in the summary
-
-REASON_TITLES = {
-    "explicit_request": "the user asked for a human",
-    "frustration": "the user seems frustrated",
-    "fallbacks": "the bot did not understand",
-    "repeated_message": "the user repeated themself",
-    "unknown": "handoff requested",
-}
 EventDict = Mapping[str, Any]
 
 
@@ -82,19 +76,10 @@ class Request:
 
 
 @dataclass(frozen=True)
-class HandoffReason:
-    """Why the bot escalated: `kind` for tags, `title` for the subject, `text` in full."""
-
-    kind: str
-    title: str
-    text: str
-
-
-@dataclass(frozen=True)
 class Briefing:
     """Everything the escalation action posts: the summary `text` and the `transcript`."""
 
-    reason: HandoffReason
+    reason: EscalationReason
     requests: Tuple[Request, ...]
     slots: Tuple[Tuple[str, str], ...]
     last_user_messages: Tuple[str, ...]
@@ -124,19 +109,14 @@ def summarize(
     return replace(briefing, text=render_summary(briefing))
 
 
-def handoff_reason(slot_value: Any, user_events: Sequence[EventDict] = ()) -> HandoffReason:
+def handoff_reason(slot_value: Any, user_events: Sequence[EventDict] = ()) -> EscalationReason:
     """The reason HandoffPolicy recorded in the slot; failing that, what the last intent says."""
-    text = str(slot_value).strip() if slot_value else ""
-    if text:
-        kind = reason_kind(text) or "unknown"
-        return HandoffReason(kind, REASON_TITLES[kind], text)
+    recorded = EscalationReason.from_slot(slot_value)
+    if recorded is not None:
+        return recorded
     if user_events and _intent_name(user_events[-1]) == INTENT_HUMAN_HANDOFF:
-        return HandoffReason(
-            "explicit_request",
-            REASON_TITLES["explicit_request"],
-            "explicit request: the user asked for a human agent",
-        )
-    return HandoffReason("unknown", REASON_TITLES["unknown"], "no reason recorded")
+        return EscalationReason(escalation.EXPLICIT_REQUEST, "the user asked for a human agent")
+    return EscalationReason(escalation.UNKNOWN, "no reason recorded")
 
 
 def user_requests(user_events: Iterable[EventDict]) -> List[Request]:
@@ -334,7 +314,7 @@ def _describe_attachment(attachment: Attachment) -> str:
 
 
 def _describe_request(request: Request) -> str:
-    label = "not understood" if request.intent == NLU_FALLBACK_INTENT else request.intent
+    label = "not understood" if request.intent == INTENT_NLU_FALLBACK else request.intent
     if request.count > 1:
         label += f" (x{request.count})"
     if request.entities:

@@ -21,6 +21,7 @@ from prometheus_client import (
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from rasa_zendesk import escalation
 from rasa_zendesk.handoff import state
 from rasa_zendesk.ops import transitions
 from rasa_zendesk.ops.transitions import TransitionCounter
@@ -156,7 +157,7 @@ class ChannelMetrics:
     def _transition(self, stage: str, record: state.Handoff) -> None:
         connector = record.connector or "default"
         if stage == transitions.REQUESTED:
-            self.requested.labels(record.trigger or "unknown", connector).inc()
+            self.requested.labels(record.trigger or escalation.UNKNOWN, connector).inc()
         elif stage == transitions.JOINED and record.agent_joined_at is not None:
             self.first_reply.labels(connector).observe(
                 max(0.0, record.agent_joined_at - record.requested_at)

@@ -99,7 +99,8 @@ class HandoffPolicy(Policy):
     While no handoff runs, it predicts `action_zendesk_handoff` (and `action_listen` after it) when
     the latest user message has intent `human_handoff` or the user is frustrated; otherwise it
     predicts nothing and the other policies decide. The reason that fired is set in the slot
-    `zendesk_handoff_reason` (only if this policy wins), for the escalation action to report.
+    `zendesk_handoff_reason` as data (`rasa_zendesk.escalation`; only if this policy wins), for
+    the escalation action to report.
     Only user messages since the last handoff (or session start) count, so a handoff that ended
     is never re-triggered by what was said before it.
 
@@ -242,13 +243,13 @@ class HandoffPolicy(Policy):
         if trigger is None:
             return self._abstain(domain, repair)
         logger.info(
-            "HandoffPolicy: escalating conversation %s: %s", tracker.sender_id, trigger.reason
+            "HandoffPolicy: escalating conversation %s: %s", tracker.sender_id, trigger.reason.text
         )
         return self._predict(
             domain,
             ACTION_HANDOFF,
             repair,
-            optional_events=[SlotSet(SLOT_HANDOFF_REASON, trigger.reason)],
+            optional_events=[SlotSet(SLOT_HANDOFF_REASON, trigger.reason.as_slot())],
             trigger=trigger,
         )
 
@@ -307,7 +308,7 @@ class HandoffPolicy(Policy):
             diagnostic_data = {
                 "handoff_signal": trigger.signal,
                 "handoff_score": trigger.score,
-                "handoff_reason": trigger.reason,
+                "handoff_reason": trigger.reason.as_slot(),
             }
         # `is_no_user_prediction` puts this prediction in the ensemble's first class, with the
         # loop happy paths of RulePolicy: otherwise an active form would outrank the handoff.

@@ -1,8 +1,8 @@
 """Cheap signals that a user wants (or needs) a human agent.
 
 Pure functions over the user's recent turns, oldest first, so they can be unit-tested and reused
-outside Rasa. Each returns a `Trigger` (which signal fired, its score, a readable reason that the
-agent will see) or None. `evaluate` runs them in a fixed order with a set of `Thresholds`.
+outside Rasa. Each returns a `Trigger` (which signal fired, its score, the reason as data: see
+`rasa_zendesk.escalation`) or None. `evaluate` runs them in a fixed order with `Thresholds`.
 
 Nothing here imports Rasa; the VADER analyzer is built once, on first use, and the sentiment of a
 text is cached, because the policy asks for the same recent messages at every prediction. The
@@ -20,9 +20,9 @@ from dataclasses import dataclass, fields
 from functools import lru_cache
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
 
-from rasa_zendesk.constants import INTENT_HUMAN_HANDOFF
-
-NLU_FALLBACK_INTENT = "nlu_fallback"
+from rasa_zendesk import escalation
+from rasa_zendesk.constants import INTENT_HUMAN_HANDOFF, INTENT_NLU_FALLBACK
+from rasa_zendesk.escalation import EscalationReason
 
 SIGNAL_EXPLICIT = "explicit_request"
 SIGNAL_SENTIMENT = "negative_sentiment"
@@ -30,18 +30,6 @@ SIGNAL_SENTIMENT_WINDOW = "negative_sentiment_window"
 SIGNAL_FALLBACKS = "consecutive_fallbacks"
 SIGNAL_SHOUTING = "shouting"
 SIGNAL_REPEATED = "repeated_message"
-
-# Every reason reads "<title>: <detail>"; the title tells its kind (used for ticket tags).
-TITLE_EXPLICIT = "explicit request"
-TITLE_FRUSTRATION = "frustration"
-TITLE_FALLBACKS = "repeated fallbacks"
-TITLE_REPEATED = "repeated message"
-REASON_KINDS = {
-    TITLE_EXPLICIT: "explicit_request",
-    TITLE_FRUSTRATION: "frustration",
-    TITLE_FALLBACKS: "fallbacks",
-    TITLE_REPEATED: "repeated_message",
-}
 
 
 @dataclass(frozen=True)
@@ -55,11 +43,11 @@ class UserTurn:
 
 @dataclass(frozen=True)
 class Trigger:
-    """A signal that fired: `reason` is written for the agent and goes into the handoff slot."""
+    """A signal that fired: its `reason` goes into the slot `zendesk_handoff_reason`."""
 
     signal: str
     score: float
-    reason: str
+    reason: EscalationReason
 
 
 @dataclass(frozen=True)
@@ -125,12 +113,6 @@ class Thresholds:
     def turns_needed(self) -> int:
         """How many recent user turns the signals look at, at most."""
         return max(1, self.sentiment_window, self.fallback_count, self.repeat_count)
-
-
-def reason_kind(reason: str) -> Optional[str]:
-    """The kind of a reason written by these signals (`frustration`, ...), else None."""
-    title, separator, _ = (reason or "").partition(":")
-    return REASON_KINDS.get(title.strip().lower()) if separator else None
 
 
 def _check_range(name: str, value: Any, low: float, high: float, optional: bool = False) -> None:
@@ -216,8 +198,10 @@ def explicit_request(
     return Trigger(
         SIGNAL_EXPLICIT,
         confidence,
-        f"{TITLE_EXPLICIT}: the user asked for a human agent "
-        f"(intent {intent}, confidence {confidence:.2f})",
+        EscalationReason(
+            escalation.EXPLICIT_REQUEST,
+            f"the user asked for a human agent (intent {intent}, confidence {confidence:.2f})",
+        ),
     )
 
 
@@ -231,8 +215,10 @@ def negative_sentiment(turns: Sequence[UserTurn], threshold: Optional[float]) ->
     return Trigger(
         SIGNAL_SENTIMENT,
         score,
-        f"{TITLE_FRUSTRATION}: negative sentiment {score:+.2f} in the last message "
-        f"(threshold {threshold:+.2f})",
+        EscalationReason(
+            escalation.FRUSTRATION,
+            f"negative sentiment {score:+.2f} in the last message (threshold {threshold:+.2f})",
+        ),
     )
 
 
@@ -254,14 +240,17 @@ def negative_sentiment_window(
     return Trigger(
         SIGNAL_SENTIMENT_WINDOW,
         mean,
-        f"{TITLE_FRUSTRATION}: mean sentiment {mean:+.2f} over the last {len(recent)} messages "
-        f"(threshold {threshold:+.2f})",
+        EscalationReason(
+            escalation.FRUSTRATION,
+            f"mean sentiment {mean:+.2f} over the last {len(recent)} messages "
+            f"(threshold {threshold:+.2f})",
+        ),
     )
 
 
 def is_fallback(turn: UserTurn, confidence_threshold: float) -> bool:
     """NLU did not understand this turn."""
-    return turn.intent in (None, NLU_FALLBACK_INTENT) or turn.confidence < confidence_threshold
+    return turn.intent in (None, INTENT_NLU_FALLBACK) or turn.confidence < confidence_threshold
 
 
 def consecutive_fallbacks(
@@ -275,7 +264,9 @@ def consecutive_fallbacks(
     return Trigger(
         SIGNAL_FALLBACKS,
         float(count),
-        f"{TITLE_FALLBACKS}: the bot did not understand the last {count} messages",
+        EscalationReason(
+            escalation.FALLBACKS, f"the bot did not understand the last {count} messages"
+        ),
     )
 
 
@@ -297,8 +288,10 @@ def shouting(
     return Trigger(
         SIGNAL_SHOUTING,
         ratio,
-        f"{TITLE_FRUSTRATION}: the user is shouting "
-        f"({ratio:.0%} of the last message in upper case)",
+        EscalationReason(
+            escalation.FRUSTRATION,
+            f"the user is shouting ({ratio:.0%} of the last message in upper case)",
+        ),
     )
 
 
@@ -322,7 +315,10 @@ def repeated_message(
     return Trigger(
         SIGNAL_REPEATED,
         float(count),
-        f"{TITLE_REPEATED}: the user sent the same message {count} times in a row",
+        EscalationReason(
+            escalation.REPEATED_MESSAGE,
+            f"the user sent the same message {count} times in a row",
+        ),
     )
 
 

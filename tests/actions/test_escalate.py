@@ -339,12 +339,12 @@ async def test_client_is_shared_within_a_loop(zendesk: Zendesk) -> None:
 async def test_reason_recorded_by_the_policy_sets_subject_and_tag(
     zendesk: Zendesk, executor: ActionExecutor
 ) -> None:
-    reason = "frustration: negative sentiment -0.81 in the last message"
+    detail = "negative sentiment -0.81 in the last message"
     turns = [
         *user("where is my refund", "order_status"),
         *bot("I could not find a refund.", action="action_refund"),
         *user("this is useless, I am so angry", "nlu_fallback", confidence=0.3),
-        *slots(zendesk_handoff_reason=reason),
+        *slots(zendesk_handoff_reason={"kind": "frustration", "detail": detail}),
     ]
     result = await escalate(executor, turns)
     assert responses(result) == ["utter_zendesk_handoff_started"]
@@ -352,7 +352,7 @@ async def test_reason_recorded_by_the_policy_sets_subject_and_tag(
     assert metadata[TAGS].split(",")[1:] == ["rasa_handoff", "frustration"]
     assert metadata[SUBJECT] == "Chat handoff: the user seems frustrated"
     summary = posted_texts(zendesk, result)[0]
-    assert reason in summary
+    assert f"frustration: {detail}" in summary
 
 
 async def test_agent_turns_of_an_earlier_handoff_keep_the_agent_name(

@@ -22,7 +22,8 @@ from rasa_zendesk.handoff import state
 from testkit.policy_trackers import example_domain
 
 T0 = 1_700_000_000.0  # 2023-11-14 22:13:20 UTC
-REASON = "frustration: negative sentiment -0.80 in the last message (threshold -0.60)"
+DETAIL = "negative sentiment -0.80 in the last message (threshold -0.60)"
+REASON = {"kind": "frustration", "detail": DETAIL}  # as the policy sets the slot
 IMAGE = {"type": "image", "url": "https://example.com/box.jpg", "name": "box.jpg"}
 
 
@@ -89,7 +90,7 @@ def test_summary_reads_well() -> None:
     assert briefing.text == "\n".join(
         [
             "Conversation handed over by the bot",
-            f"Why: {REASON}",
+            f"Why: frustration: {DETAIL}",
             "What the user wanted: greet; order_status (x3) [order_number=12345678]",
             "Known details: order_number: 12345678",
             "The user's last words:",
@@ -135,11 +136,12 @@ def test_explicit_request_and_slots_of_the_plugin_hidden() -> None:
     events = [
         *conversation()[:4],
         said("let me talk to a human", "human_handoff", T0 + 5),
-        SlotSet("zendesk_handoff_reason", "explicit request: asked (confidence 0.97)"),
+        SlotSet("zendesk_handoff_reason", {"kind": "explicit_request", "detail": "asked"}),
         SlotSet("requested_slot", None),
     ]
     briefing = summarize(sdk_tracker(events))
     assert briefing.reason.kind == "explicit_request"
+    assert "Why: explicit request: asked" in briefing.text
     assert briefing.requests == (
         summary.Request("greet", 1),
         summary.Request("human_handoff", 1),
@@ -156,13 +158,25 @@ def test_reason_inferred_when_the_slot_is_empty() -> None:
     assert "Why: no reason recorded" in unknown.text
 
 
+def test_a_reason_stored_as_text_reads_as_unknown_with_its_text() -> None:
+    """A slot written by a version that stored the reason as prose (a conversation escalating
+    across an upgrade): the agent still reads the text, filed under the unknown kind."""
+    old = "frustration: negative sentiment -0.80 in the last message"
+    briefing = summarize([said("so angry", "greet", T0).as_dict()], {"zendesk_handoff_reason": old})
+    assert (briefing.reason.kind, briefing.reason.title) == ("unknown", "handoff requested")
+    assert f"Why: {old}" in briefing.text
+
+
 def test_fallbacks_are_named_as_not_understood() -> None:
     events = [
         said("blorp", "nlu_fallback", T0).as_dict(),
         said("zing", "nlu_fallback", T0 + 1).as_dict(),
     ]
-    briefing = summarize(events, {"zendesk_handoff_reason": "repeated fallbacks: 2 in a row"})
+    reason = {"kind": "fallbacks", "detail": "2 in a row"}
+    briefing = summarize(events, {"zendesk_handoff_reason": reason})
     assert briefing.reason.kind == "fallbacks"
+    assert briefing.reason.title == "the bot did not understand"
+    assert "Why: repeated fallbacks: 2 in a row" in briefing.text
     assert "What the user wanted: not understood (x2)" in briefing.text
 
 

@@ -23,6 +23,7 @@ from rasa_zendesk.constants import (
     SLOT_HANDOFF_REASON,
     UTTER_CONFIRM_END,
 )
+from rasa_zendesk.escalation import EscalationReason
 from rasa_zendesk.handoff import state
 from testkit.ordinary_messages import ORDINARY_MESSAGES
 
@@ -63,7 +64,11 @@ async def next_action(agent: Agent, sender: str, text: str) -> Tuple[str, str, d
     tracker = await processor.run_action_extract_slots(CollectingOutputChannel(), tracker)
     prediction = processor._predict_next_with_tracker(tracker)
     best = max(range(len(prediction.probabilities)), key=prediction.probabilities.__getitem__)
-    reasons = [e.value for e in prediction.events if getattr(e, "key", None) == SLOT_HANDOFF_REASON]
+    reasons = [  # the slot holds the reason as data; the agent reads its text
+        EscalationReason(**e.value).text
+        for e in prediction.events
+        if getattr(e, "key", None) == SLOT_HANDOFF_REASON
+    ]
     parse = tracker.latest_message.parse_data
     action = processor.domain.action_names_or_texts[best]
     return action, prediction.policy_name, {"parse": parse, "reasons": reasons}

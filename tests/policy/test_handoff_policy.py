@@ -25,6 +25,7 @@ from rasa.shared.core.events import (
 )
 from rasa.shared.exceptions import InvalidConfigException
 
+from rasa_zendesk import escalation
 from rasa_zendesk.constants import (
     ACTION_END_HANDOFF,
     ACTION_HANDOFF,
@@ -38,6 +39,7 @@ from rasa_zendesk.constants import (
     UTTER_MESSAGE_LEFT,
     UTTER_RELAY_FAILED,
 )
+from rasa_zendesk.escalation import EscalationReason
 from rasa_zendesk.handoff import offer, state
 from rasa_zendesk.policy.handoff_policy import HandoffPolicy, recent_user_turns
 from testkit.ordinary_messages import ORDINARY_MESSAGES
@@ -69,9 +71,13 @@ def predict(policy: HandoffPolicy, events: List[Event]) -> PolicyPrediction:
 
 
 def reason_of(prediction: PolicyPrediction) -> Optional[str]:
+    """The reason the policy set, as the agent reads it (the slot holds it as data)."""
     for event in prediction.optional_events:
         if isinstance(event, SlotSet) and event.key == SLOT_HANDOFF_REASON:
-            return event.value
+            assert prediction.diagnostic_data["handoff_reason"] == event.value
+            reason = EscalationReason.from_slot(event.value)
+            assert reason is not None and reason.as_slot() == event.value, event.value
+            return reason.text
     return None
 
 
@@ -80,7 +86,6 @@ def assert_escalates(prediction: PolicyPrediction, reason_start: str) -> str:
     assert prediction.max_confidence == 1.0
     reason = reason_of(prediction)
     assert reason is not None and reason.startswith(reason_start), reason
-    assert prediction.diagnostic_data["handoff_reason"] == reason
     return reason
 
 
@@ -622,7 +627,7 @@ def test_escalation_beats_the_fallback_rule_and_sets_the_reason(
     winner = combine(events, rule_policy, policy)
     assert predicted_action(winner) == ACTION_HANDOFF
     reasons = [e.value for e in winner.events if isinstance(e, SlotSet)]
-    assert len(reasons) == 1 and reasons[0].startswith("repeated fallbacks")
+    assert reasons == [{"kind": escalation.FALLBACKS, "detail": reasons[0]["detail"]}]
 
 
 def test_the_rules_decide_when_the_policy_abstains(

@@ -10,6 +10,7 @@ from typing import Callable, Dict, Iterator
 
 import pytest
 
+from rasa_zendesk import escalation
 from rasa_zendesk.policy import signals
 from rasa_zendesk.policy.signals import Thresholds, UserTurn, evaluate, sentiment
 
@@ -33,8 +34,9 @@ def test_explicit_request_only_on_the_latest_message() -> None:
     fired = signals.explicit_request([UserTurn("human please", "human_handoff", 0.91)])
     assert fired is not None
     assert fired.signal == signals.SIGNAL_EXPLICIT
-    assert fired.reason.startswith("explicit request:")
-    assert "confidence 0.91" in fired.reason
+    assert fired.reason.kind == escalation.EXPLICIT_REQUEST
+    assert fired.reason.text.startswith("explicit request:")
+    assert "confidence 0.91" in fired.reason.detail
     earlier = [UserTurn("human please", "human_handoff", 0.9), UserTurn("hi", "greet", 0.9)]
     assert signals.explicit_request(earlier) is None
 
@@ -42,7 +44,8 @@ def test_explicit_request_only_on_the_latest_message() -> None:
 def test_negative_sentiment_on_the_latest_message() -> None:
     fired = signals.negative_sentiment(turns("This is useless, I'm so angry"), -0.6)
     assert fired is not None and fired.score < -0.6
-    assert f"{fired.score:+.2f}" in fired.reason
+    assert fired.reason.kind == escalation.FRUSTRATION
+    assert f"{fired.score:+.2f}" in fired.reason.detail
     assert signals.negative_sentiment(turns("this is useless"), -0.6) is None
     assert signals.negative_sentiment(turns("This is useless, I'm so angry"), None) is None
 
@@ -55,7 +58,8 @@ def test_negative_sentiment_window_needs_enough_messages() -> None:
     assert fired is not None
     expected = (sentiment("that didn't help") + sentiment("not helpful")) / 2
     assert fired.score == pytest.approx(expected)
-    assert "over the last 2 messages" in fired.reason
+    assert fired.reason.kind == escalation.FRUSTRATION
+    assert "over the last 2 messages" in fired.reason.detail
 
 
 def test_negative_sentiment_window_uses_only_the_last_messages() -> None:
@@ -68,7 +72,8 @@ def test_consecutive_fallbacks_count_nlu_fallback_and_low_confidence() -> None:
     fallback = UserTurn("blorp", "nlu_fallback", 0.6)
     unsure = UserTurn("hmm zzz", "greet", 0.12)
     understood = UserTurn("hi", "greet", 0.99)
-    assert signals.consecutive_fallbacks([fallback, unsure], 2, 0.3) is not None
+    fired = signals.consecutive_fallbacks([fallback, unsure], 2, 0.3)
+    assert fired is not None and fired.reason.kind == escalation.FALLBACKS
     assert signals.consecutive_fallbacks([fallback, understood], 2, 0.3) is None
     assert signals.consecutive_fallbacks([unsure, fallback, understood], 2, 0.3) is None
     assert signals.consecutive_fallbacks([fallback], 2, 0.3) is None
@@ -76,7 +81,8 @@ def test_consecutive_fallbacks_count_nlu_fallback_and_low_confidence() -> None:
 
 
 def test_shouting_needs_capitals_length_and_an_exclamation_or_anger() -> None:
-    assert signals.shouting(turns("WHERE IS MY ORDER!!!"), 10, 0.8) is not None
+    fired = signals.shouting(turns("WHERE IS MY ORDER!!!"), 10, 0.8)
+    assert fired is not None and fired.reason.kind == escalation.FRUSTRATION
     assert signals.shouting(turns("THIS IS A TERRIBLE SERVICE"), 10, 0.8) is not None
     assert signals.shouting(turns("WHERE IS MY ORDER"), 10, 0.8) is None  # calm capitals
     assert signals.shouting(turns("HELP!"), 10, 0.8) is None  # too short
@@ -87,7 +93,8 @@ def test_shouting_needs_capitals_length_and_an_exclamation_or_anger() -> None:
 def test_repeated_message_ignores_case_and_punctuation() -> None:
     same = turns("Where is my order?", "where is my order", "WHERE is my order!!")
     fired = signals.repeated_message(same, 3, 4)
-    assert fired is not None and "3 times" in fired.reason
+    assert fired is not None and fired.reason.kind == escalation.REPEATED_MESSAGE
+    assert "3 times" in fired.reason.detail
     assert signals.repeated_message(same[:2], 3, 4) is None
     assert signals.repeated_message(turns("ok", "OK", "ok."), 3, 4) is None  # too short
     different = turns("where is my order", "where is my order", "where is my parcel")
@@ -109,14 +116,6 @@ def test_evaluate_calm_conversation_fires_nothing() -> None:
     ]
     assert evaluate(calm, Thresholds()) is None
     assert evaluate([], Thresholds()) is None
-
-
-def test_reasons_name_their_kind() -> None:
-    assert signals.reason_kind("frustration: negative sentiment -0.75") == "frustration"
-    assert signals.reason_kind("explicit request: the user asked") == "explicit_request"
-    assert signals.reason_kind("repeated fallbacks: 2") == "fallbacks"
-    assert signals.reason_kind("something else: 1") is None
-    assert signals.reason_kind("frustration") is None
 
 
 def test_thresholds_from_config_ignore_other_keys_and_validate() -> None:

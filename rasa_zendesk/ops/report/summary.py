@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Dict, Iterable, List, Optional
 
+from rasa_zendesk import escalation
 from rasa_zendesk.constants import EVENT_ZENDESK_MESSAGE_ID
 from rasa_zendesk.handoff import state
 from rasa_zendesk.ops.records import StoredEvent, record_of
@@ -82,7 +83,7 @@ class Group:
         return median(self.durations())
 
     def triggers(self) -> Counter:
-        return Counter(h.record.trigger or "unknown" for h in self.handoffs)
+        return Counter(h.record.trigger or escalation.UNKNOWN for h in self.handoffs)
 
     def endings(self) -> Counter:
         return Counter(h.ending for h in self.handoffs)
