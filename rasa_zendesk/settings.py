@@ -13,9 +13,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
-from rasa_zendesk.hours.schedule import EXAMPLE as SCHEDULE_EXAMPLE
-from rasa_zendesk.hours.schedule import Schedule, ScheduleError, parse_holidays
-from rasa_zendesk.hours.schedule import parse as parse_schedule
+from rasa_zendesk.schedule import EXAMPLE as SCHEDULE_EXAMPLE
+from rasa_zendesk.schedule import Schedule, ScheduleError, parse_holidays
+from rasa_zendesk.schedule import parse as parse_schedule
 
 #: A connector's connection settings; the first five are required.
 REQUIRED = ("subdomain", "app_id", "key_id", "key_secret", "webhook_secret")

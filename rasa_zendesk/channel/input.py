@@ -6,8 +6,8 @@ webhook envelope, `POST /webhooks/zendesk/ticket_status` Zendesk's ticket events
 answers `{"status": "ok"}`, `GET /webhooks/zendesk/attachments/<token>` serves a private
 Zendesk attachment through a signed, expiring link (see `attachment_links`),
 `GET /webhooks/zendesk/metrics` the channel's Prometheus metrics (see
-`rasa_zendesk.ops.metrics`; 404 unless `metrics` is on, 401 without `metrics_token`, or the
-webhook secret when it is unset, as `Authorization: Bearer ...` or `X-API-Key`). Each
+`rasa_zendesk.monitoring.metrics`; 404 unless `metrics` is on, 401 without `metrics_token`, or
+the webhook secret when it is unset, as `Authorization: Bearer ...` or `X-API-Key`). Each
 named connector has its own pair, `/webhooks/zendesk/<connector>/webhook` and
 `/webhooks/zendesk/<connector>/ticket_status`, verified with its own secrets; the unnamed
 routes are the default connector's.
@@ -52,7 +52,7 @@ from rasa_zendesk.channel.conversations import Directories
 from rasa_zendesk.channel.outputs import close_outputs
 from rasa_zendesk.channel.processor import Outcome, RasaContext, WebhookProcessor
 from rasa_zendesk.channel.timers.loop import TimerLoop
-from rasa_zendesk.ops.metrics import ChannelMetrics, outcome_label
+from rasa_zendesk.monitoring.metrics import ChannelMetrics, outcome_label
 from rasa_zendesk.settings import ZendeskSettings
 from rasa_zendesk.sunco.client import SunCoClient
 from rasa_zendesk.sunco.webhooks import MalformedEvent, WebhookEnvelope

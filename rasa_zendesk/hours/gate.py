@@ -17,7 +17,7 @@ from typing import Dict, Optional, Tuple
 
 from rasa_zendesk import clock
 from rasa_zendesk.hours import support_api
-from rasa_zendesk.hours.schedule import Schedule, in_words
+from rasa_zendesk.schedule import Schedule, in_words
 from rasa_zendesk.settings import ZendeskSettings
 
 logger = logging.getLogger(__name__)

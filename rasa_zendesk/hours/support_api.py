@@ -14,8 +14,8 @@ from typing import Any, Dict, FrozenSet, List, Optional
 
 import httpx
 
-from rasa_zendesk.hours.schedule import MINUTES_A_DAY, Interval, Schedule
 from rasa_zendesk.hours.zone_names import iana_zone
+from rasa_zendesk.schedule import MINUTES_A_DAY, Interval, Schedule
 from rasa_zendesk.settings import ZendeskSettings
 
 MINUTES_A_WEEK = 7 * MINUTES_A_DAY

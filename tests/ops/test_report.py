@@ -16,7 +16,7 @@ import yaml
 from rasa.core.tracker_store import RedisTrackerStore, SQLTrackerStore, TrackerStore
 
 from rasa_zendesk import cli
-from rasa_zendesk.ops.records import sql_events
+from rasa_zendesk.monitoring.records import sql_events
 from testkit.scripted_handoffs import BEFORE, DAY, expected, tracker_of
 from testkit.services import redis_server
 from tests.channel.harness import load_domain, new_id

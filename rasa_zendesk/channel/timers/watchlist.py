@@ -11,7 +11,7 @@ from rasa.core.tracker_store import SQLTrackerStore, TrackerStore
 
 from rasa_zendesk import clock
 from rasa_zendesk.handoff import state, watch
-from rasa_zendesk.ops.records import newest_row_id, record_of, sender_id_of, sql_events
+from rasa_zendesk.monitoring.records import newest_row_id, record_of, sender_id_of, sql_events
 
 logger = logging.getLogger(__name__)
 

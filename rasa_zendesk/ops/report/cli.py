@@ -15,7 +15,7 @@ from rasa.core.tracker_store import TrackerStore
 from rasa.utils.endpoints import EndpointConfig, read_endpoint_config
 
 from rasa_zendesk import clock
-from rasa_zendesk.ops.records import stored_events
+from rasa_zendesk.monitoring.records import stored_events
 from rasa_zendesk.ops.report import render
 from rasa_zendesk.ops.report.summary import Summary
 

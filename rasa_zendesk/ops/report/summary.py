@@ -18,7 +18,7 @@ from typing import Dict, Iterable, List, Optional
 from rasa_zendesk import escalation
 from rasa_zendesk.constants import EVENT_ZENDESK_MESSAGE_ID
 from rasa_zendesk.handoff import state
-from rasa_zendesk.ops.records import StoredEvent, record_of
+from rasa_zendesk.monitoring.records import StoredEvent, record_of
 
 #: The "how it ended" of a handoff still running.
 STILL_OPEN = "still_open"

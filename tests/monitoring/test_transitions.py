@@ -10,8 +10,8 @@ import pytest
 
 from rasa_zendesk.channel.config import ChannelConfig
 from rasa_zendesk.handoff import state
-from rasa_zendesk.ops import transitions
-from rasa_zendesk.ops.transitions import TransitionCounter
+from rasa_zendesk.monitoring import transitions
+from rasa_zendesk.monitoring.transitions import TransitionCounter
 from rasa_zendesk.settings import SettingsError
 from tests.channel.harness import CREDENTIALS
 

@@ -9,7 +9,7 @@ from typing import Optional
 import pytest
 from zoneinfo import ZoneInfo
 
-from rasa_zendesk.hours.schedule import ScheduleError, in_words, parse, parse_holidays
+from rasa_zendesk.schedule import ScheduleError, in_words, parse, parse_holidays
 
 pytestmark = pytest.mark.timeout(10)
 

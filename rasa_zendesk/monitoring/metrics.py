@@ -23,8 +23,8 @@ from prometheus_client.registry import Collector
 
 from rasa_zendesk import escalation
 from rasa_zendesk.handoff import state
-from rasa_zendesk.ops import transitions
-from rasa_zendesk.ops.transitions import TransitionCounter
+from rasa_zendesk.monitoring import transitions
+from rasa_zendesk.monitoring.transitions import TransitionCounter
 
 PREFIX = "rasa_zendesk"
 WAIT_BUCKETS = (5, 15, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200)
