@@ -9,7 +9,7 @@ Support's own ticket webhooks, by a second sender.
 from collections import deque
 from typing import Any, Deque, Dict, Iterable, List, Optional
 
-from rasa_zendesk.constants import REASON_TICKET_CLOSED
+from rasa_zendesk.constants import AGENT_WORKSPACE_TYPE, REASON_TICKET_CLOSED
 
 from . import events, tickets
 from .bodies import (
@@ -31,7 +31,6 @@ from .webhook_formats import SUNCO, TICKET, SunCoFormat, ZendeskEventFormat
 from .webhooks import WebhookSender
 
 API_SOURCE = "api:conversations"
-AGENT_SOURCE = "zd:agentWorkspace"
 RECENTLY_CLOSED = 10
 REQUESTS_KEPT = 5000
 
@@ -202,7 +201,7 @@ class Emulator:
                 "avatarUrl": avatar_url,
             },
             content=content,
-            source={"type": AGENT_SOURCE},
+            source={"type": AGENT_WORKSPACE_TYPE},
         )
         conversation.agent_typing = False
         self._add(conversation, message, None)
@@ -238,7 +237,9 @@ class Emulator:
         kind = "typing:start" if typing else "typing:stop"
         self._emit(
             conversation,
-            events.activity("conversation:typing", conversation, kind, author, AGENT_SOURCE),
+            events.activity(
+                "conversation:typing", conversation, kind, author, AGENT_WORKSPACE_TYPE
+            ),
         )
 
     # Switchboard.

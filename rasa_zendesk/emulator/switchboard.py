@@ -3,12 +3,10 @@
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional
 
-from rasa_zendesk.constants import AGENT_WORKSPACE
+from rasa_zendesk.constants import AGENT_WORKSPACE, AGENT_WORKSPACE_TYPE
 
 from .errors import bad_request
 from .ids import new_id
-
-AGENT_WORKSPACE_TYPE = "zd:agentWorkspace"
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,6 @@ is set, its length, and for a long one its last 4 characters."""
 
 from __future__ import annotations
 
-import os
 from typing import Mapping, Optional
 
 from rasa_zendesk.channel.config import ChannelConfig
@@ -34,9 +33,8 @@ def check_settings(
 ) -> Optional[ChannelConfig]:
     """The channel's settings (None when they stop the Rasa server), then the action
     server's, which must name the same Zendesk apps."""
-    env = os.environ if environ is None else environ
-    try:
-        config = ChannelConfig.from_credentials(credentials or {}, env)
+    try:  # `environ` None: the settings read the process's environment themselves
+        config = ChannelConfig.from_credentials(credentials or {}, environ)
     except SettingsError as error:
         findings.failed(
             AREA,
@@ -54,7 +52,7 @@ def check_settings(
         if config.metrics
         else "off (metrics: true or ZENDESK_METRICS=true serves them)",
     )
-    _check_action_server(config.connectors, findings, env)
+    _check_action_server(config.connectors, findings, environ)
     return config
 
 
@@ -64,11 +62,13 @@ def _described(connector: ZendeskSettings) -> str:
     return ", ".join(shown + hidden) + f"; API {connector.base_url}"
 
 
-def _check_action_server(channel: Connectors, findings: Findings, env: Mapping[str, str]) -> None:
+def _check_action_server(
+    channel: Connectors, findings: Findings, environ: Optional[Mapping[str, str]]
+) -> None:
     what = "action server"
     fix = "export the same ZENDESK_* variables to the action server (it reads no credentials.yml)"
     try:
-        actions = Connectors.read(Sources(None, env, where="the environment"))
+        actions = Connectors.read(Sources(None, environ, where="the environment"))
     except SettingsError as error:
         findings.failed(AREA, what, str(error), fix)
         return

@@ -8,6 +8,7 @@ import hmac
 from typing import Any, Dict, List, Optional
 from urllib.parse import urlsplit
 
+from rasa_zendesk.constants import AGENT_WORKSPACE_TYPE
 from rasa_zendesk.ops.doctor.result import Findings
 from rasa_zendesk.settings import DEFAULT_CONNECTOR, ZendeskSettings
 from rasa_zendesk.sunco.client import SunCoClient
@@ -20,7 +21,6 @@ REQUIRED_TRIGGERS = (
     "switchboard:passControl",
 )
 OPTIONAL_TRIGGERS = ("conversation:typing",)
-AGENT_WORKSPACE_TYPE = "zd:agentWorkspace"
 SETUP_FIX = (
     "Admin Center > Apps and integrations > Conversations integrations > your integration > "
     "Webhook (README, Zendesk-side setup, step 3)"
