@@ -8,9 +8,13 @@ PY := $(VENV)/bin/python
 venv:
 	@scripts/venv
 
+# Style, then the import layers (pyproject.toml [tool.importlinter]), then dead code
+# (vulture_allowlist.py names what only frameworks call).
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
+	$(VENV)/bin/vulture rasa_zendesk vulture_allowlist.py
 
 format: venv
 	$(VENV)/bin/ruff check --fix .

@@ -11,13 +11,10 @@ import base64
 import hashlib
 import hmac
 from abc import ABC, abstractmethod
-from typing import TYPE_CHECKING, Any, Dict, Optional
+from typing import Any, Dict, Optional
 
 from .events import envelope
 from .ids import new_id, new_ulid, now_iso_seconds
-
-if TYPE_CHECKING:
-    from .webhooks import Delivery
 
 SUNCO = "sunco"
 TICKET = "ticket"
@@ -57,8 +54,9 @@ class WebhookFormat(ABC):
         """The JSON body that carries `event` (the same on every attempt)."""
 
     @abstractmethod
-    def headers(self, delivery: "Delivery", data: bytes) -> Dict[str, str]:
-        """The headers of one attempt to POST `data` (the body's bytes)."""
+    def headers(self, invocation_id: str, data: bytes) -> Dict[str, str]:
+        """The headers of one attempt to POST `data` (the body's bytes) of a delivery (its
+        `invocation_id`, the same on every attempt)."""
 
     def view(self) -> Dict[str, Any]:
         """The settings for the control API: whether a secret is set, never its value."""
@@ -81,7 +79,7 @@ class SunCoFormat(WebhookFormat):
     def body(self, event: Dict[str, Any]) -> Dict[str, Any]:
         return envelope(self.app_id, self.webhook_id, [event])
 
-    def headers(self, delivery: "Delivery", data: bytes) -> Dict[str, str]:
+    def headers(self, invocation_id: str, data: bytes) -> Dict[str, str]:
         return {"X-API-Key": self._secret}
 
 
@@ -111,12 +109,12 @@ class ZendeskEventFormat(WebhookFormat):
     def body(self, event: Dict[str, Any]) -> Dict[str, Any]:
         return event
 
-    def headers(self, delivery: "Delivery", data: bytes) -> Dict[str, str]:
+    def headers(self, invocation_id: str, data: bytes) -> Dict[str, str]:
         timestamp = now_iso_seconds()
         headers = {
             "X-Zendesk-Account-Id": str(self.account_id),
             "X-Zendesk-Webhook-Id": self.webhook_id,
-            "X-Zendesk-Webhook-Invocation-Id": delivery.invocation_id,
+            "X-Zendesk-Webhook-Invocation-Id": invocation_id,
             "X-Zendesk-Webhook-Signature-Timestamp": timestamp,
             "X-Zendesk-Webhook-Signature": zendesk_signature(self._secret, timestamp, data),
         }

@@ -368,7 +368,7 @@ class WebhookSender:
         headers = {
             "Content-Type": "application/json",
             "User-Agent": "rasa-zendesk-emulator",
-            **self.format.headers(delivery, data),
+            **self.format.headers(delivery.invocation_id, data),
         }
         try:
             async with self._session.post(
