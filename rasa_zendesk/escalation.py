@@ -37,8 +37,6 @@ _WORDING: Dict[str, _Wording] = {
     REPEATED_MESSAGE: _Wording("repeated message", "the user repeated themself"),
     UNKNOWN: _Wording("", "handoff requested"),
 }
-#: Every kind, in the order the policy checks its signals (the unknown kind last).
-KINDS = tuple(_WORDING)
 
 
 @dataclass(frozen=True)

@@ -17,26 +17,8 @@ from rasa_zendesk.schedule import EXAMPLE as SCHEDULE_EXAMPLE
 from rasa_zendesk.schedule import Schedule, ScheduleError, parse_holidays
 from rasa_zendesk.schedule import parse as parse_schedule
 
-#: A connector's connection settings; the first five are required.
+#: The connection settings a connector cannot do without.
 REQUIRED = ("subdomain", "app_id", "key_id", "key_secret", "webhook_secret")
-CONNECTION = (
-    *REQUIRED,
-    "api_url",
-    "ticket_webhook_secret",
-    "ticket_webhook_api_key",
-    "ticket_webhook_api_key_header",
-    "agent_workspace",
-    "tags",
-    "business_hours",
-    "holidays",
-    "business_hours_from_zendesk",
-    "business_hours_schedule_id",
-    "check_agent_availability",
-    "support_oauth_token",
-    "support_api_url",
-)
-#: The environment variables of the unnamed (default) connector's settings.
-ENV_NAMES = {name: f"ZENDESK_{name.upper()}" for name in CONNECTION}
 #: The name of the unnamed connector: credentials.yml's top-level keys, `ZENDESK_<SETTING>`.
 DEFAULT_CONNECTOR = "default"
 #: Zendesk's "API key" authentication of a webhook: the header it sends, unless told otherwise.
@@ -225,11 +207,6 @@ class ZendeskSettings:
             tags=sources.names("tags"),
             **_hours(sources),
         )
-
-    @classmethod
-    def from_env(cls, environ: Optional[Mapping[str, str]] = None) -> ZendeskSettings:
-        """The default connector from the environment alone (what the action server has)."""
-        return Connectors.read(Sources(None, environ, where="the environment")).default
 
 
 class UnknownConnector(LookupError):

@@ -22,7 +22,6 @@ from pydantic import BaseModel, Extra, StrictBool, confloat, conint, constr
 
 from .ids import new_id
 
-MODES = ("duplicate", "reorder", "hold", "drop")
 DEFAULT_MAX_WAIT = 5.0
 
 

@@ -36,9 +36,5 @@ def bad_request(title: str) -> ApiError:
     return ApiError(400, "bad_request", title)
 
 
-def not_found(code: str, title: str) -> ApiError:
-    return ApiError(404, code, title)
-
-
 CONVERSATION_NOT_FOUND = ("conversation_not_found", "Conversation not found")
 USER_NOT_FOUND = ("user_not_found", "User not found")

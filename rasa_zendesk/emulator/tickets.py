@@ -16,9 +16,6 @@ from typing import Any, Dict, List, Optional
 from .errors import ApiError
 from .ids import new_uuid, now_iso_seconds
 
-STATUSES = ("new", "open", "pending", "hold", "solved", "closed")
-#: What an agent (the control API) may set: once a ticket leaves `new`, it never goes back.
-SETTABLE = ("open", "pending", "hold", "solved", "closed")
 #: A requester's reply sets these back to open (a solved ticket is reopened until closed).
 REOPENED_BY_REQUESTER = ("pending", "solved")
 PRIORITIES = ("low", "normal", "high", "urgent")

@@ -4,6 +4,7 @@ with `create_http_input_channels`), with Rasa's `${VAR}` substitution."""
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 from typing import Dict
 
@@ -14,7 +15,7 @@ from rasa.shared.exceptions import RasaException
 from rasa_zendesk.channel.config import DEFAULT_MAX_BODY_BYTES, ChannelConfig
 from rasa_zendesk.channel.input import ZendeskInput
 from rasa_zendesk.channel.tracker_cache import DEFAULT_CACHE_MAX_MB, DEFAULT_CACHE_SIZE
-from rasa_zendesk.settings import ENV_NAMES, SettingsError
+from rasa_zendesk.settings import REQUIRED, SettingsError, Sources
 from tests.channel.harness import CREDENTIALS, KEY_SECRET, SECRET
 
 FROM_ENV = """
@@ -28,11 +29,15 @@ rasa_zendesk.ZendeskInput:
 """
 
 
+def clear_zendesk_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for var in [name for name in os.environ if name.startswith("ZENDESK_")]:
+        monkeypatch.delenv(var)
+
+
 @pytest.fixture
 def zendesk_env(monkeypatch: pytest.MonkeyPatch) -> Dict[str, str]:
-    values = {ENV_NAMES[name]: value for name, value in CREDENTIALS.items() if name in ENV_NAMES}
-    for var in ENV_NAMES.values():
-        monkeypatch.delenv(var, raising=False)
+    values = {Sources().env_name(name): CREDENTIALS[name] for name in REQUIRED}
+    clear_zendesk_env(monkeypatch)
     for var, value in values.items():
         monkeypatch.setenv(var, value)
     return values
@@ -111,15 +116,14 @@ def test_settings_left_out_of_credentials_yml_come_from_the_environment(
 
 
 def test_every_missing_setting_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
-    for var in ENV_NAMES.values():
-        monkeypatch.delenv(var, raising=False)
+    clear_zendesk_env(monkeypatch)
 
     with pytest.raises(SettingsError) as failure:
         ZendeskInput.from_credentials({"key_secret": KEY_SECRET})
 
     message = str(failure.value)
     for name in ("subdomain", "app_id", "key_id", "webhook_secret"):
-        assert f"{name} ({ENV_NAMES[name]})" in message
+        assert f"{name} (ZENDESK_{name.upper()})" in message
     assert "key_secret" not in message
     assert KEY_SECRET not in message
 

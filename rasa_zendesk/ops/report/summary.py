@@ -13,7 +13,7 @@ import statistics
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Dict, Iterable, List, Optional
+from typing import Dict, List, Optional
 
 from rasa_zendesk import escalation
 from rasa_zendesk.constants import EVENT_ZENDESK_MESSAGE_ID
@@ -114,11 +114,6 @@ class Summary:
         self.since = since
         self.by_id: Dict[str, Handoff] = {}
         self._running: Dict[str, str] = {}  # sender id -> id of its running handoff
-
-    def feed(self, events: Iterable[StoredEvent]) -> Summary:
-        for stored in events:
-            self.add(stored)
-        return self
 
     def add(self, stored: StoredEvent) -> None:
         record = record_of(stored.event)
