@@ -33,11 +33,12 @@ from testkit.platforms import (
     TELEGRAM_TOKEN,
     GraphApi,
     TelegramApi,
+    facebook_input,
     point_messenger_at,
+    slack_input,
 )
 from testkit.processes import free_ports
 from tests.channel.harness import content, new_id
-from tests.channel.reach_support import facebook_input, slack_input
 
 pytestmark = pytest.mark.timeout(60)
 
