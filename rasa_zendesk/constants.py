@@ -105,3 +105,9 @@ AGENT_WORKSPACE = "zd-agentWorkspace"
 AGENT_WORKSPACE_TYPE = "zd:agentWorkspace"
 REASON_TICKET_CLOSED = "ticketClosed"
 REASON_TRANSFER_TO_EMAIL = "transferToEmail"
+
+# Metadata of a user message, as the user's input channel passes it (the relay reads it; see
+# `rasa_zendesk.actions.attachments`): the files it carries, and those the channel could not
+# pass on, each with the reason.
+USER_ATTACHMENTS_KEY = "attachments"
+USER_ATTACHMENTS_REFUSED_KEY = "attachments_refused"

@@ -48,11 +48,6 @@ def copy_of_the_package(tmp_path: Path) -> Path:
     return tmp_path
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="until issue 20's platforms and processor parts merge: channel.media_inputs imports "
-    "actions.summary and actions.user_files; channel.shapes and channel.outputs import each other",
-)
 def test_the_package_keeps_its_import_rules() -> None:
     done = lint_imports(REPO)
     assert done.returncode == 0, done.stdout + done.stderr

@@ -17,7 +17,7 @@ from typing import Any, List, Mapping, Optional, Tuple
 
 from pydantic import AnyHttpUrl, BaseModel, Extra, ValidationError, validator
 
-from rasa_zendesk.actions.summary import ATTACHMENTS_KEY as METADATA_KEY
+from rasa_zendesk import constants
 
 MAX_ALT_TEXT = 128
 
@@ -43,20 +43,20 @@ def parse_attachments(
     metadata: Optional[Mapping[str, Any]],
 ) -> Tuple[List[UserAttachment], List[str]]:
     """The valid attachments in a message's metadata, and a reason for each invalid entry."""
-    raw = (metadata or {}).get(METADATA_KEY)
+    raw = (metadata or {}).get(constants.USER_ATTACHMENTS_KEY)
     if raw is None:
         return [], []
     if not isinstance(raw, list):
-        return [], [f"metadata.{METADATA_KEY} must be a list"]
+        return [], [f"metadata.{constants.USER_ATTACHMENTS_KEY} must be a list"]
     valid: List[UserAttachment] = []
     problems: List[str] = []
     for index, entry in enumerate(raw):
         if not isinstance(entry, Mapping):
-            problems.append(f"metadata.{METADATA_KEY}[{index}] must be an object")
+            problems.append(f"metadata.{constants.USER_ATTACHMENTS_KEY}[{index}] must be an object")
             continue
         try:
             valid.append(UserAttachment.parse_obj(entry))
         except ValidationError as error:
             fields = ", ".join(str(e["loc"][0]) for e in error.errors())
-            problems.append(f"metadata.{METADATA_KEY}[{index}] invalid: {fields}")
+            problems.append(f"metadata.{constants.USER_ATTACHMENTS_KEY}[{index}] invalid: {fields}")
     return valid, problems

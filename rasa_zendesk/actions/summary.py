@@ -19,13 +19,13 @@ from rasa_zendesk.constants import (
     INTENT_NLU_FALLBACK,
     SLOT_HANDOFF,
     SLOT_HANDOFF_REASON,
+    USER_ATTACHMENTS_KEY,
 )
 from rasa_zendesk.escalation import EscalationReason
 from rasa_zendesk.handoff.state import Handoff
 
 ROLE_USER = "user"
 ROLE_BOT = "bot"
-ATTACHMENTS_KEY = "attachments"  # user message metadata, as the input channels pass it
 HIDDEN_SLOT_PREFIX = "zendesk_"
 HIDDEN_SLOTS = frozenset({"requested_slot", "session_started_metadata"})
 LAST_WORDS = 3
@@ -256,7 +256,7 @@ def _intent_name(event: EventDict) -> Optional[str]:
 
 def _user_turn(event: EventDict) -> Turn:
     metadata = event.get("metadata") or {}
-    raw = metadata.get(ATTACHMENTS_KEY) if isinstance(metadata, Mapping) else None
+    raw = metadata.get(USER_ATTACHMENTS_KEY) if isinstance(metadata, Mapping) else None
     attachments = [_attachment(item) for item in raw] if isinstance(raw, list) else []
     return Turn(
         role=ROLE_USER,

@@ -2,19 +2,12 @@
 (bounded), and uploaded through SunCo's attachments API so that the agent gets an image or a
 file message that does not depend on the channel's short-lived or private address.
 
-Where Rasa 3.6's input channels put a user's file (read in `rasa/core/channels/*.py`):
-- socket.io (web chat) and REST: nowhere of their own; the page passes the file's address in the
-  message metadata (socket.io's `customData` with `metadata_key: customData`) in the shape of
-  `rasa_zendesk.actions.attachments`.
-- Messenger (`FacebookInput`): an image, video, audio or file message becomes a user message
-  whose text is the first attachment's address on Messenger's CDN.
-- Twilio (`TwilioInput`) reads only `Body`: `rasa_zendesk.channel.media_inputs.TwilioMediaInput`
-  adds the MMS media (`MediaUrl0`, ...) to the metadata, in the same shape.
-- Telegram (`TelegramInput`) answers a photo or document without passing any message to Rasa:
-  `rasa_zendesk.channel.media_inputs.TelegramMediaInput` passes it on, the file as a link the
-  Rasa server serves itself (`rasa_zendesk.channel.attachment_links`: Telegram's own address
-  carries the bot token), or, when it cannot make one, as a refused file in
-  `metadata.attachments_refused` (`[{"name": ..., "reason": ...}]`), told to the user here.
+Where a user's file arrives is its platform's knowledge (`rasa_zendesk.platforms`, which loads
+no Rasa module): in the message metadata (`rasa_zendesk.actions.attachments`, as socket.io's
+`customData`, the REST channel's `metadata`, `TwilioMediaInput`'s MMS media and
+`TelegramMediaInput`'s links make it), as a refused file in `metadata.attachments_refused`
+(`[{"name": ..., "reason": ...}]`, told to the user here), or as a message whose text is the
+file's address (`Platform.file_as_text`).
 
 Only addresses on the hosts of `ZENDESK_USER_FILE_HOSTS` (default: Messenger's and Twilio's
 media hosts) are fetched, and the Rasa server's own attachment links (`ZENDESK_PUBLIC_URL`'s
@@ -36,7 +29,9 @@ from urllib.parse import unquote, urlsplit
 
 import httpx
 
+from rasa_zendesk import constants
 from rasa_zendesk.actions.attachments import MAX_ALT_TEXT, parse_attachments
+from rasa_zendesk.platforms import registry
 from rasa_zendesk.settings import SettingsError
 from rasa_zendesk.sunco.client import SunCoClient
 from rasa_zendesk.sunco.errors import SunCoError
@@ -49,8 +44,6 @@ HOSTS_ENV = "ZENDESK_USER_FILE_HOSTS"
 PUBLIC_URL_ENV = "ZENDESK_PUBLIC_URL"
 #: The path of the Rasa server's attachment links (`rasa_zendesk.channel.attachment_links`).
 LINKS_PATH = "/webhooks/zendesk/attachments/"
-#: Metadata key of the files a channel could not pass on, each with the reason.
-REFUSED_KEY = "attachments_refused"
 DEFAULT_HOSTS = ("fbcdn.net", "fbsbx.com", "api.twilio.com", "twiliocdn.com")
 #: SunCo's limit for one uploaded file.
 MAX_FILE_BYTES = 50 * 1024 * 1024
@@ -116,26 +109,33 @@ def files_of(message: Mapping[str, Any]) -> Tuple[List[UserFile], str, List[str]
     refused, bad = _refused_by_channel(message.get("metadata"))
     files += refused
     problems += bad
-    if message.get("input_channel") == "facebook" and _single_url(text) and trusted(text):
-        files.append(UserFile(text))  # Messenger's attachment: its CDN address is the text
+    platform = registry.named(message.get("input_channel"))
+    if platform.file_as_text and _single_url(text) and trusted(text):
+        files.append(UserFile(text))  # a file sent as its address (Messenger's CDN)
         text = ""
     return files, text, problems
 
 
 def _refused_by_channel(metadata: Any) -> Tuple[List[UserFile], List[str]]:
-    """The files the user's channel could not pass on (`REFUSED_KEY`), and a problem per
-    malformed entry."""
-    raw = metadata.get(REFUSED_KEY) if isinstance(metadata, Mapping) else None
+    """The files the user's channel could not pass on (`USER_ATTACHMENTS_REFUSED_KEY`), and
+    a problem per malformed entry."""
+    raw = (
+        metadata.get(constants.USER_ATTACHMENTS_REFUSED_KEY)
+        if isinstance(metadata, Mapping)
+        else None
+    )
     if raw is None:
         return [], []
     if not isinstance(raw, list):
-        return [], [f"metadata.{REFUSED_KEY} must be a list"]
+        return [], [f"metadata.{constants.USER_ATTACHMENTS_REFUSED_KEY} must be a list"]
     files: List[UserFile] = []
     problems: List[str] = []
     for index, entry in enumerate(raw):
         reason = entry.get("reason") if isinstance(entry, Mapping) else None
         if not isinstance(reason, str) or not reason:
-            problems.append(f"metadata.{REFUSED_KEY}[{index}] needs a reason")
+            problems.append(
+                f"metadata.{constants.USER_ATTACHMENTS_REFUSED_KEY}[{index}] needs a reason"
+            )
             continue
         name = entry.get("name")
         files.append(UserFile("", name=name if isinstance(name, str) else None, refused=reason))

@@ -24,13 +24,13 @@ Without `public_url` a private attachment cannot be given to the user: it is lin
 (the user cannot open it) and a warning says which setting is missing. The tracker always keeps
 the SunCo URL: a link is made for each delivery.
 
-A link can also name a file a Telegram user sent (`rasa_zendesk.channel.media_inputs`): its
-Telegram file id, signed the same way (with the default connector's key). Telegram's download
-address carries the bot token, so it must never reach the tracker, the logs or the action
-server; the link does not carry it: when the link is requested, the channel asks the Bot API
-for the file (`getFile`, then the file's download path) with the token of the Rasa server's
-Telegram input channel and streams it back. The requests' addresses are never logged (httpx's
-request log is redacted).
+A link can also name a file a user sent on their platform (Telegram's, through
+`rasa_zendesk.channel.media_inputs`): the platform's name and its file id, signed the same way
+(with the default connector's key). The platform's download address may carry a secret (a
+Telegram bot token), so it must never reach the tracker, the logs or the action server; the
+link does not carry it: when the link is requested, the platform makes the download request
+(`Platform.user_file`, with the Rasa server's own input channel) and the channel streams it
+back.
 """
 
 from __future__ import annotations
@@ -41,19 +41,19 @@ import hmac
 import json
 import logging
 import mimetypes
-import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Iterable, Mapping, Optional, Tuple
 from urllib.parse import quote, unquote, urlsplit
 
 import httpx
-from pydantic import BaseModel
 from sanic import response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from rasa_zendesk import clock
-from rasa_zendesk.channel.rich import Rich
+from rasa_zendesk.platforms import registry
+from rasa_zendesk.platforms.base import FileUnavailable
+from rasa_zendesk.platforms.rich import Rich
 from rasa_zendesk.settings import (
     DEFAULT_CONNECTOR,
     Connectors,
@@ -73,13 +73,11 @@ FETCH_TIMEOUT_SECONDS = 30.0
 INLINE_TYPES = ("image/", "audio/", "video/", "application/pdf")
 #: Headers of Zendesk's answer passed on to the user (never its cookies or auth headers).
 PASSED_HEADERS = ("content-length", "last-modified", "etag")
-#: What a link names: a connector's private attachment, or a file a Telegram user sent.
+#: What a link names: a connector's private attachment, or (the platform's name) a file a
+#: user sent on their platform.
 ZENDESK_SOURCE = "zendesk"
-TELEGRAM_SOURCE = "telegram"
-#: Telegram file ids are well under this; anything longer is not one.
+#: Platforms' file ids are well under this (Telegram's); anything longer is not one.
 MAX_FILE_ID = 512
-#: A bot token in a Bot API address (`/bot<id>:<secret>/`), as it is redacted from logs.
-BOT_TOKEN_IN_URL = re.compile(r"/bot\d+:[A-Za-z0-9_-]+")
 
 
 class LinkRefused(Exception):
@@ -120,26 +118,12 @@ class SignedMedia:
     """What a valid link names."""
 
     connector: str
-    #: The attachment's path (and query) under the connector's SunCo origin, or the Telegram
-    #: file id (`source` says which).
+    #: The attachment's path (and query) under the connector's SunCo origin, or the platform's
+    #: file id (`source`, the platform's name, says which).
     path: str
     name: str
     expires: int
     source: str = ZENDESK_SOURCE
-
-
-class TelegramFile(BaseModel):
-    """The part of the Bot API's `File` the download needs."""
-
-    file_path: Optional[str] = None
-
-
-class GetFileAnswer(BaseModel):
-    """The Bot API's answer to `getFile`."""
-
-    ok: bool
-    result: Optional[TelegramFile] = None
-    description: Optional[str] = None
 
 
 class AttachmentLinks:
@@ -194,17 +178,18 @@ class AttachmentLinks:
             return url
         return self._url(connector, path, name)
 
-    def telegram_link(self, file_id: str, name: str) -> Optional[str]:
-        """The link that serves a Telegram user's file (fetched with the bot token only when
-        the link is requested); None, with a warning naming the setting, without
+    def platform_link(self, platform: str, file_id: str, name: str) -> Optional[str]:
+        """The link that serves a file a user sent on `platform` (a channel name; fetched
+        only when the link is requested); None, with a warning naming the setting, without
         `public_url`."""
         if not self.settings.public_url:
             logger.warning(
-                "A Telegram user's file cannot be passed on to Zendesk: set public_url "
-                "(ZENDESK_PUBLIC_URL) to where the action server reaches this Rasa server"
+                "A %s user's file cannot be passed on to Zendesk: set public_url "
+                "(ZENDESK_PUBLIC_URL) to where the action server reaches this Rasa server",
+                platform,
             )
             return None
-        return self._url(self.connectors.default_name, file_id, name, TELEGRAM_SOURCE)
+        return self._url(self.connectors.default_name, file_id, name, platform)
 
     def _url(self, connector: str, path: str, name: str, source: str = ZENDESK_SOURCE) -> str:
         token = self.sign(connector, path, name, source)
@@ -239,9 +224,9 @@ class AttachmentLinks:
         path, name, expires = claims.get("p"), claims.get("n"), claims.get("x")
         source = claims.get("s", ZENDESK_SOURCE)
         settings = self.connectors.by_name[connector]
-        if source == TELEGRAM_SOURCE:
+        if source != ZENDESK_SOURCE and source in registry.PLATFORMS:
             if not isinstance(path, str) or not 0 < len(path) <= MAX_FILE_ID:
-                raise LinkRefused(404, "not a Telegram file id")
+                raise LinkRefused(404, "not a file id")
         elif (
             source != ZENDESK_SOURCE
             or not isinstance(path, str)
@@ -273,8 +258,8 @@ class AttachmentLinks:
             return _error(
                 refused.status, "this link has expired" if refused.status == 410 else "not found"
             )
-        if media.source == TELEGRAM_SOURCE:
-            return await self._serve_telegram(request, media)
+        if media.source != ZENDESK_SOURCE:
+            return await self._serve_platform_file(request, media)
         settings = self.connectors.by_name[media.connector]
         client = self._client(settings)
         url = _origin(settings) + media.path
@@ -304,39 +289,29 @@ class AttachmentLinks:
         finally:
             await upstream.aclose()
 
-    async def _serve_telegram(self, request: Request, media: SignedMedia) -> Optional[HTTPResponse]:
-        """A Telegram user's file: its path from `getFile`, then its bytes, both with the bot
-        token of this server's Telegram channel (never logged, never in an answer)."""
-        channel = telegram_channel(getattr(request.app.ctx, "input_channels", None) or [])
-        if channel is None:
-            logger.warning("A Telegram file link was requested but no Telegram channel runs here")
-            return _error(404, "not found")
-        token: str = channel.access_token
-        server = telegram_api_server(channel)
+    async def _serve_platform_file(
+        self, request: Request, media: SignedMedia
+    ) -> Optional[HTTPResponse]:
+        """A file a user sent on their platform, downloaded as the platform says (with the
+        Rasa server's own input channel: its secrets never logged, never in an answer)."""
+        channels = getattr(request.app.ctx, "input_channels", None) or []
         client = self._plain_client()
         try:
-            found = await client.get(
-                server.api_url(token, "getFile"), params={"file_id": media.path}
-            )
-            answer = GetFileAnswer.parse_raw(found.content)
-            file_path = answer.result.file_path if answer.ok and answer.result else None
-            if not file_path:
-                logger.warning(
-                    "Telegram's getFile answered %d for a user's file: %s",
-                    found.status_code,
-                    (answer.description or "no file path")[:200],
-                )
-                too_big = "too big" in (answer.description or "")
-                return _error(413 if too_big else 404, "the file is not available")
-            upstream = await client.send(
-                client.build_request("GET", server.file_url(token, file_path)), stream=True
-            )
+            download = await registry.named(media.source).user_file(channels, client, media.path)
+            upstream = await client.send(download, stream=True)
+        except FileUnavailable as unavailable:
+            message = "not found" if unavailable.status == 404 else "the file is not available"
+            return _error(unavailable.status, message)
         except (httpx.HTTPError, ValueError) as error:
-            logger.warning("A Telegram user's file could not be fetched: %s", type(error).__name__)
+            logger.warning(
+                "A %s user's file could not be fetched: %s", media.source, type(error).__name__
+            )
             return _error(502, "the file could not be fetched; try again later")
         try:
             if upstream.status_code >= 400:
-                logger.warning("Telegram answered %d for a user's file", upstream.status_code)
+                logger.warning(
+                    "%s answered %d for a user's file", media.source, upstream.status_code
+                )
                 return _error(
                     404 if upstream.status_code == 404 else 502, "the file is not available"
                 )
@@ -358,10 +333,9 @@ class AttachmentLinks:
         return client
 
     def _plain_client(self) -> httpx.AsyncClient:
-        """The client of requests that carry no Zendesk credentials (Telegram's Bot API)."""
+        """The client of requests that carry no Zendesk credentials (platforms' APIs)."""
         client = self._clients.get(_PLAIN_CLIENT)
         if client is None:
-            _redact_bot_tokens()
             client = httpx.AsyncClient(
                 timeout=FETCH_TIMEOUT_SECONDS, follow_redirects=True, transport=self._transport
             )
@@ -375,7 +349,7 @@ class AttachmentLinks:
 
 
 #: The key of the plain client among the per-connector ones (no connector has this name).
-_PLAIN_CLIENT = " telegram"
+_PLAIN_CLIENT = " platforms"
 
 
 def links_of(input_channels: Iterable[Any]) -> Optional[AttachmentLinks]:
@@ -387,47 +361,12 @@ def links_of(input_channels: Iterable[Any]) -> Optional[AttachmentLinks]:
     return None
 
 
-def telegram_channel(input_channels: Iterable[Any]) -> Optional[Any]:
-    """Rasa's Telegram input channel (the one whose token fetches its users' files)."""
-    for channel in input_channels:
-        if channel.name() == TELEGRAM_SOURCE and getattr(channel, "access_token", None):
-            return channel
-    return None
-
-
-def telegram_api_server(channel: Any) -> Any:
-    """The Bot API server of the channel's kept output channel (Telegram's, or a local Bot API
-    server's), so files come from where its messages go."""
-    from aiogram.bot.api import TELEGRAM_PRODUCTION
-
-    from rasa_zendesk.channel.outputs import output_channel_for
-
-    output = output_channel_for([channel], channel.name())
-    return getattr(output, "server", None) or TELEGRAM_PRODUCTION
-
-
-class _RedactBotTokens(logging.Filter):
-    """httpx logs each request's address; a Bot API address carries the bot token."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        if BOT_TOKEN_IN_URL.search(message):
-            record.msg, record.args = BOT_TOKEN_IN_URL.sub("/bot<token>", message), ()
-        return True
-
-
-def _redact_bot_tokens() -> None:
-    httpx_logger = logging.getLogger("httpx")
-    if not any(isinstance(f, _RedactBotTokens) for f in httpx_logger.filters):
-        httpx_logger.addFilter(_RedactBotTokens())
-
-
 async def _stream(request: Request, upstream: httpx.Response, media: SignedMedia) -> None:
     """Stream the upstream answer to the link's requester, with the link's headers."""
     headers = _answer_headers(upstream, media)
     content_type = upstream.headers.get("content-type") or "application/octet-stream"
-    if media.source == TELEGRAM_SOURCE and content_type.startswith("application/octet-stream"):
-        content_type = mimetypes.guess_type(media.name)[0] or content_type  # Telegram's default
+    if media.source != ZENDESK_SOURCE and content_type.startswith("application/octet-stream"):
+        content_type = mimetypes.guess_type(media.name)[0] or content_type  # e.g. Telegram's
     streamed = await request.respond(headers=headers, content_type=content_type)
     if request.method != "HEAD":
         async for chunk in upstream.aiter_bytes():

@@ -49,10 +49,10 @@ from sanic.response import HTTPResponse
 from rasa_zendesk.channel.attachment_links import ROUTE as ATTACHMENTS_ROUTE
 from rasa_zendesk.channel.config import ChannelConfig
 from rasa_zendesk.channel.conversations import Directories
-from rasa_zendesk.channel.outputs import close_outputs
 from rasa_zendesk.channel.processor import Outcome, RasaContext, WebhookProcessor
 from rasa_zendesk.channel.timers.loop import TimerLoop
 from rasa_zendesk.monitoring.metrics import ChannelMetrics, outcome_label
+from rasa_zendesk.platforms.outputs import close_outputs
 from rasa_zendesk.settings import ZendeskSettings
 from rasa_zendesk.sunco.client import SunCoClient
 from rasa_zendesk.sunco.webhooks import MalformedEvent, WebhookEnvelope

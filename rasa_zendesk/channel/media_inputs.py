@@ -20,23 +20,20 @@ Rasa 3.6's `TelegramInput` answers a photo or a document without passing any mes
 from __future__ import annotations
 
 import logging
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Tuple
+from typing import Any, Awaitable, Callable, Dict, Optional
 
-from pydantic import BaseModel, Extra, ValidationError
+from pydantic import ValidationError
 from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.telegram import TelegramInput
 from rasa.core.channels.twilio import TwilioInput
 from sanic import Blueprint
 from sanic.request import Request
 
-from rasa_zendesk.actions.summary import ATTACHMENTS_KEY
-from rasa_zendesk.actions.user_files import REFUSED_KEY
+from rasa_zendesk import constants
 from rasa_zendesk.channel.attachment_links import links_of
+from rasa_zendesk.platforms import telegram, twilio
 
 logger = logging.getLogger(__name__)
-
-#: Twilio sends at most 10 media per message.
-MAX_MEDIA = 10
 
 
 class TwilioMediaInput(TwilioInput):
@@ -54,65 +51,13 @@ class TwilioMediaInput(TwilioInput):
         return twilio_webhook
 
     def get_metadata(self, request: Request) -> Optional[Dict[str, Any]]:
-        form = request.form
-        count = form.get("NumMedia") or "0"
-        attachments: List[Dict[str, str]] = []
-        for index in range(min(int(count), MAX_MEDIA) if count.isdigit() else 0):
-            url = form.get(f"MediaUrl{index}")
-            if not url:
-                continue
-            media_type = form.get(f"MediaContentType{index}") or ""
-            kind = "image" if media_type.startswith("image/") else "file"
-            attachments.append({"type": kind, "url": url})
-        return {ATTACHMENTS_KEY: attachments} if attachments else None
+        attachments = twilio.media_of(request.form)
+        return {constants.USER_ATTACHMENTS_KEY: attachments} if attachments else None
 
 
 # Telegram ----------------------------------------------------------------------------------
 
-#: The largest file the Bot API hands a bot (`getFile`); larger ones cannot be fetched.
-TELEGRAM_MAX_FILE_BYTES = 20 * 1024 * 1024
-#: The text of a photo or document without a caption (the bot and the agent see it).
-PHOTO_TEXT = "[photo]"
-DOCUMENT_TEXT = "[document]"
-#: Telegram sends every photo as JPEG.
-PHOTO_NAME = "photo.jpg"
 NOT_SET_UP = "this bot is not set up to pass files on from Telegram"
-
-
-class TelegramPhotoSize(BaseModel):
-    """One size of a photo (Bot API `PhotoSize`)."""
-
-    file_id: str
-    width: int = 0
-    height: int = 0
-    file_size: Optional[int] = None
-
-    class Config:
-        extra = Extra.ignore
-
-
-class TelegramDocument(BaseModel):
-    """A general file (Bot API `Document`)."""
-
-    file_id: str
-    file_name: Optional[str] = None
-    mime_type: Optional[str] = None
-    file_size: Optional[int] = None
-
-    class Config:
-        extra = Extra.ignore
-
-
-class TelegramFileMessage(BaseModel):
-    """The parts of a Bot API `Message` with a photo or a document that this channel reads."""
-
-    text: Optional[str] = None
-    caption: Optional[str] = None
-    photo: List[TelegramPhotoSize] = []
-    document: Optional[TelegramDocument] = None
-
-    class Config:
-        extra = Extra.ignore
 
 
 class TelegramMediaInput(TelegramInput):
@@ -142,49 +87,34 @@ class TelegramMediaInput(TelegramInput):
             if not isinstance(message, dict) or message.get("text") is not None:
                 return
             try:
-                parsed = TelegramFileMessage.parse_obj(message)
+                found = telegram.file_of(telegram.FileMessage.parse_obj(message))
             except ValidationError:
                 logger.warning("Telegram message with a malformed photo or document ignored")
                 return
-            found = _telegram_file(parsed)
             if found is None:
                 return
-            message["text"] = parsed.caption or (PHOTO_TEXT if parsed.photo else DOCUMENT_TEXT)
-            request.ctx.telegram_files = self._metadata_of(request, *found)
+            message["text"] = found.text
+            request.ctx.telegram_files = self._metadata_of(request, found)
 
         return telegram_webhook
 
     def get_metadata(self, request: Request) -> Optional[Dict[str, Any]]:
         return getattr(request.ctx, "telegram_files", None)
 
-    def _metadata_of(
-        self, request: Request, kind: str, file_id: str, name: str, size: Optional[int]
-    ) -> Dict[str, Any]:
+    def _metadata_of(self, request: Request, file: telegram.UserFile) -> Dict[str, Any]:
         """The file as an attachment (a link to it), or as refused with the reason."""
-        if size is not None and size > TELEGRAM_MAX_FILE_BYTES:
-            limit = TELEGRAM_MAX_FILE_BYTES // (1024 * 1024)
-            reason = f"it is larger than Telegram's limit of {limit} MB for bots"
-            return {REFUSED_KEY: [{"name": name, "reason": reason}]}
+        refused = {"name": file.name, "reason": file.too_big}
+        if file.too_big:
+            return {constants.USER_ATTACHMENTS_REFUSED_KEY: [refused]}
         links = links_of(getattr(request.app.ctx, "input_channels", None) or [])
         if links is None:
             logger.warning(
                 "A Telegram user's file cannot be passed on: add the rasa_zendesk.ZendeskInput "
                 "channel (with public_url) to credentials.yml"
             )
-        url = links.telegram_link(file_id, name) if links else None
+        url = links.platform_link(telegram.NAME, file.file_id, file.name) if links else None
         if url is None:
-            return {REFUSED_KEY: [{"name": name, "reason": NOT_SET_UP}]}
-        return {ATTACHMENTS_KEY: [{"type": kind, "url": url, "name": name}]}
-
-
-def _telegram_file(message: TelegramFileMessage) -> Optional[Tuple[str, str, str, Optional[int]]]:
-    """(kind, file id, name, size) of the message's photo (its largest size) or document."""
-    if message.photo:
-        largest = max(message.photo, key=lambda p: (p.width * p.height, p.file_size or 0))
-        return "image", largest.file_id, PHOTO_NAME, largest.file_size
-    if message.document:
-        document = message.document
-        media_type = document.mime_type or ""
-        kind = "image" if media_type.startswith("image/") else "file"
-        return kind, document.file_id, document.file_name or "document", document.file_size
-    return None
+            refused["reason"] = NOT_SET_UP
+            return {constants.USER_ATTACHMENTS_REFUSED_KEY: [refused]}
+        attachment = {"type": file.kind, "url": url, "name": file.name}
+        return {constants.USER_ATTACHMENTS_KEY: [attachment]}

@@ -37,10 +37,8 @@ from rasa_zendesk.channel.config import ChannelConfig
 from rasa_zendesk.channel.conversations import Directories, RasaConversation
 from rasa_zendesk.channel.handoff_end import end_reason, record_event
 from rasa_zendesk.channel.notices import notice
-from rasa_zendesk.channel.outputs import agent_output, pushes, reaches_someone
 from rasa_zendesk.channel.render import bot_uttered_for
 from rasa_zendesk.channel.tracker_access import TrackerAccess
-from rasa_zendesk.channel.typing_indicator import show_typing
 from rasa_zendesk.handoff import pending, state
 from rasa_zendesk.handoff.deadlines import (
     OFFER_CHOICES,
@@ -48,6 +46,7 @@ from rasa_zendesk.handoff.deadlines import (
     last_message_at,
     next_deadline,
 )
+from rasa_zendesk.platforms.outputs import agent_output, pushes, reaches_someone, show_typing
 from rasa_zendesk.sunco.models import Conversation
 from rasa_zendesk.sunco.webhooks import ActivityEvent, Event, MessageEvent, SwitchboardEvent
 from rasa_zendesk.tickets.events import StatusChanged

@@ -16,7 +16,7 @@ Every content type an agent can send becomes what Rasa's channels know:
 - anything else: readable text, so nothing the agent sends is lost.
 
 The event's metadata carries the SunCo ids (the durable dedupe keys), the agent's display name
-and when SunCo received the message. How each platform shows it is `shapes`' work.
+and when SunCo received the message. How each platform shows it is `rasa_zendesk.platforms`' work.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from typing import Any, Dict, Iterable, List, Optional, Tuple
 from rasa.shared.core.events import BotUttered
 
 from rasa_zendesk import constants
-from rasa_zendesk.channel.rich import (
+from rasa_zendesk.platforms.rich import (
     Action,
     Card,
     Choice,

@@ -28,7 +28,7 @@ from tests.actions.test_user_files import (
     stored,
     uploads,
 )
-from tests.channel.test_telegram_files import (
+from tests.channel.test_media_inputs import (
     TELEGRAM_SAYS_TOO_BIG,
     TOKEN_SECRET,
     TelegramRasa,

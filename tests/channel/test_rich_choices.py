@@ -1,12 +1,12 @@
 """A user's pick of an agent's reply or postback reaches Rasa as the words the user chose, once.
 
-The agent's offer is rendered (`render`) and shaped for the platform (`test_rich_shapes.py`
-checks what the platform receives); here each platform's own request for the user's pick
-(Slack's `block_actions`, Telegram's `callback_query` and reply-keyboard message, Messenger's
-`postback` and `quick_reply`, rasa-webchat's `user_uttered`) is posted to Rasa's own input
-channel, served by Sanic, and the user messages Rasa makes of it are collected. The relay
-passes a user message's text to the agent as it is (`actions/relay.py`), so the agent reads
-what the user chose.
+The agent's offer is rendered (`render`) and shaped for the platform
+(`tests/platforms/test_send_rich.py` checks what the platform receives); here each platform's
+own request for the user's pick (Slack's `block_actions`, Telegram's `callback_query` and
+reply-keyboard message, Messenger's `postback` and `quick_reply`, rasa-webchat's
+`user_uttered`) is posted to Rasa's own input channel, served by Sanic, and the user messages
+Rasa makes of it are collected. The relay passes a user message's text to the agent as it is
+(`actions/relay.py`), so the agent reads what the user chose.
 """
 
 from __future__ import annotations
@@ -33,11 +33,12 @@ from testkit.platforms import (
     TELEGRAM_TOKEN,
     GraphApi,
     TelegramApi,
+    facebook_input,
     point_messenger_at,
+    slack_input,
 )
 from testkit.processes import free_ports
 from tests.channel.harness import content, new_id
-from tests.channel.reach_support import facebook_input, slack_input
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -11,8 +11,7 @@ from rasa.core.channels.channel import CollectingOutputChannel
 from rasa.core.channels.rest import RestInput
 from rasa.core.channels.telegram import TelegramInput, TelegramOutput
 
-from rasa_zendesk.channel.outputs import close_outputs, output_channel_for
-from rasa_zendesk.channel.typing_indicator import show_typing
+from rasa_zendesk.platforms.outputs import close_outputs, output_channel_for, show_typing
 from tests.channel.harness import (
     Handoff,
     RasaServer,

@@ -15,6 +15,26 @@ import logging
 
 import pytest
 
+from testkit.platforms import (
+    TWILIO_NUMBER,
+    CallbackServer,
+    GraphApi,
+    SlackApi,
+    TelegramApi,
+    TwilioApi,
+    add_telegram,
+    facebook_input,
+    slack_event_metadata,
+    slack_input,
+    text,
+    twilio_input,
+    without_chat,
+)
+from testkit.reach import (
+    agent_sends,
+    agent_types,
+    handoff_on,
+)
 from tests.channel.harness import (
     HANDOFF_ENDED_TEXT,
     RasaServer,
@@ -23,34 +43,8 @@ from tests.channel.harness import (
     open_web_chat,
     release_webhook,
 )
-from tests.channel.reach_support import (  # noqa: F401 (fixtures)
-    TWILIO_NUMBER,
-    CallbackServer,
-    GraphApi,
-    SlackApi,
-    TelegramApi,
-    TwilioApi,
-    add_telegram,
-    agent_sends,
-    agent_types,
-    callback_fixture,
-    facebook_input,
-    graph_api_fixture,
-    handoff_on,
-    rasa_fixture,
-    slack_api_fixture,
-    slack_event_metadata,
-    slack_input,
-    telegram_api_fixture,
-    text,
-    twilio_api_fixture,
-    twilio_input,
-    without_chat,
-)
 
 pytestmark = pytest.mark.timeout(60)
-#: One tracker store: reach does not depend on it (test_render.py runs all three).
-TRACKER_STORES = ("sql",)
 
 IMAGE = content("image")  # "Hello!" with https://example.org/image.jpg
 FILE = content("file")  # "Here's our FAQ!" with https://example.org/FAQ.pdf named FAQ.pdf

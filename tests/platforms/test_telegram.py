@@ -19,7 +19,7 @@ from rasa.core.channels.channel import CollectingOutputChannel, InputChannel
 from rasa.core.channels.rest import RestInput
 from rasa.core.channels.telegram import TelegramInput, TelegramOutput
 
-from rasa_zendesk.channel.outputs import close_outputs, output_channel_for
+from rasa_zendesk.platforms.outputs import close_outputs, output_channel_for
 from tests.channel.harness import (
     RasaServer,
     content,

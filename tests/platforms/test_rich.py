@@ -9,10 +9,10 @@ import pytest
 
 from rasa_zendesk import constants
 from rasa_zendesk.channel.render import rich_of
-from rasa_zendesk.channel.rich import (
+from rasa_zendesk.platforms.rich import (
     MARKDOWN,
+    MRKDWN,
     PLAIN,
-    SLACK,
     Choice,
     Link,
     Rich,
@@ -20,8 +20,8 @@ from rasa_zendesk.channel.rich import (
     readable,
 )
 from rasa_zendesk.sunco.models import Content
+from testkit.platforms import ALL
 from tests.channel.harness import content
-from tests.channel.reach_support import ALL
 
 CONTENTS = [content("text"), content("image"), content("file"), *ALL]
 
@@ -43,7 +43,7 @@ def test_markdown_links_in_each_platforms_style() -> None:
     assert markdown_to(text, PLAIN) == (
         "See the docs: https://example.org/d?a=1&b=2 & <this>, or [x](ftp://no)"
     )
-    assert markdown_to(text, SLACK) == (
+    assert markdown_to(text, MRKDWN) == (
         "See <https://example.org/d?a=1&b=2|the docs> &amp; &lt;this&gt;, or [x](ftp://no)"
     )
 
@@ -55,5 +55,5 @@ def test_a_whole_message_as_text() -> None:
     )
 
     assert readable(message) == "Pick one\n- Yes\n[Docs | guide](https://example.org/docs)"
-    assert readable(message, SLACK) == "Pick one\n- Yes\n<https://example.org/docs|Docs ¦ guide>"
+    assert readable(message, MRKDWN) == "Pick one\n- Yes\n<https://example.org/docs|Docs ¦ guide>"
     assert readable(message, PLAIN) == "Pick one\n- Yes\nDocs | guide: https://example.org/docs"

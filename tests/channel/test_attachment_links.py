@@ -21,8 +21,8 @@ import pytest
 from rasa_zendesk import clock
 from rasa_zendesk.channel.attachment_links import AttachmentLinks, LinkRefused, LinkSettings
 from rasa_zendesk.channel.config import ChannelConfig
-from rasa_zendesk.channel.rich import Card, Link, Media, Rich
 from rasa_zendesk.emulator.samples import samples
+from rasa_zendesk.platforms.rich import Card, Link, Media, Rich
 from rasa_zendesk.settings import SettingsError
 from tests.channel.emulator_stack import EmulatorStack, emulator_stack
 from tests.channel.harness import CREDENTIALS, KEY_SECRET, SECRET

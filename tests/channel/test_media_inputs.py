@@ -31,13 +31,11 @@ from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.events import UserUttered
 from sanic import Sanic
 
-from rasa_zendesk import clock
-from rasa_zendesk.actions.summary import ATTACHMENTS_KEY
-from rasa_zendesk.actions.user_files import REFUSED_KEY
+from rasa_zendesk import clock, constants
 from rasa_zendesk.channel.input import ZendeskInput
 from rasa_zendesk.channel.media_inputs import NOT_SET_UP, TelegramMediaInput
-from rasa_zendesk.channel.outputs import close_outputs, output_channel_for
 from rasa_zendesk.emulator.samples import samples
+from rasa_zendesk.platforms.outputs import close_outputs, output_channel_for
 from testkit.platforms import TELEGRAM_TOKEN, TelegramApi
 from testkit.processes import free_ports
 from tests.channel.harness import CREDENTIALS, RasaServer, load_domain
@@ -238,7 +236,7 @@ def document_update(
 
 def link_of(message: UserMessage) -> str:
     assert message.metadata is not None
-    (attachment,) = message.metadata[ATTACHMENTS_KEY]
+    (attachment,) = message.metadata[constants.USER_ATTACHMENTS_KEY]
     return str(attachment["url"])
 
 
@@ -262,7 +260,7 @@ async def test_a_photo_reaches_rasa_with_its_caption_and_a_link_that_serves_its_
     assert message.sender_id == str(CHAT_ID)
     link = link_of(message)
     assert message.metadata == {
-        ATTACHMENTS_KEY: [{"type": "image", "url": link, "name": "photo.jpg"}]
+        constants.USER_ATTACHMENTS_KEY: [{"type": "image", "url": link, "name": "photo.jpg"}]
     }
     assert link.startswith(f"{telegram_rasa.url}{LINKS}") and link.endswith("/photo.jpg")
     assert claims_of(link)["p"] == "AgACAgIAAxkBAAIBZ2Xlarge"  # the largest size
@@ -291,7 +289,7 @@ async def test_a_document_without_a_caption_reaches_rasa_as_a_file(
     assert message.text == "[document]"
     link = link_of(message)
     assert message.metadata == {
-        ATTACHMENTS_KEY: [{"type": "file", "url": link, "name": "invoice.pdf"}]
+        constants.USER_ATTACHMENTS_KEY: [{"type": "file", "url": link, "name": "invoice.pdf"}]
     }
     async with httpx.AsyncClient(timeout=15) as http:
         served = await http.get(link)
@@ -361,7 +359,9 @@ async def test_a_file_telegram_will_not_hand_out_is_refused_with_the_reason(
 
     assert message.text == "[document]"
     assert message.metadata == {
-        REFUSED_KEY: [{"name": "scan.zip", "reason": TELEGRAM_SAYS_TOO_BIG}]
+        constants.USER_ATTACHMENTS_REFUSED_KEY: [
+            {"name": "scan.zip", "reason": TELEGRAM_SAYS_TOO_BIG}
+        ]
     }
     assert telegram_api.received[-1].path.endswith("/getMe")  # no file was asked for
 
@@ -394,7 +394,9 @@ async def test_without_public_url_the_file_is_refused_and_a_warning_names_the_se
         await stop_telegram_rasa(rasa)
 
     assert message.text == "my receipt"
-    assert message.metadata == {REFUSED_KEY: [{"name": "photo.jpg", "reason": NOT_SET_UP}]}
+    assert message.metadata == {
+        constants.USER_ATTACHMENTS_REFUSED_KEY: [{"name": "photo.jpg", "reason": NOT_SET_UP}]
+    }
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert any("public_url (ZENDESK_PUBLIC_URL)" in warning for warning in warnings), warnings
     assert TOKEN_SECRET.encode() not in rasa.stored()

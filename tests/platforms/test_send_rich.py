@@ -2,7 +2,7 @@
 with actions) as each platform's API receives them, through Rasa's own output channel classes:
 buttons and quick replies where the platform has them, text with links where it has not.
 
-Every test sends the same SunCo contents (`reach_support.ALL`), as webhooks, to a user in a
+Every test sends the same SunCo contents (`testkit.platforms.ALL`), as webhooks, to a user in a
 handoff on one platform, and checks what the platform's loopback stand-in received
 (`testkit.platforms`).
 """
@@ -14,8 +14,7 @@ from typing import Any, Dict, List
 
 import pytest
 
-from tests.channel.harness import RasaServer, new_id, open_web_chat
-from tests.channel.reach_support import (  # noqa: F401 (fixtures)
+from testkit.platforms import (
     ALL,
     CAROUSEL,
     DOCS,
@@ -32,23 +31,19 @@ from tests.channel.reach_support import (  # noqa: F401 (fixtures)
     TelegramApi,
     TwilioApi,
     add_telegram,
-    agent_sends,
-    callback_fixture,
     facebook_input,
-    graph_api_fixture,
-    handoff_on,
-    rasa_fixture,
-    slack_api_fixture,
     slack_event_metadata,
     slack_input,
-    telegram_api_fixture,
-    twilio_api_fixture,
     twilio_input,
     without_chat,
 )
+from testkit.reach import (
+    agent_sends,
+    handoff_on,
+)
+from tests.channel.harness import RasaServer, new_id, open_web_chat
 
 pytestmark = pytest.mark.timeout(60)
-TRACKER_STORES = ("sql",)
 
 
 async def test_web_chat_shows_quick_replies_link_buttons_and_a_carousel(rasa: RasaServer) -> None:

@@ -22,7 +22,7 @@ whatever the platform sends back when the user picks it, Rasa gets the words the
 and the relay passes them to the agent as the user's message, once.
 
 Where a platform cannot show a part, `readable` gives it as text with links, in the link style
-the platform reads: markdown (`[title](url)`), Slack's (`<url|title>`) or plain
+the platform reads: markdown (`[title](url)`), mrkdwn (`<url|title>`) or plain
 (`title: url`).
 """
 
@@ -38,8 +38,9 @@ WEB_URL = "web_url"
 #: The text of a message that offers actions but says nothing (platforms need some text).
 PROMPT = "Please choose:"
 
+#: The link styles of `link_text`: `[title](url)`, `<url|title>`, `title: url`.
 MARKDOWN = "markdown"
-SLACK = "slack"
+MRKDWN = "mrkdwn"
 PLAIN = "plain"
 
 
@@ -192,8 +193,8 @@ class Rich:
 
 
 def link_text(title: str, url: str, style: str = MARKDOWN) -> str:
-    if style == SLACK:
-        return f"<{url}|{_slack_escape(title)}>"
+    if style == MRKDWN:
+        return f"<{url}|{_mrkdwn_escape(title)}>"
     if style == PLAIN:
         return f"{title}: {url}" if title and title != url else url
     return f"[{_markdown_escape(title)}]({url})"
@@ -222,7 +223,7 @@ def card_text(card: Card, style: str = MARKDOWN, with_actions: bool = True) -> s
 def readable(rich: Rich, style: str = MARKDOWN) -> str:
     """The whole message as text with links: for a platform that shows none of its parts."""
     parts: List[Optional[str]] = [
-        _join_lines(rich.text, actions_text(rich.actions, style)) if rich.actions else rich.text
+        lines(rich.text, actions_text(rich.actions, style)) if rich.actions else rich.text
     ]
     if rich.image:
         parts.append(link_text(rich.image.name, rich.image.url, style))
@@ -235,17 +236,17 @@ def readable(rich: Rich, style: str = MARKDOWN) -> str:
 
 
 def place_text(place: Place, style: str = MARKDOWN) -> str:
-    if style == SLACK and place.map_url:
+    if style == MRKDWN and place.map_url:
         return place.line().replace(place.map_url, f"<{place.map_url}|map>")
     return place.line()
 
 
 def markdown_to(text: str, style: str) -> str:
-    """The agent's markdown links (`[title](url)`) in another platform's style (for Slack,
-    the rest of the text escaped as its mrkdwn needs: `&`, `<`, `>`)."""
+    """The agent's markdown links (`[title](url)`) in another platform's style (for mrkdwn,
+    the rest of the text escaped as it needs: `&`, `<`, `>`)."""
     if style == MARKDOWN:
         return text
-    escape = _slack_text if style == SLACK else str
+    escape = _mrkdwn_text if style == MRKDWN else str
     parts, last = [], 0
     for match in _MARKDOWN_LINK.finditer(text):
         parts.append(escape(text[last : match.start()]))
@@ -276,7 +277,8 @@ def _join(*parts: Any) -> Optional[str]:
     return "\n\n".join(texts) or None
 
 
-def _join_lines(*parts: Optional[str]) -> Optional[str]:
+def lines(*parts: Optional[str]) -> Optional[str]:
+    """Non-empty text parts, one a line."""
     texts = [part.strip() for part in parts if isinstance(part, str) and part.strip()]
     return "\n".join(texts) or None
 
@@ -293,12 +295,12 @@ def _markdown_escape(title: str) -> str:
     return title.replace("[", "(").replace("]", ")")
 
 
-def _slack_text(text: str) -> str:
+def _mrkdwn_text(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def _slack_escape(title: str) -> str:
-    return _slack_text(title).replace("|", "¦")
+def _mrkdwn_escape(title: str) -> str:
+    return _mrkdwn_text(title).replace("|", "¦")
 
 
 def _text(value: Any) -> Optional[str]:

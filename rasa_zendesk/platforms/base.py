@@ -1,0 +1,140 @@
+"""What every platform module answers, with the answers for a channel the plugin does not know.
+
+A `Platform` is everything the plugin knows about one Rasa channel (`InputChannel.name()`):
+where an agent's message goes, whether its output channel blocks, how an agent's rich message
+is shown, typing, whether a message reaches a person, and how users' files arrive. The
+defaults are those of a custom channel: its own `get_output_channel()` (or, without one,
+Rasa's collector), Rasa's text, buttons, quick replies and image, no typing, no files.
+
+Nothing here imports Rasa at import time: the action server asks the registry about users'
+files and must not load Rasa's channels for it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Iterable, Optional, Sequence, Tuple
+
+from rasa_zendesk.platforms.rich import (
+    MARKDOWN,
+    PROMPT,
+    Action,
+    Choice,
+    Link,
+    Rich,
+    actions_text,
+    card_text,
+    lines,
+    link_text,
+    place_text,
+)
+
+if TYPE_CHECKING:
+    import httpx
+    from rasa.core.channels.channel import InputChannel, OutputChannel
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+
+class FileUnavailable(Exception):
+    """A user's file the platform does not hand out: the HTTP status for the link's
+    requester, and why (only logged)."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+
+
+class Platform:
+    """One Rasa channel, as the plugin serves it; this base is any channel it does not know."""
+
+    #: Rasa's channel name (`InputChannel.name()`, the tracker's `input_channel`).
+    name: str = ""
+    #: Its output channel's `async` methods block on HTTP (`requests`): run in a worker thread.
+    blocking: bool = False
+    #: A user's file arrives as a message whose text is the file's address.
+    file_as_text: bool = False
+
+    def owns(self, output: OutputChannel) -> bool:
+        """Whether `output` is this platform's output channel (its Rasa class)."""
+        return False
+
+    def output(
+        self, channel: InputChannel, tracker: Optional[DialogueStateTracker]
+    ) -> Optional[OutputChannel]:
+        """The output channel that reaches this channel's user (None: it cannot push).
+        `tracker` is the user's (None: no particular user)."""
+        return channel.get_output_channel()
+
+    async def close(self, channel: InputChannel) -> None:
+        """Release what `output` keeps for `channel` (the server stops)."""
+
+    def reaches(self, output: OutputChannel, recipient_id: str) -> bool:
+        """Whether what this pushing output sends to `recipient_id` reaches a person now."""
+        return True
+
+    async def show_typing(
+        self,
+        output: OutputChannel,
+        recipient_id: str,
+        typing: bool,
+        socketio_event: str,
+        agent_name: Optional[str],
+    ) -> bool:
+        """Show the agent typing (or stop); False when the platform cannot show it."""
+        return False
+
+    async def send_rich(self, output: OutputChannel, recipient: str, rich: Rich) -> None:
+        """Show an agent's message: Rasa's text, buttons and image, the rest as text with
+        markdown links (a custom channel's attachment and custom payloads have no agreed
+        shape)."""
+
+        async def offer(text: Optional[str], actions: Tuple[Action, ...], quick: bool) -> None:
+            choices = [
+                {"title": a.title, "payload": a.payload} for a in actions if isinstance(a, Choice)
+            ]
+            body = lines(text, actions_text(tuple(a for a in actions if isinstance(a, Link))))
+            if not choices:
+                if body:
+                    await output.send_text_message(recipient, body)
+            elif quick:
+                await output.send_quick_replies(recipient, body or PROMPT, choices)
+            else:
+                await output.send_text_with_buttons(recipient, body or PROMPT, choices)
+
+        if rich.cards:
+            if rich.text:
+                await output.send_text_message(recipient, rich.text)
+        else:
+            await offer(rich.text, rich.actions, rich.quick)
+        if rich.image:
+            await output.send_image_url(recipient, rich.image.url)
+        if rich.file:
+            await output.send_text_message(
+                recipient, link_text(rich.file.name, rich.file.url, MARKDOWN)
+            )
+        for card in rich.cards:
+            await offer(card_text(card, with_actions=False), card.actions, quick=False)
+        if rich.cards and rich.actions:
+            await offer(None, rich.actions, rich.quick)
+        if rich.place:
+            await output.send_text_message(recipient, place_text(rich.place))
+
+    async def user_file(
+        self, input_channels: Sequence[Any], client: httpx.AsyncClient, file_id: str
+    ) -> httpx.Request:
+        """The request that downloads a user's file named by `file_id` (for an attachment
+        link the Rasa server serves); `FileUnavailable` when there is none."""
+        raise FileUnavailable(404, f"channel {self.name or '?'} hands out no files")
+
+
+def channel_named(input_channels: Iterable[Any], name: Optional[str]) -> Optional[Any]:
+    """The registered input channel called `name` (the last one, as Rasa's lookup finds it)."""
+    found = None
+    for channel in input_channels:
+        if name and channel.name() == name:
+            found = channel
+    return found
+
+
+def cut(text: str, limit: int) -> str:
+    """`text` within `limit` characters, cut with an ellipsis."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"

@@ -1,0 +1,35 @@
+"""The callback channel: Rasa's `callback` channel (`CallbackInput`, output `CallbackOutput`).
+
+- Where an agent's message goes: the configured URL, with the sender id as `recipient_id`.
+- Rich messages: Rasa's shapes, as `CollectingOutputChannel` collects them (the bot owner's
+  server reads them as it reads the bot's own).
+- Typing: none. Users' files: in the message metadata, as on the REST channel.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from rasa_zendesk.platforms.base import Platform
+from rasa_zendesk.platforms.rich import Rich
+
+if TYPE_CHECKING:
+    from rasa.core.channels.channel import OutputChannel
+
+NAME = "callback"
+
+
+class Callback(Platform):
+    name = NAME
+
+    def owns(self, output: OutputChannel) -> bool:
+        from rasa.core.channels.callback import CallbackOutput
+
+        return isinstance(output, CallbackOutput)
+
+    async def send_rich(self, output: Any, recipient: str, rich: Rich) -> None:
+        text, data = rich.rasa()
+        await output.send_response(recipient, {"text": text, **data})
+
+
+PLATFORM = Callback()

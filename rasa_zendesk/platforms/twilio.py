@@ -1,0 +1,84 @@
+"""Twilio (SMS, MMS, WhatsApp): Rasa's `twilio` channel (`TwilioInput`, output `TwilioOutput`).
+
+- Where an agent's message goes: the sender id is the user's number (`From`), and
+  `TwilioOutput` sends to it from the configured `twilio_number`. Its `async` methods send
+  with blocking HTTP calls (`requests`): they run in a worker thread, so one SMS does not
+  stall every other conversation.
+- Rich messages: one text listing the choices and links (`title: url`); the image as an MMS
+  picture with the words; a file, cards and a place as text with links.
+- Typing: SMS has none.
+- Users' files: Rasa 3.6's `TwilioInput` reads only `Body`;
+  `rasa_zendesk.channel.media_inputs.TwilioMediaInput` adds the media of the webhook's form
+  (`NumMedia`, `MediaUrl0`, `MediaContentType0`, ...) to the message metadata (`media_of`).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping
+
+from rasa_zendesk.platforms.base import Platform, lines
+from rasa_zendesk.platforms.rich import (
+    PLAIN,
+    PROMPT,
+    Rich,
+    actions_text,
+    card_text,
+    link_text,
+    markdown_to,
+    place_text,
+)
+
+if TYPE_CHECKING:
+    from rasa.core.channels.channel import OutputChannel
+
+NAME = "twilio"
+#: Twilio sends at most 10 media per message.
+MAX_MEDIA = 10
+
+
+class Twilio(Platform):
+    name = NAME
+    blocking = True
+
+    def owns(self, output: OutputChannel) -> bool:
+        from rasa.core.channels.twilio import TwilioOutput
+
+        return isinstance(output, TwilioOutput)
+
+    async def send_rich(self, output: Any, recipient: str, rich: Rich) -> None:
+        text = markdown_to(rich.text, PLAIN) if rich.text else None
+        offers = rich.actions and not rich.cards
+        body = lines(text or PROMPT, actions_text(rich.actions, PLAIN)) if offers else text
+        if rich.image:  # one MMS: the picture with the words
+            await output.send_custom_json(
+                recipient, {"media_url": [rich.image.url], "body": body or ""}
+            )
+        elif body:
+            await output.send_text_message(recipient, body)
+        rest = [
+            link_text(rich.file.name, rich.file.url, PLAIN) if rich.file else None,
+            *(card_text(card, PLAIN) for card in rich.cards),
+            actions_text(rich.actions, PLAIN) if rich.cards and rich.actions else None,
+            place_text(rich.place, PLAIN) if rich.place else None,
+        ]
+        for part in rest:
+            if part:
+                await output.send_text_message(recipient, part)
+
+
+PLATFORM = Twilio()
+
+
+def media_of(form: Mapping[str, Any]) -> List[Dict[str, str]]:
+    """The media of Twilio's webhook form, each `{"type": "image" | "file", "url"}` (the shape
+    of `rasa_zendesk.actions.attachments`); `form.get` gives a field's first value."""
+    count = form.get("NumMedia") or "0"
+    attachments: List[Dict[str, str]] = []
+    for index in range(min(int(count), MAX_MEDIA) if count.isdigit() else 0):
+        url = form.get(f"MediaUrl{index}")
+        if not url:
+            continue
+        media_type = form.get(f"MediaContentType{index}") or ""
+        kind = "image" if media_type.startswith("image/") else "file"
+        attachments.append({"type": kind, "url": url})
+    return attachments

@@ -1,0 +1,10 @@
+"""The platforms' stand-ins and a Rasa server whose callback channel posts to its stand-in."""
+
+from testkit.platforms import (  # noqa: F401 (fixtures)
+    callback_fixture,
+    graph_api_fixture,
+    slack_api_fixture,
+    telegram_api_fixture,
+    twilio_api_fixture,
+)
+from testkit.reach import rasa_fixture  # noqa: F401 (fixture)
