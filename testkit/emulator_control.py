@@ -14,6 +14,10 @@ import httpx
 
 T = TypeVar("T")
 
+#: What every state-changing control call sends, even without a body: the emulator refuses
+#: anything but JSON there, which no web page can send it without a CORS preflight.
+CONTROL_HEADERS = {"Content-Type": "application/json"}
+
 
 async def wait_for(
     probe: Callable[[], Union[Optional[T], Awaitable[Optional[T]]]],

@@ -1,6 +1,7 @@
 """Every request passes here: errors become SunCo error bodies (never a traceback), and API
 calls are logged, recorded for `/_emulator/requests`, delayed, faulted, and authenticated, each
-by the app it is addressed to (`/v2/apps/{appId}/...`), with that app's key only.
+by the app it is addressed to (`/v2/apps/{appId}/...`), with that app's key only. Control calls
+that change state must be JSON (`_require_json`).
 
 `guarded_call` is that treatment for any API: the Support API (`support_api`) uses it with its
 own authentication and Zendesk's error bodies."""
@@ -27,6 +28,9 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 Render = Callable[[ApiError], web.Response]
 API_PREFIX = "/sc/"
 PUBLIC_API_PREFIX = "/sc/attachments/"  # uploaded media: public, as access=public says
+CONTROL_PREFIX = "/_emulator/"
+#: The control API's methods that only read; every other one must be a JSON request.
+READING_METHODS = ("GET", "HEAD")
 LOGGED_BODY_CHARS = 2000
 LOGGED_BODY_BYTES = 20000  # larger JSON bodies are recorded by size only
 
@@ -202,11 +206,31 @@ async def guarded_call(
     return response
 
 
+def _require_json(request: web.Request) -> None:
+    """A control call that changes state must say `Content-Type: application/json`, even
+    without a body: a web page can make the developer's browser POST a form or text/plain to
+    localhost unasked (a CORS "simple" request), JSON only after a preflight the emulator never
+    answers, so no page can repoint the webhooks (and their secret) or act as the agent."""
+    if request.content_type.lower() != "application/json":
+        raise ApiError(
+            415,
+            "unsupported_media_type",
+            "Control calls that change state need Content-Type: application/json"
+            " (even without a body)",
+        )
+
+
+async def _control_call(request: web.Request, handler: Handler) -> web.StreamResponse:
+    if request.path.startswith(CONTROL_PREFIX) and request.method not in READING_METHODS:
+        _require_json(request)
+    return await handler(request)
+
+
 @web.middleware
 async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     if request.path.startswith(API_PREFIX):
         return await _api_call(request, handler, request.app[APPS])
-    response = await _answer(request, lambda: handler(request))
+    response = await _answer(request, lambda: _control_call(request, handler))
     if request.method != "GET":
         logger.info("%s %s -> %d", request.method, request.path, response.status)
     return response

@@ -70,11 +70,12 @@ class Plan:
         self.changed.append(f"{verb} {relative}: {what}")
 
     def read(self, relative: Path) -> Optional[str]:
-        """A file's text as planned so far (a step may add to what an earlier one wrote)."""
+        """A file's text as planned so far (a step may add to what an earlier one wrote), its
+        line endings as they are (`read_text` would make CRLF a LF)."""
         path = self.root / relative
         if path in self.writes:
             return self.writes[path]
-        return path.read_text(encoding="utf-8") if path.is_file() else None
+        return path.read_bytes().decode("utf-8") if path.is_file() else None
 
 
 def domain_step(plan: Plan) -> None:

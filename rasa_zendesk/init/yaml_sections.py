@@ -5,6 +5,10 @@ own `rasa init` domain does) and moves blank lines and comments. So the file is 
 find where its sections are (ruamel.yaml's line numbers), and the new entries are inserted as
 lines there, indented like the section's own entries. The result is parsed again and checked:
 the author's lines all still there, in order, and the new entries readable (`insert_entries`).
+
+Byte for byte: a line ends only where the YAML reader counts one (LF, CRLF, a lone CR; never at
+U+2028 or NEL inside a string, as `str.splitlines` would), every line keeps its own ending
+(`split_lines`), and the added lines end as the file's first line does.
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ from ruamel.yaml.error import YAMLError
 #: How the entries of a source text are indented (the plugin's files, Rasa's default config).
 SOURCE_INDENT = "  "
 _ITEM = re.compile(r"^(\s*)-\s")
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\n|\r)|[^\r\n]+\Z")
+_LINE_END = re.compile(r"\r\n|\n")
 
 
 class Unparseable(ValueError):
@@ -62,9 +68,15 @@ def names(value: Any) -> List[str]:
     return []
 
 
+def split_lines(text: str) -> List[str]:
+    """The lines of `text`, each with its own ending, numbered as the YAML reader numbers them
+    (joined, they are `text` again)."""
+    return _LINE.findall(text)
+
+
 def entries(text: str, section: str) -> List[Entry]:
     """The entries of `section` in a source text, each with the comment lines above it."""
-    lines = text.splitlines()
+    lines = [_bare(line) for line in split_lines(text)]
     root = load(text, section) or CommentedMap()
     value = root.get(section)
     if isinstance(value, CommentedMap):
@@ -86,13 +98,16 @@ def entries(text: str, section: str) -> List[Entry]:
 
 
 def insert_entries(text: str, section: str, new: List[Entry], where: str) -> str:
-    """`text` with `new` added to `section` (created at the end if absent), as lines."""
-    lines = text.splitlines()
+    """`text` with `new` added to `section` (created at the end if absent), as lines ending
+    as the file's lines do; every other byte stays."""
+    lines = split_lines(text)
+    found = _LINE_END.search(text)
+    end = found.group() if found else "\n"
     root = load(text, where) or CommentedMap()
     if section not in root:
-        block = [f"{section}:", *[line for entry in new for line in entry.lines]]
-        prefix = lines + ([""] if lines and lines[-1].strip() else [])
-        result = prefix + block
+        at = len(lines)
+        separator = [""] if lines and lines[-1].strip() else []
+        added = [*separator, f"{section}:", *[line for entry in new for line in entry.lines]]
     else:
         value = root[section]
         key_line = root.lc.key(section)[0]
@@ -103,16 +118,21 @@ def insert_entries(text: str, section: str, new: List[Entry], where: str) -> str
         else:
             raise CannotInsert(f"{where}: `{section}` is not a block list or mapping")
         added = [_reindent(line, indent) for entry in new for line in entry.lines]
-        result = lines[:at] + added + lines[at:]
-    updated = "\n".join(result) + "\n"
+    if at == len(lines) and lines and _bare(lines[-1]) == lines[-1]:
+        lines[-1] += end  # a last line without an ending gets one: lines follow it now
+    result = lines[:at] + [line + end for line in added] + lines[at:]
+    updated = "".join(result)
     _check(text, updated, section, [entry.name for entry in new], where)
     return updated
 
 
 def _check(old: str, new: str, section: str, added: List[str], where: str) -> None:
-    """The author's lines all kept, in order; the section now names every added entry."""
-    remaining = iter(new.splitlines())
-    if not all(any(line == kept for kept in remaining) for line in old.splitlines()):
+    """The author's lines all kept, with their endings, in order (the last may have got one);
+    the section now names every added entry."""
+    remaining = iter(split_lines(new))
+    if not all(
+        any(kept == line or _bare(kept) == line for kept in remaining) for line in split_lines(old)
+    ):
         raise CannotInsert(f"{where}: adding to `{section}` would change lines you wrote")
     parsed = load(new, where) or CommentedMap()
     missing = [name for name in added if name not in names(parsed.get(section))]
@@ -127,6 +147,11 @@ def _item_name(item: Any) -> str:
                 return str(item[key])
         return str(next(iter(item), ""))
     return str(item)
+
+
+def _bare(line: str) -> str:
+    """A line without its ending."""
+    return line.rstrip("\r\n")
 
 
 def _with_comments_above(lines: List[str], start: int, floor: int) -> int:

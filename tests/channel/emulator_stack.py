@@ -15,6 +15,7 @@ from rasa_zendesk.channel.config import ChannelConfig
 from rasa_zendesk.channel.input import ZendeskInput
 from rasa_zendesk.emulator import EmulatorConfig, EmulatorServer, run_emulator
 from rasa_zendesk.sunco.client import SunCoClient
+from testkit.emulator_control import CONTROL_HEADERS
 from tests.channel.harness import (
     CREDENTIALS,
     SECRET,
@@ -36,7 +37,7 @@ class EmulatorStack:
 
     async def control(self, method: str, path: str, body: Any = None) -> Dict[str, Any]:
         async with httpx.AsyncClient(base_url=self.emulator.base_url + "/_emulator") as http:
-            answer = await http.request(method, path, json=body)
+            answer = await http.request(method, path, json=body, headers=CONTROL_HEADERS)
         assert answer.status_code < 300, answer.text
         return answer.json()
 

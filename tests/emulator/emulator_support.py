@@ -18,6 +18,7 @@ from aiohttp import web
 
 from rasa_zendesk.emulator import EmulatorServer
 from testkit import spec
+from testkit.emulator_control import CONTROL_HEADERS
 
 FAST_RETRIES = (0.05, 0.1, 0.1, 0.1)
 DEFAULT = object()
@@ -193,7 +194,8 @@ class SunCoApi:
         self, method: str, path: str, body: Any = None, expect: Optional[int] = 200
     ) -> Any:
         url = f"{self.server.base_url}/_emulator{path}"
-        async with self.session.request(method, url, json=body) as response:
+        request = self.session.request(method, url, json=body, headers=CONTROL_HEADERS)
+        async with request as response:
             data = await response.json()
             if expect is not None:
                 assert response.status == expect, f"{method} {path}: {response.status} {data}"

@@ -266,11 +266,8 @@ async def test_unknown_routes_and_methods_get_json_errors(api: SunCoApi) -> None
     async with api.session.put(api.app_url + "/users", auth=api.auth, json={}) as response:
         assert response.status == 405
         assert_error(await response.json(), "method_not_allowed")
-    async with api.session.post(
-        f"{api.server.base_url}/_emulator/conversations/nope/solve"
-    ) as response:
-        assert response.status == 404
-        assert_error(await response.json(), "conversation_not_found")
+    answer = await api.control("POST", "/conversations/nope/solve", expect=404)
+    assert_error(answer, "conversation_not_found")
     await still_serving(api)
 
 

@@ -10,6 +10,7 @@ import pytest
 
 from rasa_zendesk.emulator import EmulatorConfig, EmulatorServer, run_emulator
 from rasa_zendesk.emulator.samples import samples
+from testkit.emulator_control import CONTROL_HEADERS
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -41,7 +42,7 @@ async def upload(server: EmulatorServer, app: str, key: Tuple[str, str]) -> str:
 
 async def control(server: EmulatorServer, method: str, path: str, body: object = None) -> dict:
     async with httpx.AsyncClient(base_url=server.base_url + "/_emulator") as http:
-        answer = await http.request(method, path, json=body)
+        answer = await http.request(method, path, json=body, headers=CONTROL_HEADERS)
     assert answer.status_code < 300, answer.text
     return answer.json()
 

@@ -4,6 +4,8 @@ nothing at all when a file cannot be parsed. What it leaves is what Rasa and the
 
 from __future__ import annotations
 
+import os
+import re
 import textwrap
 from pathlib import Path
 from typing import Dict
@@ -239,3 +241,128 @@ def test_the_packaged_nlu_examples_are_the_example_bots() -> None:
     intents = (constants.INTENT_HUMAN_HANDOFF, constants.INTENT_END_HANDOFF)
     ours = [item for item in example["nlu"] if item.get("intent") in intents]
     assert yaml.safe_load(PLUGIN_NLU.read_text())["nlu"] == ours
+
+
+# Byte for byte: line endings, separators inside strings, links, and all or nothing.
+
+#: Characters str.splitlines() would take for line ends, inside a response the author wrote.
+SEPARATORS = "one\u2028two\x85three\u2029four"
+
+
+def assert_bytes_kept(old: bytes, new: bytes) -> None:
+    """Every line of `old`, with its own ending, is still in `new`, in order."""
+    remaining = iter(new.splitlines(keepends=True))
+    lost = [line for line in old.splitlines(keepends=True) if line not in remaining]
+    assert not lost, lost
+
+
+def to_crlf(path: Path) -> None:
+    path.write_bytes(path.read_bytes().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n"))
+
+
+def test_crlf_files_stay_crlf_and_the_added_lines_too(rasa_init: Path) -> None:
+    for name in ("domain.yml", "config.yml", "credentials.yml", "endpoints.yml"):
+        to_crlf(rasa_init / name)
+    before = snapshot(rasa_init)
+    assert rasa_zendesk.init.run(rasa_init).status == rasa_zendesk.init.OK
+    for name in ("domain.yml", "config.yml", "credentials.yml", "endpoints.yml"):
+        after = (rasa_init / name).read_bytes()
+        assert after != before[name], name
+        assert re.search(rb"(?<!\r)\n", after) is None, f"{name} has a line ending in LF only"
+        assert_bytes_kept(before[name], after)
+    assert_has_the_plugin(Domain.load(str(rasa_init / "domain.yml")))
+    wired = snapshot(rasa_init)
+    assert rasa_zendesk.init.run(rasa_init).plan.changed == [] and snapshot(rasa_init) == wired
+
+
+def test_separators_inside_strings_stay(rasa_init: Path) -> None:
+    domain = rasa_init / "domain.yml"
+    text = domain.read_text(encoding="utf-8")
+    text = text.replace("responses:\n", f'responses:\n  utter_lines:\n  - text: "{SEPARATORS}"\n')
+    domain.write_bytes(text.encode("utf-8"))
+    before = domain.read_bytes()
+    said = Domain.load(str(domain)).responses["utter_lines"]  # YAML folds NEL into a space
+    assert rasa_zendesk.init.run(rasa_init).status == rasa_zendesk.init.OK
+    after = domain.read_bytes()
+    assert_bytes_kept(before, after)
+    assert SEPARATORS.encode() in after
+    assert Domain.load(str(domain)).responses["utter_lines"] == said
+    assert_has_the_plugin(Domain.load(str(domain)))
+
+
+def test_a_form_feed_no_yaml_reader_takes_stops_it_with_nothing_changed(
+    rasa_init: Path, capsys: pytest.CaptureFixture
+) -> None:
+    domain = rasa_init / "domain.yml"
+    domain.write_text(domain.read_text().replace("Hey! How are you?", "Hey!\fHow are you?"))
+    before = snapshot(rasa_init)
+    assert cli.main(["init", "--project", str(rasa_init)]) == rasa_zendesk.init.UNPARSEABLE
+    err = capsys.readouterr().err
+    assert "domain.yml" in err and "Nothing was changed" in err, err
+    assert snapshot(rasa_init) == before
+
+
+def test_a_linked_file_is_edited_through_its_link(rasa_init: Path, tmp_path: Path) -> None:
+    shared = tmp_path / "shared" / "domain.yml"
+    shared.parent.mkdir()
+    (rasa_init / "domain.yml").rename(shared)
+    (rasa_init / "domain.yml").symlink_to(shared)
+    before = shared.read_bytes()
+    assert rasa_zendesk.init.run(rasa_init).status == rasa_zendesk.init.OK
+    assert (rasa_init / "domain.yml").is_symlink()
+    assert os.readlink(rasa_init / "domain.yml") == str(shared)
+    assert shared.read_bytes() != before
+    assert_bytes_kept(before, shared.read_bytes())
+    assert_has_the_plugin(Domain.load(str(shared)))
+
+
+def test_a_link_to_nothing_is_refused_with_nothing_changed(
+    rasa_init: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    (rasa_init / "endpoints.yml").unlink()
+    (rasa_init / "endpoints.yml").symlink_to(tmp_path / "gone.yml")
+    before = snapshot(rasa_init)
+    assert cli.main(["init", "--project", str(rasa_init)]) == rasa_zendesk.init.NOT_WRITTEN
+    err = capsys.readouterr().err
+    assert "endpoints.yml" in err and "gone.yml" in err and "Nothing was changed" in err, err
+    assert snapshot(rasa_init) == before
+    assert (rasa_init / "endpoints.yml").is_symlink() and not (tmp_path / "gone.yml").exists()
+
+
+def test_a_file_it_cannot_write_leaves_every_file_as_it_was(
+    rasa_init: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (rasa_init / "actions" / "__init__.py").unlink()  # so actions/ gets two new files
+    locked = (rasa_init / "credentials.yml").resolve()
+    real_access = os.access  # the tests run as root, whom no file mode stops
+    monkeypatch.setattr(
+        os, "access", lambda path, mode: Path(path).resolve() != locked and real_access(path, mode)
+    )
+    before = snapshot(rasa_init)
+    assert cli.main(["init", "--project", str(rasa_init)]) == rasa_zendesk.init.NOT_WRITTEN
+    err = capsys.readouterr().err
+    assert "credentials.yml" in err and "Nothing was changed" in err, err
+    assert snapshot(rasa_init) == before
+
+
+def test_a_failure_while_renaming_puts_back_what_was_renamed(
+    rasa_init: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (rasa_init / "data").rename(rasa_init / "data-elsewhere")  # data/ is created, then removed
+    real_replace = os.replace
+    calls = []
+
+    def replace(source: str, target: str) -> None:
+        calls.append(target)
+        if len(calls) == 3:
+            raise OSError(28, "No space left on device")
+        real_replace(source, target)
+
+    monkeypatch.setattr(os, "replace", replace)
+    before = snapshot(rasa_init)
+    assert cli.main(["init", "--project", str(rasa_init)]) == rasa_zendesk.init.NOT_WRITTEN
+    err = capsys.readouterr().err
+    assert "No space left on device" in err and "Nothing was changed" in err, err
+    assert len(calls) >= 3
+    assert snapshot(rasa_init) == before
+    assert not (rasa_init / "data").exists()

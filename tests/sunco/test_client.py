@@ -19,6 +19,7 @@ from rasa_zendesk.sunco.client import WRITE_ID_KEY, SunCoClient
 from rasa_zendesk.sunco.errors import SunCoError, SunCoTimeout, SunCoUnavailable
 from rasa_zendesk.sunco.models import Author, Content, Profile
 from testkit import spec
+from testkit.emulator_control import CONTROL_HEADERS
 
 SECRET = "s3cr3t-key-never-logged"
 
@@ -50,7 +51,7 @@ async def client(emulator: EmulatorServer) -> AsyncIterator[SunCoClient]:
 
 async def control(server: EmulatorServer, method: str, path: str, body: Any = None) -> Any:
     async with httpx.AsyncClient(base_url=server.base_url + "/_emulator") as http:
-        response = await http.request(method, path, json=body)
+        response = await http.request(method, path, json=body, headers=CONTROL_HEADERS)
         response.raise_for_status()
         return response.json()
 

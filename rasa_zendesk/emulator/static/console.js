@@ -199,9 +199,11 @@
 
   // Network.
   async function call(method, path, body) {
+    // Every call but a GET says JSON, even without a body: the emulator refuses anything else
+    // there, so that no other web page can change it through this browser.
     const response = await fetch(path, {
       method,
-      headers: body ? { "Content-Type": "application/json" } : {},
+      headers: method === "GET" ? {} : { "Content-Type": "application/json" },
       body: body ? JSON.stringify(body) : undefined,
     });
     const data = await response.json().catch(() => ({}));
