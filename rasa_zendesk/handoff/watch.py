@@ -1,8 +1,9 @@
 """Conversations this process saw a running handoff in, for the Rasa server's timers.
 
 The policy notes every conversation whose handoff runs when it predicts for it (that includes
-the turn right after an escalation, which the action server wrote). It is only a shortcut: the timers also find running handoffs in the tracker
-store itself (see `rasa_zendesk.channel.timers`).
+the turn right after an escalation, which the action server wrote). It is only a shortcut: the
+timers also find running handoffs in the tracker store itself (see
+`rasa_zendesk.channel.timers`).
 """
 
 from __future__ import annotations

@@ -12,25 +12,15 @@ from __future__ import annotations
 
 import copy
 import re
-import time
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, Dict, Iterator, List, Optional, Tuple
 
 import pytest
-from rasa.core.agent import Agent
-from rasa.core.lock_store import InMemoryLockStore
-from rasa.core.tracker_store import InMemoryTrackerStore
-from rasa.shared.core.constants import ACTION_LISTEN_NAME, ACTION_SESSION_START_NAME
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import (
-    ActionExecuted,
-    BotUttered,
     Event,
-    SessionStarted,
     SlotSet,
-    UserUttered,
 )
-from rasa.shared.core.trackers import DialogueStateTracker
 from rasa_sdk.executor import ActionExecutor
 
 from rasa_zendesk import constants
@@ -41,17 +31,15 @@ from rasa_zendesk.actions import (
     ActionZendeskRelay,
     sunco_session,
 )
-from rasa_zendesk.channel.config import ChannelConfig
-from rasa_zendesk.channel.conversations import RasaConversation
 from rasa_zendesk.channel.processor import WebhookProcessor
 from rasa_zendesk.emulator.testing import EmulatorProcess
 from rasa_zendesk.handoff import endings, offer, state
 from rasa_zendesk.settings import HandoffSettings, Sources
-from rasa_zendesk.sunco.models import Conversation
 from rasa_zendesk.sunco.webhooks import parse_event
 from rasa_zendesk.tickets.events import StatusChanged
 from rasa_zendesk.tickets.link import link_tag
 from testkit.action_calls import DOMAIN, PLUGIN_DOMAIN, emulator_env, run_action, user
+from testkit.in_memory_rasa import in_memory_rasa
 from tests.channel.harness import pass_control_webhook, release_webhook
 
 pytestmark = pytest.mark.timeout(60)
@@ -187,74 +175,18 @@ class Case:
 # Rasa server: its handlers and write path on an in-memory store.
 
 
-class FollowUps:
-    """The bot's processor as far as the write path uses it: the actions it ran."""
-
-    def __init__(self, domain: Domain) -> None:
-        self.domain, self.nlg, self.ran = domain, None, []
-
-    async def execute_action(self, sender_id: str, action_name: str, *_: Any) -> None:
-        self.ran.append(action_name)
-
-
-class Directory:
-    """Zendesk as the channel asks it: every conversation is the test user's."""
-
-    def __init__(self, sender_id: str) -> None:
-        self.sender_id, self.released = sender_id, []
-
-    def of(self, connector: Optional[str]) -> Directory:
-        return self
-
-    async def find(self, conversation: Conversation) -> RasaConversation:
-        return RasaConversation(self.sender_id, "socketio")
-
-    async def release(self, conversation_id: str, reason: str) -> None:
-        self.released.append(endings.release_metadata(reason))
-
-
-CHANNEL = {
-    "subdomain": "acme",
-    "app_id": "app_endings",
-    "key_id": "key_endings",
-    "key_secret": "secret_endings",
-    "webhook_secret": "whsec_endings",
-}
-
-
 RasaPath = Callable[[WebhookProcessor, Any, str, str], Awaitable[Any]]
 
 
 async def on_rasa(case: Case, path: RasaPath, env: Dict[str, str]) -> Ended:
-    sender_id, conversation_id = "webchat-endings", "0123456789abcdef0123abcd"
-    store = InMemoryTrackerStore(case.domain)
-    agent = Agent(domain=case.domain, tracker_store=store, lock_store=InMemoryLockStore())
-    agent.processor = FollowUps(case.domain)  # type: ignore[assignment]
-    long_ago = time.time() - 3 * 3600
-    events: List[Event] = [
-        ActionExecuted(ACTION_SESSION_START_NAME),
-        SessionStarted(),
-        ActionExecuted(ACTION_LISTEN_NAME),
-        UserUttered("I want a human", input_channel="socketio", timestamp=long_ago),
-        ActionExecuted(constants.ACTION_HANDOFF),
-        SlotSet(constants.SLOT_HANDOFF, state.opened(conversation_id, at=long_ago).as_slot()),
-        ActionExecuted(ACTION_LISTEN_NAME),
-    ]
-    await store.save(DialogueStateTracker.from_events(sender_id, events, case.domain.slots))
-    config = ChannelConfig.from_credentials(CHANNEL, environ={**case.env, **env})
-    directory = Directory(sender_id)
-    processor = WebhookProcessor(config, directory)  # type: ignore[arg-type]
-    rasa = processor.context(agent, [])
-    await path(processor, rasa, sender_id, conversation_id)
-    tracker = await store.retrieve_full_tracker(sender_id)
-    assert tracker is not None
-    said = [e for e in tracker.events if isinstance(e, BotUttered)]
-    record = state.current(tracker.events)
+    server = await in_memory_rasa(case.domain, {**case.env, **env})
+    await path(server.processor, server.rasa, server.sender_id, server.conversation_id)
+    said, record = await server.said(), await server.record()
     return Ended(
         said[-1].text if said else None,
-        agent.processor.ran,  # type: ignore[union-attr]
+        server.follow_ups.ran,
         record.end_reason if record else None,
-        directory.released,
+        server.directory.released,
     )
 
 
