@@ -158,18 +158,22 @@ class WebhookWrite:
     dedupe: Tuple[str, str]
     what: str
 
-    @classmethod
-    def of_sunco(
-        cls,
-        event: Event,
-        target: RasaConversation,
-        connector: str,
-        dedupe: Tuple[str, str],
-        what: str,
-    ) -> WebhookWrite:
-        """The way of a SunCo webhook event, for the conversation it names."""
-        conversation_id = event.conversation.id if event.conversation else None
-        return cls(target, conversation_id, event.created_at, connector, dedupe, what)
+
+async def apply_sunco_event(
+    rasa: RasaContext,
+    event: Event,
+    connector: str,
+    dedupe: Tuple[str, str],
+    what: str,
+    decide: Decide[EventResult],
+) -> EventResult:
+    """A SunCo webhook event through `apply_once`, for the conversation it names."""
+    target = await rasa.find(connector, event.conversation, event.id)
+    if target is None:
+        return NOT_OURS
+    conversation_id = event.conversation.id if event.conversation else None
+    write_of = WebhookWrite(target, conversation_id, event.created_at, connector, dedupe, what)
+    return await apply_once(rasa, write_of, decide)
 
 
 async def apply_once(

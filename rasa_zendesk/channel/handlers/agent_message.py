@@ -15,13 +15,11 @@ from rasa_zendesk import constants
 from rasa_zendesk.channel.handlers.notice import has_response, render_notice
 from rasa_zendesk.channel.render import bot_uttered_for
 from rasa_zendesk.channel.write_path import (
-    NOT_OURS,
     Decided,
     Delivery,
     EventResult,
     RasaContext,
-    WebhookWrite,
-    apply_once,
+    apply_sunco_event,
     delivered,
     record_event,
 )
@@ -41,9 +39,6 @@ async def handle(event: MessageEvent, rasa: RasaContext, connector: str) -> Even
         return EventResult(False, "posted by the plugin (echo)")
     if "activity" in (message.author.subtypes or []):
         return EventResult(False, "Zendesk system activity")
-    target = await rasa.find(connector, event.conversation, event.id)
-    if target is None:
-        return NOT_OURS
 
     async def deliver(tracker: DialogueStateTracker, output: OutputChannel) -> Decided[EventResult]:
         uttered = bot_uttered_for(message, event.id)
@@ -75,14 +70,10 @@ async def handle(event: MessageEvent, rasa: RasaContext, connector: str) -> Even
             Delivery([announced, uttered], [record_event(joined, event.id), announced, uttered])
         )
 
-    write_of = WebhookWrite.of_sunco(
-        event,
-        target,
-        connector,
-        (constants.EVENT_ZENDESK_MESSAGE_ID, message.id),
-        f"Agent message {message.id}",
+    dedupe = (constants.EVENT_ZENDESK_MESSAGE_ID, message.id)
+    return await apply_sunco_event(
+        rasa, event, connector, dedupe, f"Agent message {message.id}", deliver
     )
-    return await apply_once(rasa, write_of, deliver)
 
 
 def _note_out_of_order(tracker: DialogueStateTracker, uttered: BotUttered) -> None:

@@ -14,12 +14,10 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa_zendesk import constants
 from rasa_zendesk.channel.handlers.ending import end_here
 from rasa_zendesk.channel.write_path import (
-    NOT_OURS,
     Decided,
     EventResult,
     RasaContext,
-    WebhookWrite,
-    apply_once,
+    apply_sunco_event,
     delivered,
     skipped,
 )
@@ -54,9 +52,6 @@ async def handle(
 ) -> EventResult:
     """End the handoff of the event's conversation for `reason` (`reason_of_hand_back`)."""
     conversation_id = event.payload.conversation.id
-    target = await rasa.find(connector, event.conversation, event.id)
-    if target is None:
-        return NOT_OURS
 
     async def close(tracker: DialogueStateTracker, output: OutputChannel) -> Decided[EventResult]:
         handoff = state.active_for(tracker.events, conversation_id)
@@ -70,14 +65,10 @@ async def handle(
             return skipped("handoff already over")
         return delivered(await end_here(rasa, tracker, output, handoff, reason, event.id))
 
-    write_of = WebhookWrite.of_sunco(
-        event,
-        target,
-        connector,
-        (constants.EVENT_ZENDESK_EVENT_ID, event.id),
-        f"End of handoff ({event.type})",
+    dedupe = (constants.EVENT_ZENDESK_EVENT_ID, event.id)
+    return await apply_sunco_event(
+        rasa, event, connector, dedupe, f"End of handoff ({event.type})", close
     )
-    return await apply_once(rasa, write_of, close)
 
 
 def _is_agent_workspace(ref: Optional[SwitchboardIntegrationRef]) -> bool:
