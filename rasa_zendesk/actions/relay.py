@@ -27,8 +27,8 @@ When SunCo fails after its retries, the user hears `utter_zendesk_relay_failed` 
 waits for the next relay. When Zendesk has been silent for `STALE_AFTER_SECONDS`, the relay
 first asks whether the agents still have the conversation: if not (its hand-back webhook was
 lost), or if the conversation is gone (404), the handoff ends (`conversation_gone`, as the
-table of endings says: the user is told, the author's `after_handoff_action` follows), and the
-message is given back to Rasa so the bot answers it.
+table of endings says: the user is told), and the message is given back to Rasa so the bot
+answers it.
 """
 
 from __future__ import annotations

@@ -133,7 +133,10 @@ ENDINGS: Dict[str, Ending] = {
         ),
         _row(state.IDLE_TIMEOUT, releases=True),
         _row(state.MAX_DURATION, releases=True),
-        _row(state.CONVERSATION_GONE),  # Zendesk no longer has it: nothing to release
+        # Zendesk no longer has it: nothing to release. The user's message goes back to the
+        # bot, which answers it right after the notice; a follow-up run first would take the
+        # place of that answer (Rasa's policies answer a message right after listening only).
+        _row(state.CONVERSATION_GONE, then=None),
         _row(
             state.RESTART,
             None,

@@ -70,7 +70,7 @@ EXPECTED = {
     state.AGENT_TIMEOUT: (constants.UTTER_HANDOFF_ENDED, True, True, endings.AFTER_HANDOFF),
     state.IDLE_TIMEOUT: (constants.UTTER_HANDOFF_ENDED, True, False, endings.AFTER_HANDOFF),
     state.MAX_DURATION: (constants.UTTER_HANDOFF_ENDED, True, False, endings.AFTER_HANDOFF),
-    state.CONVERSATION_GONE: (constants.UTTER_HANDOFF_ENDED, False, False, endings.AFTER_HANDOFF),
+    state.CONVERSATION_GONE: (constants.UTTER_HANDOFF_ENDED, False, False, None),
     state.RESTART: (None, True, True, endings.RESTART),
     state.LEFT_MESSAGE: (constants.UTTER_MESSAGE_TAKEN, False, False, None),
     state.FAILED: (constants.UTTER_HANDOFF_ENDED, True, False, endings.AFTER_HANDOFF),
@@ -134,6 +134,7 @@ def test_what_follows() -> None:
     assert endings.ending_for(state.USER_ENDED).follow_up(HandoffSettings()) is None
     assert endings.ending_for(state.RESTART).follow_up(after) == "action_restart"
     assert endings.ending_for(state.LEFT_MESSAGE).follow_up(after) is None
+    assert endings.ending_for(state.CONVERSATION_GONE).follow_up(after) is None
 
 
 def test_the_release_says_why() -> None:
