@@ -107,7 +107,8 @@ def percentile(values: List[float], rank: float) -> Optional[float]:
 
 
 class Summary:
-    """Fed the stored events once; keeps one `ReportedHandoff` per handoff requested since `since`."""
+    """Fed the stored events once; keeps one `ReportedHandoff` per handoff requested since
+    `since`."""
 
     def __init__(self, since: float) -> None:
         self.since = since
