@@ -348,6 +348,8 @@ class HandoffSettings:
     - `agent_joined_notice` (true): tell the user who joined, before the agent's first message.
     - `after_handoff_action`: an action the bot runs right after the user was told the handoff
       ended (a satisfaction question, say); none by default.
+    - `handoff_ended_text`: what the user is told when the handoff ends, instead of
+      `utter_zendesk_handoff_ended` (whichever server ends it); none by default.
     """
 
     agent_timeout: int = 600
@@ -355,6 +357,7 @@ class HandoffSettings:
     max_duration: int = 86400
     agent_joined_notice: bool = True
     after_handoff_action: Optional[str] = None
+    handoff_ended_text: Optional[str] = None
 
     @classmethod
     def read(cls, sources: Sources) -> HandoffSettings:
@@ -365,4 +368,5 @@ class HandoffSettings:
             max_duration=sources.seconds("max_duration", defaults.max_duration),
             agent_joined_notice=sources.flag("agent_joined_notice", True),
             after_handoff_action=sources.text("after_handoff_action"),
+            handoff_ended_text=sources.text("handoff_ended_text"),
         )

@@ -102,21 +102,39 @@ def is_ours(metadata: Optional[Dict[str, Any]]) -> bool:
     return (metadata or {}).get(ORIGIN_KEY) == ORIGIN_VALUE
 
 
-def action_call(action: str, sender_id: str, turns: Sequence[Event]) -> Dict[str, Any]:
+def action_call(
+    action: str, sender_id: str, turns: Sequence[Event], domain: Domain = DOMAIN
+) -> Dict[str, Any]:
     """The JSON body of Rasa's request to the action server for `action` on this history."""
     events: List[Event] = [ActionExecuted("action_session_start"), SessionStarted(), *turns]
-    tracker = DialogueStateTracker.from_events(sender_id, events, slots=DOMAIN.slots)
-    body = RemoteAction(action, None)._action_call_format(tracker, DOMAIN)
+    tracker = DialogueStateTracker.from_events(sender_id, events, slots=domain.slots)
+    body = RemoteAction(action, None)._action_call_format(tracker, domain)
     return json.loads(json.dumps(body))
 
 
 async def run_action(
-    executor: Any, action: str, sender_id: str, turns: Sequence[Event]
+    executor: Any, action: str, sender_id: str, turns: Sequence[Event], domain: Domain = DOMAIN
 ) -> Dict[str, Any]:
     """What rasa-sdk's executor answers Rasa for `action` on this history."""
-    result = await executor.run(action_call(action, sender_id, turns))
+    result = await executor.run(action_call(action, sender_id, turns, domain))
     assert result is not None
     return result
+
+
+def emulator_env(process: Any) -> Dict[str, str]:
+    """The action server's environment pointing at a running emulator (`EmulatorProcess`),
+    with short SunCo timeouts."""
+    config = process.config
+    return {
+        "ZENDESK_SUBDOMAIN": "acme",
+        "ZENDESK_APP_ID": config.app_id,
+        "ZENDESK_KEY_ID": config.key_id,
+        "ZENDESK_KEY_SECRET": config.key_secret,
+        "ZENDESK_WEBHOOK_SECRET": config.webhook_secret,
+        "ZENDESK_API_URL": process.api_url,
+        "ZENDESK_REQUEST_TIMEOUT": "1",
+        "ZENDESK_REQUEST_DEADLINE": "1.5",
+    }
 
 
 def responses(result: Dict[str, Any]) -> List[str]:

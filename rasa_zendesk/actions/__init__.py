@@ -11,7 +11,10 @@ A bot's `actions/handoff.py` only imports them, and the action server registers 
     )
 
 To configure one, subclass it in the bot's actions package and change class attributes (the
-subclass is registered after the original under the same action name, so it wins).
+subclass is registered after the original under the same action name, so it wins): for
+example `bot_display_name`, or `agent_notes` (the note the agent reads when the plugin gives
+the conversation back, by end reason; see `rasa_zendesk.actions.base.ZendeskAction`). They
+share one base, `ZendeskAction` (`base`), for what every action does first.
 """
 
 from rasa_zendesk.actions.end_handoff import ActionZendeskEndHandoff

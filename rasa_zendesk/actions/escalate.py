@@ -42,18 +42,13 @@ import logging
 from datetime import datetime, timezone
 from typing import Any, Dict, List, Optional, Tuple
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from rasa_zendesk import clock, constants
-from rasa_zendesk.actions import summary, sunco_session
-from rasa_zendesk.actions.common import (
-    UTTER_HANDOFF_FAILED,
-    UTTER_HANDOFF_STARTED,
-    log_failure,
-    record,
-)
+from rasa_zendesk.actions import summary
+from rasa_zendesk.actions.base import Turn, ZendeskAction, log_failure, record
 from rasa_zendesk.actions.handoff_metadata import pass_control_metadata, tag
 from rasa_zendesk.handoff import offer, state
 from rasa_zendesk.hours import gate
@@ -67,15 +62,14 @@ from rasa_zendesk.tickets.link import link_tag
 logger = logging.getLogger(__name__)
 
 
-class ActionZendeskHandoff(Action):
+class ActionZendeskHandoff(ZendeskAction):
     """Escalate to Zendesk Agent Workspace; configure by subclassing (class attributes)."""
 
+    action_name = constants.ACTION_HANDOFF
     #: Switchboard integration that receives the conversation (id, name or type).
     agent_workspace: str = constants.AGENT_WORKSPACE
     #: The Rasa switchboard integration, if it is not the switchboard's default (see above).
     bot_switchboard_integration: Optional[str] = None
-    #: Author name of the summary and of the bot's turns in the ticket.
-    bot_display_name: str = "Bot"
     #: Slots that hold the user's name and email, if the bot collects them.
     name_slot: str = "name"
     email_slot: str = constants.SLOT_EMAIL
@@ -84,18 +78,11 @@ class ActionZendeskHandoff(Action):
     #: Start of the ticket subject; the reason follows.
     subject_prefix: str = "Chat handoff"
 
-    def name(self) -> str:
-        return constants.ACTION_HANDOFF
-
-    async def run(
-        self,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        domain: Dict[str, Any],
-    ) -> List[Dict[str, Any]]:
+    async def act(self, turn: Turn) -> List[Dict[str, Any]]:
+        dispatcher, tracker = turn.dispatcher, turn.tracker
         if state.active(tracker.events) is not None:
             # Already with an agent: do not open a second ticket.
-            dispatcher.utter_message(response=UTTER_HANDOFF_STARTED)
+            dispatcher.utter_message(response=constants.UTTER_HANDOFF_STARTED)
             return []
         try:
             connector = self.connector(tracker)
@@ -105,9 +92,9 @@ class ActionZendeskHandoff(Action):
             handoff = await self.escalate(tracker, connector)
         except Exception as error:  # whatever went wrong, the user hears it and keeps the bot
             log_failure(logger, "handoff", tracker.sender_id, error)
-            dispatcher.utter_message(response=UTTER_HANDOFF_FAILED)
+            dispatcher.utter_message(response=constants.UTTER_HANDOFF_FAILED)
             return []
-        dispatcher.utter_message(response=UTTER_HANDOFF_STARTED)
+        dispatcher.utter_message(response=constants.UTTER_HANDOFF_STARTED)
         return [record(handoff)]
 
     async def escalate(
@@ -123,7 +110,7 @@ class ActionZendeskHandoff(Action):
         sender_id = tracker.sender_id
         input_channel = tracker.get_latest_input_channel()
         connector = connector or self.connector(tracker)
-        client = sunco_session.client_for(connector)
+        client = self.client(connector)
         name, slot_email = self.requester(tracker)
         email = email or slot_email
         briefing = summary.summarize(tracker)  # deterministic: reason, summary, transcript
@@ -173,7 +160,7 @@ class ActionZendeskHandoff(Action):
         not configured fails the handoff (the user hears so) rather than reach the wrong
         account."""
         requested = tracker.get_slot(constants.SLOT_CONNECTOR)
-        return sunco_session.connectors().choose(
+        return self.connectors().choose(
             requested if isinstance(requested, str) else None,
             tracker.get_latest_input_channel(),
         )

@@ -11,26 +11,19 @@ from __future__ import annotations
 
 from typing import Any, Dict, List
 
-from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActionReverted
-from rasa_sdk.executor import CollectingDispatcher
 
 from rasa_zendesk import constants
+from rasa_zendesk.actions.base import Turn, ZendeskAction
 from rasa_zendesk.handoff import pending
 
 
-class ActionZendeskHandOut(Action):
+class ActionZendeskHandOut(ZendeskAction):
     """Hand out the messages the user has not received yet."""
 
-    def name(self) -> str:
-        return constants.ACTION_HAND_OUT
+    action_name = constants.ACTION_HAND_OUT
 
-    async def run(
-        self,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        domain: Dict[str, Any],
-    ) -> List[Dict[str, Any]]:
-        for event in pending.not_handed_out(tracker.events):
-            dispatcher.utter_message(**pending.copy_of(event))
+    async def act(self, turn: Turn) -> List[Dict[str, Any]]:
+        for event in pending.not_handed_out(turn.tracker.events):
+            turn.dispatcher.utter_message(**pending.copy_of(event))
         return [ActionReverted()]

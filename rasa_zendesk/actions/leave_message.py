@@ -8,8 +8,10 @@ answer (`handoff.offer`, made by `action_zendesk_handoff`).
   gives up and says so).
 - The message is the conversation itself: the handoff opens as always (summary, transcript,
   requester name and email), tagged `rasa_left_message` and the reason, so the ticket waits
-  for the agents, who can answer by email. The handoff's record ends at once (`left_message`):
-  the bot answers again, and an agent's later reply still reaches the user's channel.
+  for the agents, who can answer by email. The handoff's record ends at once (`left_message`,
+  as the table of endings says: `utter_zendesk_message_taken`, nothing released, no
+  follow-up): the bot answers again, and an agent's later reply still reaches the user's
+  channel.
 """
 
 from __future__ import annotations
@@ -18,13 +20,10 @@ import logging
 import re
 from typing import Any, Dict, List, Optional
 
-from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
-from rasa_sdk.executor import CollectingDispatcher
 
 from rasa_zendesk import constants
-from rasa_zendesk.actions import sunco_session
-from rasa_zendesk.actions.common import UTTER_HANDOFF_FAILED, log_failure, record
+from rasa_zendesk.actions.base import Turn, log_failure
 from rasa_zendesk.actions.escalate import ActionZendeskHandoff
 from rasa_zendesk.handoff import gestures, offer, state
 
@@ -48,15 +47,10 @@ def email_in(text: Optional[str]) -> Optional[str]:
 class ActionZendeskLeaveMessage(ActionZendeskHandoff):
     """Answer the offer; shares the escalation's configuration by subclassing it."""
 
-    def name(self) -> str:
-        return constants.ACTION_LEAVE_MESSAGE
+    action_name = constants.ACTION_LEAVE_MESSAGE
 
-    async def run(
-        self,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        domain: Dict[str, Any],
-    ) -> List[Dict[str, Any]]:
+    async def act(self, turn: Turn) -> List[Dict[str, Any]]:
+        dispatcher, tracker = turn.dispatcher, turn.tracker
         made = offer.current(tracker.events)
         closes = SlotSet(constants.SLOT_OFFER, None)
         if made is None:
@@ -80,27 +74,23 @@ class ActionZendeskLeaveMessage(ActionZendeskHandoff):
         if email is None:
             dispatcher.utter_message(response=constants.UTTER_ASK_EMAIL)
             return [SlotSet(constants.SLOT_OFFER, offer.asking_email(made).as_slot())]
-        return await self._leave(dispatcher, tracker, made, email, closes)
+        return await self._leave(turn, made, email, closes)
 
     async def _leave(
-        self,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        made: offer.Offer,
-        email: str,
-        closes: Dict[str, Any],
+        self, turn: Turn, made: offer.Offer, email: str, closes: Dict[str, Any]
     ) -> List[Dict[str, Any]]:
+        tracker = turn.tracker
         try:
-            connector = sunco_session.connectors().get(made.connector)
+            connector = self.connectors().get(made.connector)
             handoff = await self.escalate(
                 tracker, connector, extra_tags=(LEFT_MESSAGE_TAG, made.reason), email=email
             )
         except Exception as error:  # the user hears it and keeps the bot
             log_failure(logger, "message left", tracker.sender_id, error)
-            dispatcher.utter_message(response=UTTER_HANDOFF_FAILED)
+            turn.dispatcher.utter_message(response=constants.UTTER_HANDOFF_FAILED)
             return [closes]
-        dispatcher.utter_message(response=constants.UTTER_MESSAGE_TAKEN, email=email)
-        events = [closes, record(state.ended(handoff, state.LEFT_MESSAGE))]
+        remembered: List[Dict[str, Any]] = []
         if self.email_slot in tracker.slots and tracker.get_slot(self.email_slot) != email:
-            events.append(SlotSet(self.email_slot, email))
-        return events
+            remembered.append(SlotSet(self.email_slot, email))
+        ended = await self.end(turn, handoff, state.LEFT_MESSAGE, extra=remembered, email=email)
+        return [closes, *ended]

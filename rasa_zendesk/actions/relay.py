@@ -26,8 +26,9 @@ without it for one whose answer Rasa lost (the action server was down) and tells
 When SunCo fails after its retries, the user hears `utter_zendesk_relay_failed` and the message
 waits for the next relay. When Zendesk has been silent for `STALE_AFTER_SECONDS`, the relay
 first asks whether the agents still have the conversation: if not (its hand-back webhook was
-lost), or if the conversation is gone (404), the handoff ends (`conversation_gone`), the user
-is told, and the message is given back to Rasa so the bot answers it.
+lost), or if the conversation is gone (404), the handoff ends (`conversation_gone`, as the
+table of endings says: the user is told), and the message is given back to Rasa so the bot
+answers it.
 """
 
 from __future__ import annotations
@@ -35,14 +36,14 @@ from __future__ import annotations
 import logging
 from typing import Any, Dict, List, Set, Tuple
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import ActionExecuted, UserUttered
-from rasa_sdk.executor import CollectingDispatcher
 
 from rasa_zendesk import clock, constants
-from rasa_zendesk.actions import sunco_session, user_files
-from rasa_zendesk.actions.common import (
-    UTTER_RELAY_FAILED,
+from rasa_zendesk.actions import user_files
+from rasa_zendesk.actions.base import (
+    Turn,
+    ZendeskAction,
     latest_user_event_of,
     log_failure,
     record,
@@ -62,39 +63,34 @@ logger = logging.getLogger(__name__)
 STALE_AFTER_SECONDS = 300.0
 
 
-class ActionZendeskRelay(Action):
+class ActionZendeskRelay(ZendeskAction):
     """Relay the user's messages not yet passed on (text and attachments) to the agent."""
 
-    def name(self) -> str:
-        return constants.ACTION_RELAY
+    action_name = constants.ACTION_RELAY
 
-    async def run(
-        self,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        domain: Dict[str, Any],
-    ) -> List[Dict[str, Any]]:
+    async def act(self, turn: Turn) -> List[Dict[str, Any]]:
+        dispatcher, tracker = turn.dispatcher, turn.tracker
         handoff = state.active(tracker.events)
         if handoff is None:
             logger.warning(
                 "Relay for sender %s, whose handoff is over: the message stays with the bot",
                 tracker.sender_id,
             )
-            dispatcher.utter_message(response=UTTER_RELAY_FAILED)
+            dispatcher.utter_message(response=constants.UTTER_RELAY_FAILED)
             return []
         pending = messages_for_agent(tracker.events, handoff)
         try:
-            client = sunco_session.get_client(handoff.connector)
+            client = self.client(handoff.connector)
             if _stale(tracker.events, handoff) and not await _with_the_agents(
                 client, handoff.conversation_id
             ):
-                return _gone(dispatcher, tracker, handoff)
+                return await self._gone(turn, handoff)
             malformed, refused = await self._post(client, tracker, handoff, pending)
         except Exception as error:  # never a silent loss, whatever the cause
             log_failure(logger, "relay", tracker.sender_id, error)
             if isinstance(error, SunCoError) and error.status == 404:
-                return _gone(dispatcher, tracker, handoff)
-            dispatcher.utter_message(response=UTTER_RELAY_FAILED)
+                return await self._gone(turn, handoff)
+            dispatcher.utter_message(response=constants.UTTER_RELAY_FAILED)
             return [record(handoff)]  # the record says the relay ran: the message waits
         if malformed:
             dispatcher.utter_message(response=constants.UTTER_ATTACHMENT_REFUSED)
@@ -144,6 +140,27 @@ class ActionZendeskRelay(Action):
                     handoff.conversation_id, author, content, metadata, look_first=is_late
                 )
         return malformed, refused
+
+    async def _gone(self, turn: Turn, handoff: state.Handoff) -> List[Dict[str, Any]]:
+        """Agent Workspace no longer has the conversation (its hand-back never arrived): the
+        handoff ends, and the bot answers the message, given to Rasa again."""
+        logger.warning(
+            "Relay for sender %s: conversation %s is no longer with the agents; handoff ended",
+            turn.sender_id,
+            handoff.conversation_id,
+        )
+        latest = latest_user_event_of(turn.tracker.events)
+        again: List[Dict[str, Any]] = []
+        if latest is not None:
+            again = [
+                ActionExecuted("action_listen"),
+                UserUttered(
+                    latest.get("text"),
+                    parse_data=latest.get("parse_data"),
+                    input_channel=latest.get("input_channel"),
+                ),
+            ]
+        return await self.end(turn, handoff, state.CONVERSATION_GONE, extra=again)
 
 
 def messages_for_agent(
@@ -197,28 +214,3 @@ async def _with_the_agents(client: SunCoClient, conversation_id: str) -> bool:
         active.name == constants.AGENT_WORKSPACE
         or active.integration_type == constants.AGENT_WORKSPACE_TYPE
     )
-
-
-def _gone(
-    dispatcher: CollectingDispatcher, tracker: Tracker, handoff: state.Handoff
-) -> List[Dict[str, Any]]:
-    """Agent Workspace no longer has the conversation (its hand-back never arrived): the
-    handoff ends, the user is told, and the bot answers the message, given to Rasa again."""
-    logger.warning(
-        "Relay for sender %s: conversation %s is no longer with the agents; handoff ended",
-        tracker.sender_id,
-        handoff.conversation_id,
-    )
-    dispatcher.utter_message(response=constants.UTTER_HANDOFF_ENDED)
-    events = [record(state.ended(handoff, state.CONVERSATION_GONE))]
-    latest = latest_user_event_of(tracker.events)
-    if latest is not None:
-        events += [
-            ActionExecuted("action_listen"),
-            UserUttered(
-                latest.get("text"),
-                parse_data=latest.get("parse_data"),
-                input_channel=latest.get("input_channel"),
-            ),
-        ]
-    return events

@@ -6,22 +6,21 @@ event loop, because an httpx pool belongs to the loop that opened its connection
 changes (a test suite runs one loop per test), or the environment names another Zendesk app, a
 fresh client is built.
 
-Settings come from the environment (`settings.Connectors`: the same `ZENDESK_*` variables the
-Rasa server reads). Two optional variables bound how long the user waits for a failing SunCo:
-`ZENDESK_REQUEST_TIMEOUT` (seconds per HTTP attempt, default 10) and `ZENDESK_REQUEST_DEADLINE`
-(seconds for one call including its retries, default 20).
+Settings come from the environment, read by `rasa_zendesk.settings` (`Connectors`: the same
+`ZENDESK_*` variables the Rasa server reads). Two optional variables bound how long the user
+waits for a failing SunCo: `ZENDESK_REQUEST_TIMEOUT` (seconds per HTTP attempt, default 10) and
+`ZENDESK_REQUEST_DEADLINE` (seconds for one call including its retries, default 20).
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
 from typing import Any, Dict, Mapping, Optional, Set, Tuple
 
 from rasa_zendesk.settings import Connectors, SettingsError, Sources, ZendeskSettings
 from rasa_zendesk.sunco.client import SunCoClient
 
-TIMEOUT_ENV = "ZENDESK_REQUEST_TIMEOUT"
+TIMEOUT_ENV = "ZENDESK_REQUEST_TIMEOUT"  # the settings `request_timeout`, `request_deadline`
 DEADLINE_ENV = "ZENDESK_REQUEST_DEADLINE"
 DEFAULT_TIMEOUT = 10.0
 DEFAULT_DEADLINE = 20.0
@@ -35,10 +34,10 @@ _closing: Set[asyncio.Task[None]] = set()  # held until done, so they are not co
 
 def client_options(environ: Optional[Mapping[str, str]] = None) -> Dict[str, float]:
     """Timeout and deadline for the client, from the environment (clear error if malformed)."""
-    env = os.environ if environ is None else environ
+    sources = Sources(None, environ, where="the environment")
     return {
-        "timeout": _seconds(env, TIMEOUT_ENV, DEFAULT_TIMEOUT),
-        "deadline": _seconds(env, DEADLINE_ENV, DEFAULT_DEADLINE),
+        "timeout": _seconds(sources, "request_timeout", DEFAULT_TIMEOUT),
+        "deadline": _seconds(sources, "request_deadline", DEFAULT_DEADLINE),
     }
 
 
@@ -89,16 +88,16 @@ async def close_client() -> None:
             await client.aclose()
 
 
-def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
-    raw = env.get(name)
-    if raw is None or not raw.strip():
+def _seconds(sources: Sources, name: str, default: float) -> float:
+    raw = sources.text(name)
+    if raw is None:
         return default
     try:
         value = float(raw)
     except ValueError:
         value = -1.0
     if value <= 0:
-        raise SettingsError(f"{name} must be a positive number of seconds")
+        raise SettingsError(f"{sources.env_name(name)} must be a positive number of seconds")
     return value
 
 

@@ -40,13 +40,12 @@ class ChannelConfig:
 
     connectors: Connectors
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
-    handoff_ended_text: Optional[str] = None
     typing_event: str = DEFAULT_TYPING_EVENT
     #: Conversations whose trackers are kept between webhooks (SQL, Redis stores; 0: none).
     tracker_cache_size: int = DEFAULT_CACHE_SIZE
     #: The memory those trackers may take, at most (MiB, estimated).
     tracker_cache_max_mb: int = DEFAULT_CACHE_MAX_MB
-    #: Timeouts, the agent's notice, the action after a handoff: shared with the action server.
+    #: Timeouts, the notices, the action after a handoff: shared with the action server.
     handoff: HandoffSettings = HandoffSettings()
     #: `GET /webhooks/zendesk/metrics` is served (Prometheus); off by default.
     metrics: bool = False
@@ -79,7 +78,6 @@ class ChannelConfig:
         return cls(
             connectors=connectors,
             max_body_bytes=_whole_number(given, "max_body_bytes", DEFAULT_MAX_BODY_BYTES, 1),
-            handoff_ended_text=given.get("handoff_ended_text"),
             typing_event=given.get("typing_event") or DEFAULT_TYPING_EVENT,
             tracker_cache_size=_whole_number(given, "tracker_cache_size", DEFAULT_CACHE_SIZE, 0),
             tracker_cache_max_mb=_whole_number(

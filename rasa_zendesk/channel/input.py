@@ -49,8 +49,9 @@ from sanic.response import HTTPResponse
 from rasa_zendesk.channel.attachment_links import ROUTE as ATTACHMENTS_ROUTE
 from rasa_zendesk.channel.config import ChannelConfig
 from rasa_zendesk.channel.conversations import Directories
-from rasa_zendesk.channel.processor import Outcome, RasaContext, WebhookProcessor
+from rasa_zendesk.channel.processor import WebhookProcessor
 from rasa_zendesk.channel.timers.loop import TimerLoop
+from rasa_zendesk.channel.write_path import EventResult, RasaContext
 from rasa_zendesk.monitoring.metrics import ChannelMetrics, outcome_label
 from rasa_zendesk.platforms.outputs import close_outputs
 from rasa_zendesk.settings import ZendeskSettings
@@ -226,7 +227,7 @@ class ZendeskInput(InputChannel):
             return _error(400, str(error))
         if change is None:
             logger.info("Zendesk ticket webhook event %s (%s) ignored", event.id, event.type)
-            return _ok(**self._counts(TICKET_ROUTE, event.type, [Outcome(False, "ignored")]))
+            return _ok(**self._counts(TICKET_ROUTE, event.type, [EventResult(False, "ignored")]))
         rasa, failed = self._rasa(request)
         if failed is not None:
             return failed
@@ -241,7 +242,7 @@ class ZendeskInput(InputChannel):
         logger.info("Zendesk ticket event %s: %s", event.id, outcome.note)
         return _ok(**self._counts(TICKET_ROUTE, event.type, [outcome]))
 
-    def _counts(self, route: str, event_type: str, outcomes: List[Outcome]) -> Dict[str, int]:
+    def _counts(self, route: str, event_type: str, outcomes: List[EventResult]) -> Dict[str, int]:
         """`_counts` of one event type's outcomes, counted in the metrics too."""
         for outcome in outcomes:
             label = outcome_label(outcome.applied, outcome.refused, outcome.note)
@@ -267,7 +268,7 @@ class ZendeskInput(InputChannel):
     async def _apply_all(
         self, envelope: WebhookEnvelope, rasa: RasaContext, connector: str
     ) -> HTTPResponse:
-        outcomes: List[Outcome] = []
+        outcomes: List[EventResult] = []
         malformed: List[MalformedEvent] = []
         for event in envelope.parse_events():
             if isinstance(event, MalformedEvent):
@@ -344,7 +345,7 @@ def _cap_stream(request: Request, cap: int) -> None:
         request.stream.request_max_size = min(request.stream.request_max_size, cap)
 
 
-def _counts(outcomes: List[Outcome]) -> Dict[str, int]:
+def _counts(outcomes: List[EventResult]) -> Dict[str, int]:
     """How many events were applied and ignored, and refused when any were."""
     applied = sum(1 for outcome in outcomes if outcome.applied)
     refused = sum(1 for outcome in outcomes if outcome.refused)

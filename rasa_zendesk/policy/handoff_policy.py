@@ -219,7 +219,7 @@ class HandoffPolicy(Policy):
 
         handoff = current if current is not None and current.active else None
         if handoff is not None:
-            watch.notice(tracker.sender_id)  # for the Rasa server's timers
+            watch.note_running(tracker.sender_id)  # for the Rasa server's timers
             if not user_spoke:
                 return self._predict(domain, ACTION_LISTEN_NAME, repair)
             action, transition = self._during_handoff(tracker, handoff)

@@ -24,6 +24,7 @@ from rasa_zendesk.actions import (
 )
 from rasa_zendesk.emulator.testing import EmulatorProcess
 from testkit import spec
+from testkit.action_calls import emulator_env
 
 REPO = Path(__file__).resolve().parents[2]
 API_PREFIX = "/sc/v2/apps/"
@@ -87,18 +88,7 @@ async def zendesk(
 ) -> AsyncIterator[Zendesk]:
     """A clean emulator and the action server's environment pointing at it."""
     emulator_process.control("POST", "/reset")
-    config = emulator_process.config
-    env = {
-        "ZENDESK_SUBDOMAIN": "acme",
-        "ZENDESK_APP_ID": config.app_id,
-        "ZENDESK_KEY_ID": config.key_id,
-        "ZENDESK_KEY_SECRET": config.key_secret,
-        "ZENDESK_WEBHOOK_SECRET": config.webhook_secret,
-        "ZENDESK_API_URL": emulator_process.api_url,
-        sunco_session.TIMEOUT_ENV: "1",
-        sunco_session.DEADLINE_ENV: "1.5",
-    }
-    for name, value in env.items():
+    for name, value in emulator_env(emulator_process).items():
         monkeypatch.setenv(name, value)
     yield Zendesk(emulator_process)
     await sunco_session.close_client()

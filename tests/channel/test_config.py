@@ -143,7 +143,7 @@ def test_optional_settings(monkeypatch: pytest.MonkeyPatch) -> None:
 
     assert (
         config.max_body_bytes,
-        config.handoff_ended_text,
+        config.handoff.handoff_ended_text,
         config.typing_event,
         config.tracker_cache_size,
         config.tracker_cache_max_mb,

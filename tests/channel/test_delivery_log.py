@@ -19,7 +19,7 @@ from tests.channel.harness import (
 
 pytestmark = pytest.mark.timeout(30)
 
-LOGGER = "rasa_zendesk.channel.processor"
+LOGGER = "rasa_zendesk.channel.write_path"
 
 
 def stamped(webhook: dict, received: datetime) -> dict:

@@ -12,8 +12,8 @@ from rasa.shared.core.events import SlotSet
 
 from rasa_zendesk import constants
 from rasa_zendesk.channel.input import ZendeskInput
-from rasa_zendesk.channel.notices import DEFAULT_TEXTS
 from rasa_zendesk.handoff import state
+from rasa_zendesk.handoff.endings import BUILT_IN_TEXTS
 from tests.channel.harness import (
     AGENT_WORKSPACE,
     CREDENTIALS,
@@ -193,7 +193,7 @@ async def test_without_the_domain_response_the_notice_is_built_in(db_path: Path)
     chat = await open_web_chat(rasa.url, sender_id)
     try:
         await rasa.post_webhook(release_webhook(conversation_id, sender_id))
-        assert await chat.next_message() == {"text": DEFAULT_TEXTS[constants.UTTER_HANDOFF_ENDED]}
+        assert await chat.next_message() == {"text": BUILT_IN_TEXTS[constants.UTTER_HANDOFF_ENDED]}
     finally:
         await chat.client.disconnect()
         await rasa.stop()

@@ -40,11 +40,11 @@ class Watchlist:
         """The running handoffs now, with what changed in the store since the last call."""
         self.changed = set()
         for sender_id in watch.take():
-            self._noticed(sender_id)
+            self._seen_running(sender_id)
         await self._read_store()
         return self.running
 
-    def _noticed(self, sender_id: str) -> None:
+    def _seen_running(self, sender_id: str) -> None:
         """This process saw the handoff run (its record may have changed)."""
         self.running.setdefault(sender_id, None)
         self.changed.add(sender_id)
@@ -72,7 +72,7 @@ class SQLWatchlist(Watchlist):
         self.settled_below = 0  # every row with a smaller id has been read for good
         self._newest_seen: Deque[Tuple[float, int]] = deque()
 
-    def _noticed(self, sender_id: str) -> None:
+    def _seen_running(self, sender_id: str) -> None:
         # The events table says when the record changes; a turn alone changes nothing.
         self.running.setdefault(sender_id, None)
 

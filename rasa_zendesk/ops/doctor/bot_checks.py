@@ -8,8 +8,8 @@ import subprocess
 import sys
 from typing import Any, Dict, Mapping, Optional
 
-from rasa_zendesk.channel.notices import DEFAULT_TEXTS
 from rasa_zendesk.constants import INTENT_END_HANDOFF, INTENT_HUMAN_HANDOFF
+from rasa_zendesk.handoff.endings import BUILT_IN_TEXTS
 from rasa_zendesk.ops.doctor.project import CHANNEL_KEY, Project, plugin_domain
 from rasa_zendesk.ops.doctor.result import Findings
 
@@ -159,7 +159,7 @@ def check_domain(project: Project, findings: Findings) -> None:
         "slots": [s.name for s in needed.slots if s.name not in slots],
         "actions": [a for a in needed.user_actions if a not in domain.user_actions],
         "responses": [
-            r for r in needed.responses if r not in domain.responses and r not in DEFAULT_TEXTS
+            r for r in needed.responses if r not in domain.responses and r not in BUILT_IN_TEXTS
         ],
     }
     missing = {kind: names for kind, names in gaps.items() if names}
@@ -169,7 +169,7 @@ def check_domain(project: Project, findings: Findings) -> None:
         findings.failed(AREA, what, f"missing {listed}", fix)
     else:
         findings.passed(AREA, what, "the plugin's intents, slots, actions and responses")
-    worded = [r for r in DEFAULT_TEXTS if r in needed.responses and r not in domain.responses]
+    worded = [r for r in BUILT_IN_TEXTS if r in needed.responses and r not in domain.responses]
     if worded:
         findings.warned(
             AREA,

@@ -25,7 +25,7 @@ STILL_OPEN = "still_open"
 
 
 @dataclass
-class Handoff:
+class ReportedHandoff:
     """One handoff as the report sees it: its newest record and its messages."""
 
     record: state.Handoff
@@ -57,7 +57,7 @@ class Handoff:
 class Group:
     """Handoffs of one day (or all of them) and their figures."""
 
-    handoffs: List[Handoff] = field(default_factory=list)
+    handoffs: List[ReportedHandoff] = field(default_factory=list)
 
     @property
     def count(self) -> int:
@@ -108,11 +108,12 @@ def percentile(values: List[float], rank: float) -> Optional[float]:
 
 
 class Summary:
-    """Fed the stored events once; keeps one `Handoff` per handoff requested since `since`."""
+    """Fed the stored events once; keeps one `ReportedHandoff` per handoff requested since
+    `since`."""
 
     def __init__(self, since: float) -> None:
         self.since = since
-        self.by_id: Dict[str, Handoff] = {}
+        self.by_id: Dict[str, ReportedHandoff] = {}
         self._running: Dict[str, str] = {}  # sender id -> id of its running handoff
 
     def add(self, stored: StoredEvent) -> None:
@@ -139,7 +140,7 @@ class Summary:
             return
         known = self.by_id.get(record.id)
         if known is None:
-            self.by_id[record.id] = Handoff(record)
+            self.by_id[record.id] = ReportedHandoff(record)
         else:
             known.record = record
 

@@ -1,0 +1,179 @@
+"""What every Zendesk action does first, and what they share: the turn (what rasa-sdk passes,
+the handoff settings, the domain's responses), the Zendesk connectors and their SunCo
+clients, the end of a handoff as the table of endings says, the handoff's record, and logging.
+
+Settings are read only through `rasa_zendesk.settings` (the same parser as the Rasa server);
+response texts are the bot's domain's (see `rasa_zendesk/domain/zendesk.yml`), else the
+built-in ones of `rasa_zendesk.handoff.endings`.
+"""
+
+from __future__ import annotations
+
+import logging
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Dict, List, Mapping, Optional, Sequence, Union
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import FollowupAction, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from rasa_zendesk import constants
+from rasa_zendesk.actions import sunco_session
+from rasa_zendesk.handoff import endings, state
+from rasa_zendesk.handoff.endings import Wording
+from rasa_zendesk.settings import (
+    Connectors,
+    HandoffSettings,
+    SettingsError,
+    Sources,
+    ZendeskSettings,
+)
+from rasa_zendesk.sunco.client import SunCoClient
+from rasa_zendesk.sunco.errors import SunCoError
+from rasa_zendesk.sunco.models import Author
+
+logger = logging.getLogger(__name__)
+
+# What an action expects when Zendesk cannot be reached: SunCo failed after its retries, or the
+# action server is not configured for Zendesk. Both leave the bot in charge.
+ZendeskFailure = (SunCoError, SettingsError)
+
+
+@dataclass
+class Turn:
+    """One run of an action: what rasa-sdk passes it, and the handoff settings now."""
+
+    dispatcher: CollectingDispatcher
+    tracker: Tracker
+    domain: Dict[str, Any]
+    settings: HandoffSettings = field(default_factory=lambda: HandoffSettings.read(Sources()))
+
+    @property
+    def sender_id(self) -> str:
+        return self.tracker.sender_id
+
+    def has_response(self, name: str) -> bool:
+        """Whether the bot's domain defines the response."""
+        return name in (self.domain.get("responses") or {})
+
+    def say(self, words: Optional[Wording], **values: Any) -> None:
+        """Tell the user: a fixed text as it is, else the domain's response, filled by Rasa."""
+        if words is None:
+            return
+        if words.text:
+            self.dispatcher.utter_message(text=words.text)
+        else:
+            self.dispatcher.utter_message(response=words.response, **values)
+
+
+class ZendeskAction(Action, ABC):
+    """The base of the Zendesk actions; configure one by subclassing it in the bot's actions
+    package and changing class attributes (see `rasa_zendesk.actions`)."""
+
+    #: The action's name in the domain (a contract).
+    action_name: ClassVar[str]
+    #: Display name of the bot's (business) messages in the ticket: the summary, the bot's
+    #: turns of the transcript, the note the agent reads at an end.
+    bot_display_name: str = "Bot"
+    #: The note the agent reads in the ticket before the plugin gives the conversation back,
+    #: by end reason; reword one with `{**ActionZendeskEndHandoff.agent_notes, reason: "..."}`.
+    #: A reason left out gets the table's note (`handoff.endings`).
+    agent_notes: Mapping[str, str] = endings.agent_notes()
+
+    def name(self) -> str:
+        return self.action_name
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[Dict[str, Any]]:
+        return await self.act(Turn(dispatcher, tracker, domain))
+
+    @abstractmethod
+    async def act(self, turn: Turn) -> List[Dict[str, Any]]:
+        """What the action does in this turn; the events it answers Rasa with."""
+
+    def connectors(self) -> Connectors:
+        """The bot's Zendesk connectors as the environment defines them now."""
+        return sunco_session.connectors()
+
+    def client(self, connector: Union[ZendeskSettings, str, None] = None) -> SunCoClient:
+        """The shared SunCo client of a connector, by its settings or name (None: the
+        default one)."""
+        if isinstance(connector, ZendeskSettings):
+            return sunco_session.client_for(connector)
+        return sunco_session.get_client(connector)
+
+    async def end(
+        self,
+        turn: Turn,
+        handoff: Optional[state.Handoff],
+        reason: str,
+        extra: Sequence[Dict[str, Any]] = (),
+        **values: Any,
+    ) -> List[Dict[str, Any]]:
+        """End the handoff in the action server as its row of `handoff.endings` says: given
+        back in Zendesk when the row says so (note, then release), the user told, the record
+        (none when it ended already), the caller's `extra` events, and the follow-up action
+        last (Rasa forgets it at the next action or user message)."""
+        ending = endings.ending_for(reason)
+        if handoff is not None and ending.releases:
+            await self._give_back(handoff, reason, turn.sender_id)
+        turn.say(
+            ending.wording(turn.settings, turn.has_response(ending.response or ""), **values),
+            **values,
+        )
+        events = [record(state.ended(handoff, reason))] if handoff is not None else []
+        events += extra
+        follow_up = ending.follow_up(turn.settings)
+        return [*events, FollowupAction(follow_up)] if follow_up else events
+
+    async def _give_back(self, handoff: state.Handoff, reason: str, sender_id: str) -> None:
+        """Note, then release (its metadata says why); each is tried even if the other failed,
+        failures are logged: the user gets the bot back anyway."""
+        conversation_id = handoff.conversation_id
+        try:
+            client = self.client(handoff.connector)
+        except Exception as error:
+            log_failure(logger, "end of handoff", sender_id, error)
+            return
+        note = self.agent_notes.get(reason) or endings.ending_for(reason).agent_note
+        if note:
+            try:
+                await client.post_message(
+                    conversation_id,
+                    Author.business(self.bot_display_name),
+                    note,
+                    metadata=constants.ORIGIN_METADATA,
+                )
+            except Exception as error:
+                log_failure(logger, "note to the agent", sender_id, error)
+        try:
+            await client.release_control(conversation_id, endings.release_metadata(reason))
+        except Exception as error:
+            log_failure(logger, "release of control", sender_id, error)
+
+
+def latest_user_event_of(events: List[Dict[str, Any]]) -> Optional[Dict[str, Any]]:
+    """The most recent `user` event, as Rasa sent it (text, metadata, ...)."""
+    for event in reversed(events):
+        if event.get("event") == "user":
+            return event
+    return None
+
+
+def record(handoff: state.Handoff) -> Dict[str, Any]:
+    """The event that stores a transition of the handoff (see `rasa_zendesk.handoff.state`)."""
+    return SlotSet(constants.SLOT_HANDOFF, handoff.as_slot())
+
+
+def log_failure(logger: logging.Logger, what: str, sender_id: str, error: Exception) -> None:
+    """One line an operator can act on. SunCo and settings errors carry status, code and the
+    failing call, never a credential, so their text is logged as is; anything else (an answer
+    the client could not read, a bug) is logged with its traceback, as an error."""
+    if isinstance(error, ZendeskFailure):
+        logger.warning("Zendesk %s failed for sender %s: %s", what, sender_id, error)
+    else:
+        logger.error(
+            "Zendesk %s failed unexpectedly for sender %s", what, sender_id, exc_info=error
+        )

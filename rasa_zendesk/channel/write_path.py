@@ -1,0 +1,294 @@
+"""The one write path of the Rasa server, for webhook events and timers alike.
+
+Under the lock store's lock for the sender id, a handler (`rasa_zendesk.channel.handlers`)
+decides what an event puts in front of the user (`Delivery`); the write path sends it through
+the output channel of the user's latest input channel, records its events, saves the tracker
+only after the user's channel took it, and then runs the bot's follow-up action (the author's
+`after_handoff_action` at an end). A webhook event is applied once: what the tracker store
+already has (its Zendesk id) is skipped, and an event that came through another connector's
+route than its conversation's is refused. Any failure of the tracker store, lock store, output
+channel or SunCo propagates: the caller answers 5xx and SunCo retries.
+
+What a channel that cannot push (REST) did not deliver is marked in the tracker, and handed out
+at the user's next message (`rasa_zendesk.handoff.pending`).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Awaitable, Callable, List, Optional, Sequence, Tuple, TypeVar
+
+from rasa.core.channels.channel import InputChannel, OutputChannel
+from rasa.core.policies.policy import PolicyPrediction
+from rasa.shared.core.constants import ACTION_LISTEN_NAME
+from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet
+from rasa.shared.core.events import Event as RasaEvent
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from rasa_zendesk import constants
+from rasa_zendesk.channel.attachment_links import AttachmentLinks
+from rasa_zendesk.channel.config import ChannelConfig
+from rasa_zendesk.channel.conversations import Directories, RasaConversation
+from rasa_zendesk.channel.tracker_access import TrackerAccess
+from rasa_zendesk.handoff import pending, state
+from rasa_zendesk.platforms.outputs import agent_output, pushes, reaches_someone
+from rasa_zendesk.sunco.models import Conversation
+from rasa_zendesk.sunco.webhooks import Event
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class EventResult:
+    """What became of one event; `applied` is False for events deliberately left alone."""
+
+    applied: bool
+    note: str
+    #: Not applied because it came through another connector's route than its conversation's.
+    refused: bool = False
+
+
+APPLIED = EventResult(True, "applied")
+NOT_OURS = EventResult(False, "not a conversation of this bot")
+REFUSED = EventResult(False, "refused: another connector's conversation", refused=True)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What an event puts in front of the user, the tracker events that record it, and the
+    bot's action to run right after (the follow-up of an end, `handoff.endings`)."""
+
+    messages: List[BotUttered]
+    events: List[RasaEvent]
+    then_run: Optional[str] = None
+
+
+T = TypeVar("T")
+#: A handler's decision under the lock: what to deliver and record (None: nothing), and what
+#: its caller learns (a webhook event's result, a timer's next deadline).
+Decided = Tuple[Optional[Delivery], T]
+Decide = Callable[[DialogueStateTracker, OutputChannel], Awaitable[Decided[T]]]
+
+
+def delivered(delivery: Delivery) -> Decided[EventResult]:
+    return delivery, APPLIED
+
+
+def skipped(note: str) -> Decided[EventResult]:
+    return None, EventResult(False, note)
+
+
+@dataclass
+class RasaContext:
+    """What a handler works with: the running bot, as the Rasa server holds it
+    (`app.ctx.agent`, `app.ctx.input_channels`), its conversations' access, and the channel's
+    settings and Zendesk directories."""
+
+    agent: Any
+    input_channels: Sequence[InputChannel]
+    trackers: TrackerAccess
+    config: ChannelConfig
+    directories: Directories
+    #: Private attachments as links the channel serves (`attachment_links`).
+    links: Optional[AttachmentLinks] = None
+
+    def output_for(self, tracker: DialogueStateTracker, target: RasaConversation) -> OutputChannel:
+        """The user's output channel, pointed where they wrote from (`targets`), showing an
+        agent's messages the platform's way (`shapes`)."""
+        channel_name = tracker.get_latest_input_channel() or target.input_channel
+        record = state.current(tracker.events)
+        connector = target.connector or (record.connector if record else None)
+        media = self.links.media_links(connector) if self.links else None
+        return agent_output(self.input_channels, tracker, channel_name, media)
+
+    async def find(
+        self, connector: str, conversation: Optional[Conversation], event_id: str
+    ) -> Optional[RasaConversation]:
+        """The Rasa user of a SunCo conversation, asked of the connector's own Zendesk app."""
+        if conversation is None:
+            return None
+        target = await self.directories.of(connector).find(conversation)
+        if target is None:
+            logger.warning(
+                "Zendesk webhook event %s is for conversation %s, which has no Rasa sender id "
+                "in connector %s: not one of this bot's handoffs; ignored",
+                event_id,
+                conversation.id,
+                connector,
+            )
+        return target
+
+    def other_connector(
+        self,
+        connector: str,
+        target: RasaConversation,
+        tracker: Optional[DialogueStateTracker],
+        conversation_id: Optional[str],
+    ) -> bool:
+        """Whether the conversation belongs to another connector than the route it came
+        through (its metadata says so, or its handoff's record): logged, never applied."""
+        owner = target.connector
+        if owner is None and tracker is not None:
+            record = state.current(tracker.events)
+            if record is not None and record.conversation_id == conversation_id:
+                owner = record.connector
+        if (owner or self.config.connectors.default_name) == connector:
+            return False
+        logger.warning(
+            "Zendesk event for conversation %s came through connector %s's webhook, but the "
+            "conversation belongs to connector %s: refused",
+            conversation_id,
+            connector,
+            owner,
+        )
+        return True
+
+
+@dataclass(frozen=True)
+class WebhookWrite:
+    """A webhook event's way through `apply_once`: whose conversation, which SunCo event it
+    is (`dedupe`: metadata key and Zendesk id) and how it is named in the log."""
+
+    target: RasaConversation
+    conversation_id: Optional[str]
+    created_at: Optional[datetime]
+    connector: str
+    dedupe: Tuple[str, str]
+    what: str
+
+
+async def apply_sunco_event(
+    rasa: RasaContext,
+    event: Event,
+    connector: str,
+    dedupe: Tuple[str, str],
+    what: str,
+    decide: Decide[EventResult],
+) -> EventResult:
+    """A SunCo webhook event through `apply_once`, for the conversation it names."""
+    target = await rasa.find(connector, event.conversation, event.id)
+    if target is None:
+        return NOT_OURS
+    conversation_id = event.conversation.id if event.conversation else None
+    write_of = WebhookWrite(target, conversation_id, event.created_at, connector, dedupe, what)
+    return await apply_once(rasa, write_of, decide)
+
+
+async def apply_once(
+    rasa: RasaContext, write_of: WebhookWrite, decide: Decide[EventResult]
+) -> EventResult:
+    """A webhook event through the write path, once: skipped when the tracker store already
+    has it, refused when it came through another connector's route than its conversation's."""
+
+    async def once(tracker: DialogueStateTracker, output: OutputChannel) -> Decided[EventResult]:
+        if rasa.other_connector(
+            write_of.connector, write_of.target, tracker, write_of.conversation_id
+        ):
+            return None, REFUSED
+        key, value = write_of.dedupe
+        if await rasa.trackers.already_applied(
+            tracker, key, value, write_of.created_at, write_of.conversation_id
+        ):
+            logger.info("%s was already applied; skipped", write_of.what)
+            return skipped("duplicate")
+        return await decide(tracker, output)
+
+    result = await write(rasa, write_of.target, once, write_of.what)
+    return _no_tracker(write_of.what, write_of.target) if result is None else result
+
+
+async def write(
+    rasa: RasaContext, target: RasaConversation, decide: Decide[T], what: str
+) -> Optional[T]:
+    """Under the conversation's lock, send what `decide` returns to the user and record its
+    events, saved only after the user's channel took it; then the follow-up action. What
+    `decide` tells its caller; None when the conversation is not in the tracker store."""
+    trackers = rasa.trackers
+    async with trackers.locked(target.sender_id) as tracker:
+        if tracker is None:
+            return None
+        output = rasa.output_for(tracker, target)
+        delivery, told = await decide(tracker, output)
+        if delivery is None:
+            return told
+        if not pushes(output):
+            # Handed out at the user's next message instead (`handoff.pending`).
+            pending.mark(delivery.messages)
+        for message in delivery.messages:
+            await output.send_response(target.sender_id, message.message())
+        await trackers.record(tracker, delivery.events)
+        channel = tracker.get_latest_input_channel() or target.input_channel
+        if delivery.then_run:
+            await _run_bot_action(rasa, target.sender_id, delivery.then_run, output)
+    if delivery.messages:
+        _log_delivery(what, target, output, channel)
+    else:
+        logger.info("%s recorded for sender %s", what, target.sender_id)
+    return told
+
+
+def record_event(handoff: state.Handoff, event_id: Optional[str] = None) -> RasaEvent:
+    """A transition of the handoff as a tracker event, marked with the SunCo event that
+    caused it."""
+    metadata = {constants.EVENT_ZENDESK_EVENT_ID: event_id} if event_id else {}
+    return SlotSet(constants.SLOT_HANDOFF, handoff.as_slot(), metadata=metadata)
+
+
+def listening(told: BotUttered) -> RasaEvent:
+    """The turn ends with the bot listening, as every bot turn does. A fallback that rewinds
+    the user's next message undoes back to the latest `action_listen`; this one keeps that
+    rewind from undoing what the channel wrote, in Rasa's replay of the tracker."""
+    return ActionExecuted(ACTION_LISTEN_NAME, metadata=dict(told.metadata))
+
+
+async def _run_bot_action(
+    rasa: RasaContext, sender_id: str, action_name: str, output: OutputChannel
+) -> None:
+    """Run one of the bot's actions after the end, then listen, as a bot turn ends (the caller
+    holds the lock). A failure is logged: the end it follows is recorded already."""
+    processor = rasa.agent.processor
+    try:
+        prediction = PolicyPrediction.for_action_name(processor.domain, action_name)
+        tracker = await processor.execute_action(
+            sender_id, action_name, output, processor.nlg, prediction
+        )
+        if tracker is not None:
+            tracker.update(ActionExecuted(ACTION_LISTEN_NAME))
+            await processor.save_tracker(tracker)
+    except Exception:
+        logger.exception("after_handoff_action %s failed for sender %s", action_name, sender_id)
+
+
+def _no_tracker(what: str, target: RasaConversation) -> EventResult:
+    logger.warning(
+        "%s is for sender %s, who has no conversation in the tracker store; ignored",
+        what,
+        target.sender_id,
+    )
+    return EventResult(False, "no such Rasa conversation")
+
+
+def _log_delivery(
+    what: str, target: RasaConversation, output: OutputChannel, channel: Optional[str]
+) -> None:
+    """Info when the user got it; a warning an operator can act on when nobody did."""
+    if not pushes(output):
+        logger.warning(
+            "%s acknowledged for sender %s, but their channel (%s) cannot push: it is kept in "
+            "the tracker and handed out with the answer to their next message",
+            what,
+            target.sender_id,
+            channel or "unknown",
+        )
+    elif not reaches_someone(output, target.sender_id):
+        logger.warning(
+            "%s sent to sender %s via %s, but nobody is connected there now: it is kept in "
+            "the tracker only",
+            what,
+            target.sender_id,
+            output.name(),
+        )
+    else:
+        logger.info("%s sent to sender %s via %s", what, target.sender_id, output.name())

@@ -1,0 +1,167 @@
+"""How a handoff ends: one table, one row per end reason, read by both servers.
+
+For each reason of `state.END_REASONS` the row says what the user is told (a domain response,
+with a built-in sentence for a domain without it; `handoff_ended_text` rewords
+`utter_zendesk_handoff_ended` wherever it is said), whether the plugin gives the conversation
+back in Zendesk (releaseControl, its metadata `rasa_zendesk_end_reason` saying why) and the
+note the agent reads before that, and what the bot does next (the author's
+`after_handoff_action`, or Rasa's restart). Who ends a handoff for which reason:
+
+- the Rasa server (`rasa_zendesk.channel.handlers`): Zendesk's hand-back (`agent_released`,
+  `ticket_closed`, `transfer_to_email`), the ticket-status webhook (`ticket_solved`), the
+  timers (`idle_timeout`, `max_duration`);
+- the action server (`rasa_zendesk.actions`): the user's `/end`, the end button, the choice
+  after no agent came and `/restart` (`user_ended`, `agent_timeout`, `restart`), a relay that
+  finds the conversation gone (`conversation_gone`), a message left (`left_message`).
+
+`failed` has its row for the timer that gives up on a conversation (no path produces it yet).
+A new end reason is one constant in `state` and one row here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Dict, Optional
+
+from rasa_zendesk import constants
+from rasa_zendesk.handoff import state
+from rasa_zendesk.settings import HandoffSettings
+
+#: What follows an end: the author's `after_handoff_action` (when set), or Rasa's restart.
+AFTER_HANDOFF = "after_handoff_action"
+RESTART = "action_restart"
+
+#: Built-in sentences, for a domain without the plugin's responses (the endings' and the
+#: other notices the Rasa server says: who joined, no agent yet).
+BUILT_IN_TEXTS = {
+    constants.UTTER_HANDOFF_ENDED: (
+        "The agent has left the conversation. You are chatting with the bot again."
+    ),
+    constants.UTTER_TRANSFERRED_TO_EMAIL: (
+        "Our team will continue this conversation by email ({email}). "
+        "You're back with the bot here."
+    ),
+    constants.UTTER_MESSAGE_TAKEN: (
+        "Thanks! Our team has your message and this conversation, and will reply to {email}. "
+        "Meanwhile, I'm here if you need anything else."
+    ),
+    constants.UTTER_AGENT_JOINED: "{agent_name} has joined the chat.",
+    constants.UTTER_AGENT_TIMEOUT: (
+        "No agent is free yet. You can keep waiting, leave a message for the team, "
+        "or go back to the bot."
+    ),
+}
+
+#: Said for a move to email when the bot has no address of the user's.
+UNKNOWN_EMAIL = "the address we have for you"
+
+
+@dataclass(frozen=True)
+class Wording:
+    """What the user is told: the domain's `response` (its placeholders filled by the
+    caller's values), or, when `text` is set, that text (configured, or built in)."""
+
+    response: str
+    text: Optional[str] = None
+
+
+def wording(
+    response: str, has_response: bool, configured_text: Optional[str] = None, **values: Any
+) -> Wording:
+    """The author's text when configured, else the domain's response, else the built-in one."""
+    if configured_text:
+        return Wording(response, configured_text)
+    if has_response:
+        return Wording(response)
+    return Wording(response, BUILT_IN_TEXTS[response].format(**values))
+
+
+@dataclass(frozen=True)
+class Ending:
+    """One row of the table."""
+
+    reason: str
+    #: The response the user is told; None: nothing (Rasa's restart speaks for itself).
+    response: Optional[str]
+    #: The plugin gives the conversation back in Zendesk (Zendesk did not end it itself).
+    releases: bool = False
+    #: What the agent reads in the ticket before the release (the end action may reword it).
+    agent_note: Optional[str] = None
+    #: What the bot runs next: `AFTER_HANDOFF`, `RESTART`, or None (nothing).
+    then: Optional[str] = AFTER_HANDOFF
+
+    def wording(
+        self, settings: HandoffSettings, has_response: bool, **values: Any
+    ) -> Optional[Wording]:
+        """What the user is told at this end; None: nothing."""
+        if self.response is None:
+            return None
+        configured = (
+            settings.handoff_ended_text if self.response == constants.UTTER_HANDOFF_ENDED else None
+        )
+        return wording(self.response, has_response, configured, **values)
+
+    def follow_up(self, settings: HandoffSettings) -> Optional[str]:
+        """The action the bot runs right after the user was told; None: none."""
+        if self.then == AFTER_HANDOFF:
+            return settings.after_handoff_action
+        return self.then
+
+
+def _row(
+    reason: str, response: Optional[str] = constants.UTTER_HANDOFF_ENDED, **rest: Any
+) -> Ending:
+    return Ending(reason, response, **rest)
+
+
+ENDINGS: Dict[str, Ending] = {
+    ending.reason: ending
+    for ending in (
+        _row(state.AGENT_RELEASED),
+        _row(state.TICKET_CLOSED),
+        _row(state.TICKET_SOLVED),  # Agent Workspace gives the conversation back at the close
+        _row(state.TRANSFER_TO_EMAIL, constants.UTTER_TRANSFERRED_TO_EMAIL),
+        _row(
+            state.USER_ENDED,
+            releases=True,
+            agent_note="The customer ended the chat and is back with the bot.",
+        ),
+        _row(
+            state.AGENT_TIMEOUT,
+            releases=True,
+            agent_note="No agent answered in time; the customer chose to go back to the bot.",
+        ),
+        _row(state.IDLE_TIMEOUT, releases=True),
+        _row(state.MAX_DURATION, releases=True),
+        # Zendesk no longer has it: nothing to release. The user's message goes back to the
+        # bot, which answers it right after the notice; a follow-up run first would take the
+        # place of that answer (Rasa's policies answer a message right after listening only).
+        _row(state.CONVERSATION_GONE, then=None),
+        _row(
+            state.RESTART,
+            None,
+            releases=True,
+            agent_note="The customer restarted the conversation with the bot.",
+            then=RESTART,
+        ),
+        # The ticket waits for the agents, who answer by email: Zendesk keeps it, and no
+        # satisfaction question follows a conversation no agent has had yet.
+        _row(state.LEFT_MESSAGE, constants.UTTER_MESSAGE_TAKEN, then=None),
+        _row(state.FAILED, releases=True),
+    )
+}
+
+
+def ending_for(reason: str) -> Ending:
+    """The row of an end reason (`state.END_REASONS`)."""
+    return ENDINGS[reason]
+
+
+def agent_notes() -> Dict[str, str]:
+    """The agent's note of each end reason that has one."""
+    return {reason: row.agent_note for reason, row in ENDINGS.items() if row.agent_note}
+
+
+def release_metadata(reason: str) -> Dict[str, str]:
+    """The releaseControl metadata that tells Zendesk why the plugin gave it back."""
+    return {constants.END_REASON_KEY: reason}

@@ -1,0 +1,128 @@
+"""The Rasa server's side of the channel without a server: its real processor, handlers and
+write path on Rasa's in-memory tracker and lock stores, a user in a handoff, and stand-ins for
+what needs the network (Zendesk's directory of conversations) or a trained model (the bot's
+processor, which only runs the follow-up actions here)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any, Dict, List, Mapping, Optional
+
+from rasa.core.agent import Agent
+from rasa.core.lock_store import InMemoryLockStore
+from rasa.core.tracker_store import InMemoryTrackerStore
+from rasa.shared.core.constants import ACTION_LISTEN_NAME, ACTION_SESSION_START_NAME
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import (
+    ActionExecuted,
+    BotUttered,
+    Event,
+    SessionStarted,
+    SlotSet,
+    UserUttered,
+)
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from rasa_zendesk import constants
+from rasa_zendesk.channel.config import ChannelConfig
+from rasa_zendesk.channel.conversations import RasaConversation
+from rasa_zendesk.channel.processor import WebhookProcessor
+from rasa_zendesk.channel.write_path import RasaContext
+from rasa_zendesk.handoff import endings, state
+from rasa_zendesk.sunco.models import Conversation
+
+SENDER = "webchat-in-memory"
+CONVERSATION = "0123456789abcdef0123abcd"
+CREDENTIALS = {
+    "subdomain": "acme",
+    "app_id": "app_in_memory",
+    "key_id": "key_in_memory",
+    "key_secret": "secret_in_memory",
+    "webhook_secret": "whsec_in_memory",
+}
+
+
+class FollowUps:
+    """The bot's processor as far as the write path uses it: the actions it ran."""
+
+    def __init__(self, domain: Domain, fails: bool = False) -> None:
+        self.domain, self.nlg, self.fails = domain, None, fails
+        self.ran: List[str] = []
+
+    async def execute_action(self, sender_id: str, action_name: str, *_: Any) -> None:
+        self.ran.append(action_name)
+        if self.fails:
+            raise RuntimeError("the follow-up action failed")
+
+
+class Directory:
+    """Zendesk as the channel asks it: every conversation is `owner`'s (None: nobody's)."""
+
+    def __init__(self, owner: Optional[RasaConversation]) -> None:
+        self.owner = owner
+        self.released: List[Dict[str, str]] = []
+
+    def of(self, connector: Optional[str]) -> Directory:
+        return self
+
+    async def find(self, conversation: Conversation) -> Optional[RasaConversation]:
+        return self.owner
+
+    async def release(self, conversation_id: str, reason: str) -> None:
+        self.released.append(endings.release_metadata(reason))
+
+
+@dataclass
+class InMemoryRasa:
+    processor: WebhookProcessor
+    rasa: RasaContext
+    store: InMemoryTrackerStore
+    directory: Directory
+    follow_ups: FollowUps
+    sender_id: str = SENDER
+    conversation_id: str = CONVERSATION
+
+    async def tracker(self) -> DialogueStateTracker:
+        tracker = await self.store.retrieve_full_tracker(self.sender_id)
+        assert tracker is not None
+        return tracker
+
+    async def said(self) -> List[BotUttered]:
+        return [e for e in (await self.tracker()).events if isinstance(e, BotUttered)]
+
+    async def record(self) -> Optional[state.Handoff]:
+        return state.current((await self.tracker()).events)
+
+
+async def in_memory_rasa(
+    domain: Domain,
+    environ: Optional[Mapping[str, str]] = None,
+    handoff: Optional[state.Handoff] = None,
+    since: float = 3 * 3600,
+    owner: Optional[RasaConversation] = RasaConversation(SENDER, "socketio"),
+    follow_up_fails: bool = False,
+) -> InMemoryRasa:
+    """The user `SENDER` in `handoff` (default: waiting for an agent since `since` seconds
+    ago, in `CONVERSATION`), the channel configured from `environ` alone."""
+    store = InMemoryTrackerStore(domain)
+    agent = Agent(domain=domain, tracker_store=store, lock_store=InMemoryLockStore())
+    follow_ups = FollowUps(domain, follow_up_fails)
+    agent.processor = follow_ups  # type: ignore[assignment]
+    asked_at = time.time() - since
+    record = handoff or state.opened(CONVERSATION, at=asked_at)
+    events: List[Event] = [
+        ActionExecuted(ACTION_SESSION_START_NAME),
+        SessionStarted(),
+        ActionExecuted(ACTION_LISTEN_NAME),
+        UserUttered("I want a human", input_channel="socketio", timestamp=asked_at),
+        ActionExecuted(constants.ACTION_HANDOFF),
+        SlotSet(constants.SLOT_HANDOFF, record.as_slot()),
+        ActionExecuted(ACTION_LISTEN_NAME),
+    ]
+    await store.save(DialogueStateTracker.from_events(SENDER, events, domain.slots))
+    config = ChannelConfig.from_credentials(CREDENTIALS, environ=dict(environ or {}))
+    directory = Directory(owner)
+    processor = WebhookProcessor(config, directory)  # type: ignore[arg-type]
+    rasa = processor.context(agent, [])
+    return InMemoryRasa(processor, rasa, store, directory, follow_ups)
