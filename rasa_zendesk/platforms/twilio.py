@@ -73,8 +73,10 @@ def media_of(form: Mapping[str, Any]) -> List[Dict[str, str]]:
     """The media of Twilio's webhook form, each `{"type": "image" | "file", "url"}` (the shape
     of `rasa_zendesk.actions.attachments`); `form.get` gives a field's first value."""
     count = form.get("NumMedia") or "0"
+    # ASCII digits only: "²" is a digit to `str.isdigit` but not a number to `int`.
+    number = int(count) if count.isascii() and count.isdigit() and len(count) <= 3 else 0
     attachments: List[Dict[str, str]] = []
-    for index in range(min(int(count), MAX_MEDIA) if count.isdigit() else 0):
+    for index in range(min(number, MAX_MEDIA)):
         url = form.get(f"MediaUrl{index}")
         if not url:
             continue
