@@ -17,7 +17,7 @@ import logging
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, AsyncIterator, Dict, Iterator, List, Optional
+from typing import Any, AsyncIterator, Dict, Iterator, List, Optional, Sequence
 
 import httpx
 import pytest
@@ -108,11 +108,14 @@ async def start_telegram_rasa(
     api: TelegramApi,
     monkeypatch: pytest.MonkeyPatch,
     public_url: Optional[bool] = True,
+    settings: Optional[Dict[str, Any]] = None,
+    more: Sequence[InputChannel] = (),
 ) -> TelegramRasa:
-    """Rasa with `ZendeskInput` (its `public_url` this server, unless told otherwise) and
-    `TelegramMediaInput` as credentials.yml makes them, its Telegram output on the stand-in."""
+    """Rasa with `ZendeskInput` (its `public_url` this server, unless told otherwise; more
+    `settings` of its credentials) and `TelegramMediaInput` as credentials.yml makes them, its
+    Telegram output on the stand-in, and `more` input channels."""
     port = free_ports(1)[0]
-    credentials = dict(CREDENTIALS)
+    credentials = {**CREDENTIALS, **(settings or {})}
     if public_url:
         credentials["public_url"] = f"http://127.0.0.1:{port}"
     zendesk = ZendeskInput.from_credentials(credentials)
@@ -126,7 +129,7 @@ async def start_telegram_rasa(
     # Rasa's channel registers its webhook with asyncio.run when it makes its blueprint; here
     # it gets the kept output channel, pointed at the stand-in (`getMe` checks the bot).
     monkeypatch.setattr(TelegramMediaInput, "get_output_channel", lambda self: output)
-    channels: List[InputChannel] = [zendesk, telegram]
+    channels: List[InputChannel] = [zendesk, telegram, *more]
     app = configure_app(input_channels=channels, enable_api=False, port=port)
     db_path = tmp_path / "tracker.db"
     domain = load_domain()
