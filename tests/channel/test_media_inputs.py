@@ -35,6 +35,7 @@ from rasa_zendesk import clock, constants
 from rasa_zendesk.channel.input import ZendeskInput
 from rasa_zendesk.channel.media_inputs import NOT_SET_UP, TelegramMediaInput
 from rasa_zendesk.emulator.samples import samples
+from rasa_zendesk.platforms import twilio
 from rasa_zendesk.platforms.outputs import close_outputs, output_channel_for
 from testkit.platforms import TELEGRAM_TOKEN, TelegramApi
 from testkit.processes import free_ports
@@ -403,3 +404,11 @@ async def test_without_public_url_the_file_is_refused_and_a_warning_names_the_se
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert any("public_url (ZENDESK_PUBLIC_URL)" in warning for warning in warnings), warnings
     assert TOKEN_SECRET.encode() not in rasa.stored()
+
+
+def test_a_twilio_media_count_in_other_digits_is_no_media() -> None:
+    """`"²".isdigit()` is true, `int("²")` raises: the webhook answered 500."""
+    url = "https://api.twilio.com/2010-04-01/Accounts/AC1/Messages/MM1/Media/ME1"
+    for count in ("²", "٣", "1" * 50, "-1", " 1"):
+        assert twilio.media_of({"NumMedia": count, "MediaUrl0": url}) == []
+    assert twilio.media_of({"NumMedia": "1", "MediaUrl0": url}) == [{"type": "file", "url": url}]
