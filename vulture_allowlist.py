@@ -55,3 +55,10 @@ _.blockChatInput
 _.destination
 _.override
 _.schema_
+# What Rasa's Telegram handler reads of an update, checked by pydantic (platforms/telegram.py);
+# the Accept header Sanic parses and keeps on a request (channel/error_pages.py).
+_.update_id
+_.chat
+_.longitude
+_.latitude
+_.parsed_accept

@@ -12,6 +12,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional, Tuple
+from urllib.parse import urlsplit
 
 from rasa_zendesk.schedule import EXAMPLE as SCHEDULE_EXAMPLE
 from rasa_zendesk.schedule import Schedule, ScheduleError, parse_holidays
@@ -370,3 +371,73 @@ class HandoffSettings:
             after_handoff_action=sources.text("after_handoff_action"),
             handoff_ended_text=sources.text("handoff_ended_text"),
         )
+
+
+#: The hosts the action server fetches users' files from, unless told otherwise: Messenger's
+#: and Twilio's media hosts.
+DEFAULT_USER_FILE_HOSTS = ("fbcdn.net", "fbsbx.com", "api.twilio.com", "twiliocdn.com")
+
+
+@dataclass(frozen=True)
+class UserFileSettings:
+    """Where the action server may fetch a user's file from (`rasa_zendesk.actions.user_files`).
+
+    - `user_file_hosts` (`ZENDESK_USER_FILE_HOSTS`): host names (each with its subdomains) or
+      exact `host:port` pairs, comma-separated; Messenger's and Twilio's media hosts by default.
+    - `public_url` (`ZENDESK_PUBLIC_URL`): where the Rasa server is reached; its attachment
+      links are fetched too.
+    """
+
+    hosts: Tuple[str, ...] = DEFAULT_USER_FILE_HOSTS
+    public_url: Optional[str] = None
+
+    @classmethod
+    def read(cls, sources: Sources) -> UserFileSettings:
+        hosts = tuple(host.lower() for host in sources.names("user_file_hosts"))
+        for entry in hosts:
+            if "/" in entry or " " in entry:
+                raise SettingsError(
+                    f"Zendesk setting user_file_hosts ({sources.env_name('user_file_hosts')}) "
+                    "lists host names or host:port pairs, comma-separated, for example "
+                    "fbcdn.net,files.example.com:8443"
+                )
+        return cls(hosts or DEFAULT_USER_FILE_HOSTS, public_url(sources))
+
+
+def public_url(sources: Sources) -> Optional[str]:
+    """`public_url` (`ZENDESK_PUBLIC_URL`): where users' platforms and the action server reach
+    the Rasa server, without a trailing slash."""
+    value = sources.text("public_url")
+    if value is None:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise SettingsError(
+            f"Zendesk setting public_url ({sources.env_name('public_url')}) must be the address "
+            "where users reach this Rasa server, for example https://bot.example.com"
+        )
+    return value.rstrip("/")
+
+
+@dataclass(frozen=True)
+class PlatformSettings:
+    """How the Rasa server sends through a platform whose output channel blocks (Twilio,
+    Messenger: `rasa_zendesk.platforms.outputs`).
+
+    - `platform_send_timeout` (`ZENDESK_PLATFORM_SEND_TIMEOUT`, 15 s): the longest one send
+      may take, waiting for a thread included; then it fails (the webhook answers 5xx and
+      Zendesk retries). Under SunCo's 20 s webhook timeout, so the failure is answered.
+    """
+
+    send_timeout: int = 15
+
+    @classmethod
+    def read(cls, sources: Sources) -> PlatformSettings:
+        timeout = sources.seconds("platform_send_timeout", cls.send_timeout)
+        if timeout <= 0:
+            raise SettingsError(
+                "Zendesk setting platform_send_timeout "
+                f"({sources.env_name('platform_send_timeout')}) must be a positive number of "
+                f"seconds, for example platform_send_timeout: {cls.send_timeout}"
+            )
+        return cls(timeout)

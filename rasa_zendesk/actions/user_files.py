@@ -12,17 +12,29 @@ file's address (`Platform.file_as_text`).
 Only addresses on the hosts of `ZENDESK_USER_FILE_HOSTS` (default: Messenger's and Twilio's
 media hosts) are fetched, and the Rasa server's own attachment links (`ZENDESK_PUBLIC_URL`'s
 host and port, under its `/webhooks/zendesk/attachments/`) when the action server has that
-variable: the action server never fetches an address a user's client chose on a host it does
-not trust. An address on another host is passed on as it is, as before (SunCo and the agent's
-browser fetch it). The limits are SunCo's: 50 MB a file, no executables.
+variable (`rasa_zendesk.settings.UserFileSettings`): the action server never fetches an
+address a user's client chose on a host it does not trust. An address on another host is
+passed on as it is, as before (SunCo and the agent's browser fetch it). The limits are SunCo's:
+50 MB a file, no executables.
+
+Every hop is checked, each redirect's target as the first address: its host must be trusted,
+and its name is resolved once, here, and the request goes to the address found (with the
+name as `Host` and TLS server name), so a name cannot point elsewhere between the check and
+the connection (DNS rebinding). A loopback, private, link-local, multicast, unspecified or
+cloud-metadata address (IPv4-mapped, 6to4 and NAT64 forms included) is refused unless the
+operator listed that exact `host:port` (or it is `ZENDESK_PUBLIC_URL`'s origin). Whatever
+stops a fetch (an HTTP status, a refused hop, a connection error), the user is told the same
+words, `UNFETCHED`: the detail, which would map the network, is only logged.
 """
 
 from __future__ import annotations
 
+import asyncio
+import ipaddress
 import logging
 import mimetypes
-import os
 import posixpath
+import socket
 from dataclasses import dataclass
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 from urllib.parse import unquote, urlsplit
@@ -32,23 +44,28 @@ import httpx
 from rasa_zendesk import constants
 from rasa_zendesk.actions.attachments import MAX_ALT_TEXT, parse_attachments
 from rasa_zendesk.platforms import registry
-from rasa_zendesk.settings import SettingsError
+from rasa_zendesk.settings import Sources, UserFileSettings
 from rasa_zendesk.sunco.client import SunCoClient
 from rasa_zendesk.sunco.errors import SunCoError
 from rasa_zendesk.sunco.models import Content
 
 logger = logging.getLogger(__name__)
 
-HOSTS_ENV = "ZENDESK_USER_FILE_HOSTS"
-#: Where the Rasa server is reached; its attachment links are trusted.
-PUBLIC_URL_ENV = "ZENDESK_PUBLIC_URL"
 #: The path of the Rasa server's attachment links (`rasa_zendesk.channel.attachment_links`).
 LINKS_PATH = "/webhooks/zendesk/attachments/"
-DEFAULT_HOSTS = ("fbcdn.net", "fbsbx.com", "api.twilio.com", "twiliocdn.com")
 #: SunCo's limit for one uploaded file.
 MAX_FILE_BYTES = 50 * 1024 * 1024
 FETCH_TIMEOUT_SECONDS = 20.0
 MAX_REDIRECTS = 3
+#: What the user is told of any fetch that failed (the detail is only logged).
+UNFETCHED = "it could not be fetched"
+#: Cloud metadata services (AWS, GCP, Azure, ...: link-local already, named for their
+#: IPv4-mapped forms too).
+METADATA_ADDRESSES = frozenset(
+    {ipaddress.ip_address("169.254.169.254"), ipaddress.ip_address("fd00:ec2::254")}
+)
+NAT64 = ipaddress.ip_network("64:ff9b::/96")
+DEFAULT_PORTS = {"http": 80, "https": 443}
 #: Kinds SunCo refuses to store (programs and scripts), by extension and by media type.
 REFUSED_EXTENSIONS = frozenset(
     "apk app bat cmd com cpl dll dmg exe hta jar js jse msc msi msp ps1 scr sh vb vbs wsf".split()
@@ -169,32 +186,111 @@ async def content_for(client: SunCoClient, conversation_id: str, file: UserFile)
     return Content.of_media(kind, uploaded.media_url, alt_text=alt_text or fetched.filename)
 
 
-async def fetch(url: str, timeout: float, name: Optional[str] = None) -> Fetched:
+class _Unfetched(Exception):
+    """Why a fetch stopped, for the log only."""
+
+
+async def fetch(
+    url: str, timeout: float, name: Optional[str] = None, files: Optional[UserFileSettings] = None
+) -> Fetched:
     """The file's bytes, at most `MAX_FILE_BYTES` (the size announced is checked before any
-    byte is read, and the bytes read as they come)."""
+    byte is read, and the bytes read as they come), each hop checked (`_open`)."""
+    files = files or settings()
     try:
-        async with httpx.AsyncClient(
-            timeout=timeout, follow_redirects=True, max_redirects=MAX_REDIRECTS
-        ) as http:
-            async with http.stream("GET", url) as response:
-                if response.status_code != 200:
-                    raise FileRefused(f"it could not be fetched (HTTP {response.status_code})")
-                announced = response.headers.get("Content-Length", "")
-                if announced.isdigit() and int(announced) > MAX_FILE_BYTES:
-                    raise FileRefused(too_big())
-                data = bytearray()
-                async for chunk in response.aiter_bytes():
-                    data.extend(chunk)
-                    if len(data) > MAX_FILE_BYTES:
-                        raise FileRefused(too_big())
-                media_type = response.headers.get("Content-Type", "").split(";")[0].strip()
-                final_path = response.url.path
-    except httpx.HTTPError as error:
-        raise FileRefused(f"it could not be fetched ({type(error).__name__})") from None
-    filename = _filename(name, final_path, media_type)
+        async with httpx.AsyncClient(timeout=timeout) as http:
+            for _ in range(MAX_REDIRECTS + 1):
+                response = await _open(http, url, files)
+                try:
+                    if response.is_redirect:
+                        url = str(httpx.URL(url).join(response.headers["Location"]))
+                        continue
+                    return await _read(response, url, name)
+                finally:
+                    await response.aclose()
+            raise _Unfetched(f"more than {MAX_REDIRECTS} redirects")
+    except (_Unfetched, httpx.HTTPError, httpx.InvalidURL, OSError, ValueError) as error:
+        detail = str(error) if isinstance(error, _Unfetched) else type(error).__name__
+        logger.warning("A user's file at %s was not fetched: %s", _host_of(url), detail)
+        raise FileRefused(UNFETCHED) from None
+
+
+async def _read(response: httpx.Response, url: str, name: Optional[str]) -> Fetched:
+    if response.status_code != 200:
+        raise _Unfetched(f"HTTP {response.status_code}")
+    announced = response.headers.get("Content-Length", "")
+    if announced.isascii() and announced.isdigit() and int(announced) > MAX_FILE_BYTES:
+        raise FileRefused(too_big())
+    data = bytearray()
+    async for chunk in response.aiter_bytes():
+        data.extend(chunk)
+        if len(data) > MAX_FILE_BYTES:
+            raise FileRefused(too_big())
+    media_type = response.headers.get("Content-Type", "").split(";")[0].strip()
+    filename = _filename(name, httpx.URL(url).path, media_type)
     if not media_type or media_type == "application/octet-stream":
         media_type = mimetypes.guess_type(filename)[0] or "application/octet-stream"
     return Fetched(bytes(data), media_type, filename)
+
+
+async def _open(http: httpx.AsyncClient, url: str, files: UserFileSettings) -> httpx.Response:
+    """One hop: the answer of `url`'s host, when it is trusted, at an address it resolves to
+    now, every one of them public unless the operator named this exact host and port."""
+    if not trusted(url, files):
+        raise _Unfetched(f"{_host_of(url)} is not a trusted host (ZENDESK_USER_FILE_HOSTS)")
+    target = httpx.URL(url)
+    host, port = target.host, target.port or DEFAULT_PORTS[target.scheme]
+    addresses = await _resolve(host, port)
+    if not addresses:
+        raise _Unfetched(f"{host} has no address")
+    if not _named_exactly(url, files):
+        for address in addresses:
+            if not public(address):
+                raise _Unfetched(f"{host} resolves to {address}, not a public address")
+    extensions = {"sni_hostname": host} if target.scheme == "https" else {}
+    refused: Optional[httpx.ConnectError] = None
+    for address in addresses:
+        request = http.build_request(
+            "GET",
+            target.copy_with(host=address),
+            headers={"Host": target.netloc.decode("ascii")},
+            extensions=extensions,
+        )
+        try:
+            return await http.send(request, stream=True)
+        except httpx.ConnectError as error:
+            refused = error
+    assert refused is not None
+    raise refused
+
+
+async def _resolve(host: str, port: int) -> List[str]:
+    """The addresses `host` has now, in the resolver's order, each once."""
+    found = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return list(dict.fromkeys(str(entry[4][0]).split("%")[0] for entry in found))
+
+
+def public(address: str) -> bool:
+    """Whether `address` is on the public internet: not loopback, private, link-local,
+    multicast, unspecified, reserved or a metadata service, nor an IPv4 one of those inside
+    an IPv6 address (mapped, 6to4, NAT64)."""
+    ip = ipaddress.ip_address(address)
+    inside: List[Any] = [ip]
+    if isinstance(ip, ipaddress.IPv6Address):
+        inside += [ip.ipv4_mapped, ip.sixtofour]
+        if ip in NAT64:
+            inside.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
+    return all(
+        one.is_global and not one.is_multicast and one not in METADATA_ADDRESSES
+        for one in inside
+        if one is not None
+    )
+
+
+def _host_of(url: str) -> str:
+    try:
+        return urlsplit(url).netloc.rpartition("@")[2] or "?"
+    except ValueError:
+        return "?"
 
 
 def check_kind(filename: str, media_type: str) -> None:
@@ -209,56 +305,70 @@ def too_big() -> str:
     return f"it is larger than Zendesk's limit of {MAX_FILE_BYTES // (1024 * 1024)} MB"
 
 
-def trusted(url: str, environ: Optional[Mapping[str, str]] = None) -> bool:
+def settings() -> UserFileSettings:
+    """The action server's `user_file_hosts` and `public_url` (its environment)."""
+    return UserFileSettings.read(Sources(where="the environment"))
+
+
+def trusted(url: str, files: Optional[UserFileSettings] = None) -> bool:
     """Whether the action server may fetch this address: http(s) on a host of the list (a
-    name matches itself and its subdomains; `host:port` matches exactly)."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    name matches itself and its subdomains; `host:port` matches exactly), or one of the Rasa
+    server's attachment links."""
+    files = files or settings()
+    origin = _origin(url)
+    if origin is None:
         return False
-    host = parts.hostname.lower()
-    netloc = f"{host}:{parts.port}" if parts.port else host
-    if _own_link(url, environ):
+    if _own_link(url, files) or _listed_port(origin, files):
         return True
-    for entry in file_hosts(environ):
-        if ":" in entry:
-            if netloc == entry:
-                return True
-        elif host == entry or host.endswith("." + entry):
+    host = origin[1]
+    return any(
+        ":" not in entry and (host == entry or host.endswith("." + entry)) for entry in files.hosts
+    )
+
+
+def _origin(url: str) -> Optional[Tuple[str, str, int]]:
+    """Scheme, host (lower case) and port (the scheme's by default) of an http(s) address."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:  # a port that is not a number
+        return None
+    if parts.scheme not in DEFAULT_PORTS or not parts.hostname:
+        return None
+    return parts.scheme, parts.hostname.lower(), port or DEFAULT_PORTS[parts.scheme]
+
+
+def _listed_port(origin: Tuple[str, str, int], files: UserFileSettings) -> bool:
+    """Whether a `host:port` entry of the list names this host and port."""
+    _, host, port = origin
+    for entry in files.hosts:
+        name, colon, number = entry.rpartition(":")
+        if colon and name.strip("[]") == host and number == str(port):
             return True
     return False
 
 
-def file_hosts(environ: Optional[Mapping[str, str]] = None) -> Tuple[str, ...]:
-    """The trusted hosts: `ZENDESK_USER_FILE_HOSTS` (comma-separated), else the defaults."""
-    raw = (os.environ if environ is None else environ).get(HOSTS_ENV)
-    if raw is None or not raw.strip():
-        return DEFAULT_HOSTS
-    hosts = tuple(entry.strip().lower() for entry in raw.split(",") if entry.strip())
-    for entry in hosts:
-        if "/" in entry or " " in entry:
-            raise SettingsError(f"{HOSTS_ENV} lists host names or host:port pairs, not {entry!r}")
-    return hosts
+def _named_exactly(url: str, files: UserFileSettings) -> bool:
+    """Whether the operator named this very host and port: a `host:port` of the list, or the
+    origin of `public_url` (a loopback or private address is fetched only then)."""
+    origin = _origin(url)
+    if origin is None:
+        return False
+    own = _origin(files.public_url) if files.public_url else None
+    return origin == own or _listed_port(origin, files)
 
 
-def _own_link(url: str, environ: Optional[Mapping[str, str]] = None) -> bool:
+def _own_link(url: str, files: UserFileSettings) -> bool:
     """Whether `url` is one of the Rasa server's attachment links: the scheme, host and port
-    of `ZENDESK_PUBLIC_URL`, under its attachment links' path."""
-    public = ((os.environ if environ is None else environ).get(PUBLIC_URL_ENV) or "").strip()
-    if not public:
+    of `public_url`, under its attachment links' path."""
+    if not files.public_url:
         return False
-    mine, theirs = urlsplit(public.rstrip("/")), urlsplit(url)
-    try:
-        same_origin = (mine.scheme, mine.hostname, mine.port) == (
-            theirs.scheme,
-            theirs.hostname,
-            theirs.port,
-        )
-    except ValueError:  # a port that is not a number
+    if _origin(url) is None or _origin(url) != _origin(files.public_url):
         return False
+    mine, theirs = urlsplit(files.public_url), urlsplit(url)
     segments = unquote(theirs.path).split("/")
     return (
-        same_origin
-        and theirs.path.startswith(mine.path + LINKS_PATH)
+        theirs.path.startswith(mine.path + LINKS_PATH)
         and ".." not in segments
         and "." not in segments
     )

@@ -60,6 +60,7 @@ from rasa_zendesk.settings import (
     SettingsError,
     Sources,
     ZendeskSettings,
+    public_url,
 )
 
 logger = logging.getLogger(__name__)
@@ -78,6 +79,9 @@ PASSED_HEADERS = ("content-length", "last-modified", "etag")
 ZENDESK_SOURCE = "zendesk"
 #: Platforms' file ids are well under this (Telegram's); anything longer is not one.
 MAX_FILE_ID = 512
+#: The longest token a link may carry: its claims (a path, a file name, an expiry) are far
+#: shorter; anything longer is refused before a byte of it is decoded.
+MAX_TOKEN_CHARS = 8192
 
 
 class LinkRefused(Exception):
@@ -110,7 +114,7 @@ class LinkSettings:
                 f"({sources.env_name('attachment_link_ttl')}) must be a positive number of "
                 f"seconds, for example attachment_link_ttl: {DEFAULT_TTL_SECONDS}"
             )
-        return cls(public_url=_public_url(sources), ttl=ttl, private=private)
+        return cls(public_url=public_url(sources), ttl=ttl, private=private)
 
 
 @dataclass(frozen=True)
@@ -204,23 +208,26 @@ class AttachmentLinks:
         return f"{body}.{_b64(self._mac(connector, body))}"
 
     def verify(self, token: str) -> SignedMedia:
-        """What the link names; `LinkRefused` (404, or 410 when expired) otherwise."""
+        """What the link names; `LinkRefused` (404, or 410 when expired) otherwise.
+
+        The signature is checked first, on the token as it came (bounded, ASCII): nothing of
+        the claims is decoded before a connector's key is found to have signed them."""
+        if not 0 < len(token) <= MAX_TOKEN_CHARS or not token.isascii():
+            raise LinkRefused(404, "not a link of this channel")
         body, dot, signature = token.partition(".")
         try:
-            claims = json.loads(_unb64(body)) if dot else None
+            given = _unb64(signature) if dot else b""
         except ValueError:
-            claims = None
-        if not isinstance(claims, dict):
-            raise LinkRefused(404, "not a link of this channel")
-        connector = claims.get("c")
-        if not isinstance(connector, str) or connector not in self.connectors.by_name:
-            raise LinkRefused(404, "no such connector")
-        try:
-            given = _unb64(signature)
-        except ValueError:
-            raise LinkRefused(404, "bad signature") from None
-        if not hmac.compare_digest(given, self._mac(connector, body)):
+            given = b""
+        connector = self._signer(body, given)
+        if connector is None:
             raise LinkRefused(404, "bad signature")
+        try:
+            claims = json.loads(_unb64(body))
+        except (ValueError, RecursionError):
+            claims = None
+        if not isinstance(claims, dict) or claims.get("c") != connector:
+            raise LinkRefused(404, "not a link of this channel")
         path, name, expires = claims.get("p"), claims.get("n"), claims.get("x")
         source = claims.get("s", ZENDESK_SOURCE)
         settings = self.connectors.by_name[connector]
@@ -236,6 +243,15 @@ class AttachmentLinks:
         if not isinstance(expires, int) or expires < clock.now():
             raise LinkRefused(410, "expired")
         return SignedMedia(connector, path, str(name or "file"), expires, source)
+
+    def _signer(self, body: str, signature: bytes) -> Optional[str]:
+        """The connector whose key signed `body` with `signature` (each compared in constant
+        time), or None."""
+        signer = None
+        for connector in self.connectors.by_name:
+            if hmac.compare_digest(signature, self._mac(connector, body)):
+                signer = connector
+        return signer
 
     def _mac(self, connector: str, body: str) -> bytes:
         secret = self.connectors.by_name[connector].webhook_secret.encode("utf-8")
@@ -374,19 +390,6 @@ async def _stream(request: Request, upstream: httpx.Response, media: SignedMedia
     await streamed.eof()
 
 
-def _public_url(sources: Sources) -> Optional[str]:
-    value = sources.text("public_url")
-    if value is None:
-        return None
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
-        raise SettingsError(
-            f"Zendesk setting public_url ({sources.env_name('public_url')}) must be the address "
-            "where users reach this Rasa server, for example https://bot.example.com"
-        )
-    return value.rstrip("/")
-
-
 def _origin(settings: ZendeskSettings) -> str:
     parts = urlsplit(settings.base_url)
     return f"{parts.scheme}://{parts.netloc}"
@@ -440,7 +443,7 @@ def _b64(data: bytes) -> str:
 
 
 def _unb64(text: str) -> bytes:
-    if not text or len(text) > 8192:
+    if not text or len(text) > MAX_TOKEN_CHARS:
         raise ValueError("empty or too long")
     try:
         return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))

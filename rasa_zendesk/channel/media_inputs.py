@@ -26,10 +26,12 @@ from pydantic import ValidationError
 from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.telegram import TelegramInput
 from rasa.core.channels.twilio import TwilioInput
-from sanic import Blueprint
+from sanic import Blueprint, Sanic, response
 from sanic.request import Request
+from sanic.response import HTTPResponse
 
 from rasa_zendesk import constants
+from rasa_zendesk.channel import error_pages
 from rasa_zendesk.channel.attachment_links import links_of
 from rasa_zendesk.platforms import telegram, twilio
 
@@ -41,6 +43,7 @@ class TwilioMediaInput(TwilioInput):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         twilio_webhook = super().blueprint(on_new_message)
+        twilio_webhook.listener("before_server_start")(_sturdy_error_pages)
 
         @twilio_webhook.middleware("request")
         async def empty_body(request: Request) -> None:
@@ -53,6 +56,11 @@ class TwilioMediaInput(TwilioInput):
     def get_metadata(self, request: Request) -> Optional[Dict[str, Any]]:
         attachments = twilio.media_of(request.form)
         return {constants.USER_ATTACHMENTS_KEY: attachments} if attachments else None
+
+
+async def _sturdy_error_pages(app: Sanic, _: Any) -> None:
+    """Errors Sanic answers itself stay 4xx whatever the `Accept` header (`error_pages`)."""
+    error_pages.sturdy(app)
 
 
 # Telegram ----------------------------------------------------------------------------------
@@ -75,26 +83,37 @@ class TelegramMediaInput(TelegramInput):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         telegram_webhook = super().blueprint(on_new_message)
+        telegram_webhook.listener("before_server_start")(_sturdy_error_pages)
 
         @telegram_webhook.middleware("request")
-        async def files_as_text(request: Request) -> None:
-            """Rasa's handler passes on only a message with text: give a file one, and keep
-            what the metadata gets for `get_metadata`."""
-            if request.method != "POST" or not request.path.endswith("/webhook"):
-                return
+        async def files_as_text(request: Request) -> Optional[HTTPResponse]:
+            """Rasa's handler reads an update unchecked (a 500 that Telegram retries): what it
+            cannot read is answered here (`telegram.update_refusal`). It passes on only a
+            message with text: give a file one, and keep what the metadata gets for
+            `get_metadata`."""
+            if not request.path.endswith("/webhook"):
+                return None
+            if request.method != "POST":
+                return response.text("only POST", status=405)
             update = request.json
+            refused = telegram.update_refusal(update)
+            if refused is not None:
+                if refused[0] >= 400:
+                    logger.warning("Telegram webhook from %s refused: %s", request.ip, refused[1])
+                return response.text(refused[1], status=refused[0])
             message = update.get("message") if isinstance(update, dict) else None
             if not isinstance(message, dict) or message.get("text") is not None:
-                return
+                return None
             try:
                 found = telegram.file_of(telegram.FileMessage.parse_obj(message))
             except ValidationError:
                 logger.warning("Telegram message with a malformed photo or document ignored")
-                return
+                return None
             if found is None:
-                return
+                return None
             message["text"] = found.text
             request.ctx.telegram_files = self._metadata_of(request, found)
+            return None
 
         return telegram_webhook
 

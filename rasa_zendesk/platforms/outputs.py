@@ -10,13 +10,21 @@ reaches them (Telegram's kept one, Slack's pointed at where the user wrote).
 notices) go through Rasa's `send_response` as ever; an agent's message is shown the best way
 the platform can (`Platform.send_rich`), its private Zendesk attachments as links the channel
 serves (`media_links`). An output channel whose platform blocks (`Platform.blocking`) runs in a
-worker thread, so one SMS does not stall every other conversation of the server.
+worker thread, so one SMS does not stall every other conversation of the server: each such
+platform has its own few named threads (`SendPool`), so a platform that hangs keeps its own
+threads busy and no one else's (not the loop's default executor), and each send has
+`platform_send_timeout` (`rasa_zendesk.settings.PlatformSettings`), waiting for a thread
+included: then that delivery fails (`SendTimedOut`, the webhook answers 5xx, Zendesk retries)
+while the thread finishes or gives up on its own.
 """
 
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Awaitable, Callable, Dict, Iterable, List, Optional
+import queue
+import threading
+from concurrent.futures import Future
+from typing import Any, Awaitable, Callable, Dict, Iterable, List, Optional, Tuple
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, OutputChannel
 from rasa.shared.core.trackers import DialogueStateTracker
@@ -25,8 +33,11 @@ from rasa_zendesk import constants
 from rasa_zendesk.platforms import registry
 from rasa_zendesk.platforms.base import channel_named
 from rasa_zendesk.platforms.rich import Rich
+from rasa_zendesk.settings import PlatformSettings, Sources
 
 MediaLinks = Callable[[Rich], Rich]
+#: Threads of each blocking platform's sends: a few, since each send is one HTTP call.
+SEND_THREADS = 4
 
 
 def output_channel_for(
@@ -139,11 +150,69 @@ def unwrap(output: OutputChannel) -> OutputChannel:
 
 
 async def off_loop(output: OutputChannel, call: Callable[[], Awaitable[Any]]) -> Any:
-    """Await `call()`; in a worker thread when the platform's output channel blocks."""
-    if not registry.named(unwrap(output).name()).blocking:
+    """Await `call()`; in a thread of its platform's `SendPool`, within
+    `platform_send_timeout`, when the platform's output channel blocks."""
+    platform = registry.named(unwrap(output).name())
+    if not platform.blocking:
         return await call()
-    loop = asyncio.get_running_loop()
-    return await loop.run_in_executor(None, asyncio.run, call())  # type: ignore[arg-type]
+    timeout = PlatformSettings.read(Sources(where="the environment")).send_timeout
+    sent = send_pool(platform.name).submit(lambda: asyncio.run(call()))  # type: ignore[arg-type]
+    try:
+        return await asyncio.wait_for(asyncio.wrap_future(sent), timeout)
+    except asyncio.TimeoutError:
+        raise SendTimedOut(
+            f"a send through {platform.name} took longer than {timeout} s "
+            "(platform_send_timeout, ZENDESK_PLATFORM_SEND_TIMEOUT)"
+        ) from None
+
+
+class SendTimedOut(Exception):
+    """A send through a blocking platform outlasted `platform_send_timeout`: that delivery
+    failed (it may still reach the user when the platform answers late)."""
+
+
+class SendPool:
+    """A few daemon threads, named after their platform, that run its blocking sends in turn.
+
+    Daemon threads: a send that hangs never keeps the server from stopping (the default
+    executor's threads would be waited for). A send cancelled before a thread took it is
+    dropped, never sent late.
+    """
+
+    def __init__(self, name: str, threads: int = SEND_THREADS) -> None:
+        self._work: queue.SimpleQueue[Tuple[Future[Any], Callable[[], Any]]] = queue.SimpleQueue()
+        for number in range(threads):
+            threading.Thread(
+                target=self._run, name=f"rasa-zendesk-{name}-send-{number}", daemon=True
+            ).start()
+
+    def submit(self, call: Callable[[], Any]) -> Future[Any]:
+        future: Future[Any] = Future()
+        self._work.put((future, call))
+        return future
+
+    def _run(self) -> None:
+        while True:
+            future, call = self._work.get()
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                future.set_result(call())
+            except BaseException as error:  # the send's own failure, for its awaiter
+                future.set_exception(error)
+
+
+_pools: Dict[str, SendPool] = {}
+_pools_lock = threading.Lock()
+
+
+def send_pool(platform: str) -> SendPool:
+    """The platform's own `SendPool`, made on its first send."""
+    with _pools_lock:
+        pool = _pools.get(platform)
+        if pool is None:
+            pool = _pools[platform] = SendPool(platform)
+        return pool
 
 
 def pushes(output: OutputChannel) -> bool:

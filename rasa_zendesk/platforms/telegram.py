@@ -24,9 +24,9 @@ import logging
 import re
 import weakref
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, List, Optional, Sequence, Tuple, Union
 
-from pydantic import BaseModel, Extra
+from pydantic import BaseModel, Extra, StrictInt, StrictStr, ValidationError
 
 from rasa_zendesk.platforms.base import FileUnavailable, Platform, channel_named, lines
 from rasa_zendesk.platforms.rich import (
@@ -324,6 +324,59 @@ def file_of(message: FileMessage) -> Optional[UserFile]:
         name = document.file_name or "document"
         text = message.caption or DOCUMENT_TEXT
         return UserFile(kind, document.file_id, name, document.file_size, text)
+    return None
+
+
+# What Rasa's handler reads of an update ----------------------------------------------------
+
+
+class _Chat(BaseModel):
+    id: Union[StrictInt, StrictStr]
+
+
+class _Location(BaseModel):
+    longitude: float
+    latitude: float
+
+
+class _Message(BaseModel):
+    chat: _Chat
+    text: Optional[StrictStr] = None
+    location: Optional[_Location] = None
+
+
+class _CallbackQuery(BaseModel):
+    message: Optional[_Message] = None
+    data: Optional[StrictStr] = None
+
+
+class _Update(BaseModel):
+    """The parts of a Bot API `Update` that Rasa 3.6's `TelegramInput` reads, unchecked:
+    it fails with a 500 on anything else (Telegram then retries the update)."""
+
+    update_id: StrictInt
+    message: Optional[_Message] = None
+    edited_message: Optional[_Message] = None
+    callback_query: Optional[_CallbackQuery] = None
+
+
+def update_refusal(data: Any) -> Optional[Tuple[int, str]]:
+    """None when Rasa's handler can read this webhook body; else the answer it gets
+    instead: 400 for what is not an update, 200 ("success", as Rasa answers an update it
+    ignores) for an update without a message Rasa reads (a channel post, an inline
+    button's query)."""
+    from aiogram.types import Update
+
+    if not isinstance(data, dict):
+        return 400, "not a Telegram update"
+    try:
+        update = _Update.parse_obj(data)
+        Update(**data)  # what Rasa makes of it
+    except (ValidationError, RecursionError, ValueError, TypeError, AttributeError):
+        return 400, "not a Telegram update"
+    query = update.callback_query
+    if (query.message if query else update.edited_message or update.message) is None:
+        return 200, "success"
     return None
 
 

@@ -3,7 +3,8 @@
 - Where an agent's message goes: the sender id is the user's number (`From`), and
   `TwilioOutput` sends to it from the configured `twilio_number`. Its `async` methods send
   with blocking HTTP calls (`requests`): they run in a worker thread, so one SMS does not
-  stall every other conversation.
+  stall every other conversation, and its HTTP client gives up after `platform_send_timeout`
+  (Twilio's default is never), so a hung API does not hold the thread for good.
 - Rich messages: one text listing the choices and links (`title: url`); the image as an MMS
   picture with the words; a file, cards and a place as text with links.
 - Typing: SMS has none.
@@ -14,7 +15,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Dict, List, Mapping
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional
 
 from rasa_zendesk.platforms.base import Platform, lines
 from rasa_zendesk.platforms.rich import (
@@ -27,9 +28,11 @@ from rasa_zendesk.platforms.rich import (
     markdown_to,
     place_text,
 )
+from rasa_zendesk.settings import PlatformSettings, Sources
 
 if TYPE_CHECKING:
-    from rasa.core.channels.channel import OutputChannel
+    from rasa.core.channels.channel import InputChannel, OutputChannel
+    from rasa.shared.core.trackers import DialogueStateTracker
 
 NAME = "twilio"
 #: Twilio sends at most 10 media per message.
@@ -44,6 +47,15 @@ class Twilio(Platform):
         from rasa.core.channels.twilio import TwilioOutput
 
         return isinstance(output, TwilioOutput)
+
+    def output(
+        self, channel: InputChannel, tracker: Optional[DialogueStateTracker]
+    ) -> Optional[OutputChannel]:
+        output = super().output(channel, tracker)
+        http = getattr(output, "http_client", None)  # TwilioOutput is Twilio's `Client`
+        if http is not None and getattr(http, "timeout", 0) is None:
+            http.timeout = PlatformSettings.read(Sources(where="the environment")).send_timeout
+        return output
 
     async def send_rich(self, output: Any, recipient: str, rich: Rich) -> None:
         text = markdown_to(rich.text, PLAIN) if rich.text else None
@@ -73,8 +85,10 @@ def media_of(form: Mapping[str, Any]) -> List[Dict[str, str]]:
     """The media of Twilio's webhook form, each `{"type": "image" | "file", "url"}` (the shape
     of `rasa_zendesk.actions.attachments`); `form.get` gives a field's first value."""
     count = form.get("NumMedia") or "0"
+    # ASCII digits only: "²" is a digit to `str.isdigit` but not a number to `int`.
+    number = int(count) if count.isascii() and count.isdigit() and len(count) <= 3 else 0
     attachments: List[Dict[str, str]] = []
-    for index in range(min(int(count), MAX_MEDIA) if count.isdigit() else 0):
+    for index in range(min(number, MAX_MEDIA)):
         url = form.get(f"MediaUrl{index}")
         if not url:
             continue

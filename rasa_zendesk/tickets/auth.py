@@ -76,7 +76,9 @@ def _signature_problem(
 
 
 def _same(given: str, expected: str) -> bool:
-    return hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8"))
+    """Constant-time comparison; a header's bytes that are not UTF-8 (Sanic keeps them as
+    surrogates) compare as they came, unequal, never as an error."""
+    return hmac.compare_digest(given.encode("utf-8", "surrogateescape"), expected.encode("utf-8"))
 
 
 def _parse_time(text: str) -> Optional[float]:

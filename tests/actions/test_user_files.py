@@ -26,6 +26,7 @@ from rasa_zendesk import constants
 from rasa_zendesk.actions import user_files
 from rasa_zendesk.channel.media_inputs import TwilioMediaInput
 from rasa_zendesk.emulator.samples import samples
+from rasa_zendesk.settings import SettingsError, Sources, UserFileSettings
 from testkit import spec
 from testkit.action_calls import responses, run_action, user
 from testkit.processes import free_ports
@@ -35,6 +36,9 @@ pytestmark = pytest.mark.timeout(60)
 Sanic.test_mode = True  # several apps in one process (Sanic otherwise patches its classes twice)
 
 SENDER = "user-files-1"
+#: The action server's settings of users' files (`rasa_zendesk.settings.UserFileSettings`).
+HOSTS_ENV = "ZENDESK_USER_FILE_HOSTS"
+PUBLIC_URL_ENV = "ZENDESK_PUBLIC_URL"
 _, PNG = samples()["receipt.png"]
 _, PDF = samples()["invoice.pdf"]
 
@@ -100,7 +104,7 @@ class _Handler(BaseHTTPRequestHandler):
 def platform(monkeypatch: pytest.MonkeyPatch) -> Iterator[Platform]:
     server = Platform()
     server.thread.start()
-    monkeypatch.setenv(user_files.HOSTS_ENV, f"fbcdn.net,{server.host}")
+    monkeypatch.setenv(HOSTS_ENV, f"fbcdn.net,{server.host}")
     yield server
     server.shutdown()
     server.server_close()
@@ -241,7 +245,7 @@ async def test_programs_and_unreachable_files_are_refused_with_the_reason(
     assert sent_reasons(result) == [
         ("tool.exe", "Zendesk does not accept .exe files (programs and scripts)"),
         ("notes", "Zendesk does not accept .sh files (programs and scripts)"),
-        ("gone.pdf", "it could not be fetched (HTTP 404)"),
+        ("gone.pdf", user_files.UNFETCHED),
     ]
     assert platform.fetched("/u/tool.exe") == 0  # refused by its name, never downloaded
     assert uploads(zendesk) == [] and relayed_since(zendesk, turns) == []
@@ -447,12 +451,21 @@ async def test_a_twilio_sms_without_media_has_no_metadata() -> None:
 
 
 def test_trusted_hosts_and_their_setting() -> None:
-    env = {user_files.HOSTS_ENV: "fbcdn.net, 127.0.0.1:8080"}
-    assert user_files.trusted("https://scontent.xx.fbcdn.net/v/photo.jpg", env)
-    assert user_files.trusted("http://127.0.0.1:8080/uploads/1/a.png", env)
-    assert not user_files.trusted("http://127.0.0.1:9090/uploads/1/a.png", env)
-    assert not user_files.trusted("https://evilfbcdn.net/a.png", env)
-    assert not user_files.trusted("ftp://fbcdn.net/a.png", env)
-    assert user_files.trusted("https://cdn.fbsbx.com/v/doc.pdf", {})  # the defaults
-    with pytest.raises(user_files.SettingsError, match=user_files.HOSTS_ENV):
-        user_files.file_hosts({user_files.HOSTS_ENV: "https://fbcdn.net/x"})
+    def files(**env: str) -> UserFileSettings:
+        return UserFileSettings.read(Sources(None, env))
+
+    listed = files(ZENDESK_USER_FILE_HOSTS="fbcdn.net, 127.0.0.1:8080")
+    assert user_files.trusted("https://scontent.xx.fbcdn.net/v/photo.jpg", listed)
+    assert user_files.trusted("http://127.0.0.1:8080/uploads/1/a.png", listed)
+    assert not user_files.trusted("http://127.0.0.1:9090/uploads/1/a.png", listed)
+    assert not user_files.trusted("https://evilfbcdn.net/a.png", listed)
+    assert not user_files.trusted("ftp://fbcdn.net/a.png", listed)
+    assert not user_files.trusted("http://fbcdn.net:x/a.png", listed)
+    assert user_files.trusted("https://cdn.fbsbx.com/v/doc.pdf", files())  # the defaults
+    with pytest.raises(SettingsError, match=HOSTS_ENV):
+        files(ZENDESK_USER_FILE_HOSTS="https://fbcdn.net/x")
+    # The Rasa server's attachment links, and nothing else of its origin.
+    own = files(ZENDESK_PUBLIC_URL="http://127.0.0.1:5005/")
+    assert user_files.trusted("http://127.0.0.1:5005/webhooks/zendesk/attachments/t/a.png", own)
+    assert not user_files.trusted("http://127.0.0.1:5005/conversations/x/tracker", own)
+    assert not user_files.trusted("http://127.0.0.1:5005/webhooks/zendesk/attachments/../x", own)

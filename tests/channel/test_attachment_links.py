@@ -96,6 +96,21 @@ def test_two_links_to_one_attachment_differ_in_time_and_none_can_be_altered(
         assert refused.value.status == 404
 
 
+@pytest.mark.parametrize(
+    "token",
+    [
+        "W1tb" * 500 + ".AAAA",  # 1500 nested "[": parsed unsigned, a RecursionError
+        "W1tb" * 500 + ".",
+        "a" * 20000 + ".AAAA",
+        "é30.AAAA",
+    ],
+)
+def test_a_token_is_refused_before_any_claim_is_decoded(token: str) -> None:
+    with pytest.raises(LinkRefused) as refused:
+        links().verify(token)
+    assert refused.value.status == 404
+
+
 def test_a_link_signed_with_another_webhook_secret_is_refused() -> None:
     theirs = links(webhook_secret="someone-elses-secret-9c1e")
     token = token_of(theirs.link("default", ATTACHMENT, "receipt.png"))

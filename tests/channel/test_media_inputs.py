@@ -17,7 +17,7 @@ import logging
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, AsyncIterator, Dict, Iterator, List, Optional
+from typing import Any, AsyncIterator, Dict, Iterator, List, Optional, Sequence
 
 import httpx
 import pytest
@@ -35,6 +35,7 @@ from rasa_zendesk import clock, constants
 from rasa_zendesk.channel.input import ZendeskInput
 from rasa_zendesk.channel.media_inputs import NOT_SET_UP, TelegramMediaInput
 from rasa_zendesk.emulator.samples import samples
+from rasa_zendesk.platforms import twilio
 from rasa_zendesk.platforms.outputs import close_outputs, output_channel_for
 from testkit.platforms import TELEGRAM_TOKEN, TelegramApi
 from testkit.processes import free_ports
@@ -108,11 +109,14 @@ async def start_telegram_rasa(
     api: TelegramApi,
     monkeypatch: pytest.MonkeyPatch,
     public_url: Optional[bool] = True,
+    settings: Optional[Dict[str, Any]] = None,
+    more: Sequence[InputChannel] = (),
 ) -> TelegramRasa:
-    """Rasa with `ZendeskInput` (its `public_url` this server, unless told otherwise) and
-    `TelegramMediaInput` as credentials.yml makes them, its Telegram output on the stand-in."""
+    """Rasa with `ZendeskInput` (its `public_url` this server, unless told otherwise; more
+    `settings` of its credentials) and `TelegramMediaInput` as credentials.yml makes them, its
+    Telegram output on the stand-in, and `more` input channels."""
     port = free_ports(1)[0]
-    credentials = dict(CREDENTIALS)
+    credentials = {**CREDENTIALS, **(settings or {})}
     if public_url:
         credentials["public_url"] = f"http://127.0.0.1:{port}"
     zendesk = ZendeskInput.from_credentials(credentials)
@@ -126,7 +130,7 @@ async def start_telegram_rasa(
     # Rasa's channel registers its webhook with asyncio.run when it makes its blueprint; here
     # it gets the kept output channel, pointed at the stand-in (`getMe` checks the bot).
     monkeypatch.setattr(TelegramMediaInput, "get_output_channel", lambda self: output)
-    channels: List[InputChannel] = [zendesk, telegram]
+    channels: List[InputChannel] = [zendesk, telegram, *more]
     app = configure_app(input_channels=channels, enable_api=False, port=port)
     db_path = tmp_path / "tracker.db"
     domain = load_domain()
@@ -400,3 +404,11 @@ async def test_without_public_url_the_file_is_refused_and_a_warning_names_the_se
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert any("public_url (ZENDESK_PUBLIC_URL)" in warning for warning in warnings), warnings
     assert TOKEN_SECRET.encode() not in rasa.stored()
+
+
+def test_a_twilio_media_count_in_other_digits_is_no_media() -> None:
+    """`"²".isdigit()` is true, `int("²")` raises: the webhook answered 500."""
+    url = "https://api.twilio.com/2010-04-01/Accounts/AC1/Messages/MM1/Media/ME1"
+    for count in ("²", "٣", "1" * 50, "-1", " 1"):
+        assert twilio.media_of({"NumMedia": count, "MediaUrl0": url}) == []
+    assert twilio.media_of({"NumMedia": "1", "MediaUrl0": url}) == [{"type": "file", "url": url}]
