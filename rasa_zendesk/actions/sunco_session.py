@@ -20,8 +20,6 @@ from typing import Any, Dict, Mapping, Optional, Set, Tuple
 from rasa_zendesk.settings import Connectors, SettingsError, Sources, ZendeskSettings
 from rasa_zendesk.sunco.client import SunCoClient
 
-TIMEOUT_ENV = "ZENDESK_REQUEST_TIMEOUT"  # the settings `request_timeout`, `request_deadline`
-DEADLINE_ENV = "ZENDESK_REQUEST_DEADLINE"
 DEFAULT_TIMEOUT = 10.0
 DEFAULT_DEADLINE = 20.0
 
@@ -77,17 +75,6 @@ def client_for(settings: ZendeskSettings) -> SunCoClient:
     return client
 
 
-async def close_client() -> None:
-    """Close the shared clients (action server shutdown, end of a test)."""
-    global _loop
-    clients, loop = list(_clients.values()), _loop
-    _clients.clear()
-    _loop = None
-    if loop is asyncio.get_running_loop():
-        for client in clients:
-            await client.aclose()
-
-
 def _seconds(sources: Sources, name: str, default: float) -> float:
     raw = sources.text(name)
     if raw is None:
@@ -105,6 +92,5 @@ __all__: Tuple[Any, ...] = (
     "get_client",
     "client_for",
     "connectors",
-    "close_client",
     "client_options",
 )

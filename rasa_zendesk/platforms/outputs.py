@@ -29,20 +29,17 @@ from rasa_zendesk.platforms.rich import Rich
 MediaLinks = Callable[[Rich], Rich]
 
 
-def output_channel_for(
-    input_channels: Iterable[InputChannel], channel_name: Optional[str]
-) -> OutputChannel:
-    """The output channel for `channel_name`, or one that only collects."""
-    return _output(input_channels, None, channel_name)
-
-
 def user_output(
     input_channels: Iterable[InputChannel],
-    tracker: DialogueStateTracker,
+    tracker: Optional[DialogueStateTracker],
     channel_name: Optional[str],
 ) -> OutputChannel:
-    """The output channel that reaches this user where they wrote from."""
-    return _output(input_channels, tracker, channel_name)
+    """The output channel that reaches this user where they wrote from (without a tracker:
+    the platform's own for `channel_name`), or one that only collects."""
+    channel = channel_named(input_channels, channel_name)
+    if channel is None:
+        return CollectingOutputChannel()
+    return registry.named(channel.name()).output(channel, tracker) or CollectingOutputChannel()
 
 
 def agent_output(
@@ -184,14 +181,3 @@ async def close_outputs(input_channels: Iterable[InputChannel]) -> None:
     """
     for channel in input_channels:
         await registry.named(channel.name()).close(channel)
-
-
-def _output(
-    input_channels: Iterable[InputChannel],
-    tracker: Optional[DialogueStateTracker],
-    channel_name: Optional[str],
-) -> OutputChannel:
-    channel = channel_named(input_channels, channel_name)
-    if channel is None:
-        return CollectingOutputChannel()
-    return registry.named(channel.name()).output(channel, tracker) or CollectingOutputChannel()

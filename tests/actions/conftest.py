@@ -91,7 +91,7 @@ async def zendesk(
     for name, value in emulator_env(emulator_process).items():
         monkeypatch.setenv(name, value)
     yield Zendesk(emulator_process)
-    await sunco_session.close_client()
+    await sunco_session.get_client().aclose()
 
 
 @pytest.fixture
