@@ -12,6 +12,7 @@ files and must not load Rasa's channels for it.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Iterable, Optional, Sequence, Tuple
 
 from rasa_zendesk.platforms.rich import (
@@ -32,6 +33,17 @@ if TYPE_CHECKING:
     import httpx
     from rasa.core.channels.channel import InputChannel, OutputChannel
     from rasa.shared.core.trackers import DialogueStateTracker
+
+
+@dataclass(frozen=True)
+class Typing:
+    """An agent's typing, to pass on to a user: started or stopped, the agent's name, and the
+    socket.io event that carries it to a web chat."""
+
+    recipient_id: str
+    typing: bool
+    socketio_event: str
+    agent_name: Optional[str] = None
 
 
 class FileUnavailable(Exception):
@@ -71,14 +83,7 @@ class Platform:
         """Whether what this pushing output sends to `recipient_id` reaches a person now."""
         return True
 
-    async def show_typing(
-        self,
-        output: OutputChannel,
-        recipient_id: str,
-        typing: bool,
-        socketio_event: str,
-        agent_name: Optional[str],
-    ) -> bool:
+    async def show_typing(self, output: OutputChannel, typing: Typing) -> bool:
         """Show the agent typing (or stop); False when the platform cannot show it."""
         return False
 

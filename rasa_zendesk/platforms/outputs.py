@@ -23,7 +23,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 
 from rasa_zendesk import constants
 from rasa_zendesk.platforms import registry
-from rasa_zendesk.platforms.base import channel_named
+from rasa_zendesk.platforms.base import Typing, channel_named
 from rasa_zendesk.platforms.rich import Rich
 
 MediaLinks = Callable[[Rich], Rich]
@@ -169,7 +169,9 @@ async def show_typing(
     return bool(
         await off_loop(
             output,
-            lambda: platform.show_typing(output, recipient_id, typing, socketio_event, agent_name),
+            lambda: platform.show_typing(
+                output, Typing(recipient_id, typing, socketio_event, agent_name)
+            ),
         )
     )
 

@@ -15,9 +15,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Dict, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, Tuple
 
-from rasa_zendesk.platforms.base import Platform
+from rasa_zendesk.platforms.base import Platform, Typing
 from rasa_zendesk.platforms.rich import PROMPT, Action, Card, Link, Rich, link_text, place_text
 
 if TYPE_CHECKING:
@@ -42,16 +42,9 @@ class SocketIO(Platform):
             return True
         return bool(manager.rooms.get("/", {}).get(recipient_id))
 
-    async def show_typing(
-        self,
-        output: OutputChannel,
-        recipient_id: str,
-        typing: bool,
-        socketio_event: str,
-        agent_name: Optional[str],
-    ) -> bool:
-        payload = {"typing": typing, "agent_name": agent_name}
-        await output.sio.emit(socketio_event, payload, room=recipient_id)  # type: ignore[attr-defined]
+    async def show_typing(self, output: OutputChannel, typing: Typing) -> bool:
+        payload = {"typing": typing.typing, "agent_name": typing.agent_name}
+        await output.sio.emit(typing.socketio_event, payload, room=typing.recipient_id)  # type: ignore[attr-defined]
         return True
 
     async def send_rich(self, output: Any, recipient: str, rich: Rich) -> None:

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, List, Optional, Sequence, Tuple
 
 from pydantic import BaseModel, Extra
 
-from rasa_zendesk.platforms.base import FileUnavailable, Platform, channel_named, lines
+from rasa_zendesk.platforms.base import FileUnavailable, Platform, Typing, channel_named, lines
 from rasa_zendesk.platforms.rich import (
     PLAIN,
     PROMPT,
@@ -93,16 +93,9 @@ class Telegram(Platform):
         if session is not None and not session.closed:
             await session.close()
 
-    async def show_typing(
-        self,
-        output: OutputChannel,
-        recipient_id: str,
-        typing: bool,
-        socketio_event: str,
-        agent_name: Optional[str],
-    ) -> bool:
-        if typing:
-            await output.send_chat_action(recipient_id, "typing")  # type: ignore[attr-defined]
+    async def show_typing(self, output: OutputChannel, typing: Typing) -> bool:
+        if typing.typing:
+            await output.send_chat_action(typing.recipient_id, "typing")  # type: ignore[attr-defined]
         return True
 
     async def send_rich(self, output: Any, recipient: str, rich: Rich) -> None:
