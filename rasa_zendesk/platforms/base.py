@@ -12,6 +12,7 @@ files and must not load Rasa's channels for it.
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Iterable, Optional, Sequence, Tuple
 
@@ -65,9 +66,15 @@ class Platform:
     #: A user's file arrives as a message whose text is the file's address.
     file_as_text: bool = False
 
+    #: Its output channel's Rasa class, `module.Class` (imported when first asked).
+    output_class: str = ""
+
     def owns(self, output: OutputChannel) -> bool:
         """Whether `output` is this platform's output channel (its Rasa class)."""
-        return False
+        if not self.output_class:
+            return False
+        module, _, name = self.output_class.rpartition(".")
+        return isinstance(output, getattr(importlib.import_module(module), name))
 
     def output(
         self, channel: InputChannel, tracker: Optional[DialogueStateTracker]

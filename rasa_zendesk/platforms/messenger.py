@@ -44,13 +44,9 @@ ELEMENT_CHARS = 80
 
 class Messenger(Platform):
     name = NAME
+    output_class = "rasa.core.channels.facebook.MessengerBot"
     blocking = True
     file_as_text = True
-
-    def owns(self, output: OutputChannel) -> bool:
-        from rasa.core.channels.facebook import MessengerBot
-
-        return isinstance(output, MessengerBot)
 
     async def show_typing(self, output: OutputChannel, typing: Typing) -> bool:
         action = "typing_on" if typing.typing else "typing_off"

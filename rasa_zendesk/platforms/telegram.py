@@ -68,11 +68,7 @@ _outputs: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
 
 class Telegram(Platform):
     name = NAME
-
-    def owns(self, output: OutputChannel) -> bool:
-        from rasa.core.channels.telegram import TelegramOutput
-
-        return isinstance(output, TelegramOutput)
+    output_class = "rasa.core.channels.telegram.TelegramOutput"
 
     def output(
         self, channel: InputChannel, tracker: Optional[DialogueStateTracker]

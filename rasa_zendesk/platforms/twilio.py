@@ -14,7 +14,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Dict, List, Mapping
+from typing import Any, Dict, List, Mapping
 
 from rasa_zendesk.platforms.base import Platform, lines
 from rasa_zendesk.platforms.rich import (
@@ -28,9 +28,6 @@ from rasa_zendesk.platforms.rich import (
     place_text,
 )
 
-if TYPE_CHECKING:
-    from rasa.core.channels.channel import OutputChannel
-
 NAME = "twilio"
 #: Twilio sends at most 10 media per message.
 MAX_MEDIA = 10
@@ -38,12 +35,8 @@ MAX_MEDIA = 10
 
 class Twilio(Platform):
     name = NAME
+    output_class = "rasa.core.channels.twilio.TwilioOutput"
     blocking = True
-
-    def owns(self, output: OutputChannel) -> bool:
-        from rasa.core.channels.twilio import TwilioOutput
-
-        return isinstance(output, TwilioOutput)
 
     async def send_rich(self, output: Any, recipient: str, rich: Rich) -> None:
         text = markdown_to(rich.text, PLAIN) if rich.text else None
