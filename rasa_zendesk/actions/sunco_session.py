@@ -17,11 +17,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any, Dict, Mapping, Optional, Set, Tuple
 
-from rasa_zendesk.settings import Connectors, SettingsError, Sources, ZendeskSettings
+from rasa_zendesk.settings import ClientSettings, Connectors, Sources, ZendeskSettings
 from rasa_zendesk.sunco.client import SunCoClient
-
-DEFAULT_TIMEOUT = 10.0
-DEFAULT_DEADLINE = 20.0
 
 _Key = Tuple[ZendeskSettings, float, float]
 #: The loop the clients belong to, and one client per connector's settings and options.
@@ -32,11 +29,8 @@ _closing: Set[asyncio.Task[None]] = set()  # held until done, so they are not co
 
 def client_options(environ: Optional[Mapping[str, str]] = None) -> Dict[str, float]:
     """Timeout and deadline for the client, from the environment (clear error if malformed)."""
-    sources = Sources(None, environ, where="the environment")
-    return {
-        "timeout": _seconds(sources, "request_timeout", DEFAULT_TIMEOUT),
-        "deadline": _seconds(sources, "request_deadline", DEFAULT_DEADLINE),
-    }
+    client = ClientSettings.read(Sources(None, environ, where="the environment"))
+    return {"timeout": client.request_timeout, "deadline": client.request_deadline}
 
 
 def connectors() -> Connectors:
@@ -73,19 +67,6 @@ def client_for(settings: ZendeskSettings) -> SunCoClient:
         task.add_done_callback(_closing.discard)
     client = _clients[key] = SunCoClient.from_settings(settings, **options)
     return client
-
-
-def _seconds(sources: Sources, name: str, default: float) -> float:
-    raw = sources.text(name)
-    if raw is None:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        value = -1.0
-    if value <= 0:
-        raise SettingsError(f"{sources.env_name(name)} must be a positive number of seconds")
-    return value
 
 
 __all__: Tuple[Any, ...] = (
