@@ -392,8 +392,4 @@ class ClientSettings:
 
     @classmethod
     def read(cls, sources: Sources) -> ClientSettings:
-        defaults = cls()
-        return cls(
-            request_timeout=sources.duration("request_timeout", defaults.request_timeout),
-            request_deadline=sources.duration("request_deadline", defaults.request_deadline),
-        )
+        return cls(**{name: sources.duration(name, value) for name, value in vars(cls()).items()})
