@@ -31,6 +31,12 @@ _.msg
 _.cache_clear
 # The emulator's process API for tests of a bot (rasa_zendesk.emulator docstring).
 _.EmulatorProcess
+# The offer's slot (handoff/offer.py) records when it was made, as the handoff's record does:
+# data in the tracker store for the people who read a conversation (docs/architecture.md).
+_.offered_at
+# Fields the emulator shows by name through `ids.camel_view` (control API, SunCo's switchboard).
+_.hits
+_.deliver_standby_events
 # Fields of wire formats, read and written by pydantic: SunCo's API objects (sunco/models.py,
 # sunco/webhooks.py) and request bodies the emulator accepts (emulator/bodies.py).
 _.alias_generator

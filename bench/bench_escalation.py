@@ -82,7 +82,7 @@ async def measure(latency_ms: int, runs: int) -> List[Row]:
                 "ZENDESK_KEY_SECRET": config.key_secret,
                 "ZENDESK_WEBHOOK_SECRET": config.webhook_secret,
                 "ZENDESK_API_URL": server.api_url,
-                sunco_session.DEADLINE_ENV: "600",
+                "ZENDESK_REQUEST_DEADLINE": "600",
             }
         )
         async with httpx.AsyncClient(base_url=server.base_url + "/_emulator") as control:
@@ -113,7 +113,7 @@ async def measure(latency_ms: int, runs: int) -> List[Row]:
                             "ms": statistics.median(times),
                         }
                     )
-        await sunco_session.close_client()
+        await sunco_session.get_client().aclose()
     return rows
 
 

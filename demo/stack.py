@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Dict, Iterator, List, Mapping, Optional, Sequence
 
@@ -45,12 +45,7 @@ class Ports:
         return cls(**values)
 
     def as_dict(self) -> Dict[str, int]:
-        return {
-            "emulator": self.emulator,
-            "actions": self.actions,
-            "rasa": self.rasa,
-            "web": self.web,
-        }
+        return asdict(self)
 
 
 @dataclass(frozen=True)

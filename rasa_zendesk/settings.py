@@ -109,17 +109,26 @@ class Sources:
 
     def seconds(self, name: str, default: int) -> int:
         """A whole number of seconds, 0 or more (0: off)."""
+        return self._number(
+            name, default, int, 0, "a whole number of seconds, 0 or more (0 turns it off)"
+        )
+
+    def duration(self, name: str, default: float) -> float:
+        """A positive number of seconds, fractions allowed."""
+        return self._number(name, default, float, 1e-9, "a positive number of seconds")
+
+    def _number(self, name: str, default: Any, parse: Any, least: float, kind: str) -> Any:
         value = self.text(name)
         if value is None:
             return default
         try:
-            number = int(value)
+            number = parse(value)
         except ValueError:
-            number = -1
-        if number < 0:
+            number = None
+        if number is None or not number >= least:
             raise SettingsError(
-                f"Zendesk setting {name} ({self.env_name(name)}) must be a whole number of "
-                f"seconds, 0 or more (0 turns it off), for example {name}: {default}"
+                f"Zendesk setting {name} ({self.env_name(name)}) must be {kind}, "
+                f"for example {name}: {default}"
             )
         return number
 
@@ -441,3 +450,17 @@ class PlatformSettings:
                 f"seconds, for example platform_send_timeout: {cls.send_timeout}"
             )
         return cls(timeout)
+
+
+@dataclass(frozen=True)
+class ClientSettings:
+    """How long the action server's SunCo client lets a user wait on a failing Zendesk:
+    `request_timeout` (seconds per HTTP attempt) and `request_deadline` (seconds for one call
+    with its retries)."""
+
+    request_timeout: float = 10.0
+    request_deadline: float = 20.0
+
+    @classmethod
+    def read(cls, sources: Sources) -> ClientSettings:
+        return cls(**{name: sources.duration(name, value) for name, value in vars(cls()).items()})

@@ -39,7 +39,7 @@ from rasa.core.channels.slack import SlackInput
 from rasa.core.channels.telegram import TelegramInput, TelegramOutput
 from rasa.core.channels.twilio import TwilioInput
 
-from rasa_zendesk.platforms.outputs import output_channel_for
+from rasa_zendesk.platforms.outputs import user_output
 from testkit.spec import load_examples
 
 Answer = Tuple[int, Any]
@@ -448,7 +448,7 @@ def facebook_input() -> FacebookInput:
 def add_telegram(channels: List[InputChannel], api: TelegramApi) -> TelegramOutput:
     """A Telegram channel, its kept output channel pointed at the stand-in."""
     channels.append(TelegramInput(TELEGRAM_TOKEN, "acme_bot", "https://bot.example.org/tg"))
-    output = output_channel_for(channels, "telegram")
+    output = user_output(channels, None, "telegram")
     assert isinstance(output, TelegramOutput)
     output.server = TelegramAPIServer.from_base(api.base_url)
     return output

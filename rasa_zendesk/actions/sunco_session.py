@@ -17,13 +17,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any, Dict, Mapping, Optional, Set, Tuple
 
-from rasa_zendesk.settings import Connectors, SettingsError, Sources, ZendeskSettings
+from rasa_zendesk.settings import ClientSettings, Connectors, Sources, ZendeskSettings
 from rasa_zendesk.sunco.client import SunCoClient
-
-TIMEOUT_ENV = "ZENDESK_REQUEST_TIMEOUT"  # the settings `request_timeout`, `request_deadline`
-DEADLINE_ENV = "ZENDESK_REQUEST_DEADLINE"
-DEFAULT_TIMEOUT = 10.0
-DEFAULT_DEADLINE = 20.0
 
 _Key = Tuple[ZendeskSettings, float, float]
 #: The loop the clients belong to, and one client per connector's settings and options.
@@ -34,11 +29,8 @@ _closing: Set[asyncio.Task[None]] = set()  # held until done, so they are not co
 
 def client_options(environ: Optional[Mapping[str, str]] = None) -> Dict[str, float]:
     """Timeout and deadline for the client, from the environment (clear error if malformed)."""
-    sources = Sources(None, environ, where="the environment")
-    return {
-        "timeout": _seconds(sources, "request_timeout", DEFAULT_TIMEOUT),
-        "deadline": _seconds(sources, "request_deadline", DEFAULT_DEADLINE),
-    }
+    client = ClientSettings.read(Sources(None, environ, where="the environment"))
+    return {"timeout": client.request_timeout, "deadline": client.request_deadline}
 
 
 def connectors() -> Connectors:
@@ -77,34 +69,9 @@ def client_for(settings: ZendeskSettings) -> SunCoClient:
     return client
 
 
-async def close_client() -> None:
-    """Close the shared clients (action server shutdown, end of a test)."""
-    global _loop
-    clients, loop = list(_clients.values()), _loop
-    _clients.clear()
-    _loop = None
-    if loop is asyncio.get_running_loop():
-        for client in clients:
-            await client.aclose()
-
-
-def _seconds(sources: Sources, name: str, default: float) -> float:
-    raw = sources.text(name)
-    if raw is None:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        value = -1.0
-    if value <= 0:
-        raise SettingsError(f"{sources.env_name(name)} must be a positive number of seconds")
-    return value
-
-
 __all__: Tuple[Any, ...] = (
     "get_client",
     "client_for",
     "connectors",
-    "close_client",
     "client_options",
 )

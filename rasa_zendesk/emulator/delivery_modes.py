@@ -20,7 +20,7 @@ from typing import Any, Dict, FrozenSet, List, Literal, Optional
 
 from pydantic import BaseModel, Extra, StrictBool, confloat, conint, constr
 
-from .ids import new_id
+from .ids import camel_view, new_id
 
 DEFAULT_MAX_WAIT = 5.0
 
@@ -59,16 +59,7 @@ class DeliveryRule:
         )
 
     def to_json(self) -> Dict[str, Any]:
-        return {
-            "id": self.id,
-            "mode": self.mode,
-            "type": self.event_type,
-            "conversationId": self.conversation_id,
-            "handback": self.handback,
-            "remaining": self.remaining,
-            "hits": self.hits,
-            "maxWait": self.max_wait,
-        }
+        return camel_view(self, event_type="type")
 
 
 class DeliveryModes:

@@ -12,7 +12,7 @@ from typing import Any, Dict, List, Optional, Set
 
 from pydantic import BaseModel, StrictBool, conint, constr, root_validator
 
-from .ids import new_id
+from .ids import camel_view, new_id
 
 
 class FaultRequest(BaseModel):
@@ -55,17 +55,7 @@ class Fault:
         )
 
     def to_json(self) -> Dict[str, Any]:
-        return {
-            "id": self.id,
-            "method": self.method,
-            "pathContains": self.path_contains,
-            "status": self.status,
-            "hang": self.hang,
-            "after": self.after,
-            "remaining": self.remaining,
-            "retryAfter": self.retry_after,
-            "hits": self.hits,
-        }
+        return camel_view(self)
 
 
 class FaultInjector:

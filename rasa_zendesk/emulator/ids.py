@@ -1,12 +1,14 @@
-"""Ids and timestamps shaped like Zendesk's: SunCo's (24 hex digits, ISO 8601 with
-milliseconds) and Zendesk Support's event webhooks (UUID event ids, ULID webhook ids, whole
-seconds)."""
+"""Ids, timestamps and keys shaped like Zendesk's: SunCo's (24 hex digits, ISO 8601 with
+milliseconds, camelCase keys) and Zendesk Support's event webhooks (UUID event ids, ULID webhook
+ids, whole seconds)."""
 
+import dataclasses
 import itertools
 import os
 import time
 import uuid
 from datetime import datetime, timezone
+from typing import Any, Dict
 
 _counter = itertools.count(int.from_bytes(os.urandom(3), "big"))
 _process = os.urandom(5).hex()
@@ -38,3 +40,15 @@ def now_iso() -> str:
 def now_iso_seconds() -> str:
     """Current UTC time as Zendesk Support writes it: 2021-03-25T05:09:27Z."""
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def camel_view(record: Any, *names: str, **keys: str) -> Dict[str, Any]:
+    """A dataclass's fields (all, or only `names`) under camelCase keys, as SunCo and the
+    control API show objects; `keys` names a field's key otherwise (`event_type="type"`)."""
+    chosen = names or tuple(field.name for field in dataclasses.fields(record))
+    return {keys.get(name) or _camel(name): getattr(record, name) for name in chosen}
+
+
+def _camel(name: str) -> str:
+    first, *rest = name.split("_")
+    return first + "".join(part.title() for part in rest)

@@ -6,7 +6,7 @@ from typing import Any, Dict, List, Optional
 from rasa_zendesk.constants import AGENT_WORKSPACE, AGENT_WORKSPACE_TYPE
 
 from .errors import bad_request
-from .ids import new_id
+from .ids import camel_view, new_id
 
 
 @dataclass(frozen=True)
@@ -25,26 +25,14 @@ class SwitchboardIntegration:
 
     def to_api(self) -> Dict[str, Any]:
         """As List Switchboard Integrations returns it."""
-        body: Dict[str, Any] = {
-            "id": self.id,
-            "name": self.name,
-            "integrationId": self.integration_id,
-            "integrationType": self.integration_type,
-            "deliverStandbyEvents": self.deliver_standby_events,
-            "nextSwitchboardIntegrationId": self.next_id,
-        }
-        if self.message_history_count is not None:
-            body["messageHistoryCount"] = self.message_history_count
+        body = camel_view(self, next_id="nextSwitchboardIntegrationId")
+        if self.message_history_count is None:
+            del body["messageHistoryCount"]
         return body
 
     def to_ref(self) -> Dict[str, Any]:
         """As a conversation's `activeSwitchboardIntegration` (API and webhooks)."""
-        return {
-            "id": self.id,
-            "name": self.name,
-            "integrationId": self.integration_id,
-            "integrationType": self.integration_type,
-        }
+        return camel_view(self, "id", "name", "integration_id", "integration_type")
 
 
 class Switchboard:

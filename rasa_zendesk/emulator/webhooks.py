@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 import aiohttp
 
 from .delivery_modes import DeliveryModes
-from .ids import new_id, now_iso
+from .ids import camel_view, new_id, now_iso
 from .webhook_formats import WebhookFormat
 
 logger = logging.getLogger("rasa_zendesk.emulator")
@@ -42,15 +42,7 @@ class Attempt:
     duplicate: bool = False  # sent again after a 2xx (mode `duplicate`)
 
     def to_json(self) -> Dict[str, Any]:
-        return {
-            "attempt": self.number,
-            "url": self.url,
-            "status": self.status,
-            "error": self.error,
-            "at": self.at,
-            "durationMs": self.duration_ms,
-            "duplicate": self.duplicate,
-        }
+        return camel_view(self, number="attempt")
 
 
 @dataclass

@@ -12,6 +12,8 @@ files and must not load Rasa's channels for it.
 
 from __future__ import annotations
 
+import importlib
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Iterable, Optional, Sequence, Tuple
 
 from rasa_zendesk.platforms.rich import (
@@ -34,6 +36,17 @@ if TYPE_CHECKING:
     from rasa.shared.core.trackers import DialogueStateTracker
 
 
+@dataclass(frozen=True)
+class Typing:
+    """An agent's typing, to pass on to a user: started or stopped, the agent's name, and the
+    socket.io event that carries it to a web chat."""
+
+    recipient_id: str
+    typing: bool
+    socketio_event: str
+    agent_name: Optional[str] = None
+
+
 class FileUnavailable(Exception):
     """A user's file the platform does not hand out: the HTTP status for the link's
     requester, and why (only logged)."""
@@ -53,9 +66,15 @@ class Platform:
     #: A user's file arrives as a message whose text is the file's address.
     file_as_text: bool = False
 
+    #: Its output channel's Rasa class, `module.Class` (imported when first asked).
+    output_class: str = ""
+
     def owns(self, output: OutputChannel) -> bool:
         """Whether `output` is this platform's output channel (its Rasa class)."""
-        return False
+        if not self.output_class:
+            return False
+        module, _, name = self.output_class.rpartition(".")
+        return isinstance(output, getattr(importlib.import_module(module), name))
 
     def output(
         self, channel: InputChannel, tracker: Optional[DialogueStateTracker]
@@ -71,14 +90,7 @@ class Platform:
         """Whether what this pushing output sends to `recipient_id` reaches a person now."""
         return True
 
-    async def show_typing(
-        self,
-        output: OutputChannel,
-        recipient_id: str,
-        typing: bool,
-        socketio_event: str,
-        agent_name: Optional[str],
-    ) -> bool:
+    async def show_typing(self, output: OutputChannel, typing: Typing) -> bool:
         """Show the agent typing (or stop); False when the platform cannot show it."""
         return False
 

@@ -8,24 +8,17 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from rasa_zendesk.platforms.base import Platform
 from rasa_zendesk.platforms.rich import Rich
-
-if TYPE_CHECKING:
-    from rasa.core.channels.channel import OutputChannel
 
 NAME = "callback"
 
 
 class Callback(Platform):
     name = NAME
-
-    def owns(self, output: OutputChannel) -> bool:
-        from rasa.core.channels.callback import CallbackOutput
-
-        return isinstance(output, CallbackOutput)
+    output_class = "rasa.core.channels.callback.CallbackOutput"
 
     async def send_rich(self, output: Any, recipient: str, rich: Rich) -> None:
         text, data = rich.rasa()

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Dict, Optional, Tuple
 
-from rasa_zendesk.platforms.base import Platform, cut, lines
+from rasa_zendesk.platforms.base import Platform, Typing, cut, lines
 from rasa_zendesk.platforms.rich import (
     PLAIN,
     PROMPT,
@@ -44,24 +44,13 @@ ELEMENT_CHARS = 80
 
 class Messenger(Platform):
     name = NAME
+    output_class = "rasa.core.channels.facebook.MessengerBot"
     blocking = True
     file_as_text = True
 
-    def owns(self, output: OutputChannel) -> bool:
-        from rasa.core.channels.facebook import MessengerBot
-
-        return isinstance(output, MessengerBot)
-
-    async def show_typing(
-        self,
-        output: OutputChannel,
-        recipient_id: str,
-        typing: bool,
-        socketio_event: str,
-        agent_name: Optional[str],
-    ) -> bool:
-        action = "typing_on" if typing else "typing_off"
-        await output.send_action(recipient_id, action)  # type: ignore[attr-defined]
+    async def show_typing(self, output: OutputChannel, typing: Typing) -> bool:
+        action = "typing_on" if typing.typing else "typing_off"
+        await output.send_action(typing.recipient_id, action)  # type: ignore[attr-defined]
         return True
 
     async def send_rich(self, output: Any, recipient: str, rich: Rich) -> None:

@@ -31,7 +31,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 
 from rasa_zendesk import constants
 from rasa_zendesk.platforms import registry
-from rasa_zendesk.platforms.base import channel_named
+from rasa_zendesk.platforms.base import Typing, channel_named
 from rasa_zendesk.platforms.rich import Rich
 from rasa_zendesk.settings import PlatformSettings, Sources
 
@@ -40,20 +40,17 @@ MediaLinks = Callable[[Rich], Rich]
 SEND_THREADS = 4
 
 
-def output_channel_for(
-    input_channels: Iterable[InputChannel], channel_name: Optional[str]
-) -> OutputChannel:
-    """The output channel for `channel_name`, or one that only collects."""
-    return _output(input_channels, None, channel_name)
-
-
 def user_output(
     input_channels: Iterable[InputChannel],
-    tracker: DialogueStateTracker,
+    tracker: Optional[DialogueStateTracker],
     channel_name: Optional[str],
 ) -> OutputChannel:
-    """The output channel that reaches this user where they wrote from."""
-    return _output(input_channels, tracker, channel_name)
+    """The output channel that reaches this user where they wrote from (without a tracker:
+    the platform's own for `channel_name`), or one that only collects."""
+    channel = channel_named(input_channels, channel_name)
+    if channel is None:
+        return CollectingOutputChannel()
+    return registry.named(channel.name()).output(channel, tracker) or CollectingOutputChannel()
 
 
 def agent_output(
@@ -241,7 +238,9 @@ async def show_typing(
     return bool(
         await off_loop(
             output,
-            lambda: platform.show_typing(output, recipient_id, typing, socketio_event, agent_name),
+            lambda: platform.show_typing(
+                output, Typing(recipient_id, typing, socketio_event, agent_name)
+            ),
         )
     )
 
@@ -253,14 +252,3 @@ async def close_outputs(input_channels: Iterable[InputChannel]) -> None:
     """
     for channel in input_channels:
         await registry.named(channel.name()).close(channel)
-
-
-def _output(
-    input_channels: Iterable[InputChannel],
-    tracker: Optional[DialogueStateTracker],
-    channel_name: Optional[str],
-) -> OutputChannel:
-    channel = channel_named(input_channels, channel_name)
-    if channel is None:
-        return CollectingOutputChannel()
-    return registry.named(channel.name()).output(channel, tracker) or CollectingOutputChannel()

@@ -158,7 +158,7 @@ class Rich:
                 payload["media_type"] = self.file.media_type
             data["attachment"] = {"type": "file", "payload": payload}
         if self.cards:
-            data["elements"] = [_element(card) for card in self.cards]
+            data["elements"] = [card_element(card) for card in self.cards]
         if self.place:
             data["custom"] = {"location": _place_json(self.place)}
             text = _join(text, self.place.line())
@@ -337,13 +337,17 @@ def _actions_of(buttons: Any) -> Tuple[Action, ...]:
     return tuple(actions)
 
 
-def _element(card: Card) -> Dict[str, Any]:
+def card_element(
+    card: Card, button: Callable[[Action], Dict[str, str]] = _button
+) -> Dict[str, Any]:
+    """A card as a generic template's element (Rasa's `elements`); `button` shapes its
+    actions (Rasa's buttons, or a platform's own)."""
     element: Dict[str, Any] = {"title": card.title}
     if card.subtitle:
         element["subtitle"] = card.subtitle
     if card.image:
         element["image_url"] = card.image
-    element["buttons"] = [_button(action) for action in card.actions]
+    element["buttons"] = [button(action) for action in card.actions]
     return element
 
 

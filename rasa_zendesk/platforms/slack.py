@@ -74,11 +74,7 @@ def slack_place(events: Sequence[Any]) -> Optional[SlackPlace]:
 
 class Slack(Platform):
     name = NAME
-
-    def owns(self, output: OutputChannel) -> bool:
-        from rasa.core.channels.slack import SlackBot
-
-        return isinstance(output, SlackBot)
+    output_class = "rasa.core.channels.slack.SlackBot"
 
     def output(
         self, channel: InputChannel, tracker: Optional[DialogueStateTracker]

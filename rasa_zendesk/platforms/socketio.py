@@ -15,10 +15,18 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Dict, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, Tuple
 
-from rasa_zendesk.platforms.base import Platform
-from rasa_zendesk.platforms.rich import PROMPT, Action, Card, Link, Rich, link_text, place_text
+from rasa_zendesk.platforms.base import Platform, Typing
+from rasa_zendesk.platforms.rich import (
+    PROMPT,
+    Action,
+    Link,
+    Rich,
+    card_element,
+    link_text,
+    place_text,
+)
 
 if TYPE_CHECKING:
     from rasa.core.channels.channel import OutputChannel
@@ -28,11 +36,7 @@ NAME = "socketio"
 
 class SocketIO(Platform):
     name = NAME
-
-    def owns(self, output: OutputChannel) -> bool:
-        from rasa.core.channels.socketio import SocketIOOutput
-
-        return isinstance(output, SocketIOOutput)
+    output_class = "rasa.core.channels.socketio.SocketIOOutput"
 
     def reaches(self, output: OutputChannel, recipient_id: str) -> bool:
         from socketio.asyncio_pubsub_manager import AsyncPubSubManager
@@ -42,16 +46,9 @@ class SocketIO(Platform):
             return True
         return bool(manager.rooms.get("/", {}).get(recipient_id))
 
-    async def show_typing(
-        self,
-        output: OutputChannel,
-        recipient_id: str,
-        typing: bool,
-        socketio_event: str,
-        agent_name: Optional[str],
-    ) -> bool:
-        payload = {"typing": typing, "agent_name": agent_name}
-        await output.sio.emit(socketio_event, payload, room=recipient_id)  # type: ignore[attr-defined]
+    async def show_typing(self, output: OutputChannel, typing: Typing) -> bool:
+        payload = {"typing": typing.typing, "agent_name": typing.agent_name}
+        await output.sio.emit(typing.socketio_event, payload, room=typing.recipient_id)  # type: ignore[attr-defined]
         return True
 
     async def send_rich(self, output: Any, recipient: str, rich: Rich) -> None:
@@ -79,7 +76,7 @@ class SocketIO(Platform):
         if rich.file:  # rasa-webchat shows no file attachment; it shows markdown links
             await output.send_text_message(recipient, link_text(rich.file.name, rich.file.url))
         if rich.cards:
-            elements = [_webchat_element(card) for card in rich.cards]
+            elements = [card_element(card, _webchat_button) for card in rich.cards]
             payload = {"template_type": "generic", "elements": elements}
             await emit({"attachment": {"type": "template", "payload": payload}})
             if rich.actions:
@@ -101,13 +98,3 @@ def _webchat_button(action: Action) -> Dict[str, str]:
     if isinstance(action, Link):
         return {"type": "web_url", "title": action.title, "url": action.url}
     return {"type": "postback", "title": action.title, "payload": action.payload}
-
-
-def _webchat_element(card: Card) -> Dict[str, Any]:
-    element: Dict[str, Any] = {"title": card.title}
-    if card.subtitle:
-        element["subtitle"] = card.subtitle
-    if card.image:
-        element["image_url"] = card.image
-    element["buttons"] = [_webchat_button(action) for action in card.actions]
-    return element

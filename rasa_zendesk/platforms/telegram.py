@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, List, Optional, Sequence, Tuple, Union
 
 from pydantic import BaseModel, Extra, StrictInt, StrictStr, ValidationError
 
-from rasa_zendesk.platforms.base import FileUnavailable, Platform, channel_named, lines
+from rasa_zendesk.platforms.base import FileUnavailable, Platform, Typing, channel_named, lines
 from rasa_zendesk.platforms.rich import (
     PLAIN,
     PROMPT,
@@ -68,11 +68,7 @@ _outputs: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
 
 class Telegram(Platform):
     name = NAME
-
-    def owns(self, output: OutputChannel) -> bool:
-        from rasa.core.channels.telegram import TelegramOutput
-
-        return isinstance(output, TelegramOutput)
+    output_class = "rasa.core.channels.telegram.TelegramOutput"
 
     def output(
         self, channel: InputChannel, tracker: Optional[DialogueStateTracker]
@@ -93,16 +89,9 @@ class Telegram(Platform):
         if session is not None and not session.closed:
             await session.close()
 
-    async def show_typing(
-        self,
-        output: OutputChannel,
-        recipient_id: str,
-        typing: bool,
-        socketio_event: str,
-        agent_name: Optional[str],
-    ) -> bool:
-        if typing:
-            await output.send_chat_action(recipient_id, "typing")  # type: ignore[attr-defined]
+    async def show_typing(self, output: OutputChannel, typing: Typing) -> bool:
+        if typing.typing:
+            await output.send_chat_action(typing.recipient_id, "typing")  # type: ignore[attr-defined]
         return True
 
     async def send_rich(self, output: Any, recipient: str, rich: Rich) -> None:

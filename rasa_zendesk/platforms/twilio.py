@@ -41,12 +41,8 @@ MAX_MEDIA = 10
 
 class Twilio(Platform):
     name = NAME
+    output_class = "rasa.core.channels.twilio.TwilioOutput"
     blocking = True
-
-    def owns(self, output: OutputChannel) -> bool:
-        from rasa.core.channels.twilio import TwilioOutput
-
-        return isinstance(output, TwilioOutput)
 
     def output(
         self, channel: InputChannel, tracker: Optional[DialogueStateTracker]

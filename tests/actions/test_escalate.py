@@ -392,7 +392,7 @@ async def unreadable_sunco(
     try:
         yield seen
     finally:
-        await sunco_session.close_client()
+        await sunco_session.get_client().aclose()
         await runner.cleanup()
 
 

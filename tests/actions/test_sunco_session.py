@@ -7,7 +7,8 @@ import asyncio
 import pytest
 
 from rasa_zendesk.actions import sunco_session
-from rasa_zendesk.settings import SettingsError
+from rasa_zendesk.settings import SettingsError, Sources
+from rasa_zendesk.sunco.client import SunCoClient
 
 ENV = {
     "ZENDESK_SUBDOMAIN": "acme",
@@ -16,6 +17,8 @@ ENV = {
     "ZENDESK_KEY_SECRET": "secret_1",
     "ZENDESK_WEBHOOK_SECRET": "whsec_1",
 }
+TIMEOUT_ENV = Sources().env_name("request_timeout")
+DEADLINE_ENV = Sources().env_name("request_deadline")
 
 
 @pytest.fixture
@@ -23,8 +26,8 @@ def env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
     for name, value in ENV.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("ZENDESK_API_URL", raising=False)
-    monkeypatch.delenv(sunco_session.TIMEOUT_ENV, raising=False)
-    monkeypatch.delenv(sunco_session.DEADLINE_ENV, raising=False)
+    monkeypatch.delenv(TIMEOUT_ENV, raising=False)
+    monkeypatch.delenv(DEADLINE_ENV, raising=False)
     return monkeypatch
 
 
@@ -37,11 +40,11 @@ async def test_one_client_per_loop_rebuilt_when_settings_change(
     env.setenv("ZENDESK_APP_ID", "app_2")
     second = sunco_session.get_client()
     assert second is not first and second.app_id == "app_2"
-    await sunco_session.close_client()
+    await second.aclose()  # the first is closed by the switch
 
 
 def test_a_new_event_loop_gets_a_new_client(env: pytest.MonkeyPatch) -> None:
-    async def client() -> object:
+    async def client() -> SunCoClient:
         return sunco_session.get_client()
 
     loop_a, loop_b = asyncio.new_event_loop(), asyncio.new_event_loop()
@@ -49,7 +52,9 @@ def test_a_new_event_loop_gets_a_new_client(env: pytest.MonkeyPatch) -> None:
         client_a = loop_a.run_until_complete(client())
         assert loop_a.run_until_complete(client()) is client_a
         assert loop_b.run_until_complete(client()) is not client_a
-        loop_b.run_until_complete(sunco_session.close_client())
+        client_b = loop_b.run_until_complete(client())
+        loop_a.run_until_complete(client_a.aclose())
+        loop_b.run_until_complete(client_b.aclose())
     finally:
         loop_a.close()
         loop_b.close()
@@ -57,13 +62,11 @@ def test_a_new_event_loop_gets_a_new_client(env: pytest.MonkeyPatch) -> None:
 
 def test_timeouts_from_the_environment() -> None:
     assert sunco_session.client_options({}) == {"timeout": 10.0, "deadline": 20.0}
-    options = sunco_session.client_options(
-        {sunco_session.TIMEOUT_ENV: "2.5", sunco_session.DEADLINE_ENV: " 7 "}
-    )
+    options = sunco_session.client_options({TIMEOUT_ENV: "2.5", DEADLINE_ENV: " 7 "})
     assert options == {"timeout": 2.5, "deadline": 7.0}
     for bad in ("0", "-1", "soon"):
-        with pytest.raises(SettingsError, match=sunco_session.DEADLINE_ENV):
-            sunco_session.client_options({sunco_session.DEADLINE_ENV: bad})
+        with pytest.raises(SettingsError, match=DEADLINE_ENV):
+            sunco_session.client_options({DEADLINE_ENV: bad})
 
 
 async def test_missing_settings_name_the_variable(env: pytest.MonkeyPatch) -> None:

@@ -36,7 +36,7 @@ from rasa_zendesk.channel.input import ZendeskInput
 from rasa_zendesk.channel.media_inputs import NOT_SET_UP, TelegramMediaInput
 from rasa_zendesk.emulator.samples import samples
 from rasa_zendesk.platforms import twilio
-from rasa_zendesk.platforms.outputs import close_outputs, output_channel_for
+from rasa_zendesk.platforms.outputs import close_outputs, user_output
 from testkit.platforms import TELEGRAM_TOKEN, TelegramApi
 from testkit.processes import free_ports
 from tests.channel.harness import CREDENTIALS, RasaServer, load_domain
@@ -124,7 +124,7 @@ async def start_telegram_rasa(
         {"access_token": TELEGRAM_TOKEN, "verify": "acme_bot", "webhook_url": "https://x.org/tg"}
     )
     assert isinstance(telegram, TelegramMediaInput) and isinstance(zendesk, ZendeskInput)
-    output = output_channel_for([telegram], "telegram")
+    output = user_output([telegram], None, "telegram")
     assert isinstance(output, TelegramOutput)
     output.server = TelegramAPIServer.from_base(api.base_url)
     # Rasa's channel registers its webhook with asyncio.run when it makes its blueprint; here

@@ -11,7 +11,7 @@ from rasa.core.channels.channel import CollectingOutputChannel
 from rasa.core.channels.rest import RestInput
 from rasa.core.channels.telegram import TelegramInput, TelegramOutput
 
-from rasa_zendesk.platforms.outputs import close_outputs, output_channel_for, show_typing
+from rasa_zendesk.platforms.outputs import close_outputs, show_typing, user_output
 from tests.channel.harness import (
     Handoff,
     RasaServer,
@@ -96,7 +96,7 @@ async def test_telegram_shows_typing_with_a_chat_action() -> None:
     telegram = TelegramInput(TOKEN, verify="acme_bot", webhook_url="https://bot.example.org/tg")
     with pytest.raises(RuntimeError):
         telegram.get_output_channel()
-    output = output_channel_for([RestInput(), telegram], "telegram")
+    output = user_output([RestInput(), telegram], None, "telegram")
     assert isinstance(output, TelegramOutput)
 
     api = FakeTelegramApi()
@@ -112,7 +112,7 @@ async def test_telegram_shows_typing_with_a_chat_action() -> None:
 
 
 async def test_channels_that_cannot_push_show_no_typing() -> None:
-    output = output_channel_for([RestInput()], "rest")
+    output = user_output([RestInput()], None, "rest")
     assert isinstance(output, CollectingOutputChannel)
     assert not await show_typing(output, "u1", True, "agent_typing")
     assert output.messages == []

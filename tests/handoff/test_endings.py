@@ -293,7 +293,7 @@ async def on_actions(
             turns += path.then
             result = await run_action(executor, path.action, sender, turns, case.domain)
         finally:
-            await sunco_session.close_client()
+            await sunco_session.get_client().aclose()
     said = [told_text(message, case.domain) for message in result["responses"]]
     records = [e["value"] for e in result["events"] if e.get("name") == constants.SLOT_HANDOFF]
     record = state.Handoff.from_slot(records[-1]) if records else None

@@ -19,7 +19,7 @@ from rasa.core.channels.channel import CollectingOutputChannel, InputChannel
 from rasa.core.channels.rest import RestInput
 from rasa.core.channels.telegram import TelegramInput, TelegramOutput
 
-from rasa_zendesk.platforms.outputs import close_outputs, output_channel_for
+from rasa_zendesk.platforms.outputs import close_outputs, user_output
 from tests.channel.harness import (
     RasaServer,
     content,
@@ -94,7 +94,7 @@ def telegram_input(token: str = TOKEN) -> TelegramInput:
 
 def kept_output(channels: List[InputChannel], api: TelegramBotApi) -> TelegramOutput:
     """The Telegram output channel the webhooks will use, pointed at the stand-in."""
-    output = output_channel_for(channels, "telegram")
+    output = user_output(channels, None, "telegram")
     assert isinstance(output, TelegramOutput)
     output.server = TelegramAPIServer.from_base(api.base_url)
     return output
@@ -129,7 +129,7 @@ async def test_messages_and_typing_reuse_one_telegram_output_and_session(
                     ("sendMessage", chat_id, text["text"]),
                 ]
                 sessions.append(output._session)
-                assert output_channel_for(channels, "telegram") is output
+                assert user_output(channels, None, "telegram") is output
 
         assert telegram_api.calls == expected
         assert all(session is sessions[0] for session in sessions)  # one HTTP session ...
@@ -141,7 +141,7 @@ async def test_messages_and_typing_reuse_one_telegram_output_and_session(
         await close_outputs(channels)
 
         assert session.closed
-        assert output_channel_for(channels, "telegram") is not output  # made anew after a stop
+        assert user_output(channels, None, "telegram") is not output  # made anew after a stop
     finally:
         await rasa.stop()
         await close_outputs(channels)
@@ -154,10 +154,10 @@ async def test_each_telegram_channel_has_its_own_output_and_others_are_untouched
     channels: List[InputChannel] = [RestInput(), first]
     output = kept_output(channels, telegram_api)
 
-    assert output_channel_for([first], "telegram") is output
-    other = output_channel_for([second], "telegram")
+    assert user_output([first], None, "telegram") is output
+    other = user_output([second], None, "telegram")
     assert isinstance(other, TelegramOutput) and other is not output
-    assert type(output_channel_for(channels, "rest")) is CollectingOutputChannel
+    assert type(user_output(channels, None, "rest")) is CollectingOutputChannel
 
     other.server = TelegramAPIServer.from_base(telegram_api.base_url)
     await output.send_chat_action("42", "typing")
@@ -174,7 +174,7 @@ async def test_each_telegram_channel_has_its_own_output_and_others_are_untouched
 
 async def test_closing_an_output_that_never_sent_anything_opens_nothing() -> None:
     channel = telegram_input()
-    output = output_channel_for([channel], "telegram")
+    output = user_output([channel], None, "telegram")
     assert isinstance(output, TelegramOutput)
 
     await close_outputs([channel])
@@ -188,7 +188,7 @@ async def test_stopping_the_server_closes_the_telegram_session(tmp_path: Path) -
     rasa = await start_rasa(tmp_path / "t.db")
     channels: List[InputChannel] = rasa.app.ctx.input_channels
     channels.append(telegram_input())
-    output = output_channel_for(channels, "telegram")
+    output = user_output(channels, None, "telegram")
     assert isinstance(output, TelegramOutput)
     output.server = TelegramAPIServer.from_base(api.base_url)
     chat, conv = "700000001", "conv_" + new_id()

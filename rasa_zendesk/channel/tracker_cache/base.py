@@ -87,11 +87,6 @@ class TrackerCache(Generic[Position]):
     def __len__(self) -> int:
         return len(self._entries)
 
-    @property
-    def memory(self) -> int:
-        """The estimated memory of the cached trackers; never more than `max_bytes`."""
-        return self._memory
-
     def retrieve(self, sender_id: str) -> Optional[DialogueStateTracker]:
         """The tracker of the current session (None if there is none), as `retrieve` gives it."""
         if self.store.domain is not self._domain:
