@@ -123,6 +123,22 @@ class Sources:
             )
         return number
 
+    def positive(self, name: str, default: int, unit: str) -> int:
+        """A whole number of `unit` ("seconds", "files", ...), 1 or more."""
+        value = self.text(name)
+        if value is None:
+            return default
+        try:
+            number = int(value)
+        except ValueError:
+            number = 0
+        if number < 1:
+            raise SettingsError(
+                f"Zendesk setting {name} ({self.env_name(name)}) must be a whole number of "
+                f"{unit}, 1 or more, for example {name}: {default}"
+            )
+        return number
+
     def flag(self, name: str, default: bool) -> bool:
         value = self.text(name)
         if value is None:
@@ -370,6 +386,36 @@ class HandoffSettings:
             agent_joined_notice=sources.flag("agent_joined_notice", True),
             after_handoff_action=sources.text("after_handoff_action"),
             handoff_ended_text=sources.text("handoff_ended_text"),
+        )
+
+
+@dataclass(frozen=True)
+class ActionLimits:
+    """How much one run of an action may do, so that one user message cannot hold the
+    conversation, nor spend the app's shared SunCo rate limit, beyond a bound (the action
+    server's; `rasa_zendesk.actions`).
+
+    - `max_files_per_message` (`ZENDESK_MAX_FILES_PER_MESSAGE`, 10): the files of one user
+      message passed on to the agent; the user is told which were left out.
+    - `max_text_per_message` (`ZENDESK_MAX_TEXT_PER_MESSAGE`, 20000): the characters of one
+      user message passed on; the user is told how many were left out.
+    - `action_deadline` (`ZENDESK_ACTION_DEADLINE`, 30 s): the longest one action may run,
+      every SunCo call and download included. Rasa holds the conversation's lock for at most
+      `TICKET_LOCK_LIFETIME` (60 s by default) while the action runs: past it, a webhook of the
+      same conversation would write at the same time and events would be lost. Keep it well
+      inside that lifetime.
+    """
+
+    max_files: int = 10
+    max_text: int = 20000
+    deadline: int = 30
+
+    @classmethod
+    def read(cls, sources: Sources) -> ActionLimits:
+        return cls(
+            max_files=sources.positive("max_files_per_message", cls.max_files, "files"),
+            max_text=sources.positive("max_text_per_message", cls.max_text, "characters"),
+            deadline=sources.positive("action_deadline", cls.deadline, "seconds"),
         )
 
 
