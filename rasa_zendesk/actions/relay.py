@@ -32,11 +32,12 @@ When SunCo cannot be reached after its retries, the user hears `utter_zendesk_re
 the message waits for the next relay, with the ones after it. No message blocks the ones after
 it for long: a failure no retry changes (Zendesk refused it with a 4xx, an error of ours), or
 its `MAX_RELAY_TRIES`th relay in a row that did not get it through, gives it up; the user is told
-why (`utter_zendesk_message_not_relayed`, `{reason}`) and the next messages go on. When Zendesk has been silent for `STALE_AFTER_SECONDS`, the relay
-first asks whether the agents still have the conversation: if not (its hand-back webhook was
-lost), or if the conversation is gone (404), the handoff ends (`conversation_gone`, as the
-table of endings says: the user is told), and the message is given back to Rasa so the bot
-answers it.
+why (`utter_zendesk_message_not_relayed`, `{reason}`) and the next messages go on.
+
+When Zendesk has been silent for `STALE_AFTER_SECONDS`, the relay first asks whether the
+agents still have the conversation: if not (its hand-back webhook was lost), or if the
+conversation is gone (404), the handoff ends (`conversation_gone`, as the table of endings
+says: the user is told), and the message is given back to Rasa so the bot answers it.
 """
 
 from __future__ import annotations
