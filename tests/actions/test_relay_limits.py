@@ -41,8 +41,7 @@ async def test_files_past_the_limit_are_left_out_and_named_in_one_notice(
     turns, _, before = await handed_off(zendesk, executor)
     names = ["a.png", "b.png", "c.pdf", "d.pdf"]
     attachments = [
-        {"type": "file", "url": f"https://files.example.org/{name}", "name": name}
-        for name in names
+        {"type": "file", "url": f"https://files.example.org/{name}", "name": name} for name in names
     ]
     refused = [{"name": "e.mov", "reason": "it is too large for Telegram"}]
     metadata = {"attachments": attachments, constants.USER_ATTACHMENTS_REFUSED_KEY: refused}
@@ -89,7 +88,9 @@ def test_the_limits_and_their_settings() -> None:
 
 
 async def test_a_file_is_held_once_and_streamed_to_zendesk(
-    zendesk: Zendesk, executor: ActionExecutor, platform: Platform  # noqa: F811 (the fixture)
+    zendesk: Zendesk,
+    executor: ActionExecutor,
+    platform: Platform,  # noqa: F811 (the fixture)
 ) -> None:
     """A 20 MB file goes from the platform to SunCo without ever being whole in memory
     (before: a bytearray and its bytes copy, 40 MB and more). What the peak holds is mostly
