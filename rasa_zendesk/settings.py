@@ -109,33 +109,24 @@ class Sources:
 
     def seconds(self, name: str, default: int) -> int:
         """A whole number of seconds, 0 or more (0: off)."""
-        value = self.text(name)
-        if value is None:
-            return default
-        try:
-            number = int(value)
-        except ValueError:
-            number = -1
-        if number < 0:
-            raise SettingsError(
-                f"Zendesk setting {name} ({self.env_name(name)}) must be a whole number of "
-                f"seconds, 0 or more (0 turns it off), for example {name}: {default}"
-            )
-        return number
+        return self._whole(name, default, 0, "seconds, 0 or more (0 turns it off)")
 
     def positive(self, name: str, default: int, unit: str) -> int:
         """A whole number of `unit` ("seconds", "files", ...), 1 or more."""
+        return self._whole(name, default, 1, f"{unit}, 1 or more")
+
+    def _whole(self, name: str, default: int, minimum: int, described: str) -> int:
         value = self.text(name)
         if value is None:
             return default
         try:
             number = int(value)
         except ValueError:
-            number = 0
-        if number < 1:
+            number = minimum - 1
+        if number < minimum:
             raise SettingsError(
                 f"Zendesk setting {name} ({self.env_name(name)}) must be a whole number of "
-                f"{unit}, 1 or more, for example {name}: {default}"
+                f"{described}, for example {name}: {default}"
             )
         return number
 
