@@ -75,6 +75,18 @@ def run_deadline(seconds: float) -> Iterator[None]:
         _RUN_UNTIL.reset(token)
 
 
+@contextmanager
+def clean_up_within(seconds: float) -> Iterator[None]:
+    """The calls made inside get `seconds` of their own, even when the run's deadline has
+    passed: a clean-up that must be tried (a release after a pass of control whose outcome is
+    unknown), bounded, so the run ends at most that much later."""
+    token = _RUN_UNTIL.set(time.monotonic() + seconds)
+    try:
+        yield
+    finally:
+        _RUN_UNTIL.reset(token)
+
+
 def time_left() -> Optional[float]:
     """Seconds left of the run's deadline (None: no deadline); never below 0."""
     until = _RUN_UNTIL.get()
@@ -457,5 +469,6 @@ __all__: Tuple[str, ...] = (
     "RETRYABLE_STATUS",
     "WRITE_ID_KEY",
     "run_deadline",
+    "clean_up_within",
     "time_left",
 )
