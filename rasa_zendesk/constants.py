@@ -39,6 +39,10 @@ UTTER_RELAY_FAILED = "utter_zendesk_relay_failed"
 UTTER_ATTACHMENT_REFUSED = "utter_zendesk_attachment_refused"
 #: A file the agent could not get (`{file}`: its name, `{reason}`: why, in words).
 UTTER_FILE_REFUSED = "utter_zendesk_file_refused"
+#: A user message given up (Zendesk refused it, or it failed too many relays): `{reason}`.
+UTTER_MESSAGE_NOT_RELAYED = "utter_zendesk_message_not_relayed"
+#: A message over the limits per message: `{left_out}` names what did not reach the agent.
+UTTER_MESSAGE_CUT = "utter_zendesk_message_cut"
 UTTER_HANDOFF_ENDED = "utter_zendesk_handoff_ended"
 #: Said when the agent moved the conversation to email (`{email}`: where it goes on).
 UTTER_TRANSFERRED_TO_EMAIL = "utter_zendesk_transferred_to_email"

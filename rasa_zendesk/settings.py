@@ -96,8 +96,9 @@ class Sources:
         """The credentials.yml value as given (a list or mapping stays one)."""
         return self._raw.get(name)
 
-    def names(self, name: str) -> Tuple[str, ...]:
-        """A comma-separated list (a mapping's keys in credentials.yml), in order, once each."""
+    def names(self, name: str, default: Tuple[str, ...] = ()) -> Tuple[str, ...]:
+        """A comma-separated list (a mapping's keys in credentials.yml), in order, once each;
+        `default` when it is not given."""
         raw = self._raw.get(name)
         if isinstance(raw, Mapping):
             items: List[str] = [str(key) for key in raw]
@@ -105,7 +106,7 @@ class Sources:
             items = [str(item) for item in raw]
         else:
             items = (self.text(name) or "").split(",")
-        return tuple(dict.fromkeys(item.strip() for item in items if item.strip()))
+        return tuple(dict.fromkeys(item.strip() for item in items if item.strip())) or default
 
     def seconds(self, name: str, default: int) -> int:
         """A whole number of seconds, 0 or more (0: off)."""
@@ -116,6 +117,10 @@ class Sources:
     def duration(self, name: str, default: float) -> float:
         """A positive number of seconds, fractions allowed."""
         return self._number(name, default, float, 1e-9, "a positive number of seconds")
+
+    def positive(self, name: str, default: int, unit: str) -> int:
+        """A whole number of `unit` ("seconds", "files", ...), 1 or more."""
+        return self._number(name, default, int, 1, f"a whole number of {unit}, 1 or more")
 
     def _number(self, name: str, default: Any, parse: Any, least: float, kind: str) -> Any:
         value = self.text(name)
@@ -382,6 +387,36 @@ class HandoffSettings:
         )
 
 
+@dataclass(frozen=True)
+class ActionLimits:
+    """How much one run of an action may do, so that one user message cannot hold the
+    conversation, nor spend the app's shared SunCo rate limit, beyond a bound (the action
+    server's; `rasa_zendesk.actions`).
+
+    - `max_files_per_message` (`ZENDESK_MAX_FILES_PER_MESSAGE`, 10): the files of one user
+      message passed on to the agent; the user is told which were left out.
+    - `max_text_per_message` (`ZENDESK_MAX_TEXT_PER_MESSAGE`, 20000): the characters of one
+      user message passed on; the user is told how many were left out.
+    - `action_deadline` (`ZENDESK_ACTION_DEADLINE`, 30 s): the longest one action may run,
+      every SunCo call and download included. Rasa holds the conversation's lock for at most
+      `TICKET_LOCK_LIFETIME` (60 s by default) while the action runs: past it, a webhook of the
+      same conversation would write at the same time and events would be lost. Keep it well
+      inside that lifetime.
+    """
+
+    max_files: int = 10
+    max_text: int = 20000
+    deadline: int = 30
+
+    @classmethod
+    def read(cls, sources: Sources) -> ActionLimits:
+        return cls(
+            max_files=sources.positive("max_files_per_message", cls.max_files, "files"),
+            max_text=sources.positive("max_text_per_message", cls.max_text, "characters"),
+            deadline=sources.positive("action_deadline", cls.deadline, "seconds"),
+        )
+
+
 #: The hosts the action server fetches users' files from, unless told otherwise: Messenger's
 #: and Twilio's media hosts.
 DEFAULT_USER_FILE_HOSTS = ("fbcdn.net", "fbsbx.com", "api.twilio.com", "twiliocdn.com")
@@ -402,7 +437,9 @@ class UserFileSettings:
 
     @classmethod
     def read(cls, sources: Sources) -> UserFileSettings:
-        hosts = tuple(host.lower() for host in sources.names("user_file_hosts"))
+        hosts = tuple(
+            host.lower() for host in sources.names("user_file_hosts", DEFAULT_USER_FILE_HOSTS)
+        )
         for entry in hosts:
             if "/" in entry or " " in entry:
                 raise SettingsError(
@@ -410,7 +447,7 @@ class UserFileSettings:
                     "lists host names or host:port pairs, comma-separated, for example "
                     "fbcdn.net,files.example.com:8443"
                 )
-        return cls(hosts or DEFAULT_USER_FILE_HOSTS, public_url(sources))
+        return cls(hosts, public_url(sources))
 
 
 def public_url(sources: Sources) -> Optional[str]:
@@ -442,14 +479,7 @@ class PlatformSettings:
 
     @classmethod
     def read(cls, sources: Sources) -> PlatformSettings:
-        timeout = sources.seconds("platform_send_timeout", cls.send_timeout)
-        if timeout <= 0:
-            raise SettingsError(
-                "Zendesk setting platform_send_timeout "
-                f"({sources.env_name('platform_send_timeout')}) must be a positive number of "
-                f"seconds, for example platform_send_timeout: {cls.send_timeout}"
-            )
-        return cls(timeout)
+        return cls(sources.positive("platform_send_timeout", cls.send_timeout, "seconds"))
 
 
 @dataclass(frozen=True)
@@ -464,3 +494,22 @@ class ClientSettings:
     @classmethod
     def read(cls, sources: Sources) -> ClientSettings:
         return cls(**{name: sources.duration(name, value) for name, value in vars(cls()).items()})
+
+
+#: Every group of settings besides the connectors' (`Connectors`): each server reads them all
+#: at start (`check`), so a setting in the wrong form stops it there, naming the setting,
+#: instead of failing the first handoff that reads it.
+SHARED_SETTINGS = (
+    HandoffSettings,
+    ActionLimits,
+    UserFileSettings,
+    PlatformSettings,
+    ClientSettings,
+)
+
+
+def check(sources: Sources) -> None:
+    """Read every group of `SHARED_SETTINGS` once; raises `SettingsError` naming a setting in
+    the wrong form."""
+    for group in SHARED_SETTINGS:
+        group.read(sources)

@@ -11,9 +11,8 @@ from typing import Any, Dict, List, Optional, Set, Tuple
 from rasa_zendesk.handoff import endings, state
 from rasa_zendesk.settings import (
     REQUIRED,
-    ClientSettings,
+    SHARED_SETTINGS,
     Connectors,
-    HandoffSettings,
     Sources,
     ZendeskSettings,
 )
@@ -122,21 +121,33 @@ def test_the_readme_table_of_end_reasons_is_the_table_of_endings() -> None:
 
 class Recorder:
     """Settings sources that note every key a parser asks for (as `Sources` does, through
-    its `text` and `raw`)."""
+    its `text` and `raw`), with the default the parser gives where it gives one."""
 
     def __init__(self) -> None:
-        self.asked: List[str] = []
+        self.asked: Dict[str, object] = {}
         environ = {f"ZENDESK_{key.upper()}": "x" for key in REQUIRED}
         recorder = self
 
         class Recording(Sources):
             def text(self, name: str) -> Optional[str]:
-                recorder.asked.append(name)
+                recorder.asked.setdefault(name, None)
                 return super().text(name)
 
             def raw(self, name: str) -> Any:
-                recorder.asked.append(name)
+                recorder.asked.setdefault(name, None)
                 return super().raw(name)
+
+            def names(self, name: str, default: Tuple[str, ...] = ()) -> Tuple[str, ...]:
+                recorder.asked[name] = default
+                return super().names(name, default)
+
+            def flag(self, name: str, default: bool) -> bool:
+                recorder.asked[name] = default
+                return super().flag(name, default)
+
+            def _number(self, name: str, default: Any, *rest: Any) -> Any:
+                recorder.asked[name] = default
+                return super()._number(name, default, *rest)
 
         self.sources = Recording(None, environ)
 
@@ -150,8 +161,9 @@ def parsed_settings() -> Dict[str, Tuple[object, bool]]:
     connector has its own."""
     every, per_connector = Recorder(), Recorder()
     values = vars(Connectors.read(every.sources).default).copy()
-    values.update(vars(HandoffSettings.read(every.sources)))
-    values.update(vars(ClientSettings.read(every.sources)))
+    for group in SHARED_SETTINGS:
+        group.read(every.sources)
+    values.update({key: value for key, value in every.asked.items() if value is not None})
     ZendeskSettings.read(per_connector.sources)
     return {
         key: (values.get(key), key in per_connector.keys())
@@ -163,6 +175,8 @@ def shown(value: object) -> str:
     """A default as the README writes it."""
     if value is None or value == ():
         return "none"
+    if isinstance(value, tuple):
+        return ",".join(value)
     if isinstance(value, bool):
         return str(value).lower()
     if isinstance(value, float):

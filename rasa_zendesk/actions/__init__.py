@@ -22,12 +22,12 @@ from rasa_zendesk.actions.escalate import ActionZendeskHandoff
 from rasa_zendesk.actions.hand_out import ActionZendeskHandOut
 from rasa_zendesk.actions.leave_message import ActionZendeskLeaveMessage
 from rasa_zendesk.actions.relay import ActionZendeskRelay
-from rasa_zendesk.settings import Connectors, HandoffSettings, MissingSettings, Sources
+from rasa_zendesk.settings import Connectors, MissingSettings, Sources, check
 
 # `rasa run actions` imports this at start: a setting in the wrong form stops it there, naming
 # the setting, instead of failing the first handoff that reads it. Missing connection settings
 # only fail the handoffs (each says which), so the package imports without them (tests, tools).
-HandoffSettings.read(Sources())
+check(Sources())
 try:
     Connectors.read(Sources(where="the environment"))
 except MissingSettings:

@@ -2,6 +2,11 @@
 the handoff settings, the domain's responses), the Zendesk connectors and their SunCo
 clients, the end of a handoff as the table of endings says, the handoff's record, and logging.
 
+Every run has a total deadline (`action_deadline`, `rasa_zendesk.settings.ActionLimits`),
+shared by all its SunCo calls (`rasa_zendesk.sunco.client.run_deadline`) and downloads: Rasa
+holds the conversation's lock only so long while the action runs, and a webhook that wrote
+beside a run past it would lose events.
+
 Settings are read only through `rasa_zendesk.settings` (the same parser as the Rasa server);
 response texts are the bot's domain's (see `rasa_zendesk/domain/zendesk.yml`), else the
 built-in ones of `rasa_zendesk.handoff.endings`.
@@ -23,13 +28,14 @@ from rasa_zendesk.actions import sunco_session
 from rasa_zendesk.handoff import endings, state
 from rasa_zendesk.handoff.endings import Wording
 from rasa_zendesk.settings import (
+    ActionLimits,
     Connectors,
     HandoffSettings,
     SettingsError,
     Sources,
     ZendeskSettings,
 )
-from rasa_zendesk.sunco.client import SunCoClient
+from rasa_zendesk.sunco.client import SunCoClient, run_deadline
 from rasa_zendesk.sunco.errors import SunCoError
 from rasa_zendesk.sunco.models import Author
 
@@ -48,6 +54,7 @@ class Turn:
     tracker: Tracker
     domain: Dict[str, Any]
     settings: HandoffSettings = field(default_factory=lambda: HandoffSettings.read(Sources()))
+    limits: ActionLimits = field(default_factory=lambda: ActionLimits.read(Sources()))
 
     @property
     def sender_id(self) -> str:
@@ -56,6 +63,10 @@ class Turn:
     def has_response(self, name: str) -> bool:
         """Whether the bot's domain defines the response."""
         return name in (self.domain.get("responses") or {})
+
+    def tell(self, response: str, **values: Any) -> None:
+        """Say one of the plugin's responses: the domain's, else its built-in sentence."""
+        self.say(endings.wording(response, self.has_response(response), **values), **values)
 
     def say(self, words: Optional[Wording], **values: Any) -> None:
         """Tell the user: a fixed text as it is, else the domain's response, filled by Rasa."""
@@ -87,7 +98,9 @@ class ZendeskAction(Action, ABC):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[Dict[str, Any]]:
-        return await self.act(Turn(dispatcher, tracker, domain))
+        turn = Turn(dispatcher, tracker, domain)
+        with run_deadline(turn.limits.deadline):
+            return await self.act(turn)
 
     @abstractmethod
     async def act(self, turn: Turn) -> List[Dict[str, Any]]:

@@ -53,13 +53,16 @@ from rasa_zendesk.actions.handoff_metadata import pass_control_metadata, tag
 from rasa_zendesk.handoff import offer, state
 from rasa_zendesk.hours import gate
 from rasa_zendesk.settings import ZendeskSettings
-from rasa_zendesk.sunco.client import SunCoClient
+from rasa_zendesk.sunco.client import SunCoClient, clean_up_within
 from rasa_zendesk.sunco.errors import SunCoError, SunCoUnavailable
 from rasa_zendesk.sunco.models import Author, Profile
 from rasa_zendesk.sunco.text import pack_blocks
 from rasa_zendesk.tickets.link import link_tag
 
 logger = logging.getLogger(__name__)
+
+#: The time a release after an unclear pass of control gets, past the action's deadline too.
+RELEASE_SECONDS = 5.0
 
 
 class ActionZendeskHandoff(ZendeskAction):
@@ -229,7 +232,10 @@ def _outcome_unknown(error: SunCoError) -> bool:
 
 
 async def _release_best_effort(client: SunCoClient, conversation_id: str, sender_id: str) -> None:
+    """Never a half-open handoff: the release is tried even when the run's deadline is what
+    stopped the pass of control, within `RELEASE_SECONDS` of its own."""
     try:
-        await client.release_control(conversation_id)
+        with clean_up_within(RELEASE_SECONDS):
+            await client.release_control(conversation_id)
     except SunCoError as error:
         log_failure(logger, "release after a failed handoff", sender_id, error)

@@ -14,8 +14,13 @@ media hosts) are fetched, and the Rasa server's own attachment links (`ZENDESK_P
 host and port, under its `/webhooks/zendesk/attachments/`) when the action server has that
 variable (`rasa_zendesk.settings.UserFileSettings`): the action server never fetches an
 address a user's client chose on a host it does not trust. An address on another host is
-passed on as it is, as before (SunCo and the agent's browser fetch it). The limits are SunCo's:
-50 MB a file, no executables.
+passed on as it is, as before (SunCo and the agent's browser fetch it), unless its address
+is one no client can read (a control character, a port out of range): that file is refused.
+The limits are SunCo's: 50 MB a file, no executables. A file is held once, in a spooled
+temporary file (memory up to `SPOOL_BYTES`, then disk), and streamed from there to SunCo. A
+transfer (download and upload) has a total deadline, not only a timeout per read: a file that
+trickles in is refused ("it took too long") before the action outlives the conversation's lock
+(`rasa_zendesk.actions.base`).
 
 Every hop is checked, each redirect's target as the first address: its host must be trusted,
 and its name is resolved once, here, and the request goes to the address found (with the
@@ -35,8 +40,9 @@ import logging
 import mimetypes
 import posixpath
 import socket
+import tempfile
 from dataclasses import dataclass
-from typing import Any, Dict, List, Mapping, Optional, Tuple
+from typing import IO, Any, Dict, List, Mapping, Optional, Tuple
 from urllib.parse import unquote, urlsplit
 
 import httpx
@@ -55,10 +61,17 @@ logger = logging.getLogger(__name__)
 LINKS_PATH = "/webhooks/zendesk/attachments/"
 #: SunCo's limit for one uploaded file.
 MAX_FILE_BYTES = 50 * 1024 * 1024
+#: The longest wait for one read of a file (the whole transfer has its own deadline).
 FETCH_TIMEOUT_SECONDS = 20.0
+#: A fetched file is kept in memory up to this size, then on disk.
+SPOOL_BYTES = 1024 * 1024
 MAX_REDIRECTS = 3
 #: What the user is told of any fetch that failed (the detail is only logged).
 UNFETCHED = "it could not be fetched"
+#: What the user is told of a file whose transfer outlived its deadline.
+TOO_SLOW = "it took too long to pass on"
+#: What the user is told of an address no client can read (SunCo would refuse the message).
+BAD_ADDRESS = "its address is not valid"
 #: Cloud metadata services (AWS, GCP, Azure, ...: link-local already, named for their
 #: IPv4-mapped forms too).
 METADATA_ADDRESSES = frozenset(
@@ -112,7 +125,9 @@ class UserFile:
 
 @dataclass(frozen=True)
 class Fetched:
-    data: bytes
+    """A fetched file: its bytes in `file` (read from the start; the caller closes it)."""
+
+    file: IO[bytes]
     media_type: str
     filename: str
 
@@ -159,31 +174,57 @@ def _refused_by_channel(metadata: Any) -> Tuple[List[UserFile], List[str]]:
     return files, problems
 
 
-async def content_for(client: SunCoClient, conversation_id: str, file: UserFile) -> Content:
+async def content_for(
+    client: SunCoClient, conversation_id: str, file: UserFile, within: float
+) -> Content:
     """The image or file message content for one user file: uploaded to SunCo when its host
-    is trusted, else its address as it is. Raises `FileRefused` (the user is told why) or
-    `SunCoError` (SunCo failed: the message waits for the next relay)."""
+    is trusted (download and upload within `within` seconds), else its address as it is.
+    Raises `FileRefused` (the user is told why) or `SunCoError` (SunCo failed: the message
+    waits for the next relay)."""
     if file.refused:
         raise FileRefused(file.refused)
-    alt_text = file.alt_text
     if not trusted(file.url):
-        return Content.of_media(file.kind or "file", file.url, alt_text=alt_text)
+        check_address(file.url)
+        return Content.of_media(file.kind or "file", file.url, alt_text=file.alt_text)
     check_kind(file.label, "")  # a program is refused before a byte of it is read
-    fetched = await fetch(file.url, FETCH_TIMEOUT_SECONDS, file.name)
-    check_kind(fetched.filename, fetched.media_type)
     try:
-        uploaded = await client.upload_attachment(
-            fetched.data, fetched.filename, fetched.media_type, conversation_id
+        return await asyncio.wait_for(_transfer(client, conversation_id, file), within)
+    except asyncio.TimeoutError:
+        logger.warning(
+            "A user's file at %s took more than %.0f s to pass on", _host_of(file.url), within
         )
-    except SunCoError as error:
-        if error.status == 413:
-            raise FileRefused(too_big()) from None
-        if error.status in (400, 415, 422):
-            raise FileRefused("Zendesk does not accept files of this kind") from None
-        raise
+        raise FileRefused(TOO_SLOW) from None
+
+
+async def _transfer(client: SunCoClient, conversation_id: str, file: UserFile) -> Content:
+    """Fetch the file, then stream it to SunCo's attachments: its image or file content."""
+    fetched = await fetch(file.url, FETCH_TIMEOUT_SECONDS, file.name)
+    with fetched.file:
+        check_kind(fetched.filename, fetched.media_type)
+        try:
+            uploaded = await client.upload_attachment(
+                fetched.file, fetched.filename, fetched.media_type, conversation_id
+            )
+        except SunCoError as error:
+            if error.status == 413:
+                raise FileRefused(too_big()) from None
+            if error.status in (400, 415, 422):
+                raise FileRefused("Zendesk does not accept files of this kind") from None
+            raise
     media_type = uploaded.media_type or fetched.media_type
     kind = "image" if media_type.startswith("image/") and file.kind != "file" else "file"
-    return Content.of_media(kind, uploaded.media_url, alt_text=alt_text or fetched.filename)
+    return Content.of_media(kind, uploaded.media_url, alt_text=file.alt_text or fetched.filename)
+
+
+def check_address(url: str) -> None:
+    """Refuse an address that no client can read (SunCo answers a message carrying it with a
+    400 that no retry changes): a control character, a port out of range."""
+    try:
+        port = httpx.URL(url).port
+    except httpx.InvalidURL:
+        raise FileRefused(BAD_ADDRESS) from None
+    if port is not None and not 0 < port < 65536:
+        raise FileRefused(BAD_ADDRESS)
 
 
 class _Unfetched(Exception):
@@ -193,8 +234,8 @@ class _Unfetched(Exception):
 async def fetch(
     url: str, timeout: float, name: Optional[str] = None, files: Optional[UserFileSettings] = None
 ) -> Fetched:
-    """The file's bytes, at most `MAX_FILE_BYTES` (the size announced is checked before any
-    byte is read, and the bytes read as they come), each hop checked (`_open`)."""
+    """The file, at most `MAX_FILE_BYTES` (the size announced is checked before any byte is
+    read, and the bytes counted as they come), each hop checked (`_open`)."""
     files = files or settings()
     try:
         async with httpx.AsyncClient(timeout=timeout) as http:
@@ -220,16 +261,23 @@ async def _read(response: httpx.Response, url: str, name: Optional[str]) -> Fetc
     announced = response.headers.get("Content-Length", "")
     if announced.isascii() and announced.isdigit() and int(announced) > MAX_FILE_BYTES:
         raise FileRefused(too_big())
-    data = bytearray()
-    async for chunk in response.aiter_bytes():
-        data.extend(chunk)
-        if len(data) > MAX_FILE_BYTES:
-            raise FileRefused(too_big())
+    spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 (the caller's)
+    try:
+        size = 0
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+            if size > MAX_FILE_BYTES:
+                raise FileRefused(too_big())
+            spool.write(chunk)
+        spool.seek(0)
+    except BaseException:
+        spool.close()
+        raise
     media_type = response.headers.get("Content-Type", "").split(";")[0].strip()
     filename = _filename(name, httpx.URL(url).path, media_type)
     if not media_type or media_type == "application/octet-stream":
         media_type = mimetypes.guess_type(filename)[0] or "application/octet-stream"
-    return Fetched(bytes(data), media_type, filename)
+    return Fetched(spool, media_type, filename)  # type: ignore[arg-type]
 
 
 async def _open(http: httpx.AsyncClient, url: str, files: UserFileSettings) -> httpx.Response:

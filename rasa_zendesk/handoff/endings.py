@@ -31,8 +31,8 @@ from rasa_zendesk.settings import HandoffSettings
 AFTER_HANDOFF = "after_handoff_action"
 RESTART = "action_restart"
 
-#: Built-in sentences, for a domain without the plugin's responses (the endings' and the
-#: other notices the Rasa server says: who joined, no agent yet).
+#: Built-in sentences, for a domain without the plugin's responses (the endings', the other
+#: notices the Rasa server says: who joined, no agent yet, and the relay's about a message).
 BUILT_IN_TEXTS = {
     constants.UTTER_HANDOFF_ENDED: (
         "The agent has left the conversation. You are chatting with the bot again."
@@ -46,6 +46,13 @@ BUILT_IN_TEXTS = {
         "Meanwhile, I'm here if you need anything else."
     ),
     constants.UTTER_AGENT_JOINED: "{agent_name} has joined the chat.",
+    constants.UTTER_MESSAGE_NOT_RELAYED: (
+        "Sorry, one of your messages couldn't be passed on to the agent: {reason}. "
+        "Please send it again, in other words if you can."
+    ),
+    constants.UTTER_MESSAGE_CUT: (
+        "Sorry, your message was too long to pass on whole: {left_out} did not reach the agent."
+    ),
     constants.UTTER_AGENT_TIMEOUT: (
         "No agent is free yet. You can keep waiting, leave a message for the team, "
         "or go back to the bot."

@@ -10,6 +10,9 @@ One `SunCoClient` holds one httpx connection pool; share it. Auth, retries and e
   (one GET, within the same deadline). Found: that is the answer. A 429 is never applied, so
   it is retried without looking; a lookup that fails lets the retry go ahead.
 - Any other 4xx fails at once with `SunCoError` (status, SunCo's code and title).
+- A caller's run may have a deadline of its own (`run_deadline`: an action's whole run): every
+  call made inside it, with its retries and lookups, ends by then, however slowly SunCo
+  answers (httpx's timeouts are per read; this one is total).
 - The key secret is only ever in the Authorization header; no error or log line carries it.
 """
 
@@ -20,7 +23,9 @@ import logging
 import random
 import time
 import uuid
-from typing import Any, Awaitable, Callable, Dict, Mapping, Optional, Tuple, Union
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import IO, Any, Awaitable, Callable, Dict, Iterator, Mapping, Optional, Tuple, Union
 
 import httpx
 
@@ -51,6 +56,41 @@ Lookup = Callable[[float], Awaitable[Optional[Dict[str, Any]]]]
 #: Told of every attempt (method, path, HTTP status or None without an answer, seconds): the
 #: channel's metrics of SunCo latency and errors.
 CallObserver = Callable[[str, str, Optional[int], float], None]
+
+#: Until when (monotonic time) the run this task belongs to may wait on SunCo (`run_deadline`).
+_RUN_UNTIL: ContextVar[Optional[float]] = ContextVar("rasa_zendesk_run_until", default=None)
+
+
+@contextmanager
+def run_deadline(seconds: float) -> Iterator[None]:
+    """Every SunCo call made inside (in this task, and the tasks it starts) ends within
+    `seconds` from now, all of them together: the bound of an action's whole run. Nested, the
+    earlier deadline holds."""
+    until = time.monotonic() + seconds
+    earlier = _RUN_UNTIL.get()
+    token = _RUN_UNTIL.set(until if earlier is None else min(until, earlier))
+    try:
+        yield
+    finally:
+        _RUN_UNTIL.reset(token)
+
+
+@contextmanager
+def clean_up_within(seconds: float) -> Iterator[None]:
+    """The calls made inside get `seconds` of their own, even when the run's deadline has
+    passed: a clean-up that must be tried (a release after a pass of control whose outcome is
+    unknown), bounded, so the run ends at most that much later."""
+    token = _RUN_UNTIL.set(time.monotonic() + seconds)
+    try:
+        yield
+    finally:
+        _RUN_UNTIL.reset(token)
+
+
+def time_left() -> Optional[float]:
+    """Seconds left of the run's deadline (None: no deadline); never below 0."""
+    until = _RUN_UNTIL.get()
+    return None if until is None else max(0.0, until - time.monotonic())
 
 
 class SunCoClient:
@@ -189,7 +229,7 @@ class SunCoClient:
 
         found = None
         if look_first:
-            found = await self._look(posted, time.monotonic() + self._deadline, "POST", path)
+            found = await self._look(posted, self._until(), "POST", path)
         data = found or await self._request("POST", path, json=body, lookup=posted)
         return Message.parse_obj(data["messages"][0])
 
@@ -216,18 +256,19 @@ class SunCoClient:
 
     async def upload_attachment(
         self,
-        data: bytes,
+        source: IO[bytes],
         filename: str,
         media_type: str,
         conversation_id: Optional[str] = None,
     ) -> Attachment:
         """Upload a file (multipart field `source`, public access) for a later image or file
-        message; SunCo answers its `mediaUrl`. A retry after an unclear failure may leave an
-        unused copy on SunCo's side, never a second message."""
+        message; SunCo answers its `mediaUrl`. The file is streamed from `source` in chunks,
+        never held whole in memory; each try reads it from the start. A retry after an unclear
+        failure may leave an unused copy on SunCo's side, never a second message."""
         params = {"access": "public"}
         if conversation_id:
             params.update({"for": "message", "conversationId": conversation_id})
-        files = {"source": (filename, data, media_type)}
+        files = {"source": (filename, source, media_type)}
         body = await self._request("POST", "/attachments", params=params, files=files)
         return Attachment.parse_obj(body["attachment"])
 
@@ -281,19 +322,27 @@ class SunCoClient:
         `until`: a lookup's own call, made once, bounded by the deadline of the call it serves.
         """
         once = until is not None
-        until = until if until is not None else time.monotonic() + self._deadline
+        until = until if until is not None else self._until()
         attempt = 0
+        failure: Optional[SunCoError] = None
         while True:
             attempt += 1
             remaining = until - time.monotonic()
+            if remaining <= 0:  # the deadline passed (the run's, or during a lookup)
+                raise failure or SunCoTimeout(
+                    f"SunCo {method} {path} not tried: no time left", method=method, path=path
+                )
             started, status = time.monotonic(), None
             try:
-                response = await self._http.request(
-                    method, path, timeout=max(0.001, min(self._timeout, remaining)), **kwargs
+                response = await asyncio.wait_for(  # httpx's timeout is per read; this, total
+                    self._http.request(
+                        method, path, timeout=min(self._timeout, remaining), **kwargs
+                    ),
+                    remaining,
                 )
                 status = response.status_code
-            except httpx.TimeoutException as exc:
-                failure: SunCoError = SunCoTimeout(
+            except (httpx.TimeoutException, asyncio.TimeoutError) as exc:
+                failure = SunCoTimeout(
                     f"SunCo {method} {path} timed out"
                     + (f" after {attempt} attempts" if attempt > 1 else ""),
                     method=method,
@@ -361,6 +410,12 @@ class SunCoClient:
             )
         return found
 
+    def _until(self) -> float:
+        """When a call must end: the client's deadline from now, or the run's if earlier."""
+        until = time.monotonic() + self._deadline
+        run_until = _RUN_UNTIL.get()
+        return until if run_until is None else min(until, run_until)
+
     def _delay(self, attempt: int, retry_after: Optional[float]) -> float:
         if retry_after is not None:
             return retry_after
@@ -409,4 +464,11 @@ def _quote(segment: str) -> str:
     return quote(segment, safe="")
 
 
-__all__: Tuple[str, ...] = ("SunCoClient", "RETRYABLE_STATUS", "WRITE_ID_KEY")
+__all__: Tuple[str, ...] = (
+    "SunCoClient",
+    "RETRYABLE_STATUS",
+    "WRITE_ID_KEY",
+    "run_deadline",
+    "clean_up_within",
+    "time_left",
+)

@@ -278,6 +278,23 @@ async def test_timed_out_pass_control_is_released_again(
     ]
 
 
+async def test_a_pass_control_the_action_deadline_cut_is_still_released(
+    zendesk: Zendesk, executor: ActionExecutor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The action's whole run has 2 s (each call alone would have 30): the hanging
+    passControl ends with the run, and the release is tried all the same, in time of its own."""
+    monkeypatch.setenv("ZENDESK_ACTION_DEADLINE", "2")
+    monkeypatch.setenv("ZENDESK_REQUEST_TIMEOUT", "30")
+    monkeypatch.setenv("ZENDESK_REQUEST_DEADLINE", "30")
+    zendesk.fault("/passControl", hang=True)
+    result = await escalate(executor, history())
+    assert responses(result) == ["utter_zendesk_handoff_failed"]
+    assert zendesk.operations()[-2:] == [
+        "POST /conversations/{id}/passControl",
+        "POST /conversations/{id}/releaseControl",
+    ]
+
+
 async def test_missing_settings_tell_the_user_and_log_no_secret(
     zendesk: Zendesk,
     executor: ActionExecutor,

@@ -130,7 +130,7 @@ async def test_a_listed_name_that_resolves_to_a_private_address_is_refused_unles
     fetched = await user_files.fetch(
         url, TIMEOUT, files=UserFileSettings((f"files.example.com:{port}",))
     )
-    assert fetched.data == PNG and fetched.media_type == "image/png"
+    assert fetched.file.read() == PNG and fetched.media_type == "image/png"
 
 
 async def test_the_request_goes_to_the_address_that_was_checked(
@@ -149,7 +149,7 @@ async def test_the_request_goes_to_the_address_that_was_checked(
         files=UserFileSettings((f"files.invalid:{port}",)),
     )
 
-    assert fetched.data == PNG
+    assert fetched.file.read() == PNG
     assert resolved["asked"] == ["files.invalid"]
 
 
@@ -175,7 +175,7 @@ async def test_a_redirect_within_the_listed_host_is_followed_and_bounded(
     listed.serve("/u/photo.png", PNG, "image/png")
     files = UserFileSettings((listed.host,))
     start = redirect(listed, "/u/short", "/u/photo.png")  # relative, as Location may be
-    assert (await user_files.fetch(start, TIMEOUT, files=files)).data == PNG
+    assert (await user_files.fetch(start, TIMEOUT, files=files)).file.read() == PNG
 
     loop = redirect(listed, "/u/loop", "/u/loop")
     assert await refused(loop, files) == user_files.UNFETCHED

@@ -6,6 +6,7 @@ the official OpenAPI spec, so the client is checked against SunCo, not against o
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from typing import Any, AsyncIterator, Dict, List
@@ -15,7 +16,7 @@ import pytest
 
 from rasa_zendesk.emulator import EmulatorConfig, EmulatorServer, run_emulator
 from rasa_zendesk.settings import ZendeskSettings
-from rasa_zendesk.sunco.client import WRITE_ID_KEY, SunCoClient
+from rasa_zendesk.sunco.client import WRITE_ID_KEY, SunCoClient, run_deadline, time_left
 from rasa_zendesk.sunco.errors import SunCoError, SunCoTimeout, SunCoUnavailable
 from rasa_zendesk.sunco.models import Author, Content, Profile
 from testkit import spec
@@ -357,3 +358,77 @@ async def test_lookups_stay_within_the_deadline(emulator: EmulatorServer) -> Non
     assert elapsed < 2.0  # a lookup with its own deadline would take it past 2.4 s
     requests = await api_requests(emulator)
     assert calls(requests, "GET", "/conversations"), "no lookup was tried"
+
+
+class _Streamed(httpx.AsyncBaseTransport):
+    """Reads each request's body as it is streamed, keeping only the sizes of its chunks;
+    the first `failures` answers are 503, then SunCo's upload answer."""
+
+    def __init__(self, failures: int = 0) -> None:
+        self.failures = failures
+        self.bodies: List[List[int]] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        assert isinstance(request.stream, httpx.AsyncByteStream)
+        self.bodies.append([len(chunk) async for chunk in request.stream])
+        if len(self.bodies) <= self.failures:
+            return httpx.Response(503, json={"errors": [{"code": "unavailable"}]})
+        attachment = {"mediaUrl": "https://sc.example/a/big.pdf", "mediaType": "application/pdf"}
+        return httpx.Response(201, json={"attachment": attachment})
+
+
+def _streaming_client(transport: httpx.AsyncBaseTransport) -> SunCoClient:
+    return SunCoClient(
+        app_id="app",
+        key_id="key",
+        key_secret=SECRET,
+        base_url="https://sc.example",
+        backoff_base=0.001,
+        transport=transport,
+    )
+
+
+async def test_an_upload_is_streamed_from_its_file_and_each_try_sends_it_whole(
+    tmp_path: Any,
+) -> None:
+    size = 5 * 1024 * 1024
+    path = tmp_path / "big.pdf"
+    path.write_bytes(b"\x00" * size)
+    transport = _Streamed(failures=1)
+    async with _streaming_client(transport) as sunco:
+        with path.open("rb") as source:
+            uploaded = await sunco.upload_attachment(source, "big.pdf", "application/pdf", "c1")
+    assert uploaded.media_url == "https://sc.example/a/big.pdf"
+    assert len(transport.bodies) == 2  # the 503, then the retry, from the start again
+    for chunks in transport.bodies:
+        assert sum(chunks) > size  # the whole file, and the multipart framing
+        assert max(chunks) <= 64 * 1024  # in chunks, never the whole file at once
+
+
+class _Hanging(httpx.AsyncBaseTransport):
+    """SunCo that never answers."""
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        await asyncio.Event().wait()
+        raise AssertionError("unreachable")
+
+
+@pytest.mark.timeout(20)
+async def test_a_run_deadline_bounds_every_call_whatever_the_client_timeouts() -> None:
+    """The client would wait 60 s a try and retry for an hour; the run has 0.5 s left."""
+    async with SunCoClient(
+        app_id="app",
+        key_id="key",
+        key_secret=SECRET,
+        base_url="https://sc.example",
+        timeout=60.0,
+        deadline=3600.0,
+        transport=_Hanging(),
+    ) as sunco:
+        with run_deadline(0.5):
+            with pytest.raises(SunCoTimeout):
+                await sunco.get_conversation("c1")
+            assert time_left() == 0.0
+            with pytest.raises(SunCoTimeout, match="no time left"):
+                await sunco.get_conversation("c1")
+        assert time_left() is None
