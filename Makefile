@@ -3,7 +3,7 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: venv lint format test train demo emulator bench dist clean
+.PHONY: venv lint format test test-fast train demo emulator bench dist clean
 
 venv:
 	@scripts/venv
@@ -25,6 +25,12 @@ test: venv
 	@scripts/test-deps
 	$(MAKE) --no-print-directory lint
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The unit tests only, for iteration (under 3 minutes): no real Rasa processes, browser,
+# trained model or scale-out servers. `make test` still runs everything.
+test-fast: venv
+	@scripts/demo-deps
+	$(PY) -m pytest -m "not e2e and not browser and not slow and not scaleout" $(PYTEST_ARGS)
 
 # Train the example bot if its model is missing or stale (cached by content hash).
 train: venv

@@ -128,7 +128,10 @@ class StandIn:
         self._server.daemon_threads = True
         port = self._server.server_address[1]
         self.base_url = f"http://127.0.0.1:{port}"
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        # `shutdown` waits for the serving loop's next poll: 0.5 s by default, for each test.
+        threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        ).start()
         return self
 
     def stop(self) -> None:

@@ -53,7 +53,10 @@ class Platform(ThreadingHTTPServer):
         super().__init__(("127.0.0.1", 0), _Handler)
         self.files: Dict[str, Tuple[int, Dict[str, str], bytes]] = {}
         self.requests: List[Tuple[str, str]] = []
-        self.thread = threading.Thread(target=self.serve_forever, daemon=True)
+        # `shutdown` waits for the next poll of the serving loop (0.5 s by default).
+        self.thread = threading.Thread(
+            target=self.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
 
     @property
     def host(self) -> str:

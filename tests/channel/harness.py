@@ -120,6 +120,12 @@ class RasaServer:
 
     async def stop(self) -> None:
         """Stop as Sanic does: listeners, then idle connections closed, the rest aborted."""
+        # A web chat still connected holds a long-poll open (engine.io answers it only when it
+        # has something to send): closing its sessions answers it, so nothing is waited for.
+        for channel in self.app.ctx.input_channels:
+            if isinstance(channel, SocketIOInput) and channel.sio is not None:
+                for socket in list(channel.sio.eio.sockets.values()):
+                    await socket.close(wait=False)
         await self.server.before_stop()
         self.server.close()
         await self.server.wait_closed()
