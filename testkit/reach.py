@@ -2,7 +2,7 @@
 whose callback channel posts to its stand-in (`testkit.platforms`): what the tests of reach,
 rich messages and typing share.
 
-The Rasa server and the webhooks are `tests.channel.harness`'s (the channel tests' harness).
+The Rasa server and the webhooks are `testkit.channel_harness`'s (the channel tests' harness).
 """
 
 from __future__ import annotations
@@ -14,8 +14,7 @@ import pytest
 from rasa.shared.core.events import UserUttered
 
 from rasa_zendesk.platforms.outputs import close_outputs
-from testkit.platforms import CallbackServer
-from tests.channel.harness import (
+from testkit.channel_harness import (
     RasaServer,
     message_webhook,
     new_id,
@@ -23,6 +22,7 @@ from tests.channel.harness import (
     start_rasa,
     typing_webhook,
 )
+from testkit.platforms import CallbackServer
 
 
 @pytest.fixture(name="rasa")

@@ -18,7 +18,7 @@ from rasa_zendesk import constants
 from rasa_zendesk.emulator.testing import EmulatorProcess, free_port, stop_process
 from rasa_zendesk.handoff import state
 from testkit.action_calls import action_call, user
-from tests.actions.conftest import REPO, Zendesk
+from testkit.action_emulator import REPO, Zendesk
 
 pytestmark = pytest.mark.timeout(90)
 SENDER = "webchat-server-1"

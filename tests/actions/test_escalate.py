@@ -34,7 +34,7 @@ from testkit.action_calls import (
     slots,
     user,
 )
-from tests.actions.conftest import Zendesk
+from testkit.action_emulator import Zendesk
 
 pytestmark = pytest.mark.timeout(60)
 

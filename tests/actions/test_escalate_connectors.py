@@ -13,7 +13,7 @@ from rasa_zendesk.actions.handoff_metadata import TAGS
 from rasa_zendesk.emulator.testing import free_port
 from rasa_zendesk.handoff import state
 from testkit.action_calls import responses, run_action, slots, user
-from tests.actions.conftest import Zendesk
+from testkit.action_emulator import Zendesk
 
 pytestmark = pytest.mark.timeout(60)
 

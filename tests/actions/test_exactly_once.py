@@ -18,7 +18,7 @@ from rasa_sdk.executor import ActionExecutor
 from rasa_zendesk import constants
 from rasa_zendesk.constants import WRITE_ID_KEY
 from testkit.action_calls import bot, responses, run_action, user
-from tests.actions.conftest import Zendesk
+from testkit.action_emulator import Zendesk
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -22,7 +22,7 @@ from testkit.action_calls import (
     run_action,
     user,
 )
-from tests.actions.conftest import Zendesk
+from testkit.action_emulator import Zendesk
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -28,8 +28,8 @@ from rasa_zendesk.channel.media_inputs import TwilioMediaInput
 from rasa_zendesk.emulator.samples import samples
 from testkit import spec
 from testkit.action_calls import responses, run_action, user
+from testkit.action_emulator import Zendesk
 from testkit.processes import free_ports
-from tests.actions.conftest import Zendesk
 
 pytestmark = pytest.mark.timeout(60)
 Sanic.test_mode = True  # several apps in one process (Sanic otherwise patches its classes twice)

@@ -16,8 +16,8 @@ from rasa_sdk.executor import ActionExecutor
 from rasa_zendesk.actions.user_files import HOSTS_ENV, PUBLIC_URL_ENV
 from rasa_zendesk.channel.media_inputs import NOT_SET_UP
 from testkit.action_calls import responses, user
+from testkit.action_emulator import Zendesk
 from testkit.platforms import TelegramApi
-from tests.actions.conftest import Zendesk
 from tests.actions.test_user_files import (
     PDF,
     PNG,

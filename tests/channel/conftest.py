@@ -7,8 +7,7 @@ from typing import AsyncIterator, Iterator
 
 import pytest
 
-from testkit.services import Redis, redis_server
-from tests.channel.harness import (
+from testkit.channel_harness import (
     Handoff,
     RasaServer,
     new_id,
@@ -17,6 +16,7 @@ from tests.channel.harness import (
     start_handoff,
     start_rasa,
 )
+from testkit.services import Redis, redis_server
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from rasa.shared.core.domain import Domain
 from rasa_zendesk import constants
 from rasa_zendesk.channel.input import ZendeskInput
 from rasa_zendesk.handoff import state
-from tests.channel.harness import (
+from testkit.channel_harness import (
     CREDENTIALS,
     RasaServer,
     WebChat,

@@ -15,7 +15,7 @@ from rasa.shared.core.events import SlotSet
 from rasa_zendesk import constants
 from rasa_zendesk.channel.input import ZendeskInput
 from rasa_zendesk.handoff import state
-from tests.channel.harness import (
+from testkit.channel_harness import (
     CREDENTIALS,
     SECRET,
     RasaServer,
@@ -124,7 +124,7 @@ async def test_an_event_through_another_connector_s_route_is_refused(
 
 
 def test_the_domain_declares_the_connector_slot() -> None:
-    from tests.channel.harness import load_domain
+    from testkit.channel_harness import load_domain
 
     domain: Domain = load_domain()
     assert constants.SLOT_CONNECTOR in [slot.name for slot in domain.slots]

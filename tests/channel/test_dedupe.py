@@ -20,7 +20,7 @@ from rasa.shared.core.events import (
 from rasa_zendesk import constants
 from rasa_zendesk.channel.tracker_access import handoff_started_in_session
 from rasa_zendesk.handoff import state
-from tests.channel.harness import (
+from testkit.channel_harness import (
     Handoff,
     RasaServer,
     content,

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from rasa_zendesk import constants
-from tests.channel.harness import (
+from testkit.channel_harness import (
     Handoff,
     RasaServer,
     message_webhook,

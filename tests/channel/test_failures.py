@@ -19,8 +19,7 @@ from aiohttp import web
 
 from rasa_zendesk import constants
 from rasa_zendesk.handoff import state
-from testkit.processes import free_ports
-from tests.channel.harness import (
+from testkit.channel_harness import (
     Handoff,
     RasaServer,
     content,
@@ -30,6 +29,7 @@ from tests.channel.harness import (
     start_handoff,
     start_rasa,
 )
+from testkit.processes import free_ports
 
 #: These tests break the SQLite file under the server.
 TRACKER_STORES = ("sql", "sql-uncached")

@@ -14,7 +14,7 @@ from rasa_zendesk import constants
 from rasa_zendesk.channel.input import ZendeskInput
 from rasa_zendesk.handoff import state
 from rasa_zendesk.handoff.endings import BUILT_IN_TEXTS
-from tests.channel.harness import (
+from testkit.channel_harness import (
     AGENT_WORKSPACE,
     CREDENTIALS,
     HANDOFF_ENDED_TEXT,

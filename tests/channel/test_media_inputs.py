@@ -36,9 +36,9 @@ from rasa_zendesk.channel.input import ZendeskInput
 from rasa_zendesk.channel.media_inputs import NOT_SET_UP, TelegramMediaInput
 from rasa_zendesk.emulator.samples import samples
 from rasa_zendesk.platforms.outputs import close_outputs, output_channel_for
+from testkit.channel_harness import CREDENTIALS, RasaServer, load_domain
 from testkit.platforms import TELEGRAM_TOKEN, TelegramApi
 from testkit.processes import free_ports
-from tests.channel.harness import CREDENTIALS, RasaServer, load_domain
 
 pytestmark = pytest.mark.timeout(60)
 Sanic.test_mode = True

@@ -8,7 +8,7 @@ import pytest
 
 from rasa_zendesk import constants
 from rasa_zendesk.handoff import state
-from tests.channel.harness import (
+from testkit.channel_harness import (
     Handoff,
     RasaServer,
     content,

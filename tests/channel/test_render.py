@@ -10,7 +10,7 @@ import pytest
 
 from rasa_zendesk.channel.render import bot_uttered_for, file_name, render
 from rasa_zendesk.sunco.models import Content, Message
-from tests.channel.harness import Handoff, RasaServer, content, message_webhook
+from testkit.channel_harness import Handoff, RasaServer, content, message_webhook
 
 
 def rendered(raw: Dict[str, Any]) -> tuple:

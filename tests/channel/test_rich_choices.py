@@ -28,6 +28,7 @@ from sanic import Sanic
 
 from rasa_zendesk.channel.render import render
 from rasa_zendesk.sunco.models import Content
+from testkit.channel_harness import content, new_id
 from testkit.platforms import (
     SLACK_SIGNING_SECRET,
     TELEGRAM_TOKEN,
@@ -38,7 +39,6 @@ from testkit.platforms import (
     slack_input,
 )
 from testkit.processes import free_ports
-from tests.channel.harness import content, new_id
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -20,8 +20,8 @@ import pytest
 
 from rasa_zendesk import constants
 from rasa_zendesk.handoff import state
-from tests.channel.emulator_stack import EmulatorStack, emulator_stack
-from tests.channel.harness import HANDOFF_ENDED_TEXT
+from testkit.channel_harness import HANDOFF_ENDED_TEXT
+from testkit.emulator_stack import EmulatorStack, emulator_stack
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -16,10 +16,10 @@ from rasa_zendesk import clock, constants
 from rasa_zendesk.channel.timers import watchlist
 from rasa_zendesk.channel.timers.loop import TimerLoop
 from rasa_zendesk.handoff import state
+from testkit.channel_harness import redis_tracker_store
 from testkit.clock_file import ClockFile
+from testkit.emulator_stack import EmulatorStack, emulator_stack
 from testkit.services import Redis
-from tests.channel.emulator_stack import EmulatorStack, emulator_stack
-from tests.channel.harness import redis_tracker_store
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -12,7 +12,7 @@ from rasa.core.channels.rest import RestInput
 from rasa.core.channels.telegram import TelegramInput, TelegramOutput
 
 from rasa_zendesk.platforms.outputs import close_outputs, output_channel_for, show_typing
-from tests.channel.harness import (
+from testkit.channel_harness import (
     Handoff,
     RasaServer,
     new_id,

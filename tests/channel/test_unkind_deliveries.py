@@ -16,11 +16,11 @@ import pytest
 from rasa.shared.core.events import BotUttered
 
 from rasa_zendesk import constants
-from tests.channel.emulator_stack import EmulatorStack, emulator_stack
-from tests.channel.harness import (
+from testkit.channel_harness import (
     HANDOFF_ENDED_TEXT,
     WebChat,
 )
+from testkit.emulator_stack import EmulatorStack, emulator_stack
 
 pytestmark = pytest.mark.timeout(60)
 

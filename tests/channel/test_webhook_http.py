@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from rasa_zendesk.channel.config import DEFAULT_MAX_BODY_BYTES
-from tests.channel.harness import (
+from testkit.channel_harness import (
     EXAMPLES,
     SECRET,
     Handoff,

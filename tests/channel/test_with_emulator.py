@@ -18,8 +18,7 @@ from rasa_zendesk.emulator import EmulatorConfig, run_emulator
 from rasa_zendesk.handoff import state
 from rasa_zendesk.sunco.client import SunCoClient
 from rasa_zendesk.sunco.models import Author
-from tests.channel.emulator_stack import EmulatorStack, emulator_stack
-from tests.channel.harness import (
+from testkit.channel_harness import (
     CREDENTIALS,
     HANDOFF_ENDED_TEXT,
     WebChat,
@@ -29,6 +28,7 @@ from tests.channel.harness import (
     open_web_chat,
     start_rasa,
 )
+from testkit.emulator_stack import EmulatorStack, emulator_stack
 
 pytestmark = pytest.mark.timeout(40)
 

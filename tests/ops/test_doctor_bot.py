@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from testkit import rasa_init_bot
-from tests.ops.doctor_support import (
+from testkit.doctor import (
     KEY_SECRET,
     SETTINGS,
     WEBHOOK_SECRET,

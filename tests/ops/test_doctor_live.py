@@ -18,9 +18,9 @@ from rasa_zendesk.ops.doctor.rasa_checks import check_rasa
 from rasa_zendesk.ops.doctor.result import Check, Findings
 from rasa_zendesk.ops.doctor.zendesk_checks import check_zendesk
 from rasa_zendesk.settings import ZendeskSettings
+from testkit.channel_harness import CREDENTIALS, KEY_SECRET, SECRET
+from testkit.emulator_stack import EmulatorStack, emulator_stack
 from testkit.spec import validate_response
-from tests.channel.emulator_stack import EmulatorStack, emulator_stack
-from tests.channel.harness import CREDENTIALS, KEY_SECRET, SECRET
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -22,11 +22,11 @@ from demo.stack import REPO_ROOT, DemoStack
 from rasa_zendesk.handoff import state
 from testkit.clock_file import ClockFile
 from testkit.emulator_control import EmulatorControl, wait_for
+from testkit.metrics import scrape, value
 from testkit.processes import running, stack_config
 from testkit.services import redis_server
 from testkit.socket_user import SocketUser
 from testkit.stack_users import emulator_of, web_chat_user
-from tests.ops.metrics_support import scrape, value
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 

@@ -12,10 +12,10 @@ import httpx
 import pytest
 
 from rasa_zendesk import constants
+from testkit.channel_harness import SECRET
 from testkit.emulator_control import wait_for
-from tests.channel.emulator_stack import EmulatorStack, emulator_stack
-from tests.channel.harness import SECRET
-from tests.ops.metrics_support import scrape, value
+from testkit.emulator_stack import EmulatorStack, emulator_stack
+from testkit.metrics import scrape, value
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -17,9 +17,9 @@ from rasa.core.tracker_store import RedisTrackerStore, SQLTrackerStore, TrackerS
 
 from rasa_zendesk import cli
 from rasa_zendesk.monitoring.records import sql_events
+from testkit.channel_harness import load_domain, new_id
 from testkit.scripted_handoffs import BEFORE, DAY, expected, tracker_of
 from testkit.services import redis_server
-from tests.channel.harness import load_domain, new_id
 
 pytestmark = pytest.mark.timeout(60)
 

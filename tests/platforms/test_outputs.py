@@ -15,6 +15,14 @@ import logging
 
 import pytest
 
+from testkit.channel_harness import (
+    HANDOFF_ENDED_TEXT,
+    RasaServer,
+    content,
+    new_id,
+    open_web_chat,
+    release_webhook,
+)
 from testkit.platforms import (
     TWILIO_NUMBER,
     CallbackServer,
@@ -34,14 +42,6 @@ from testkit.reach import (
     agent_sends,
     agent_types,
     handoff_on,
-)
-from tests.channel.harness import (
-    HANDOFF_ENDED_TEXT,
-    RasaServer,
-    content,
-    new_id,
-    open_web_chat,
-    release_webhook,
 )
 
 pytestmark = pytest.mark.timeout(60)

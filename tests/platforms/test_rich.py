@@ -20,8 +20,8 @@ from rasa_zendesk.platforms.rich import (
     readable,
 )
 from rasa_zendesk.sunco.models import Content
+from testkit.channel_harness import content
 from testkit.platforms import ALL
-from tests.channel.harness import content
 
 CONTENTS = [content("text"), content("image"), content("file"), *ALL]
 

@@ -14,6 +14,7 @@ from typing import Any, Dict, List
 
 import pytest
 
+from testkit.channel_harness import RasaServer, new_id, open_web_chat
 from testkit.platforms import (
     ALL,
     CAROUSEL,
@@ -41,7 +42,6 @@ from testkit.reach import (
     agent_sends,
     handoff_on,
 )
-from tests.channel.harness import RasaServer, new_id, open_web_chat
 
 pytestmark = pytest.mark.timeout(60)
 

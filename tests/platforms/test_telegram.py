@@ -20,7 +20,7 @@ from rasa.core.channels.rest import RestInput
 from rasa.core.channels.telegram import TelegramInput, TelegramOutput
 
 from rasa_zendesk.platforms.outputs import close_outputs, output_channel_for
-from tests.channel.harness import (
+from testkit.channel_harness import (
     RasaServer,
     content,
     message_webhook,

@@ -44,7 +44,7 @@ def start_servers(redis: Redis, name: str, persistence: bool) -> List[ChannelSer
     directory = run_dir(f"scaleout-socketio-{name}")
     servers = []
     for index, port in enumerate(free_ports(2)):
-        argv = [sys.executable, "-m", "tests.scaleout.socketio_app", "--port", str(port)]
+        argv = [sys.executable, "-m", "testkit.socketio_app", "--port", str(port)]
         argv += ["--redis-url", redis.url(0)]
         if persistence:
             argv.append("--session-persistence")

@@ -12,8 +12,8 @@ from rasa_zendesk.channel.handlers import agent_message
 from rasa_zendesk.handoff import state
 from rasa_zendesk.sunco.webhooks import MessageEvent, parse_event
 from testkit.action_calls import DOMAIN
+from testkit.channel_harness import content, message_webhook
 from testkit.in_memory_rasa import CONVERSATION, SENDER, in_memory_rasa
-from tests.channel.harness import content, message_webhook
 
 
 def message(author: str = "business", metadata: Optional[Dict[str, Any]] = None) -> MessageEvent:

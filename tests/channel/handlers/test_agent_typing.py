@@ -7,8 +7,8 @@ from rasa_zendesk.channel.handlers import agent_typing
 from rasa_zendesk.handoff import state
 from rasa_zendesk.sunco.webhooks import ActivityEvent, parse_event
 from testkit.action_calls import DOMAIN
+from testkit.channel_harness import typing_webhook
 from testkit.in_memory_rasa import CONVERSATION, SENDER, in_memory_rasa
-from tests.channel.harness import typing_webhook
 
 
 def typing(activity: str = "typing:start") -> ActivityEvent:

@@ -10,7 +10,7 @@ import pytest
 from rasa_zendesk.channel.handlers.switchboard import reason_of_hand_back
 from rasa_zendesk.handoff import state
 from rasa_zendesk.sunco.webhooks import parse_event
-from tests.channel.harness import AGENT_WORKSPACE, pass_control_webhook, release_webhook
+from testkit.channel_harness import AGENT_WORKSPACE, pass_control_webhook, release_webhook
 
 BOT = {"id": "sbi_bot", "name": "rasa", "integrationId": "int_rasa", "integrationType": "custom"}
 

@@ -48,7 +48,7 @@ from rasa_zendesk.channel.input import ZendeskInput
 from rasa_zendesk.handoff import state
 from testkit.processes import free_ports
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 SPEC_DIR = REPO / ".." / "shared" / "spec"
 EXAMPLES: Dict[str, Any] = json.loads((SPEC_DIR / "sunco-v2-examples.json").read_text())
 

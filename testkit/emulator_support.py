@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 from collections import deque
 from dataclasses import dataclass, field
@@ -21,6 +22,9 @@ from testkit import spec
 from testkit.emulator_control import CONTROL_HEADERS
 
 FAST_RETRIES = (0.05, 0.1, 0.1, 0.1)
+STATUSES = {"NEW", "OPEN", "PENDING", "HOLD", "SOLVED", "CLOSED"}
+TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
+UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 DEFAULT = object()
 
 
@@ -205,3 +209,29 @@ class SunCoApi:
         result = await self.control("POST", "/webhooks/wait", {"timeout": 10})
         assert result["idle"], "webhook deliveries did not settle"
         return [d for d in result["deliveries"] if all(d.get(k) == v for k, v in query.items())]
+
+
+def check_ticket_event(body: Dict[str, Any]) -> None:
+    """The shape of Zendesk's ticket.status_changed event (what a receiver may rely on)."""
+    assert set(body) == {
+        "account_id",
+        "id",
+        "time",
+        "type",
+        "subject",
+        "zendesk_event_version",
+        "event",
+        "detail",
+    }, sorted(body)
+    assert isinstance(body["account_id"], int) and UUID.match(body["id"]), body
+    assert body["type"] == "zen:event-type:ticket.status_changed"
+    assert body["zendesk_event_version"] == "2022-11-06" and TIMESTAMP.match(body["time"])
+    detail = body["detail"]
+    assert body["subject"] == f"zen:ticket:{detail['id']}"
+    assert set(body["event"]) == {"previous", "current"}
+    assert {body["event"]["previous"], body["event"]["current"]} <= STATUSES
+    assert detail["status"] == body["event"]["current"]
+    for key in ("id", "requester_id", "submitter_id", "actor_id"):
+        assert isinstance(detail[key], str) and detail[key].isdigit(), (key, detail)
+    assert isinstance(detail["tags"], list) and detail["via"] == {"channel": "native_messaging"}
+    assert TIMESTAMP.match(detail["created_at"]) and TIMESTAMP.match(detail["updated_at"])

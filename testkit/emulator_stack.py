@@ -15,8 +15,7 @@ from rasa_zendesk.channel.config import ChannelConfig
 from rasa_zendesk.channel.input import ZendeskInput
 from rasa_zendesk.emulator import EmulatorConfig, EmulatorServer, run_emulator
 from rasa_zendesk.sunco.client import SunCoClient
-from testkit.emulator_control import CONTROL_HEADERS
-from tests.channel.harness import (
+from testkit.channel_harness import (
     CREDENTIALS,
     SECRET,
     WEBHOOK_PATH,
@@ -27,6 +26,7 @@ from tests.channel.harness import (
     start_handoff,
     start_rasa,
 )
+from testkit.emulator_control import CONTROL_HEADERS
 
 
 @dataclass

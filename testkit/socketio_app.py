@@ -5,7 +5,7 @@ Its stand-in agent answers each user message with `echo:<text>` through the mess
 channel and records it; `POST /send` emits bot texts through `get_output_channel()`, as the
 Zendesk webhook does for agent replies.
 
-    python -m tests.scaleout.socketio_app --port 5011 --redis-url redis://127.0.0.1:6379/0
+    python -m testkit.socketio_app --port 5011 --redis-url redis://127.0.0.1:6379/0
 """
 
 from __future__ import annotations
