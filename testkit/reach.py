@@ -16,13 +16,16 @@ from rasa.shared.core.events import UserUttered
 from rasa_zendesk.platforms.outputs import close_outputs
 from testkit.channel_harness import (
     RasaServer,
+    content,
     message_webhook,
     new_id,
     start_handoff,
     start_rasa,
     typing_webhook,
 )
-from testkit.platforms import CallbackServer
+from testkit.platforms import (
+    CallbackServer,
+)
 
 
 @pytest.fixture(name="rasa")
@@ -59,3 +62,9 @@ async def agent_types(rasa: RasaServer, conversation_id: str, sender_id: str) ->
     for activity in ("typing:start", "typing:stop"):
         webhook = typing_webhook(conversation_id, sender_id, activity)
         assert (await rasa.post_webhook(webhook)).status_code == 200
+
+
+IMAGE = content("image")  # "Hello!" with https://example.org/image.jpg
+
+
+FILE = content("file")  # "Here's our FAQ!" with https://example.org/FAQ.pdf named FAQ.pdf

@@ -8,54 +8,15 @@ bot's `actions` package, as `rasa run actions` does.
 from __future__ import annotations
 
 import gc
-from typing import Any, AsyncIterator, Callable, Iterator, List
+from typing import Any, Callable, Iterator, List
 
 import pytest
-from rasa_sdk.executor import ActionExecutor
 
-from rasa_zendesk.actions import (
-    ActionZendeskEndHandoff,
-    ActionZendeskHandoff,
-    ActionZendeskLeaveMessage,
-    ActionZendeskRelay,
-    sunco_session,
+from testkit.action_emulator import (  # noqa: F401 (fixtures)
+    emulator_process_fixture,
+    executor_fixture,
+    zendesk_fixture,
 )
-from rasa_zendesk.emulator.testing import EmulatorProcess
-from testkit.action_calls import emulator_env
-from testkit.action_emulator import Zendesk
-
-
-@pytest.fixture(scope="session")
-def emulator_process() -> Iterator[EmulatorProcess]:
-    with EmulatorProcess() as process:
-        yield process
-
-
-@pytest.fixture
-async def zendesk(
-    emulator_process: EmulatorProcess, monkeypatch: pytest.MonkeyPatch
-) -> AsyncIterator[Zendesk]:
-    """A clean emulator and the action server's environment pointing at it."""
-    emulator_process.control("POST", "/reset")
-    for name, value in emulator_env(emulator_process).items():
-        monkeypatch.setenv(name, value)
-    yield Zendesk(emulator_process)
-    await sunco_session.close_client()
-
-
-@pytest.fixture
-def executor() -> ActionExecutor:
-    """rasa-sdk's executor with the three actions (the `actions` package wiring is tested in
-    test_registration.py; registering explicitly keeps other tests' subclasses out)."""
-    executor = ActionExecutor()
-    for action in (
-        ActionZendeskHandoff,
-        ActionZendeskRelay,
-        ActionZendeskEndHandoff,
-        ActionZendeskLeaveMessage,
-    ):
-        executor.register_action(action)
-    return executor
 
 
 @pytest.fixture

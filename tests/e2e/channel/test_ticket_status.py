@@ -18,7 +18,6 @@ from typing import Any, AsyncIterator, Dict, List, Optional
 import httpx
 import pytest
 
-from rasa_zendesk import constants
 from rasa_zendesk.handoff import state
 from testkit.channel_harness import HANDOFF_ENDED_TEXT
 from testkit.emulator_stack import EmulatorStack, emulator_stack
@@ -230,13 +229,3 @@ async def test_off_unless_a_secret_or_key_is_configured(tmp_path: Path) -> None:
         answer = await post(plain, ticket_event("abc", "SOLVED"))
         assert answer.status_code == 404
         assert "ticket_webhook_secret" in answer.json()["error"]
-
-
-async def test_the_link_tag_names_the_conversation() -> None:
-    from rasa_zendesk.tickets.link import conversation_of_tags, link_tag
-
-    tag = link_tag("65AB00ff")
-    assert tag == "rasa_zendesk_conversation_65ab00ff"
-    assert conversation_of_tags(["vip", tag]) == "65ab00ff"
-    assert conversation_of_tags(["vip", 3, "rasa_zendesk_conversation_"]) is None
-    assert constants.TICKET_LINK_TAG_PREFIX in tag

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import time
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional
 
 import pytest
 from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet, UserUtteranceReverted
@@ -19,48 +19,29 @@ from testkit.action_calls import (
     handoff_opened,
     is_ours,
     responses,
-    run_action,
     user,
 )
-from testkit.action_emulator import Zendesk
+from testkit.action_emulator import (
+    SENDER,
+    Zendesk,
+    applied_then_500,
+    assert_each_once,
+    ended_with,
+    failed_posts,
+    handed_off,
+    run,
+)
 
 pytestmark = pytest.mark.timeout(60)
 
-SENDER = "telegram-4242"
 IMAGE = {"type": "image", "url": "https://cdn.example.com/u/photo.jpg", "name": "photo.jpg"}
 FILE = {"type": "file", "url": "https://cdn.example.com/u/invoice.pdf"}
-
-
-async def run(executor: ActionExecutor, action: str, turns: List[Any]) -> Dict[str, Any]:
-    return await run_action(executor, action, SENDER, turns)
-
-
-async def handed_off(zendesk: Zendesk, executor: ActionExecutor) -> Tuple[List[Any], str, int]:
-    """A history after a successful escalation, the conversation id, the API calls so far."""
-    turns = [*user("I need a human", "human_handoff", channel="telegram")]
-    result = await run(executor, constants.ACTION_HANDOFF, turns)
-    assert responses(result) == ["utter_zendesk_handoff_started"]
-    turns += [SlotSet(e["name"], e["value"]) for e in result["events"]]
-    handoff = state.active(turns)
-    assert handoff is not None
-    return turns, handoff.conversation_id, len(zendesk.api_calls())
 
 
 def handled_through(result: Dict[str, Any]) -> Optional[str]:
     """The last user message the relay dealt with, by the record it stored (it always does)."""
     [value] = [e["value"] for e in result["events"] if e.get("name") == constants.SLOT_HANDOFF]
     return value["handled_through"]
-
-
-def ended_with(result: Dict[str, Any]) -> Optional[str]:
-    """The reason the action ended the handoff with, if it ended it."""
-    records = [e["value"] for e in result["events"] if e.get("name") == constants.SLOT_HANDOFF]
-    assert len(records) <= 1, result["events"]
-    handoff = state.Handoff.from_slot(records[0]) if records else None
-    if handoff is None or handoff.active:
-        return None
-    assert handoff.state == state.ENDED and handoff.ended_at is not None
-    return handoff.end_reason
 
 
 async def test_relay_posts_text_and_attachments_as_the_user(
@@ -150,49 +131,6 @@ async def test_relay_to_a_vanished_conversation_ends_the_handoff(
     ]
 
 
-async def test_end_handoff_notes_releases_and_clears(
-    zendesk: Zendesk, executor: ActionExecutor
-) -> None:
-    turns, conversation_id, before = await handed_off(zendesk, executor)
-    assert zendesk.conversation(conversation_id)["agentStatus"] == "open"
-    turns += user("stop, I want the bot back", constants.INTENT_END_HANDOFF)
-    result = await run(executor, constants.ACTION_END_HANDOFF, turns)
-
-    assert ended_with(result) == state.USER_ENDED
-    assert responses(result) == ["utter_zendesk_handoff_ended"]
-    calls = zendesk.api_calls()[before:]
-    assert [c["path"].rsplit("/", 1)[-1] for c in calls] == ["messages", "releaseControl"]
-    note = calls[0]["body"]
-    assert note["author"]["type"] == "business"
-    assert is_ours(note["metadata"])
-    assert "back with the bot" in note["content"]["text"]
-    assert zendesk.conversation(conversation_id)["agentStatus"] != "open"
-
-
-async def test_end_handoff_gives_the_bot_back_even_if_zendesk_fails(
-    zendesk: Zendesk, executor: ActionExecutor
-) -> None:
-    turns, _, before = await handed_off(zendesk, executor)
-    zendesk.fault("/conversations/", status=500)
-    turns += user("bot please", constants.INTENT_END_HANDOFF)
-    result = await run(executor, constants.ACTION_END_HANDOFF, turns)
-    assert ended_with(result) == state.USER_ENDED
-    assert responses(result) == ["utter_zendesk_handoff_ended"]
-    tried = {c["path"].rsplit("/", 1)[-1] for c in zendesk.api_calls()[before:]}
-    assert tried == {"messages", "releaseControl"}  # both tried, each after the other failed
-
-
-async def test_end_handoff_after_the_handoff_ended_changes_nothing(
-    zendesk: Zendesk, executor: ActionExecutor
-) -> None:
-    turns = [*handoff_opened("conv_1")]
-    turns += [*handoff_closed(turns), *user("/end", "end_handoff")]
-    result = await run(executor, constants.ACTION_END_HANDOFF, turns)
-    assert responses(result) == ["utter_zendesk_handoff_ended"]
-    assert ended_with(result) is None
-    assert zendesk.api_calls() == []
-
-
 async def test_relay_after_the_handoff_ended_keeps_the_message_with_the_bot(
     zendesk: Zendesk, executor: ActionExecutor
 ) -> None:
@@ -247,57 +185,6 @@ async def test_after_the_question_the_held_message_reaches_the_agent(
     assert posted == reaches_the_agent
     texts = [m["content"]["text"] for m in zendesk.conversation(conversation_id)["messages"]]
     assert not any("go back to the bot?" in text for text in texts)  # never the question
-
-
-def followups(result: Dict[str, Any]) -> List[str]:
-    return [e["name"] for e in result["events"] if e["event"] == "followup"]
-
-
-def end_record(result: Dict[str, Any]) -> state.Handoff:
-    [value] = [e["value"] for e in result["events"] if e.get("name") == constants.SLOT_HANDOFF]
-    handoff = state.Handoff.from_slot(value)
-    assert handoff is not None
-    return handoff
-
-
-async def test_a_restart_ends_the_handoff_then_rasa_restarts(
-    zendesk: Zendesk, executor: ActionExecutor
-) -> None:
-    turns, conversation_id, before = await handed_off(zendesk, executor)
-    turns += user("/restart", "restart")
-    result = await run(executor, constants.ACTION_END_HANDOFF, turns)
-    assert end_record(result).end_reason == state.RESTART
-    assert followups(result) == ["action_restart"]
-    assert responses(result) == []  # Rasa's restart speaks for itself
-    release = [c for c in zendesk.api_calls()[before:] if c["path"].endswith("releaseControl")]
-    assert release[0]["body"]["metadata"] == {"rasa_zendesk_end_reason": "restart"}
-    assert zendesk.conversation(conversation_id)["agentStatus"] != "open"
-
-
-async def test_back_to_the_bot_after_no_agent_came_says_why(
-    zendesk: Zendesk, executor: ActionExecutor
-) -> None:
-    turns, _, before = await handed_off(zendesk, executor)
-    running = state.active(turns)
-    assert running is not None
-    turns += [SlotSet(constants.SLOT_HANDOFF, state.agent_timed_out(running).as_slot())]
-    turns += user("/bot", "inform")
-    result = await run(executor, constants.ACTION_END_HANDOFF, turns)
-    assert end_record(result).end_reason == state.AGENT_TIMEOUT
-    calls = zendesk.api_calls()[before:]
-    assert "No agent answered in time" in calls[0]["body"]["content"]["text"]
-    assert calls[-1]["body"]["metadata"] == {"rasa_zendesk_end_reason": "agent_timeout"}
-
-
-async def test_the_after_handoff_action_follows_the_end(
-    zendesk: Zendesk, executor: ActionExecutor, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("ZENDESK_AFTER_HANDOFF_ACTION", "utter_ask_feedback")
-    turns, _, _ = await handed_off(zendesk, executor)
-    result = await run(executor, constants.ACTION_END_HANDOFF, [*turns, *user("/end", "x")])
-    assert end_record(result).end_reason == state.USER_ENDED
-    assert followups(result) == ["utter_ask_feedback"]
-    assert responses(result) == ["utter_zendesk_handoff_ended"]
 
 
 async def test_a_message_that_could_not_go_goes_with_the_next_relay_marked_late(
@@ -387,3 +274,29 @@ async def test_a_choice_the_bot_took_is_not_passed_on(
     assert handled_through(result) == turns[-1].message_id
     posted = [c["body"]["content"]["text"] for c in zendesk.api_calls()[before:]]
     assert posted == ["still here, my order is late"]
+
+
+async def test_relay_posts_each_part_once(zendesk: Zendesk, executor: ActionExecutor) -> None:
+    turns = [*user("I need a human", "human_handoff")]
+    escalated = await run(executor, constants.ACTION_HANDOFF, turns)
+    assert responses(escalated) == ["utter_zendesk_handoff_started"]
+    turns += [SlotSet(e["name"], e["value"]) for e in escalated["events"]]
+    (conversation,) = zendesk.conversations()
+    before, calls_before = len(conversation["messages"]), len(zendesk.api_calls())
+
+    applied_then_500(zendesk, "/messages")
+    turns += user("here is the photo", "inform", metadata={"attachments": [IMAGE]})
+    result = await run(executor, constants.ACTION_RELAY, turns)
+
+    assert responses(result) == []  # the user is not told it failed: it did not
+    assert len(failed_posts(zendesk, "/messages", since=calls_before)) == 2
+    messages = zendesk.conversation(conversation["id"])["messages"]
+    relayed = messages[before:]
+    assert [(m["author"]["type"], m["content"]["type"]) for m in relayed] == [
+        ("user", "text"),
+        ("user", "image"),
+    ]
+    assert relayed[0]["content"]["text"] == "here is the photo"
+    assert_each_once(messages)
+    for message in relayed:
+        assert message["metadata"][constants.ORIGIN_KEY] == constants.ORIGIN_VALUE

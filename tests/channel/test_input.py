@@ -1,16 +1,25 @@
-"""The webhook route's answers to what is not a good webhook: 401, 400, 413, and 200 for the
-unknown; in none of them is anything applied, and the secret never reaches the logs."""
+"""Several Zendesk connectors in one channel: each has its own routes and secrets, and an
+event that comes through one connector's route for another's conversation is refused."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+from pathlib import Path
+from typing import Any, AsyncIterator, Dict, Optional
 
 import httpx
 import pytest
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import SlotSet
 
+from rasa_zendesk import constants
 from rasa_zendesk.channel.config import DEFAULT_MAX_BODY_BYTES
+from rasa_zendesk.channel.input import ZendeskInput
+from rasa_zendesk.handoff import state
 from testkit.channel_harness import (
+    CREDENTIALS,
     EXAMPLES,
     SECRET,
     Handoff,
@@ -18,9 +27,128 @@ from testkit.channel_harness import (
     content,
     message_webhook,
     new_id,
+    open_web_chat,
+    start_handoff,
+    start_rasa,
 )
 
 pytestmark = pytest.mark.timeout(30)
+
+EU_SECRET = "whsec_connector_eu_0c1d"
+EU = {
+    "subdomain": "acme-eu",
+    "app_id": "app_eu",
+    "key_id": "key_eu",
+    "key_secret": "keysecret_eu_5b7a",
+    "webhook_secret": EU_SECRET,
+}
+
+
+@pytest.fixture
+async def server(tmp_path: Path) -> AsyncIterator[RasaServer]:
+    zendesk = ZendeskInput.from_credentials({**CREDENTIALS, "connectors": {"eu": EU}})
+    running = await start_rasa(tmp_path / "tracker.db", zendesk=zendesk)  # type: ignore[arg-type]
+    yield running
+    await running.stop()
+
+
+async def post(
+    server: RasaServer, path: str, payload: Dict[str, Any], key: Optional[str]
+) -> httpx.Response:
+    async with httpx.AsyncClient(base_url=server.url, timeout=15) as http:
+        return await http.post(path, json=payload, headers={"X-API-Key": key or ""})
+
+
+async def handoff_of(server: RasaServer, connector: Optional[str]) -> Dict[str, str]:
+    """A user in a handoff recorded as escalated through `connector`."""
+    sender_id, conversation_id = "webchat-" + new_id(), new_id()
+    await start_handoff(server.store, sender_id, conversation_id)
+    if connector is not None:
+        tracker = await server.tracker(sender_id)
+        record = state.opened(conversation_id, connector=connector)
+        tracker.update(SlotSet(constants.SLOT_HANDOFF, record.as_slot()))
+        await server.store.save(tracker)
+    return {"sender_id": sender_id, "conversation_id": conversation_id}
+
+
+async def agent_texts(server: RasaServer, sender_id: str) -> list:
+    tracker = await server.tracker(sender_id)
+    return [e.text for e in tracker.events if e.metadata.get(constants.EVENT_ZENDESK_MESSAGE_ID)]
+
+
+async def test_each_connector_verifies_its_own_secret(server: RasaServer) -> None:
+    user = await handoff_of(server, "eu")
+    webhook = message_webhook(user["conversation_id"], user["sender_id"], content("text"))
+    assert (await post(server, "/webhooks/zendesk/eu/webhook", webhook, SECRET)).status_code == 401
+    assert (
+        await post(server, "/webhooks/zendesk/asia/webhook", webhook, SECRET)
+    ).status_code == 404
+    answer = await post(server, "/webhooks/zendesk/eu/webhook", webhook, EU_SECRET)
+    assert answer.json() == {"status": "ok", "processed": 1, "ignored": 0}
+    assert len(await agent_texts(server, user["sender_id"])) == 1
+    # The unnamed routes stay the default connector's, with its secret.
+    assert (await post(server, "/webhooks/zendesk/webhook", webhook, EU_SECRET)).status_code == 401
+
+
+async def test_an_event_through_another_connector_s_route_is_refused(
+    server: RasaServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    on_default = await handoff_of(server, None)  # a record from before connectors: default
+    on_eu = await handoff_of(server, "eu")
+    chat = await open_web_chat(server.url, on_default["sender_id"])
+    try:
+        wrong = [
+            ("/webhooks/zendesk/eu/webhook", EU_SECRET, on_default, None),
+            ("/webhooks/zendesk/webhook", SECRET, on_eu, None),
+            # The conversation's own metadata names its connector.
+            ("/webhooks/zendesk/webhook", SECRET, on_default, "eu"),
+        ]
+        for path, key, user, named in wrong:
+            webhook = message_webhook(user["conversation_id"], user["sender_id"], content("text"))
+            conversation = webhook["events"][0]["payload"]["conversation"]
+            if named:
+                conversation["metadata"][constants.CONVERSATION_CONNECTOR] = named
+            answer = await post(server, path, webhook, key)
+            assert answer.status_code == 200
+            assert answer.json() == {"status": "ok", "processed": 0, "ignored": 0, "refused": 1}
+        for user in (on_default, on_eu):
+            assert await agent_texts(server, user["sender_id"]) == []
+        chat.assert_no_more_messages()
+        assert "came through connector eu's webhook" in caplog.text
+        assert "belongs to connector eu: refused" in caplog.text
+        # Through its own route, the same message arrives.
+        webhook = message_webhook(
+            on_default["conversation_id"], on_default["sender_id"], content("text")
+        )
+        answer = await post(server, "/webhooks/zendesk/webhook", webhook, SECRET)
+        assert answer.json()["processed"] == 1
+        assert (await chat.next_message())["text"]
+    finally:
+        await chat.client.disconnect()
+
+
+def test_the_domain_declares_the_connector_slot() -> None:
+    from testkit.channel_harness import load_domain
+
+    domain: Domain = load_domain()
+    assert constants.SLOT_CONNECTOR in [slot.name for slot in domain.slots]
+
+
+@pytest.mark.tracker_stores("sql", "sql-uncached")
+async def test_a_bot_that_is_not_loaded_gets_503(
+    rasa: RasaServer, handoff: Handoff, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    rasa.app.ctx.agent = None
+
+    answer = await rasa.post_webhook(
+        message_webhook(handoff.conversation_id, handoff.sender_id, content("text"))
+    )
+
+    assert answer.status_code == 503
+    await asyncio.sleep(0)
+    handoff.chat.assert_no_more_messages()
 
 
 async def assert_nothing_delivered(rasa: RasaServer, handoff: Handoff) -> None:

@@ -16,18 +16,11 @@ import yaml
 from rasa.core.tracker_store import RedisTrackerStore, SQLTrackerStore, TrackerStore
 
 from rasa_zendesk import cli
-from rasa_zendesk.monitoring.records import sql_events
 from testkit.channel_harness import load_domain, new_id
-from testkit.scripted_handoffs import BEFORE, DAY, expected, tracker_of
+from testkit.scripted_handoffs import DAY, expected, fill
 from testkit.services import redis_server
 
 pytestmark = pytest.mark.timeout(60)
-
-
-async def fill(store: TrackerStore, now: float) -> None:
-    assert store.domain is not None
-    for n, handoff in enumerate([BEFORE, *DAY]):
-        await store.save(tracker_of(handoff, now, f"user-{n}", store.domain.slots))
 
 
 @pytest.fixture(scope="module")
@@ -108,15 +101,3 @@ def test_bad_input_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert "--since 'lately'" in capsys.readouterr().err
     assert cli.main(["report", "--project", str(tmp_path)]) == 2
     assert "no endpoints file" in capsys.readouterr().err
-
-
-async def test_the_sql_store_is_read_in_batches(tmp_path: Path) -> None:
-    store = SQLTrackerStore(load_domain(), dialect="sqlite", db=str(tmp_path / "t.db"))
-    await fill(store, time.time())
-    whole = list(sql_events(store, messages=True))
-    assert [e.row_id for e in sql_events(store, messages=True, batch=3)] == [
-        e.row_id for e in whole
-    ]
-    records = [e for e in whole if e.event.get("event") == "slot"]
-    written = sum(1 + (h.wait is not None) + (h.duration is not None) for h in [BEFORE, *DAY])
-    assert len(records) == written  # every record written, nothing else
