@@ -11,10 +11,9 @@ import sqlite3
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, AsyncIterator, Dict, List, Optional, Tuple
+from typing import Any, AsyncIterator, List, Optional, Tuple
 
 import pytest
-from aiohttp import web
 from rasa.core.channels.channel import OutputChannel
 from rasa.shared.core.constants import ACTION_LISTEN_NAME, ACTION_SESSION_START_NAME
 from rasa.shared.core.events import (
@@ -55,6 +54,7 @@ from testkit.channel_harness import (
     start_rasa,
 )
 from testkit.in_memory_rasa import SENDER, InMemoryRasa, in_memory_rasa
+from testkit.platforms import CallbackServer
 from testkit.processes import free_ports
 
 FEEDBACK_DOMAIN = DOMAIN.merge(
@@ -375,37 +375,13 @@ async def test_a_failed_event_stops_the_batch_so_order_is_kept(
     assert (await rasa.post_webhook(first)).json()["processed"] == 2
 
 
-class CallbackServer:
-    """The server behind Rasa's callback channel, started only when the test wants it up."""
-
-    def __init__(self, port: int) -> None:
-        self.port = port
-        self.received: List[Dict[str, Any]] = []
-        self._runner: Any = None
-
-    async def start(self) -> None:
-        async def receive(request: web.Request) -> web.Response:
-            self.received.append(await request.json())
-            return web.json_response({})
-
-        app = web.Application()
-        app.router.add_post("/callback", receive)
-        self._runner = web.AppRunner(app)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", self.port).start()
-
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-
-
 @pytest.fixture
 async def callback_rasa(db_path: Path) -> AsyncIterator[tuple]:
-    callback = CallbackServer(free_ports(1)[0])
-    rasa = await start_rasa(db_path, callback_url=f"http://127.0.0.1:{callback.port}/callback")
+    callback = CallbackServer(port=free_ports(1)[0])
+    rasa = await start_rasa(db_path, callback_url=callback.url)
     yield rasa, callback
     await rasa.stop()
-    await callback.stop()
+    callback.stop()
 
 
 @pytest.mark.timeout(30)
@@ -425,11 +401,11 @@ async def test_a_channel_that_cannot_deliver_gets_500_then_the_retry_delivers(
         "An agent will be with you shortly."
     ]
 
-    await callback.start()
+    callback.start()
     retried = await rasa.post_webhook(webhook)
 
     assert retried.json() == {"status": "ok", "processed": 1, "ignored": 0}
-    assert [m["text"] for m in callback.received] == ["Hello!"]
+    assert [m["text"] for m in callback.messages()] == ["Hello!"]
     assert [e.text for e in await rasa.bot_events(sender_id)][-1] == "Hello!"
 
 
@@ -444,10 +420,10 @@ async def test_the_end_of_a_handoff_is_retried_too(callback_rasa: tuple) -> None
     assert (await rasa.post_webhook(webhook)).status_code == 500
     assert state.active((await rasa.tracker(sender_id)).events) is not None
 
-    await callback.start()
+    callback.start()
     assert (await rasa.post_webhook(webhook)).json()["processed"] == 1
     assert state.active((await rasa.tracker(sender_id)).events) is None
-    assert len(callback.received) == 1
+    assert len(callback.messages()) == 1
 
 
 @pytest.mark.timeout(30)
