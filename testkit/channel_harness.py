@@ -60,8 +60,8 @@ CREDENTIALS = {
     "key_id": "key_test",
     "key_secret": KEY_SECRET,
     "webhook_secret": SECRET,
-    # The channel tests check what the agent's messages become; test_agent_joined.py checks
-    # the notice that comes before the first of them.
+    # The channel tests check what the agent's messages become; the notice that comes before
+    # the first of them is checked in tests/channel/handlers/test_agent_message.py.
     "agent_joined_notice": "false",
 }
 WEBHOOK_PATH = "/webhooks/zendesk/webhook"

@@ -160,7 +160,7 @@ async def test_the_api_key_is_enough_and_either_way_must_be_right(
         {"X-API-Key": API_KEY + "x"},
         signed_headers(body, secret="not-the-secret"),
         # Well outside the 300 s window: the stamp has whole seconds and the check runs a
-        # moment later (the exact boundary is tested in tests/tickets/test_ticket_auth.py).
+        # moment later (the exact boundary is tested in tests/tickets/test_auth.py).
         signed_headers(body, age=330),
         signed_headers(body, age=-330),
         signed_headers(body + b" "),
