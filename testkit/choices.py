@@ -18,9 +18,6 @@ from rasa_zendesk.sunco.models import Content
 from testkit.channel_harness import new_id
 from testkit.processes import free_ports
 
-pytestmark = pytest.mark.timeout(60)
-
-
 OFFER = {
     "type": "text",
     "text": "Which size?",

@@ -18,17 +18,7 @@ from rasa_zendesk.channel.media_inputs import NOT_SET_UP
 from testkit.action_calls import responses, user
 from testkit.action_emulator import Zendesk
 from testkit.platforms import TelegramApi
-from tests.actions.test_user_files import (
-    PDF,
-    PNG,
-    handed_off,
-    relay,
-    relayed_since,
-    sent_reasons,
-    stored,
-    uploads,
-)
-from tests.channel.test_media_inputs import (
+from testkit.telegram_rasa import (
     TELEGRAM_SAYS_TOO_BIG,
     TOKEN_SECRET,
     TelegramRasa,
@@ -38,6 +28,16 @@ from tests.channel.test_media_inputs import (
     stop_telegram_rasa,
     telegram_api_fixture,
     telegram_rasa_fixture,
+)
+from testkit.user_files import (
+    PDF,
+    PNG,
+    handed_off,
+    relay,
+    relayed_since,
+    sent_reasons,
+    stored,
+    uploads,
 )
 
 pytestmark = pytest.mark.timeout(60)
