@@ -2,13 +2,13 @@
 executor) fetches them from a loopback stand-in of the user's platform and uploads them to the
 emulator; per channel, the real Rasa input channel class parses a realistic platform payload.
 
-The stand-in is a threaded HTTP server: Rasa's Messenger client calls the Graph API with
-`requests` (blocking) from inside the event loop, so it must answer from another thread.
+The file server is threaded, as is the Graph API's (`testkit.platforms.GraphApi`): Rasa's
+Messenger client calls it with `requests` (blocking) from inside the event loop, so it must
+answer from another thread.
 """
 
 from __future__ import annotations
 
-import json
 import threading
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -26,6 +26,7 @@ from rasa_zendesk.actions import user_files
 from rasa_zendesk.channel.media_inputs import TwilioMediaInput
 from testkit.action_calls import responses, run_action, user
 from testkit.action_emulator import Zendesk
+from testkit.platforms import PAGE_TOKEN, GraphApi, point_messenger_at
 from testkit.processes import free_ports
 from testkit.user_files import (
     PDF,
@@ -44,8 +45,8 @@ Sanic.test_mode = True  # several apps in one process (Sanic otherwise patches i
 
 
 class Platform(ThreadingHTTPServer):
-    """The user's platform on loopback: serves files (path -> status, headers, bytes), answers
-    the Messenger Graph API (`POST /v*/me/messages`), and records every request."""
+    """The user's platform on loopback: serves files (path -> status, headers, bytes) and
+    records every request."""
 
     daemon_threads = True
 
@@ -87,17 +88,6 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if "Content-Length" not in headers or int(headers["Content-Length"]) == len(data):
             self.wfile.write(data)
-
-    def do_POST(self) -> None:  # noqa: N802
-        length = int(self.headers.get("Content-Length") or 0)
-        self.rfile.read(length)
-        self.server.requests.append(("POST", self.path))
-        body = json.dumps({"recipient_id": "1", "message_id": "m.1"}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
 
 
 @pytest.fixture
@@ -224,24 +214,9 @@ async def test_an_address_on_another_host_is_passed_on_unfetched(
 # Messenger: Rasa's own parser of the Graph webhook -----------------------------------------
 
 
-class GraphApi:
-    """Rasa's Messenger client, pointed at the loopback stand-in of graph.facebook.com."""
-
-    def __init__(self, platform: Platform) -> None:
-        self.platform = platform
-
-    def __call__(self, token: str, **kwargs: Any) -> Any:
-        from fbmessenger import MessengerClient
-
-        client = MessengerClient(token, **kwargs)
-        client.graph_url = self.platform.url("/v12.0")
-        return client
-
-
 async def parsed_by_messenger(
     platform: Platform, monkeypatch: pytest.MonkeyPatch, attachment: Dict[str, Any]
 ) -> UserMessage:
-    monkeypatch.setattr("rasa.core.channels.facebook.MessengerClient", GraphApi(platform))
     received: List[UserMessage] = []
 
     async def on_new_message(message: UserMessage) -> None:
@@ -264,7 +239,9 @@ async def parsed_by_messenger(
             }
         ],
     }
-    await Messenger("page-token", on_new_message).handle(webhook, None)
+    with GraphApi() as graph:
+        point_messenger_at(monkeypatch, graph)
+        await Messenger(PAGE_TOKEN, on_new_message).handle(webhook, None)
     (message,) = received
     return message
 
