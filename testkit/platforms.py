@@ -87,6 +87,8 @@ class StandIn:
     base_url: str = ""
     #: Seconds each answer takes (a slow platform).
     delay: float = 0.0
+    #: The port to listen on (0: any free one), for a stand-in that starts after its user.
+    port: int = 0
     _server: Optional[ThreadingHTTPServer] = None
 
     def start(self) -> StandIn:
@@ -124,7 +126,7 @@ class StandIn:
             def log_message(self, *args: Any) -> None:
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
         self._server.daemon_threads = True
         port = self._server.server_address[1]
         self.base_url = f"http://127.0.0.1:{port}"
@@ -359,10 +361,13 @@ def point_messenger_at(monkeypatch: pytest.MonkeyPatch, api: GraphApi) -> None:
 
 
 class CallbackServer(StandIn):
-    """The bot owner's callback URL: records each message Rasa's callback channel posts."""
+    """The bot owner's callback URL: records each message Rasa's callback channel posts. With
+    a `port`, its URL is known before it starts (a callback URL that is down, then up)."""
 
-    def __init__(self) -> None:
-        super().__init__(lambda request: (200, None))
+    def __init__(self, port: int = 0) -> None:
+        super().__init__(lambda request: (200, None), port=port)
+        if port:
+            self.base_url = f"http://127.0.0.1:{port}"
 
     @property
     def url(self) -> str:

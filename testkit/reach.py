@@ -2,7 +2,7 @@
 whose callback channel posts to its stand-in (`testkit.platforms`): what the tests of reach,
 rich messages and typing share.
 
-The Rasa server and the webhooks are `tests.channel.harness`'s (the channel tests' harness).
+The Rasa server and the webhooks are `testkit.channel_harness`'s (the channel tests' harness).
 """
 
 from __future__ import annotations
@@ -14,14 +14,17 @@ import pytest
 from rasa.shared.core.events import UserUttered
 
 from rasa_zendesk.platforms.outputs import close_outputs
-from testkit.platforms import CallbackServer
-from tests.channel.harness import (
+from testkit.channel_harness import (
     RasaServer,
+    content,
     message_webhook,
     new_id,
     start_handoff,
     start_rasa,
     typing_webhook,
+)
+from testkit.platforms import (
+    CallbackServer,
 )
 
 
@@ -59,3 +62,9 @@ async def agent_types(rasa: RasaServer, conversation_id: str, sender_id: str) ->
     for activity in ("typing:start", "typing:stop"):
         webhook = typing_webhook(conversation_id, sender_id, activity)
         assert (await rasa.post_webhook(webhook)).status_code == 200
+
+
+IMAGE = content("image")  # "Hello!" with https://example.org/image.jpg
+
+
+FILE = content("file")  # "Here's our FAQ!" with https://example.org/FAQ.pdf named FAQ.pdf

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Dict, List, Optional
 
+from rasa.core.tracker_store import TrackerStore
 from rasa.shared.core.constants import ACTION_LISTEN_NAME, ACTION_SESSION_START_NAME
 from rasa.shared.core.events import (
     ActionExecuted,
@@ -128,3 +129,9 @@ def expected(script: List[Scripted], now: float) -> Dict[str, Expected]:
             endings=dict(Counter(h.reason or "still_open" for h in group)),
         )
     return out
+
+
+async def fill(store: TrackerStore, now: float) -> None:
+    assert store.domain is not None
+    for n, handoff in enumerate([BEFORE, *DAY]):
+        await store.save(tracker_of(handoff, now, f"user-{n}", store.domain.slots))

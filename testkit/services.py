@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, Iterator, List
 
+import pytest
+
 from rasa_zendesk.emulator.testing import stop_process
 from testkit.processes import free_ports
 
@@ -204,3 +206,10 @@ def redis_server(timeout: float = 20.0) -> Iterator[Redis]:
         stop_process(process)
         log.close()
         shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="module", name="redis")
+def redis_fixture() -> Iterator[Redis]:
+    """A Redis server of the module's own."""
+    with redis_server() as server:
+        yield server

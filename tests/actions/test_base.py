@@ -17,7 +17,7 @@ from rasa_zendesk.actions.base import Turn, ZendeskAction
 from rasa_zendesk.handoff import state
 from rasa_zendesk.handoff.endings import Wording, agent_notes
 from testkit.action_calls import run_action, user
-from tests.actions.conftest import Zendesk
+from testkit.action_emulator import Zendesk
 
 
 def turn() -> Turn:

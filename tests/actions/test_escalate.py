@@ -31,10 +31,11 @@ from testkit.action_calls import (
     handoff_opened,
     is_ours,
     responses,
+    run_action,
     slots,
     user,
 )
-from tests.actions.conftest import Zendesk
+from testkit.action_emulator import Zendesk, applied_then_500, assert_each_once, failed_posts
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -421,3 +422,130 @@ async def test_an_unreadable_answer_leaves_the_bot_in_charge(
     assert result["events"] == []
     assert responses(result) == ["utter_zendesk_handoff_failed"]
     assert "failed unexpectedly" in caplog.text
+
+
+ONCE_SENDER = "web-exactly-once"
+
+
+IMAGE = {"type": "image", "url": "https://cdn.example.com/u/photo.jpg", "name": "photo.jpg"}
+
+
+async def run(executor: ActionExecutor, action: str, turns: List[Any]) -> Dict[str, Any]:
+    return await run_action(executor, action, ONCE_SENDER, turns)
+
+
+async def test_escalation_creates_one_conversation_and_posts_each_message_once(
+    zendesk: Zendesk, executor: ActionExecutor
+) -> None:
+    applied_then_500(zendesk, "/conversations", count=1)  # the first POST under it: creation
+    applied_then_500(zendesk, "/messages")
+    turns = [
+        *user("hi there", "greet"),
+        *bot("Hello! How can I help?"),
+        *user("I want to talk to a person", "human_handoff"),
+    ]
+
+    result = await run(executor, constants.ACTION_HANDOFF, turns)
+
+    assert responses(result) == ["utter_zendesk_handoff_started"]
+    (conversation,) = zendesk.conversations()
+    assert len(failed_posts(zendesk, "/conversations")) == 1
+    posts = failed_posts(zendesk, "/messages")
+    messages = conversation["messages"]
+    assert len(messages) == len(posts)  # every POST was applied, none was sent twice
+    assert_each_once(messages)
+    assert "hi there" in "".join(m["content"]["text"] for m in messages)  # the transcript
+    assert conversation["agentStatus"] == "open"  # and the handoff went through
+    assert conversation["metadata"][constants.CONVERSATION_SENDER_ID] == ONCE_SENDER
+
+
+TELEGRAM_SENDER = "telegram-5521"
+
+
+@pytest.fixture
+def eu(zendesk: Zendesk, monkeypatch: pytest.MonkeyPatch) -> Zendesk:
+    """A named connector `eu` on the running emulator; the default one unreachable, so a
+    call that goes to the wrong connector fails the test."""
+    config = zendesk.process.config
+    env = {
+        "ZENDESK_CONNECTORS": "eu",
+        "ZENDESK_CONNECTOR_EU_SUBDOMAIN": "acme-eu",
+        "ZENDESK_CONNECTOR_EU_APP_ID": config.app_id,
+        "ZENDESK_CONNECTOR_EU_KEY_ID": config.key_id,
+        "ZENDESK_CONNECTOR_EU_KEY_SECRET": config.key_secret,
+        "ZENDESK_CONNECTOR_EU_WEBHOOK_SECRET": "whsec_eu",
+        "ZENDESK_CONNECTOR_EU_API_URL": zendesk.process.api_url,
+        "ZENDESK_CONNECTOR_EU_TAGS": "brand_eu",
+        "ZENDESK_API_URL": f"http://127.0.0.1:{free_port()}/sc",
+    }
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return zendesk
+
+
+def asking(channel: str = "telegram", **values: Any) -> List[Any]:
+    return [*slots(**values), *user("I want a person", "human_handoff", channel=channel)]
+
+
+async def test_the_slot_chooses_the_connector(eu: Zendesk, executor: ActionExecutor) -> None:
+    result = await run_action(
+        executor, constants.ACTION_HANDOFF, TELEGRAM_SENDER, asking(zendesk_connector="eu")
+    )
+    assert responses(result) == [constants.UTTER_HANDOFF_STARTED]
+    handoff = opened(result)
+    assert handoff.connector == "eu"
+    conversation = eu.conversation(handoff.conversation_id)
+    assert conversation["metadata"][constants.CONVERSATION_CONNECTOR] == "eu"
+    tags = eu.api_calls()[-1]["body"]["metadata"][TAGS].split(",")
+    assert tags[0] == f"rasa_zendesk_conversation_{handoff.conversation_id}"
+    assert "brand_eu" in tags
+
+    # The relay and the end go through the connector the handoff recorded.
+    turns = [
+        *asking(zendesk_connector="eu"),
+        *[_slot(constants.SLOT_HANDOFF, handoff.as_slot())],
+        *user("my order never came", "inform", channel="telegram"),
+    ]
+    relayed = await run_action(executor, constants.ACTION_RELAY, TELEGRAM_SENDER, turns)
+    assert responses(relayed) == []
+    texts = [m["content"].get("text") for m in eu.conversation(handoff.conversation_id)["messages"]]
+    assert "my order never came" in texts
+    await run_action(
+        executor,
+        constants.ACTION_END_HANDOFF,
+        TELEGRAM_SENDER,
+        [*turns, *user("/end", "end_handoff")],
+    )
+    released = [c for c in eu.api_calls() if c["path"].endswith("/releaseControl")]
+    assert [c["body"]["metadata"][constants.END_REASON_KEY] for c in released] == ["user_ended"]
+    assert handoff.conversation_id in released[0]["path"]
+
+
+async def test_the_input_channel_rule_then_the_default(
+    eu: Zendesk, executor: ActionExecutor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ZENDESK_CONNECTOR_BY_CHANNEL", "telegram=eu")
+    result = await run_action(
+        executor, constants.ACTION_HANDOFF, TELEGRAM_SENDER, asking("telegram")
+    )
+    assert opened(result).connector == "eu"
+    # Another channel gets the default connector, which is unreachable here: the user hears
+    # that the handoff failed, and nothing is recorded.
+    failed = await run_action(executor, constants.ACTION_HANDOFF, "web-1", asking("socketio"))
+    assert responses(failed) == [constants.UTTER_HANDOFF_FAILED]
+    assert not [e for e in failed["events"] if e.get("name") == constants.SLOT_HANDOFF]
+
+
+async def test_a_connector_that_is_not_configured_fails_the_handoff_without_a_call(
+    eu: Zendesk, executor: ActionExecutor
+) -> None:
+    before = len(eu.api_calls())
+    result = await run_action(
+        executor, constants.ACTION_HANDOFF, TELEGRAM_SENDER, asking(zendesk_connector="asia")
+    )
+    assert responses(result) == [constants.UTTER_HANDOFF_FAILED]
+    assert len(eu.api_calls()) == before
+
+
+def _slot(name: str, value: Any) -> Any:
+    return slots(**{name: value})[0]

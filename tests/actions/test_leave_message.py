@@ -14,7 +14,7 @@ from rasa_zendesk import clock, constants
 from rasa_zendesk.actions.handoff_metadata import REQUESTER_EMAIL, TAGS
 from rasa_zendesk.handoff import offer, state
 from testkit.action_calls import responses, run_action, slots, user
-from tests.actions.conftest import Zendesk
+from testkit.action_emulator import Zendesk
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -11,7 +11,7 @@ from rasa_zendesk.actions import (
     ActionZendeskLeaveMessage,
     ActionZendeskRelay,
 )
-from tests.actions.conftest import bot_package_executor
+from testkit.action_emulator import bot_package_executor
 
 
 def test_actions_package_registers_the_four_actions() -> None:

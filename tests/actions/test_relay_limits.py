@@ -14,9 +14,8 @@ from rasa_zendesk import constants
 from rasa_zendesk.actions import sunco_session, user_files
 from rasa_zendesk.settings import ActionLimits, SettingsError, Sources
 from testkit.action_calls import responses, run_action, user
-from tests.actions.conftest import Zendesk
-from tests.actions.test_relay_and_end import handed_off, handled_through
-from tests.actions.test_user_files import Platform, platform, uploads  # noqa: F401 (fixture)
+from testkit.action_emulator import Zendesk, handed_off, handled_through
+from testkit.user_files import Platform, uploads
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -19,8 +19,7 @@ from rasa_sdk.executor import ActionExecutor
 from rasa_zendesk import constants
 from rasa_zendesk.actions import relay, user_files
 from testkit.action_calls import BOT_DOMAIN_YAML, responses, run_action, user
-from tests.actions.conftest import Zendesk
-from tests.actions.test_relay_and_end import answered, handed_off, handled_through
+from testkit.action_emulator import Zendesk, answered, handed_off, handled_through
 
 pytestmark = pytest.mark.timeout(60)
 

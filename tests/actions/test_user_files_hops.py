@@ -18,7 +18,7 @@ import pytest
 from rasa_zendesk.actions import user_files
 from rasa_zendesk.actions.user_files import FileRefused, UserFileSettings
 from testkit.processes import free_ports
-from tests.actions.test_user_files import PNG, Platform
+from testkit.user_files import PNG, Platform
 
 pytestmark = pytest.mark.timeout(30)
 

@@ -15,9 +15,20 @@ from rasa_sdk.executor import ActionExecutor
 
 from rasa_zendesk.channel.media_inputs import NOT_SET_UP
 from testkit.action_calls import responses, user
+from testkit.action_emulator import Zendesk
 from testkit.platforms import TelegramApi
-from tests.actions.conftest import Zendesk
-from tests.actions.test_user_files import (
+from testkit.telegram_rasa import (
+    TELEGRAM_SAYS_TOO_BIG,
+    TOKEN_SECRET,
+    TelegramRasa,
+    document_update,
+    photo_update,
+    start_telegram_rasa,
+    stop_telegram_rasa,
+    telegram_api_fixture,
+    telegram_rasa_fixture,
+)
+from testkit.user_files import (
     HOSTS_ENV,
     PDF,
     PNG,
@@ -28,17 +39,6 @@ from tests.actions.test_user_files import (
     sent_reasons,
     stored,
     uploads,
-)
-from tests.channel.test_media_inputs import (
-    TELEGRAM_SAYS_TOO_BIG,
-    TOKEN_SECRET,
-    TelegramRasa,
-    document_update,
-    photo_update,
-    start_telegram_rasa,
-    stop_telegram_rasa,
-    telegram_api_fixture,
-    telegram_rasa_fixture,
 )
 
 pytestmark = pytest.mark.timeout(60)

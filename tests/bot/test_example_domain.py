@@ -55,6 +55,8 @@ def test_shipped_domain_names_the_shared_constants() -> None:
         constants.UTTER_HANDOFF_STARTED,
         constants.UTTER_HANDOFF_FAILED,
         constants.UTTER_RELAY_FAILED,
+        constants.UTTER_MESSAGE_NOT_RELAYED,
+        constants.UTTER_MESSAGE_CUT,
         constants.UTTER_HANDOFF_ENDED,
         constants.UTTER_CONFIRM_END,
         constants.UTTER_AGENT_JOINED,

@@ -1,64 +1,11 @@
-"""Fixtures of the channel tests; the Rasa server, web chat and webhooks are in `harness`."""
+"""Fixtures of the channel tests (`testkit.channel_fixtures`)."""
 
-from __future__ import annotations
-
-from pathlib import Path
-from typing import AsyncIterator, Iterator
-
-import pytest
-
-from testkit.services import Redis, redis_server
-from tests.channel.harness import (
-    Handoff,
-    RasaServer,
-    new_id,
-    open_web_chat,
-    redis_tracker_store,
-    start_handoff,
-    start_rasa,
+from testkit.channel_fixtures import (  # noqa: F401 (fixtures)
+    db_path_fixture,
+    handoff_fixture,
+    parametrize_rasa,
+    rasa_fixture,
+    redis_service_fixture,
 )
 
-
-@pytest.fixture
-def db_path(tmp_path: Path) -> Path:
-    return tmp_path / "tracker.db"
-
-
-#: The tracker stores a test with a Rasa server runs on: SQLite with the channel's tracker cache
-#: (the default) and without it (the path of stores without a cache: Rasa's `retrieve` and
-#: `save`), and Redis with the cache. A module that needs SQL sets `TRACKER_STORES`.
-TRACKER_STORES = ("sql", "sql-uncached", "redis")
-
-
-def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    if "rasa" in metafunc.fixturenames:
-        kinds = getattr(metafunc.module, "TRACKER_STORES", TRACKER_STORES)
-        metafunc.parametrize("rasa", kinds, indirect=True)
-
-
-@pytest.fixture(scope="session")
-def redis_service() -> Iterator[Redis]:
-    with redis_server() as server:
-        yield server
-
-
-@pytest.fixture
-async def rasa(db_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[RasaServer]:
-    kind = request.param
-    store = None
-    if kind == "redis":
-        store = redis_tracker_store(request.getfixturevalue("redis_service").port)
-    cache_size = 0 if kind == "sql-uncached" else None
-    server = await start_rasa(db_path, tracker_cache_size=cache_size, tracker_store=store)
-    yield server
-    await server.stop()
-
-
-@pytest.fixture
-async def handoff(rasa: RasaServer) -> AsyncIterator[Handoff]:
-    sender_id = "webchat-" + new_id()
-    conversation_id = "conv_" + new_id()
-    await start_handoff(rasa.store, sender_id, conversation_id)
-    chat = await open_web_chat(rasa.url, sender_id)
-    yield Handoff(sender_id, conversation_id, chat)
-    await chat.client.disconnect()
+pytest_generate_tests = parametrize_rasa

@@ -24,8 +24,8 @@ from rasa_zendesk.channel.config import ChannelConfig
 from rasa_zendesk.emulator.samples import samples
 from rasa_zendesk.platforms.rich import Card, Link, Media, Rich
 from rasa_zendesk.settings import SettingsError
-from tests.channel.emulator_stack import EmulatorStack, emulator_stack
-from tests.channel.harness import CREDENTIALS, KEY_SECRET, SECRET
+from testkit.channel_harness import CREDENTIALS, KEY_SECRET, SECRET
+from testkit.emulator_stack import EmulatorStack, emulator_stack
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -16,7 +16,7 @@ from rasa_zendesk.channel.config import DEFAULT_MAX_BODY_BYTES, ChannelConfig
 from rasa_zendesk.channel.input import ZendeskInput
 from rasa_zendesk.channel.tracker_cache import DEFAULT_CACHE_MAX_MB, DEFAULT_CACHE_SIZE
 from rasa_zendesk.settings import REQUIRED, SettingsError, Sources
-from tests.channel.harness import CREDENTIALS, KEY_SECRET, SECRET
+from testkit.channel_harness import CREDENTIALS, KEY_SECRET, SECRET
 
 FROM_ENV = """
 rasa_zendesk.ZendeskInput:

@@ -10,7 +10,7 @@ import pytest
 
 from rasa_zendesk.channel.render import bot_uttered_for, file_name, render
 from rasa_zendesk.sunco.models import Content, Message
-from tests.channel.harness import Handoff, RasaServer, content, message_webhook
+from testkit.channel_harness import Handoff, RasaServer, content, message_webhook
 
 
 def rendered(raw: Dict[str, Any]) -> tuple:
@@ -225,3 +225,13 @@ async def test_odd_content_in_a_webhook_is_delivered_not_a_500(
     assert await handoff.chat.next_message() == {
         "attachment": {"type": "template", "payload": payload}
     }
+
+
+@pytest.mark.timeout(60)
+def test_a_card_choice_names_its_card() -> None:
+    _, data = render(Content.parse_obj(content("carousel")))
+
+    payloads = [
+        button.get("payload") for element in data["elements"] for button in element["buttons"]
+    ]
+    assert payloads == ["Select (Tacos)", None, "Select (Ramen)", None]

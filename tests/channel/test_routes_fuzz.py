@@ -29,18 +29,18 @@ import pytest
 
 from rasa_zendesk.channel.attachment_links import links_of
 from rasa_zendesk.channel.media_inputs import TwilioMediaInput
+from testkit.channel_harness import SECRET, message_webhook, new_id, release_webhook, start_rasa
+from testkit.emulator_support import ticket_event
 from testkit.platforms import StandIn, TelegramApi
-from tests.channel.harness import SECRET, message_webhook, new_id, release_webhook, start_rasa
-from tests.channel.test_media_inputs import (
+from testkit.telegram_rasa import (
     TelegramRasa,
-    _message,
     bot_api,
     document_update,
+    message_update,
     photo_update,
     start_telegram_rasa,
     stop_telegram_rasa,
 )
-from tests.channel.test_ticket_status import ticket_event
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -472,9 +472,9 @@ def telegram_updates(rng: random.Random, index: int) -> Dict[str, Any]:
         [
             photo_update(index),
             document_update(index),
-            _message(index, text="hello"),
+            message_update(index, text="hello"),
             {"update_id": index, "callback_query": {"id": "1", "data": "yes"}},
-            {"update_id": index, "edited_message": _message(index, text="x")["message"]},
+            {"update_id": index, "edited_message": message_update(index, text="x")["message"]},
         ]
     )
 
@@ -490,7 +490,7 @@ async def test_the_telegram_input(server: TelegramRasa) -> None:
     await no_5xx(server, cases_of(make, 50))
     before = len(server.received)
     async with httpx.AsyncClient(base_url=server.url, timeout=20) as http:
-        answer = await http.post(path, json=_message(9999, text="still here"))
+        answer = await http.post(path, json=message_update(9999, text="still here"))
     assert answer.status_code == 200 and len(server.received) == before + 1
 
 

@@ -47,7 +47,7 @@ from rasa_zendesk.channel.tracker_cache import (
     cache_for,
 )
 from rasa_zendesk.channel.tracker_cache.base import estimated_memory
-from tests.channel.harness import (
+from testkit.channel_harness import (
     CREDENTIALS,
     RasaServer,
     content,

@@ -4,6 +4,7 @@ from typing import List
 
 import pytest
 
+from testkit.channel_fixtures import db_path_fixture  # noqa: F401 (fixture)
 from testkit.processes import e2e_stack, trained_model  # noqa: F401 (fixtures)
 
 

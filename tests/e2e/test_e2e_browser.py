@@ -6,15 +6,14 @@ artifacts/screenshots/.
 from __future__ import annotations
 
 import re
-from pathlib import Path
-from typing import AsyncIterator, List
+from typing import List
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, Page, expect
 
 from demo.stack import DemoStack
-from testkit.browser import CHROMIUM, CHROMIUM_ARGS
+from testkit.browser import browser, item_selector, send  # noqa: F401 (fixture)
 from testkit.emulator_control import EmulatorControl, wait_for
 from testkit.processes import ARTIFACTS
 
@@ -22,15 +21,6 @@ pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
 SCREENSHOTS = ARTIFACTS / "screenshots"
 STEP = 20_000  # ms to wait for each visible step (the widget delays bot messages up to 3 s)
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    assert Path(CHROMIUM).exists(), "Chromium is missing: run scripts/test-deps"
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield launched
-        await launched.close()
 
 
 class Shots:
@@ -47,18 +37,10 @@ class Shots:
         await page.screenshot(path=str(SCREENSHOTS / f"{self.count:02d}-{name}.png"))
 
 
-async def send(customer: Page, text: str) -> None:
-    """Type into the web chat and press Enter, as a person does."""
-    box = customer.locator(".rw-new-message")
-    await box.click()
-    await box.type(text)
-    await box.press("Enter")
-    await expect(customer.locator(".rw-client").filter(has_text=text).last).to_be_visible()
-
-
 @pytest.mark.timeout(300)
 async def test_customer_and_agent_walk_the_story_in_chromium(
-    e2e_stack: DemoStack, browser: Browser
+    e2e_stack: DemoStack,
+    browser: Browser,  # noqa: F811 (the imported fixture)
 ) -> None:
     expect.set_options(timeout=STEP)
     shots = Shots()
@@ -166,10 +148,6 @@ async def test_customer_and_agent_walk_the_story_in_chromium(
     # Everything the pages loaded came from this machine.
     outside = [url for url in requested if not _local(url)]
     assert not outside, f"the pages fetched from the internet: {outside}"
-
-
-def item_selector(conversation: dict) -> str:
-    return f'[data-testid="queue-item"][data-conversation-id="{conversation["id"]}"]'
 
 
 def _local(url: str) -> bool:

@@ -13,9 +13,9 @@ from playwright.async_api import Browser, expect
 
 from demo.stack import DemoStack
 from rasa_zendesk.emulator.samples import samples
+from testkit.browser import browser, item_selector, send  # noqa: F401 (fixture)
 from testkit.emulator_control import EmulatorControl, wait_for
 from testkit.processes import ARTIFACTS
-from tests.e2e.test_e2e_browser import browser, item_selector, send  # noqa: F401 (fixture)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 

@@ -11,7 +11,7 @@ import aiohttp
 import pytest
 
 from rasa_zendesk.emulator import EmulatorConfig, EmulatorServer, run_emulator
-from tests.emulator.emulator_support import (
+from testkit.emulator_support import (
     FAST_RETRIES,
     SunCoApi,
     WebhookReceiver,

@@ -7,7 +7,7 @@ import jwt
 import pytest
 
 from rasa_zendesk.emulator import EmulatorServer
-from tests.emulator.emulator_support import SunCoApi
+from testkit.emulator_support import SunCoApi
 
 
 async def test_users_are_created_once_and_found_by_id_or_external_id(api: SunCoApi) -> None:

@@ -19,13 +19,13 @@ from rasa_zendesk.emulator.apps import AppBody
 from rasa_zendesk.emulator.config import parse_config
 from rasa_zendesk.emulator.testing import EmulatorProcess
 from rasa_zendesk.emulator.webhook_formats import zendesk_signature
-from tests.emulator.emulator_support import (
+from testkit.emulator_support import (
     FAST_RETRIES,
     SunCoApi,
     WebhookReceiver,
+    check_ticket_event,
     start_receiver,
 )
-from tests.emulator.test_emulator_tickets import check_ticket_event
 
 pytestmark = pytest.mark.timeout(30)
 

@@ -10,7 +10,7 @@ import aiohttp
 import jwt
 import pytest
 
-from tests.emulator.emulator_support import SunCoApi
+from testkit.emulator_support import SunCoApi
 
 
 def assert_error(body: Dict[str, Any], code: str) -> str:

@@ -15,7 +15,7 @@ from rasa_zendesk import cli
 from rasa_zendesk.emulator import EmulatorConfig
 from rasa_zendesk.emulator.config import parse_config
 from rasa_zendesk.emulator.testing import EmulatorProcess
-from tests.emulator.emulator_support import WebhookReceiver
+from testkit.emulator_support import WebhookReceiver
 
 
 def test_module_help_lists_the_options() -> None:

@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 import rasa_zendesk.emulator
-from tests.emulator.emulator_support import SunCoApi
+from testkit.emulator_support import SunCoApi
 
 STATIC = Path(rasa_zendesk.emulator.__file__).with_name("static")
 

@@ -15,7 +15,7 @@ import pytest
 from playwright.async_api import Browser, Page, async_playwright, expect
 
 from testkit.browser import CHROMIUM, CHROMIUM_ARGS
-from tests.emulator.emulator_support import SunCoApi, WebhookReceiver
+from testkit.emulator_support import SunCoApi, WebhookReceiver
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(90)]
 

@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 import pytest
 
 from rasa_zendesk.emulator import EmulatorConfig, create_app
-from tests.emulator.emulator_support import SunCoApi
+from testkit.emulator_support import SunCoApi
 
 pytestmark = pytest.mark.timeout(30)
 

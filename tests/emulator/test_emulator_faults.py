@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from tests.emulator.emulator_support import SunCoApi, WebhookReceiver
+from testkit.emulator_support import SunCoApi, WebhookReceiver
 
 
 async def test_429_with_retry_after_for_the_next_n_matching_calls(api: SunCoApi) -> None:

@@ -11,7 +11,7 @@ from typing import Any, Dict, Optional
 
 import pytest
 
-from tests.emulator.emulator_support import SunCoApi, WebhookReceiver
+from testkit.emulator_support import SunCoApi, WebhookReceiver
 
 pytestmark = pytest.mark.timeout(30)
 

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from testkit import spec
-from tests.emulator.emulator_support import SunCoApi, WebhookReceiver
+from testkit.emulator_support import SunCoApi, WebhookReceiver
 
 REPO = Path(__file__).resolve().parents[2]
-DRIVER = Path(__file__).with_name("sunco_client_driver.py")
+DRIVER = Path(spec.__file__).with_name("sunco_client_driver.py")
 
 
 async def run(*command: str, env: dict) -> str:

@@ -10,7 +10,7 @@ from typing import Any, Dict
 import pytest
 
 from testkit import spec
-from tests.emulator.emulator_support import SunCoApi, WebhookReceiver
+from testkit.emulator_support import SunCoApi, WebhookReceiver
 
 pytestmark = pytest.mark.timeout(30)
 LINK_WITHOUT_URI = {"type": "link", "text": "a"}

@@ -18,7 +18,7 @@ from rasa_zendesk.emulator import EmulatorConfig, run_emulator
 from rasa_zendesk.emulator.config import build_parser, parse_config
 from rasa_zendesk.emulator.testing import EmulatorProcess
 from testkit.emulator_control import EmulatorControl
-from tests.emulator.emulator_support import SunCoApi
+from testkit.emulator_support import SunCoApi
 
 pytestmark = pytest.mark.timeout(30)
 

@@ -20,18 +20,17 @@ import pytest
 
 from rasa_zendesk.emulator import EmulatorConfig, run_emulator
 from rasa_zendesk.emulator.webhook_formats import ZendeskEventFormat, zendesk_signature
-from tests.emulator.emulator_support import (
+from testkit.emulator_support import (
     FAST_RETRIES,
+    TIMESTAMP,
     SunCoApi,
     WebhookReceiver,
+    check_ticket_event,
     start_receiver,
 )
 
 pytestmark = pytest.mark.timeout(30)
 
-STATUSES = {"NEW", "OPEN", "PENDING", "HOLD", "SOLVED", "CLOSED"}
-TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
-UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 HANDOFF = {
     "first_message_id": "m1",
     "dataCapture.systemField.subject": "Refund for order 42",
@@ -39,32 +38,6 @@ HANDOFF = {
     "dataCapture.systemField.requester.name": "Jane Q. Doe",
     "dataCapture.systemField.requester.email": "jane@example.com",
 }
-
-
-def check_ticket_event(body: Dict[str, Any]) -> None:
-    """The shape of Zendesk's ticket.status_changed event (what a receiver may rely on)."""
-    assert set(body) == {
-        "account_id",
-        "id",
-        "time",
-        "type",
-        "subject",
-        "zendesk_event_version",
-        "event",
-        "detail",
-    }, sorted(body)
-    assert isinstance(body["account_id"], int) and UUID.match(body["id"]), body
-    assert body["type"] == "zen:event-type:ticket.status_changed"
-    assert body["zendesk_event_version"] == "2022-11-06" and TIMESTAMP.match(body["time"])
-    detail = body["detail"]
-    assert body["subject"] == f"zen:ticket:{detail['id']}"
-    assert set(body["event"]) == {"previous", "current"}
-    assert {body["event"]["previous"], body["event"]["current"]} <= STATUSES
-    assert detail["status"] == body["event"]["current"]
-    for key in ("id", "requester_id", "submitter_id", "actor_id"):
-        assert isinstance(detail[key], str) and detail[key].isdigit(), (key, detail)
-    assert isinstance(detail["tags"], list) and detail["via"] == {"channel": "native_messaging"}
-    assert TIMESTAMP.match(detail["created_at"]) and TIMESTAMP.match(detail["updated_at"])
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from typing import Any, Dict, List
 
 import pytest
 
-from tests.emulator.emulator_support import SunCoApi, WebhookReceiver
+from testkit.emulator_support import SunCoApi, WebhookReceiver
 
 pytestmark = pytest.mark.timeout(30)
 

@@ -10,7 +10,7 @@ import aiohttp
 import pytest
 
 from rasa_zendesk.emulator import EmulatorConfig, run_emulator
-from tests.emulator.emulator_support import FAST_RETRIES, SunCoApi, WebhookReceiver, start_receiver
+from testkit.emulator_support import FAST_RETRIES, SunCoApi, WebhookReceiver, start_receiver
 
 AGENT = "Alex (Zendesk agent)"
 

@@ -39,8 +39,8 @@ from rasa_zendesk.sunco.webhooks import parse_event
 from rasa_zendesk.tickets.events import StatusChanged
 from rasa_zendesk.tickets.link import link_tag
 from testkit.action_calls import DOMAIN, PLUGIN_DOMAIN, emulator_env, run_action, user
+from testkit.channel_harness import pass_control_webhook, release_webhook
 from testkit.in_memory_rasa import in_memory_rasa
-from tests.channel.harness import pass_control_webhook, release_webhook
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -20,8 +20,8 @@ import rasa_zendesk.init
 from rasa_zendesk import cli, constants
 from rasa_zendesk.init.steps import PLUGIN_NLU, action_classes
 from rasa_zendesk.policy.handoff_policy import check_domain
+from testkit.doctor import SETTINGS, doctor, failed, use_settings
 from testkit.rasa_init_bot import copy_template
-from tests.ops.doctor_support import SETTINGS, doctor, failed, use_settings
 
 pytestmark = pytest.mark.timeout(120)
 

@@ -13,7 +13,7 @@ from rasa_zendesk.handoff import state
 from rasa_zendesk.monitoring import transitions
 from rasa_zendesk.monitoring.transitions import TransitionCounter
 from rasa_zendesk.settings import SettingsError
-from tests.channel.harness import CREDENTIALS
+from testkit.channel_harness import CREDENTIALS
 
 pytestmark = pytest.mark.timeout(10)
 

@@ -3,6 +3,7 @@ text a platform gets for what it cannot show reads right in its link style."""
 
 from __future__ import annotations
 
+import json
 from typing import Any, Dict
 
 import pytest
@@ -20,8 +21,17 @@ from rasa_zendesk.platforms.rich import (
     readable,
 )
 from rasa_zendesk.sunco.models import Content
-from testkit.platforms import ALL
-from tests.channel.harness import content
+from testkit.channel_harness import RasaServer, content, new_id
+from testkit.platforms import (
+    ALL,
+    LIST,
+    PLANS,
+    QUICK_REPLIES,
+)
+from testkit.reach import (
+    agent_sends,
+    handoff_on,
+)
 
 CONTENTS = [content("text"), content("image"), content("file"), *ALL]
 
@@ -57,3 +67,35 @@ def test_a_whole_message_as_text() -> None:
     assert readable(message) == "Pick one\n- Yes\n[Docs | guide](https://example.org/docs)"
     assert readable(message, MRKDWN) == "Pick one\n- Yes\n<https://example.org/docs|Docs ¦ guide>"
     assert readable(message, PLAIN) == "Pick one\n- Yes\nDocs | guide: https://example.org/docs"
+
+
+@pytest.mark.timeout(60)
+async def test_the_tracker_records_rasas_shapes(rasa: RasaServer) -> None:
+    sender_id = "rest-" + new_id()
+    conversation_id = await handoff_on(rasa, sender_id, "rest")
+
+    await agent_sends(rasa, conversation_id, sender_id, QUICK_REPLIES, LIST)
+
+    quick, listing = (
+        e for e in await rasa.bot_events(sender_id) if e.metadata.get("zendesk_message_id")
+    )
+    assert (quick.text, quick.data) == (
+        "Which size?",
+        {
+            "quick_replies": [
+                {"title": "Small", "payload": "Small"},
+                {"title": "Large", "payload": "Large"},
+            ]
+        },
+    )
+    assert json.loads(json.dumps(listing.data)) == {
+        "buttons": [{"title": "All plans", "url": PLANS, "type": "web_url"}],
+        "elements": [
+            {
+                "title": "Plan A",
+                "subtitle": "10 EUR a month",
+                "buttons": [{"title": "Choose", "payload": "Choose (Plan A)"}],
+            }
+        ],
+    }
+    assert listing.text == "Please choose:"

@@ -19,6 +19,7 @@ import pytest
 
 from rasa_zendesk.platforms import outputs
 from rasa_zendesk.settings import PlatformSettings, SettingsError, Sources
+from testkit.channel_harness import RasaServer, message_webhook
 from testkit.platforms import (
     GraphApi,
     Received,
@@ -30,7 +31,6 @@ from testkit.platforms import (
     twilio_input,
 )
 from testkit.reach import agent_sends, handoff_on
-from tests.channel.harness import RasaServer, message_webhook
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -12,6 +12,7 @@ import itertools
 from pathlib import Path
 from typing import Any, AsyncIterator, Dict, List, Optional, Tuple
 
+import httpx
 import pytest
 from aiogram.bot.api import TelegramAPIServer
 from aiohttp import web
@@ -19,8 +20,8 @@ from rasa.core.channels.channel import CollectingOutputChannel, InputChannel
 from rasa.core.channels.rest import RestInput
 from rasa.core.channels.telegram import TelegramInput, TelegramOutput
 
-from rasa_zendesk.platforms.outputs import close_outputs, user_output
-from tests.channel.harness import (
+from rasa_zendesk.platforms.outputs import close_outputs, show_typing, user_output
+from testkit.channel_harness import (
     RasaServer,
     content,
     message_webhook,
@@ -28,6 +29,25 @@ from tests.channel.harness import (
     start_handoff,
     start_rasa,
     typing_webhook,
+)
+from testkit.choices import Rasa, running
+from testkit.platforms import (
+    ALL,
+    DOCS,
+    PLANS,
+    TACO,
+    TELEGRAM_TOKEN,
+    TelegramApi,
+    add_telegram,
+    text,
+    without_chat,
+)
+from testkit.reach import (
+    FILE,
+    IMAGE,
+    agent_sends,
+    agent_types,
+    handoff_on,
 )
 
 pytestmark = pytest.mark.timeout(30)
@@ -81,7 +101,7 @@ class TelegramBotApi:
 
 
 @pytest.fixture
-async def telegram_api() -> AsyncIterator[TelegramBotApi]:
+async def bot_api() -> AsyncIterator[TelegramBotApi]:
     api = TelegramBotApi()
     await api.start()
     yield api
@@ -101,12 +121,12 @@ def kept_output(channels: List[InputChannel], api: TelegramBotApi) -> TelegramOu
 
 
 async def test_messages_and_typing_reuse_one_telegram_output_and_session(
-    tmp_path: Path, telegram_api: TelegramBotApi
+    tmp_path: Path, bot_api: TelegramBotApi
 ) -> None:
     rasa: RasaServer = await start_rasa(tmp_path / "tracker.db")
     channels: List[InputChannel] = rasa.app.ctx.input_channels
     channels.append(telegram_input())
-    output = kept_output(channels, telegram_api)
+    output = kept_output(channels, bot_api)
     users: Dict[str, str] = {}  # Telegram chat id (the Rasa sender id) -> SunCo conversation
     try:
         for _ in range(2):
@@ -131,10 +151,10 @@ async def test_messages_and_typing_reuse_one_telegram_output_and_session(
                 sessions.append(output._session)
                 assert user_output(channels, None, "telegram") is output
 
-        assert telegram_api.calls == expected
+        assert bot_api.calls == expected
         assert all(session is sessions[0] for session in sessions)  # one HTTP session ...
-        assert len(set(telegram_api.clients)) == 1  # ... and its one kept-alive connection
-        assert set(telegram_api.tokens) == {TOKEN}
+        assert len(set(bot_api.clients)) == 1  # ... and its one kept-alive connection
+        assert set(bot_api.tokens) == {TOKEN}
         session = output._session
         assert session is not None and not session.closed
 
@@ -148,21 +168,21 @@ async def test_messages_and_typing_reuse_one_telegram_output_and_session(
 
 
 async def test_each_telegram_channel_has_its_own_output_and_others_are_untouched(
-    telegram_api: TelegramBotApi,
+    bot_api: TelegramBotApi,
 ) -> None:
     first, second = telegram_input(TOKEN), telegram_input(OTHER_TOKEN)
     channels: List[InputChannel] = [RestInput(), first]
-    output = kept_output(channels, telegram_api)
+    output = kept_output(channels, bot_api)
 
     assert user_output([first], None, "telegram") is output
     other = user_output([second], None, "telegram")
     assert isinstance(other, TelegramOutput) and other is not output
     assert type(user_output(channels, None, "rest")) is CollectingOutputChannel
 
-    other.server = TelegramAPIServer.from_base(telegram_api.base_url)
+    other.server = TelegramAPIServer.from_base(bot_api.base_url)
     await output.send_chat_action("42", "typing")
     await other.send_chat_action("43", "typing")
-    assert list(zip(telegram_api.tokens, [call[1] for call in telegram_api.calls])) == [
+    assert list(zip(bot_api.tokens, [call[1] for call in bot_api.calls])) == [
         (TOKEN, "42"),
         (OTHER_TOKEN, "43"),
     ]
@@ -200,3 +220,211 @@ async def test_stopping_the_server_closes_the_telegram_session(tmp_path: Path) -
     await rasa.stop()
     await api.stop()
     assert session.closed
+
+
+@pytest.mark.timeout(60)
+async def test_a_telegram_key_or_inline_button_sends_its_label(
+    offered: Dict[str, Any], stop_after: List[Rasa], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from aiogram.bot.api import TelegramAPIServer
+
+    with TelegramApi() as api:
+        output = TelegramOutput(TELEGRAM_TOKEN)
+        output.server = TelegramAPIServer.from_base(api.base_url)
+        # Rasa's channel registers its webhook with asyncio.run when it makes its blueprint;
+        # here it gets the output channel pointed at the stand-in (`getMe` checks the bot).
+        monkeypatch.setattr(TelegramInput, "get_output_channel", lambda self: output)
+        rasa = await running(TelegramInput(TELEGRAM_TOKEN, "acme_bot", "https://x.org/tg"))
+        stop_after.append(rasa)
+        chat = {"id": 700000046, "type": "private"}
+        user = {"id": 700000046, "is_bot": False, "first_name": "Ann"}
+        inline_pick = {
+            "update_id": 1,
+            "callback_query": {
+                "id": "cb1",
+                "from": user,
+                "chat_instance": "ci1",
+                "data": offered["buttons"][1]["payload"],
+                "message": {"message_id": 7, "date": 1_700_000_000, "chat": chat, "text": "x"},
+            },
+        }
+        key_pick = {  # a reply keyboard's key sends its words as a message
+            "update_id": 2,
+            "message": {
+                "message_id": 8,
+                "date": 1_700_000_001,
+                "chat": chat,
+                "from": user,
+                "text": offered["buttons"][0]["payload"],
+            },
+        }
+        async with httpx.AsyncClient(base_url=rasa.url) as http:
+            for update in (inline_pick, key_pick):
+                answer = await http.post("/webhooks/telegram/webhook", json=update)
+                assert answer.status_code == 200, answer.text
+        picked = await rasa.picked()
+        await output.close()
+
+    assert picked == ["Large", "Small"]
+
+
+@pytest.mark.timeout(60)
+async def test_telegram_users_get_them_in_their_chat(
+    rasa: RasaServer, telegram_api: TelegramApi
+) -> None:
+    add_telegram(rasa.app.ctx.input_channels, telegram_api)
+    chat_id = "700000042"
+    conversation_id = await handoff_on(rasa, chat_id, "telegram")
+
+    await agent_types(rasa, conversation_id, chat_id)
+    await agent_sends(rasa, conversation_id, chat_id, text("Hi there"), IMAGE, FILE)
+
+    calls = telegram_api.calls()
+    assert {fields["chat_id"] for _, fields in calls} == {chat_id}
+    assert [(method, without_chat(fields)) for method, fields in calls] == [
+        ("sendChatAction", {"action": "typing"}),  # typing:stop: Telegram's fades by itself
+        ("sendMessage", {"text": "Hi there"}),
+        ("sendPhoto", {"photo": IMAGE["mediaUrl"], "caption": "Hello!"}),
+        ("sendMessage", {"text": "Here's our FAQ!"}),
+        ("sendDocument", {"document": FILE["mediaUrl"]}),
+    ]
+
+
+@pytest.mark.timeout(60)
+async def test_what_telegram_cannot_fetch_becomes_a_link(
+    rasa: RasaServer, telegram_api: TelegramApi
+) -> None:
+    add_telegram(rasa.app.ctx.input_channels, telegram_api)
+    telegram_api.fail_media = True
+    chat_id = "700000043"
+    conversation_id = await handoff_on(rasa, chat_id, "telegram")
+
+    await agent_sends(rasa, conversation_id, chat_id, IMAGE, FILE)
+
+    sent = [(m, f.get("text")) for m, f in telegram_api.calls() if m == "sendMessage"]
+    assert sent == [
+        ("sendMessage", f"Hello!\nimage.jpg: {IMAGE['mediaUrl']}"),
+        ("sendMessage", "Here's our FAQ!"),
+        ("sendMessage", f"FAQ.pdf: {FILE['mediaUrl']}"),
+    ]
+
+
+@pytest.mark.timeout(60)
+async def test_telegram_shows_keyboards_photos_and_a_venue(
+    rasa: RasaServer, telegram_api: TelegramApi
+) -> None:
+    add_telegram(rasa.app.ctx.input_channels, telegram_api)
+    chat_id = "700000044"
+    conversation_id = await handoff_on(rasa, chat_id, "telegram")
+
+    await agent_sends(rasa, conversation_id, chat_id, *ALL)
+
+    calls = [(method, without_chat(fields)) for method, fields in telegram_api.calls()]
+
+    def keys(*labels: str) -> Dict[str, Any]:
+        rows = [[{"text": label}] for label in labels]
+        return {"keyboard": rows, "resize_keyboard": True, "one_time_keyboard": True}
+
+    def inline(*buttons: Dict[str, str]) -> Dict[str, Any]:
+        return {"inline_keyboard": [[button] for button in buttons]}
+
+    more_info = {"text": "More info", "url": "https://example.org"}
+    assert calls == [
+        ("sendMessage", {"text": "Which size?", "reply_markup": keys("Small", "Large")}),
+        (
+            "sendMessage",
+            {
+                "text": "Pick one",
+                "reply_markup": inline(
+                    {"text": "Yes", "callback_data": "Yes"}, {"text": "Docs", "url": DOCS}
+                ),
+            },
+        ),
+        (
+            "sendPhoto",
+            {
+                "photo": TACO,
+                "caption": "Tacos\nGet your tacos today!",
+                "reply_markup": inline(
+                    {"text": "Select", "callback_data": "Select (Tacos)"}, more_info
+                ),
+            },
+        ),
+        (
+            "sendPhoto",
+            {
+                "photo": TACO,
+                "caption": "Ramen\nGet your ramen today!",
+                "reply_markup": inline(
+                    {"text": "Select", "callback_data": "Select (Ramen)"}, more_info
+                ),
+            },
+        ),
+        (
+            "sendVenue",
+            {
+                "latitude": "52.52",
+                "longitude": "13.405",
+                "title": "Acme store",
+                "address": "1 Main St",
+            },
+        ),
+        ("sendMessage", {"text": "Size", "reply_markup": keys("Small", "Large")}),
+        (
+            "sendMessage",
+            {
+                "text": "Plan A\n10 EUR a month",
+                "reply_markup": inline({"text": "Choose", "callback_data": "Choose (Plan A)"}),
+            },
+        ),
+        (
+            "sendMessage",
+            {"text": "Please choose:", "reply_markup": inline({"text": "All plans", "url": PLANS})},
+        ),
+        ("sendPhoto", {"photo": TACO, "caption": "Like it?", "reply_markup": keys("Yes", "No")}),
+    ]
+
+
+@pytest.mark.timeout(60)
+async def test_telegram_puts_choices_too_long_for_callback_data_on_a_reply_keyboard(
+    rasa: RasaServer, telegram_api: TelegramApi
+) -> None:
+    add_telegram(rasa.app.ctx.input_channels, telegram_api)
+    chat_id = "700000045"
+    conversation_id = await handoff_on(rasa, chat_id, "telegram")
+    long_label = "Yes, please send the replacement parcel to my office address instead"
+    assert len(long_label.encode()) > 64  # more than Telegram's callback_data holds
+    offer = {
+        "type": "text",
+        "text": "Where to?",
+        "actions": [
+            {"type": "postback", "text": long_label, "payload": "OFFICE"},
+            {"type": "link", "text": "Docs", "uri": DOCS},
+        ],
+    }
+
+    await agent_sends(rasa, conversation_id, chat_id, offer)
+
+    ((method, fields),) = telegram_api.calls()
+    assert (method, fields["text"]) == ("sendMessage", f"Where to?\nDocs: {DOCS}")
+    assert fields["reply_markup"]["keyboard"] == [[{"text": long_label}]]
+
+
+async def test_telegram_shows_typing_with_a_chat_action() -> None:
+    """Rasa's TelegramInput.get_output_channel() calls asyncio.run(), which fails inside the
+    server's loop; the channel builds Telegram's output channel itself."""
+    telegram = TelegramInput(TOKEN, verify="acme_bot", webhook_url="https://bot.example.org/tg")
+    with pytest.raises(RuntimeError):
+        telegram.get_output_channel()
+    output = user_output([RestInput(), telegram], None, "telegram")
+    assert isinstance(output, TelegramOutput)
+
+    with TelegramApi() as api:
+        output.server = TelegramAPIServer.from_base(api.base_url)
+        try:
+            assert await show_typing(output, "4242", True, "agent_typing")
+            assert await show_typing(output, "4242", False, "agent_typing")  # nothing to send
+        finally:
+            await close_outputs([telegram])
+
+    assert api.calls() == [("sendChatAction", {"chat_id": "4242", "action": "typing"})]

@@ -6,15 +6,4 @@ Run it alone with `pytest -m scaleout`; it needs Debian's `redis-server` and `po
 
 from __future__ import annotations
 
-from typing import Iterator
-
-import pytest
-
-from testkit.services import Redis, redis_server
-
-
-@pytest.fixture(scope="module")
-def redis() -> Iterator[Redis]:
-    """A Redis server of the module's own."""
-    with redis_server() as server:
-        yield server
+from testkit.services import redis_fixture  # noqa: F401 (fixture)

@@ -1,0 +1,114 @@
+"""Twilio SMS (`platforms/twilio.py`): an agent's messages at the user's number, choices and
+links in the text, and a slow API that does not stall the server."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from rasa_zendesk.platforms import twilio
+from testkit.channel_harness import (
+    RasaServer,
+)
+from testkit.platforms import (
+    ALL,
+    DOCS,
+    MAP,
+    PLANS,
+    TACO,
+    TWILIO_NUMBER,
+    TwilioApi,
+    text,
+    twilio_input,
+)
+from testkit.reach import (
+    FILE,
+    IMAGE,
+    agent_sends,
+    agent_types,
+    handoff_on,
+)
+
+pytestmark = pytest.mark.timeout(60)
+
+
+async def test_sms_users_get_them_at_their_number(rasa: RasaServer, twilio_api: TwilioApi) -> None:
+    rasa.app.ctx.input_channels.append(twilio_input())
+    sender_id = "+15557654321"  # what Rasa's TwilioInput takes from `From`
+    conversation_id = await handoff_on(rasa, sender_id, "twilio")
+
+    await agent_types(rasa, conversation_id, sender_id)  # SMS has no typing
+    await agent_sends(rasa, conversation_id, sender_id, text("Hi there"), IMAGE, FILE)
+
+    messages = twilio_api.messages()
+    assert {(m["To"][0], m["From"][0]) for m in messages} == {(sender_id, TWILIO_NUMBER)}
+    assert [(m["Body"][0], m.get("MediaUrl")) for m in messages] == [
+        ("Hi there", None),
+        ("Hello!", [IMAGE["mediaUrl"]]),  # one MMS: the picture and its words
+        ("Here's our FAQ!", None),
+        (f"FAQ.pdf: {FILE['mediaUrl']}", None),
+    ]
+
+
+async def test_a_slow_sms_api_does_not_stall_the_server(
+    rasa: RasaServer, twilio_api: TwilioApi
+) -> None:
+    """Rasa's TwilioOutput blocks on HTTP inside its async methods: it runs off the loop."""
+    rasa.app.ctx.input_channels.append(twilio_input())
+    sender_id = "+15557654323"
+    conversation_id = await handoff_on(rasa, sender_id, "twilio")
+    twilio_api.delay = 0.5
+    ticks = 0
+
+    async def tick() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.01)
+            ticks += 1
+
+    ticker = asyncio.create_task(tick())
+    try:
+        await agent_sends(rasa, conversation_id, sender_id, text("Slow"))
+    finally:
+        ticker.cancel()
+
+    assert [m["Body"] for m in twilio_api.messages()] == [["Slow"]]
+    assert ticks >= 20  # the loop went on while the SMS was sent (about 50 ticks)
+
+
+async def test_sms_lists_the_choices_and_links_in_the_text(
+    rasa: RasaServer, twilio_api: TwilioApi
+) -> None:
+    rasa.app.ctx.input_channels.append(twilio_input())
+    number = "+15557654322"
+    conversation_id = await handoff_on(rasa, number, "twilio")
+
+    await agent_sends(rasa, conversation_id, number, *ALL)
+
+    sent = [(m["Body"][0], m.get("MediaUrl")) for m in twilio_api.messages()]
+    assert sent == [
+        ("Which size?\n- Small\n- Large", None),
+        (f"Pick one\n- Yes\nDocs: {DOCS}", None),
+        (
+            f"Tacos\nGet your tacos today!\nimage.jpg: {TACO}\n- Select\nMore info: https://example.org",
+            None,
+        ),
+        (
+            f"Ramen\nGet your ramen today!\nimage.jpg: {TACO}\n- Select\nMore info: https://example.org",
+            None,
+        ),
+        (f"Location: Acme store, 1 Main St {MAP}", None),
+        ("Size\n- Small\n- Large", None),
+        ("Plan A\n10 EUR a month\n- Choose", None),
+        (f"All plans: {PLANS}", None),
+        ("Like it?\n- Yes\n- No", [TACO]),  # one MMS
+    ]
+
+
+def test_a_twilio_media_count_in_other_digits_is_no_media() -> None:
+    """`"²".isdigit()` is true, `int("²")` raises: the webhook answered 500."""
+    url = "https://api.twilio.com/2010-04-01/Accounts/AC1/Messages/MM1/Media/ME1"
+    for count in ("²", "٣", "1" * 50, "-1", " 1"):
+        assert twilio.media_of({"NumMedia": count, "MediaUrl0": url}) == []
+    assert twilio.media_of({"NumMedia": "1", "MediaUrl0": url}) == [{"type": "file", "url": url}]
