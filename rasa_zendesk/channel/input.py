@@ -19,7 +19,9 @@ The webhook is answered:
 - 400 when the body is not a JSON object with an `events` list, or when a known event lacks
   what its type must carry (the valid events of the same post are still applied);
 - 500 when an event could not be applied (tracker store, lock store, output channel or SunCo
-  failed): SunCo retries, and the events already applied are skipped on the retry;
+  failed), naming it (`failed`): the other events of the post are applied all the same, except
+  the later ones of the same conversation, held back to keep its order; SunCo retries the
+  post, and the events already applied are skipped on the retry;
 - 200 otherwise, with how many events were applied, ignored and refused. Unknown event types
   are ignored, since a 4xx would only make SunCo drop them; an event for a conversation of
   another connector is refused (logged, never applied).
@@ -28,7 +30,8 @@ The ticket-status webhook is answered the same way, except that it authenticates
 Zendesk's signature or the configured API key (401 when neither is right) and its body is one
 event, not an envelope.
 
-Events are applied in the order of the post, one at a time. No webhook ever becomes a user
+Events are applied in the order of the post, one at a time; one conversation's failure
+never holds back another's. No webhook ever becomes a user
 message: the channel does not call Rasa's `on_new_message`.
 """
 
@@ -37,7 +40,7 @@ from __future__ import annotations
 import hmac
 import json
 import logging
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Tuple
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Set, Tuple
 
 from pydantic import ValidationError
 from rasa.core.channels.channel import InputChannel, UserMessage
@@ -268,13 +271,30 @@ class ZendeskInput(InputChannel):
     async def _apply_all(
         self, envelope: WebhookEnvelope, rasa: RasaContext, connector: str
     ) -> HTTPResponse:
+        """Apply every event of the post, each on its own: one that fails holds back only the
+        later events of its conversation (they would be out of order), and the answer is 500
+        so SunCo retries the post; what was applied is skipped then (dedupe)."""
         outcomes: List[EventResult] = []
         malformed: List[MalformedEvent] = []
+        failed: List[str] = []
+        stalled: Set[Optional[str]] = set()  # conversations with an event that failed
         for event in envelope.parse_events():
             if isinstance(event, MalformedEvent):
                 logger.warning("Zendesk webhook: %s", event)
                 self.metrics.webhook_event(WEBHOOK_ROUTE, event.event_type, "malformed")
                 malformed.append(event)
+                continue
+            conversation_id = event.conversation.id if event.conversation else None
+            if conversation_id in stalled:
+                logger.warning(
+                    "Zendesk webhook event %s (%s) held back behind a failed event of "
+                    "conversation %s; SunCo will retry it",
+                    event.id,
+                    event.type,
+                    conversation_id,
+                )
+                self.metrics.webhook_event(WEBHOOK_ROUTE, event.type, "held")
+                failed.append(event.id)
                 continue
             try:
                 outcome = await self.processor.apply(event, rasa, connector)
@@ -285,15 +305,19 @@ class ZendeskInput(InputChannel):
                     event.id,
                     event.type,
                 )
-                # Later events wait for the retry too, so a conversation's order is kept.
-                return _error(
-                    500,
-                    f"event {event.id} could not be applied; retry later",
-                    **_counts(outcomes),
-                )
+                stalled.add(conversation_id)
+                failed.append(event.id)
+                continue
             logger.debug("Zendesk webhook event %s (%s): %s", event.id, event.type, outcome.note)
             self._counts(WEBHOOK_ROUTE, event.type, [outcome])
             outcomes.append(outcome)
+        if failed:
+            return _error(
+                500,
+                f"{_events(failed)} could not be applied; retry later",
+                **_counts(outcomes),
+                failed=failed,
+            )
         if malformed:
             return _error(
                 400,
@@ -302,6 +326,11 @@ class ZendeskInput(InputChannel):
                 malformed=[error.event_id for error in malformed],
             )
         return _ok(**_counts(outcomes))
+
+
+def _events(ids: List[str]) -> str:
+    """`event <id>`, or `events <id>, <id>`, for an answer."""
+    return f"event {ids[0]}" if len(ids) == 1 else "events " + ", ".join(ids)
 
 
 def parse_envelope(body: bytes) -> WebhookEnvelope:
