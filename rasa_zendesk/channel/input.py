@@ -23,8 +23,10 @@ The webhook is answered:
   the later ones of the same conversation, held back to keep its order; SunCo retries the
   post, and the events already applied are skipped on the retry;
 - 200 otherwise, with how many events were applied, ignored and refused. Unknown event types
-  are ignored, since a 4xx would only make SunCo drop them; an event for a conversation of
-  another connector is refused (logged, never applied).
+  are ignored, since a 4xx would only make SunCo drop them. An event is refused (logged,
+  counted, never applied) unless a handoff record of the Rasa user it names, current or past,
+  has its conversation on this route's connector: the conversation's metadata only says whose
+  records to read, since anyone who can create a conversation in the app can write it.
 
 The ticket-status webhook is answered the same way, except that it authenticates with
 Zendesk's signature or the configured API key (401 when neither is right) and its body is one

@@ -5,8 +5,9 @@ decides what an event puts in front of the user (`Delivery`); the write path sen
 the output channel of the user's latest input channel, records its events, saves the tracker
 only after the user's channel took it, and then runs the bot's follow-up action (the author's
 `after_handoff_action` at an end). A webhook event is applied once: what the tracker store
-already has (its Zendesk id) is skipped, and an event that came through another connector's
-route than its conversation's is refused. Any failure of the tracker store, lock store, output
+already has (its Zendesk id) is skipped, and an event is refused unless one of the user's
+handoff records names its conversation on the connector whose route it came through (the
+conversation's metadata only says whose records to read). Any failure of the tracker store, lock store, output
 channel or SunCo propagates: the caller answers 5xx and SunCo retries.
 
 What a channel that cannot push (REST) did not deliver is marked in the tracker, and handed out
@@ -46,13 +47,14 @@ class EventResult:
 
     applied: bool
     note: str
-    #: Not applied because it came through another connector's route than its conversation's.
+    #: Not applied because no handoff of the user it names had that conversation on the
+    #: connector whose route it came through (`RasaContext.refused`).
     refused: bool = False
 
 
 APPLIED = EventResult(True, "applied")
 NOT_OURS = EventResult(False, "not a conversation of this bot")
-REFUSED = EventResult(False, "refused: another connector's conversation", refused=True)
+REFUSED = EventResult(False, "refused: not a conversation of this user's handoffs", refused=True)
 
 
 @dataclass(frozen=True)
@@ -120,29 +122,38 @@ class RasaContext:
             )
         return target
 
-    def other_connector(
-        self,
-        connector: str,
-        target: RasaConversation,
-        tracker: Optional[DialogueStateTracker],
-        conversation_id: Optional[str],
+    async def refused(
+        self, connector: str, tracker: DialogueStateTracker, conversation_id: Optional[str]
     ) -> bool:
-        """Whether the conversation belongs to another connector than the route it came
-        through (its metadata says so, or its handoff's record): logged, never applied."""
-        owner = target.connector
-        if owner is None and tracker is not None:
-            record = state.current(tracker.events)
-            if record is not None and record.conversation_id == conversation_id:
-                owner = record.connector
-        if (owner or self.config.connectors.default_name) == connector:
-            return False
-        logger.warning(
-            "Zendesk event for conversation %s came through connector %s's webhook, but the "
-            "conversation belongs to connector %s: refused",
-            conversation_id,
-            connector,
-            owner,
+        """Whether the event must leave this user alone: none of their handoff records,
+        current or past, names the conversation on the connector whose route it came
+        through. The conversation's metadata only said whose records to read; anyone who can
+        create a conversation can write it. Logged; the caller answers 200 (refused)."""
+        default = self.config.connectors.default_name
+        named = (
+            await self.trackers.connectors_of(tracker, conversation_id)
+            if conversation_id
+            else set()
         )
+        owners = {owner or default for owner in named}
+        if connector in owners:
+            return False
+        if owners:
+            logger.warning(
+                "Zendesk event for conversation %s came through connector %s's webhook, but the "
+                "conversation belongs to connector %s: refused",
+                conversation_id,
+                connector,
+                ", ".join(sorted(owners)),
+            )
+        else:
+            logger.warning(
+                "Zendesk event for conversation %s (connector %s) names sender %s, none of "
+                "whose handoffs had that conversation: refused",
+                conversation_id,
+                connector,
+                tracker.sender_id,
+            )
         return True
 
 
@@ -180,12 +191,10 @@ async def apply_once(
     rasa: RasaContext, write_of: WebhookWrite, decide: Decide[EventResult]
 ) -> EventResult:
     """A webhook event through the write path, once: skipped when the tracker store already
-    has it, refused when it came through another connector's route than its conversation's."""
+    has it, refused when the user's handoffs never had its conversation on its connector."""
 
     async def once(tracker: DialogueStateTracker, output: OutputChannel) -> Decided[EventResult]:
-        if rasa.other_connector(
-            write_of.connector, write_of.target, tracker, write_of.conversation_id
-        ):
+        if await rasa.refused(write_of.connector, tracker, write_of.conversation_id):
             return None, REFUSED
         key, value = write_of.dedupe
         if await rasa.trackers.already_applied(
