@@ -7,8 +7,8 @@ only after the user's channel took it, and then runs the bot's follow-up action 
 `after_handoff_action` at an end). A webhook event is applied once: what the tracker store
 already has (its Zendesk id) is skipped, and an event is refused unless one of the user's
 handoff records names its conversation on the connector whose route it came through (the
-conversation's metadata only says whose records to read). Any failure of the tracker store, lock store, output
-channel or SunCo propagates: the caller answers 5xx and SunCo retries.
+conversation's metadata only says whose records to read). Any failure of the tracker store,
+lock store, output channel or SunCo propagates: the caller answers 5xx and SunCo retries.
 
 What a channel that cannot push (REST) did not deliver is marked in the tracker, and handed out
 at the user's next message (`rasa_zendesk.handoff.pending`).

@@ -26,8 +26,8 @@ from tests.channel.harness import (
     content,
     message_webhook,
     new_id,
-    release_webhook,
     open_web_chat,
+    release_webhook,
     start_handoff,
     start_rasa,
 )
