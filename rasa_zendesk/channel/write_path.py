@@ -52,6 +52,11 @@ class EventResult:
     refused: bool = False
 
 
+class DeliveryError(Exception):
+    """The user's channel did not take a message (the platform refused it, or its server is
+    down); the cause is chained. The timers count these to give up on a conversation."""
+
+
 APPLIED = EventResult(True, "applied")
 NOT_OURS = EventResult(False, "not a conversation of this bot")
 REFUSED = EventResult(False, "refused: not a conversation of this user's handoffs", refused=True)
@@ -209,11 +214,18 @@ async def apply_once(
 
 
 async def write(
-    rasa: RasaContext, target: RasaConversation, decide: Decide[T], what: str
+    rasa: RasaContext,
+    target: RasaConversation,
+    decide: Decide[T],
+    what: str,
+    push: bool = True,
 ) -> Optional[T]:
     """Under the conversation's lock, send what `decide` returns to the user and record its
     events, saved only after the user's channel took it; then the follow-up action. What
-    `decide` tells its caller; None when the conversation is not in the tracker store."""
+    `decide` tells its caller; None when the conversation is not in the tracker store.
+    `push` False: nothing is sent, what `decide` says waits for the user's next message (as on
+    a channel that cannot push): the user's channel has been failing.
+    Raises `DeliveryError` when the user's channel does not take a message."""
     trackers = rasa.trackers
     async with trackers.locked(target.sender_id) as tracker:
         if tracker is None:
@@ -222,20 +234,36 @@ async def write(
         delivery, told = await decide(tracker, output)
         if delivery is None:
             return told
-        if not pushes(output):
+        if not push or not pushes(output):
             # Handed out at the user's next message instead (`handoff.pending`).
             pending.mark(delivery.messages)
-        for message in delivery.messages:
-            await output.send_response(target.sender_id, message.message())
+        if push:
+            await _send(output, target.sender_id, delivery.messages)
         await trackers.record(tracker, delivery.events)
         channel = tracker.get_latest_input_channel() or target.input_channel
         if delivery.then_run:
             await _run_bot_action(rasa, target.sender_id, delivery.then_run, output)
-    if delivery.messages:
+    if not push:
+        logger.warning(
+            "%s recorded for sender %s; their channel (%s) is failing, so it is handed out "
+            "with the answer to their next message",
+            what,
+            target.sender_id,
+            channel or "unknown",
+        )
+    elif delivery.messages:
         _log_delivery(what, target, output, channel)
     else:
         logger.info("%s recorded for sender %s", what, target.sender_id)
     return told
+
+
+async def _send(output: OutputChannel, recipient_id: str, messages: List[BotUttered]) -> None:
+    for message in messages:
+        try:
+            await output.send_response(recipient_id, message.message())
+        except Exception as error:
+            raise DeliveryError(f"{output.name()} did not take the message: {error!r}") from error
 
 
 def record_event(handoff: state.Handoff, event_id: Optional[str] = None) -> RasaEvent:
