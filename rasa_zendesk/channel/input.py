@@ -6,8 +6,8 @@ webhook envelope, `POST /webhooks/zendesk/ticket_status` Zendesk's ticket events
 answers `{"status": "ok"}`, `GET /webhooks/zendesk/attachments/<token>` serves a private
 Zendesk attachment through a signed, expiring link (see `attachment_links`),
 `GET /webhooks/zendesk/metrics` the channel's Prometheus metrics (see
-`rasa_zendesk.monitoring.metrics`; 404 unless `metrics` is on, 401 without `metrics_token`, or
-the webhook secret when it is unset, as `Authorization: Bearer ...` or `X-API-Key`). Each
+`rasa_zendesk.monitoring.metrics`; 404 unless `metrics` is on, 401 without `metrics_token` as
+`Authorization: Bearer ...` or `X-API-Key`; never the webhook secret). Each
 named connector has its own pair, `/webhooks/zendesk/<connector>/webhook` and
 `/webhooks/zendesk/<connector>/ticket_status`, verified with its own secrets; the unnamed
 routes are the default connector's.
@@ -161,13 +161,13 @@ class ZendeskInput(InputChannel):
         """The metrics in Prometheus' text format, to whoever has the token."""
         if not self.config.metrics:
             return _error(404, "metrics are off: set metrics: true (ZENDESK_METRICS) to serve them")
-        token = self.config.metrics_token or self.config.settings.webhook_secret
+        token = self.config.metrics_token
         authorization = request.headers.get("Authorization") or ""
         scheme, _, bearer = authorization.partition(" ")
         given = (
             bearer.strip() if scheme.lower() == "bearer" else request.headers.get(API_KEY_HEADER)
         )
-        if not _same(given, token):
+        if token is None or not _same(given, token):
             logger.warning(
                 "Zendesk metrics request from %s rejected: missing or wrong token", request.ip
             )
