@@ -12,13 +12,13 @@ import asyncio
 import logging
 import sqlite3
 from pathlib import Path
-from typing import Any, AsyncIterator, Dict, List
+from typing import AsyncIterator
 
 import pytest
-from aiohttp import web
 
 from rasa_zendesk import constants
 from rasa_zendesk.handoff import state
+from testkit.callback_receiver import CallbackReceiver
 from testkit.processes import free_ports
 from tests.channel.harness import (
     Handoff,
@@ -112,34 +112,10 @@ async def test_a_failed_event_holds_back_the_later_ones_of_its_conversation(
     assert (await rasa.post_webhook(first)).json()["processed"] == 2
 
 
-class CallbackServer:
-    """The server behind Rasa's callback channel, started only when the test wants it up."""
-
-    def __init__(self, port: int) -> None:
-        self.port = port
-        self.received: List[Dict[str, Any]] = []
-        self._runner: Any = None
-
-    async def start(self) -> None:
-        async def receive(request: web.Request) -> web.Response:
-            self.received.append(await request.json())
-            return web.json_response({})
-
-        app = web.Application()
-        app.router.add_post("/callback", receive)
-        self._runner = web.AppRunner(app)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", self.port).start()
-
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-
-
 @pytest.fixture
 async def callback_rasa(db_path: Path) -> AsyncIterator[tuple]:
-    callback = CallbackServer(free_ports(1)[0])
-    rasa = await start_rasa(db_path, callback_url=f"http://127.0.0.1:{callback.port}/callback")
+    callback = CallbackReceiver(free_ports(1)[0])
+    rasa = await start_rasa(db_path, callback_url=callback.url)
     yield rasa, callback
     await rasa.stop()
     await callback.stop()
