@@ -7,6 +7,8 @@ from typing import AsyncIterator, Iterator
 
 import pytest
 
+from rasa_zendesk import clock
+from testkit.clock_file import ClockFile
 from testkit.services import Redis, redis_server
 from tests.channel.harness import (
     Handoff,
@@ -22,6 +24,14 @@ from tests.channel.harness import (
 @pytest.fixture
 def db_path(tmp_path: Path) -> Path:
     return tmp_path / "tracker.db"
+
+
+@pytest.fixture
+def moved_clock(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> ClockFile:
+    """The plugin's clock, in a file of the test's own (`ZENDESK_CLOCK_FILE`)."""
+    path = tmp_path / "clock"
+    monkeypatch.setenv(clock.CLOCK_FILE_ENV, str(path))
+    return ClockFile(path)
 
 
 #: The tracker stores a test with a Rasa server runs on: SQLite with the channel's tracker cache

@@ -4,7 +4,6 @@ handoff ends as `failed`. Time is the plugin's clock, moved by the test between 
 
 from __future__ import annotations
 
-from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, Dict, List, Optional, Set
 
@@ -12,7 +11,7 @@ import pytest
 from rasa.shared.core.events import SlotSet
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from rasa_zendesk import clock, constants
+from rasa_zendesk import constants
 from rasa_zendesk.channel.timers import loop
 from rasa_zendesk.channel.timers.loop import TimerLoop
 from rasa_zendesk.channel.write_path import DeliveryError, RasaContext
@@ -57,19 +56,22 @@ class Timers:
 
 
 @pytest.fixture
-def moved_clock(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> ClockFile:
-    path = tmp_path / "clock"
-    monkeypatch.setenv(clock.CLOCK_FILE_ENV, str(path))
-    return ClockFile(path)
-
-
-@pytest.fixture
 async def server() -> InMemoryRasa:
     """Two users in a handoff: `SENDER`, then `OTHER`."""
     running = await in_memory_rasa(DOMAIN)
     record = SlotSet(constants.SLOT_HANDOFF, state.opened("conv-other").as_slot())
     await running.store.save(DialogueStateTracker.from_events(OTHER, [record], DOMAIN.slots))
     return running
+
+
+@pytest.fixture
+def timers(server: InMemoryRasa) -> Timers:
+    return Timers(server.rasa)
+
+
+@pytest.fixture
+def timer_loop(timers: Timers) -> TimerLoop:
+    return TimerLoop(timers)
 
 
 def app_of(server: InMemoryRasa) -> Any:
@@ -89,11 +91,9 @@ async def rounds(
 
 
 async def test_a_failing_conversation_holds_up_no_other(
-    server: InMemoryRasa, moved_clock: ClockFile
+    server: InMemoryRasa, timers: Timers, timer_loop: TimerLoop, moved_clock: ClockFile
 ) -> None:
-    timers = Timers(server.rasa)
     timers.blocked.add(SENDER)
-    timer_loop = TimerLoop(timers)
 
     await timer_loop.tick(app_of(server))
 
@@ -104,11 +104,9 @@ async def test_a_failing_conversation_holds_up_no_other(
 
 
 async def test_it_is_tried_again_with_backoff_then_its_handoff_ends_as_failed(
-    server: InMemoryRasa, moved_clock: ClockFile
+    server: InMemoryRasa, timers: Timers, timer_loop: TimerLoop, moved_clock: ClockFile
 ) -> None:
-    timers = Timers(server.rasa)
     timers.blocked.add(SENDER)
-    timer_loop = TimerLoop(timers)
 
     start = await rounds(timers, timer_loop, app_of(server), moved_clock, 60)
 
@@ -122,11 +120,9 @@ async def test_it_is_tried_again_with_backoff_then_its_handoff_ends_as_failed(
 
 
 async def test_the_delay_is_capped_and_other_failures_never_give_up(
-    server: InMemoryRasa, moved_clock: ClockFile
+    server: InMemoryRasa, timers: Timers, timer_loop: TimerLoop, moved_clock: ClockFile
 ) -> None:
-    timers = Timers(server.rasa)
     timers.broken.add(SENDER)
-    timer_loop = TimerLoop(timers)
 
     start = await rounds(timers, timer_loop, app_of(server), moved_clock, 300)
 
@@ -137,11 +133,9 @@ async def test_the_delay_is_capped_and_other_failures_never_give_up(
 
 
 async def test_a_timer_that_works_again_starts_afresh(
-    server: InMemoryRasa, moved_clock: ClockFile
+    server: InMemoryRasa, timers: Timers, timer_loop: TimerLoop, moved_clock: ClockFile
 ) -> None:
-    timers = Timers(server.rasa)
     timers.blocked.add(SENDER)
-    timer_loop = TimerLoop(timers)
     app = app_of(server)
     start = await rounds(timers, timer_loop, app, moved_clock, 3)  # tried at 0 and 2
     timers.blocked.clear()

@@ -23,8 +23,8 @@ import yaml
 
 from demo.stack import EXAMPLE_BOT_ENV, REPO_ROOT, DemoStack
 from rasa_zendesk import constants
+from rasa_zendesk.channel.config import ChannelConfig
 from rasa_zendesk.handoff import state
-from rasa_zendesk.settings import ZendeskSettings
 from rasa_zendesk.sunco.client import SunCoClient
 from rasa_zendesk.tickets.link import link_tag
 from testkit.callback_receiver import CallbackReceiver
@@ -161,15 +161,9 @@ async def test_a_conversation_made_with_the_api_for_a_user_reaches_nobody(
     own = await web_chat_handoff(user, emulator)
     # Someone with the app's API keys opens a conversation naming this user, hands it to the
     # agents (a ticket carrying its link tag) and has an "agent" write through it.
-    credentials = isolation_stack.config.credentials
-    settings = ZendeskSettings(
-        subdomain=credentials.subdomain,
-        app_id=credentials.app_id,
-        key_id=credentials.key_id,
-        key_secret=credentials.key_secret,
-        webhook_secret=credentials.webhook_secret,
-        api_url=f"{isolation_stack.emulator_url}/sc",
-    )
+    api_url = f"{isolation_stack.emulator_url}/sc"
+    environ = isolation_stack.config.credentials.environment(api_url)
+    settings = ChannelConfig.from_credentials(None, environ).settings
     async with SunCoClient.from_settings(settings) as sunco:
         forged = await sunco.create_conversation(
             user.session_id,
