@@ -9,6 +9,7 @@ from typing import AsyncIterator, Iterator
 
 import pytest
 
+from rasa_zendesk import clock
 from testkit.channel_harness import (
     Handoff,
     RasaServer,
@@ -18,6 +19,7 @@ from testkit.channel_harness import (
     start_handoff,
     start_rasa,
 )
+from testkit.clock_file import ClockFile
 from testkit.services import Redis, redis_server
 
 
@@ -67,3 +69,11 @@ async def handoff_fixture(rasa: RasaServer) -> AsyncIterator[Handoff]:
     chat = await open_web_chat(rasa.url, sender_id)
     yield Handoff(sender_id, conversation_id, chat)
     await chat.client.disconnect()
+
+
+@pytest.fixture(name="moved_clock")
+def moved_clock_fixture(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> ClockFile:
+    """The plugin's clock, in a file of the test's own (`ZENDESK_CLOCK_FILE`)."""
+    path = tmp_path / "clock"
+    monkeypatch.setenv(clock.CLOCK_FILE_ENV, str(path))
+    return ClockFile(path)

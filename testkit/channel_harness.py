@@ -192,8 +192,9 @@ async def start_handoff(
     sender_id: str,
     conversation_id: str,
     input_channel: str = "socketio",
+    connector: Optional[str] = None,
 ) -> None:
-    """The user's conversation as the escalation action leaves it."""
+    """The user's conversation as the escalation action leaves it (through `connector`)."""
     events: List[Event] = [
         ActionExecuted(ACTION_SESSION_START_NAME),
         SessionStarted(),
@@ -201,7 +202,9 @@ async def start_handoff(
         UserUttered("I want to talk to a human", input_channel=input_channel),
         ActionExecuted(constants.ACTION_HANDOFF),
         SlotSet(constants.SLOT_HANDOFF_REASON, "asked for a human"),
-        SlotSet(constants.SLOT_HANDOFF, state.opened(conversation_id).as_slot()),
+        SlotSet(
+            constants.SLOT_HANDOFF, state.opened(conversation_id, connector=connector).as_slot()
+        ),
         BotUttered("An agent will be with you shortly."),
         ActionExecuted(ACTION_LISTEN_NAME),
     ]

@@ -140,6 +140,7 @@ class StandIn:
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
+            self._server = None
 
     def __enter__(self) -> StandIn:
         return self.start()
@@ -375,6 +376,9 @@ class CallbackServer(StandIn):
 
     def messages(self) -> List[Dict[str, Any]]:
         return [r.json() for r in self.received if r.path == "/callback"]
+
+    def texts(self) -> List[str]:
+        return [message.get("text") or "" for message in self.messages()]
 
 
 # The stand-ins as fixtures (a conftest imports them) ----------------------------------------

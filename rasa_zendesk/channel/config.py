@@ -10,6 +10,7 @@ names the setting and its variable, never a value.
 
 from __future__ import annotations
 
+import hmac
 import os
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Optional
@@ -49,7 +50,8 @@ class ChannelConfig:
     handoff: HandoffSettings = HandoffSettings()
     #: `GET /webhooks/zendesk/metrics` is served (Prometheus); off by default.
     metrics: bool = False
-    #: The bearer token of the metrics route; None: the default connector's webhook secret.
+    #: The bearer token of the metrics route, required when `metrics` is on. Never the
+    #: webhook secret: a scraper's configuration must not hold a key that forges webhooks.
     metrics_token: Optional[str] = field(default=None, repr=False)
     #: Private attachments as links the channel serves: `public_url`, `attachment_link_ttl`,
     #: each connector's `private_attachments` (see `attachment_links`).
@@ -75,6 +77,7 @@ class ChannelConfig:
         given = {key: configured(value) for key, value in (credentials or {}).items()}
         sources = Sources(credentials, env)
         connectors = Connectors.read(sources)
+        metrics = sources.flag("metrics", False)
         return cls(
             connectors=connectors,
             max_body_bytes=_whole_number(given, "max_body_bytes", DEFAULT_MAX_BODY_BYTES, 1),
@@ -84,22 +87,32 @@ class ChannelConfig:
                 given, "tracker_cache_max_mb", DEFAULT_CACHE_MAX_MB, 1
             ),
             handoff=HandoffSettings.read(sources),
-            metrics=sources.flag("metrics", False),
-            metrics_token=_metrics_token(sources),
+            metrics=metrics,
+            metrics_token=_metrics_token(sources, metrics, connectors),
             attachments=LinkSettings.read(sources, connectors),
         )
 
 
-def _metrics_token(sources: Sources) -> Optional[str]:
-    """`metrics_token` (`ZENDESK_METRICS_TOKEN`): a secret of its own for the metrics route."""
+def _metrics_token(sources: Sources, metrics: bool, connectors: Connectors) -> Optional[str]:
+    """`metrics_token` (`ZENDESK_METRICS_TOKEN`): a secret of its own for the metrics route,
+    required when the metrics are on, and none of the webhook secrets (a scraper's
+    configuration must not hold a key that can forge webhooks)."""
     token = sources.text("metrics_token")
-    if token is not None and (
-        len(token) < METRICS_TOKEN_MIN_CHARS or any(c.isspace() for c in token)
-    ):
+    named = f"Zendesk setting metrics_token ({sources.env_name('metrics_token')})"
+    if metrics and token is None:
         raise SettingsError(
-            f"Zendesk setting metrics_token ({sources.env_name('metrics_token')}) must be at "
-            f"least {METRICS_TOKEN_MIN_CHARS} characters without spaces"
+            f"{named} is required when metrics is on: a secret of its own, at least "
+            f"{METRICS_TOKEN_MIN_CHARS} characters (the webhook secret is never accepted there)"
         )
+    if token is None:
+        return None
+    if len(token) < METRICS_TOKEN_MIN_CHARS or any(c.isspace() for c in token):
+        raise SettingsError(
+            f"{named} must be at least {METRICS_TOKEN_MIN_CHARS} characters without spaces"
+        )
+    secrets = (connector.webhook_secret for connector in connectors.by_name.values())
+    if any(hmac.compare_digest(token.encode(), secret.encode()) for secret in secrets if secret):
+        raise SettingsError(f"{named} must not be a webhook secret: give it a secret of its own")
     return token
 
 

@@ -6,8 +6,8 @@ webhook envelope, `POST /webhooks/zendesk/ticket_status` Zendesk's ticket events
 answers `{"status": "ok"}`, `GET /webhooks/zendesk/attachments/<token>` serves a private
 Zendesk attachment through a signed, expiring link (see `attachment_links`),
 `GET /webhooks/zendesk/metrics` the channel's Prometheus metrics (see
-`rasa_zendesk.monitoring.metrics`; 404 unless `metrics` is on, 401 without `metrics_token`, or
-the webhook secret when it is unset, as `Authorization: Bearer ...` or `X-API-Key`). Each
+`rasa_zendesk.monitoring.metrics`; 404 unless `metrics` is on, 401 without `metrics_token` as
+`Authorization: Bearer ...` or `X-API-Key`; never the webhook secret). Each
 named connector has its own pair, `/webhooks/zendesk/<connector>/webhook` and
 `/webhooks/zendesk/<connector>/ticket_status`, verified with its own secrets; the unnamed
 routes are the default connector's.
@@ -19,25 +19,29 @@ The webhook is answered:
 - 400 when the body is not a JSON object with an `events` list, or when a known event lacks
   what its type must carry (the valid events of the same post are still applied);
 - 500 when an event could not be applied (tracker store, lock store, output channel or SunCo
-  failed): SunCo retries, and the events already applied are skipped on the retry;
+  failed), naming it (`failed`): the other events of the post are applied all the same, except
+  the later ones of the same conversation, held back to keep its order; SunCo retries the
+  post, and the events already applied are skipped on the retry;
 - 200 otherwise, with how many events were applied, ignored and refused. Unknown event types
-  are ignored, since a 4xx would only make SunCo drop them; an event for a conversation of
-  another connector is refused (logged, never applied).
+  are ignored, since a 4xx would only make SunCo drop them. An event is refused (logged,
+  counted, never applied) unless a handoff record of the Rasa user it names, current or past,
+  has its conversation on this route's connector: the conversation's metadata only says whose
+  records to read, since anyone who can create a conversation in the app can write it.
 
 The ticket-status webhook is answered the same way, except that it authenticates with
 Zendesk's signature or the configured API key (401 when neither is right) and its body is one
 event, not an envelope.
 
-Events are applied in the order of the post, one at a time. No webhook ever becomes a user
+Events are applied in the order of the post, one at a time; one conversation's failure
+never holds back another's. No webhook ever becomes a user
 message: the channel does not call Rasa's `on_new_message`.
 """
 
 from __future__ import annotations
 
-import hmac
 import json
 import logging
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Tuple
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Set, Tuple
 
 from pydantic import ValidationError
 from rasa.core.channels.channel import InputChannel, UserMessage
@@ -46,6 +50,7 @@ from sanic.exceptions import PayloadTooLarge
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from rasa_zendesk.channel import error_pages
 from rasa_zendesk.channel.attachment_links import ROUTE as ATTACHMENTS_ROUTE
 from rasa_zendesk.channel.config import ChannelConfig
 from rasa_zendesk.channel.conversations import Directories
@@ -54,6 +59,7 @@ from rasa_zendesk.channel.timers.loop import TimerLoop
 from rasa_zendesk.channel.write_path import EventResult, RasaContext
 from rasa_zendesk.monitoring.metrics import ChannelMetrics, outcome_label
 from rasa_zendesk.platforms.outputs import close_outputs
+from rasa_zendesk.secret_compare import same_secret
 from rasa_zendesk.settings import ZendeskSettings
 from rasa_zendesk.sunco.client import SunCoClient
 from rasa_zendesk.sunco.webhooks import MalformedEvent, WebhookEnvelope
@@ -114,6 +120,10 @@ class ZendeskInput(InputChannel):
         for prefix, connector in self._routes():
             self._add_routes(zendesk, prefix, connector)
 
+        @zendesk.listener("before_server_start")
+        async def sturdy_error_pages(app: Sanic, __: Any) -> None:
+            error_pages.sturdy(app)  # a malformed Accept header never turns a 4xx into a 500
+
         @zendesk.listener("after_server_start")
         async def start_timers(app: Sanic, __: Any) -> None:
             self.timers.start(app)
@@ -156,13 +166,13 @@ class ZendeskInput(InputChannel):
         """The metrics in Prometheus' text format, to whoever has the token."""
         if not self.config.metrics:
             return _error(404, "metrics are off: set metrics: true (ZENDESK_METRICS) to serve them")
-        token = self.config.metrics_token or self.config.settings.webhook_secret
+        token = self.config.metrics_token
         authorization = request.headers.get("Authorization") or ""
         scheme, _, bearer = authorization.partition(" ")
         given = (
             bearer.strip() if scheme.lower() == "bearer" else request.headers.get(API_KEY_HEADER)
         )
-        if not _same(given, token):
+        if token is None or not same_secret(given, token):
             logger.warning(
                 "Zendesk metrics request from %s rejected: missing or wrong token", request.ip
             )
@@ -180,7 +190,7 @@ class ZendeskInput(InputChannel):
         """SunCo's webhook of a connector (None: the default one)."""
         connector = connector or self.config.settings
         _cap_stream(request, self.config.max_body_bytes)
-        if not _same(request.headers.get(API_KEY_HEADER), connector.webhook_secret):
+        if not same_secret(request.headers.get(API_KEY_HEADER), connector.webhook_secret):
             logger.warning(
                 "Zendesk webhook from %s rejected: missing or wrong %s header",
                 request.ip,
@@ -268,13 +278,30 @@ class ZendeskInput(InputChannel):
     async def _apply_all(
         self, envelope: WebhookEnvelope, rasa: RasaContext, connector: str
     ) -> HTTPResponse:
+        """Apply every event of the post, each on its own: one that fails holds back only the
+        later events of its conversation (they would be out of order), and the answer is 500
+        so SunCo retries the post; what was applied is skipped then (dedupe)."""
         outcomes: List[EventResult] = []
         malformed: List[MalformedEvent] = []
+        failed: List[str] = []
+        stalled: Set[Optional[str]] = set()  # conversations with an event that failed
         for event in envelope.parse_events():
             if isinstance(event, MalformedEvent):
                 logger.warning("Zendesk webhook: %s", event)
                 self.metrics.webhook_event(WEBHOOK_ROUTE, event.event_type, "malformed")
                 malformed.append(event)
+                continue
+            conversation_id = event.conversation.id if event.conversation else None
+            if conversation_id in stalled:
+                logger.warning(
+                    "Zendesk webhook event %s (%s) held back behind a failed event of "
+                    "conversation %s; SunCo will retry it",
+                    event.id,
+                    event.type,
+                    conversation_id,
+                )
+                self.metrics.webhook_event(WEBHOOK_ROUTE, event.type, "held")
+                failed.append(event.id)
                 continue
             try:
                 outcome = await self.processor.apply(event, rasa, connector)
@@ -285,15 +312,19 @@ class ZendeskInput(InputChannel):
                     event.id,
                     event.type,
                 )
-                # Later events wait for the retry too, so a conversation's order is kept.
-                return _error(
-                    500,
-                    f"event {event.id} could not be applied; retry later",
-                    **_counts(outcomes),
-                )
+                stalled.add(conversation_id)
+                failed.append(event.id)
+                continue
             logger.debug("Zendesk webhook event %s (%s): %s", event.id, event.type, outcome.note)
             self._counts(WEBHOOK_ROUTE, event.type, [outcome])
             outcomes.append(outcome)
+        if failed:
+            return _error(
+                500,
+                f"{_events(failed)} could not be applied; retry later",
+                **_counts(outcomes),
+                failed=failed,
+            )
         if malformed:
             return _error(
                 400,
@@ -302,6 +333,11 @@ class ZendeskInput(InputChannel):
                 malformed=[error.event_id for error in malformed],
             )
         return _ok(**_counts(outcomes))
+
+
+def _events(ids: List[str]) -> str:
+    """`event <id>`, or `events <id>, <id>`, for an answer."""
+    return f"event {ids[0]}" if len(ids) == 1 else "events " + ", ".join(ids)
 
 
 def parse_envelope(body: bytes) -> WebhookEnvelope:
@@ -332,11 +368,6 @@ def _json_object(body: bytes) -> Dict[str, Any]:
     if not isinstance(data, dict):
         raise BadWebhook("body is not a JSON object")
     return data
-
-
-def _same(given: Optional[str], expected: str) -> bool:
-    """Constant-time comparison of a header with a secret."""
-    return bool(given) and hmac.compare_digest(str(given).encode("utf-8"), expected.encode("utf-8"))
 
 
 def _cap_stream(request: Request, cap: int) -> None:

@@ -80,3 +80,7 @@ class WebhookProcessor:
         """Fire the conversation's timer if it is still due (`handlers.timer`); the next
         deadline after that, None once no timer applies."""
         return await timer.fire(rasa, sender_id)
+
+    async def give_up_timers(self, rasa: RasaContext, sender_id: str) -> None:
+        """End the conversation's handoff as `failed` (`handlers.timer.give_up`)."""
+        await timer.give_up(rasa, sender_id)

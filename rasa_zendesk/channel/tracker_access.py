@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from contextlib import asynccontextmanager
 from datetime import datetime
-from typing import Any, AsyncIterator, Iterable, List, Optional
+from typing import Any, AsyncIterator, Iterable, List, Optional, Set
 
 from rasa.core.lock_store import LockStore
 from rasa.core.tracker_store import FailSafeTrackerStore, TrackerStore
@@ -34,6 +34,7 @@ from rasa_zendesk.channel.tracker_cache import (
     TrackerCache,
     cache_for,
 )
+from rasa_zendesk.handoff import state
 from rasa_zendesk.handoff.state import Handoff
 
 #: SunCo's clock and ours may differ; an event stamped this close to the start of the current
@@ -117,6 +118,17 @@ class TrackerAccess:
             return False
         full = await self.store.retrieve_full_tracker(tracker.sender_id)
         return full is not None and has_metadata(full.events, key, value)
+
+    async def connectors_of(
+        self, tracker: DialogueStateTracker, conversation_id: str
+    ) -> Set[Optional[str]]:
+        """`state.connectors_of` in the whole conversation: the current session first, the
+        earlier ones read only when it names the SunCo conversation nowhere."""
+        found = state.connectors_of(tracker.events, conversation_id)
+        if found or not any(isinstance(event, SessionStarted) for event in tracker.events):
+            return found  # no session start: the store returned every event
+        full = await self.store.retrieve_full_tracker(tracker.sender_id)
+        return state.connectors_of(full.events, conversation_id) if full is not None else found
 
 
 def has_metadata(events: Iterable[Event], key: str, value: Any) -> bool:

@@ -5,9 +5,10 @@ decides what an event puts in front of the user (`Delivery`); the write path sen
 the output channel of the user's latest input channel, records its events, saves the tracker
 only after the user's channel took it, and then runs the bot's follow-up action (the author's
 `after_handoff_action` at an end). A webhook event is applied once: what the tracker store
-already has (its Zendesk id) is skipped, and an event that came through another connector's
-route than its conversation's is refused. Any failure of the tracker store, lock store, output
-channel or SunCo propagates: the caller answers 5xx and SunCo retries.
+already has (its Zendesk id) is skipped, and an event is refused unless one of the user's
+handoff records names its conversation on the connector whose route it came through (the
+conversation's metadata only says whose records to read). Any failure of the tracker store,
+lock store, output channel or SunCo propagates: the caller answers 5xx and SunCo retries.
 
 What a channel that cannot push (REST) did not deliver is marked in the tracker, and handed out
 at the user's next message (`rasa_zendesk.handoff.pending`).
@@ -46,13 +47,19 @@ class EventResult:
 
     applied: bool
     note: str
-    #: Not applied because it came through another connector's route than its conversation's.
+    #: Not applied because no handoff of the user it names had that conversation on the
+    #: connector whose route it came through (`RasaContext.refused`).
     refused: bool = False
+
+
+class DeliveryError(Exception):
+    """The user's channel did not take a message (the platform refused it, or its server is
+    down); the cause is chained. The timers count these to give up on a conversation."""
 
 
 APPLIED = EventResult(True, "applied")
 NOT_OURS = EventResult(False, "not a conversation of this bot")
-REFUSED = EventResult(False, "refused: another connector's conversation", refused=True)
+REFUSED = EventResult(False, "refused: not a conversation of this user's handoffs", refused=True)
 
 
 @dataclass(frozen=True)
@@ -120,29 +127,38 @@ class RasaContext:
             )
         return target
 
-    def other_connector(
-        self,
-        connector: str,
-        target: RasaConversation,
-        tracker: Optional[DialogueStateTracker],
-        conversation_id: Optional[str],
+    async def refused(
+        self, connector: str, tracker: DialogueStateTracker, conversation_id: Optional[str]
     ) -> bool:
-        """Whether the conversation belongs to another connector than the route it came
-        through (its metadata says so, or its handoff's record): logged, never applied."""
-        owner = target.connector
-        if owner is None and tracker is not None:
-            record = state.current(tracker.events)
-            if record is not None and record.conversation_id == conversation_id:
-                owner = record.connector
-        if (owner or self.config.connectors.default_name) == connector:
-            return False
-        logger.warning(
-            "Zendesk event for conversation %s came through connector %s's webhook, but the "
-            "conversation belongs to connector %s: refused",
-            conversation_id,
-            connector,
-            owner,
+        """Whether the event must leave this user alone: none of their handoff records,
+        current or past, names the conversation on the connector whose route it came
+        through. The conversation's metadata only said whose records to read; anyone who can
+        create a conversation can write it. Logged; the caller answers 200 (refused)."""
+        default = self.config.connectors.default_name
+        named = (
+            await self.trackers.connectors_of(tracker, conversation_id)
+            if conversation_id
+            else set()
         )
+        owners = {owner or default for owner in named}
+        if connector in owners:
+            return False
+        if owners:
+            logger.warning(
+                "Zendesk event for conversation %s came through connector %s's webhook, but the "
+                "conversation belongs to connector %s: refused",
+                conversation_id,
+                connector,
+                ", ".join(sorted(owners)),
+            )
+        else:
+            logger.warning(
+                "Zendesk event for conversation %s (connector %s) names sender %s, none of "
+                "whose handoffs had that conversation: refused",
+                conversation_id,
+                connector,
+                tracker.sender_id,
+            )
         return True
 
 
@@ -180,12 +196,10 @@ async def apply_once(
     rasa: RasaContext, write_of: WebhookWrite, decide: Decide[EventResult]
 ) -> EventResult:
     """A webhook event through the write path, once: skipped when the tracker store already
-    has it, refused when it came through another connector's route than its conversation's."""
+    has it, refused when the user's handoffs never had its conversation on its connector."""
 
     async def once(tracker: DialogueStateTracker, output: OutputChannel) -> Decided[EventResult]:
-        if rasa.other_connector(
-            write_of.connector, write_of.target, tracker, write_of.conversation_id
-        ):
+        if await rasa.refused(write_of.connector, tracker, write_of.conversation_id):
             return None, REFUSED
         key, value = write_of.dedupe
         if await rasa.trackers.already_applied(
@@ -200,11 +214,18 @@ async def apply_once(
 
 
 async def write(
-    rasa: RasaContext, target: RasaConversation, decide: Decide[T], what: str
+    rasa: RasaContext,
+    target: RasaConversation,
+    decide: Decide[T],
+    what: str,
+    push: bool = True,
 ) -> Optional[T]:
     """Under the conversation's lock, send what `decide` returns to the user and record its
     events, saved only after the user's channel took it; then the follow-up action. What
-    `decide` tells its caller; None when the conversation is not in the tracker store."""
+    `decide` tells its caller; None when the conversation is not in the tracker store.
+    `push` False: nothing is sent, what `decide` says waits for the user's next message (as on
+    a channel that cannot push): the user's channel has been failing.
+    Raises `DeliveryError` when the user's channel does not take a message."""
     trackers = rasa.trackers
     async with trackers.locked(target.sender_id) as tracker:
         if tracker is None:
@@ -213,20 +234,36 @@ async def write(
         delivery, told = await decide(tracker, output)
         if delivery is None:
             return told
-        if not pushes(output):
+        if not push or not pushes(output):
             # Handed out at the user's next message instead (`handoff.pending`).
             pending.mark(delivery.messages)
-        for message in delivery.messages:
-            await output.send_response(target.sender_id, message.message())
+        if push:
+            await _send(output, target.sender_id, delivery.messages)
         await trackers.record(tracker, delivery.events)
         channel = tracker.get_latest_input_channel() or target.input_channel
         if delivery.then_run:
             await _run_bot_action(rasa, target.sender_id, delivery.then_run, output)
-    if delivery.messages:
+    if not push:
+        logger.warning(
+            "%s recorded for sender %s; their channel (%s) is failing, so it is handed out "
+            "with the answer to their next message",
+            what,
+            target.sender_id,
+            channel or "unknown",
+        )
+    elif delivery.messages:
         _log_delivery(what, target, output, channel)
     else:
         logger.info("%s recorded for sender %s", what, target.sender_id)
     return told
+
+
+async def _send(output: OutputChannel, recipient_id: str, messages: List[BotUttered]) -> None:
+    for message in messages:
+        try:
+            await output.send_response(recipient_id, message.message())
+        except Exception as error:
+            raise DeliveryError(f"{output.name()} did not take the message: {error!r}") from error
 
 
 def record_event(handoff: state.Handoff, event_id: Optional[str] = None) -> RasaEvent:

@@ -9,12 +9,12 @@ note the agent reads before that, and what the bot does next (the author's
 
 - the Rasa server (`rasa_zendesk.channel.handlers`): Zendesk's hand-back (`agent_released`,
   `ticket_closed`, `transfer_to_email`), the ticket-status webhook (`ticket_solved`), the
-  timers (`idle_timeout`, `max_duration`);
+  timers (`idle_timeout`, `max_duration`, and `failed` when the user's channel kept refusing
+  what a timer said);
 - the action server (`rasa_zendesk.actions`): the user's `/end`, the end button, the choice
   after no agent came and `/restart` (`user_ended`, `agent_timeout`, `restart`), a relay that
   finds the conversation gone (`conversation_gone`), a message left (`left_message`).
 
-`failed` has its row for the timer that gives up on a conversation (no path produces it yet).
 A new end reason is one constant in `state` and one row here.
 """
 
@@ -154,7 +154,9 @@ ENDINGS: Dict[str, Ending] = {
         # The ticket waits for the agents, who answer by email: Zendesk keeps it, and no
         # satisfaction question follows a conversation no agent has had yet.
         _row(state.LEFT_MESSAGE, constants.UTTER_MESSAGE_TAKEN, then=None),
-        _row(state.FAILED, releases=True),
+        # The user's channel kept failing: the notice waits for their next message, and no
+        # follow-up (a feedback question) goes to a channel that cannot take it.
+        _row(state.FAILED, releases=True, then=None),
     )
 }
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import asdict, dataclass, replace
-from typing import Any, Dict, List, Mapping, Optional, Sequence
+from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Set
 
 from rasa_zendesk import clock
 from rasa_zendesk.constants import SLOT_HANDOFF as SLOT
@@ -144,6 +144,24 @@ def active_for(events: Sequence[Any], conversation_id: str) -> Optional[Handoff]
     return handoff if handoff is not None and handoff.conversation_id == conversation_id else None
 
 
+def records(events: Sequence[Any]) -> Iterator[Handoff]:
+    """Every record the handoff's transitions wrote in these events, oldest first."""
+    for event in events:
+        if kind(event) == "slot" and field(event, "name") == SLOT:
+            record = Handoff.from_slot(field(event, "value"))
+            if record is not None:
+                yield record
+
+
+def connectors_of(events: Sequence[Any], conversation_id: str) -> Set[Optional[str]]:
+    """The connectors on which this user's handoffs, current or past, had the SunCo
+    conversation (None: the default, in records older than connectors). A conversation is the
+    user's only when one of their records names it: its metadata may name anyone."""
+    return {
+        record.connector for record in records(events) if record.conversation_id == conversation_id
+    }
+
+
 def slot_value(handoff: Optional[Handoff]) -> Optional[Dict[str, Any]]:
     """What the slot holds for this record (None: no handoff)."""
     return handoff.as_slot() if handoff is not None else None
@@ -205,8 +223,20 @@ def message_left(handoff: Handoff) -> Handoff:
 
 
 def ticket_changed(handoff: Handoff, ticket_id: str, status: str) -> Handoff:
-    """Zendesk says the handoff's ticket has a new status (recorded; an end is `ended`)."""
+    """Zendesk says the handoff's ticket has a new status (recorded; an end is `ended`). The
+    first one pins the ticket: another ticket's events are refused (`ticket_of_another`)."""
     return replace(handoff, ticket_id=ticket_id, ticket_status=status)
+
+
+def ticket_of_another(events: Sequence[Any], handoff: Handoff, ticket_id: str) -> bool:
+    """Whether `ticket_id` is not this handoff's ticket: the first ticket event that reached
+    the handoff pinned its ticket (`ticket_changed`), or an earlier handoff of the same
+    conversation had this one. A ticket event ends only its own handoff."""
+    if handoff.ticket_id is not None:
+        return handoff.ticket_id != ticket_id
+    return any(
+        record.ticket_id == ticket_id and record.id != handoff.id for record in records(events)
+    )
 
 
 def handled(handoff: Handoff, message_id: Optional[str]) -> Handoff:

@@ -21,6 +21,7 @@ import time
 from datetime import datetime, timezone
 from typing import Mapping, Optional
 
+from rasa_zendesk.secret_compare import same_secret
 from rasa_zendesk.settings import ZendeskSettings
 
 SIGNATURE_HEADER = "X-Zendesk-Webhook-Signature"
@@ -47,7 +48,7 @@ def refusal(
     reasons = []
     if settings.ticket_webhook_api_key:
         given = headers.get(settings.ticket_webhook_api_key_header)
-        if given and _same(given, settings.ticket_webhook_api_key):
+        if given and same_secret(given, settings.ticket_webhook_api_key):
             return None
         reasons.append(f"missing or wrong {settings.ticket_webhook_api_key_header} header")
     if settings.ticket_webhook_secret:
@@ -70,15 +71,9 @@ def _signature_problem(
         return f"{TIMESTAMP_HEADER} is not an ISO-8601 time"
     if abs((time.time() if now is None else now) - signed_at) > REPLAY_WINDOW_SECONDS:
         return f"{TIMESTAMP_HEADER} is more than {REPLAY_WINDOW_SECONDS // 60} minutes from now"
-    if not _same(given, signature(secret, timestamp, body)):
+    if not same_secret(given, signature(secret, timestamp, body)):
         return f"wrong {SIGNATURE_HEADER}"
     return None
-
-
-def _same(given: str, expected: str) -> bool:
-    """Constant-time comparison; a header's bytes that are not UTF-8 (Sanic keeps them as
-    surrogates) compare as they came, unequal, never as an error."""
-    return hmac.compare_digest(given.encode("utf-8", "surrogateescape"), expected.encode("utf-8"))
 
 
 def _parse_time(text: str) -> Optional[float]:

@@ -359,7 +359,7 @@ async def test_a_tracker_store_that_cannot_save_gets_500_and_the_retry_records_i
 
 @pytest.mark.timeout(30)
 @pytest.mark.tracker_stores("sql", "sql-uncached")
-async def test_a_failed_event_stops_the_batch_so_order_is_kept(
+async def test_a_failed_event_holds_back_the_later_ones_of_its_conversation(
     rasa: RasaServer, handoff: Handoff, db_path: Path
 ) -> None:
     first = message_webhook(handoff.conversation_id, handoff.sender_id, content("text"))
@@ -371,6 +371,7 @@ async def test_a_failed_event_stops_the_batch_so_order_is_kept(
 
     assert failed.status_code == 500
     assert failed.json()["processed"] == 0
+    assert failed.json()["failed"] == [event["id"] for event in first["events"]]
     run_sql(db_path, "ALTER TABLE events_offline RENAME TO events")
     assert (await rasa.post_webhook(first)).json()["processed"] == 2
 
@@ -407,6 +408,44 @@ async def test_a_channel_that_cannot_deliver_gets_500_then_the_retry_delivers(
     assert retried.json() == {"status": "ok", "processed": 1, "ignored": 0}
     assert [m["text"] for m in callback.messages()] == ["Hello!"]
     assert [e.text for e in await rasa.bot_events(sender_id)][-1] == "Hello!"
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.tracker_stores("sql", "sql-uncached")
+async def test_one_user_s_failure_holds_back_no_one_else_s_event(
+    callback_rasa: tuple, db_path: Path
+) -> None:
+    """A post with A's message (A's channel is down) and B's: B's is delivered at once, the
+    answer is 500 naming A's, and the retry delivers A's once and B's not again."""
+    rasa, callback = callback_rasa
+    a_sender, a_conversation = "callback-" + new_id(), "conv_" + new_id()
+    await start_handoff(rasa.store, a_sender, a_conversation, input_channel="callback")
+    b_sender, b_conversation = "webchat-" + new_id(), "conv_" + new_id()
+    await start_handoff(rasa.store, b_sender, b_conversation)
+    b_chat = await open_web_chat(rasa.url, b_sender)
+    post = message_webhook(a_conversation, a_sender, content("text"))
+    b_event = message_webhook(b_conversation, b_sender, content("text"))["events"][0]
+    post["events"].append(b_event)
+    try:
+        failed = await rasa.post_webhook(post)
+
+        assert failed.status_code == 500
+        assert failed.json()["failed"] == [post["events"][0]["id"]]
+        assert failed.json()["processed"] == 1
+        assert await b_chat.next_message() == {"text": "Hello!"}
+
+        callback.start()
+        retried = await rasa.post_webhook(post)
+
+        assert retried.json() == {"status": "ok", "processed": 1, "ignored": 1}
+        assert [m["text"] for m in callback.messages()] == ["Hello!"]
+        # B's is skipped as a duplicate (`ignored`): recorded once, after the bot's greeting.
+        assert [e.text for e in await rasa.bot_events(b_sender)] == [
+            "An agent will be with you shortly.",
+            "Hello!",
+        ]
+    finally:
+        await b_chat.client.disconnect()
 
 
 @pytest.mark.timeout(30)

@@ -34,6 +34,7 @@ STARTED = "connecting you with a human agent"
 BOT_FILES = ("actions", "data", "domain.yml", "config.yml", "credentials.yml", "endpoints.yml")
 WAITS = (120.0, 1800.0)  # the agents of the first two handoffs, after the request
 WINDOW = 60.0  # what real seconds may add to a scripted time
+METRICS_TOKEN = "metrics-token-ops-0123456789"
 
 
 @contextlib.contextmanager
@@ -71,6 +72,7 @@ def stack(
     env = {
         "ZENDESK_CLOCK_FILE": str(clock.path),
         "ZENDESK_METRICS": "true",
+        "ZENDESK_METRICS_TOKEN": METRICS_TOKEN,
         "ZENDESK_AGENT_TIMEOUT": "0",
         "ZENDESK_IDLE_TIMEOUT": "0",
         "ZENDESK_MAX_DURATION": "0",
@@ -116,7 +118,6 @@ async def test_a_scripted_day_in_the_metrics_the_report_and_the_doctor(
     stack: Tuple[DemoStack, ClockFile],
 ) -> None:
     running_stack, clock = stack
-    secret = running_stack.config.credentials.webhook_secret
     async with emulator_of(running_stack) as emulator:
         # 1: an agent after 120 s, two messages each way, solved 10 minutes later.
         # 2: an agent after 30 minutes, one message each way, solved.
@@ -138,7 +139,7 @@ async def test_a_scripted_day_in_the_metrics_the_report_and_the_doctor(
     clock.advance(120)  # a Redis store is scanned once a (plugin) minute
 
     async def everything_counted() -> str:
-        text = await scrape(running_stack.rasa_url, secret)
+        text = await scrape(running_stack.rasa_url, METRICS_TOKEN)
         return text if value(text, "rasa_zendesk_handoffs_ended_total") == 3 else ""
 
     text = await wait_for(everything_counted, "three ended handoffs in the metrics", timeout=90)
@@ -202,4 +203,6 @@ async def test_a_scripted_day_in_the_metrics_the_report_and_the_doctor(
         "connector default webhook secret",
         "webhook /webhooks/zendesk/webhook with the secret",
     } <= fails
+    secret = running_stack.config.credentials.webhook_secret
     assert secret not in done.stdout and "not-the-secret-at-all" not in done.stdout
+    assert METRICS_TOKEN not in done.stdout

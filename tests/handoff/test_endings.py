@@ -73,7 +73,7 @@ EXPECTED = {
     state.CONVERSATION_GONE: (constants.UTTER_HANDOFF_ENDED, False, False, None),
     state.RESTART: (None, True, True, endings.RESTART),
     state.LEFT_MESSAGE: (constants.UTTER_MESSAGE_TAKEN, False, False, None),
-    state.FAILED: (constants.UTTER_HANDOFF_ENDED, True, False, endings.AFTER_HANDOFF),
+    state.FAILED: (constants.UTTER_HANDOFF_ENDED, True, False, None),
 }
 
 
@@ -222,6 +222,13 @@ async def timers(processor: WebhookProcessor, rasa: Any, sender: str, conversati
     assert await processor.fire_timers(rasa, sender) is None  # it fired, and ended it
 
 
+async def timers_gave_up(
+    processor: WebhookProcessor, rasa: Any, sender: str, conversation: str
+) -> Any:
+    """The timers' tries could not reach the user (`channel.timers.loop`)."""
+    await processor.give_up_timers(rasa, sender)
+
+
 # Action server: the actions in rasa-sdk's executor, against the emulator.
 
 
@@ -349,6 +356,7 @@ PATHS: List[Tuple[str, str, Any, Dict[str, str]]] = [
         timers,
         {"ZENDESK_AGENT_TIMEOUT": "0", "ZENDESK_MAX_DURATION": "7200"},
     ),
+    (state.FAILED, "rasa", timers_gave_up, {}),
     (state.USER_ENDED, "actions", gesture("/end", "end_handoff"), {}),
     (state.USER_ENDED, "actions", gesture("/end_handoff", "end_handoff"), {}),
     (state.AGENT_TIMEOUT, "actions", gesture("/bot", "inform", offered=True), {}),
@@ -383,9 +391,9 @@ def expected_notice(reason: str, notice: str) -> Optional[str]:
     return WITH_AFTER.responses[row.response][0]["text"].format(**values)
 
 
-def test_every_reason_but_failed_has_a_path() -> None:
+def test_every_reason_has_a_path() -> None:
     produced = {reason for reason, *_ in PATHS}
-    assert produced == set(state.END_REASONS) - {state.FAILED}
+    assert produced == set(state.END_REASONS)
 
 
 @pytest.mark.parametrize("notice", NOTICES)

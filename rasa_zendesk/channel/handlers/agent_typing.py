@@ -27,7 +27,7 @@ async def handle(event: ActivityEvent, rasa: RasaContext, connector: str) -> Eve
         if target is None or tracker is None:
             return NOT_OURS
         conversation_id = event.payload.conversation.id
-        if rasa.other_connector(connector, target, tracker, conversation_id):
+        if await rasa.refused(connector, tracker, conversation_id):
             return REFUSED
         if state.active_for(tracker.events, conversation_id) is None:
             return EventResult(False, "no active handoff")

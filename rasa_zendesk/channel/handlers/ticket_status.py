@@ -1,7 +1,8 @@
 """A ticket's new status, from Zendesk's ticket webhook: solved or closed ends the handoff at
 once (`ticket_solved`; Agent Workspace would give it back only when the ticket closes, days
 later; that release then finds it over and tells nobody again). Other statuses are recorded in
-the handoff's record."""
+the handoff's record. The first ticket event that reaches a handoff pins its ticket; another
+ticket's events are refused, so a ticket ends only its own handoff."""
 
 from __future__ import annotations
 
@@ -31,6 +32,8 @@ from rasa_zendesk.tickets.link import conversation_of_tags
 
 logger = logging.getLogger(__name__)
 
+ANOTHER_TICKET = EventResult(False, "refused: not the ticket of the handoff", refused=True)
+
 
 async def handle(change: StatusChanged, rasa: RasaContext, connector: str) -> EventResult:
     conversation_id = conversation_of_tags(change.detail.tags)
@@ -51,6 +54,17 @@ async def handle(change: StatusChanged, rasa: RasaContext, connector: str) -> Ev
                 tracker.sender_id,
             )
             return skipped("handoff already over")
+        if state.ticket_of_another(tracker.events, handoff, ticket_id):
+            logger.warning(
+                "Ticket %s is %s, but the handoff of conversation %s (sender %s) has ticket %s: "
+                "refused",
+                ticket_id,
+                status,
+                conversation_id,
+                tracker.sender_id,
+                handoff.ticket_id or "of an earlier handoff",
+            )
+            return None, ANOTHER_TICKET
         handoff = state.ticket_changed(handoff, ticket_id, status)
         if not change.ends_session:
             return delivered(Delivery([], [record_event(handoff, change.id)]))

@@ -1,7 +1,8 @@
 """A running handoff's timer, fired if it is still due as the state is now under the lock
 (another instance may have fired it, a message may have come): no agent yet offers the user
 the three choices (`utter_zendesk_agent_timeout`); idle or too long ends the handoff, in
-Zendesk too, as the table of endings says (`ending`)."""
+Zendesk too, as the table of endings says (`ending`). When the user's channel keeps refusing
+what a timer says, the timers give up (`give_up`): the handoff ends as `failed`."""
 
 from __future__ import annotations
 
@@ -56,3 +57,23 @@ async def fire(rasa: RasaContext, sender_id: str) -> Optional[Deadline]:
         return offer, next_deadline(offered, settings, last)
 
     return await write(rasa, RasaConversation(sender_id), due, f"Timer of sender {sender_id}")
+
+
+async def give_up(rasa: RasaContext, sender_id: str) -> None:
+    """End the running handoff as `failed`: its timer's tries could not reach the user. It is
+    given back in Zendesk (best effort); the user's notice is not sent through the channel
+    that kept failing but kept for their next message (`handoff.pending`)."""
+
+    async def end(tracker: DialogueStateTracker, output: OutputChannel) -> Decided[None]:
+        handoff = state.active(tracker.events)
+        if handoff is None:
+            return None, None
+        logger.error(
+            "Handoff timer of sender %s: their channel kept failing; the handoff ends as %s",
+            sender_id,
+            state.FAILED,
+        )
+        return await end_here(rasa, tracker, output, handoff, state.FAILED), None
+
+    what = f"End of the handoff of sender {sender_id} ({state.FAILED})"
+    await write(rasa, RasaConversation(sender_id), end, what, push=False)

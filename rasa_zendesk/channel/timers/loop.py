@@ -1,4 +1,11 @@
-"""The timers' loop: once a second, fire what is due (see the package's docstring)."""
+"""The timers' loop: once a second, fire what is due (see the package's docstring).
+
+Each conversation's timer fails alone: a failure (the user's channel refused the notice, the
+store had a hiccup) puts that conversation off for a while, 2 s, then 4, 8, ... at most a
+minute, and the others fire on time. After `MAX_TRIES` tries whose delivery failed, the handoff
+ends as `failed` (`handlers.timer.give_up`). The tries are counted in memory: the handoff's
+record is the truth, and a restart only begins the count again.
+"""
 
 from __future__ import annotations
 
@@ -6,16 +13,38 @@ import asyncio
 import contextlib
 import logging
 import time
+from dataclasses import dataclass
 from typing import Any, Dict, Optional
 
 from rasa_zendesk import clock
 from rasa_zendesk.channel.timers.watchlist import RecordObserver, Watchlist, watchlist_for
+from rasa_zendesk.channel.write_path import DeliveryError, RasaContext
 
 logger = logging.getLogger(__name__)
 
 POLL_SECONDS = 1.0
 #: A round that keeps failing (a store down) is logged with its traceback this often.
 FAILURE_LOG_SECONDS = 60.0
+#: A conversation whose timer failed is tried again this long after, doubling each time,
+RETRY_FIRST_SECONDS = 2.0
+#: up to this,
+RETRY_MAX_SECONDS = 60.0
+#: and after this many tries that the user's channel refused, its handoff ends as `failed`.
+MAX_TRIES = 5
+
+
+@dataclass
+class Failing:
+    """A conversation whose timer failed: how often, and when to try again."""
+
+    attempts: int = 0
+    #: The attempts that failed to reach the user (`DeliveryError`).
+    undelivered: int = 0
+    retry_at: float = 0.0
+
+    @property
+    def given_up(self) -> bool:
+        return self.undelivered >= MAX_TRIES
 
 
 class TimerLoop:
@@ -33,6 +62,7 @@ class TimerLoop:
         self.observe = observe
         self._watchlist: Optional[Watchlist] = None
         self._due: Dict[str, float] = {}  # sender id -> when to look again (never late)
+        self._failing: Dict[str, Failing] = {}  # sender id -> its timer's failures
         self._task: Optional[asyncio.Task[None]] = None
 
     def start(self, app: Any) -> None:
@@ -68,16 +98,56 @@ class TimerLoop:
         store = rasa.trackers.store
         if self._watchlist is None or self._watchlist.store is not store:
             self._watchlist, self._due = watchlist_for(store, self.observe), {}
+            self._failing = {}
         running = await self._watchlist.refresh()
         for sender_id in self._watchlist.changed:
             self._due.pop(sender_id, None)
         now = clock.now()
         for sender_id in list(running):
-            if self._due.get(sender_id, now) > now:
+            failing = self._failing.get(sender_id)
+            if (failing.retry_at if failing else self._due.get(sender_id, now)) > now:
                 continue
-            upcoming = await self.processor.fire_timers(rasa, sender_id)
-            if upcoming is None:
-                self._watchlist.forget(sender_id)
-                self._due.pop(sender_id, None)
+            await self._fire(rasa, sender_id, failing, now)
+
+    async def _fire(
+        self, rasa: RasaContext, sender_id: str, failing: Optional[Failing], now: float
+    ) -> None:
+        """Fire one conversation's timer (or give up on it); a failure stays with it."""
+        try:
+            if failing is not None and failing.given_up:
+                await self.processor.give_up_timers(rasa, sender_id)
+                upcoming = None
             else:
-                self._due[sender_id] = upcoming.at
+                upcoming = await self.processor.fire_timers(rasa, sender_id)
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            self._failed(sender_id, error, now)
+            return
+        self._failing.pop(sender_id, None)
+        if upcoming is None:
+            assert self._watchlist is not None
+            self._watchlist.forget(sender_id)
+            self._due.pop(sender_id, None)
+        else:
+            self._due[sender_id] = upcoming.at
+
+    def _failed(self, sender_id: str, error: Exception, now: float) -> None:
+        """Put the conversation off (backoff); give up at the next round after the last try."""
+        failing = self._failing.setdefault(sender_id, Failing())
+        failing.attempts += 1
+        delivery = isinstance(error, DeliveryError)
+        if delivery:
+            failing.undelivered += 1
+        wait = min(RETRY_FIRST_SECONDS * 2 ** (failing.attempts - 1), RETRY_MAX_SECONDS)
+        last_try = delivery and failing.given_up
+        failing.retry_at = now if last_try else now + wait
+        logger.warning(
+            "Handoff timer of sender %s failed (try %d%s): %r; %s",
+            sender_id,
+            failing.attempts,
+            f", {failing.undelivered} of {MAX_TRIES} not delivered" if delivery else "",
+            error,
+            "the handoff ends as failed" if last_try else f"trying again in {wait:.0f} s",
+            exc_info=not delivery,
+        )

@@ -44,10 +44,8 @@ async def check_rasa(rasa_url: str, config: Optional[ChannelConfig], findings: F
             return
         for connector in config.connectors.by_name.values():
             await _check_webhook(http, connector, findings)
-        if config.metrics:
-            await _check_metrics(
-                http, config.metrics_token or config.settings.webhook_secret, findings
-            )
+        if config.metrics and config.metrics_token:
+            await _check_metrics(http, config.metrics_token, findings)
 
 
 async def _check_webhook(

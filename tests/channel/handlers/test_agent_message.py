@@ -9,7 +9,9 @@ from pathlib import Path
 from typing import Any, Dict, Optional
 
 import pytest
+from rasa.shared.core.constants import ACTION_LISTEN_NAME, ACTION_SESSION_START_NAME
 from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, SessionStarted, SlotSet
 
 from rasa_zendesk import constants
 from rasa_zendesk.channel.handlers import agent_message
@@ -231,11 +233,29 @@ async def test_events_of_one_post_are_applied_in_order(rasa: RasaServer, handoff
     assert [e.text for e in await rasa.bot_events(handoff.sender_id)][-5:] == texts
 
 
+async def had_an_earlier_handoff(rasa: RasaServer, sender_id: str) -> str:
+    """The user's earlier handoff, ended, in a session before the current one; its SunCo
+    conversation id."""
+    tracker = await rasa.tracker(sender_id)
+    current = state.current(tracker.events)
+    earlier = state.ended(state.opened("conv_" + new_id()), state.AGENT_RELEASED)
+    for event in (
+        SlotSet(constants.SLOT_HANDOFF, earlier.as_slot()),
+        ActionExecuted(ACTION_SESSION_START_NAME),
+        SessionStarted(),
+        SlotSet(constants.SLOT_HANDOFF, state.slot_value(current)),
+        ActionExecuted(ACTION_LISTEN_NAME),
+    ):
+        tracker.update(event)
+    await rasa.store.save(tracker)
+    return earlier.conversation_id
+
+
 @pytest.mark.timeout(30)
 async def test_an_agent_of_an_earlier_handoff_still_reaches_the_user(
     rasa: RasaServer, handoff: Handoff
 ) -> None:
-    other_conversation = "conv_" + new_id()
+    other_conversation = await had_an_earlier_handoff(rasa, handoff.sender_id)
 
     answer = await rasa.post_webhook(
         message_webhook(other_conversation, handoff.sender_id, content("text"))

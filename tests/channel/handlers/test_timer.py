@@ -1,11 +1,13 @@
 """A handoff's timer (`rasa_zendesk.channel.handlers.timer`): not yet due, it tells when; due
 for no agent yet, it offers the choices and tells the next deadline; an end (idle, too long:
-tests/handoff/test_endings.py) leaves no deadline."""
+tests/handoff/test_endings.py) leaves no deadline. Given up on (the user's channel kept
+refusing), the handoff ends as `failed`."""
 
 from __future__ import annotations
 
+from rasa_zendesk import constants
 from rasa_zendesk.channel.handlers import timer
-from rasa_zendesk.handoff import deadlines, state
+from rasa_zendesk.handoff import deadlines, endings, pending, state
 from testkit.action_calls import DOMAIN
 from testkit.in_memory_rasa import SENDER, in_memory_rasa
 
@@ -35,3 +37,16 @@ async def test_no_running_handoff_no_timer() -> None:
     server = await in_memory_rasa(DOMAIN, handoff=over)
     assert await timer.fire(server.rasa, SENDER) is None
     assert await timer.fire(server.rasa, "nobody") is None
+
+
+async def test_giving_up_ends_it_as_failed_and_keeps_the_notice_for_the_next_message() -> None:
+    server = await in_memory_rasa(DOMAIN)
+    await timer.give_up(server.rasa, SENDER)
+    record = await server.record()
+    assert record is not None and record.end_reason == state.FAILED
+    assert server.directory.released == [endings.release_metadata(state.FAILED)]
+    [notice] = pending.not_handed_out((await server.tracker()).events)
+    assert notice.text == DOMAIN.responses[constants.UTTER_HANDOFF_ENDED][0]["text"]
+    assert server.follow_ups.ran == []
+    await timer.give_up(server.rasa, SENDER)  # over already: nothing more
+    assert len(await server.said()) == 1 and len(server.directory.released) == 1

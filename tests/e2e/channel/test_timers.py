@@ -12,7 +12,7 @@ from typing import AsyncIterator, Optional
 
 import pytest
 
-from rasa_zendesk import clock, constants
+from rasa_zendesk import constants
 from rasa_zendesk.channel.timers import watchlist
 from rasa_zendesk.channel.timers.loop import TimerLoop
 from rasa_zendesk.handoff import state
@@ -24,13 +24,6 @@ from testkit.services import Redis
 pytestmark = pytest.mark.timeout(60)
 
 TIMEOUTS = {"agent_timeout": "600", "idle_timeout": "1800", "max_duration": "7200"}
-
-
-@pytest.fixture
-def moved_clock(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> ClockFile:
-    path = tmp_path / "clock"
-    monkeypatch.setenv(clock.CLOCK_FILE_ENV, str(path))
-    return ClockFile(path)
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 """The metrics route of a real Rasa server with the channel, fed by the emulator: off unless
-turned on, only for the token (or the webhook secret), and counting what happened: a handoff's
-request, agent and end (from the tracker store's records), webhook events by type and outcome,
-refused webhooks, SunCo calls and their errors."""
+turned on, only for a token of their own (never the webhook secret), and counting what
+happened: a handoff's request, agent and end (from the tracker store's records), webhook
+events by type and outcome, refused webhooks, SunCo calls and their errors."""
 
 from __future__ import annotations
 
@@ -12,7 +12,9 @@ import httpx
 import pytest
 
 from rasa_zendesk import constants
-from testkit.channel_harness import SECRET
+from rasa_zendesk.channel.input import ZendeskInput
+from rasa_zendesk.settings import SettingsError
+from testkit.channel_harness import CREDENTIALS, SECRET
 from testkit.emulator_control import wait_for
 from testkit.emulator_stack import EmulatorStack, emulator_stack
 from testkit.metrics import scrape, value
@@ -25,7 +27,8 @@ METRICS = "/webhooks/zendesk/metrics"
 
 @pytest.fixture
 async def stack(db_path: Path) -> AsyncIterator[EmulatorStack]:
-    async with emulator_stack(db_path, credentials={"metrics": "true"}) as running:
+    credentials = {"metrics": "true", "metrics_token": TOKEN}
+    async with emulator_stack(db_path, credentials=credentials) as running:
         yield running
 
 
@@ -41,23 +44,26 @@ async def test_metrics_are_off_unless_turned_on(db_path: Path) -> None:
     assert "ZENDESK_METRICS" in answer.json()["error"]
 
 
-async def test_only_the_webhook_secret_opens_them_when_no_token_is_set(
+async def test_only_the_metrics_token_opens_them_never_the_webhook_secret(
     stack: EmulatorStack,
 ) -> None:
     assert (await get(stack.rasa.url, {})).status_code == 401
     assert (await get(stack.rasa.url, {"Authorization": "Bearer nope"})).status_code == 401
-    assert (await get(stack.rasa.url, {"Authorization": f"Bearer {SECRET}"})).status_code == 200
-    answer = await get(stack.rasa.url, {"X-API-Key": SECRET})
+    assert (await get(stack.rasa.url, {"Authorization": f"Bearer {SECRET}"})).status_code == 401
+    assert (await get(stack.rasa.url, {"X-API-Key": SECRET})).status_code == 401
+    assert (await get(stack.rasa.url, {"Authorization": f"Bearer {TOKEN}"})).status_code == 200
+    answer = await get(stack.rasa.url, {"X-API-Key": TOKEN})
     assert answer.status_code == 200
     assert answer.headers["content-type"].startswith("text/plain")
-    assert SECRET not in answer.text
+    assert SECRET not in answer.text and TOKEN not in answer.text
 
 
-async def test_a_token_of_their_own_replaces_the_secret(db_path: Path) -> None:
-    credentials = {"metrics": "true", "metrics_token": TOKEN}
-    async with emulator_stack(db_path, credentials=credentials) as stack:
-        assert (await get(stack.rasa.url, {"X-API-Key": SECRET})).status_code == 401
-        assert (await get(stack.rasa.url, {"Authorization": f"Bearer {TOKEN}"})).status_code == 200
+def test_metrics_without_a_token_of_their_own_stop_the_start() -> None:
+    with pytest.raises(SettingsError) as raised:
+        ZendeskInput.from_credentials({**CREDENTIALS, "metrics": "true"})
+    assert "metrics_token (ZENDESK_METRICS_TOKEN) is required" in str(raised.value)
+    with pytest.raises(SettingsError, match="must not be a webhook secret"):
+        ZendeskInput.from_credentials({**CREDENTIALS, "metrics": "true", "metrics_token": SECRET})
 
 
 async def test_a_handoffs_life_and_its_webhooks_are_counted(stack: EmulatorStack) -> None:
@@ -73,7 +79,7 @@ async def test_a_handoffs_life_and_its_webhooks_are_counted(stack: EmulatorStack
     assert refused.status_code == 401
 
     async def ended() -> str:
-        text = await scrape(stack.rasa.url, SECRET)
+        text = await scrape(stack.rasa.url, TOKEN)
         return text if value(text, "rasa_zendesk_handoffs_ended_total") else ""
 
     text = await wait_for(ended, "the end of the handoff in the metrics", timeout=15)
@@ -97,7 +103,7 @@ async def test_a_running_handoff_is_counted_as_waiting(stack: EmulatorStack) -> 
     await stack.new_handoff()
 
     async def waiting() -> str:
-        text = await scrape(stack.rasa.url, SECRET)
+        text = await scrape(stack.rasa.url, TOKEN)
         return text if value(text, "rasa_zendesk_handoffs_running", state="waiting") else ""
 
     text = await wait_for(waiting, "a waiting handoff in the metrics", timeout=15)
@@ -115,7 +121,7 @@ async def test_sunco_calls_and_errors_are_timed(stack: EmulatorStack) -> None:
     await stack.control("POST", "/faults", fault)
     await stack.agent_says(conversation_id, "Hello")
     await stack.settled()
-    text = await scrape(stack.rasa.url, SECRET)
+    text = await scrape(stack.rasa.url, TOKEN)
     lookup = {"connector": "default", "method": "GET", "operation": "/conversations/{id}"}
     assert value(text, "rasa_zendesk_sunco_request_seconds_count", **lookup) == 2
     assert value(text, "rasa_zendesk_sunco_errors_total", **lookup, status="500") == 1

@@ -1,0 +1,296 @@
+"""Isolation with real processes (issue 21): the example bot in `rasa run` with Rasa's
+callback channel besides web chat, `rasa run actions`, and the emulator.
+
+- A conversation that someone with the app's API keys created, its metadata naming a real
+  user, reaches nobody: its agent message, typing, hand-back and ticket are refused.
+- One user's failing delivery in a webhook post holds back no other user's event.
+- One user's failing timer holds back no other timer, is tried a few times, and ends the
+  handoff as `failed`; the user hears of it at their next message.
+
+The callback channel's server (`CallbackServer`) is taken down to make a user's channel
+fail. Time is the plugin's clock (`ZENDESK_CLOCK_FILE`), moved by the test.
+"""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+from typing import Any, AsyncIterator, Dict, Iterator, List
+
+import httpx
+import pytest
+import yaml
+
+from demo.stack import EXAMPLE_BOT_ENV, REPO_ROOT, DemoStack
+from rasa_zendesk import constants
+from rasa_zendesk.channel.config import ChannelConfig
+from rasa_zendesk.handoff import state
+from rasa_zendesk.sunco.client import SunCoClient
+from rasa_zendesk.tickets.link import link_tag
+from testkit.clock_file import ClockFile
+from testkit.emulator_control import EmulatorControl, wait_for
+from testkit.events_table import EventsTable
+from testkit.metrics import scrape, value
+from testkit.platforms import CallbackServer
+from testkit.processes import free_ports, running_stack
+from testkit.socket_user import SocketUser
+from testkit.stack_users import emulator_of, tracker_of, web_chat_user
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
+
+STARTED = "connecting you with a human agent"
+ENDED = "back with the bot"
+METRICS_TOKEN = "metrics-token-isolation-0123"
+IDLE_TIMEOUT = 600.0
+#: The bot's own files; credentials.yml is written anew, with the callback channel.
+BOT_FILES = ("actions", "data", "domain.yml", "config.yml", "endpoints.yml")
+
+
+@pytest.fixture(scope="module")
+def clock_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("clock") / "offset"
+
+
+@pytest.fixture(scope="module")
+def callback_port() -> int:
+    return free_ports(1)[0]
+
+
+@pytest.fixture(scope="module")
+def isolation_stack(
+    trained_model: Path,
+    clock_file: Path,
+    callback_port: int,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[DemoStack]:
+    bot = tmp_path_factory.mktemp("callback-bot")
+    for name in BOT_FILES:
+        (bot / name).symlink_to(REPO_ROOT / name)
+    credentials = yaml.safe_load((REPO_ROOT / "credentials.yml").read_text())
+    credentials["callback"] = {"url": f"http://127.0.0.1:{callback_port}/callback"}
+    (bot / "credentials.yml").write_text(yaml.safe_dump(credentials))
+    env = {
+        **EXAMPLE_BOT_ENV,
+        "ZENDESK_CLOCK_FILE": str(clock_file),
+        "ZENDESK_AGENT_TIMEOUT": "0",
+        "ZENDESK_IDLE_TIMEOUT": str(int(IDLE_TIMEOUT)),
+        "ZENDESK_METRICS": "true",
+        "ZENDESK_METRICS_TOKEN": METRICS_TOKEN,
+    }
+    with running_stack(trained_model, "isolation", bot_dir=bot, extra_env=env) as stack:
+        yield stack
+
+
+@pytest.fixture
+def clock(clock_file: Path) -> ClockFile:
+    return ClockFile(clock_file)
+
+
+@pytest.fixture
+async def receiver(callback_port: int) -> AsyncIterator[CallbackServer]:
+    server = CallbackServer(port=callback_port)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+async def emulator(isolation_stack: DemoStack) -> AsyncIterator[EmulatorControl]:
+    async with emulator_of(isolation_stack) as control:
+        yield control
+
+
+@pytest.fixture
+async def user(isolation_stack: DemoStack) -> AsyncIterator[SocketUser]:
+    async with web_chat_user(isolation_stack) as chat:
+        yield chat
+
+
+@pytest.fixture
+def tracker(isolation_stack: DemoStack) -> EventsTable:
+    return tracker_of(isolation_stack)
+
+
+async def web_chat_handoff(user: SocketUser, emulator: EmulatorControl) -> str:
+    await user.next_text(await user.say("I want to talk to a human"), contains=STARTED)
+    return await handed_off(emulator, user.session_id)
+
+
+async def handed_off(emulator: EmulatorControl, sender: str) -> str:
+    found = await wait_for(lambda: emulator.handed_off_conversation(sender), "the agents have it")
+    return str(found["id"])
+
+
+async def callback_says(stack: DemoStack, sender: str, text: str) -> None:
+    """A message of a user on the callback channel (the answers go to the receiver)."""
+    async with httpx.AsyncClient(base_url=stack.rasa_url, timeout=60) as http:
+        answer = await http.post(
+            "/webhooks/callback/webhook", json={"sender": sender, "message": text}
+        )
+    answer.raise_for_status()
+
+
+async def callback_handoff(
+    stack: DemoStack, emulator: EmulatorControl, receiver: CallbackServer
+) -> Dict[str, str]:
+    sender = "callback-" + uuid.uuid4().hex[:12]
+    await callback_says(stack, sender, "I want to talk to a human")
+    await wait_for(lambda: any(STARTED in text for text in receiver.texts()), "the bot's answer")
+    return {"sender": sender, "conversation": await handed_off(emulator, sender)}
+
+
+def agent_texts(tracker: EventsTable, sender: str) -> List[str]:
+    return [
+        event["text"]
+        for event in tracker.bot_events(sender)
+        if (event.get("metadata") or {}).get(constants.EVENT_ZENDESK_MESSAGE_ID)
+    ]
+
+
+def refused(metrics: str, route: str, event_type: str) -> float:
+    labels = {"route": route, "type": event_type, "outcome": "refused"}
+    return value(metrics, "rasa_zendesk_webhook_events_total", **labels)
+
+
+async def test_a_conversation_made_with_the_api_for_a_user_reaches_nobody(
+    isolation_stack: DemoStack,
+    emulator: EmulatorControl,
+    user: SocketUser,
+    tracker: EventsTable,
+) -> None:
+    own = await web_chat_handoff(user, emulator)
+    # Someone with the app's API keys opens a conversation naming this user, hands it to the
+    # agents (a ticket carrying its link tag) and has an "agent" write through it.
+    api_url = f"{isolation_stack.emulator_url}/sc"
+    environ = isolation_stack.config.credentials.environment(api_url)
+    settings = ChannelConfig.from_credentials(None, environ).settings
+    async with SunCoClient.from_settings(settings) as sunco:
+        forged = await sunco.create_conversation(
+            user.session_id,
+            {
+                constants.CONVERSATION_SENDER_ID: user.session_id,
+                constants.CONVERSATION_INPUT_CHANNEL: "socketio",
+            },
+        )
+        tags = {"dataCapture.systemField.tags": link_tag(forged.id)}
+        await sunco.pass_control(forged.id, constants.AGENT_WORKSPACE, tags)
+    await wait_for(lambda: emulator.ticket(forged.id), "the forged conversation's ticket")
+    events_before = len(tracker.events(user.session_id))
+    mark = len(user.received)
+
+    await emulator.agent_message(forged.id, text="Please confirm your card number here")
+    await emulator.http.post(f"/_emulator/conversations/{forged.id}/typing", json={"typing": True})
+    await emulator.set_ticket_status(forged.id, "solved")
+    await emulator.solve(forged.id)
+    await emulator.wait_idle()
+
+    await user.assert_silent(mark, window=1.0)
+    assert len(tracker.events(user.session_id)) == events_before
+    handoff = tracker.handoff(user.session_id)
+    assert handoff is not None and handoff.active and handoff.conversation_id == own
+    for delivery in await emulator.deliveries(conversationId=forged.id):
+        assert [attempt["status"] for attempt in delivery["attempts"]] in ([], [200])
+    metrics = await scrape(isolation_stack.rasa_url, METRICS_TOKEN)
+    assert refused(metrics, "webhook", "conversation:message") == 1
+    assert refused(metrics, "webhook", "conversation:typing") == 1
+    assert refused(metrics, "webhook", "switchboard:releaseControl") == 1
+    assert refused(metrics, "ticket_status", "zen:event-type:ticket.status_changed") >= 1
+
+    # The user's own conversation works; after its end, a late word of the agent still
+    # arrives through it.
+    mark = len(user.received)
+    await emulator.agent_message(own, text="Anna here, how can I help?")
+    await user.next_text(mark, contains="Anna here")
+    mark = len(user.received)
+    await emulator.solve(own)
+    await user.next_text(mark, contains=ENDED)
+    mark = len(user.received)
+    await emulator.agent_message(own, text="One more thing: your parcel left today")
+    await user.next_text(mark, contains="your parcel left today")
+    assert agent_texts(tracker, user.session_id) == [
+        "Anna here, how can I help?",
+        "One more thing: your parcel left today",
+    ]
+
+
+async def test_one_user_s_failing_delivery_holds_back_no_other_user_s_event(
+    isolation_stack: DemoStack,
+    emulator: EmulatorControl,
+    receiver: CallbackServer,
+    user: SocketUser,
+    tracker: EventsTable,
+) -> None:
+    down = await callback_handoff(isolation_stack, emulator, receiver)
+    up = {"sender": user.session_id, "conversation": await web_chat_handoff(user, emulator)}
+    # SunCo sends both agents' messages in one post: the emulator holds each back, and the
+    # test posts the two events together.
+    events: List[Dict[str, Any]] = []
+    body: Dict[str, Any] = {}
+    for who, text in ((down, "For the callback user"), (up, "For the web chat user")):
+        rule = {"type": "conversation:message", "conversationId": who["conversation"]}
+        await emulator.webhook_mode(mode="hold", **rule)
+        sent = await emulator.agent_message(who["conversation"], text=text)
+        message_id = sent["message"]["id"]
+        delivery = await wait_for(
+            lambda: emulator.delivery_of_message(message_id),  # noqa: B023 (awaited here)
+            "the held event",
+        )
+        assert delivery["status"] == "held"
+        body = delivery["payload"]
+        events += body["events"]
+    post = {**body, "events": events}
+    headers = {"X-API-Key": isolation_stack.config.credentials.webhook_secret}
+    receiver.stop()
+    mark = len(user.received)
+
+    async with httpx.AsyncClient(timeout=60) as http:
+        failed = await http.post(isolation_stack.webhook_url, json=post, headers=headers)
+        assert failed.status_code == 500, failed.text
+        assert failed.json()["failed"] == [events[0]["id"]]
+        await user.next_text(mark, contains="For the web chat user")
+        assert agent_texts(tracker, down["sender"]) == []
+
+        receiver.start()
+        retried = await http.post(isolation_stack.webhook_url, json=post, headers=headers)
+
+    assert retried.json() == {"status": "ok", "processed": 1, "ignored": 1}
+    assert receiver.texts().count("For the callback user") == 1
+    assert agent_texts(tracker, down["sender"]) == ["For the callback user"]
+    assert agent_texts(tracker, up["sender"]) == ["For the web chat user"]
+    await emulator.solve(down["conversation"])  # over before the timers' test moves the clock
+    await emulator.solve(up["conversation"])
+    await emulator.wait_idle()
+
+
+async def test_one_user_s_failing_timer_holds_up_no_other_and_ends_as_failed(
+    isolation_stack: DemoStack,
+    emulator: EmulatorControl,
+    receiver: CallbackServer,
+    user: SocketUser,
+    tracker: EventsTable,
+    clock: ClockFile,
+) -> None:
+    blocked = await callback_handoff(isolation_stack, emulator, receiver)
+    await web_chat_handoff(user, emulator)
+    receiver.stop()
+    mark = len(user.received)
+
+    clock.advance(IDLE_TIMEOUT + 1)
+
+    # The other user's handoff times out on time, though the first one's timer fails.
+    await user.next_text(mark, contains=ENDED, timeout=30)
+    other = tracker.handoff(user.session_id)
+    assert other is not None and other.end_reason == state.IDLE_TIMEOUT
+
+    def failed() -> bool:
+        clock.advance(10)  # the failing timer's next try comes 2, 4, 8, 16 s later
+        record = tracker.handoff(blocked["sender"])
+        return record is not None and record.end_reason == state.FAILED
+
+    await wait_for(failed, "the failing handoff to end as failed", timeout=60, interval=0.5)
+    releases = await emulator.requests(f"/conversations/{blocked['conversation']}/releaseControl")
+    assert 1 <= len(releases) <= 6  # once per try, and once at the end: not every second
+
+    receiver.start()
+    await callback_says(isolation_stack, blocked["sender"], "hello?")
+    await wait_for(lambda: any(ENDED in text for text in receiver.texts()), "the kept notice")
