@@ -24,6 +24,7 @@ import yaml
 from demo.stack import EXAMPLE_BOT_ENV, REPO_ROOT, DemoStack
 from rasa_zendesk import constants
 from rasa_zendesk.channel.config import ChannelConfig
+from rasa_zendesk.channel.timers.loop import MAX_TRIES
 from rasa_zendesk.handoff import state
 from rasa_zendesk.sunco.client import SunCoClient
 from rasa_zendesk.tickets.link import link_tag
@@ -289,7 +290,9 @@ async def test_one_user_s_failing_timer_holds_up_no_other_and_ends_as_failed(
 
     await wait_for(failed, "the failing handoff to end as failed", timeout=60, interval=0.5)
     releases = await emulator.requests(f"/conversations/{blocked['conversation']}/releaseControl")
-    assert 1 <= len(releases) <= 6  # once per try, and once at the end: not every second
+    # Once per try (5 refused ones; a store hiccup on a loaded machine is one more) and once at
+    # the end, each try later than the one before (2, 4, 8 ... s): never every second round.
+    assert 1 <= len(releases) <= MAX_TRIES + 3, [release["at"] for release in releases]
 
     receiver.start()
     await callback_says(isolation_stack, blocked["sender"], "hello?")
