@@ -76,6 +76,11 @@ class EmulatorControl:
         response.raise_for_status()
         return response.json()["deliveries"]
 
+    async def delivery(self, event_id: str) -> Optional[Dict[str, Any]]:
+        """The delivery of this webhook event, if the emulator made it."""
+        found = [d for d in await self.deliveries() if d["eventId"] == event_id]
+        return found[0] if found else None
+
     async def delivery_of_message(self, message_id: str) -> Optional[Dict[str, Any]]:
         """The `conversation:message` delivery carrying this message id."""
         for delivery in await self.deliveries(type="conversation:message"):
@@ -134,6 +139,12 @@ class EmulatorControl:
         for kind in ("sunco", "ticket"):
             done = await self._post(f"/_emulator/webhooks/wait?kind={kind}", {"timeout": timeout})
             assert done["idle"], f"{kind} webhooks still pending after {timeout:.0f}s"
+
+    async def release_together(self, event_ids: List[str]) -> List[Dict[str, Any]]:
+        """Held events delivered in one post, as SunCo batches them, retried whole while
+        any of them fails (in the emulator's background)."""
+        body = {"eventIds": event_ids}
+        return (await self._post("/_emulator/webhooks/release-together", body))["deliveries"]
 
     async def redeliver(self, event_id: str) -> Dict[str, Any]:
         return (await self._post(f"/_emulator/webhooks/{event_id}/redeliver"))["delivery"]

@@ -266,9 +266,11 @@ async def webhooks_wait(request: web.Request) -> web.Response:
     return web.json_response({"idle": idle, "deliveries": _deliveries(request)})
 
 
-def _holder(request: web.Request) -> Tuple[Emulator, WebhookSender]:
-    """The app and sender that made the event of the path (event ids are unique)."""
-    event_id = request.match_info["eventId"]
+def _holder(
+    request: web.Request, event_id: Optional[str] = None
+) -> Tuple[Emulator, WebhookSender]:
+    """The app and sender that made the event (of the path, unless given; ids are unique)."""
+    event_id = event_id or request.match_info["eventId"]
     for emulator in registry(request).apps_of(request):
         for sender in emulator.senders.values():
             if event_id in sender.deliveries:
@@ -293,6 +295,24 @@ async def release(request: web.Request) -> web.Response:
     if delivery is None:
         raise ApiError(404, "not_found", "No such webhook event")
     return web.json_response({"delivery": delivery_view(emulator, sender, delivery)})
+
+
+class ReleaseTogetherBody(Body):
+    eventIds: List[constr(strict=True, min_length=1, max_length=100)]
+
+
+async def release_together(request: web.Request) -> web.Response:
+    """Held events delivered in one post (SunCo batches events of several conversations)."""
+    body = parse_body(ReleaseTogetherBody, await read_json(request))
+    emulator, sender = _holder(request, body.eventIds[0] if body.eventIds else "")
+    try:
+        released = sender.release_together(body.eventIds)
+    except KeyError as exc:
+        raise ApiError(404, "not_found", f"No such webhook event: {exc.args[0]}") from None
+    except ValueError as exc:
+        raise ApiError(409, "conflict", f"Cannot release these together: {exc}") from None
+    views = [delivery_view(emulator, sender, delivery) for delivery in released]
+    return web.json_response({"deliveries": views})
 
 
 def _webhook_mode_view(sender: WebhookSender) -> Dict[str, Any]:
@@ -428,6 +448,7 @@ def add_routes(app: web.Application) -> None:
     r.add_get(PREFIX + "/webhooks", webhooks)
     r.add_post(PREFIX + "/webhooks/wait", webhooks_wait)
     r.add_post(PREFIX + "/webhooks/{eventId}/redeliver", redeliver)
+    r.add_post(PREFIX + "/webhooks/release-together", release_together)
     r.add_post(PREFIX + "/webhooks/{eventId}/release", release)
     r.add_get(PREFIX + "/webhook-mode", get_webhook_mode)
     r.add_post(PREFIX + "/webhook-mode", add_webhook_mode)

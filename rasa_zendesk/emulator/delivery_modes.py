@@ -11,6 +11,8 @@ hand-back" does not catch the bot's own passControl to the agents):
 - `hold`: not delivered until `POST /_emulator/webhooks/{eventId}/release` (a late webhook);
   later events of the conversation do not wait for it;
 - `drop`: never delivered (a lost webhook); `redeliver` can still send it.
+Held events can also go out together, in one post (`POST /_emulator/webhooks/release-together`),
+as SunCo batches events of several conversations in one envelope.
 Rules are matched when an event is created, in the order they were added; an event takes at
 most one rule of each mode, and `drop` wins over the others.
 """

@@ -11,7 +11,7 @@ import base64
 import hashlib
 import hmac
 from abc import ABC, abstractmethod
-from typing import Any, Dict, Optional
+from typing import Any, Dict, List, Optional
 
 from .events import envelope
 from .ids import new_id, new_ulid, now_iso_seconds
@@ -53,6 +53,11 @@ class WebhookFormat(ABC):
     def body(self, event: Dict[str, Any]) -> Dict[str, Any]:
         """The JSON body that carries `event` (the same on every attempt)."""
 
+    def batch_body(self, events: List[Dict[str, Any]]) -> Dict[str, Any]:
+        """One body that carries several events; ValueError where the webhook sends one event
+        per body."""
+        raise ValueError(f"a {self.label} carries one event per post")
+
     @abstractmethod
     def headers(self, invocation_id: str, data: bytes) -> Dict[str, str]:
         """The headers of one attempt to POST `data` (the body's bytes) of a delivery (its
@@ -77,7 +82,10 @@ class SunCoFormat(WebhookFormat):
         self.app_id = app_id
 
     def body(self, event: Dict[str, Any]) -> Dict[str, Any]:
-        return envelope(self.app_id, self.webhook_id, [event])
+        return self.batch_body([event])
+
+    def batch_body(self, events: List[Dict[str, Any]]) -> Dict[str, Any]:
+        return envelope(self.app_id, self.webhook_id, events)
 
     def headers(self, invocation_id: str, data: bytes) -> Dict[str, str]:
         return {"X-API-Key": self._secret}

@@ -236,6 +236,45 @@ class WebhookSender:
             raise ValueError(f"the event is {delivery.status}, not held")
         return await self._send_now(delivery)
 
+    def release_together(self, event_ids: Sequence[str]) -> List[Delivery]:
+        """Deliver held events in ONE post, as SunCo batches events (of any conversations) in
+        one envelope, with the retry policy, in the background: the post is retried whole
+        while any of its events fails. KeyError: no such event; ValueError: not held, fewer
+        than two, or a webhook that carries one event per post."""
+        held: List[Delivery] = []
+        for event_id in dict.fromkeys(event_ids):
+            delivery = self.deliveries.get(event_id)
+            if delivery is None:
+                raise KeyError(event_id)
+            if delivery.status != "held":
+                raise ValueError(f"event {event_id} is {delivery.status}, not held")
+            held.append(delivery)
+        if len(held) < 2:
+            raise ValueError("name at least two held events")
+        body = self.format.batch_body([delivery.event for delivery in held])
+        batch = Delivery(event=held[0].event, conversation_id=None, body=body)
+        for delivery in held:
+            delivery.status = "pending"
+            delivery.modes = sorted({*delivery.modes, "batched"})
+            delivery.attempts = batch.attempts  # one post: its attempts are every event's
+            delivery.invocation_id = batch.invocation_id
+        key = f"batch:{batch.invocation_id}"
+        self._idle.clear()
+        loop = asyncio.get_running_loop()
+        self._workers[key] = loop.create_task(self._deliver_batch(key, batch, held))
+        return held
+
+    async def _deliver_batch(self, key: str, batch: Delivery, held: List[Delivery]) -> None:
+        try:
+            await self._deliver(batch)
+        finally:
+            for delivery in held:
+                delivery.status = batch.status if batch.status != "pending" else "cancelled"
+            if self._workers.get(key) is asyncio.current_task():
+                del self._workers[key]
+            if not self._workers:
+                self._idle.set()
+
     async def _send_now(self, delivery: Delivery) -> Delivery:
         delivery.status = "pending"
         waiter = asyncio.get_running_loop().create_future()

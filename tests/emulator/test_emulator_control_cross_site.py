@@ -28,6 +28,8 @@ VALID_BODIES: Dict[Tuple[str, str], Optional[Dict[str, Any]]] = {
     ("POST", "/_emulator/webhooks/wait"): {"timeout": 5},
     ("POST", "/_emulator/webhooks/{eventId}/redeliver"): None,
     ("POST", "/_emulator/webhooks/{eventId}/release"): None,
+    # The two held events of `held_handoff` (filled in by `body_for`).
+    ("POST", "/_emulator/webhooks/release-together"): {"eventIds": []},
     ("POST", "/_emulator/webhook-mode"): {"mode": "drop"},
     ("DELETE", "/_emulator/webhook-mode"): None,
     ("POST", "/_emulator/webhook-config"): {"url": HOOK, "secret": "stolen"},
@@ -71,13 +73,20 @@ def test_every_state_changing_route_is_checked_here() -> None:
     assert sorted(state_changing_routes()) == sorted(VALID_BODIES)
 
 
-async def held_handoff(api: SunCoApi) -> Dict[str, str]:
-    """Path parameters to fill in: a handed-off conversation and a held webhook event."""
-    await api.control("POST", "/webhook-mode", {"mode": "hold"}, expect=201)
+async def held_handoff(api: SunCoApi) -> Dict[str, Any]:
+    """Path parameters to fill in: a handed-off conversation and a held webhook event (two
+    are held, for the route that releases several together)."""
+    await api.control("POST", "/webhook-mode", {"mode": "hold", "count": 2}, expect=201)
     conversation = await api.handed_off()
-    held = await api.deliveries(status="held")
-    assert held, "the hold rule kept no event back"
-    return {"conversationId": conversation["id"], "eventId": held[0]["eventId"]}
+    await api.control("POST", f"/conversations/{conversation['id']}/typing", {"typing": True})
+    held = [delivery["eventId"] for delivery in await api.deliveries(status="held")]
+    assert len(held) == 2, "the hold rule kept no two events back"
+    return {"conversationId": conversation["id"], "eventId": held[0], "held": held}
+
+
+def body_for(method: str, template: str, params: Dict[str, Any]) -> Optional[Dict[str, Any]]:
+    body = VALID_BODIES[(method, template)]
+    return {"eventIds": params["held"]} if body == {"eventIds": []} else body
 
 
 async def snapshot(api: SunCoApi, params: Dict[str, str]) -> Dict[str, Any]:
@@ -108,7 +117,7 @@ async def test_a_simple_cross_site_request_is_refused_and_changes_nothing(
 ) -> None:
     params = await held_handoff(api)
     before = await snapshot(api, params)
-    data, content_type = hostile(kind, VALID_BODIES[(method, template)])
+    data, content_type = hostile(kind, body_for(method, template, params))
     url = api.server.base_url + template.format(**params)
     headers = {"Content-Type": content_type}
     async with api.session.request(method, url, data=data, headers=headers) as response:
@@ -135,7 +144,7 @@ async def test_a_bodyless_request_without_a_content_type_is_refused(
 async def test_a_json_request_is_accepted(api: SunCoApi, method: str, template: str) -> None:
     params = await held_handoff(api)
     url = api.server.base_url + template.format(**params)
-    body = VALID_BODIES[(method, template)]
+    body = body_for(method, template, params)
     data = json.dumps(body).encode() if body is not None else b""
     headers = {"Content-Type": "application/json; charset=utf-8"}
     async with api.session.request(method, url, data=data, headers=headers) as response:

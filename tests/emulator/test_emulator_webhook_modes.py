@@ -9,6 +9,7 @@ from typing import Any, Dict, List
 
 import pytest
 
+from rasa_zendesk.emulator.webhook_formats import ZendeskEventFormat
 from testkit.emulator_support import SunCoApi, WebhookReceiver
 
 pytestmark = pytest.mark.timeout(30)
@@ -23,9 +24,9 @@ async def mode(api: SunCoApi, **body: Any) -> Dict[str, Any]:
     return (await api.control("POST", "/webhook-mode", body, expect=201))["rule"]
 
 
-async def quiet_handoff(api: SunCoApi, receiver: WebhookReceiver) -> str:
+async def quiet_handoff(api: SunCoApi, receiver: WebhookReceiver, user: str = "rasa-1") -> str:
     """A conversation with Agent Workspace, its webhooks delivered and forgotten."""
-    conversation = await api.handed_off()
+    conversation = await api.handed_off(user)
     await api.deliveries()
     receiver.received.clear()
     return str(conversation["id"])
@@ -211,3 +212,43 @@ async def test_clearing_or_resetting_goes_back_to_in_order_once(
     posted = await post_texts(api, cid, 2)
     await api.deliveries()
     assert message_ids(receiver) == posted
+
+
+async def test_held_events_of_two_conversations_go_together_in_one_post(
+    api: SunCoApi, receiver: WebhookReceiver
+) -> None:
+    """SunCo batches events of several conversations in one envelope, and retries the post
+    whole while any event of it fails."""
+    first = await quiet_handoff(api, receiver)
+    second = await quiet_handoff(api, receiver, user="rasa-2")
+    await mode(api, mode="hold", type="conversation:message", count=2)
+    posted = [*(await post_texts(api, first, 1)), *(await post_texts(api, second, 1))]
+    held = await api.deliveries(status="held")
+    ids = [delivery["eventId"] for delivery in held]
+    assert len(ids) == 2 and receiver.received == []
+    receiver.plan.append(500)
+
+    together = await api.control("POST", "/webhooks/release-together", {"eventIds": ids})
+    assert [delivery["eventId"] for delivery in together["deliveries"]] == ids
+    await api.deliveries()
+
+    assert [item.status for item in receiver.received] == [500, 200]
+    assert [[event["id"] for event in item.body["events"]] for item in receiver.received] == [
+        ids,
+        ids,
+    ]
+    assert message_ids(receiver) == posted
+    for delivery in await api.deliveries(eventType="conversation:message"):
+        assert delivery["status"] == "delivered" and delivery["modes"] == ["batched", "hold"]
+        assert [attempt["status"] for attempt in delivery["attempts"]] == [500, 200]
+    # Only held events, at least two of them, each known.
+    await api.control("POST", "/webhooks/release-together", {"eventIds": ids}, expect=409)
+    await api.control("POST", "/webhooks/release-together", {"eventIds": ids[:1]}, expect=409)
+    unknown = {"eventIds": ["000000000000000000000000", ids[0]]}
+    await api.control("POST", "/webhooks/release-together", unknown, expect=404)
+
+
+def test_a_ticket_webhook_carries_one_event_per_post() -> None:
+    ticket = ZendeskEventFormat(account_id=1, secret="s")
+    with pytest.raises(ValueError, match="one event per post"):
+        ticket.batch_body([{"id": "a"}, {"id": "b"}])
