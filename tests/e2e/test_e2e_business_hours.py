@@ -21,7 +21,7 @@ from testkit.emulator_control import EmulatorControl, wait_for
 from testkit.events_table import EventsTable
 from testkit.processes import running, stack_config
 from testkit.socket_user import SocketUser
-from testkit.stack_users import emulator_of, tracker_of, web_chat_user
+from testkit.stack_users import emulator_of
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
@@ -32,12 +32,7 @@ TOKEN = "zdoauth_e2e_hours_71c2"
 
 
 @pytest.fixture(scope="module")
-def clock_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("hours-clock") / "offset"
-
-
-@pytest.fixture(scope="module")
-def hours_stack(trained_model: Path, clock_file: Path) -> Iterator[DemoStack]:
+def stack(trained_model: Path, clock_file: Path) -> Iterator[DemoStack]:
     env = {
         "ZENDESK_CLOCK_FILE": str(clock_file),
         "ZENDESK_BUSINESS_HOURS": "Europe/Berlin; mon-fri 09:00-17:00",
@@ -62,21 +57,10 @@ def clock(clock_file: Path) -> ClockFile:
 
 
 @pytest.fixture
-async def emulator(hours_stack: DemoStack) -> AsyncIterator[EmulatorControl]:
-    async with emulator_of(hours_stack) as control:
+async def emulator(stack: DemoStack) -> AsyncIterator[EmulatorControl]:
+    async with emulator_of(stack) as control:
         await control.set_support(agentsOnline=True)
         yield control
-
-
-@pytest.fixture
-async def user(hours_stack: DemoStack) -> AsyncIterator[SocketUser]:
-    async with web_chat_user(hours_stack) as chat:
-        yield chat
-
-
-@pytest.fixture
-def tracker(hours_stack: DemoStack) -> EventsTable:
-    return tracker_of(hours_stack)
 
 
 async def test_out_of_hours_the_user_leaves_a_message_and_the_bot_is_back(

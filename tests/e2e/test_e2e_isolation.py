@@ -34,7 +34,6 @@ from testkit.metrics import scrape, value
 from testkit.platforms import CallbackServer
 from testkit.processes import free_ports, running_stack
 from testkit.socket_user import SocketUser
-from testkit.stack_users import emulator_of, tracker_of, web_chat_user
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
@@ -47,17 +46,12 @@ BOT_FILES = ("actions", "data", "domain.yml", "config.yml", "endpoints.yml")
 
 
 @pytest.fixture(scope="module")
-def clock_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("clock") / "offset"
-
-
-@pytest.fixture(scope="module")
 def callback_port() -> int:
     return free_ports(1)[0]
 
 
 @pytest.fixture(scope="module")
-def isolation_stack(
+def stack(
     trained_model: Path,
     clock_file: Path,
     callback_port: int,
@@ -82,33 +76,11 @@ def isolation_stack(
 
 
 @pytest.fixture
-def clock(clock_file: Path) -> ClockFile:
-    return ClockFile(clock_file)
-
-
-@pytest.fixture
 async def receiver(callback_port: int) -> AsyncIterator[CallbackServer]:
     server = CallbackServer(port=callback_port)
     server.start()
     yield server
     server.stop()
-
-
-@pytest.fixture
-async def emulator(isolation_stack: DemoStack) -> AsyncIterator[EmulatorControl]:
-    async with emulator_of(isolation_stack) as control:
-        yield control
-
-
-@pytest.fixture
-async def user(isolation_stack: DemoStack) -> AsyncIterator[SocketUser]:
-    async with web_chat_user(isolation_stack) as chat:
-        yield chat
-
-
-@pytest.fixture
-def tracker(isolation_stack: DemoStack) -> EventsTable:
-    return tracker_of(isolation_stack)
 
 
 async def web_chat_handoff(user: SocketUser, emulator: EmulatorControl) -> str:
@@ -153,7 +125,7 @@ def refused(metrics: str, route: str, event_type: str) -> float:
 
 
 async def test_a_conversation_made_with_the_api_for_a_user_reaches_nobody(
-    isolation_stack: DemoStack,
+    stack: DemoStack,
     emulator: EmulatorControl,
     user: SocketUser,
     tracker: EventsTable,
@@ -161,8 +133,8 @@ async def test_a_conversation_made_with_the_api_for_a_user_reaches_nobody(
     own = await web_chat_handoff(user, emulator)
     # Someone with the app's API keys opens a conversation naming this user, hands it to the
     # agents (a ticket carrying its link tag) and has an "agent" write through it.
-    api_url = f"{isolation_stack.emulator_url}/sc"
-    environ = isolation_stack.config.credentials.environment(api_url)
+    api_url = f"{stack.emulator_url}/sc"
+    environ = stack.config.credentials.environment(api_url)
     settings = ChannelConfig.from_credentials(None, environ).settings
     async with SunCoClient.from_settings(settings) as sunco:
         forged = await sunco.create_conversation(
@@ -190,7 +162,7 @@ async def test_a_conversation_made_with_the_api_for_a_user_reaches_nobody(
     assert handoff is not None and handoff.active and handoff.conversation_id == own
     for delivery in await emulator.deliveries(conversationId=forged.id):
         assert [attempt["status"] for attempt in delivery["attempts"]] in ([], [200])
-    metrics = await scrape(isolation_stack.rasa_url, METRICS_TOKEN)
+    metrics = await scrape(stack.rasa_url, METRICS_TOKEN)
     assert refused(metrics, "webhook", "conversation:message") == 1
     assert refused(metrics, "webhook", "conversation:typing") == 1
     assert refused(metrics, "webhook", "switchboard:releaseControl") == 1
@@ -214,13 +186,13 @@ async def test_a_conversation_made_with_the_api_for_a_user_reaches_nobody(
 
 
 async def test_one_user_s_failing_delivery_holds_back_no_other_user_s_event(
-    isolation_stack: DemoStack,
+    stack: DemoStack,
     emulator: EmulatorControl,
     receiver: CallbackServer,
     user: SocketUser,
     tracker: EventsTable,
 ) -> None:
-    down = await callback_handoff(isolation_stack, emulator, receiver)
+    down = await callback_handoff(stack, emulator, receiver)
     up = {"sender": user.session_id, "conversation": await web_chat_handoff(user, emulator)}
     # SunCo sends both agents' messages in one post: the emulator holds each back, and the
     # test posts the two events together.
@@ -239,19 +211,19 @@ async def test_one_user_s_failing_delivery_holds_back_no_other_user_s_event(
         body = delivery["payload"]
         events += body["events"]
     post = {**body, "events": events}
-    headers = {"X-API-Key": isolation_stack.config.credentials.webhook_secret}
+    headers = {"X-API-Key": stack.config.credentials.webhook_secret}
     receiver.stop()
     mark = len(user.received)
 
     async with httpx.AsyncClient(timeout=60) as http:
-        failed = await http.post(isolation_stack.webhook_url, json=post, headers=headers)
+        failed = await http.post(stack.webhook_url, json=post, headers=headers)
         assert failed.status_code == 500, failed.text
         assert failed.json()["failed"] == [events[0]["id"]]
         await user.next_text(mark, contains="For the web chat user")
         assert agent_texts(tracker, down["sender"]) == []
 
         receiver.start()
-        retried = await http.post(isolation_stack.webhook_url, json=post, headers=headers)
+        retried = await http.post(stack.webhook_url, json=post, headers=headers)
 
     assert retried.json() == {"status": "ok", "processed": 1, "ignored": 1}
     assert receiver.texts().count("For the callback user") == 1
@@ -263,14 +235,14 @@ async def test_one_user_s_failing_delivery_holds_back_no_other_user_s_event(
 
 
 async def test_one_user_s_failing_timer_holds_up_no_other_and_ends_as_failed(
-    isolation_stack: DemoStack,
+    stack: DemoStack,
     emulator: EmulatorControl,
     receiver: CallbackServer,
     user: SocketUser,
     tracker: EventsTable,
     clock: ClockFile,
 ) -> None:
-    blocked = await callback_handoff(isolation_stack, emulator, receiver)
+    blocked = await callback_handoff(stack, emulator, receiver)
     await web_chat_handoff(user, emulator)
     receiver.stop()
     mark = len(user.received)
@@ -292,5 +264,5 @@ async def test_one_user_s_failing_timer_holds_up_no_other_and_ends_as_failed(
     assert 1 <= len(releases) <= 6  # once per try, and once at the end: not every second
 
     receiver.start()
-    await callback_says(isolation_stack, blocked["sender"], "hello?")
+    await callback_says(stack, blocked["sender"], "hello?")
     await wait_for(lambda: any(ENDED in text for text in receiver.texts()), "the kept notice")

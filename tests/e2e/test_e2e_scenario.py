@@ -4,40 +4,21 @@ trained example bot, `rasa run actions`, and the Zendesk emulator acting as the 
 
 from __future__ import annotations
 
-from typing import Any, AsyncIterator, Dict, List, Optional
+from typing import Any, Dict, List, Optional
 
 import pytest
 
-from demo.stack import DemoStack
 from rasa_zendesk import constants
 from rasa_zendesk.handoff import state
 from testkit.emulator_control import EmulatorControl, user_texts, wait_for
 from testkit.events_table import EventsTable
 from testkit.socket_user import SocketUser
-from testkit.stack_users import emulator_of, tracker_of, web_chat_user
 
 pytestmark = pytest.mark.e2e
 
 GREETING = "Acme support bot"  # utter_greet
 HANDOFF_STARTED = "connecting you with a human agent"  # utter_zendesk_handoff_started
 HANDOFF_ENDED = "back with the bot"  # utter_zendesk_handoff_ended
-
-
-@pytest.fixture
-async def emulator(e2e_stack: DemoStack) -> AsyncIterator[EmulatorControl]:
-    async with emulator_of(e2e_stack) as control:
-        yield control
-
-
-@pytest.fixture
-async def user(e2e_stack: DemoStack) -> AsyncIterator[SocketUser]:
-    async with web_chat_user(e2e_stack) as chat:
-        yield chat
-
-
-@pytest.fixture
-def tracker(e2e_stack: DemoStack) -> EventsTable:
-    return tracker_of(e2e_stack)
 
 
 def bot_events_for(tracker: EventsTable, sender_id: str, message_id: str) -> List[Dict[str, Any]]:
