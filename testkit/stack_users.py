@@ -51,9 +51,8 @@ def stack(e2e_stack: DemoStack) -> DemoStack:
 
 
 @pytest.fixture
-async def emulator(stack: DemoStack) -> AsyncIterator[EmulatorControl]:
-    async with emulator_of(stack) as control:
-        yield control
+def tracker(stack: DemoStack) -> EventsTable:
+    return tracker_of(stack)
 
 
 @pytest.fixture
@@ -63,8 +62,9 @@ async def user(stack: DemoStack) -> AsyncIterator[SocketUser]:
 
 
 @pytest.fixture
-def tracker(stack: DemoStack) -> EventsTable:
-    return tracker_of(stack)
+async def emulator(stack: DemoStack) -> AsyncIterator[EmulatorControl]:
+    async with emulator_of(stack) as control:
+        yield control
 
 
 @pytest.fixture(scope="module")

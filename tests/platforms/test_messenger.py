@@ -11,9 +11,7 @@ from typing import Any, Dict, List
 import httpx
 import pytest
 
-from testkit.channel_harness import (
-    RasaServer,
-)
+from testkit.channel_harness import RasaServer
 from testkit.choices import Rasa, running
 from testkit.platforms import (
     ALL,
@@ -26,13 +24,7 @@ from testkit.platforms import (
     point_messenger_at,
     text,
 )
-from testkit.reach import (
-    FILE,
-    IMAGE,
-    agent_sends,
-    agent_types,
-    handoff_on,
-)
+from testkit.reach import FILE, IMAGE, agent_sends, agent_types, handoff_on
 
 pytestmark = pytest.mark.timeout(60)
 

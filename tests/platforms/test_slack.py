@@ -12,11 +12,7 @@ from typing import Any, Dict, List
 import httpx
 import pytest
 
-from testkit.channel_harness import (
-    HANDOFF_ENDED_TEXT,
-    RasaServer,
-    release_webhook,
-)
+from testkit.channel_harness import HANDOFF_ENDED_TEXT, RasaServer, release_webhook
 from testkit.choices import Rasa, running
 from testkit.platforms import (
     ALL,
@@ -30,13 +26,7 @@ from testkit.platforms import (
     slack_input,
     text,
 )
-from testkit.reach import (
-    FILE,
-    IMAGE,
-    agent_sends,
-    agent_types,
-    handoff_on,
-)
+from testkit.reach import FILE, IMAGE, agent_sends, agent_types, handoff_on
 
 pytestmark = pytest.mark.timeout(60)
 

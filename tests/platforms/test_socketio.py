@@ -10,27 +10,10 @@ import pytest
 import socketio
 from rasa.core.channels.socketio import SocketIOInput
 
-from testkit.channel_harness import (
-    RasaServer,
-    new_id,
-    open_web_chat,
-)
+from testkit.channel_harness import RasaServer, new_id, open_web_chat
 from testkit.choices import Rasa, running
-from testkit.platforms import (
-    ALL,
-    DOCS,
-    MAP,
-    PLANS,
-    TACO,
-    text,
-)
-from testkit.reach import (
-    FILE,
-    IMAGE,
-    agent_sends,
-    agent_types,
-    handoff_on,
-)
+from testkit.platforms import ALL, DOCS, MAP, PLANS, TACO, text
+from testkit.reach import FILE, IMAGE, agent_sends, agent_types, handoff_on
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -42,13 +42,7 @@ from testkit.platforms import (
     text,
     without_chat,
 )
-from testkit.reach import (
-    FILE,
-    IMAGE,
-    agent_sends,
-    agent_types,
-    handoff_on,
-)
+from testkit.reach import FILE, IMAGE, agent_sends, agent_types, handoff_on
 
 pytestmark = pytest.mark.timeout(30)
 

@@ -8,9 +8,7 @@ import asyncio
 import pytest
 
 from rasa_zendesk.platforms import twilio
-from testkit.channel_harness import (
-    RasaServer,
-)
+from testkit.channel_harness import RasaServer
 from testkit.platforms import (
     ALL,
     DOCS,
@@ -22,13 +20,7 @@ from testkit.platforms import (
     text,
     twilio_input,
 )
-from testkit.reach import (
-    FILE,
-    IMAGE,
-    agent_sends,
-    agent_types,
-    handoff_on,
-)
+from testkit.reach import FILE, IMAGE, agent_sends, agent_types, handoff_on
 
 pytestmark = pytest.mark.timeout(60)
 
