@@ -23,9 +23,7 @@ from testkit.channel_harness import (
     start_rasa,
     typing_webhook,
 )
-from testkit.platforms import (
-    CallbackServer,
-)
+from testkit.platforms import CallbackServer
 
 
 @pytest.fixture(name="rasa")

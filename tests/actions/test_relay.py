@@ -14,13 +14,7 @@ from rasa_zendesk import constants
 from rasa_zendesk.actions import relay
 from rasa_zendesk.handoff import state
 from rasa_zendesk.sunco.text import MAX_TEXT_LENGTH
-from testkit.action_calls import (
-    handoff_closed,
-    handoff_opened,
-    is_ours,
-    responses,
-    user,
-)
+from testkit.action_calls import handoff_closed, handoff_opened, is_ours, responses, user
 from testkit.action_emulator import (
     SENDER,
     Zendesk,

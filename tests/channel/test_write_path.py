@@ -16,13 +16,7 @@ from typing import Any, AsyncIterator, List, Optional, Tuple
 import pytest
 from rasa.core.channels.channel import OutputChannel
 from rasa.shared.core.constants import ACTION_LISTEN_NAME, ACTION_SESSION_START_NAME
-from rasa.shared.core.events import (
-    ActionExecuted,
-    BotUttered,
-    SessionStarted,
-    SlotSet,
-    UserUttered,
-)
+from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from rasa_zendesk import constants
