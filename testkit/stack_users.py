@@ -17,6 +17,11 @@ from testkit.emulator_control import EmulatorControl
 from testkit.events_table import EventsTable
 from testkit.socket_user import SocketUser
 
+#: What the example bot says (utter_greet, utter_zendesk_handoff_started, ..._ended).
+GREETING = "Acme support bot"
+STARTED = "connecting you with a human agent"
+ENDED = "back with the bot"
+
 
 @contextlib.asynccontextmanager
 async def emulator_of(stack: DemoStack) -> AsyncIterator[EmulatorControl]:
@@ -51,20 +56,9 @@ def stack(e2e_stack: DemoStack) -> DemoStack:
 
 
 @pytest.fixture
-def tracker(stack: DemoStack) -> EventsTable:
-    return tracker_of(stack)
-
-
-@pytest.fixture
 async def user(stack: DemoStack) -> AsyncIterator[SocketUser]:
     async with web_chat_user(stack) as chat:
         yield chat
-
-
-@pytest.fixture
-async def emulator(stack: DemoStack) -> AsyncIterator[EmulatorControl]:
-    async with emulator_of(stack) as control:
-        yield control
 
 
 @pytest.fixture(scope="module")
@@ -76,3 +70,14 @@ def clock_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def clock(clock_file: Path) -> ClockFile:
     return ClockFile(clock_file)
+
+
+@pytest.fixture
+def tracker(stack: DemoStack) -> EventsTable:
+    return tracker_of(stack)
+
+
+@pytest.fixture
+async def emulator(stack: DemoStack) -> AsyncIterator[EmulatorControl]:
+    async with emulator_of(stack) as control:
+        yield control

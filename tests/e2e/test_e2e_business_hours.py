@@ -21,13 +21,11 @@ from testkit.emulator_control import EmulatorControl, wait_for
 from testkit.events_table import EventsTable
 from testkit.processes import running, stack_config
 from testkit.socket_user import SocketUser
-from testkit.stack_users import emulator_of
+from testkit.stack_users import GREETING, STARTED, emulator_of
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
 BERLIN = ZoneInfo("Europe/Berlin")
-STARTED = "connecting you with a human agent"
-GREETING = "Acme support bot"
 TOKEN = "zdoauth_e2e_hours_71c2"
 
 

@@ -22,12 +22,10 @@ from testkit.emulator_control import EmulatorControl, user_texts, wait_for
 from testkit.events_table import EventsTable
 from testkit.processes import running, stack_config
 from testkit.socket_user import SocketUser
-from testkit.stack_users import emulator_of
+from testkit.stack_users import ENDED, STARTED, emulator_of
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
-STARTED = "connecting you with a human agent"
-ENDED = "back with the bot"
 EU = {
     "appId": "app_eu",
     "keyId": "key_eu",

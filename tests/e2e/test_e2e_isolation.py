@@ -34,11 +34,10 @@ from testkit.metrics import scrape, value
 from testkit.platforms import CallbackServer
 from testkit.processes import free_ports, running_stack
 from testkit.socket_user import SocketUser
+from testkit.stack_users import ENDED, STARTED
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
-STARTED = "connecting you with a human agent"
-ENDED = "back with the bot"
 METRICS_TOKEN = "metrics-token-isolation-0123"
 IDLE_TIMEOUT = 600.0
 #: The bot's own files; credentials.yml is written anew, with the callback channel.

@@ -21,12 +21,10 @@ from testkit.emulator_control import EmulatorControl, user_texts, wait_for
 from testkit.events_table import EventsTable
 from testkit.processes import running_stack
 from testkit.socket_user import SocketUser
+from testkit.stack_users import ENDED, GREETING, STARTED
 
 pytestmark = pytest.mark.e2e
 
-GREETING = "Acme support bot"
-STARTED = "connecting you with a human agent"
-ENDED = "back with the bot"
 OFFER = "No agent is free yet"
 KEEP_WAITING = "still in the queue"
 RELAY_FAILED = "couldn't reach the agent just now"

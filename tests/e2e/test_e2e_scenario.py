@@ -13,12 +13,9 @@ from rasa_zendesk.handoff import state
 from testkit.emulator_control import EmulatorControl, user_texts, wait_for
 from testkit.events_table import EventsTable
 from testkit.socket_user import SocketUser
+from testkit.stack_users import ENDED, GREETING, STARTED
 
 pytestmark = pytest.mark.e2e
-
-GREETING = "Acme support bot"  # utter_greet
-HANDOFF_STARTED = "connecting you with a human agent"  # utter_zendesk_handoff_started
-HANDOFF_ENDED = "back with the bot"  # utter_zendesk_handoff_ended
 
 
 def bot_events_for(tracker: EventsTable, sender_id: str, message_id: str) -> List[Dict[str, Any]]:
@@ -43,7 +40,7 @@ async def test_handoff_to_an_agent_and_back(
 
     # 2. Asking for a human opens a conversation: summary first, then passControl to Agent
     #    Workspace with first_message_id pointing at it.
-    await user.next_text(await user.say("I want to talk to a human"), contains=HANDOFF_STARTED)
+    await user.next_text(await user.say("I want to talk to a human"), contains=STARTED)
     conversation = await wait_for(
         lambda: emulator.conversation_of(sender), "the conversation in Zendesk"
     )
@@ -130,7 +127,7 @@ async def test_handoff_to_an_agent_and_back(
     # 6. Solving the ticket hands the user back to the bot, which answers again.
     mark = len(user.received)
     await emulator.solve(conversation_id)
-    await user.next_text(mark, contains=HANDOFF_ENDED)
+    await user.next_text(mark, contains=ENDED)
     ended = await wait_for(
         lambda: _ended(tracker, sender), "the handoff to end in the tracker store"
     )
