@@ -3,10 +3,11 @@ the first message of a waiting handoff, which says who joined first."""
 
 from __future__ import annotations
 
+import contextlib
 import copy
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Dict, Optional
+from typing import Any, AsyncIterator, Dict, Optional
 
 import pytest
 from rasa.shared.core.constants import ACTION_LISTEN_NAME, ACTION_SESSION_START_NAME
@@ -269,9 +270,16 @@ async def test_an_agent_of_an_earlier_handoff_still_reaches_the_user(
     ]
 
 
-async def running(db_path: Path, notice: str, domain: Optional[Domain] = None) -> RasaServer:
+@contextlib.asynccontextmanager
+async def running(
+    db_path: Path, notice: str, domain: Optional[Domain] = None
+) -> AsyncIterator[RasaServer]:
     zendesk = ZendeskInput.from_credentials({**CREDENTIALS, "agent_joined_notice": notice})
-    return await start_rasa(db_path, zendesk=zendesk, domain=domain)  # type: ignore[arg-type]
+    rasa = await start_rasa(db_path, zendesk=zendesk, domain=domain)  # type: ignore[arg-type]
+    try:
+        yield rasa
+    finally:
+        await rasa.stop()
 
 
 async def first_messages(rasa: RasaServer, texts: tuple, count: int) -> tuple:
@@ -293,8 +301,7 @@ async def first_messages(rasa: RasaServer, texts: tuple, count: int) -> tuple:
 
 @pytest.mark.timeout(30)
 async def test_the_user_is_told_who_joined_once(db_path: Path) -> None:
-    rasa = await running(db_path, "true")
-    try:
+    async with running(db_path, "true") as rasa:
         sender, got = await first_messages(rasa, ("Hi, how can I help?", "Still there?"), 3)
         assert got == ["Alex has joined the chat.", "Hi, how can I help?", "Still there?"]
         tracker = await rasa.tracker(sender)
@@ -302,41 +309,30 @@ async def test_the_user_is_told_who_joined_once(db_path: Path) -> None:
         assert joined is not None and joined.state == state.AGENT_JOINED
         notices = [e for e in tracker.events if e.metadata.get("utter_action")]
         assert [e.metadata["utter_action"] for e in notices][-1] == constants.UTTER_AGENT_JOINED
-    finally:
-        await rasa.stop()
 
 
 @pytest.mark.timeout(30)
 async def test_a_reworded_notice_is_the_bot_author_s(db_path: Path) -> None:
     data: Dict = copy.deepcopy(load_domain().as_dict())
     data["responses"][constants.UTTER_AGENT_JOINED] = [{"text": "Say hello to {agent_name}!"}]
-    rasa = await running(db_path, "true", Domain.from_dict(data))
-    try:
+    async with running(db_path, "true", Domain.from_dict(data)) as rasa:
         _, got = await first_messages(rasa, ("Hi",), 2)
         assert got == ["Say hello to Alex!", "Hi"]
-    finally:
-        await rasa.stop()
 
 
 @pytest.mark.timeout(30)
 async def test_without_the_response_the_notice_is_built_in(db_path: Path) -> None:
     data: Dict = copy.deepcopy(load_domain().as_dict())
     del data["responses"][constants.UTTER_AGENT_JOINED]
-    rasa = await running(db_path, "true", Domain.from_dict(data))
-    try:
+    async with running(db_path, "true", Domain.from_dict(data)) as rasa:
         _, got = await first_messages(rasa, ("Hi",), 2)
         assert got == ["Alex has joined the chat.", "Hi"]
-    finally:
-        await rasa.stop()
 
 
 @pytest.mark.timeout(30)
 async def test_the_notice_can_be_turned_off(db_path: Path) -> None:
-    rasa = await running(db_path, "false")
-    try:
+    async with running(db_path, "false") as rasa:
         sender, got = await first_messages(rasa, ("Hi",), 1)
         assert got == ["Hi"]
         joined = state.current((await rasa.tracker(sender)).events)
         assert joined is not None and joined.state == state.AGENT_JOINED  # the state moves on
-    finally:
-        await rasa.stop()
