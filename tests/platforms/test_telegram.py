@@ -262,13 +262,17 @@ async def test_a_telegram_key_or_inline_button_sends_its_label(
     assert picked == ["Large", "Small"]
 
 
+async def telegram_handoff(rasa: RasaServer, api: TelegramApi, chat_id: str) -> Tuple[str, str]:
+    """The Telegram user `chat_id` in a handoff, their channel's output pointed at `api`."""
+    add_telegram(rasa.app.ctx.input_channels, api)
+    return chat_id, await handoff_on(rasa, chat_id, "telegram")
+
+
 @pytest.mark.timeout(60)
 async def test_telegram_users_get_them_in_their_chat(
     rasa: RasaServer, telegram_api: TelegramApi
 ) -> None:
-    add_telegram(rasa.app.ctx.input_channels, telegram_api)
-    chat_id = "700000042"
-    conversation_id = await handoff_on(rasa, chat_id, "telegram")
+    chat_id, conversation_id = await telegram_handoff(rasa, telegram_api, "700000042")
 
     await agent_types(rasa, conversation_id, chat_id)
     await agent_sends(rasa, conversation_id, chat_id, text("Hi there"), IMAGE, FILE)
@@ -288,10 +292,8 @@ async def test_telegram_users_get_them_in_their_chat(
 async def test_what_telegram_cannot_fetch_becomes_a_link(
     rasa: RasaServer, telegram_api: TelegramApi
 ) -> None:
-    add_telegram(rasa.app.ctx.input_channels, telegram_api)
     telegram_api.fail_media = True
-    chat_id = "700000043"
-    conversation_id = await handoff_on(rasa, chat_id, "telegram")
+    chat_id, conversation_id = await telegram_handoff(rasa, telegram_api, "700000043")
 
     await agent_sends(rasa, conversation_id, chat_id, IMAGE, FILE)
 
@@ -307,9 +309,7 @@ async def test_what_telegram_cannot_fetch_becomes_a_link(
 async def test_telegram_shows_keyboards_photos_and_a_venue(
     rasa: RasaServer, telegram_api: TelegramApi
 ) -> None:
-    add_telegram(rasa.app.ctx.input_channels, telegram_api)
-    chat_id = "700000044"
-    conversation_id = await handoff_on(rasa, chat_id, "telegram")
+    chat_id, conversation_id = await telegram_handoff(rasa, telegram_api, "700000044")
 
     await agent_sends(rasa, conversation_id, chat_id, *ALL)
 
@@ -383,9 +383,7 @@ async def test_telegram_shows_keyboards_photos_and_a_venue(
 async def test_telegram_puts_choices_too_long_for_callback_data_on_a_reply_keyboard(
     rasa: RasaServer, telegram_api: TelegramApi
 ) -> None:
-    add_telegram(rasa.app.ctx.input_channels, telegram_api)
-    chat_id = "700000045"
-    conversation_id = await handoff_on(rasa, chat_id, "telegram")
+    chat_id, conversation_id = await telegram_handoff(rasa, telegram_api, "700000045")
     long_label = "Yes, please send the replacement parcel to my office address instead"
     assert len(long_label.encode()) > 64  # more than Telegram's callback_data holds
     offer = {
