@@ -362,3 +362,7 @@ class Handoff:
     sender_id: str
     conversation_id: str
     chat: WebChat
+
+    def message(self, message_content: Dict[str, Any], **fields: Any) -> Dict[str, Any]:
+        """The message webhook of `message_content` in this conversation (`message_webhook`)."""
+        return message_webhook(self.conversation_id, self.sender_id, message_content, **fields)

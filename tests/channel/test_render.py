@@ -10,7 +10,7 @@ import pytest
 
 from rasa_zendesk.channel.render import bot_uttered_for, file_name, render
 from rasa_zendesk.sunco.models import Content, Message
-from testkit.channel_harness import Handoff, RasaServer, content, message_webhook
+from testkit.channel_harness import Handoff, RasaServer, content
 from testkit.platforms import FORM, text_with
 
 
@@ -187,9 +187,7 @@ async def test_odd_content_in_a_webhook_is_delivered_not_a_500(
 ) -> None:
     odd = {"type": "carousel", "items": ["x", {"title": "Only this", "actions": "nope"}]}
 
-    answer = await rasa.post_webhook(
-        message_webhook(handoff.conversation_id, handoff.sender_id, odd)
-    )
+    answer = await rasa.post_webhook(handoff.message(odd))
 
     assert answer.json()["processed"] == 1
     card = {"title": "Only this", "buttons": []}

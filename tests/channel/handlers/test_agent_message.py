@@ -86,7 +86,7 @@ async def test_a_conversation_that_is_not_the_bots() -> None:
 async def test_agent_text_reaches_the_web_chat_and_the_tracker(
     rasa: RasaServer, handoff: Handoff
 ) -> None:
-    webhook = message_webhook(handoff.conversation_id, handoff.sender_id, content("text"))
+    webhook = handoff.message(content("text"))
     event = webhook["events"][0]
 
     answer = await rasa.post_webhook(webhook)
@@ -133,9 +133,7 @@ async def test_the_first_agent_message_means_the_agent_joined(
 async def test_agent_image_arrives_as_an_image(rasa: RasaServer, handoff: Handoff) -> None:
     image = content("image")
 
-    answer = await rasa.post_webhook(
-        message_webhook(handoff.conversation_id, handoff.sender_id, image)
-    )
+    answer = await rasa.post_webhook(handoff.message(image))
 
     assert answer.status_code == 200, answer.text
     assert await handoff.chat.next_message() == {"text": image["text"]}
@@ -150,9 +148,7 @@ async def test_agent_image_arrives_as_an_image(rasa: RasaServer, handoff: Handof
 async def test_agent_file_arrives_as_a_named_link(rasa: RasaServer, handoff: Handoff) -> None:
     file = content("file")
 
-    answer = await rasa.post_webhook(
-        message_webhook(handoff.conversation_id, handoff.sender_id, file)
-    )
+    answer = await rasa.post_webhook(handoff.message(file))
 
     assert answer.status_code == 200, answer.text
     link = f"[{file['altText']}]({file['mediaUrl']})"
@@ -169,9 +165,7 @@ async def test_agent_file_arrives_as_a_named_link(rasa: RasaServer, handoff: Han
 async def test_a_carousel_arrives_as_a_carousel(rasa: RasaServer, handoff: Handoff) -> None:
     carousel = content("carousel")
 
-    answer = await rasa.post_webhook(
-        message_webhook(handoff.conversation_id, handoff.sender_id, carousel)
-    )
+    answer = await rasa.post_webhook(handoff.message(carousel))
 
     assert answer.status_code == 200, answer.text
     shown = await handoff.chat.next_message()
@@ -205,9 +199,7 @@ async def test_echoes_and_user_messages_are_not_relayed(rasa: RasaServer, handof
         assert answer.json() == {"status": "ok", "processed": 0, "ignored": 1}
 
     # A real agent message afterwards is the first thing the chat receives.
-    await rasa.post_webhook(
-        message_webhook(handoff.conversation_id, handoff.sender_id, content("text"))
-    )
+    await rasa.post_webhook(handoff.message(content("text")))
     assert await handoff.chat.next_message() == {"text": "Hello!"}
     after = await rasa.tracker(handoff.sender_id)
     # The agent message, and the handoff's move to `agent_joined` that it brings.
@@ -220,10 +212,7 @@ async def test_echoes_and_user_messages_are_not_relayed(rasa: RasaServer, handof
 @pytest.mark.timeout(30)
 async def test_events_of_one_post_are_applied_in_order(rasa: RasaServer, handoff: Handoff) -> None:
     texts = [f"part {n}" for n in range(5)]
-    webhooks = [
-        message_webhook(handoff.conversation_id, handoff.sender_id, {"type": "text", "text": t})
-        for t in texts
-    ]
+    webhooks = [handoff.message({"type": "text", "text": t}) for t in texts]
     envelope = webhooks[0]
     envelope["events"] = [w["events"][0] for w in webhooks]
 
