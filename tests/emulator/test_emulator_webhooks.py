@@ -50,9 +50,7 @@ async def test_webhooks_are_v2_envelopes_with_the_api_key(
 async def test_messages_posted_through_the_api_are_echoed(
     api: SunCoApi, receiver: WebhookReceiver
 ) -> None:
-    await api.create_user("rasa-1", givenName="Jane")
-    conversation = await api.create_conversation("rasa-1", {"rasa_sender_id": "rasa-1"})
-    cid = conversation["id"]
+    cid = (await api.user_conversation("rasa-1", givenName="Jane"))["id"]
     origin = {"rasa_zendesk_origin": "rasa"}
     user_message = await api.post_message(
         cid,
@@ -91,9 +89,7 @@ async def test_messages_posted_through_the_api_are_echoed(
 async def test_handoff_agent_reply_typing_and_solve(
     api: SunCoApi, receiver: WebhookReceiver
 ) -> None:
-    await api.create_user("rasa-1", givenName="Jane")
-    conversation = await api.create_conversation("rasa-1", {"rasa_sender_id": "rasa-1"})
-    cid = conversation["id"]
+    cid = (await api.user_conversation("rasa-1", givenName="Jane"))["id"]
     summary = await api.post_text(cid, "Summary: Jane wants a refund", displayName="Rasa bot")
     handoff = {"first_message_id": summary["id"], "dataCapture.systemField.tags": "rasa,refund"}
     queue = await api.control("GET", "/queue")
