@@ -82,19 +82,15 @@ async def test_web_chat_shows_quick_replies_link_buttons_and_a_carousel(rasa: Ra
         return {"attachment": {"type": "template", "payload": payload}}
 
     more_info = {"type": "web_url", "title": "More info", "url": "https://example.org"}
-    tacos = card(
-        "Tacos",
-        "Get your tacos today!",
-        TACO,
-        {"type": "postback", "title": "Select", "payload": "Select (Tacos)"},
-        more_info,
-    )
-    ramen = card(
-        "Ramen",
-        "Get your ramen today!",
-        TACO,
-        {"type": "postback", "title": "Select", "payload": "Select (Ramen)"},
-        more_info,
+    tacos, ramen = (
+        card(
+            dish,
+            f"Get your {dish.lower()} today!",
+            TACO,
+            {"type": "postback", "title": "Select", "payload": f"Select ({dish})"},
+            more_info,
+        )
+        for dish in ("Tacos", "Ramen")
     )
     plan = {
         "title": "Plan A",
