@@ -29,29 +29,26 @@ BERLIN = ZoneInfo("Europe/Berlin")
 TOKEN = "zdoauth_e2e_hours_71c2"
 
 
+@pytest.fixture
+def clock(clock_file: Path) -> ClockFile:
+    return ClockFile(clock_file, BERLIN)
+
+
 @pytest.fixture(scope="module")
 def stack(trained_model: Path, clock_file: Path) -> Iterator[DemoStack]:
     env = {
-        "ZENDESK_CLOCK_FILE": str(clock_file),
         "ZENDESK_BUSINESS_HOURS": "Europe/Berlin; mon-fri 09:00-17:00",
         "ZENDESK_CHECK_AGENT_AVAILABILITY": "true",
         "ZENDESK_SUPPORT_OAUTH_TOKEN": TOKEN,
     }
+    oauth = ["--support-oauth-token", TOKEN]
     config = stack_config(
-        trained_model, "hours", extra_env=env, emulator_args=["--support-oauth-token", TOKEN]
+        trained_model, "hours", extra_env=env, emulator_args=oauth, clock_file=clock_file
     )
     # The Support API is the emulator's, at its base address.
-    config.extra_env = {
-        **env,
-        "ZENDESK_SUPPORT_API_URL": f"http://127.0.0.1:{config.ports.emulator}",
-    }
+    config.extra_env["ZENDESK_SUPPORT_API_URL"] = f"http://127.0.0.1:{config.ports.emulator}"
     with running(config) as stack:
         yield stack
-
-
-@pytest.fixture
-def clock(clock_file: Path) -> ClockFile:
-    return ClockFile(clock_file, BERLIN)
 
 
 @pytest.fixture

@@ -64,13 +64,14 @@ def stack(
     (bot / "credentials.yml").write_text(yaml.safe_dump(credentials))
     env = {
         **EXAMPLE_BOT_ENV,
-        "ZENDESK_CLOCK_FILE": str(clock_file),
         "ZENDESK_AGENT_TIMEOUT": "0",
         "ZENDESK_IDLE_TIMEOUT": str(int(IDLE_TIMEOUT)),
         "ZENDESK_METRICS": "true",
         "ZENDESK_METRICS_TOKEN": METRICS_TOKEN,
     }
-    with running_stack(trained_model, "isolation", bot_dir=bot, extra_env=env) as stack:
+    with running_stack(
+        trained_model, "isolation", bot_dir=bot, extra_env=env, clock_file=clock_file
+    ) as stack:
         yield stack
 
 

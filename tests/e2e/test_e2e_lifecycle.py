@@ -34,12 +34,11 @@ FEEDBACK = "Did our team solve your problem?"
 @pytest.fixture(scope="module")
 def stack(trained_model: Path, clock_file: Path) -> Iterator[DemoStack]:
     env = {
-        "ZENDESK_CLOCK_FILE": str(clock_file),
         "ZENDESK_AGENT_TIMEOUT": "600",
         "ZENDESK_IDLE_TIMEOUT": "0",
         "ZENDESK_MAX_DURATION": "7200",
     }
-    with running_stack(trained_model, "lifecycle", extra_env=env) as stack:
+    with running_stack(trained_model, "lifecycle", extra_env=env, clock_file=clock_file) as stack:
         yield stack
 
 
