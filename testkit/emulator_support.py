@@ -200,6 +200,10 @@ class SunCoApi:
         return conversation
 
     # The control API (the emulator's own, not SunCo's: no spec check).
+    async def solve(self, conversation_id: str, body: Any = None) -> Any:
+        """The agent solves the conversation's ticket (the console's Solve / Close)."""
+        return await self.control("POST", f"/conversations/{conversation_id}/solve", body)
+
     async def control(
         self, method: str, path: str, body: Any = None, expect: Optional[int] = 200
     ) -> Any:

@@ -221,7 +221,7 @@ async def test_apps_can_be_added_while_running(api: SunCoApi, app_b: Receivers) 
     assert added["app"]["id"] == "app_c" and added["app"]["ticketWebhook"]["apiKeySet"]
     c = client_of(api, "app_c", "key_c", "secret_c")
     cid = (await c.handed_off("rasa-c"))["id"]
-    await api.control("POST", f"/conversations/{cid}/solve")
+    await api.solve(cid)
     await app_b.tickets.wait_for(lambda r: r.received)
     (item,) = app_b.tickets.received
     assert item.headers["X-API-Key"] == "c-api-key" and item.body["account_id"] == 777

@@ -219,7 +219,7 @@ async def test_solve_with_ticket_closed_closes_the_ticket(
 ) -> None:
     cid = await handoff(api)
     await agent_says(api, cid, "Done.")
-    solved = await api.control("POST", f"/conversations/{cid}/solve")
+    solved = await api.solve(cid)
     assert solved["conversation"]["ticket"]["status"] == "closed"
     assert await transitions(api, tickets) == ["NEW->OPEN", "OPEN->CLOSED"]
     await receiver.wait_for(lambda r: r.events("switchboard:releaseControl"))
@@ -232,7 +232,7 @@ async def test_moving_to_email_leaves_the_ticket_as_it_is(
     cid = await handoff(api)
     await agent_says(api, cid, "I'll email you.")
     body = {"reason": "transferToEmail"}
-    moved = await api.control("POST", f"/conversations/{cid}/solve", body)
+    moved = await api.solve(cid, body)
     assert moved["conversation"]["ticket"]["status"] == "open"
     assert moved["conversation"]["agentStatus"] == "solved"
     await receiver.wait_for(lambda r: r.events("switchboard:releaseControl"))
