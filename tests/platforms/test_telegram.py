@@ -21,15 +21,7 @@ from rasa.core.channels.rest import RestInput
 from rasa.core.channels.telegram import TelegramInput, TelegramOutput
 
 from rasa_zendesk.platforms.outputs import close_outputs, show_typing, user_output
-from testkit.channel_harness import (
-    RasaServer,
-    content,
-    message_webhook,
-    new_id,
-    start_handoff,
-    start_rasa,
-    typing_webhook,
-)
+from testkit.channel_harness import RasaServer, content, message_webhook, start_rasa, typing_webhook
 from testkit.choices import Rasa, running
 from testkit.platforms import (
     ALL,
@@ -124,9 +116,8 @@ async def test_messages_and_typing_reuse_one_telegram_output_and_session(
     users: Dict[str, str] = {}  # Telegram chat id (the Rasa sender id) -> SunCo conversation
     try:
         for _ in range(2):
-            chat_id, conversation_id = str(700_000_000 + len(users)), "conv_" + new_id()
-            await start_handoff(rasa.store, chat_id, conversation_id, input_channel="telegram")
-            users[chat_id] = conversation_id
+            chat_id = str(700_000_000 + len(users))
+            users[chat_id] = await handoff_on(rasa, chat_id, "telegram")
         sessions: List[Any] = []
         expected: List[Tuple[str, str, Optional[str]]] = []
         for turn in range(3):
@@ -205,8 +196,8 @@ async def test_stopping_the_server_closes_the_telegram_session(tmp_path: Path) -
     output = user_output(channels, None, "telegram")
     assert isinstance(output, TelegramOutput)
     output.server = TelegramAPIServer.from_base(api.base_url)
-    chat, conv = "700000001", "conv_" + new_id()
-    await start_handoff(rasa.store, chat, conv, input_channel="telegram")
+    chat = "700000001"
+    conv = await handoff_on(rasa, chat, "telegram")
     answer = await rasa.post_webhook(message_webhook(conv, chat, content("text")))
     assert answer.json()["processed"] == 1
     session = output._session
