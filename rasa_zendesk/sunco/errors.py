@@ -24,12 +24,10 @@ class SunCoError(Exception):
         attempts: int = 1,
     ) -> None:
         super().__init__(message)
-        self.status = status
-        self.code = code
-        self.title = title
-        self.method = method
-        self.path = path
-        self.attempts = attempts
+        #: SunCo's answer, when it answered: the HTTP status, its error's code and title.
+        self.status, self.code, self.title = status, code, title
+        #: The call that failed, and how many times it was tried.
+        self.method, self.path, self.attempts = method, path, attempts
 
     @classmethod
     def of_call(
