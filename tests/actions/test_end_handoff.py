@@ -8,7 +8,13 @@ from rasa_sdk.executor import ActionExecutor
 
 from rasa_zendesk import constants
 from rasa_zendesk.handoff import state
-from testkit.action_calls import handoff_closed, handoff_opened, is_ours, responses, user
+from testkit.action_calls import (
+    handoff_closed,
+    handoff_opened,
+    is_ours,
+    responses,
+    user,
+)
 from testkit.action_emulator import Zendesk, end_record, ended_with, followups, handed_off, run
 
 pytestmark = pytest.mark.timeout(60)
