@@ -27,12 +27,7 @@ from rasa_zendesk.emulator.testing import EmulatorProcess
 from rasa_zendesk.handoff import state
 from rasa_zendesk.settings import SettingsError
 from testkit import spec
-from testkit.action_calls import (
-    emulator_env,
-    responses,
-    run_action,
-    user,
-)
+from testkit.action_calls import emulator_env, responses, run_action, user
 
 REPO = Path(__file__).resolve().parents[1]
 API_PREFIX = "/sc/v2/apps/"

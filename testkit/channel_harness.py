@@ -29,16 +29,9 @@ from rasa.core.channels.socketio import SocketIOInput
 from rasa.core.lock_store import InMemoryLockStore
 from rasa.core.run import configure_app
 from rasa.core.tracker_store import RedisTrackerStore, SQLTrackerStore, TrackerStore
-from rasa.shared.core.constants import ACTION_LISTEN_NAME, ACTION_SESSION_START_NAME
+from rasa.shared.core.constants import ACTION_LISTEN_NAME
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import (
-    ActionExecuted,
-    BotUttered,
-    Event,
-    SessionStarted,
-    SlotSet,
-    UserUttered,
-)
+from rasa.shared.core.events import ActionExecuted, BotUttered, Event, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 from sanic import Sanic
@@ -46,6 +39,7 @@ from sanic import Sanic
 from rasa_zendesk import constants
 from rasa_zendesk.channel.input import ZendeskInput
 from rasa_zendesk.handoff import state
+from testkit.policy_trackers import session_start
 from testkit.processes import free_ports
 
 REPO = Path(__file__).resolve().parents[1]
@@ -196,9 +190,7 @@ async def start_handoff(
 ) -> None:
     """The user's conversation as the escalation action leaves it (through `connector`)."""
     events: List[Event] = [
-        ActionExecuted(ACTION_SESSION_START_NAME),
-        SessionStarted(),
-        ActionExecuted(ACTION_LISTEN_NAME),
+        *session_start(),
         UserUttered("I want to talk to a human", input_channel=input_channel),
         ActionExecuted(constants.ACTION_HANDOFF),
         SlotSet(constants.SLOT_HANDOFF_REASON, "asked for a human"),
@@ -370,3 +362,7 @@ class Handoff:
     sender_id: str
     conversation_id: str
     chat: WebChat
+
+    def message(self, message_content: Dict[str, Any], **fields: Any) -> Dict[str, Any]:
+        """The message webhook of `message_content` in this conversation (`message_webhook`)."""
+        return message_webhook(self.conversation_id, self.sender_id, message_content, **fields)

@@ -16,17 +16,15 @@ from sanic import Sanic
 from rasa_zendesk.channel.render import render
 from rasa_zendesk.sunco.models import Content
 from testkit.channel_harness import new_id
+from testkit.platforms import text_with
 from testkit.processes import free_ports
 
-OFFER = {
-    "type": "text",
-    "text": "Which size?",
-    "actions": [
-        {"type": "reply", "text": "Small", "payload": "SIZE_S"},
-        {"type": "postback", "text": "Large", "payload": "SIZE_L"},
-        {"type": "link", "text": "Size guide", "uri": "https://example.org/sizes"},
-    ],
-}
+OFFER = text_with(
+    "Which size?",
+    ("reply", "Small", "SIZE_S"),
+    ("postback", "Large", "SIZE_L"),
+    ("link", "Size guide", "https://example.org/sizes"),
+)
 
 
 class Rasa:

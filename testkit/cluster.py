@@ -25,12 +25,12 @@ from testkit.events_table import EventsTable
 from testkit.processes import STARTUP_TIMEOUT, free_ports
 from testkit.services import Postgres, Redis
 from testkit.socket_user import SocketUser
+from testkit.stack_users import STARTED
 
 ENDPOINTS = REPO_ROOT / "endpoints.scaleout.yml"
 CREDENTIALS = REPO_ROOT / "credentials.scaleout.yml"
 WEBHOOK_PATH = "/webhooks/zendesk/webhook"
 HANDOFF_REQUEST = "I want to talk to a human"
-HANDOFF_STARTED = "connecting you with a human agent"  # utter_zendesk_handoff_started
 
 
 @dataclass
@@ -166,7 +166,7 @@ async def open_handoff(user: SocketUser, tracker: EventsTable, timeout: float = 
     """Ask the bot for a human; return the SunCo conversation id once the handoff is stored."""
     assert user.session_id is not None
     await user.send(HANDOFF_REQUEST)
-    await user.wait_until(lambda got: any(HANDOFF_STARTED in (m.text or "") for m in got), timeout)
+    await user.wait_until(lambda got: any(STARTED in (m.text or "") for m in got), timeout)
     deadline = time.monotonic() + timeout
     while True:
         handoff = tracker.handoff(user.session_id)

@@ -188,14 +188,22 @@ class SunCoApi:
             body["metadata"] = metadata
         assert await self.ok("POST", f"/conversations/{conversation_id}/passControl", body) == {}
 
+    async def user_conversation(self, external_id: str, **profile: Any) -> Dict[str, Any]:
+        """A new user and their conversation, whose metadata names them as Rasa's sender."""
+        await self.create_user(external_id, **profile)
+        return await self.create_conversation(external_id, {"rasa_sender_id": external_id})
+
     async def handed_off(self, external_id: str = "rasa-1") -> Dict[str, Any]:
         """A user and conversation already passed to Agent Workspace."""
-        await self.create_user(external_id, givenName="Jane", surname="Doe")
-        conversation = await self.create_conversation(external_id, {"rasa_sender_id": external_id})
+        conversation = await self.user_conversation(external_id, givenName="Jane", surname="Doe")
         await self.pass_control(conversation["id"], "zd-agentWorkspace")
         return conversation
 
     # The control API (the emulator's own, not SunCo's: no spec check).
+    async def solve(self, conversation_id: str, body: Any = None) -> Any:
+        """The agent solves the conversation's ticket (the console's Solve / Close)."""
+        return await self.control("POST", f"/conversations/{conversation_id}/solve", body)
+
     async def control(
         self, method: str, path: str, body: Any = None, expect: Optional[int] = 200
     ) -> Any:

@@ -12,16 +12,9 @@ from typing import Any, Dict, List, Mapping, Optional
 from rasa.core.agent import Agent
 from rasa.core.lock_store import InMemoryLockStore
 from rasa.core.tracker_store import InMemoryTrackerStore
-from rasa.shared.core.constants import ACTION_LISTEN_NAME, ACTION_SESSION_START_NAME
+from rasa.shared.core.constants import ACTION_LISTEN_NAME
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import (
-    ActionExecuted,
-    BotUttered,
-    Event,
-    SessionStarted,
-    SlotSet,
-    UserUttered,
-)
+from rasa.shared.core.events import ActionExecuted, BotUttered, Event, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from rasa_zendesk import constants
@@ -31,6 +24,7 @@ from rasa_zendesk.channel.processor import WebhookProcessor
 from rasa_zendesk.channel.write_path import RasaContext
 from rasa_zendesk.handoff import endings, state
 from rasa_zendesk.sunco.models import Conversation
+from testkit.policy_trackers import session_start
 
 SENDER = "webchat-in-memory"
 CONVERSATION = "0123456789abcdef0123abcd"
@@ -112,9 +106,7 @@ async def in_memory_rasa(
     asked_at = time.time() - since
     record = handoff or state.opened(CONVERSATION, at=asked_at)
     events: List[Event] = [
-        ActionExecuted(ACTION_SESSION_START_NAME),
-        SessionStarted(),
-        ActionExecuted(ACTION_LISTEN_NAME),
+        *session_start(),
         UserUttered("I want a human", input_channel="socketio", timestamp=asked_at),
         ActionExecuted(constants.ACTION_HANDOFF),
         SlotSet(constants.SLOT_HANDOFF, record.as_slot()),

@@ -477,22 +477,21 @@ PLANS = "https://example.org/plans"
 TACO = "https://example.org/image.jpg"
 MAP = "https://www.openstreetmap.org/?mlat=52.52&mlon=13.405"
 
-QUICK_REPLIES = {
-    "type": "text",
-    "text": "Which size?",
-    "actions": [
-        {"type": "reply", "text": "Small", "payload": "SIZE_S"},
-        {"type": "reply", "text": "Large", "payload": "SIZE_L"},
-    ],
-}
-POSTBACK_AND_LINK = {
-    "type": "text",
-    "text": "Pick one",
-    "actions": [
-        {"type": "postback", "text": "Yes", "payload": "YES"},
-        {"type": "link", "text": "Docs", "uri": DOCS},
-    ],
-}
+
+def text_with(text: str, *actions: Tuple[str, str, str]) -> Dict[str, Any]:
+    """A SunCo text content offering `actions`, each (type, label, payload or a link's URI)."""
+    return {
+        "type": "text",
+        "text": text,
+        "actions": [
+            {"type": kind, "text": label, ("uri" if kind == "link" else "payload"): value}
+            for kind, label, value in actions
+        ],
+    }
+
+
+QUICK_REPLIES = text_with("Which size?", ("reply", "Small", "SIZE_S"), ("reply", "Large", "SIZE_L"))
+POSTBACK_AND_LINK = text_with("Pick one", ("postback", "Yes", "YES"), ("link", "Docs", DOCS))
 #: Tacos and Ramen, each "Select" (postback) and "More info".
 CAROUSEL = copy.deepcopy(load_examples()["carousel"]["content"])
 LOCATION = {

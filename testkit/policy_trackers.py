@@ -13,13 +13,7 @@ from rasa.engine.graph import ExecutionContext, GraphSchema
 from rasa.engine.storage.local_model_storage import LocalModelStorage
 from rasa.engine.storage.resource import Resource
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import (
-    ActionExecuted,
-    Event,
-    SessionStarted,
-    SlotSet,
-    UserUttered,
-)
+from rasa.shared.core.events import ActionExecuted, Event, SessionStarted, SlotSet, UserUttered
 from rasa.shared.core.generator import TrackerWithCachedStates, TrainingDataGenerator
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.importers.importer import TrainingDataImporter
@@ -50,9 +44,13 @@ def example_training_trackers() -> List[TrackerWithCachedStates]:
     return TrainingDataGenerator(stories, example_domain(), augmentation_factor=0).generate()
 
 
-def session_start() -> List[Event]:
-    """The events Rasa logs when a conversation starts."""
-    return [ActionExecuted("action_session_start"), SessionStarted(), ActionExecuted(LISTEN)]
+def session_start(timestamp: Optional[float] = None) -> List[Event]:
+    """The events Rasa logs when a conversation starts (at `timestamp`, default now)."""
+    return [
+        ActionExecuted("action_session_start", timestamp=timestamp),
+        SessionStarted(timestamp=timestamp),
+        ActionExecuted(LISTEN, timestamp=timestamp),
+    ]
 
 
 def user(

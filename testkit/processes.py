@@ -67,9 +67,12 @@ def stack_config(
     emulator_args: Sequence[str] = (),
     bot_dir: Path = REPO_ROOT,
     extra_env: Optional[Mapping[str, str]] = None,
+    clock_file: Optional[Path] = None,
 ) -> StackConfig:
-    """A test stack: free ports, its own SQLite tracker store and logs under artifacts/e2e."""
+    """A test stack: free ports, its own SQLite tracker store and logs under artifacts/e2e;
+    both servers read the plugin's clock from `clock_file` when given (ZENDESK_CLOCK_FILE)."""
     directory = run_dir(name)
+    clock = {"ZENDESK_CLOCK_FILE": str(clock_file)} if clock_file is not None else {}
     return StackConfig(
         model=model,
         run_dir=directory,
@@ -78,7 +81,7 @@ def stack_config(
         emulator_args=tuple(emulator_args),
         web=web,
         bot_dir=bot_dir,
-        extra_env=dict(extra_env or {}),
+        extra_env={**clock, **(extra_env or {})},
         # Loading the model takes ~30 s on two idle cores; far longer on a busy machine.
         startup_timeout=STARTUP_TIMEOUT,
     )

@@ -8,9 +8,10 @@ The Rasa server and the webhooks are `testkit.channel_harness`'s (the channel te
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, AsyncIterator, Dict
+from typing import Any, AsyncIterator, Dict, Union
 
 import pytest
+from rasa.core.channels.channel import InputChannel
 from rasa.shared.core.events import UserUttered
 
 from rasa_zendesk.platforms.outputs import close_outputs
@@ -23,9 +24,7 @@ from testkit.channel_harness import (
     start_rasa,
     typing_webhook,
 )
-from testkit.platforms import (
-    CallbackServer,
-)
+from testkit.platforms import CallbackServer
 
 
 @pytest.fixture(name="rasa")
@@ -37,9 +36,13 @@ async def rasa_fixture(tmp_path: Path, callback: CallbackServer) -> AsyncIterato
 
 
 async def handoff_on(
-    rasa: RasaServer, sender_id: str, channel: str, *metadata: Dict[str, Any]
+    rasa: RasaServer, sender_id: str, channel: Union[str, InputChannel], *metadata: Dict[str, Any]
 ) -> str:
-    """A handoff the user began on `channel`; each `metadata` is one more message of theirs."""
+    """A handoff the user began on `channel` (a name, or an input channel the server gets now);
+    each `metadata` is one more message of theirs."""
+    if isinstance(channel, InputChannel):
+        rasa.app.ctx.input_channels.append(channel)
+        channel = channel.name()
     conversation_id = "conv_" + new_id()
     await start_handoff(rasa.store, sender_id, conversation_id, input_channel=channel)
     if metadata:

@@ -10,19 +10,12 @@ from datetime import date, datetime
 from typing import Dict, List, Optional
 
 from rasa.core.tracker_store import TrackerStore
-from rasa.shared.core.constants import ACTION_LISTEN_NAME, ACTION_SESSION_START_NAME
-from rasa.shared.core.events import (
-    ActionExecuted,
-    BotUttered,
-    Event,
-    SessionStarted,
-    SlotSet,
-    UserUttered,
-)
+from rasa.shared.core.events import ActionExecuted, BotUttered, Event, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from rasa_zendesk import constants
 from rasa_zendesk.handoff import state
+from testkit.policy_trackers import session_start
 
 
 @dataclass(frozen=True)
@@ -61,9 +54,7 @@ def events_of(handoff: Scripted, now: float, conversation_id: str) -> List[Event
     at = handoff.requested_at(now)
     record = state.opened(conversation_id, trigger=handoff.trigger, at=at)
     events: List[Event] = [
-        ActionExecuted(ACTION_SESSION_START_NAME, timestamp=at - 5),
-        SessionStarted(timestamp=at - 5),
-        ActionExecuted(ACTION_LISTEN_NAME, timestamp=at - 5),
+        *session_start(at - 5),
         UserUttered("I need a person", timestamp=at - 1),
         ActionExecuted(constants.ACTION_HANDOFF, timestamp=at),
         SlotSet(constants.SLOT_HANDOFF, record.as_slot(), timestamp=at),

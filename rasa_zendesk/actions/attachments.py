@@ -39,17 +39,23 @@ class UserAttachment(BaseModel):
         return value
 
 
+def metadata_list(metadata: Any, key: str) -> Tuple[List[Any], List[str]]:
+    """The entries of the list under `key` in a message's metadata (none when it is absent),
+    and the problem when it is not a list."""
+    raw = metadata.get(key) if isinstance(metadata, Mapping) else None
+    if raw is None:
+        return [], []
+    if not isinstance(raw, list):
+        return [], [f"metadata.{key} must be a list"]
+    return raw, []
+
+
 def parse_attachments(
     metadata: Optional[Mapping[str, Any]],
 ) -> Tuple[List[UserAttachment], List[str]]:
     """The valid attachments in a message's metadata, and a reason for each invalid entry."""
-    raw = (metadata or {}).get(constants.USER_ATTACHMENTS_KEY)
-    if raw is None:
-        return [], []
-    if not isinstance(raw, list):
-        return [], [f"metadata.{constants.USER_ATTACHMENTS_KEY} must be a list"]
+    raw, problems = metadata_list(metadata, constants.USER_ATTACHMENTS_KEY)
     valid: List[UserAttachment] = []
-    problems: List[str] = []
     for index, entry in enumerate(raw):
         if not isinstance(entry, Mapping):
             problems.append(f"metadata.{constants.USER_ATTACHMENTS_KEY}[{index}] must be an object")

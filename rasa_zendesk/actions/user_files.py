@@ -48,7 +48,7 @@ from urllib.parse import unquote, urlsplit
 import httpx
 
 from rasa_zendesk import constants
-from rasa_zendesk.actions.attachments import MAX_ALT_TEXT, parse_attachments
+from rasa_zendesk.actions.attachments import MAX_ALT_TEXT, metadata_list, parse_attachments
 from rasa_zendesk.platforms import registry
 from rasa_zendesk.settings import Sources, UserFileSettings
 from rasa_zendesk.sunco.client import SunCoClient
@@ -151,17 +151,8 @@ def files_of(message: Mapping[str, Any]) -> Tuple[List[UserFile], str, List[str]
 def _refused_by_channel(metadata: Any) -> Tuple[List[UserFile], List[str]]:
     """The files the user's channel could not pass on (`USER_ATTACHMENTS_REFUSED_KEY`), and
     a problem per malformed entry."""
-    raw = (
-        metadata.get(constants.USER_ATTACHMENTS_REFUSED_KEY)
-        if isinstance(metadata, Mapping)
-        else None
-    )
-    if raw is None:
-        return [], []
-    if not isinstance(raw, list):
-        return [], [f"metadata.{constants.USER_ATTACHMENTS_REFUSED_KEY} must be a list"]
+    raw, problems = metadata_list(metadata, constants.USER_ATTACHMENTS_REFUSED_KEY)
     files: List[UserFile] = []
-    problems: List[str] = []
     for index, entry in enumerate(raw):
         reason = entry.get("reason") if isinstance(entry, Mapping) else None
         if not isinstance(reason, str) or not reason:

@@ -2,7 +2,7 @@
 
 import mimetypes
 import posixpath
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Sequence
 from urllib.parse import quote, unquote, urlencode
 
 from aiohttp import BodyPartReader, web
@@ -38,25 +38,29 @@ def _conversation(request: web.Request) -> Conversation:
     return _emulator(request).store.get_conversation(request.match_info["conversationId"])
 
 
-def _page_links(
+def _page_response(
     request: web.Request,
-    has_before: bool,
-    has_after: bool,
-    first: Optional[str],
-    last: Optional[str],
-) -> Dict[str, Any]:
+    key: str,
+    items: Sequence[Any],
+    has_more: bool,
+    start: int,
+    end: int,
+    total: int,
+) -> web.Response:
+    """One page of records (`items[start:end]` of `total`) under `key`, with SunCo's cursors
+    (`meta`) and links to the pages before and after (`links`)."""
     base = public_base(request, _emulator(request).config) + request.path
     # Keep the other parameters (filters, page size); replace the cursor.
     kept = [(k, v) for k, v in request.query.items() if k not in ("page[before]", "page[after]")]
-    meta: Dict[str, Any] = {}
+    meta: Dict[str, Any] = {"hasMore": has_more}
     links: Dict[str, Any] = {}
-    if has_before and first:
-        meta["beforeCursor"] = first
-        links["prev"] = f"{base}?{urlencode(kept + [('page[before]', first)])}"
-    if has_after and last:
-        meta["afterCursor"] = last
-        links["next"] = f"{base}?{urlencode(kept + [('page[after]', last)])}"
-    return {"meta": meta, "links": links}
+    if start > 0 and items:
+        meta["beforeCursor"] = items[0].id
+        links["prev"] = f"{base}?{urlencode(kept + [('page[before]', items[0].id)])}"
+    if end < total and items:
+        meta["afterCursor"] = items[-1].id
+        links["next"] = f"{base}?{urlencode(kept + [('page[after]', items[-1].id)])}"
+    return web.json_response({key: [item.to_api() for item in items], "meta": meta, "links": links})
 
 
 # Users.
@@ -99,20 +103,7 @@ async def list_conversations(request: web.Request) -> web.Response:
 
     before, after = query.get("page[before]"), query.get("page[after]")
     items, has_more, start, end = page(conversations, index_of, before, after, size)
-    paging = _page_links(
-        request,
-        has_before=start > 0,
-        has_after=end < len(conversations),
-        first=items[0].id if items else None,
-        last=items[-1].id if items else None,
-    )
-    return web.json_response(
-        {
-            "conversations": [c.to_api() for c in items],
-            "meta": {"hasMore": has_more, **paging["meta"]},
-            "links": paging["links"],
-        }
-    )
+    return _page_response(request, "conversations", items, has_more, start, end, len(conversations))
 
 
 async def get_conversation(request: web.Request) -> web.Response:
@@ -139,20 +130,8 @@ async def list_messages(request: web.Request) -> web.Response:
     conversation = _conversation(request)
     before, after = request.query.get("page[before]"), request.query.get("page[after]")
     items, has_more, start, end = _emulator(request).store.message_page(conversation, before, after)
-    paging = _page_links(
-        request,
-        has_before=start > 0,
-        has_after=end < len(conversation.messages),
-        first=items[0].id if items else None,
-        last=items[-1].id if items else None,
-    )
-    return web.json_response(
-        {
-            "messages": [m.to_api() for m in items],
-            "meta": {"hasMore": has_more, **paging["meta"]},
-            "links": paging["links"],
-        }
-    )
+    total = len(conversation.messages)
+    return _page_response(request, "messages", items, has_more, start, end, total)
 
 
 # Activity and switchboard.

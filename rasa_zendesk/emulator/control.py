@@ -266,9 +266,7 @@ async def webhooks_wait(request: web.Request) -> web.Response:
     return web.json_response({"idle": idle, "deliveries": _deliveries(request)})
 
 
-def _holder(
-    request: web.Request, event_id: Optional[str] = None
-) -> Tuple[Emulator, WebhookSender]:
+def _holder(request: web.Request, event_id: Optional[str] = None) -> Tuple[Emulator, WebhookSender]:
     """The app and sender that made the event (of the path, unless given; ids are unique)."""
     event_id = event_id or request.match_info["eventId"]
     for emulator in registry(request).apps_of(request):

@@ -12,13 +12,7 @@ from typing import Any, AsyncIterator, List, Optional, Sequence
 from aiohttp import web
 
 from .app import create_app
-from .config import (
-    LOCAL_RASA_WEBHOOK,
-    EmulatorConfig,
-    environment_lines,
-    parse_config,
-    url_host,
-)
+from .config import LOCAL_RASA_WEBHOOK, EmulatorConfig, environment_lines, parse_config, url_host
 from .engine import Emulator
 from .registry import APPS, AppRegistry
 

@@ -3,7 +3,10 @@ an event dict (rasa-sdk trackers in the action server, rows of the tracker store
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Optional, Sequence, Tuple
+from dataclasses import asdict
+from typing import Any, Dict, Mapping, Optional, Sequence, Tuple, Type, TypeVar
+
+R = TypeVar("R", bound="SlotRecord")
 
 #: Dict key -> attribute of the Rasa event object holding the same thing.
 _ATTRIBUTES = {"event": "type_name", "name": "key", "value": "value", "message_id": "message_id"}
@@ -17,6 +20,24 @@ def field(event: Any, key: str) -> Any:
     if key == "name" and getattr(event, "type_name", None) == "action":
         return getattr(event, "action_name", None)
     return getattr(event, _ATTRIBUTES.get(key, key), None)
+
+
+class SlotRecord:
+    """A frozen dataclass a slot keeps as a JSON object, read back by its fields' names."""
+
+    def as_slot(self) -> Dict[str, Any]:
+        return asdict(self)  # type: ignore[call-overload]
+
+    @classmethod
+    def read_slot(cls: Type[R], value: Any) -> Optional[R]:
+        """The record in a slot value; None for a value that is no mapping or lacks a field
+        the record needs (the caller still checks what the fields say)."""
+        if not isinstance(value, Mapping):
+            return None
+        try:
+            return cls(**{name: value.get(name) for name in cls.__dataclass_fields__})  # type: ignore[attr-defined]
+        except TypeError:
+            return None
 
 
 def kind(event: Any) -> Optional[str]:

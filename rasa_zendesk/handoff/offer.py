@@ -9,12 +9,12 @@ left, the user goes back to the bot, or the user says something else (the bot an
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, replace
-from typing import Any, Dict, Mapping, Optional, Sequence
+from dataclasses import dataclass, replace
+from typing import Any, Optional, Sequence
 
 from rasa_zendesk import clock
 from rasa_zendesk.constants import SLOT_OFFER as SLOT
-from rasa_zendesk.handoff.events import newest_slot_value
+from rasa_zendesk.handoff.events import SlotRecord, newest_slot_value
 
 OFFERED = "offered"
 ASKING_EMAIL = "asking_email"
@@ -23,7 +23,7 @@ MAX_EMAIL_ASKS = 3
 
 
 @dataclass(frozen=True)
-class Offer:
+class Offer(SlotRecord):
     #: Why no agent can answer: `outside_hours`, `holiday`, `agents_offline` (see `hours.gate`).
     reason: str
     offered_at: float
@@ -33,18 +33,12 @@ class Offer:
     state: str = OFFERED
     email_asks: int = 0
 
-    def as_slot(self) -> Dict[str, Any]:
-        return asdict(self)
-
     @classmethod
     def from_slot(cls, value: Any) -> Optional[Offer]:
-        if not isinstance(value, Mapping):
+        offer = cls.read_slot(value)
+        if offer is None or offer.state not in (OFFERED, ASKING_EMAIL) or not offer.reason:
             return None
-        try:
-            offer = cls(**{name: value.get(name) for name in cls.__dataclass_fields__})
-        except TypeError:
-            return None
-        return offer if offer.state in (OFFERED, ASKING_EMAIL) and offer.reason else None
+        return offer
 
 
 def current(events: Sequence[Any]) -> Optional[Offer]:

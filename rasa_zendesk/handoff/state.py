@@ -23,13 +23,13 @@ action server) alike.
 from __future__ import annotations
 
 import uuid
-from dataclasses import asdict, dataclass, replace
-from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Set
+from dataclasses import dataclass, replace
+from typing import Any, Dict, Iterator, List, Optional, Sequence, Set
 
 from rasa_zendesk import clock
 from rasa_zendesk.constants import SLOT_HANDOFF as SLOT
 from rasa_zendesk.handoff import pending
-from rasa_zendesk.handoff.events import field, kind, newest_slot_value
+from rasa_zendesk.handoff.events import SlotRecord, field, kind, newest_slot_value
 
 WAITING = "waiting"
 AGENT_JOINED = "agent_joined"
@@ -72,7 +72,7 @@ class TransitionError(ValueError):
 
 
 @dataclass(frozen=True)
-class Handoff:
+class Handoff(SlotRecord):
     """One handoff, as stored in the slot (a JSON object; times are epoch seconds)."""
 
     id: str
@@ -104,19 +104,11 @@ class Handoff:
         """Waiting for an agent or with one: the bot stays quiet, messages go to Zendesk."""
         return self.state in (WAITING, AGENT_JOINED)
 
-    def as_slot(self) -> Dict[str, Any]:
-        return asdict(self)
-
     @classmethod
     def from_slot(cls, value: Any) -> Optional[Handoff]:
         """The record in a slot value; None for an empty or unreadable one."""
-        if not isinstance(value, Mapping):
-            return None
-        try:
-            handoff = cls(**{name: value.get(name) for name in cls.__dataclass_fields__})
-        except TypeError:
-            return None
-        if handoff.state not in STATES or not handoff.conversation_id:
+        handoff = cls.read_slot(value)
+        if handoff is None or handoff.state not in STATES or not handoff.conversation_id:
             return None
         return handoff
 

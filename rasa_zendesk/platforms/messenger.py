@@ -77,11 +77,7 @@ PLATFORM = Messenger()
 
 
 async def _offer(
-    output: Any,
-    recipient: str,
-    text: Optional[str],
-    actions: Tuple[Action, ...],
-    quick: bool,
+    output: Any, recipient: str, text: Optional[str], actions: Tuple[Action, ...], quick: bool
 ) -> None:
     choices = [a for a in actions if isinstance(a, Choice)]
     links = tuple(a for a in actions if isinstance(a, Link))

@@ -82,7 +82,7 @@ class AgentOutput(OutputChannel):
 
     async def send_response(self, recipient_id: str, message: Dict[str, Any]) -> None:
         if constants.EVENT_ZENDESK_MESSAGE_ID not in message:
-            await off_loop(self.output, lambda: self.output.send_response(recipient_id, message))
+            await self._wrapped("send_response", recipient_id, message)
             return
         rich = Rich.from_message(message)
         if self.media_links is not None:
@@ -90,50 +90,38 @@ class AgentOutput(OutputChannel):
         platform = registry.of_output(self.output)
         await off_loop(self.output, lambda: platform.send_rich(self.output, recipient_id, rich))
 
+    async def _wrapped(self, method: str, *args: Any, **kwargs: Any) -> None:
+        """The wrapped channel's `method`, off the event loop if its platform blocks."""
+        await off_loop(self.output, lambda: getattr(self.output, method)(*args, **kwargs))
+
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
-        await off_loop(
-            self.output, lambda: self.output.send_text_message(recipient_id, text, **kwargs)
-        )
+        await self._wrapped("send_text_message", recipient_id, text, **kwargs)
 
     async def send_image_url(self, recipient_id: str, image: str, **kwargs: Any) -> None:
-        await off_loop(
-            self.output, lambda: self.output.send_image_url(recipient_id, image, **kwargs)
-        )
+        await self._wrapped("send_image_url", recipient_id, image, **kwargs)
 
     async def send_attachment(self, recipient_id: str, attachment: Any, **kwargs: Any) -> None:
-        await off_loop(
-            self.output, lambda: self.output.send_attachment(recipient_id, attachment, **kwargs)
-        )
+        await self._wrapped("send_attachment", recipient_id, attachment, **kwargs)
 
     async def send_text_with_buttons(
         self, recipient_id: str, text: str, buttons: List[Dict[str, Any]], **kwargs: Any
     ) -> None:
-        await off_loop(
-            self.output,
-            lambda: self.output.send_text_with_buttons(recipient_id, text, buttons, **kwargs),
-        )
+        await self._wrapped("send_text_with_buttons", recipient_id, text, buttons, **kwargs)
 
     async def send_quick_replies(
         self, recipient_id: str, text: str, quick_replies: List[Dict[str, Any]], **kwargs: Any
     ) -> None:
-        await off_loop(
-            self.output,
-            lambda: self.output.send_quick_replies(recipient_id, text, quick_replies, **kwargs),
-        )
+        await self._wrapped("send_quick_replies", recipient_id, text, quick_replies, **kwargs)
 
     async def send_elements(
         self, recipient_id: str, elements: Iterable[Dict[str, Any]], **kwargs: Any
     ) -> None:
-        await off_loop(
-            self.output, lambda: self.output.send_elements(recipient_id, elements, **kwargs)
-        )
+        await self._wrapped("send_elements", recipient_id, elements, **kwargs)
 
     async def send_custom_json(
         self, recipient_id: str, json_message: Dict[str, Any], **kwargs: Any
     ) -> None:
-        await off_loop(
-            self.output, lambda: self.output.send_custom_json(recipient_id, json_message, **kwargs)
-        )
+        await self._wrapped("send_custom_json", recipient_id, json_message, **kwargs)
 
     def __getattr__(self, name: str) -> Any:  # the platform's own attributes (`sio`, ...)
         if name in ("output", "media_links"):

@@ -104,23 +104,18 @@ class AtomicRedisLockStore(RedisLockStore):
 
     def finish_serving(self, conversation_id: str, ticket_number: int) -> None:
         """Retire a ticket, keeping the lock (Rasa's contract for this method)."""
-
-        def change(lock: Optional[TicketLock]) -> _Change:
-            if lock is None:
-                return None, UNCHANGED
-            lock.remove_ticket_for(ticket_number)
-            return None, lock
-
-        self._change(conversation_id, change)
+        self._retire(conversation_id, ticket_number, keep_lock=True)
 
     def cleanup(self, conversation_id: str, ticket_number: int) -> None:
         """Retire a ticket and delete the lock if nobody waits, as one transaction."""
+        self._retire(conversation_id, ticket_number, keep_lock=False)
 
+    def _retire(self, conversation_id: str, ticket_number: int, keep_lock: bool) -> None:
         def change(lock: Optional[TicketLock]) -> _Change:
             if lock is None:
                 return None, UNCHANGED
             lock.remove_ticket_for(ticket_number)
-            return None, lock if lock.is_someone_waiting() else None
+            return None, lock if keep_lock or lock.is_someone_waiting() else None
 
         self._change(conversation_id, change)
 

@@ -329,9 +329,7 @@ class SunCoClient:
             attempt += 1
             remaining = until - time.monotonic()
             if remaining <= 0:  # the deadline passed (the run's, or during a lookup)
-                raise failure or SunCoTimeout(
-                    f"SunCo {method} {path} not tried: no time left", method=method, path=path
-                )
+                raise failure or SunCoTimeout.of_call("not tried: no time left", method, path)
             started, status = time.monotonic(), None
             try:
                 response = await asyncio.wait_for(  # httpx's timeout is per read; this, total
@@ -342,24 +340,13 @@ class SunCoClient:
                 )
                 status = response.status_code
             except (httpx.TimeoutException, asyncio.TimeoutError) as exc:
-                failure = SunCoTimeout(
-                    f"SunCo {method} {path} timed out"
-                    + (f" after {attempt} attempts" if attempt > 1 else ""),
-                    method=method,
-                    path=path,
-                    attempts=attempt,
-                )
+                failure = SunCoTimeout.of_call("timed out", method, path, attempt)
                 retry_after = None
                 # Whether SunCo may have applied the failed attempt: it got the request.
                 sent = not isinstance(exc, (httpx.ConnectTimeout, httpx.PoolTimeout))
             except httpx.TransportError as exc:
-                failure = SunCoUnavailable(
-                    f"SunCo {method} {path} unreachable ({type(exc).__name__})"
-                    + (f" after {attempt} attempts" if attempt > 1 else ""),
-                    method=method,
-                    path=path,
-                    attempts=attempt,
-                )
+                unreachable = f"unreachable ({type(exc).__name__})"
+                failure = SunCoUnavailable.of_call(unreachable, method, path, attempt)
                 retry_after = None
                 sent = not isinstance(exc, httpx.ConnectError)
             else:

@@ -24,12 +24,21 @@ class SunCoError(Exception):
         attempts: int = 1,
     ) -> None:
         super().__init__(message)
-        self.status = status
-        self.code = code
-        self.title = title
-        self.method = method
-        self.path = path
-        self.attempts = attempts
+        #: SunCo's answer, when it answered: the HTTP status, its error's code and title.
+        self.status, self.code, self.title = status, code, title
+        #: The call that failed, and how many times it was tried.
+        self.method, self.path, self.attempts = method, path, attempts
+
+    @classmethod
+    def of_call(
+        cls, what: str, method: str, path: str, attempts: int = 1, **answer: Any
+    ) -> SunCoError:
+        """ "SunCo {method} {path} {what}", with the number of attempts when there were more
+        than one; `answer`: SunCo's status, code and title when it answered."""
+        message = f"SunCo {method} {path} {what}"
+        if attempts > 1:
+            message += f" after {attempts} attempts"
+        return cls(message, method=method, path=path, attempts=attempts, **answer)
 
     @classmethod
     def from_response(
@@ -38,17 +47,8 @@ class SunCoError(Exception):
         code, title = _first_error(body)
         detail = f"{status} {code or 'error'}" + (f" ({title})" if title else "")
         error_cls = SunCoUnavailable if status == 429 or status >= 500 else cls
-        message = f"SunCo {method} {path} failed: {detail}"
-        if attempts > 1:
-            message += f" after {attempts} attempts"
-        return error_cls(
-            message,
-            status=status,
-            code=code,
-            title=title,
-            method=method,
-            path=path,
-            attempts=attempts,
+        return error_cls.of_call(
+            f"failed: {detail}", method, path, attempts, status=status, code=code, title=title
         )
 
 

@@ -81,41 +81,35 @@ def chunk_text(text: str, limit: int = MAX_TEXT_LENGTH) -> List[str]:
         return []
     if len(text) <= limit:
         return [text]
-    chunks: List[str] = []
-    current: Optional[str] = None
-    for line in text.split("\n"):
-        for piece in _split_line(line, limit):
-            if current is None:
-                current = piece
-            elif len(current) + 1 + len(piece) <= limit:
-                current = f"{current}\n{piece}"
-            else:
-                chunks.append(current)
-                current = piece
-    if current is not None:
-        chunks.append(current)
-    return [chunk for chunk in chunks if chunk.strip()]
+    pieces = (piece for line in text.split("\n") for piece in _split_line(line, limit))
+    return [chunk for chunk in _pack(pieces, "\n", limit, keep_empty=True) if chunk.strip()]
 
 
 def _split_line(line: str, limit: int) -> List[str]:
     if len(line) <= limit:
         return [line]
-    pieces: List[str] = []
-    current = ""
-    for word in line.split(" "):
-        while len(word) > limit:  # no boundary to cut on
-            if current:
-                pieces.append(current)
-                current = ""
-            pieces.append(word[:limit])
-            word = word[limit:]
-        if not current:
-            current = word
-        elif len(current) + 1 + len(word) <= limit:
-            current = f"{current} {word}"
+    # A word longer than `limit` has no boundary to cut on: cut it every `limit` characters.
+    cuts = (
+        word[start : start + limit]
+        for word in line.split(" ")
+        for start in range(0, max(len(word), 1), limit)
+    )
+    return _pack(cuts, " ", limit, keep_empty=False)
+
+
+def _pack(parts: Iterable[str], separator: str, limit: int, keep_empty: bool) -> List[str]:
+    """`parts` joined by `separator` into as few runs of at most `limit` characters as they
+    go; `keep_empty`: an empty part counts (a blank line), else it is dropped."""
+    packed: List[str] = []
+    current: Optional[str] = None
+    for part in parts:
+        if current is None or (not current and not keep_empty):
+            current = part
+        elif len(current) + len(separator) + len(part) <= limit:
+            current = f"{current}{separator}{part}"
         else:
-            pieces.append(current)
-            current = word
-    if current:
-        pieces.append(current)
-    return pieces
+            packed.append(current)
+            current = part
+    if current is not None and (current or keep_empty):
+        packed.append(current)
+    return packed

@@ -5,7 +5,7 @@ then opens the Zendesk conversation for the agents to answer later, and the bot 
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Tuple
 
 import pytest
 from rasa_sdk.executor import ActionExecutor
@@ -32,6 +32,14 @@ def closed_today(zendesk: Zendesk, monkeypatch: pytest.MonkeyPatch) -> Zendesk:
 
 def asking() -> List[Any]:
     return [*user("hi", "greet"), *user("I want to talk to a person", "human_handoff")]
+
+
+async def asks_for_a_person(
+    executor: ActionExecutor, *before: Any
+) -> Tuple[List[Any], Dict[str, Any]]:
+    """The user asks for a person (after the `before` events): the turns, the action's result."""
+    turns = [*before, *asking()]
+    return turns, await run_action(executor, constants.ACTION_HANDOFF, SENDER, turns)
 
 
 def offer_in(result: Dict[str, Any]) -> Any:
@@ -72,8 +80,7 @@ async def test_closed_the_user_hears_when_agents_are_back_and_nothing_goes_to_ze
 async def test_leaving_a_message_asks_the_address_then_opens_the_ticket(
     closed_today: Zendesk, executor: ActionExecutor
 ) -> None:
-    turns = asking()
-    offered = await run_action(executor, constants.ACTION_HANDOFF, SENDER, turns)
+    turns, offered = await asks_for_a_person(executor)
     asked = await answer(executor, turns, offered, "/leave_message")
     assert responses(asked) == [constants.UTTER_ASK_EMAIL]
     assert offer_in(asked).state == offer.ASKING_EMAIL
@@ -102,8 +109,7 @@ async def test_leaving_a_message_asks_the_address_then_opens_the_ticket(
 async def test_a_known_address_is_not_asked(
     closed_today: Zendesk, executor: ActionExecutor
 ) -> None:
-    turns = [*slots(email="known@example.com"), *asking()]
-    offered = await run_action(executor, constants.ACTION_HANDOFF, SENDER, turns)
+    turns, offered = await asks_for_a_person(executor, *slots(email="known@example.com"))
     taken = await answer(executor, turns, offered, "Leave a message")
     assert responses(taken) == [constants.UTTER_MESSAGE_TAKEN]
     assert taken["responses"][0]["email"] == "known@example.com"
@@ -114,8 +120,7 @@ async def test_a_known_address_is_not_asked(
 async def test_three_wrong_addresses_and_the_bot_gives_up(
     closed_today: Zendesk, executor: ActionExecutor
 ) -> None:
-    turns = asking()
-    result = await run_action(executor, constants.ACTION_HANDOFF, SENDER, turns)
+    turns, result = await asks_for_a_person(executor)
     result = await answer(executor, turns, result, "/leave_message")
     said = []
     for wrong in ("no", "jane@", "a@b@c.com"):
@@ -134,8 +139,7 @@ async def test_three_wrong_addresses_and_the_bot_gives_up(
 async def test_back_to_the_bot_at_any_point(
     closed_today: Zendesk, executor: ActionExecutor, first: str
 ) -> None:
-    turns = asking()
-    result = await run_action(executor, constants.ACTION_HANDOFF, SENDER, turns)
+    turns, result = await asks_for_a_person(executor)
     if first == "/leave_message":
         result = await answer(executor, turns, result, first)
     declined = await answer(executor, turns, result, "/bot")

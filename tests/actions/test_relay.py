@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import time
-from typing import Any, List
+from typing import Any, Dict, List, Tuple
 
 import pytest
 from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet, UserUtteranceReverted
@@ -14,13 +14,7 @@ from rasa_zendesk import constants
 from rasa_zendesk.actions import relay
 from rasa_zendesk.handoff import state
 from rasa_zendesk.sunco.text import MAX_TEXT_LENGTH
-from testkit.action_calls import (
-    handoff_closed,
-    handoff_opened,
-    is_ours,
-    responses,
-    user,
-)
+from testkit.action_calls import handoff_closed, handoff_opened, is_ours, responses, user
 from testkit.action_emulator import (
     SENDER,
     Zendesk,
@@ -113,6 +107,11 @@ async def test_relay_failure_tells_the_user(zendesk: Zendesk, executor: ActionEx
     assert len(statuses) >= 2 and set(statuses) == {503}
 
 
+def events_after_the_first(result: Dict[str, Any]) -> List[Tuple[str, Any]]:
+    """The action's events after its first, each as (kind, name or text)."""
+    return [(e["event"], e.get("name") or e.get("text")) for e in result["events"][1:]]
+
+
 async def test_relay_to_a_vanished_conversation_ends_the_handoff(
     zendesk: Zendesk, executor: ActionExecutor
 ) -> None:
@@ -121,10 +120,7 @@ async def test_relay_to_a_vanished_conversation_ends_the_handoff(
     assert responses(result) == ["utter_zendesk_handoff_ended"]
     assert ended_with(result) == state.CONVERSATION_GONE
     # The bot answers the message: it is given to Rasa again, after listening.
-    assert [(e["event"], e.get("name") or e.get("text")) for e in result["events"][1:]] == [
-        ("action", "action_listen"),
-        ("user", "hello?"),
-    ]
+    assert events_after_the_first(result) == [("action", "action_listen"), ("user", "hello?")]
 
 
 async def test_relay_after_the_handoff_ended_keeps_the_message_with_the_bot(
@@ -239,7 +235,7 @@ async def test_a_lost_hand_back_is_found_out_by_the_next_relay(
 
     assert responses(result) == ["utter_zendesk_handoff_ended"]
     assert ended_with(result) == state.CONVERSATION_GONE
-    assert [(e["event"], e.get("name") or e.get("text")) for e in result["events"][1:]] == [
+    assert events_after_the_first(result) == [
         ("action", "action_listen"),
         ("user", "hello, anyone?"),
     ]

@@ -4,14 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, List
 
-from rasa.shared.core.events import (
-    ActionExecuted,
-    BotUttered,
-    Event,
-    SessionStarted,
-    SlotSet,
-    UserUttered,
-)
+from rasa.shared.core.events import ActionExecuted, BotUttered, Event, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity
 from rasa_sdk import Tracker
 
@@ -19,7 +12,7 @@ from rasa_zendesk.actions import summary
 from rasa_zendesk.actions.summary import Attachment, summarize
 from rasa_zendesk.constants import SLOT_HANDOFF
 from rasa_zendesk.handoff import state
-from testkit.policy_trackers import example_domain
+from testkit.policy_trackers import example_domain, session_start
 
 T0 = 1_700_000_000.0  # 2023-11-14 22:13:20 UTC
 DETAIL = "negative sentiment -0.80 in the last message (threshold -0.60)"
@@ -54,9 +47,7 @@ ORDER = {"entity": "order_number", "value": "12345678", "start": 18, "end": 26}
 def conversation() -> List[Event]:
     """A user who checks an order, gets angry, and sends a photo: then the policy escalates."""
     return [
-        ActionExecuted("action_session_start", timestamp=T0),
-        SessionStarted(timestamp=T0),
-        ActionExecuted("action_listen", timestamp=T0),
+        *session_start(T0),
         said("hi", "greet", T0 + 1),
         *answered("Hi! I'm the Acme support bot.", "utter_greet", T0 + 2),
         said("where is my order 12345678", "order_status", T0 + 10, [ORDER]),

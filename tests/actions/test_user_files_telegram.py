@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any, Dict, List, Tuple
 
 import pytest
 from rasa_sdk.executor import ActionExecutor
@@ -54,16 +55,24 @@ def linked_fixture(telegram_rasa: TelegramRasa, monkeypatch: pytest.MonkeyPatch)
     return telegram_rasa
 
 
+async def relayed_from_telegram(
+    executor: ActionExecutor, *messages: Any
+) -> Tuple[List[Any], Dict[str, Any]]:
+    """A handoff on Telegram, then the relay of the user's `messages` (as Rasa's Telegram
+    channel made them of updates): the turns and the relay's result."""
+    turns = await handed_off(executor, channel="telegram")
+    for message in messages:
+        turns += user(message.text or "", "inform", metadata=message.metadata, channel="telegram")
+    return turns, await relay(executor, turns)
+
+
 async def test_a_telegram_photo_and_document_reach_the_agent_as_image_and_file(
     zendesk: Zendesk, executor: ActionExecutor, linked: TelegramRasa, telegram_api: TelegramApi
 ) -> None:
     photo = await linked.send(photo_update())
     document = await linked.send(document_update())
 
-    turns = await handed_off(executor, channel="telegram")
-    turns += user(photo.text or "", "inform", metadata=photo.metadata, channel="telegram")
-    turns += user(document.text or "", "inform", metadata=document.metadata, channel="telegram")
-    result = await relay(executor, turns)
+    turns, result = await relayed_from_telegram(executor, photo, document)
 
     assert responses(result) == []
     relayed = relayed_since(zendesk, turns)
@@ -86,9 +95,7 @@ async def test_a_telegram_file_over_the_bot_api_limit_is_refused_with_the_reason
 ) -> None:
     big = await linked.send(document_update(file_id="BQACbig", name="scan.zip", size=25 << 20))
 
-    turns = await handed_off(executor, channel="telegram")
-    turns += user(big.text or "", "inform", metadata=big.metadata, channel="telegram")
-    result = await relay(executor, turns)
+    turns, result = await relayed_from_telegram(executor, big)
 
     assert sent_reasons(result) == [("scan.zip", TELEGRAM_SAYS_TOO_BIG)]
     assert [m["content"]["text"] for m in relayed_since(zendesk, turns)] == ["[document]"]
@@ -109,9 +116,7 @@ async def test_without_public_url_the_user_is_told_the_file_was_not_passed_on(
     finally:
         await stop_telegram_rasa(rasa)
 
-    turns = await handed_off(executor, channel="telegram")
-    turns += user(photo.text or "", "inform", metadata=photo.metadata, channel="telegram")
-    result = await relay(executor, turns)
+    turns, result = await relayed_from_telegram(executor, photo)
 
     assert sent_reasons(result) == [("photo.jpg", NOT_SET_UP)]
     assert [m["content"]["text"] for m in relayed_since(zendesk, turns)] == ["my receipt"]

@@ -133,9 +133,7 @@ async def test_a_bot_that_is_not_loaded_gets_503(
     caplog.set_level(logging.INFO)
     rasa.app.ctx.agent = None
 
-    answer = await rasa.post_webhook(
-        message_webhook(handoff.conversation_id, handoff.sender_id, content("text"))
-    )
+    answer = await rasa.post_webhook(handoff.message(content("text")))
 
     assert answer.status_code == 503
     await asyncio.sleep(0)
@@ -155,7 +153,7 @@ async def test_a_missing_or_wrong_key_gets_401_and_nothing_is_applied(
     rasa: RasaServer, handoff: Handoff, key: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    webhook = message_webhook(handoff.conversation_id, handoff.sender_id, content("text"))
+    webhook = handoff.message(content("text"))
 
     answer = await rasa.post_webhook(webhook, key=key)
 
@@ -206,7 +204,7 @@ async def test_what_is_not_an_envelope_gets_400(
 async def test_a_malformed_event_gets_400_and_the_valid_ones_are_applied(
     rasa: RasaServer, handoff: Handoff
 ) -> None:
-    webhook = message_webhook(handoff.conversation_id, handoff.sender_id, content("text"))
+    webhook = handoff.message(content("text"))
     broken = json.loads(json.dumps(webhook["events"][0]))
     broken["id"] = "broken-1"
     del broken["payload"]["message"]

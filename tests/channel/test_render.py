@@ -10,7 +10,8 @@ import pytest
 
 from rasa_zendesk.channel.render import bot_uttered_for, file_name, render
 from rasa_zendesk.sunco.models import Content, Message
-from testkit.channel_harness import Handoff, RasaServer, content, message_webhook
+from testkit.channel_harness import Handoff, RasaServer, content
+from testkit.platforms import FORM, text_with
 
 
 def rendered(raw: Dict[str, Any]) -> tuple:
@@ -22,15 +23,12 @@ def test_text() -> None:
 
 
 def test_text_with_actions_offers_choices_and_links_as_buttons() -> None:
-    raw = {
-        "type": "text",
-        "text": "Pick one",
-        "actions": [
-            {"type": "link", "text": "Docs", "uri": "https://example.org/docs"},
-            {"type": "reply", "text": "Yes", "payload": "YES"},
-            {"type": "postback", "text": "No", "payload": "NO"},
-        ],
-    }
+    raw = text_with(
+        "Pick one",
+        ("link", "Docs", "https://example.org/docs"),
+        ("reply", "Yes", "YES"),
+        ("postback", "No", "NO"),
+    )
 
     text, data = rendered(raw)
 
@@ -45,14 +43,7 @@ def test_text_with_actions_offers_choices_and_links_as_buttons() -> None:
 
 
 def test_replies_alone_are_quick_replies_whose_payload_is_the_label() -> None:
-    raw = {
-        "type": "text",
-        "text": "Which size?",
-        "actions": [
-            {"type": "reply", "text": "Small", "payload": "SIZE_S"},
-            {"type": "reply", "text": "/restart", "payload": "R"},
-        ],
-    }
+    raw = text_with("Which size?", ("reply", "Small", "SIZE_S"), ("reply", "/restart", "R"))
 
     assert rendered(raw) == (
         "Which size?",
@@ -128,15 +119,7 @@ def test_location() -> None:
 def test_form_and_form_response() -> None:
     form = {
         "type": "form",
-        "fields": [
-            {"type": "email", "name": "email", "label": "Your email"},
-            {
-                "type": "select",
-                "name": "size",
-                "label": "Size",
-                "options": [{"name": "s", "label": "Small"}, {"name": "l", "label": "Large"}],
-            },
-        ],
+        "fields": [{"type": "email", "name": "email", "label": "Your email"}, *FORM["fields"]],
     }
     answer = {
         "type": "formResponse",
@@ -150,18 +133,7 @@ def test_form_and_form_response() -> None:
 
 
 def test_a_form_that_asks_one_choice_offers_its_options() -> None:
-    form = {
-        "type": "form",
-        "fields": [
-            {
-                "type": "select",
-                "name": "size",
-                "label": "Size",
-                "options": [{"name": "s", "label": "Small"}, {"name": "l", "label": "Large"}],
-            }
-        ],
-    }
-    assert rendered(form) == (
+    assert rendered(FORM) == (
         "Size",
         {
             "quick_replies": [
@@ -215,9 +187,7 @@ async def test_odd_content_in_a_webhook_is_delivered_not_a_500(
 ) -> None:
     odd = {"type": "carousel", "items": ["x", {"title": "Only this", "actions": "nope"}]}
 
-    answer = await rasa.post_webhook(
-        message_webhook(handoff.conversation_id, handoff.sender_id, odd)
-    )
+    answer = await rasa.post_webhook(handoff.message(odd))
 
     assert answer.json()["processed"] == 1
     card = {"title": "Only this", "buttons": []}

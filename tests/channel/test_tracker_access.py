@@ -4,12 +4,7 @@ from __future__ import annotations
 
 import pytest
 from rasa.shared.core.constants import ACTION_LISTEN_NAME
-from rasa.shared.core.events import (
-    ActionExecuted,
-    SessionStarted,
-    SlotSet,
-    UserUttered,
-)
+from rasa.shared.core.events import ActionExecuted, SessionStarted, SlotSet, UserUttered
 
 from rasa_zendesk import constants
 from rasa_zendesk.channel.tracker_access import handoff_started_in_session

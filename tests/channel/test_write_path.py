@@ -16,13 +16,7 @@ from typing import Any, AsyncIterator, List, Optional, Tuple
 import pytest
 from rasa.core.channels.channel import OutputChannel
 from rasa.shared.core.constants import ACTION_LISTEN_NAME, ACTION_SESSION_START_NAME
-from rasa.shared.core.events import (
-    ActionExecuted,
-    BotUttered,
-    SessionStarted,
-    SlotSet,
-    UserUttered,
-)
+from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from rasa_zendesk import constants
@@ -188,7 +182,7 @@ async def delivered_ids(rasa: RasaServer, sender_id: str) -> list:
 
 @pytest.mark.timeout(30)
 async def test_the_same_event_twice_is_delivered_once(rasa: RasaServer, handoff: Handoff) -> None:
-    webhook = message_webhook(handoff.conversation_id, handoff.sender_id, content("text"))
+    webhook = handoff.message(content("text"))
     message_id = webhook["events"][0]["payload"]["message"]["id"]
 
     first = await rasa.post_webhook(webhook)
@@ -205,7 +199,7 @@ async def test_the_same_event_twice_is_delivered_once(rasa: RasaServer, handoff:
 async def test_the_same_message_in_a_new_event_is_delivered_once(
     rasa: RasaServer, handoff: Handoff
 ) -> None:
-    webhook = message_webhook(handoff.conversation_id, handoff.sender_id, content("text"))
+    webhook = handoff.message(content("text"))
     redelivered = copy.deepcopy(webhook)
     redelivered["events"][0]["id"] = new_id()
 
@@ -220,7 +214,7 @@ async def test_the_same_message_in_a_new_event_is_delivered_once(
 async def test_a_duplicate_in_the_same_post_is_delivered_once(
     rasa: RasaServer, handoff: Handoff
 ) -> None:
-    webhook = message_webhook(handoff.conversation_id, handoff.sender_id, content("text"))
+    webhook = handoff.message(content("text"))
     webhook["events"].append(copy.deepcopy(webhook["events"][0]))
 
     answer = await rasa.post_webhook(webhook)
@@ -232,7 +226,7 @@ async def test_a_duplicate_in_the_same_post_is_delivered_once(
 @pytest.mark.timeout(30)
 async def test_concurrent_retries_are_delivered_once(rasa: RasaServer, handoff: Handoff) -> None:
     """SunCo may retry while the first attempt is still running: the lock serialises them."""
-    webhook = message_webhook(handoff.conversation_id, handoff.sender_id, content("text"))
+    webhook = handoff.message(content("text"))
 
     answers = await asyncio.gather(*(rasa.post_webhook(webhook) for _ in range(5)))
 
@@ -273,7 +267,7 @@ async def test_a_retry_from_before_a_new_session_is_delivered_once(
 ) -> None:
     """The tracker store returns the current session only; an event older than that session
     is looked up in the whole conversation."""
-    webhook = message_webhook(handoff.conversation_id, handoff.sender_id, content("text"))
+    webhook = handoff.message(content("text"))
     assert (await rasa.post_webhook(webhook)).json()["processed"] == 1
     tracker = await rasa.store.retrieve(handoff.sender_id)
     assert tracker is not None
@@ -306,7 +300,7 @@ def run_sql(db_path: Path, statement: str) -> None:
 async def test_a_tracker_store_that_cannot_be_read_gets_500_then_the_retry_works(
     rasa: RasaServer, handoff: Handoff, db_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    webhook = message_webhook(handoff.conversation_id, handoff.sender_id, content("text"))
+    webhook = handoff.message(content("text"))
     run_sql(db_path, "ALTER TABLE events RENAME TO events_offline")
 
     failed = await rasa.post_webhook(webhook)
@@ -333,7 +327,7 @@ async def test_a_tracker_store_that_cannot_save_gets_500_and_the_retry_records_i
 ) -> None:
     """Delivered, then the save fails: 500, so SunCo retries; the retry delivers again (the
     user may see it twice) and records it once: at least once, never lost."""
-    webhook = message_webhook(handoff.conversation_id, handoff.sender_id, content("text"))
+    webhook = handoff.message(content("text"))
     message_id = webhook["events"][0]["payload"]["message"]["id"]
     run_sql(
         db_path,
@@ -362,8 +356,8 @@ async def test_a_tracker_store_that_cannot_save_gets_500_and_the_retry_records_i
 async def test_a_failed_event_holds_back_the_later_ones_of_its_conversation(
     rasa: RasaServer, handoff: Handoff, db_path: Path
 ) -> None:
-    first = message_webhook(handoff.conversation_id, handoff.sender_id, content("text"))
-    second = message_webhook(handoff.conversation_id, handoff.sender_id, content("text"))
+    first = handoff.message(content("text"))
+    second = handoff.message(content("text"))
     first["events"].append(second["events"][0])
     run_sql(db_path, "ALTER TABLE events RENAME TO events_offline")
 
@@ -615,7 +609,7 @@ async def test_agent_messages_and_the_end_for_a_rest_user_wait_to_be_handed_out(
 async def test_nothing_waits_for_a_user_whose_channel_pushes(
     rasa: RasaServer, handoff: Handoff
 ) -> None:
-    webhook = message_webhook(handoff.conversation_id, handoff.sender_id, content("text"))
+    webhook = handoff.message(content("text"))
     assert (await rasa.post_webhook(webhook)).json()["processed"] == 1
     assert (await handoff.chat.next_message())["text"] == "Hello!"
     assert pending.not_handed_out((await rasa.tracker(handoff.sender_id)).events) == []

@@ -6,6 +6,7 @@ import pytest
 
 from testkit.channel_fixtures import db_path_fixture  # noqa: F401 (fixture)
 from testkit.processes import e2e_stack, trained_model  # noqa: F401 (fixtures)
+from testkit.stack_users import clock, clock_file, emulator, stack, tracker, user  # noqa: F401
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: List[pytest.Item]) -> None:

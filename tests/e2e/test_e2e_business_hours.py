@@ -21,39 +21,12 @@ from testkit.emulator_control import EmulatorControl, wait_for
 from testkit.events_table import EventsTable
 from testkit.processes import running, stack_config
 from testkit.socket_user import SocketUser
-from testkit.stack_users import emulator_of, tracker_of, web_chat_user
+from testkit.stack_users import GREETING, STARTED, emulator_of
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
 BERLIN = ZoneInfo("Europe/Berlin")
-STARTED = "connecting you with a human agent"
-GREETING = "Acme support bot"
 TOKEN = "zdoauth_e2e_hours_71c2"
-
-
-@pytest.fixture(scope="module")
-def clock_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("hours-clock") / "offset"
-
-
-@pytest.fixture(scope="module")
-def hours_stack(trained_model: Path, clock_file: Path) -> Iterator[DemoStack]:
-    env = {
-        "ZENDESK_CLOCK_FILE": str(clock_file),
-        "ZENDESK_BUSINESS_HOURS": "Europe/Berlin; mon-fri 09:00-17:00",
-        "ZENDESK_CHECK_AGENT_AVAILABILITY": "true",
-        "ZENDESK_SUPPORT_OAUTH_TOKEN": TOKEN,
-    }
-    config = stack_config(
-        trained_model, "hours", extra_env=env, emulator_args=["--support-oauth-token", TOKEN]
-    )
-    # The Support API is the emulator's, at its base address.
-    config.extra_env = {
-        **env,
-        "ZENDESK_SUPPORT_API_URL": f"http://127.0.0.1:{config.ports.emulator}",
-    }
-    with running(config) as stack:
-        yield stack
 
 
 @pytest.fixture
@@ -61,22 +34,28 @@ def clock(clock_file: Path) -> ClockFile:
     return ClockFile(clock_file, BERLIN)
 
 
+@pytest.fixture(scope="module")
+def stack(trained_model: Path, clock_file: Path) -> Iterator[DemoStack]:
+    env = {
+        "ZENDESK_BUSINESS_HOURS": "Europe/Berlin; mon-fri 09:00-17:00",
+        "ZENDESK_CHECK_AGENT_AVAILABILITY": "true",
+        "ZENDESK_SUPPORT_OAUTH_TOKEN": TOKEN,
+    }
+    oauth = ["--support-oauth-token", TOKEN]
+    config = stack_config(
+        trained_model, "hours", extra_env=env, emulator_args=oauth, clock_file=clock_file
+    )
+    # The Support API is the emulator's, at its base address.
+    config.extra_env["ZENDESK_SUPPORT_API_URL"] = f"http://127.0.0.1:{config.ports.emulator}"
+    with running(config) as stack:
+        yield stack
+
+
 @pytest.fixture
-async def emulator(hours_stack: DemoStack) -> AsyncIterator[EmulatorControl]:
-    async with emulator_of(hours_stack) as control:
+async def emulator(stack: DemoStack) -> AsyncIterator[EmulatorControl]:
+    async with emulator_of(stack) as control:
         await control.set_support(agentsOnline=True)
         yield control
-
-
-@pytest.fixture
-async def user(hours_stack: DemoStack) -> AsyncIterator[SocketUser]:
-    async with web_chat_user(hours_stack) as chat:
-        yield chat
-
-
-@pytest.fixture
-def tracker(hours_stack: DemoStack) -> EventsTable:
-    return tracker_of(hours_stack)
 
 
 async def test_out_of_hours_the_user_leaves_a_message_and_the_bot_is_back(

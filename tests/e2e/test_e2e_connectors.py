@@ -22,12 +22,10 @@ from testkit.emulator_control import EmulatorControl, user_texts, wait_for
 from testkit.events_table import EventsTable
 from testkit.processes import running, stack_config
 from testkit.socket_user import SocketUser
-from testkit.stack_users import emulator_of, tracker_of, web_chat_user
+from testkit.stack_users import ENDED, STARTED, emulator_of
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
-STARTED = "connecting you with a human agent"
-ENDED = "back with the bot"
 EU = {
     "appId": "app_eu",
     "keyId": "key_eu",
@@ -38,7 +36,7 @@ EU = {
 
 
 @pytest.fixture(scope="module")
-def connectors_stack(trained_model: Path) -> Iterator[DemoStack]:
+def stack(trained_model: Path) -> Iterator[DemoStack]:
     env = {
         "ZENDESK_CONNECTORS": "eu",
         "ZENDESK_CONNECTOR_EU_SUBDOMAIN": "acme-eu",
@@ -59,25 +57,14 @@ def connectors_stack(trained_model: Path) -> Iterator[DemoStack]:
 
 
 @pytest.fixture
-async def emulator(connectors_stack: DemoStack) -> AsyncIterator[EmulatorControl]:
-    async with emulator_of(connectors_stack) as control:
+async def emulator(stack: DemoStack) -> AsyncIterator[EmulatorControl]:
+    async with emulator_of(stack) as control:
         if not [app for app in await control.apps() if app["id"] == EU["appId"]]:
-            base = f"{connectors_stack.rasa_url}/webhooks/zendesk/eu"
+            base = f"{stack.rasa_url}/webhooks/zendesk/eu"
             await control.add_app(
                 **EU, webhookUrls=[f"{base}/webhook"], ticketWebhookUrls=[f"{base}/ticket_status"]
             )
         yield control
-
-
-@pytest.fixture
-async def user(connectors_stack: DemoStack) -> AsyncIterator[SocketUser]:
-    async with web_chat_user(connectors_stack) as chat:
-        yield chat
-
-
-@pytest.fixture
-def tracker(connectors_stack: DemoStack) -> EventsTable:
-    return tracker_of(connectors_stack)
 
 
 async def rest_says(stack: DemoStack, sender: str, text: str) -> List[Dict[str, Any]]:
@@ -105,7 +92,7 @@ def agent_texts(tracker: EventsTable, sender: str) -> List[str]:
 
 
 async def test_each_conversation_goes_to_its_own_account(
-    connectors_stack: DemoStack,
+    stack: DemoStack,
     emulator: EmulatorControl,
     user: SocketUser,
     tracker: EventsTable,
@@ -113,7 +100,7 @@ async def test_each_conversation_goes_to_its_own_account(
     # A web chat user goes to `eu`; a REST user to the default connector.
     eu_conversation = await web_chat_handoff(user, emulator)
     rest_sender = "rest-" + uuid.uuid4().hex[:12]
-    answer = await rest_says(connectors_stack, rest_sender, "I want to talk to a human")
+    answer = await rest_says(stack, rest_sender, "I want to talk to a human")
     assert any(STARTED in (m.get("text") or "") for m in answer)
     default_conversation = await handed_off(emulator, rest_sender)
     assert (eu_conversation["appId"], default_conversation["appId"]) == ("app_eu", "app_demo")
@@ -122,7 +109,7 @@ async def test_each_conversation_goes_to_its_own_account(
 
     # Messages each way stay on their own account.
     await user.say("my parcel is lost")
-    await rest_says(connectors_stack, rest_sender, "my invoice is wrong")
+    await rest_says(stack, rest_sender, "my invoice is wrong")
 
     async def relayed(conversation_id: str, text: str) -> Optional[bool]:
         conversation = await emulator.conversation_of_id(conversation_id)
@@ -152,18 +139,18 @@ async def test_each_conversation_goes_to_its_own_account(
 
 
 async def test_a_webhook_on_another_connector_s_route_is_refused(
-    connectors_stack: DemoStack,
+    stack: DemoStack,
     emulator: EmulatorControl,
     user: SocketUser,
     tracker: EventsTable,
 ) -> None:
     conversation = await web_chat_handoff(user, emulator)
     # An admin points app_eu's webhook at the default connector's URL, with its secret.
-    default_route = f"{connectors_stack.rasa_url}/webhooks/zendesk/webhook"
+    default_route = f"{stack.rasa_url}/webhooks/zendesk/webhook"
     await emulator.configure_webhooks(
         app=EU["appId"],
         url=default_route,
-        secret=connectors_stack.config.credentials.webhook_secret,
+        secret=stack.config.credentials.webhook_secret,
     )
     try:
         mark = len(user.received)
@@ -174,10 +161,10 @@ async def test_a_webhook_on_another_connector_s_route_is_refused(
         assert len(delivery["attempts"]) == 1
         await user.assert_silent(mark, window=1.0)
         assert "this must not arrive" not in agent_texts(tracker, user.session_id)
-        log = (connectors_stack.config.run_dir / "rasa.log").read_text()
+        log = (stack.config.run_dir / "rasa.log").read_text()
         assert "belongs to connector eu: refused" in log
     finally:
-        base = f"{connectors_stack.rasa_url}/webhooks/zendesk/eu"
+        base = f"{stack.rasa_url}/webhooks/zendesk/eu"
         await emulator.configure_webhooks(
             app=EU["appId"], url=f"{base}/webhook", secret=EU["webhookSecret"]
         )

@@ -35,21 +35,14 @@ from testkit.metrics import scrape, value
 from testkit.platforms import CallbackServer
 from testkit.processes import free_ports, running_stack
 from testkit.socket_user import SocketUser
-from testkit.stack_users import emulator_of, tracker_of, web_chat_user
+from testkit.stack_users import ENDED, STARTED
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
-STARTED = "connecting you with a human agent"
-ENDED = "back with the bot"
 METRICS_TOKEN = "metrics-token-isolation-0123"
 IDLE_TIMEOUT = 600.0
 #: The bot's own files; credentials.yml is written anew, with the callback channel.
 BOT_FILES = ("actions", "data", "domain.yml", "config.yml", "endpoints.yml")
-
-
-@pytest.fixture(scope="module")
-def clock_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("clock") / "offset"
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +51,7 @@ def callback_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def isolation_stack(
+def stack(
     trained_model: Path,
     clock_file: Path,
     callback_port: int,
@@ -72,19 +65,15 @@ def isolation_stack(
     (bot / "credentials.yml").write_text(yaml.safe_dump(credentials))
     env = {
         **EXAMPLE_BOT_ENV,
-        "ZENDESK_CLOCK_FILE": str(clock_file),
         "ZENDESK_AGENT_TIMEOUT": "0",
         "ZENDESK_IDLE_TIMEOUT": str(int(IDLE_TIMEOUT)),
         "ZENDESK_METRICS": "true",
         "ZENDESK_METRICS_TOKEN": METRICS_TOKEN,
     }
-    with running_stack(trained_model, "isolation", bot_dir=bot, extra_env=env) as stack:
+    with running_stack(
+        trained_model, "isolation", bot_dir=bot, extra_env=env, clock_file=clock_file
+    ) as stack:
         yield stack
-
-
-@pytest.fixture
-def clock(clock_file: Path) -> ClockFile:
-    return ClockFile(clock_file)
 
 
 @pytest.fixture
@@ -93,23 +82,6 @@ async def receiver(callback_port: int) -> AsyncIterator[CallbackServer]:
     server.start()
     yield server
     server.stop()
-
-
-@pytest.fixture
-async def emulator(isolation_stack: DemoStack) -> AsyncIterator[EmulatorControl]:
-    async with emulator_of(isolation_stack) as control:
-        yield control
-
-
-@pytest.fixture
-async def user(isolation_stack: DemoStack) -> AsyncIterator[SocketUser]:
-    async with web_chat_user(isolation_stack) as chat:
-        yield chat
-
-
-@pytest.fixture
-def tracker(isolation_stack: DemoStack) -> EventsTable:
-    return tracker_of(isolation_stack)
 
 
 async def web_chat_handoff(user: SocketUser, emulator: EmulatorControl) -> str:
@@ -154,7 +126,7 @@ def refused(metrics: str, route: str, event_type: str) -> float:
 
 
 async def test_a_conversation_made_with_the_api_for_a_user_reaches_nobody(
-    isolation_stack: DemoStack,
+    stack: DemoStack,
     emulator: EmulatorControl,
     user: SocketUser,
     tracker: EventsTable,
@@ -162,8 +134,8 @@ async def test_a_conversation_made_with_the_api_for_a_user_reaches_nobody(
     own = await web_chat_handoff(user, emulator)
     # Someone with the app's API keys opens a conversation naming this user, hands it to the
     # agents (a ticket carrying its link tag) and has an "agent" write through it.
-    api_url = f"{isolation_stack.emulator_url}/sc"
-    environ = isolation_stack.config.credentials.environment(api_url)
+    api_url = f"{stack.emulator_url}/sc"
+    environ = stack.config.credentials.environment(api_url)
     settings = ChannelConfig.from_credentials(None, environ).settings
     async with SunCoClient.from_settings(settings) as sunco:
         forged = await sunco.create_conversation(
@@ -191,7 +163,7 @@ async def test_a_conversation_made_with_the_api_for_a_user_reaches_nobody(
     assert handoff is not None and handoff.active and handoff.conversation_id == own
     for delivery in await emulator.deliveries(conversationId=forged.id):
         assert [attempt["status"] for attempt in delivery["attempts"]] in ([], [200])
-    metrics = await scrape(isolation_stack.rasa_url, METRICS_TOKEN)
+    metrics = await scrape(stack.rasa_url, METRICS_TOKEN)
     assert refused(metrics, "webhook", "conversation:message") == 1
     assert refused(metrics, "webhook", "conversation:typing") == 1
     assert refused(metrics, "webhook", "switchboard:releaseControl") == 1
@@ -225,13 +197,13 @@ async def delivered(emulator: EmulatorControl, event_id: str) -> Optional[Dict[s
 
 
 async def test_one_user_s_failing_delivery_holds_back_no_other_user_s_event(
-    isolation_stack: DemoStack,
+    stack: DemoStack,
     emulator: EmulatorControl,
     receiver: CallbackServer,
     user: SocketUser,
     tracker: EventsTable,
 ) -> None:
-    down = await callback_handoff(isolation_stack, emulator, receiver)
+    down = await callback_handoff(stack, emulator, receiver)
     up = {"sender": user.session_id, "conversation": await web_chat_handoff(user, emulator)}
     # SunCo sends both agents' messages in one post: the emulator holds each back, then
     # delivers the two together, retrying the post whole while one of its events fails.
@@ -268,14 +240,14 @@ async def test_one_user_s_failing_delivery_holds_back_no_other_user_s_event(
 
 
 async def test_one_user_s_failing_timer_holds_up_no_other_and_ends_as_failed(
-    isolation_stack: DemoStack,
+    stack: DemoStack,
     emulator: EmulatorControl,
     receiver: CallbackServer,
     user: SocketUser,
     tracker: EventsTable,
     clock: ClockFile,
 ) -> None:
-    blocked = await callback_handoff(isolation_stack, emulator, receiver)
+    blocked = await callback_handoff(stack, emulator, receiver)
     await web_chat_handoff(user, emulator)
     receiver.stop()
     mark = len(user.received)
@@ -299,5 +271,5 @@ async def test_one_user_s_failing_timer_holds_up_no_other_and_ends_as_failed(
     assert 1 <= len(releases) <= MAX_TRIES + 3, [release["at"] for release in releases]
 
     receiver.start()
-    await callback_says(isolation_stack, blocked["sender"], "hello?")
+    await callback_says(stack, blocked["sender"], "hello?")
     await wait_for(lambda: any(ENDED in text for text in receiver.texts()), "the kept notice")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import AsyncIterator, Dict, Iterator, Optional
+from typing import Dict, Iterator, Optional
 
 import pytest
 
@@ -21,13 +21,10 @@ from testkit.emulator_control import EmulatorControl, user_texts, wait_for
 from testkit.events_table import EventsTable
 from testkit.processes import running_stack
 from testkit.socket_user import SocketUser
-from testkit.stack_users import emulator_of, tracker_of, web_chat_user
+from testkit.stack_users import ENDED, GREETING, STARTED
 
 pytestmark = pytest.mark.e2e
 
-GREETING = "Acme support bot"
-STARTED = "connecting you with a human agent"
-ENDED = "back with the bot"
 OFFER = "No agent is free yet"
 KEEP_WAITING = "still in the queue"
 RELAY_FAILED = "couldn't reach the agent just now"
@@ -35,42 +32,14 @@ FEEDBACK = "Did our team solve your problem?"
 
 
 @pytest.fixture(scope="module")
-def clock_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("clock") / "offset"
-
-
-@pytest.fixture(scope="module")
-def lifecycle_stack(trained_model: Path, clock_file: Path) -> Iterator[DemoStack]:
+def stack(trained_model: Path, clock_file: Path) -> Iterator[DemoStack]:
     env = {
-        "ZENDESK_CLOCK_FILE": str(clock_file),
         "ZENDESK_AGENT_TIMEOUT": "600",
         "ZENDESK_IDLE_TIMEOUT": "0",
         "ZENDESK_MAX_DURATION": "7200",
     }
-    with running_stack(trained_model, "lifecycle", extra_env=env) as stack:
+    with running_stack(trained_model, "lifecycle", extra_env=env, clock_file=clock_file) as stack:
         yield stack
-
-
-@pytest.fixture
-def clock(clock_file: Path) -> ClockFile:
-    return ClockFile(clock_file)
-
-
-@pytest.fixture
-async def emulator(lifecycle_stack: DemoStack) -> AsyncIterator[EmulatorControl]:
-    async with emulator_of(lifecycle_stack) as control:
-        yield control
-
-
-@pytest.fixture
-async def user(lifecycle_stack: DemoStack) -> AsyncIterator[SocketUser]:
-    async with web_chat_user(lifecycle_stack) as chat:
-        yield chat
-
-
-@pytest.fixture
-def tracker(lifecycle_stack: DemoStack) -> EventsTable:
-    return tracker_of(lifecycle_stack)
 
 
 async def hand_off(user: SocketUser, emulator: EmulatorControl) -> str:
@@ -99,7 +68,7 @@ async def released_with(emulator: EmulatorControl, conversation_id: str) -> Opti
 
 @pytest.mark.timeout(300)
 async def test_no_agent_comes_a_sigkill_then_the_timer_fires_from_the_store(
-    lifecycle_stack: DemoStack,
+    stack: DemoStack,
     user: SocketUser,
     emulator: EmulatorControl,
     tracker: EventsTable,
@@ -108,8 +77,8 @@ async def test_no_agent_comes_a_sigkill_then_the_timer_fires_from_the_store(
     """Nothing arrives at all: the Rasa server dies (SIGKILL) and comes back, and its timer,
     found in the tracker store, offers the choices; waiting on restarts it; the bot back."""
     conversation_id = await hand_off(user, emulator)
-    lifecycle_stack.rasa.kill()
-    await asyncio.to_thread(lifecycle_stack.restart_rasa)
+    stack.rasa.kill()
+    await asyncio.to_thread(stack.restart_rasa)
     await user.wait_session_confirmed(2, timeout=60)
 
     mark = len(user.received)
@@ -153,18 +122,18 @@ async def test_a_handoff_never_outlives_max_duration(
 
 @pytest.mark.timeout(300)
 async def test_the_action_server_down_loses_no_message(
-    lifecycle_stack: DemoStack,
+    stack: DemoStack,
     user: SocketUser,
     emulator: EmulatorControl,
     tracker: EventsTable,
 ) -> None:
     await hand_off(user, emulator)
-    lifecycle_stack.actions.stop()
+    stack.actions.stop()
     mark = await user.say("my parcel is lost")
     await user.next_text(mark, contains=RELAY_FAILED)  # at once, from Rasa itself
 
-    lifecycle_stack.actions.start()
-    await asyncio.to_thread(lifecycle_stack.actions.wait_ready)
+    stack.actions.start()
+    await asyncio.to_thread(stack.actions.wait_ready)
     await user.say("it was a birthday present")
     texts = await wait_for(
         lambda: _texts_ending_with(emulator, user.session_id, "it was a birthday present"),

@@ -26,11 +26,10 @@ from testkit.metrics import scrape, value
 from testkit.processes import running, stack_config
 from testkit.services import redis_server
 from testkit.socket_user import SocketUser
-from testkit.stack_users import emulator_of, web_chat_user
+from testkit.stack_users import STARTED, emulator_of, web_chat_user
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 
-STARTED = "connecting you with a human agent"
 BOT_FILES = ("actions", "data", "domain.yml", "config.yml", "credentials.yml", "endpoints.yml")
 WAITS = (120.0, 1800.0)  # the agents of the first two handoffs, after the request
 WINDOW = 60.0  # what real seconds may add to a scripted time

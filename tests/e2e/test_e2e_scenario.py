@@ -4,40 +4,18 @@ trained example bot, `rasa run actions`, and the Zendesk emulator acting as the 
 
 from __future__ import annotations
 
-from typing import Any, AsyncIterator, Dict, List, Optional
+from typing import Any, Dict, List, Optional
 
 import pytest
 
-from demo.stack import DemoStack
 from rasa_zendesk import constants
 from rasa_zendesk.handoff import state
 from testkit.emulator_control import EmulatorControl, user_texts, wait_for
 from testkit.events_table import EventsTable
 from testkit.socket_user import SocketUser
-from testkit.stack_users import emulator_of, tracker_of, web_chat_user
+from testkit.stack_users import ENDED, GREETING, STARTED
 
 pytestmark = pytest.mark.e2e
-
-GREETING = "Acme support bot"  # utter_greet
-HANDOFF_STARTED = "connecting you with a human agent"  # utter_zendesk_handoff_started
-HANDOFF_ENDED = "back with the bot"  # utter_zendesk_handoff_ended
-
-
-@pytest.fixture
-async def emulator(e2e_stack: DemoStack) -> AsyncIterator[EmulatorControl]:
-    async with emulator_of(e2e_stack) as control:
-        yield control
-
-
-@pytest.fixture
-async def user(e2e_stack: DemoStack) -> AsyncIterator[SocketUser]:
-    async with web_chat_user(e2e_stack) as chat:
-        yield chat
-
-
-@pytest.fixture
-def tracker(e2e_stack: DemoStack) -> EventsTable:
-    return tracker_of(e2e_stack)
 
 
 def bot_events_for(tracker: EventsTable, sender_id: str, message_id: str) -> List[Dict[str, Any]]:
@@ -62,7 +40,7 @@ async def test_handoff_to_an_agent_and_back(
 
     # 2. Asking for a human opens a conversation: summary first, then passControl to Agent
     #    Workspace with first_message_id pointing at it.
-    await user.next_text(await user.say("I want to talk to a human"), contains=HANDOFF_STARTED)
+    await user.next_text(await user.say("I want to talk to a human"), contains=STARTED)
     conversation = await wait_for(
         lambda: emulator.conversation_of(sender), "the conversation in Zendesk"
     )
@@ -149,7 +127,7 @@ async def test_handoff_to_an_agent_and_back(
     # 6. Solving the ticket hands the user back to the bot, which answers again.
     mark = len(user.received)
     await emulator.solve(conversation_id)
-    await user.next_text(mark, contains=HANDOFF_ENDED)
+    await user.next_text(mark, contains=ENDED)
     ended = await wait_for(
         lambda: _ended(tracker, sender), "the handoff to end in the tracker store"
     )

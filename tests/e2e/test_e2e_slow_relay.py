@@ -34,11 +34,10 @@ from testkit.emulator_control import wait_for
 from testkit.events_table import EventsTable
 from testkit.processes import running, stack_config
 from testkit.services import Redis, redis_server
-from testkit.stack_users import emulator_of, web_chat_user
+from testkit.stack_users import STARTED, emulator_of, web_chat_user
 
 pytestmark = pytest.mark.e2e
 
-STARTED = "connecting you with a human agent"
 AGENT_TEXT = "Thanks, I am looking at your report now."
 FILE_BYTES = 200
 BYTE_EVERY = 0.25  # seconds: the whole file would take 50 s

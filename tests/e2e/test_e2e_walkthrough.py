@@ -41,13 +41,11 @@ from scripts.train_model import cache_dir
 from testkit.emulator_control import EmulatorControl, user_texts, wait_for
 from testkit.events_table import EventsTable
 from testkit.processes import running, stack_config
-from testkit.stack_users import emulator_of, tracker_of, web_chat_user
+from testkit.stack_users import ENDED, STARTED, emulator_of, tracker_of, web_chat_user
 from testkit.wheel_venv import run, wheel_venv
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(2400)]
 
-HANDOFF_STARTED = "connecting you with a human agent"
-HANDOFF_ENDED = "back with the bot"
 CONFIRM_END = "go back to the bot?"
 #: rasa init's rule for `bot_challenge`: the bot's own answer, whatever came before.
 BOT_CHALLENGE, BOT_ANSWER = "are you a bot?", "I am a bot, powered by Rasa."
@@ -152,7 +150,7 @@ async def test_a_rest_user_gets_the_agent_with_each_answer_and_by_polling(
     walkthrough: DemoStack, emulator: EmulatorControl
 ) -> None:
     user, tracker = RestUser(walkthrough.rasa_url), tracker_of(walkthrough)
-    assert any(HANDOFF_STARTED in t for t in texts(await user.say("I want to talk to a human")))
+    assert any(STARTED in t for t in texts(await user.say("I want to talk to a human")))
     conversation = await wait_for(
         lambda: emulator.handed_off_conversation(user.sender), "the conversation with the agents"
     )
@@ -187,22 +185,22 @@ async def test_a_rest_user_gets_the_agent_with_each_answer_and_by_polling(
     assert pending.POLL_COMMAND not in in_zendesk, in_zendesk
 
     await emulator.solve(conversation["id"])
-    await wait_for(waiting_for(tracker, user.sender, HANDOFF_ENDED), "the end notice recorded")
+    await wait_for(waiting_for(tracker, user.sender, ENDED), "the end notice recorded")
     handoff = tracker.handoff(user.sender)
     assert handoff is not None and handoff.state == state.ENDED
     answer = texts(await user.say(BOT_CHALLENGE))
-    assert HANDOFF_ENDED in answer[0] and answer[1:] == [BOT_ANSWER], answer  # the bot is back
+    assert ENDED in answer[0] and answer[1:] == [BOT_ANSWER], answer  # the bot is back
 
     # `/back` (Rasa's action_back) rewinds two turns. What rasa init's unseeded bot makes of
     # the gibberish is its training's guess (its TEDPolicy answers, or Rasa's fallback rewinds
     # the message): nothing below depends on which.
     for text in ("asdkjh qwe zzz", "/back", pending.POLL_COMMAND):
         again = texts(await user.say(text))
-        assert not any(HANDOFF_ENDED in t or "Alex" in t for t in again), (text, again)
+        assert not any(ENDED in t or "Alex" in t for t in again), (text, again)
     counts = Counter(texts(user.received))
     for agent_said in ("Hi, Alex here.", "Which order is it?"):
         assert counts[agent_said] == 1, counts
-    assert sum(HANDOFF_ENDED in t for t in texts(user.received)) == 1
+    assert sum(ENDED in t for t in texts(user.received)) == 1
     await user.http.aclose()
 
 
@@ -212,7 +210,7 @@ async def test_a_web_chat_user_gets_the_agent_pushed(
     tracker = tracker_of(walkthrough)
     async with web_chat_user(walkthrough) as chat:
         mark = await chat.say("I want to talk to a human")
-        await chat.next_text(mark, HANDOFF_STARTED, timeout=60)
+        await chat.next_text(mark, STARTED, timeout=60)
         conversation = await wait_for(
             lambda: emulator.handed_off_conversation(chat.session_id), "handed off"
         )
@@ -225,7 +223,7 @@ async def test_a_web_chat_user_gets_the_agent_pushed(
         )
         mark = len(chat.received)
         await emulator.solve(conversation["id"])
-        await chat.next_text(mark, HANDOFF_ENDED, timeout=30)
+        await chat.next_text(mark, ENDED, timeout=30)
         assert pending.not_handed_out(tracker.events(chat.session_id)) == []
         mark = await chat.say(BOT_CHALLENGE)
         assert await chat.next_text(mark, timeout=60) == BOT_ANSWER  # the bot is back

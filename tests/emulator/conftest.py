@@ -11,12 +11,7 @@ import aiohttp
 import pytest
 
 from rasa_zendesk.emulator import EmulatorConfig, EmulatorServer, run_emulator
-from testkit.emulator_support import (
-    FAST_RETRIES,
-    SunCoApi,
-    WebhookReceiver,
-    start_receiver,
-)
+from testkit.emulator_support import FAST_RETRIES, SunCoApi, WebhookReceiver, start_receiver
 
 
 @pytest.fixture

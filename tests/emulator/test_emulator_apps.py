@@ -7,6 +7,7 @@ SunCo webhooks are checked against the spec by each receiver, ticket webhooks by
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 from dataclasses import dataclass
 from typing import Any, AsyncIterator, Dict
@@ -20,7 +21,6 @@ from rasa_zendesk.emulator.config import parse_config
 from rasa_zendesk.emulator.testing import EmulatorProcess
 from rasa_zendesk.emulator.webhook_formats import zendesk_signature
 from testkit.emulator_support import (
-    FAST_RETRIES,
     SunCoApi,
     WebhookReceiver,
     check_ticket_event,
@@ -63,14 +63,8 @@ def second_app(receivers: Receivers, **overrides: Any) -> AppBody:
 
 
 @pytest.fixture
-def emulator_config(receiver: WebhookReceiver, app_b: Receivers) -> EmulatorConfig:
-    return EmulatorConfig(
-        port=0,
-        webhook_urls=[receiver.url],
-        webhook_retry_delays=FAST_RETRIES,
-        webhook_timeout=2.0,
-        apps=[second_app(app_b)],
-    )
+def emulator_config(emulator_config: EmulatorConfig, app_b: Receivers) -> EmulatorConfig:
+    return dataclasses.replace(emulator_config, apps=[second_app(app_b)])
 
 
 def client_of(api: SunCoApi, app_id: str, key_id: str, key_secret: str) -> SunCoApi:
@@ -227,7 +221,7 @@ async def test_apps_can_be_added_while_running(api: SunCoApi, app_b: Receivers) 
     assert added["app"]["id"] == "app_c" and added["app"]["ticketWebhook"]["apiKeySet"]
     c = client_of(api, "app_c", "key_c", "secret_c")
     cid = (await c.handed_off("rasa-c"))["id"]
-    await api.control("POST", f"/conversations/{cid}/solve")
+    await api.solve(cid)
     await app_b.tickets.wait_for(lambda r: r.received)
     (item,) = app_b.tickets.received
     assert item.headers["X-API-Key"] == "c-api-key" and item.body["account_id"] == 777

@@ -64,7 +64,7 @@ async def test_waiting_then_agent_replied_then_solved_with_its_reason(
     assert replied["agentStatus"] == "open" and replied["handback"] is None
     assert replied["firstAgentMessageAt"] == first["received"]  # the first, not the latest
 
-    await api.control("POST", f"/conversations/{cid}/solve")
+    await api.solve(cid)
     await api.deliveries()
     solved = await views(api, cid)
     for shown in solved.values():
@@ -125,7 +125,7 @@ async def test_every_way_back_to_the_bot_names_its_event_and_reason(
 async def test_a_new_handoff_starts_clean(api: SunCoApi) -> None:
     cid = (await api.handed_off())["id"]
     await agent_says(api, cid, "Hello")
-    await api.control("POST", f"/conversations/{cid}/solve")
+    await api.solve(cid)
     await api.pass_control(cid, "zd-agentWorkspace")
     again = await view(api, cid)
     assert (again["agentStatus"], again["firstAgentMessageAt"], again["handback"]) == (
@@ -157,7 +157,7 @@ async def test_hold_the_next_hand_back_skips_the_handoff_itself(
     assert len(receiver.events("switchboard:releaseControl")) == 1
     assert (await api.control("GET", "/webhook-mode"))["held"] == []
 
-    await api.control("POST", f"/conversations/{cid}/solve")
+    await api.solve(cid)
     await api.deliveries()
     held = (await view(api, cid))["handback"]
     assert held["type"] == "switchboard:releaseControl" and held["webhookStatus"] == "held"
@@ -180,7 +180,7 @@ async def test_drop_the_next_hand_back_by_pass_control(
         expect=201,
     )
     cid = (await api.handed_off())["id"]
-    await api.control("POST", f"/conversations/{cid}/solve", {"handback": "passControl"})
+    await api.solve(cid, {"handback": "passControl"})
     await api.deliveries()
     shown = (await view(api, cid))["handback"]
     assert (shown["type"], shown["reason"], shown["webhookStatus"]) == (

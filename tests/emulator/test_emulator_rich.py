@@ -11,6 +11,7 @@ import pytest
 
 from testkit import spec
 from testkit.emulator_support import SunCoApi, WebhookReceiver
+from testkit.platforms import text_with
 
 pytestmark = pytest.mark.timeout(30)
 LINK_WITHOUT_URI = {"type": "link", "text": "a"}
@@ -52,14 +53,9 @@ async def test_quick_replies_are_text_with_reply_actions(
     }
     message = await send_rich(api, conversation["id"], body)
     assert message["author"]["displayName"] == "Sam"
-    expected = {
-        "type": "text",
-        "text": "Which size?",
-        "actions": [
-            {"type": "reply", "text": "Small", "payload": "Small"},
-            {"type": "reply", "text": "Large", "payload": "size_large"},
-        ],
-    }
+    expected = text_with(
+        "Which size?", ("reply", "Small", "Small"), ("reply", "Large", "size_large")
+    )
     assert await delivered_content(receiver, message["id"]) == expected
     listed = await api.ok("GET", f"/conversations/{conversation['id']}/messages")
     assert listed["messages"][-1]["content"] == expected

@@ -8,6 +8,7 @@ the usual spec-checking receiver.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import hmac
 import json
@@ -21,7 +22,6 @@ import pytest
 from rasa_zendesk.emulator import EmulatorConfig, run_emulator
 from rasa_zendesk.emulator.webhook_formats import ZendeskEventFormat, zendesk_signature
 from testkit.emulator_support import (
-    FAST_RETRIES,
     TIMESTAMP,
     SunCoApi,
     WebhookReceiver,
@@ -49,14 +49,9 @@ async def tickets() -> AsyncIterator[WebhookReceiver]:
 
 
 @pytest.fixture
-def emulator_config(receiver: WebhookReceiver, tickets: WebhookReceiver) -> EmulatorConfig:
-    return EmulatorConfig(
-        port=0,
-        webhook_urls=[receiver.url],
-        webhook_retry_delays=FAST_RETRIES,
-        webhook_timeout=2.0,
-        ticket_webhook_urls=[tickets.url],
-        ticket_webhook_timeout=2.0,
+def emulator_config(emulator_config: EmulatorConfig, tickets: WebhookReceiver) -> EmulatorConfig:
+    return dataclasses.replace(
+        emulator_config, ticket_webhook_urls=[tickets.url], ticket_webhook_timeout=2.0
     )
 
 
@@ -224,7 +219,7 @@ async def test_solve_with_ticket_closed_closes_the_ticket(
 ) -> None:
     cid = await handoff(api)
     await agent_says(api, cid, "Done.")
-    solved = await api.control("POST", f"/conversations/{cid}/solve")
+    solved = await api.solve(cid)
     assert solved["conversation"]["ticket"]["status"] == "closed"
     assert await transitions(api, tickets) == ["NEW->OPEN", "OPEN->CLOSED"]
     await receiver.wait_for(lambda r: r.events("switchboard:releaseControl"))
@@ -237,7 +232,7 @@ async def test_moving_to_email_leaves_the_ticket_as_it_is(
     cid = await handoff(api)
     await agent_says(api, cid, "I'll email you.")
     body = {"reason": "transferToEmail"}
-    moved = await api.control("POST", f"/conversations/{cid}/solve", body)
+    moved = await api.solve(cid, body)
     assert moved["conversation"]["ticket"]["status"] == "open"
     assert moved["conversation"]["agentStatus"] == "solved"
     await receiver.wait_for(lambda r: r.events("switchboard:releaseControl"))

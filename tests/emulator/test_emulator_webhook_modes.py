@@ -128,7 +128,7 @@ async def test_hold_keeps_an_event_back_until_it_is_released(
     cid = await quiet_handoff(api, receiver)
     await mode(api, mode="hold", type="switchboard:releaseControl")
 
-    await api.control("POST", f"/conversations/{cid}/solve")
+    await api.solve(cid)
     (late_reply,) = await post_texts(api, cid, 1)
     await api.deliveries()  # does not wait for the held event
     assert [e["type"] for e in receiver.events()] == ["conversation:message"]

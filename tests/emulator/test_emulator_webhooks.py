@@ -50,9 +50,7 @@ async def test_webhooks_are_v2_envelopes_with_the_api_key(
 async def test_messages_posted_through_the_api_are_echoed(
     api: SunCoApi, receiver: WebhookReceiver
 ) -> None:
-    await api.create_user("rasa-1", givenName="Jane")
-    conversation = await api.create_conversation("rasa-1", {"rasa_sender_id": "rasa-1"})
-    cid = conversation["id"]
+    cid = (await api.user_conversation("rasa-1", givenName="Jane"))["id"]
     origin = {"rasa_zendesk_origin": "rasa"}
     user_message = await api.post_message(
         cid,
@@ -91,9 +89,7 @@ async def test_messages_posted_through_the_api_are_echoed(
 async def test_handoff_agent_reply_typing_and_solve(
     api: SunCoApi, receiver: WebhookReceiver
 ) -> None:
-    await api.create_user("rasa-1", givenName="Jane")
-    conversation = await api.create_conversation("rasa-1", {"rasa_sender_id": "rasa-1"})
-    cid = conversation["id"]
+    cid = (await api.user_conversation("rasa-1", givenName="Jane"))["id"]
     summary = await api.post_text(cid, "Summary: Jane wants a refund", displayName="Rasa bot")
     handoff = {"first_message_id": summary["id"], "dataCapture.systemField.tags": "rasa,refund"}
     queue = await api.control("GET", "/queue")
@@ -161,7 +157,7 @@ async def test_handoff_agent_reply_typing_and_solve(
         assert (await response.read()).startswith(b"\x89PNG")
 
     # Solving releases control with reason ticketClosed.
-    await api.control("POST", f"/conversations/{cid}/solve")
+    await api.solve(cid)
     await receiver.wait_for(lambda r: r.events("switchboard:releaseControl"))
     released = payloads(receiver, "switchboard:releaseControl")[0]
     assert released["reason"] == "ticketClosed"
@@ -177,9 +173,7 @@ async def test_solve_can_hand_back_with_pass_control(
     api: SunCoApi, receiver: WebhookReceiver
 ) -> None:
     conversation = await api.handed_off()
-    await api.control(
-        "POST", f"/conversations/{conversation['id']}/solve", {"handback": "passControl"}
-    )
+    await api.solve(conversation["id"], {"handback": "passControl"})
     await receiver.wait_for(lambda r: len(r.events("switchboard:passControl")) == 2)
     handback = payloads(receiver, "switchboard:passControl")[1]
     assert handback["reason"] == "ticketClosed"
@@ -190,9 +184,7 @@ async def test_moving_to_email_hands_back_with_transfer_to_email(
     api: SunCoApi, receiver: WebhookReceiver
 ) -> None:
     conversation = await api.handed_off()
-    await api.control(
-        "POST", f"/conversations/{conversation['id']}/solve", {"reason": "transferToEmail"}
-    )
+    await api.solve(conversation["id"], {"reason": "transferToEmail"})
     await receiver.wait_for(lambda r: r.events("switchboard:releaseControl"))
     assert payloads(receiver, "switchboard:releaseControl")[0]["reason"] == "transferToEmail"
     path = f"/conversations/{conversation['id']}/solve"

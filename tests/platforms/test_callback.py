@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from testkit.channel_harness import (
-    RasaServer,
-    new_id,
-)
+from testkit.channel_harness import RasaServer, new_id
 from testkit.platforms import (
     CAROUSEL,
     DOCS,
@@ -19,13 +16,7 @@ from testkit.platforms import (
     CallbackServer,
     text,
 )
-from testkit.reach import (
-    FILE,
-    IMAGE,
-    agent_sends,
-    agent_types,
-    handoff_on,
-)
+from testkit.reach import FILE, IMAGE, agent_sends, agent_types, handoff_on
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -11,9 +11,7 @@ from typing import Any, Dict, List
 import httpx
 import pytest
 
-from testkit.channel_harness import (
-    RasaServer,
-)
+from testkit.channel_harness import RasaServer
 from testkit.choices import Rasa, running
 from testkit.platforms import (
     ALL,
@@ -26,13 +24,7 @@ from testkit.platforms import (
     point_messenger_at,
     text,
 )
-from testkit.reach import (
-    FILE,
-    IMAGE,
-    agent_sends,
-    agent_types,
-    handoff_on,
-)
+from testkit.reach import FILE, IMAGE, agent_sends, agent_types, handoff_on
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -86,9 +78,8 @@ async def test_a_messenger_postback_or_quick_reply_sends_its_label(
 async def test_messenger_users_get_them_at_their_page_scoped_id(
     rasa: RasaServer, graph_api: GraphApi
 ) -> None:
-    rasa.app.ctx.input_channels.append(facebook_input())
     psid = "6543210987654321"  # the page-scoped id Rasa's Messenger channel takes as sender id
-    conversation_id = await handoff_on(rasa, psid, "facebook")
+    conversation_id = await handoff_on(rasa, psid, facebook_input())
 
     await agent_types(rasa, conversation_id, psid)
     await agent_sends(rasa, conversation_id, psid, text("Hi there"), IMAGE, FILE)
@@ -114,9 +105,8 @@ async def test_messenger_users_get_them_at_their_page_scoped_id(
 async def test_messenger_shows_quick_replies_templates_and_a_generic_template(
     rasa: RasaServer, graph_api: GraphApi
 ) -> None:
-    rasa.app.ctx.input_channels.append(facebook_input())
     psid = "6543210987654322"
-    conversation_id = await handoff_on(rasa, psid, "facebook")
+    conversation_id = await handoff_on(rasa, psid, facebook_input())
 
     await agent_sends(rasa, conversation_id, psid, *ALL)
 

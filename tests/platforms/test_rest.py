@@ -7,15 +7,8 @@ import logging
 
 import pytest
 
-from testkit.channel_harness import (
-    RasaServer,
-    new_id,
-)
-from testkit.reach import (
-    IMAGE,
-    agent_sends,
-    handoff_on,
-)
+from testkit.channel_harness import RasaServer, new_id
+from testkit.reach import IMAGE, agent_sends, handoff_on
 
 pytestmark = pytest.mark.timeout(60)
 

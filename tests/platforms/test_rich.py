@@ -22,16 +22,8 @@ from rasa_zendesk.platforms.rich import (
 )
 from rasa_zendesk.sunco.models import Content
 from testkit.channel_harness import RasaServer, content, new_id
-from testkit.platforms import (
-    ALL,
-    LIST,
-    PLANS,
-    QUICK_REPLIES,
-)
-from testkit.reach import (
-    agent_sends,
-    handoff_on,
-)
+from testkit.platforms import ALL, LIST, PLANS, QUICK_REPLIES
+from testkit.reach import agent_sends, handoff_on
 
 CONTENTS = [content("text"), content("image"), content("file"), *ALL]
 

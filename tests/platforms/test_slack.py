@@ -12,11 +12,7 @@ from typing import Any, Dict, List
 import httpx
 import pytest
 
-from testkit.channel_harness import (
-    HANDOFF_ENDED_TEXT,
-    RasaServer,
-    release_webhook,
-)
+from testkit.channel_harness import HANDOFF_ENDED_TEXT, RasaServer, release_webhook
 from testkit.choices import Rasa, running
 from testkit.platforms import (
     ALL,
@@ -30,13 +26,7 @@ from testkit.platforms import (
     slack_input,
     text,
 )
-from testkit.reach import (
-    FILE,
-    IMAGE,
-    agent_sends,
-    agent_types,
-    handoff_on,
-)
+from testkit.reach import FILE, IMAGE, agent_sends, agent_types, handoff_on
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -132,10 +122,11 @@ async def test_slack_follows_the_user_to_a_dm_and_keeps_out_of_threads_unless_as
 async def test_slack_threads_per_thread_conversations(
     rasa: RasaServer, slack_api: SlackApi
 ) -> None:
-    rasa.app.ctx.input_channels.append(slack_input(use_threads=False, granularity="thread"))
     sender_id = "U0USER_C0SUPPORT_1700000000.000100"  # Rasa's id of a thread conversation
     place = slack_event_metadata("C0SUPPORT", ts="1700000100.000200", thread_ts="1700000000.000100")
-    conversation_id = await handoff_on(rasa, sender_id, "slack", place)
+    conversation_id = await handoff_on(
+        rasa, sender_id, slack_input(use_threads=False, granularity="thread"), place
+    )
 
     await agent_sends(rasa, conversation_id, sender_id, text("In the thread"))
 
@@ -146,9 +137,8 @@ async def test_slack_threads_per_thread_conversations(
 async def test_the_plugins_notices_go_to_the_users_slack_thread_too(
     rasa: RasaServer, slack_api: SlackApi
 ) -> None:
-    rasa.app.ctx.input_channels.append(slack_input(use_threads=True))
     place = slack_event_metadata("C0SUPPORT", ts="1700000100.000200", thread_ts="1700000000.0001")
-    conversation_id = await handoff_on(rasa, "U0USER", "slack", place)
+    conversation_id = await handoff_on(rasa, "U0USER", slack_input(use_threads=True), place)
 
     answer = await rasa.post_webhook(release_webhook(conversation_id, "U0USER"))
 
@@ -164,9 +154,8 @@ async def test_the_plugins_notices_go_to_the_users_slack_thread_too(
 async def test_slack_shows_block_kit_buttons_in_the_users_thread(
     rasa: RasaServer, slack_api: SlackApi
 ) -> None:
-    rasa.app.ctx.input_channels.append(slack_input(use_threads=True))
     place = slack_event_metadata("C0SUPPORT", ts="1700000100.000200", thread_ts="1700000000.0001")
-    conversation_id = await handoff_on(rasa, "U0USER", "slack", place)
+    conversation_id = await handoff_on(rasa, "U0USER", slack_input(use_threads=True), place)
 
     await agent_sends(rasa, conversation_id, "U0USER", *ALL)
 

@@ -10,27 +10,10 @@ import pytest
 import socketio
 from rasa.core.channels.socketio import SocketIOInput
 
-from testkit.channel_harness import (
-    RasaServer,
-    new_id,
-    open_web_chat,
-)
+from testkit.channel_harness import RasaServer, new_id, open_web_chat
 from testkit.choices import Rasa, running
-from testkit.platforms import (
-    ALL,
-    DOCS,
-    MAP,
-    PLANS,
-    TACO,
-    text,
-)
-from testkit.reach import (
-    FILE,
-    IMAGE,
-    agent_sends,
-    agent_types,
-    handoff_on,
-)
+from testkit.platforms import ALL, DOCS, MAP, PLANS, TACO, text
+from testkit.reach import FILE, IMAGE, agent_sends, agent_types, handoff_on
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -99,19 +82,15 @@ async def test_web_chat_shows_quick_replies_link_buttons_and_a_carousel(rasa: Ra
         return {"attachment": {"type": "template", "payload": payload}}
 
     more_info = {"type": "web_url", "title": "More info", "url": "https://example.org"}
-    tacos = card(
-        "Tacos",
-        "Get your tacos today!",
-        TACO,
-        {"type": "postback", "title": "Select", "payload": "Select (Tacos)"},
-        more_info,
-    )
-    ramen = card(
-        "Ramen",
-        "Get your ramen today!",
-        TACO,
-        {"type": "postback", "title": "Select", "payload": "Select (Ramen)"},
-        more_info,
+    tacos, ramen = (
+        card(
+            dish,
+            f"Get your {dish.lower()} today!",
+            TACO,
+            {"type": "postback", "title": "Select", "payload": f"Select ({dish})"},
+            more_info,
+        )
+        for dish in ("Tacos", "Ramen")
     )
     plan = {
         "title": "Plan A",

@@ -21,15 +21,7 @@ from rasa.core.channels.rest import RestInput
 from rasa.core.channels.telegram import TelegramInput, TelegramOutput
 
 from rasa_zendesk.platforms.outputs import close_outputs, show_typing, user_output
-from testkit.channel_harness import (
-    RasaServer,
-    content,
-    message_webhook,
-    new_id,
-    start_handoff,
-    start_rasa,
-    typing_webhook,
-)
+from testkit.channel_harness import RasaServer, content, message_webhook, start_rasa, typing_webhook
 from testkit.choices import Rasa, running
 from testkit.platforms import (
     ALL,
@@ -42,13 +34,7 @@ from testkit.platforms import (
     text,
     without_chat,
 )
-from testkit.reach import (
-    FILE,
-    IMAGE,
-    agent_sends,
-    agent_types,
-    handoff_on,
-)
+from testkit.reach import FILE, IMAGE, agent_sends, agent_types, handoff_on
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -130,9 +116,8 @@ async def test_messages_and_typing_reuse_one_telegram_output_and_session(
     users: Dict[str, str] = {}  # Telegram chat id (the Rasa sender id) -> SunCo conversation
     try:
         for _ in range(2):
-            chat_id, conversation_id = str(700_000_000 + len(users)), "conv_" + new_id()
-            await start_handoff(rasa.store, chat_id, conversation_id, input_channel="telegram")
-            users[chat_id] = conversation_id
+            chat_id = str(700_000_000 + len(users))
+            users[chat_id] = await handoff_on(rasa, chat_id, "telegram")
         sessions: List[Any] = []
         expected: List[Tuple[str, str, Optional[str]]] = []
         for turn in range(3):
@@ -211,8 +196,8 @@ async def test_stopping_the_server_closes_the_telegram_session(tmp_path: Path) -
     output = user_output(channels, None, "telegram")
     assert isinstance(output, TelegramOutput)
     output.server = TelegramAPIServer.from_base(api.base_url)
-    chat, conv = "700000001", "conv_" + new_id()
-    await start_handoff(rasa.store, chat, conv, input_channel="telegram")
+    chat = "700000001"
+    conv = await handoff_on(rasa, chat, "telegram")
     answer = await rasa.post_webhook(message_webhook(conv, chat, content("text")))
     assert answer.json()["processed"] == 1
     session = output._session
@@ -268,13 +253,17 @@ async def test_a_telegram_key_or_inline_button_sends_its_label(
     assert picked == ["Large", "Small"]
 
 
+async def telegram_handoff(rasa: RasaServer, api: TelegramApi, chat_id: str) -> Tuple[str, str]:
+    """The Telegram user `chat_id` in a handoff, their channel's output pointed at `api`."""
+    add_telegram(rasa.app.ctx.input_channels, api)
+    return chat_id, await handoff_on(rasa, chat_id, "telegram")
+
+
 @pytest.mark.timeout(60)
 async def test_telegram_users_get_them_in_their_chat(
     rasa: RasaServer, telegram_api: TelegramApi
 ) -> None:
-    add_telegram(rasa.app.ctx.input_channels, telegram_api)
-    chat_id = "700000042"
-    conversation_id = await handoff_on(rasa, chat_id, "telegram")
+    chat_id, conversation_id = await telegram_handoff(rasa, telegram_api, "700000042")
 
     await agent_types(rasa, conversation_id, chat_id)
     await agent_sends(rasa, conversation_id, chat_id, text("Hi there"), IMAGE, FILE)
@@ -294,10 +283,8 @@ async def test_telegram_users_get_them_in_their_chat(
 async def test_what_telegram_cannot_fetch_becomes_a_link(
     rasa: RasaServer, telegram_api: TelegramApi
 ) -> None:
-    add_telegram(rasa.app.ctx.input_channels, telegram_api)
     telegram_api.fail_media = True
-    chat_id = "700000043"
-    conversation_id = await handoff_on(rasa, chat_id, "telegram")
+    chat_id, conversation_id = await telegram_handoff(rasa, telegram_api, "700000043")
 
     await agent_sends(rasa, conversation_id, chat_id, IMAGE, FILE)
 
@@ -313,9 +300,7 @@ async def test_what_telegram_cannot_fetch_becomes_a_link(
 async def test_telegram_shows_keyboards_photos_and_a_venue(
     rasa: RasaServer, telegram_api: TelegramApi
 ) -> None:
-    add_telegram(rasa.app.ctx.input_channels, telegram_api)
-    chat_id = "700000044"
-    conversation_id = await handoff_on(rasa, chat_id, "telegram")
+    chat_id, conversation_id = await telegram_handoff(rasa, telegram_api, "700000044")
 
     await agent_sends(rasa, conversation_id, chat_id, *ALL)
 
@@ -389,9 +374,7 @@ async def test_telegram_shows_keyboards_photos_and_a_venue(
 async def test_telegram_puts_choices_too_long_for_callback_data_on_a_reply_keyboard(
     rasa: RasaServer, telegram_api: TelegramApi
 ) -> None:
-    add_telegram(rasa.app.ctx.input_channels, telegram_api)
-    chat_id = "700000045"
-    conversation_id = await handoff_on(rasa, chat_id, "telegram")
+    chat_id, conversation_id = await telegram_handoff(rasa, telegram_api, "700000045")
     long_label = "Yes, please send the replacement parcel to my office address instead"
     assert len(long_label.encode()) > 64  # more than Telegram's callback_data holds
     offer = {

@@ -8,9 +8,7 @@ import asyncio
 import pytest
 
 from rasa_zendesk.platforms import twilio
-from testkit.channel_harness import (
-    RasaServer,
-)
+from testkit.channel_harness import RasaServer
 from testkit.platforms import (
     ALL,
     DOCS,
@@ -22,21 +20,14 @@ from testkit.platforms import (
     text,
     twilio_input,
 )
-from testkit.reach import (
-    FILE,
-    IMAGE,
-    agent_sends,
-    agent_types,
-    handoff_on,
-)
+from testkit.reach import FILE, IMAGE, agent_sends, agent_types, handoff_on
 
 pytestmark = pytest.mark.timeout(60)
 
 
 async def test_sms_users_get_them_at_their_number(rasa: RasaServer, twilio_api: TwilioApi) -> None:
-    rasa.app.ctx.input_channels.append(twilio_input())
     sender_id = "+15557654321"  # what Rasa's TwilioInput takes from `From`
-    conversation_id = await handoff_on(rasa, sender_id, "twilio")
+    conversation_id = await handoff_on(rasa, sender_id, twilio_input())
 
     await agent_types(rasa, conversation_id, sender_id)  # SMS has no typing
     await agent_sends(rasa, conversation_id, sender_id, text("Hi there"), IMAGE, FILE)
@@ -55,9 +46,8 @@ async def test_a_slow_sms_api_does_not_stall_the_server(
     rasa: RasaServer, twilio_api: TwilioApi
 ) -> None:
     """Rasa's TwilioOutput blocks on HTTP inside its async methods: it runs off the loop."""
-    rasa.app.ctx.input_channels.append(twilio_input())
     sender_id = "+15557654323"
-    conversation_id = await handoff_on(rasa, sender_id, "twilio")
+    conversation_id = await handoff_on(rasa, sender_id, twilio_input())
     twilio_api.delay = 0.5
     ticks = 0
 
@@ -80,9 +70,8 @@ async def test_a_slow_sms_api_does_not_stall_the_server(
 async def test_sms_lists_the_choices_and_links_in_the_text(
     rasa: RasaServer, twilio_api: TwilioApi
 ) -> None:
-    rasa.app.ctx.input_channels.append(twilio_input())
     number = "+15557654322"
-    conversation_id = await handoff_on(rasa, number, "twilio")
+    conversation_id = await handoff_on(rasa, number, twilio_input())
 
     await agent_sends(rasa, conversation_id, number, *ALL)
 

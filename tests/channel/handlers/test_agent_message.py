@@ -3,10 +3,11 @@ the first message of a waiting handoff, which says who joined first."""
 
 from __future__ import annotations
 
+import contextlib
 import copy
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Dict, Optional
+from typing import Any, AsyncIterator, Dict, Optional
 
 import pytest
 from rasa.shared.core.constants import ACTION_LISTEN_NAME, ACTION_SESSION_START_NAME
@@ -85,7 +86,7 @@ async def test_a_conversation_that_is_not_the_bots() -> None:
 async def test_agent_text_reaches_the_web_chat_and_the_tracker(
     rasa: RasaServer, handoff: Handoff
 ) -> None:
-    webhook = message_webhook(handoff.conversation_id, handoff.sender_id, content("text"))
+    webhook = handoff.message(content("text"))
     event = webhook["events"][0]
 
     answer = await rasa.post_webhook(webhook)
@@ -132,9 +133,7 @@ async def test_the_first_agent_message_means_the_agent_joined(
 async def test_agent_image_arrives_as_an_image(rasa: RasaServer, handoff: Handoff) -> None:
     image = content("image")
 
-    answer = await rasa.post_webhook(
-        message_webhook(handoff.conversation_id, handoff.sender_id, image)
-    )
+    answer = await rasa.post_webhook(handoff.message(image))
 
     assert answer.status_code == 200, answer.text
     assert await handoff.chat.next_message() == {"text": image["text"]}
@@ -149,9 +148,7 @@ async def test_agent_image_arrives_as_an_image(rasa: RasaServer, handoff: Handof
 async def test_agent_file_arrives_as_a_named_link(rasa: RasaServer, handoff: Handoff) -> None:
     file = content("file")
 
-    answer = await rasa.post_webhook(
-        message_webhook(handoff.conversation_id, handoff.sender_id, file)
-    )
+    answer = await rasa.post_webhook(handoff.message(file))
 
     assert answer.status_code == 200, answer.text
     link = f"[{file['altText']}]({file['mediaUrl']})"
@@ -168,9 +165,7 @@ async def test_agent_file_arrives_as_a_named_link(rasa: RasaServer, handoff: Han
 async def test_a_carousel_arrives_as_a_carousel(rasa: RasaServer, handoff: Handoff) -> None:
     carousel = content("carousel")
 
-    answer = await rasa.post_webhook(
-        message_webhook(handoff.conversation_id, handoff.sender_id, carousel)
-    )
+    answer = await rasa.post_webhook(handoff.message(carousel))
 
     assert answer.status_code == 200, answer.text
     shown = await handoff.chat.next_message()
@@ -204,9 +199,7 @@ async def test_echoes_and_user_messages_are_not_relayed(rasa: RasaServer, handof
         assert answer.json() == {"status": "ok", "processed": 0, "ignored": 1}
 
     # A real agent message afterwards is the first thing the chat receives.
-    await rasa.post_webhook(
-        message_webhook(handoff.conversation_id, handoff.sender_id, content("text"))
-    )
+    await rasa.post_webhook(handoff.message(content("text")))
     assert await handoff.chat.next_message() == {"text": "Hello!"}
     after = await rasa.tracker(handoff.sender_id)
     # The agent message, and the handoff's move to `agent_joined` that it brings.
@@ -219,10 +212,7 @@ async def test_echoes_and_user_messages_are_not_relayed(rasa: RasaServer, handof
 @pytest.mark.timeout(30)
 async def test_events_of_one_post_are_applied_in_order(rasa: RasaServer, handoff: Handoff) -> None:
     texts = [f"part {n}" for n in range(5)]
-    webhooks = [
-        message_webhook(handoff.conversation_id, handoff.sender_id, {"type": "text", "text": t})
-        for t in texts
-    ]
+    webhooks = [handoff.message({"type": "text", "text": t}) for t in texts]
     envelope = webhooks[0]
     envelope["events"] = [w["events"][0] for w in webhooks]
 
@@ -269,9 +259,16 @@ async def test_an_agent_of_an_earlier_handoff_still_reaches_the_user(
     ]
 
 
-async def running(db_path: Path, notice: str, domain: Optional[Domain] = None) -> RasaServer:
+@contextlib.asynccontextmanager
+async def running(
+    db_path: Path, notice: str, domain: Optional[Domain] = None
+) -> AsyncIterator[RasaServer]:
     zendesk = ZendeskInput.from_credentials({**CREDENTIALS, "agent_joined_notice": notice})
-    return await start_rasa(db_path, zendesk=zendesk, domain=domain)  # type: ignore[arg-type]
+    rasa = await start_rasa(db_path, zendesk=zendesk, domain=domain)  # type: ignore[arg-type]
+    try:
+        yield rasa
+    finally:
+        await rasa.stop()
 
 
 async def first_messages(rasa: RasaServer, texts: tuple, count: int) -> tuple:
@@ -293,8 +290,7 @@ async def first_messages(rasa: RasaServer, texts: tuple, count: int) -> tuple:
 
 @pytest.mark.timeout(30)
 async def test_the_user_is_told_who_joined_once(db_path: Path) -> None:
-    rasa = await running(db_path, "true")
-    try:
+    async with running(db_path, "true") as rasa:
         sender, got = await first_messages(rasa, ("Hi, how can I help?", "Still there?"), 3)
         assert got == ["Alex has joined the chat.", "Hi, how can I help?", "Still there?"]
         tracker = await rasa.tracker(sender)
@@ -302,41 +298,30 @@ async def test_the_user_is_told_who_joined_once(db_path: Path) -> None:
         assert joined is not None and joined.state == state.AGENT_JOINED
         notices = [e for e in tracker.events if e.metadata.get("utter_action")]
         assert [e.metadata["utter_action"] for e in notices][-1] == constants.UTTER_AGENT_JOINED
-    finally:
-        await rasa.stop()
 
 
 @pytest.mark.timeout(30)
 async def test_a_reworded_notice_is_the_bot_author_s(db_path: Path) -> None:
     data: Dict = copy.deepcopy(load_domain().as_dict())
     data["responses"][constants.UTTER_AGENT_JOINED] = [{"text": "Say hello to {agent_name}!"}]
-    rasa = await running(db_path, "true", Domain.from_dict(data))
-    try:
+    async with running(db_path, "true", Domain.from_dict(data)) as rasa:
         _, got = await first_messages(rasa, ("Hi",), 2)
         assert got == ["Say hello to Alex!", "Hi"]
-    finally:
-        await rasa.stop()
 
 
 @pytest.mark.timeout(30)
 async def test_without_the_response_the_notice_is_built_in(db_path: Path) -> None:
     data: Dict = copy.deepcopy(load_domain().as_dict())
     del data["responses"][constants.UTTER_AGENT_JOINED]
-    rasa = await running(db_path, "true", Domain.from_dict(data))
-    try:
+    async with running(db_path, "true", Domain.from_dict(data)) as rasa:
         _, got = await first_messages(rasa, ("Hi",), 2)
         assert got == ["Alex has joined the chat.", "Hi"]
-    finally:
-        await rasa.stop()
 
 
 @pytest.mark.timeout(30)
 async def test_the_notice_can_be_turned_off(db_path: Path) -> None:
-    rasa = await running(db_path, "false")
-    try:
+    async with running(db_path, "false") as rasa:
         sender, got = await first_messages(rasa, ("Hi",), 1)
         assert got == ["Hi"]
         joined = state.current((await rasa.tracker(sender)).events)
         assert joined is not None and joined.state == state.AGENT_JOINED  # the state moves on
-    finally:
-        await rasa.stop()

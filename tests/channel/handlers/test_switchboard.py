@@ -22,7 +22,6 @@ from testkit.channel_harness import (
     RasaServer,
     content,
     load_domain,
-    message_webhook,
     new_id,
     open_web_chat,
     pass_control_webhook,
@@ -129,9 +128,7 @@ async def test_a_second_release_does_nothing(rasa: RasaServer, handoff: Handoff)
     assert len((await rasa.tracker(handoff.sender_id)).events) == len(before.events)
     handoff.chat.assert_no_more_messages()
     # An agent who writes after the handoff ended still reaches the user: never a silent drop.
-    late = await rasa.post_webhook(
-        message_webhook(handoff.conversation_id, handoff.sender_id, content("text"))
-    )
+    late = await rasa.post_webhook(handoff.message(content("text")))
     assert late.json()["processed"] == 1
     assert "text" in await handoff.chat.next_message()
     handoff.chat.assert_no_more_messages()

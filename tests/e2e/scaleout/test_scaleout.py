@@ -23,17 +23,13 @@ import pytest
 from rasa_zendesk import constants
 from rasa_zendesk.settings import ZendeskSettings
 from rasa_zendesk.sunco.client import SunCoClient
-from testkit.cluster import (
-    HANDOFF_STARTED,
-    Cluster,
-    ClusterConfig,
-    open_handoff,
-)
+from testkit.cluster import Cluster, ClusterConfig, open_handoff
 from testkit.emulator_control import EmulatorControl, wait_for
 from testkit.events_table import EventsTable
 from testkit.processes import ensure_model, run_dir
 from testkit.services import Postgres, Redis, postgres_server
 from testkit.socket_user import SocketUser
+from testkit.stack_users import STARTED
 
 pytestmark = pytest.mark.scaleout
 
@@ -191,7 +187,7 @@ async def test_concurrent_handoffs_deliver_every_message_once_and_in_order(
             # At the socket: after "connecting you ..." and who joined, exactly the agent's
             # messages, in order.
             texts = [m.text or "" for m in handoff.home.received]
-            started = [i for i, text in enumerate(texts) if HANDOFF_STARTED in text]
+            started = [i for i, text in enumerate(texts) if STARTED in text]
             assert len(started) == 1, texts
             joined, *relayed = texts[started[0] + 1 :]
             assert joined == "Alex (Zendesk agent) has joined the chat.", session
