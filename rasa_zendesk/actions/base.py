@@ -140,7 +140,7 @@ class ZendeskAction(Action, ABC):
         )
         events = [record(state.ended(handoff, reason))] if handoff is not None else []
         events += extra
-        if ending.fresh_session:
+        if handoff is not None and ending.fresh_session:  # else its end started one
             events += fresh_session(turn, events)
         if again is not None:
             events.append(again)

@@ -303,7 +303,7 @@ async def _run_bot_actions(
     quiet = CollectingOutputChannel() if hand_out_later else output
     try:
         # Rasa 3.6 has no public way to run an action in a turn and log it as its loop does.
-        tracker = await processor.fetch_tracker_and_update_session(sender_id, quiet)
+        tracker = await processor.get_tracker(sender_id)
         first = len(tracker.events)
         record = state.current(tracker.events)
         for name in action_names:
