@@ -214,7 +214,7 @@ class HandoffPolicy(Policy):
                 tracker.sender_id,
             )
             latest_action = ACTION_LISTEN_NAME
-        if latest_action in PLUGIN_ACTIONS or _follows_the_end(tracker.events):
+        if latest_action in PLUGIN_ACTIONS or _follows_the_end(tracker.events, current):
             # After the end, the fresh session started (and the author's
             # `after_handoff_action` ran as its follow-up), or Rasa restarted: the turn ends
             # there, as after any of the plugin's actions.
@@ -373,15 +373,15 @@ def _hand_out_first(tracker: DialogueStateTracker, latest_action: Optional[str])
     return None
 
 
-def _follows_the_end(events: Sequence[Event]) -> bool:
-    """Whether this turn's end of a handoff is behind it: the fresh session it started (by
-    the action server's end, `handoff.endings`) since the user's latest message, whatever
-    follow-up ran in it; or the latest action ran right after `action_zendesk_end_handoff`
-    (Rasa's restart)."""
+def _follows_the_end(events: Sequence[Event], current: Optional[state.Handoff]) -> bool:
+    """Whether this turn's end of a handoff is behind it: the fresh session the action
+    server's end started (`handoff.endings`; its record carried over) since the user's latest
+    message, whatever follow-up ran in it; or the latest action ran right after
+    `action_zendesk_end_handoff` (Rasa's restart, which forgets the record)."""
     actions = 0
     for event in reversed(events):
         if isinstance(event, SessionStarted):
-            return True
+            return current is not None and not current.active
         if isinstance(event, ActionExecuted):
             actions += 1
             if actions == 2 and event.action_name == ACTION_END_HANDOFF:

@@ -342,6 +342,12 @@ def test_the_after_handoff_action_ends_the_turn(policy: HandoffPolicy) -> None:
     assert predicted_action(predict(policy, events)) == LISTEN
 
 
+def test_a_session_start_without_an_end_is_left_to_the_bot(policy: HandoffPolicy) -> None:
+    """An action run through Rasa's API right after a session start: no handoff ended."""
+    events = [*session_start(), ActionExecuted("utter_greet")]
+    assert predicted_action(predict(policy, events)) is None
+
+
 def test_after_a_restart_the_bot_listens(policy: HandoffPolicy) -> None:
     events = [*in_handoff(), user("/restart", "restart")]
     events += [ActionExecuted(ACTION_END_HANDOFF), *handoff_ended(events, state.RESTART)]
