@@ -295,9 +295,10 @@ async def _run_bot_actions(
     """Run the bot's actions after the end, in order, then listen, as a bot turn ends (the
     caller holds the lock). Each runs as Rasa's processor runs a predicted action (the bot's
     own `action_session_start` when its domain has one). A session start keeps the handoff's
-    record, even one the bot's own `action_session_start` did not carry over: no rewind can
-    revive the handoff. What they say to a user whose channel cannot push (or is failing) is
-    marked, to be handed out at the next message. A failure is logged: the end it follows is
+    record, even one the bot's own `action_session_start` did not carry over (no rewind can
+    revive the handoff), and what is still to be handed out (`pending.carried_over`). What they
+    say to a user whose channel cannot push (or is failing) is marked, to be handed out at
+    the next message. A failure is logged: the end it follows is
     recorded already."""
     processor = rasa.agent.processor
     quiet = CollectingOutputChannel() if hand_out_later else output
@@ -306,13 +307,17 @@ async def _run_bot_actions(
         tracker = await processor.get_tracker(sender_id)
         first = len(tracker.events)
         record = state.current(tracker.events)
+        waiting = pending.carried_over(tracker.events)
         for name in action_names:
             prediction = PolicyPrediction.for_action_name(processor.domain, name)
             action = processor._get_action(name)
             await processor._run_action(action, tracker, quiet, processor.nlg, prediction)
-            carried = state.current(tracker.events)
-            if name == ACTION_SESSION_START_NAME and record is not None and carried != record:
+            if name != ACTION_SESSION_START_NAME:
+                continue
+            if record is not None and state.current(tracker.events) != record:
                 tracker.update(record_event(record))
+            for message in waiting:  # still to be handed out, from the new session
+                tracker.update(message)
         if tracker.latest_action_name != ACTION_LISTEN_NAME:
             tracker.update(ActionExecuted(ACTION_LISTEN_NAME))
         if hand_out_later:

@@ -178,15 +178,17 @@ async def test_rewinds_after_the_hand_back_do_not_revive_the_handoff(
     assert any(GREETING in a for a in await user.say("hello")), "the bot answers by itself"
 
     # The case under test happened: right after its rewinds, Rasa's replay of the stored
-    # events (what a new session would carry over) had lost the end each time a `/back`
-    # reached back past it: the first one (the turn with the end), and the one after the
-    # fallback (the fallback had undone its own turn). Whatever the NLU made of the gibberish,
-    # the last `/back` stops at the policy's repair. The policy set the slot right in the
-    # same turn, and it is right now.
+    # events (what a new session would carry over) had lost the end each time a rewind reached
+    # back past the fresh session that followed it (Rasa replays a session from its start, and
+    # a rewind with no user turn left in it undoes the slots carried over): the first `/back`,
+    # the fallback's rewind after it (the policy's repair came with the message it rewound),
+    # and the next `/back`. Whatever the NLU made of the gibberish, the last `/back` stops at
+    # the policy's repair that came with "hello". The policy set the slot right in each next
+    # turn, and it is right now.
     rewound = replays_after_rewinds(user.sender, tracker.events(user.sender), written)
     assert "/nlu_fallback" in [turn for turn, _ in rewound], "Rasa's default fallback rewound"
     lost = [turn for turn, replay in rewound if (replay or {}).get("state") != state.ENDED]
-    assert lost == ["/back", "/back"], rewound
+    assert lost == ["/back", "/nlu_fallback", "/back"], rewound
     assert replayed_slot(tracker, user.sender) == ended.as_slot()
 
 
