@@ -8,8 +8,8 @@ fresh session, Rasa's `action_session_start`, then the author's `after_handoff_a
 webhook event is applied once: what the tracker store already has (its Zendesk id) is
 skipped, and an event is refused unless one of the user's handoff records names its
 conversation on the connector whose route it came through (the conversation's metadata only
-says whose records to read). Any failure of the tracker store,
-lock store, output channel or SunCo propagates: the caller answers 5xx and SunCo retries.
+says whose records to read). Any failure of the tracker store, lock store, output channel or
+SunCo propagates: the caller answers 5xx and SunCo retries.
 
 What a channel that cannot push (REST) did not deliver, the follow-up actions' words included,
 is marked in the tracker, and handed out at the user's next message
@@ -298,10 +298,9 @@ async def _run_bot_actions(
     record, even one the bot's own `action_session_start` did not carry over (no rewind can
     revive the handoff), and what is still to be handed out (`pending.carried_over`). What they
     say to a user whose channel cannot push (or is failing) is marked, to be handed out at
-    the next message. A failure is logged: the end it follows is
-    recorded already."""
+    the next message. A failure is logged: the end it follows is recorded already."""
     processor = rasa.agent.processor
-    quiet = CollectingOutputChannel() if hand_out_later else output
+    to_user = CollectingOutputChannel() if hand_out_later else output
     try:
         # Rasa 3.6 has no public way to run an action in a turn and log it as its loop does.
         tracker = await processor.get_tracker(sender_id)
@@ -311,7 +310,7 @@ async def _run_bot_actions(
         for name in action_names:
             prediction = PolicyPrediction.for_action_name(processor.domain, name)
             action = processor._get_action(name)
-            await processor._run_action(action, tracker, quiet, processor.nlg, prediction)
+            await processor._run_action(action, tracker, to_user, processor.nlg, prediction)
             if name != ACTION_SESSION_START_NAME:
                 continue
             if record is not None and state.current(tracker.events) != record:
