@@ -305,8 +305,7 @@ async def _run_bot_actions(
         # Rasa 3.6 has no public way to run an action in a turn and log it as its loop does.
         tracker = await processor.get_tracker(sender_id)
         first = len(tracker.events)
-        record = state.current(tracker.events)
-        waiting = pending.carried_over(tracker.events)
+        record, before = state.current(tracker.events), list(tracker.events)
         for name in action_names:
             prediction = PolicyPrediction.for_action_name(processor.domain, name)
             action = processor._get_action(name)
@@ -315,7 +314,7 @@ async def _run_bot_actions(
                 continue
             if record is not None and state.current(tracker.events) != record:
                 tracker.update(record_event(record))
-            for message in waiting:  # still to be handed out, from the new session
+            for message in pending.carried_over(before):  # made now: stamped in the session
                 tracker.update(message)
         if tracker.latest_action_name != ACTION_LISTEN_NAME:
             tracker.update(ActionExecuted(ACTION_LISTEN_NAME))

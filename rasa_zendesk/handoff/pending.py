@@ -63,8 +63,9 @@ def not_handed_out(events: Sequence[Any]) -> List[Any]:
 def carried_over(events: Sequence[Any]) -> List[Any]:
     """Copies of the pending bot messages (Rasa `BotUttered`) not handed out yet, to record
     right after a new session starts: Rasa reads a conversation from its latest session start
-    on, so what waits in an earlier session would never be handed out. A copy keeps its
-    message's id (`zendesk_pending`): it goes out once."""
+    on, so what waits in an earlier session would never be handed out. Make them after the
+    start: a copy is stamped now, and Rasa's SQL store finds a session's events by their time.
+    A copy keeps its message's id (`zendesk_pending`): it goes out once."""
     return [
         type(event)(event.text, dict(event.data or {}), dict(event.metadata or {}))
         for event in not_handed_out(events)

@@ -126,6 +126,8 @@ async def test_the_delivery_is_recorded_and_the_follow_ups_run(server: InMemoryR
     assert [e.text for e in pending.not_handed_out(events)] == waiting
     session = events[max(i for i, e in enumerate(events) if isinstance(e, SessionStarted)) :]
     assert [e.text for e in pending.not_handed_out(session)] == waiting
+    # Rasa's SQL store finds a session's events by time: the copy is stamped in the session.
+    assert all(e.timestamp >= session[0].timestamp for e in session), session
 
 
 async def test_the_new_session_keeps_the_record_even_without_carrying_slots_over() -> None:
