@@ -47,7 +47,6 @@ UTTER_HANDOFF_ENDED = "utter_zendesk_handoff_ended"
 #: Said when the agent moved the conversation to email (`{email}`: where it goes on).
 UTTER_TRANSFERRED_TO_EMAIL = "utter_zendesk_transferred_to_email"
 #: Asked when the bot's NLU thinks the user wants to leave the agent (Rasa renders it itself).
-UTTER_CONFIRM_END = "utter_zendesk_confirm_end"
 #: Said before the first agent message: who joined (`{agent_name}`).
 UTTER_AGENT_JOINED = "utter_zendesk_agent_joined"
 #: Said when no agent came in time, with the user's three choices.

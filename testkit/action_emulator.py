@@ -143,8 +143,7 @@ async def handed_off(zendesk: Zendesk, executor: ActionExecutor) -> Tuple[List[A
 
 def ended_with(result: Dict[str, Any]) -> Optional[str]:
     """The reason the action ended the handoff with, if it ended it."""
-    records = [e["value"] for e in result["events"] if e.get("name") == constants.SLOT_HANDOFF]
-    assert len(records) <= 1, result["events"]
+    records = _records(result)
     handoff = state.Handoff.from_slot(records[0]) if records else None
     if handoff is None or handoff.active:
         return None
@@ -152,12 +151,20 @@ def ended_with(result: Dict[str, Any]) -> Optional[str]:
     return handoff.end_reason
 
 
+def _records(result: Dict[str, Any]) -> List[Any]:
+    """The one record the action wrote: once, or also carried over into the fresh session
+    that follows an end (the same record again)."""
+    records = [e["value"] for e in result["events"] if e.get("name") == constants.SLOT_HANDOFF]
+    assert all(record == records[0] for record in records), result["events"]
+    return records
+
+
 def followups(result: Dict[str, Any]) -> List[str]:
     return [e["name"] for e in result["events"] if e["event"] == "followup"]
 
 
 def end_record(result: Dict[str, Any]) -> state.Handoff:
-    [value] = [e["value"] for e in result["events"] if e.get("name") == constants.SLOT_HANDOFF]
+    [value, *_] = _records(result)
     handoff = state.Handoff.from_slot(value)
     assert handoff is not None
     return handoff

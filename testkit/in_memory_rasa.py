@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any, Dict, List, Mapping, Optional
 
 from rasa.core.agent import Agent
 from rasa.core.lock_store import InMemoryLockStore
-from rasa.core.tracker_store import InMemoryTrackerStore
+from rasa.core.nlg import TemplatedNaturalLanguageGenerator
+from rasa.core.processor import MessageProcessor
+from rasa.core.tracker_store import InMemoryTrackerStore, TrackerStore
 from rasa.shared.core.constants import ACTION_LISTEN_NAME
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, Event, SlotSet, UserUttered
@@ -37,17 +40,24 @@ CREDENTIALS = {
 }
 
 
-class FollowUps:
-    """The bot's processor as far as the write path uses it: the actions it ran."""
+class FollowUps(MessageProcessor):
+    """Rasa's own processor without a trained model, as far as the write path uses it: it
+    runs actions as Rasa does (its `action_session_start`, the domain's responses) on the
+    stored tracker, and names the actions it ran."""
 
-    def __init__(self, domain: Domain, fails: bool = False) -> None:
-        self.domain, self.nlg, self.fails = domain, None, fails
+    def __init__(self, domain: Domain, tracker_store: TrackerStore, fails: bool = False) -> None:
+        # Not Rasa's __init__, which loads a model: only what running an action uses.
+        self.domain, self.tracker_store, self.fails = domain, tracker_store, fails
+        self.nlg = TemplatedNaturalLanguageGenerator(domain.responses)
+        self.action_endpoint = None
+        self.model_metadata = SimpleNamespace(model_id="in-memory", assistant_id="in-memory")
         self.ran: List[str] = []
 
-    async def execute_action(self, sender_id: str, action_name: str, *_: Any) -> None:
+    def _get_action(self, action_name: str) -> Any:
         self.ran.append(action_name)
         if self.fails:
             raise RuntimeError("the follow-up action failed")
+        return super()._get_action(action_name)
 
 
 class Directory:
@@ -101,7 +111,7 @@ async def in_memory_rasa(
     ago, in `CONVERSATION`), the channel configured from `environ` alone."""
     store = InMemoryTrackerStore(domain)
     agent = Agent(domain=domain, tracker_store=store, lock_store=InMemoryLockStore())
-    follow_ups = FollowUps(domain, follow_up_fails)
+    follow_ups = FollowUps(domain, agent.tracker_store, follow_up_fails)
     agent.processor = follow_ups  # type: ignore[assignment]
     asked_at = time.time() - since
     record = handoff or state.opened(CONVERSATION, at=asked_at)

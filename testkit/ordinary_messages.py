@@ -1,8 +1,9 @@
 """What users write to an agent, for checking that none of it ends a handoff.
 
-Complaints, questions, thanks, short answers, and words a bot's NLU may well read as "I want
-the bot back" (stop, cancel, quit, close, end, goodbye). Written to a person, each must reach
-the agent; a handoff ends only by the user's unambiguous gesture (`rasa_zendesk.handoff`).
+Complaints, questions about orders and money, thanks, short answers, greetings, and words a
+bot's NLU may well read as "I want the bot back" (stop, no, cancel, quit, close, end, go back,
+bye). Written to a person, each must reach the agent, unchanged, at once; a handoff ends only
+by the user's unambiguous gesture (`rasa_zendesk.handoff.gestures`).
 """
 
 ORDINARY_MESSAGES = (
@@ -38,4 +39,16 @@ ORDINARY_MESSAGES = (
     "what's your name?",
     "great, that worked",
     "it still does not work",
+    "My package arrived damaged and the box was completely crushed",
+    "This is the third time I am contacting you about this",
+    "where is my order?",
+    "can you check the refund status for me?",
+    "I want my money back",
+    "how much is the shipping fee?",
+    "when will the money be on my card?",
+    "the tracking number does not work",
+    "I want to go back",
+    "yes",
+    "hello",
+    "bye",
 )

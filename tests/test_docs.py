@@ -113,9 +113,10 @@ def test_the_readme_table_of_end_reasons_is_the_table_of_endings() -> None:
         assert row["the user hears"].startswith(heard), (reason, row["the user hears"], heard)
         released = row["in Zendesk"].startswith("released")
         assert released == ending.releases, (reason, row["in Zendesk"], ending.releases)
-        then = {endings.AFTER_HANDOFF: "after_handoff_action", None: "nothing"}.get(
-            ending.then, ending.then
-        )
+        then = {
+            endings.AFTER_HANDOFF: "a new session, then after_handoff_action",
+            endings.NEW_SESSION: "a new session",
+        }.get(ending.then, ending.then)
         assert row["then"].startswith(str(then)), (reason, row["then"], then)
 
 

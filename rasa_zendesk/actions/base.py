@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Dict, List, Mapping, Optional, Sequence, Union
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import FollowupAction, SlotSet
+from rasa_sdk.events import ActionExecuted, FollowupAction, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from rasa_zendesk import constants
@@ -123,12 +123,14 @@ class ZendeskAction(Action, ABC):
         handoff: Optional[state.Handoff],
         reason: str,
         extra: Sequence[Dict[str, Any]] = (),
+        again: Optional[Dict[str, Any]] = None,
         **values: Any,
     ) -> List[Dict[str, Any]]:
         """End the handoff in the action server as its row of `handoff.endings` says: given
         back in Zendesk when the row says so (note, then release), the user told, the record
-        (none when it ended already), the caller's `extra` events, and the follow-up action
-        last (Rasa forgets it at the next action or user message)."""
+        (none when it ended already), the caller's `extra` events, then the fresh session
+        (`fresh_session`), the user message given back to the bot (`again`), and the
+        follow-up action last (Rasa forgets it at the next action or user message)."""
         ending = endings.ending_for(reason)
         if handoff is not None and ending.releases:
             await self._give_back(handoff, reason, turn.sender_id)
@@ -138,6 +140,10 @@ class ZendeskAction(Action, ABC):
         )
         events = [record(state.ended(handoff, reason))] if handoff is not None else []
         events += extra
+        if handoff is not None and ending.fresh_session:  # else its end started one
+            events += fresh_session(turn, events)
+        if again is not None:
+            events.append(again)
         follow_up = ending.follow_up(turn.settings)
         return [*events, FollowupAction(follow_up)] if follow_up else events
 
@@ -165,6 +171,29 @@ class ZendeskAction(Action, ABC):
             await client.release_control(conversation_id, endings.release_metadata(reason))
         except Exception as error:
             log_failure(logger, "release of control", sender_id, error)
+
+
+def fresh_session(turn: Turn, written: Sequence[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """A new session, as the events Rasa's default `action_session_start` returns: the
+    session start, the slots of the current session carried over (as they are after
+    `written`, this turn's events so far) when the domain says so, the handoff's record
+    always, and listening. Rasa's policies then read the tracker from here on."""
+    config = turn.domain.get("session_config") or {}
+    carried = config.get("carry_over_slots_to_new_session", True)
+    applied = turn.tracker.applied_events()
+    starts = [i for i, event in enumerate(applied) if event.get("event") == "session_started"]
+    session = applied[starts[-1] :] if starts else applied
+    values: Dict[str, Any] = {}
+    for event in [*session, *written]:
+        if event.get("event") != "slot":
+            continue
+        if carried or event.get("name") == constants.SLOT_HANDOFF:
+            values[event["name"]] = event.get("value")
+    return [
+        SessionStarted(),
+        *(SlotSet(name, value) for name, value in values.items()),
+        ActionExecuted(endings.ACTION_LISTEN),
+    ]
 
 
 def latest_user_event_of(events: List[Dict[str, Any]]) -> Optional[Dict[str, Any]]:

@@ -43,8 +43,7 @@ def gesture_reason(tracker: Tracker, handoff: Optional[state.Handoff]) -> str:
     """Why the user's gesture ends the handoff: a restart, the choice offered when no agent
     came in time, or the user's own wish."""
     message = tracker.latest_message or {}
-    intent = (message.get("intent") or {}).get("name")
-    if gestures.is_restart(message.get("text"), intent):
+    if gestures.is_restart(message.get("text")):
         return state.RESTART
     if handoff is not None and handoff.agent_timeout_offered_at is not None:
         if handoff.state == state.WAITING:

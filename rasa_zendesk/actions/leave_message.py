@@ -92,5 +92,7 @@ class ActionZendeskLeaveMessage(ActionZendeskHandoff):
         remembered: List[Dict[str, Any]] = []
         if self.email_slot in tracker.slots and tracker.get_slot(self.email_slot) != email:
             remembered.append(SlotSet(self.email_slot, email))
-        ended = await self.end(turn, handoff, state.LEFT_MESSAGE, extra=remembered, email=email)
-        return [closes, *ended]
+        # The offer closes and the address is kept before the new session carries slots over.
+        return await self.end(
+            turn, handoff, state.LEFT_MESSAGE, extra=[closes, *remembered], email=email
+        )

@@ -2,8 +2,8 @@
 
 The handoff policy predicts this action after every user message while a handoff runs. It
 posts every user message of the handoff not yet dealt with (`state.pending_messages`: the
-latest, and any whose relay failed before, or that the bot held back to ask whether to end the
-handoff) to the SunCo conversation as `author.type user` (`userExternalId` = Rasa sender id):
+latest, and any whose relay failed before), unchanged, whatever the bot's NLU made of them,
+to the SunCo conversation as `author.type user` (`userExternalId` = Rasa sender id):
 its text (cut into 4096-character messages if longer), then each attachment the user's input
 channel passed in the message metadata, in this shape (see `rasa_zendesk.actions.attachments`):
 
@@ -19,7 +19,6 @@ Every posted message carries `{"rasa_zendesk_origin": "rasa"}` (the channel neve
 back) and our id (`rasa:<Rasa message id>:<part>`, a text part's number or `file<n>`): a
 message from an earlier turn is marked as sent late and first looked for by that id, so a
 relay that died after posting is not repeated.
-A plain "no" that answers the end question is not passed on (`rasa_zendesk.handoff.gestures`).
 
 One message is bounded (`rasa_zendesk.settings.ActionLimits`): the files past
 `max_files_per_message` and the text past `max_text_per_message` are left out, and the user is
@@ -37,7 +36,8 @@ why (`utter_zendesk_message_not_relayed`, `{reason}`) and the next messages go o
 When Zendesk has been silent for `STALE_AFTER_SECONDS`, the relay first asks whether the
 agents still have the conversation: if not (its hand-back webhook was lost), or if the
 conversation is gone (404), the handoff ends (`conversation_gone`, as the table of endings
-says: the user is told), and the message is given back to Rasa so the bot answers it.
+says: the user is told), a fresh session starts, and the message is given back to Rasa so the bot
+answers it there, as the first message of a conversation.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Tuple
 
-from rasa_sdk.events import ActionExecuted, UserUttered
+from rasa_sdk.events import UserUttered
 
 from rasa_zendesk import clock, constants
 from rasa_zendesk.actions import user_files
@@ -58,7 +58,7 @@ from rasa_zendesk.actions.base import (
     record,
 )
 from rasa_zendesk.actions.summary import format_timestamp
-from rasa_zendesk.handoff import gestures, state
+from rasa_zendesk.handoff import state
 from rasa_zendesk.settings import ActionLimits
 from rasa_zendesk.sunco.client import SunCoClient, time_left
 from rasa_zendesk.sunco.errors import SunCoError, SunCoUnavailable
@@ -112,7 +112,7 @@ class ActionZendeskRelay(ZendeskAction):
             )
             dispatcher.utter_message(response=constants.UTTER_RELAY_FAILED)
             return []
-        pending = messages_for_agent(tracker.events, handoff)
+        pending = state.pending_messages(tracker.events, handoff)
         try:
             client = self.client(handoff.connector)
             if _stale(tracker.events, handoff) and not await _with_the_agents(
@@ -224,31 +224,14 @@ class ActionZendeskRelay(ZendeskAction):
             handoff.conversation_id,
         )
         latest = latest_user_event_of(turn.tracker.events)
-        again: List[Dict[str, Any]] = []
+        again = None
         if latest is not None:
-            again = [
-                ActionExecuted("action_listen"),
-                UserUttered(
-                    latest.get("text"),
-                    parse_data=latest.get("parse_data"),
-                    input_channel=latest.get("input_channel"),
-                ),
-            ]
-        return await self.end(turn, handoff, state.CONVERSATION_GONE, extra=again)
-
-
-def messages_for_agent(
-    events: List[Dict[str, Any]], handoff: state.Handoff
-) -> List[Dict[str, Any]]:
-    """The user messages this turn passes on: every one not yet dealt with (the message that
-    made the bot ask whether to end the handoff among them); a plain "no" that answers that
-    question is only an answer."""
-    pending = state.pending_messages(events, handoff)
-    latest = latest_user_event_of(events)
-    answered = gestures.held_message(events, constants.UTTER_CONFIRM_END) is not None
-    if answered and latest is not None and gestures.is_no(latest.get("text")):
-        pending = [message for message in pending if message is not latest]
-    return pending
+            again = UserUttered(
+                latest.get("text"),
+                parse_data=latest.get("parse_data"),
+                input_channel=latest.get("input_channel"),
+            )
+        return await self.end(turn, handoff, state.CONVERSATION_GONE, again=again)
 
 
 def _within_limits(

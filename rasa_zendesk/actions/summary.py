@@ -14,6 +14,7 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 from rasa_zendesk import escalation
 from rasa_zendesk.constants import (
     EVENT_HANDED_OUT,
+    EVENT_PENDING,
     EVENT_ZENDESK_AGENT_NAME,
     INTENT_HUMAN_HANDOFF,
     INTENT_NLU_FALLBACK,
@@ -168,14 +169,20 @@ def build_transcript(events: Iterable[EventDict]) -> List[Turn]:
     the user's words; what they asked for is in the intents of the summary.
     """
     turns: List[Turn] = []
+    pending_seen = set()
     for event in events:
         kind = event.get("event")
         if kind == "user":
             if not _is_intent_payload(event.get("text")):
                 turns.append(_user_turn(event))
         elif kind == "bot":
-            if (event.get("metadata") or {}).get(EVENT_HANDED_OUT):
+            metadata = event.get("metadata") or {}
+            if metadata.get(EVENT_HANDED_OUT):
                 continue  # a copy handed out later to a user who could not get the original
+            if metadata.get(EVENT_PENDING) in pending_seen:
+                continue  # a copy carried into a new session, still to be handed out
+            if metadata.get(EVENT_PENDING):
+                pending_seen.add(metadata[EVENT_PENDING])
             turn = _bot_turn(event)
             if turn.text or turn.attachments or turn.buttons:
                 turns.append(turn)

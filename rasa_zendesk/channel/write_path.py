@@ -3,15 +3,17 @@
 Under the lock store's lock for the sender id, a handler (`rasa_zendesk.channel.handlers`)
 decides what an event puts in front of the user (`Delivery`); the write path sends it through
 the output channel of the user's latest input channel, records its events, saves the tracker
-only after the user's channel took it, and then runs the bot's follow-up action (the author's
-`after_handoff_action` at an end). A webhook event is applied once: what the tracker store
-already has (its Zendesk id) is skipped, and an event is refused unless one of the user's
-handoff records names its conversation on the connector whose route it came through (the
-conversation's metadata only says whose records to read). Any failure of the tracker store,
-lock store, output channel or SunCo propagates: the caller answers 5xx and SunCo retries.
+only after the user's channel took it, and then runs the bot's follow-up actions (at an end: a
+fresh session, Rasa's `action_session_start`, then the author's `after_handoff_action`). A
+webhook event is applied once: what the tracker store already has (its Zendesk id) is
+skipped, and an event is refused unless one of the user's handoff records names its
+conversation on the connector whose route it came through (the conversation's metadata only
+says whose records to read). Any failure of the tracker store, lock store, output channel or
+SunCo propagates: the caller answers 5xx and SunCo retries.
 
-What a channel that cannot push (REST) did not deliver is marked in the tracker, and handed out
-at the user's next message (`rasa_zendesk.handoff.pending`).
+What a channel that cannot push (REST) did not deliver, the follow-up actions' words included,
+is marked in the tracker, and handed out at the user's next message
+(`rasa_zendesk.handoff.pending`).
 """
 
 from __future__ import annotations
@@ -21,9 +23,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Awaitable, Callable, List, Optional, Sequence, Tuple, TypeVar
 
-from rasa.core.channels.channel import InputChannel, OutputChannel
+from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, OutputChannel
 from rasa.core.policies.policy import PolicyPrediction
-from rasa.shared.core.constants import ACTION_LISTEN_NAME
+from rasa.shared.core.constants import ACTION_LISTEN_NAME, ACTION_SESSION_START_NAME
 from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet
 from rasa.shared.core.events import Event as RasaEvent
 from rasa.shared.core.trackers import DialogueStateTracker
@@ -65,11 +67,11 @@ REFUSED = EventResult(False, "refused: not a conversation of this user's handoff
 @dataclass(frozen=True)
 class Delivery:
     """What an event puts in front of the user, the tracker events that record it, and the
-    bot's action to run right after (the follow-up of an end, `handoff.endings`)."""
+    bot's actions to run right after, in order (the follow-up of an end, `handoff.endings`)."""
 
     messages: List[BotUttered]
     events: List[RasaEvent]
-    then_run: Optional[str] = None
+    then_run: Tuple[str, ...] = ()
 
 
 T = TypeVar("T")
@@ -234,7 +236,8 @@ async def write(
         delivery, told = await decide(tracker, output)
         if delivery is None:
             return told
-        if not push or not pushes(output):
+        hand_out_later = not push or not pushes(output)
+        if hand_out_later:
             # Handed out at the user's next message instead (`handoff.pending`).
             pending.mark(delivery.messages)
         if push:
@@ -242,7 +245,9 @@ async def write(
         await trackers.record(tracker, delivery.events)
         channel = tracker.get_latest_input_channel() or target.input_channel
         if delivery.then_run:
-            await _run_bot_action(rasa, target.sender_id, delivery.then_run, output)
+            await _run_bot_actions(
+                rasa, target.sender_id, delivery.then_run, output, hand_out_later
+            )
     if not push:
         logger.warning(
             "%s recorded for sender %s; their channel (%s) is failing, so it is handed out "
@@ -280,22 +285,44 @@ def listening(told: BotUttered) -> RasaEvent:
     return ActionExecuted(ACTION_LISTEN_NAME, metadata=dict(told.metadata))
 
 
-async def _run_bot_action(
-    rasa: RasaContext, sender_id: str, action_name: str, output: OutputChannel
+async def _run_bot_actions(
+    rasa: RasaContext,
+    sender_id: str,
+    action_names: Sequence[str],
+    output: OutputChannel,
+    hand_out_later: bool,
 ) -> None:
-    """Run one of the bot's actions after the end, then listen, as a bot turn ends (the caller
-    holds the lock). A failure is logged: the end it follows is recorded already."""
+    """Run the bot's actions after the end, in order, then listen, as a bot turn ends (the
+    caller holds the lock). Each runs as Rasa's processor runs a predicted action (the bot's
+    own `action_session_start` when its domain has one). A session start keeps the handoff's
+    record, even one the bot's own `action_session_start` did not carry over (no rewind can
+    revive the handoff), and what is still to be handed out (`pending.carried_over`). What they
+    say to a user whose channel cannot push (or is failing) is marked, to be handed out at
+    the next message. A failure is logged: the end it follows is recorded already."""
     processor = rasa.agent.processor
+    to_user = CollectingOutputChannel() if hand_out_later else output
     try:
-        prediction = PolicyPrediction.for_action_name(processor.domain, action_name)
-        tracker = await processor.execute_action(
-            sender_id, action_name, output, processor.nlg, prediction
-        )
-        if tracker is not None:
+        # Rasa 3.6 has no public way to run an action in a turn and log it as its loop does.
+        tracker = await processor.get_tracker(sender_id)
+        first = len(tracker.events)
+        record, before = state.current(tracker.events), list(tracker.events)
+        for name in action_names:
+            prediction = PolicyPrediction.for_action_name(processor.domain, name)
+            action = processor._get_action(name)
+            await processor._run_action(action, tracker, to_user, processor.nlg, prediction)
+            if name != ACTION_SESSION_START_NAME:
+                continue
+            if record is not None and state.current(tracker.events) != record:
+                tracker.update(record_event(record))
+            for message in pending.carried_over(before):  # made now: stamped in the session
+                tracker.update(message)
+        if tracker.latest_action_name != ACTION_LISTEN_NAME:
             tracker.update(ActionExecuted(ACTION_LISTEN_NAME))
-            await processor.save_tracker(tracker)
+        if hand_out_later:
+            pending.mark(e for e in list(tracker.events)[first:] if isinstance(e, BotUttered))
+        await processor.save_tracker(tracker)
     except Exception:
-        logger.exception("after_handoff_action %s failed for sender %s", action_name, sender_id)
+        logger.exception("the follow-up %s failed for sender %s", action_names, sender_id)
 
 
 def _no_tracker(what: str, target: RasaConversation) -> EventResult:

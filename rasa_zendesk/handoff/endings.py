@@ -4,8 +4,8 @@ For each reason of `state.END_REASONS` the row says what the user is told (a dom
 with a built-in sentence for a domain without it; `handoff_ended_text` rewords
 `utter_zendesk_handoff_ended` wherever it is said), whether the plugin gives the conversation
 back in Zendesk (releaseControl, its metadata `rasa_zendesk_end_reason` saying why) and the
-note the agent reads before that, and what the bot does next (the author's
-`after_handoff_action`, or Rasa's restart). Who ends a handoff for which reason:
+note the agent reads before that, and what the bot does next (`then`). Who ends a handoff for
+which reason:
 
 - the Rasa server (`rasa_zendesk.channel.handlers`): Zendesk's hand-back (`agent_released`,
   `ticket_closed`, `transfer_to_email`), the ticket-status webhook (`ticket_solved`), the
@@ -15,21 +15,40 @@ note the agent reads before that, and what the bot does next (the author's
   after no agent came and `/restart` (`user_ended`, `agent_timeout`, `restart`), a relay that
   finds the conversation gone (`conversation_gone`), a message left (`left_message`).
 
+What follows an end (`then`): after any end but a restart, the bot starts a fresh session,
+Rasa's own way, so that the user's next message is answered as at the start of a new
+conversation: `action_session_start` (`SessionStarted`, the slots carried over as Rasa's
+`carry_over_slots_to_new_session` says, the handoff's ended record always), then, for most
+reasons, the author's `after_handoff_action`. Rasa's policies read the tracker from the latest
+`SessionStarted` on (`DialogueStateTracker.applied_events`), so they no longer see the handoff's
+turns, which are in none of the bot's stories; the record carried over keeps the handoff ended
+whatever a rewind undoes (`handoff.state` reads the newest record written). The Rasa server
+runs the bot's own `action_session_start` when it has one, as Rasa does
+(`channel.write_path`); in the action server the end is one of the plugin's actions inside
+Rasa's turn, and Rasa 3.6 ends a turn at `action_session_start` (nothing could follow it), so
+the end action returns the events Rasa's default `action_session_start` returns, then the
+follow-up (`actions.base.ZendeskAction.end`).
+
 A new end reason is one constant in `state` and one row here.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Optional, Tuple
 
 from rasa_zendesk import constants
 from rasa_zendesk.handoff import state
 from rasa_zendesk.settings import HandoffSettings
 
-#: What follows an end: the author's `after_handoff_action` (when set), or Rasa's restart.
+#: What follows an end (`Ending.then`): a fresh session, then the author's
+#: `after_handoff_action` (when set); a fresh session only; or Rasa's restart.
 AFTER_HANDOFF = "after_handoff_action"
+NEW_SESSION = "new_session"
 RESTART = "action_restart"
+#: Rasa's action that starts a session (the bot's own, when its domain has one).
+SESSION_START = "action_session_start"
+ACTION_LISTEN = "action_listen"
 
 #: Built-in sentences, for a domain without the plugin's responses (the endings', the other
 #: notices the Rasa server says: who joined, no agent yet, and the relay's about a message).
@@ -94,8 +113,8 @@ class Ending:
     releases: bool = False
     #: What the agent reads in the ticket before the release (the end action may reword it).
     agent_note: Optional[str] = None
-    #: What the bot runs next: `AFTER_HANDOFF`, `RESTART`, or None (nothing).
-    then: Optional[str] = AFTER_HANDOFF
+    #: What the bot runs next: `AFTER_HANDOFF`, `NEW_SESSION` or `RESTART`.
+    then: str = AFTER_HANDOFF
 
     def wording(
         self, settings: HandoffSettings, has_response: bool, **values: Any
@@ -108,11 +127,24 @@ class Ending:
         )
         return wording(self.response, has_response, configured, **values)
 
+    @property
+    def fresh_session(self) -> bool:
+        """Whether a new session starts right after the user was told."""
+        return self.then in (AFTER_HANDOFF, NEW_SESSION)
+
     def follow_up(self, settings: HandoffSettings) -> Optional[str]:
-        """The action the bot runs right after the user was told; None: none."""
+        """The action the bot runs right after the user was told (and the new session
+        started); None: none."""
         if self.then == AFTER_HANDOFF:
             return settings.after_handoff_action
-        return self.then
+        return self.then if self.then == RESTART else None
+
+    def then_run(self, settings: HandoffSettings) -> Tuple[str, ...]:
+        """The bot's actions to run after the user was told, in order, as the Rasa server
+        runs them (`action_session_start` first for a fresh session)."""
+        follow_up = self.follow_up(settings)
+        first = (SESSION_START,) if self.fresh_session else ()
+        return (*first, follow_up) if follow_up else first
 
 
 def _row(
@@ -141,9 +173,10 @@ ENDINGS: Dict[str, Ending] = {
         _row(state.IDLE_TIMEOUT, releases=True),
         _row(state.MAX_DURATION, releases=True),
         # Zendesk no longer has it: nothing to release. The user's message goes back to the
-        # bot, which answers it right after the notice; a follow-up run first would take the
-        # place of that answer (Rasa's policies answer a message right after listening only).
-        _row(state.CONVERSATION_GONE, then=None),
+        # bot, which answers it in the fresh session, as the first message of a conversation;
+        # no `after_handoff_action`: it would take the place of that answer (Rasa's policies
+        # answer a message right after listening only).
+        _row(state.CONVERSATION_GONE, then=NEW_SESSION),
         _row(
             state.RESTART,
             None,
@@ -153,10 +186,10 @@ ENDINGS: Dict[str, Ending] = {
         ),
         # The ticket waits for the agents, who answer by email: Zendesk keeps it, and no
         # satisfaction question follows a conversation no agent has had yet.
-        _row(state.LEFT_MESSAGE, constants.UTTER_MESSAGE_TAKEN, then=None),
+        _row(state.LEFT_MESSAGE, constants.UTTER_MESSAGE_TAKEN, then=NEW_SESSION),
         # The user's channel kept failing: the notice waits for their next message, and no
         # follow-up (a feedback question) goes to a channel that cannot take it.
-        _row(state.FAILED, releases=True, then=None),
+        _row(state.FAILED, releases=True, then=NEW_SESSION),
     )
 }
 

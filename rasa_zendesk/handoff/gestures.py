@@ -1,33 +1,23 @@
 """How a user ends a handoff: an unambiguous gesture, never a guess of the bot's NLU.
 
 A bot's NLU is trained on its own domain; messages meant for a person ("I cannot log in since
-yesterday", "cancel my order", "stop charging me") are outside it, and some of them will look
-like `end_handoff`. So during a handoff:
-- a command ends it at once: `/end`, or the payload `/end_handoff` (a button);
-- when the NLU reads `end_handoff` in ordinary words, the bot asks first
-  (`utter_zendesk_confirm_end`, which Rasa renders itself) and ends it only on a yes;
-- any other answer goes to the agent, together with the message that made the bot ask, which
-  was meant for the agent after all; a plain "no" is only an answer, so it is not passed on.
-The question itself never reaches the agent.
+yesterday", "cancel my order", "stop charging me") are outside it, and any of them may look
+like anything to it. So during a handoff every user message goes to the agent at once,
+unchanged, whatever the NLU made of it, and the bot says nothing. Only these reach the bot:
+- a command: `/end`, or the payload `/end_handoff` (the "End chat" button of
+  `utter_zendesk_handoff_started`);
+- the choices the plugin itself offered (no agent in time: `/wait`, `/leave_message`, `/bot`
+  and their words, only while the offer is open);
+- `/restart`, Rasa's own command.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any, Optional, Sequence
-
-from rasa_zendesk.handoff import pending
-from rasa_zendesk.handoff.events import field, kind
+from typing import Optional
 
 #: Typed or sent by a button: end the handoff now.
 END_COMMANDS = frozenset({"/end", "/end_handoff"})
-#: Answers to the confirmation question that end the handoff.
-YES_ANSWERS = frozenset(
-    {"yes", "y", "yeah", "yep", "yes please", "sure", "ok", "okay", "end", "end chat"}
-)
-#: Answers that keep the handoff and are not passed on to the agent.
-NO_ANSWERS = frozenset({"no", "n", "nope", "no thanks", "stay"})
-
 #: The user's choices when no agent came in time (`utter_zendesk_agent_timeout`): its buttons'
 #: payloads, and words the bot understands on every channel, only while the offer is open.
 KEEP_WAITING = "keep_waiting"
@@ -45,14 +35,18 @@ _PUNCTUATION = re.compile(r"[^\w\s/]+")
 
 
 def normalized(text: Optional[str]) -> str:
-    """Lower case, punctuation and extra spaces gone: "Yes!" and "yes" are one answer."""
+    """Lower case, punctuation and extra spaces gone: "Wait!" and "wait" are one choice."""
     return " ".join(_PUNCTUATION.sub(" ", (text or "").lower()).split())
 
 
+def _command(text: Optional[str]) -> str:
+    """A typed or button command as sent, without what a button may add (`@confidence`)."""
+    return (text or "").strip().lower().split("@", 1)[0]
+
+
 def is_end_command(text: Optional[str]) -> bool:
-    """`/end` or the `/end_handoff` payload, exactly (a button may add a confidence)."""
-    stripped = (text or "").strip().lower()
-    return stripped.split("@", 1)[0] in END_COMMANDS
+    """`/end` or the `/end_handoff` payload, exactly."""
+    return _command(text) in END_COMMANDS
 
 
 def choice(text: Optional[str]) -> Optional[str]:
@@ -62,37 +56,6 @@ def choice(text: Optional[str]) -> Optional[str]:
     return next((name for name, words in _CHOICES.items() if said in words), None)
 
 
-def is_restart(text: Optional[str], intent: Optional[str] = None) -> bool:
-    """`/restart`, or Rasa's `restart` intent when the bot has one."""
-    return (text or "").strip().lower() in RESTART_COMMANDS or intent == "restart"
-
-
-def is_yes(text: Optional[str]) -> bool:
-    return normalized(text) in YES_ANSWERS
-
-
-def is_no(text: Optional[str]) -> bool:
-    return normalized(text) in NO_ANSWERS
-
-
-def held_message(events: Sequence[Any], confirm_action: str) -> Optional[Any]:
-    """The user message that made the bot ask, when the latest user message answers the
-    confirmation question (the bot asked right after it; nothing but listening between)."""
-    answered = asked = False
-    for event in reversed(events):
-        what = kind(event)
-        if what == "user" and pending.is_poll_event(event):
-            continue  # a front end's poll is no answer
-        if what == "user":
-            if asked:
-                return event
-            if answered:
-                return None
-            answered = True
-        elif what == "action" and answered and not asked:
-            name = field(event, "name")
-            if name == confirm_action:
-                asked = True
-            elif name != "action_listen":
-                return None
-    return None
+def is_restart(text: Optional[str]) -> bool:
+    """`/restart` as typed: a `restart` intent the NLU read in words is only a guess."""
+    return _command(text) in RESTART_COMMANDS

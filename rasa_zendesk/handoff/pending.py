@@ -3,7 +3,10 @@
 Rasa's REST channel (and any custom channel without `get_output_channel()`) only answers
 requests: an agent message or an end notice that arrives between two of the user's requests
 has nowhere to go. The channel records it all the same (its one write path), marked with an id
-of its own (`zendesk_pending`). At the user's next message, or a front end's poll
+of its own (`zendesk_pending`). What waits when a new session starts (the
+fresh session after a handoff ends) is recorded again right after its start
+(`carried_over`), since Rasa reads a conversation from its latest session start on. At the user's
+next message, or a front end's poll
 (`/zendesk_poll`), `HandoffPolicy` first predicts `action_zendesk_hand_out`: it utters every
 message not yet handed out again, as it was (text, buttons, image, attachment, custom), each
 copy naming the id it hands out (`zendesk_handed_out`), and then reverts itself, so the bot's
@@ -29,9 +32,9 @@ _PARTS = ("buttons", "image", "attachment", "elements", "quick_replies")
 
 def mark(messages: Iterable[Any]) -> None:
     """Mark bot messages (Rasa `BotUttered`) that reached nobody as pending, before they are
-    recorded."""
+    recorded; a copy carried over (`carried_over`) keeps its message's mark."""
     for message in messages:
-        message.metadata = {**(message.metadata or {}), EVENT_PENDING: uuid.uuid4().hex}
+        message.metadata = {EVENT_PENDING: uuid.uuid4().hex, **(message.metadata or {})}
 
 
 def not_handed_out(events: Sequence[Any]) -> List[Any]:
@@ -41,7 +44,7 @@ def not_handed_out(events: Sequence[Any]) -> List[Any]:
     webhooks out meanwhile), so the scan stops at the latest one that handed something out.
     """
     handed: set = set()
-    waiting: List[Any] = []
+    waiting: Dict[str, Any] = {}
     for event in reversed(events):
         what = kind(event)
         if what == "action" and field(event, "name") == ACTION_HAND_OUT and handed:
@@ -52,8 +55,21 @@ def not_handed_out(events: Sequence[Any]) -> List[Any]:
         if metadata.get(EVENT_HANDED_OUT):
             handed.add(metadata[EVENT_HANDED_OUT])
         elif metadata.get(EVENT_PENDING) and metadata[EVENT_PENDING] not in handed:
-            waiting.append(event)
-    return list(reversed(waiting))
+            # The newest of its copies: one carried into a new session (`carried_over`).
+            waiting.setdefault(metadata[EVENT_PENDING], event)
+    return list(reversed(waiting.values()))
+
+
+def carried_over(events: Sequence[Any]) -> List[Any]:
+    """Copies of the pending bot messages (Rasa `BotUttered`) not handed out yet, to record
+    right after a new session starts: Rasa reads a conversation from its latest session start
+    on, so what waits in an earlier session would never be handed out. Make them after the
+    start: a copy is stamped now, and Rasa's SQL store finds a session's events by their time.
+    A copy keeps its message's id (`zendesk_pending`): it goes out once."""
+    return [
+        type(event)(event.text, dict(event.data or {}), dict(event.metadata or {}))
+        for event in not_handed_out(events)
+    ]
 
 
 def copy_of(event: Any) -> Dict[str, Any]:

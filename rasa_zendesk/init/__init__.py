@@ -27,7 +27,8 @@ from rasa_zendesk.init.yaml_sections import Unparseable
 OK, UNPARSEABLE, NOT_A_PROJECT, NOT_WRITTEN = 0, 1, 2, 3
 NEXT_STEPS = (
     "rasa train   (warnings that human_handoff, end_handoff and zendesk_poll are in no story "
-    "or rule, and that zendesk_poll has no NLU examples, are expected: the policy handles them)",
+    "or rule, and that end_handoff and zendesk_poll have no NLU examples, are expected: the "
+    "policy handles them)",
     "rasa-zendesk emulator --webhook-url http://localhost:5005/webhooks/zendesk/webhook   "
     "(prints the ZENDESK_* lines for both servers)",
     "rasa run actions   and   rasa run   (each with those ZENDESK_* variables)",

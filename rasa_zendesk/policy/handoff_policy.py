@@ -45,7 +45,6 @@ from rasa_zendesk.constants import (
     SLOT_HANDOFF,
     SLOT_HANDOFF_REASON,
     SLOT_OFFER,
-    UTTER_CONFIRM_END,
     UTTER_KEEP_WAITING,
     UTTER_MESSAGE_LEFT,
     UTTER_RELAY_FAILED,
@@ -56,13 +55,19 @@ from rasa_zendesk.policy.signals import Thresholds, Trigger, UserTurn, evaluate
 logger = logging.getLogger(__name__)
 
 DEFAULT_PRIORITY = 7  # above RulePolicy (6), MemoizationPolicy (3) and TEDPolicy (1)
-DEFAULT_END_HANDOFF_CONFIDENCE = 0.8
+#: Parameters of earlier versions that no longer do anything: accepted, with a warning.
+RETIRED_PARAMETERS = {
+    "end_handoff_confidence": (
+        "the bot no longer asks whether to end a handoff when its NLU reads `end_handoff`: "
+        "during a handoff every message goes to the agent, and only `/end` (or the End chat "
+        "button) ends it; remove it from config.yml"
+    ),
+}
 PLUGIN_ACTIONS = (
     ACTION_HANDOFF,
     ACTION_RELAY,
     ACTION_END_HANDOFF,
     ACTION_LEAVE_MESSAGE,
-    UTTER_CONFIRM_END,
     UTTER_KEEP_WAITING,
     UTTER_MESSAGE_LEFT,
     UTTER_RELAY_FAILED,
@@ -81,11 +86,12 @@ class HandoffPolicy(Policy):
 
     While a handoff runs (`rasa_zendesk.handoff.state`): after a user message it predicts
     `action_zendesk_relay`, and `action_listen` after anything else, with confidence 1.0 at
-    `priority` 7, above RulePolicy (6): the bot never answers during a handoff. The user ends
-    the handoff only by a gesture (`rasa_zendesk.handoff.gestures`): the command `/end` or the
-    `/end_handoff` payload ends it (`action_zendesk_end_handoff`); an `end_handoff` read by the
-    NLU from ordinary words (at least `end_handoff_confidence`) makes the bot ask first
-    (`utter_zendesk_confirm_end`), and only a yes ends it.
+    `priority` 7, above RulePolicy (6): the bot never answers during a handoff, and every user
+    message reaches the agent unchanged, whatever the NLU made of it. The user ends the handoff
+    only by a gesture (`rasa_zendesk.handoff.gestures`): the command `/end`, the `/end_handoff`
+    payload (the End chat button) or `/restart` ends it (`action_zendesk_end_handoff`), as does
+    the "back to the bot" choice the plugin offered when no agent came in time. After the end
+    the bot starts a fresh session (`rasa_zendesk.handoff.endings`); the turn ends there.
 
     Before all that, in every turn: when the user's channel could not push what the channel
     recorded (REST; `rasa_zendesk.handoff.pending`), it predicts `action_zendesk_hand_out`
@@ -116,19 +122,14 @@ class HandoffPolicy(Policy):
       shouting_upper_ratio: 0.8         ... this share upper case, with "!" or negative sentiment
       repeat_count: 3                   the same message this many times in a row ...
       repeat_min_length: 4              ... if it has at least this many characters
-      end_handoff_confidence: 0.8       from it, an `end_handoff` read by the NLU makes the bot
-                                        ask whether to end; below it the message goes to the agent
-    A threshold set to null, or a count set to 0, turns its signal off.
+    A threshold set to null, or a count set to 0, turns its signal off. `end_handoff_confidence`
+    (of versions that asked before ending a handoff) is accepted and ignored, with a warning.
     """
 
     @staticmethod
     def get_default_config() -> Dict[str, Any]:
         """The defaults above; each can be overridden in config.yml."""
-        return {
-            "priority": DEFAULT_PRIORITY,
-            "end_handoff_confidence": DEFAULT_END_HANDOFF_CONFIDENCE,
-            **Thresholds().as_config(),
-        }
+        return {"priority": DEFAULT_PRIORITY, **Thresholds().as_config()}
 
     @staticmethod
     def required_packages() -> List[str]:
@@ -150,10 +151,12 @@ class HandoffPolicy(Policy):
             self.thresholds = Thresholds.from_config(config)
         except (TypeError, ValueError) as error:
             raise InvalidConfigException(f"HandoffPolicy: {error}") from error
-        end_confidence = config.get("end_handoff_confidence", DEFAULT_END_HANDOFF_CONFIDENCE)
-        if isinstance(end_confidence, bool) or not isinstance(end_confidence, (int, float)):
-            raise InvalidConfigException("HandoffPolicy: end_handoff_confidence must be a number")
-        self.end_handoff_confidence = float(end_confidence)
+        for name in RETIRED_PARAMETERS.keys() & config.keys():
+            logger.warning(
+                "HandoffPolicy: `%s` in config.yml is deprecated and ignored: %s",
+                name,
+                RETIRED_PARAMETERS[name],
+            )
         self._turns_needed = self.thresholds.turns_needed
 
     def train(
@@ -211,9 +214,10 @@ class HandoffPolicy(Policy):
                 tracker.sender_id,
             )
             latest_action = ACTION_LISTEN_NAME
-        if latest_action in PLUGIN_ACTIONS or _follows_the_end(tracker.events):
-            # After the end, the author's `after_handoff_action` ran as its follow-up: the
-            # turn ends there, as after any of the plugin's actions.
+        if latest_action in PLUGIN_ACTIONS or _follows_the_end(tracker.events, current):
+            # After the end, the fresh session started (and the author's
+            # `after_handoff_action` ran as its follow-up), or Rasa restarted: the turn ends
+            # there, as after any of the plugin's actions.
             return self._predict(domain, ACTION_LISTEN_NAME, repair)
         user_spoke = latest_action == ACTION_LISTEN_NAME and _has_user_message(tracker)
 
@@ -260,8 +264,7 @@ class HandoffPolicy(Policy):
         (and the record's change that the gesture makes without the action server)."""
         message = tracker.latest_message
         text = message.text if message else None
-        intent = message.intent if message else {}
-        if gestures.is_end_command(text) or gestures.is_restart(text, intent.get("name")):
+        if gestures.is_end_command(text) or gestures.is_restart(text):
             return ACTION_END_HANDOFF, []
         if handoff.agent_timeout_offered_at is not None and handoff.state == state.WAITING:
             chosen = gestures.choice(text)
@@ -275,13 +278,6 @@ class HandoffPolicy(Policy):
             if chosen == gestures.LEAVE_MESSAGE:
                 left = state.handled(state.message_left(handoff), message_id)
                 return UTTER_MESSAGE_LEFT, [SlotSet(SLOT_HANDOFF, left.as_slot())]
-        if gestures.held_message(tracker.events, UTTER_CONFIRM_END) is not None:
-            return (ACTION_END_HANDOFF if gestures.is_yes(text) else ACTION_RELAY), []
-        if (
-            intent.get("name") == INTENT_END_HANDOFF
-            and _confidence(intent) >= self.end_handoff_confidence
-        ):
-            return UTTER_CONFIRM_END, []
         return ACTION_RELAY, []
 
     def _predict(
@@ -377,14 +373,19 @@ def _hand_out_first(tracker: DialogueStateTracker, latest_action: Optional[str])
     return None
 
 
-def _follows_the_end(events: Sequence[Event]) -> bool:
-    """Whether the latest action ran right after `action_zendesk_end_handoff` (its follow-up)."""
+def _follows_the_end(events: Sequence[Event], current: Optional[state.Handoff]) -> bool:
+    """Whether this turn's end of a handoff is behind it: the fresh session the action
+    server's end started (`handoff.endings`; its record carried over) since the user's latest
+    message, whatever follow-up ran in it; or the latest action ran right after
+    `action_zendesk_end_handoff` (Rasa's restart, which forgets the record)."""
     actions = 0
     for event in reversed(events):
+        if isinstance(event, SessionStarted):
+            return current is not None and not current.active
         if isinstance(event, ActionExecuted):
             actions += 1
-            if actions == 2:
-                return event.action_name == ACTION_END_HANDOFF
+            if actions == 2 and event.action_name == ACTION_END_HANDOFF:
+                return True
         elif isinstance(event, UserUttered):
             return False
     return False

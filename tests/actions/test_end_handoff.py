@@ -52,6 +52,26 @@ async def test_end_handoff_gives_the_bot_back_even_if_zendesk_fails(
     assert tried == {"messages", "releaseControl"}  # both tried, each after the other failed
 
 
+async def test_the_end_starts_a_fresh_session_carrying_the_slots_over(
+    zendesk: Zendesk, executor: ActionExecutor
+) -> None:
+    """As Rasa's `action_session_start` does: the session starts, the slots of the ending
+    session (the ended record among them) are set again, and the bot listens."""
+    turns, _, _ = await handed_off(zendesk, executor)
+    turns += [SlotSet("email", "ada@example.com"), *user("/end", "end_handoff")]
+    result = await run(executor, constants.ACTION_END_HANDOFF, turns)
+
+    events = [(e["event"], e.get("name")) for e in result["events"]]
+    assert events[:2] == [("slot", constants.SLOT_HANDOFF), ("session_started", None)]
+    assert events[-1] == ("action", "action_listen") and followups(result) == []
+    carried = {e["name"]: e["value"] for e in result["events"][2:-1]}
+    assert carried == {
+        "email": "ada@example.com",
+        constants.SLOT_HANDOFF: end_record(result).as_slot(),
+    }
+    assert end_record(result).end_reason == state.USER_ENDED
+
+
 async def test_end_handoff_after_the_handoff_ended_changes_nothing(
     zendesk: Zendesk, executor: ActionExecutor
 ) -> None:

@@ -21,7 +21,7 @@ from rasa_sdk.executor import ActionExecutor
 
 from rasa_zendesk import constants
 from rasa_zendesk.actions import ActionZendeskHandOut
-from rasa_zendesk.handoff import deadlines, gestures, pending, state
+from rasa_zendesk.handoff import deadlines, pending, state
 from rasa_zendesk.policy.handoff_policy import HandoffPolicy, check_domain, recent_user_turns
 from testkit.action_calls import action_call
 from testkit.policy_trackers import (
@@ -188,19 +188,6 @@ def test_a_hand_out_that_failed_lets_the_turn_go_on(policy: HandoffPolicy) -> No
     assert predict(policy, [*events, *failed]) == constants.ACTION_RELAY
     poll = user(pending.POLL_COMMAND, constants.INTENT_POLL, 1.0)
     assert predict(policy, [*rest_conversation(), poll, *failed]) == LISTEN
-
-
-def test_a_poll_between_the_question_and_the_answer_keeps_the_question() -> None:
-    held = user("I want to cancel my order, stop", constants.INTENT_END_HANDOFF)
-    events: List[Event] = [
-        held,
-        ActionExecuted(constants.UTTER_CONFIRM_END),
-        ActionExecuted(LISTEN),
-        user(pending.POLL_COMMAND, constants.INTENT_POLL, 1.0),
-        ActionExecuted(LISTEN),
-        user("yes", "affirm"),
-    ]
-    assert gestures.held_message(events, constants.UTTER_CONFIRM_END) is held
 
 
 def test_nothing_pending_means_no_hand_out(policy: HandoffPolicy) -> None:

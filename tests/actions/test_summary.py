@@ -232,14 +232,23 @@ def test_intent_payloads_are_not_the_users_words() -> None:
 
 
 def test_handed_out_copies_are_not_in_the_transcript_twice() -> None:
-    """A REST user's agent message is stored once, then handed out with their next request
-    as a copy marked `zendesk_handed_out`: the agent reads it once."""
+    """A REST user's agent message is stored once (and carried into the next session while it
+    waits), then handed out with their next request as a copy marked `zendesk_handed_out`:
+    the agent reads it once."""
     events = [
         {"event": "user", "text": "hello?", "timestamp": T0},
         {
             "event": "bot",
             "text": "Anna here",
             "timestamp": T0 + 1,
+            "metadata": {"zendesk_pending": "m1"},
+        },
+        # Carried into the new session that followed the end of the handoff.
+        {"event": "session_started", "timestamp": T0 + 2},
+        {
+            "event": "bot",
+            "text": "Anna here",
+            "timestamp": T0 + 2,
             "metadata": {"zendesk_pending": "m1"},
         },
         {

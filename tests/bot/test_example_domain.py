@@ -58,7 +58,6 @@ def test_shipped_domain_names_the_shared_constants() -> None:
         constants.UTTER_MESSAGE_NOT_RELAYED,
         constants.UTTER_MESSAGE_CUT,
         constants.UTTER_HANDOFF_ENDED,
-        constants.UTTER_CONFIRM_END,
         constants.UTTER_AGENT_JOINED,
         constants.UTTER_AGENT_TIMEOUT,
         constants.UTTER_KEEP_WAITING,
@@ -77,8 +76,13 @@ def test_shipped_domain_names_the_shared_constants() -> None:
     for offered in (constants.UTTER_CLOSED, constants.UTTER_AGENTS_OFFLINE):
         payloads = [b["payload"] for b in shipped["responses"][offered][0]["buttons"]]
         assert payloads == ["/leave_message", "/bot"]
-    buttons = shipped["responses"][constants.UTTER_CONFIRM_END][0]["buttons"]
-    assert [b["payload"] for b in buttons] == ["/end_handoff", "no"]
+    # The user learns the gesture when the handoff starts: a button, and the words for a
+    # channel without buttons.
+    [started] = shipped["responses"][constants.UTTER_HANDOFF_STARTED]
+    assert [(b["title"], b["payload"]) for b in started["buttons"]] == [
+        ("End chat", "/end_handoff")
+    ]
+    assert "/end" in started["text"]
     for slot in shipped["slots"].values():
         assert slot["influence_conversation"] is False
         assert slot["mappings"] == [{"type": "custom"}]
@@ -114,7 +118,9 @@ def test_the_example_config_uses_the_fast_pipeline_and_the_policy() -> None:
     ]
 
 
-def test_each_handoff_intent_has_many_examples() -> None:
+def test_asking_for_a_human_has_many_examples_and_ending_none() -> None:
+    """A handoff starts on words; it ends only by `/end` or the End chat button's payload, so
+    no words may train the bot to read `end_handoff` (a guess must not matter)."""
     nlu = load(REPO / "data" / "nlu.yml")["nlu"]
     counts = {
         item["intent"]: len([line for line in item["examples"].splitlines() if line.strip()])
@@ -122,7 +128,9 @@ def test_each_handoff_intent_has_many_examples() -> None:
         if "intent" in item
     }
     assert counts[constants.INTENT_HUMAN_HANDOFF] >= 30
-    assert counts[constants.INTENT_END_HANDOFF] >= 30
+    assert constants.INTENT_END_HANDOFF not in counts
+    plugin = load(REPO / "rasa_zendesk" / "domain" / "nlu.yml")["nlu"]
+    assert [item["intent"] for item in plugin] == [constants.INTENT_HUMAN_HANDOFF]
 
 
 def test_endpoints_work_without_any_environment(

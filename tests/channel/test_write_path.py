@@ -16,6 +16,7 @@ from typing import Any, AsyncIterator, List, Optional, Tuple
 import pytest
 from rasa.core.channels.channel import OutputChannel
 from rasa.shared.core.constants import ACTION_LISTEN_NAME, ACTION_SESSION_START_NAME
+from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
@@ -77,19 +78,66 @@ def decision(delivery: Optional[Delivery], result: Any = "told") -> Any:
     return decide
 
 
-async def test_the_delivery_is_recorded_and_the_follow_up_runs(server: InMemoryRasa) -> None:
+FRESH = ("action_session_start", "utter_ask_feedback")
+
+
+async def test_the_delivery_is_recorded_and_the_follow_ups_run(server: InMemoryRasa) -> None:
+    running = await server.record()
+    assert running is not None
     message = told()
-    delivery = Delivery([message], [message, listening(message)], then_run="utter_ask_feedback")
+    ended = record_event(state.ended(running, state.AGENT_RELEASED))
+    delivery = Delivery([message], [ended, message, listening(message)], then_run=FRESH)
 
     answer = await write(server.rasa, RasaConversation(SENDER), decision(delivery), "A test")
 
     assert answer == "told"
-    events = list((await server.tracker()).events)
-    assert [type(e).__name__ for e in events[-2:]] == ["BotUttered", "ActionExecuted"]
-    assert events[-1].metadata[constants.EVENT_ZENDESK_EVENT_ID] == "evt-1"  # the listen's too
-    assert server.follow_ups.ran == ["utter_ask_feedback"]
-    # No input channel pushes here: the message waits for the user's next one.
-    assert [e.text for e in pending.not_handed_out(events)] == ["Hello from Anna"]
+    tracker = await server.tracker()
+    events = list(tracker.events)
+    told_at = next(i for i, e in enumerate(events) if getattr(e, "text", None) == message.text)
+    listened = events[told_at + 1]
+    assert isinstance(listened, ActionExecuted) and listened.action_name == "action_listen"
+    assert listened.metadata[constants.EVENT_ZENDESK_EVENT_ID] == "evt-1"  # the listen's too
+    assert server.follow_ups.ran == list(FRESH)
+    # Run as Rasa runs them: a new session carrying the ended record over, then the follow-up;
+    # Rasa's policies see only the new session.
+    applied = [
+        (type(e).__name__, getattr(e, "action_name", None)) for e in tracker.applied_events()
+    ]
+    assert ("SlotSet", None) in applied
+    assert applied[-5:] == [
+        ("ActionExecuted", "action_listen"),
+        ("BotUttered", None),  # the notice, still to be handed out, carried over
+        ("ActionExecuted", "utter_ask_feedback"),
+        ("BotUttered", None),
+        ("ActionExecuted", "action_listen"),
+    ]
+    assert state.current(events) == state.Handoff.from_slot(ended.value)
+    assert tracker.get_slot(constants.SLOT_HANDOFF) == ended.value
+    # No input channel pushes here: the notice and the follow-up's words wait for the user's
+    # next message (REST), in order, once; also where the store returns the new session only
+    # (SQL): the notice was carried into it.
+    waiting = ["Hello from Anna", "How was it?"]
+    assert [e.text for e in pending.not_handed_out(events)] == waiting
+    session = events[max(i for i, e in enumerate(events) if isinstance(e, SessionStarted)) :]
+    assert [e.text for e in pending.not_handed_out(session)] == waiting
+    # Rasa's SQL store finds a session's events by time: the copy is stamped in the session.
+    assert all(e.timestamp >= session[0].timestamp for e in session), session
+
+
+async def test_the_new_session_keeps_the_record_even_without_carrying_slots_over() -> None:
+    """A bot's session start that carries no slots over: the ended record is set again, so no
+    rewind in the new session can revive the handoff."""
+    data = FEEDBACK_DOMAIN.as_dict()
+    data["session_config"]["carry_over_slots_to_new_session"] = False
+    server = await in_memory_rasa(Domain.from_dict(data))
+    running = await server.record()
+    assert running is not None
+    ended = record_event(state.ended(running, state.IDLE_TIMEOUT))
+    await write(server.rasa, RasaConversation(SENDER), decision(Delivery([], [ended], FRESH)), "E")
+    tracker = await server.tracker()
+    assert tracker.get_slot(constants.SLOT_HANDOFF) == ended.value
+    replayed = tracker.applied_events()  # the new session: the record set in it
+    assert [e.value for e in replayed if isinstance(e, SlotSet)] == [ended.value]
 
 
 async def test_nothing_decided_nothing_written(server: InMemoryRasa) -> None:
@@ -112,10 +160,10 @@ async def test_a_failing_follow_up_is_logged_and_the_end_stays(
     running = await server.record()
     assert running is not None
     ended = record_event(state.ended(running, state.USER_ENDED))
-    delivery = Delivery([], [ended], then_run="utter_ask_feedback")
+    delivery = Delivery([], [ended], then_run=("utter_ask_feedback",))
     with caplog.at_level(logging.ERROR):
         await write(server.rasa, RasaConversation(SENDER), decision(delivery), "The end")
-    assert "after_handoff_action utter_ask_feedback failed" in caplog.text
+    assert "follow-up ('utter_ask_feedback',) failed" in caplog.text
     record = await server.record()
     assert record is not None and record.end_reason == state.USER_ENDED
 

@@ -17,10 +17,7 @@ from typing import Any, Awaitable, Callable, Dict, Iterator, List, Optional, Tup
 
 import pytest
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import (
-    Event,
-    SlotSet,
-)
+from rasa.shared.core.events import BotUttered, Event, SessionStarted, SlotSet
 from rasa_sdk.executor import ActionExecutor
 
 from rasa_zendesk import constants
@@ -70,10 +67,10 @@ EXPECTED = {
     state.AGENT_TIMEOUT: (constants.UTTER_HANDOFF_ENDED, True, True, endings.AFTER_HANDOFF),
     state.IDLE_TIMEOUT: (constants.UTTER_HANDOFF_ENDED, True, False, endings.AFTER_HANDOFF),
     state.MAX_DURATION: (constants.UTTER_HANDOFF_ENDED, True, False, endings.AFTER_HANDOFF),
-    state.CONVERSATION_GONE: (constants.UTTER_HANDOFF_ENDED, False, False, None),
+    state.CONVERSATION_GONE: (constants.UTTER_HANDOFF_ENDED, False, False, endings.NEW_SESSION),
     state.RESTART: (None, True, True, endings.RESTART),
-    state.LEFT_MESSAGE: (constants.UTTER_MESSAGE_TAKEN, False, False, None),
-    state.FAILED: (constants.UTTER_HANDOFF_ENDED, True, False, None),
+    state.LEFT_MESSAGE: (constants.UTTER_MESSAGE_TAKEN, False, False, endings.NEW_SESSION),
+    state.FAILED: (constants.UTTER_HANDOFF_ENDED, True, False, endings.NEW_SESSION),
 }
 
 
@@ -129,12 +126,22 @@ def test_the_words_the_configured_text_else_the_domain_else_built_in() -> None:
 
 
 def test_what_follows() -> None:
-    after = HandoffSettings(after_handoff_action=AFTER)
-    assert endings.ending_for(state.USER_ENDED).follow_up(after) == AFTER
-    assert endings.ending_for(state.USER_ENDED).follow_up(HandoffSettings()) is None
-    assert endings.ending_for(state.RESTART).follow_up(after) == "action_restart"
-    assert endings.ending_for(state.LEFT_MESSAGE).follow_up(after) is None
-    assert endings.ending_for(state.CONVERSATION_GONE).follow_up(after) is None
+    after, plain = HandoffSettings(after_handoff_action=AFTER), HandoffSettings()
+    ended, restart = endings.ending_for(state.USER_ENDED), endings.ending_for(state.RESTART)
+    assert ended.fresh_session and ended.follow_up(after) == AFTER
+    assert ended.then_run(after) == ("action_session_start", AFTER)
+    assert ended.follow_up(plain) is None and ended.then_run(plain) == ("action_session_start",)
+    # Rasa's restart forgets everything; Rasa starts the next session itself.
+    assert not restart.fresh_session and restart.then_run(after) == ("action_restart",)
+    for reason in (state.LEFT_MESSAGE, state.CONVERSATION_GONE, state.FAILED):
+        row = endings.ending_for(reason)
+        assert row.fresh_session and row.follow_up(after) is None
+        assert row.then_run(after) == ("action_session_start",)
+
+
+def test_every_end_but_a_restart_starts_a_fresh_session() -> None:
+    fresh = {reason for reason, row in endings.ENDINGS.items() if row.fresh_session}
+    assert fresh == set(state.END_REASONS) - {state.RESTART}
 
 
 def test_the_release_says_why() -> None:
@@ -156,13 +163,16 @@ def test_the_ended_text_is_one_setting_of_both_servers() -> None:
 
 @dataclass
 class Ended:
-    """What a path did: the user's notice (its text), the follow-up it ran, the end reason
-    stored, and what Zendesk was told (releases' metadata)."""
+    """What a path did: the user's notice (its text), the follow-ups it ran (the Rasa
+    server's actions; the action server's `FollowupAction`), the end reason stored, what
+    Zendesk was told (releases' metadata), and whether a session started after the end,
+    carrying the ended record over (`fresh`)."""
 
     notice: Optional[str]
     follow_ups: List[str]
     reason: Optional[str]
     releases: List[Dict[str, Any]] = field(default_factory=list)
+    fresh: bool = False
 
 
 @dataclass
@@ -182,12 +192,16 @@ RasaPath = Callable[[WebhookProcessor, Any, str, str], Awaitable[Any]]
 async def on_rasa(case: Case, path: RasaPath, env: Dict[str, str]) -> Ended:
     server = await in_memory_rasa(case.domain, {**case.env, **env})
     await path(server.processor, server.rasa, server.sender_id, server.conversation_id)
-    said, record = await server.said(), await server.record()
+    events, record = list((await server.tracker()).events), await server.record()
+    started = [i for i, event in enumerate(events) if isinstance(event, SessionStarted)]
+    ended_in = events[: started[-1]] if len(started) > 1 else events  # the first: the harness's
+    said = [event for event in ended_in if isinstance(event, BotUttered)]
     return Ended(
         said[-1].text if said else None,
         server.follow_ups.ran,
         record.end_reason if record else None,
         server.directory.released,
+        fresh=len(started) > 1 and state.current(ended_in) == record,
     )
 
 
@@ -315,11 +329,19 @@ async def on_actions(
         notes = [m["content"].get("text") for m in conversation["messages"]]
         assert record is not None and record.end_reason is not None
         assert ActionZendeskEndHandoff.agent_notes[record.end_reason] in notes
+    kinds = [event["event"] for event in result["events"]]
+    fresh = "session_started" in kinds
+    if fresh:  # the record carried over, then listening, as Rasa's action_session_start does
+        start = kinds.index("session_started")
+        carried = [e for e in result["events"][start:] if e.get("name") == constants.SLOT_HANDOFF]
+        assert [e["value"] for e in carried] == [records[0]], result["events"]
+        assert "action_listen" in [e.get("name") for e in result["events"][start:]]
     return Ended(
         said[-1] if said else None,
         [e["name"] for e in result["events"] if e["event"] == "followup"],
         record.end_reason if record else None,
         releases,
+        fresh,
     )
 
 
@@ -419,6 +441,11 @@ async def test_every_path_tells_the_user_and_follows_up_as_its_row_says(
 
     assert ended.reason == reason
     assert ended.notice == expected_notice(reason, notice)
-    follow_up = row.follow_up(HandoffSettings(after_handoff_action=AFTER))
-    assert ended.follow_ups == ([follow_up] if follow_up else [])
+    settings = HandoffSettings(after_handoff_action=AFTER)
+    follow_up = row.follow_up(settings)
+    if server == "rasa":  # it runs the session start itself, as Rasa does
+        assert ended.follow_ups == list(row.then_run(settings))
+    else:  # its events start the session; Rasa runs the follow-up
+        assert ended.follow_ups == ([follow_up] if follow_up else [])
+    assert ended.fresh == row.fresh_session
     assert ended.releases == ([endings.release_metadata(reason)] if row.releases else [])

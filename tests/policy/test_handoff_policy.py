@@ -20,6 +20,8 @@ from rasa.shared.core.events import (
     ActionReverted,
     BotUttered,
     Event,
+    Restarted,
+    SessionStarted,
     SlotSet,
     UserUtteranceReverted,
 )
@@ -34,7 +36,6 @@ from rasa_zendesk.constants import (
     SLOT_HANDOFF,
     SLOT_HANDOFF_REASON,
     SLOT_OFFER,
-    UTTER_CONFIRM_END,
     UTTER_KEEP_WAITING,
     UTTER_MESSAGE_LEFT,
     UTTER_RELAY_FAILED,
@@ -244,63 +245,43 @@ def test_a_command_ends_the_handoff(policy: HandoffPolicy, command: str) -> None
     assert predicted_action(predict(policy, events)) == LISTEN
 
 
-def asked_to_end(text: str = "stop, I want the bot back") -> List[Event]:
-    """The NLU read `end_handoff` in ordinary words: the bot asked whether to end."""
-    return [
-        *in_handoff(),
-        user(text, "end_handoff", 0.95),
-        ActionExecuted(UTTER_CONFIRM_END),
-        BotUttered("Do you want to end the chat with the agent and go back to the bot?"),
-        ActionExecuted(LISTEN),
-    ]
-
-
-def test_words_read_as_end_handoff_make_the_bot_ask_first(policy: HandoffPolicy) -> None:
-    events = [*in_handoff(), user("stop, I want the bot back", "end_handoff", 0.95)]
-    assert predicted_action(predict(policy, events)) == UTTER_CONFIRM_END
-    events.append(ActionExecuted(UTTER_CONFIRM_END))
-    assert predicted_action(predict(policy, events)) == LISTEN
-
-
-@pytest.mark.parametrize("answer", ["yes", "Yes!", "yes please", "/end_handoff", "ok"])
-def test_a_yes_to_the_question_ends_the_handoff(policy: HandoffPolicy, answer: str) -> None:
-    events = [*asked_to_end(), user(answer, "affirm")]
-    assert predicted_action(predict(policy, events)) == ACTION_END_HANDOFF
-
-
+#: Each is read here as whatever would end or divert a handoff if a guess mattered.
 @pytest.mark.parametrize(
-    ("answer", "intent"),
-    [("no", "deny"), ("nope", "deny"), ("I cannot log in since yesterday", "end_handoff")],
+    ("intent", "confidence"),
+    [("end_handoff", 1.0), ("restart", 1.0), ("goodbye", 0.99), ("deny", 0.99)],
 )
-def test_anything_but_yes_goes_to_the_agent(
-    policy: HandoffPolicy, answer: str, intent: str
-) -> None:
-    events = [*asked_to_end(), user(answer, intent, 0.99)]
-    assert predicted_action(predict(policy, events)) == ACTION_RELAY
-    # The question is asked once: the next message read as end_handoff is asked about anew.
-    events += [ActionExecuted(ACTION_RELAY), ActionExecuted(LISTEN), user("bye", "end_handoff")]
-    assert predicted_action(predict(policy, events)) == UTTER_CONFIRM_END
-
-
-def test_a_yes_without_a_question_goes_to_the_agent(policy: HandoffPolicy) -> None:
-    events = [*in_handoff(), user("yes", "affirm")]
-    assert predicted_action(predict(policy, events)) == ACTION_RELAY
-
-
-#: Each is read as `end_handoff` with high confidence here: the worst a misreading NLU can do.
 @pytest.mark.parametrize("text", ORDINARY_MESSAGES)
-def test_no_ordinary_message_ends_the_handoff(policy: HandoffPolicy, text: str) -> None:
-    events = [*in_handoff(), user(text, "end_handoff", 0.99)]
-    assert predicted_action(predict(policy, events)) in (ACTION_RELAY, UTTER_CONFIRM_END)
+def test_every_ordinary_message_goes_to_the_agent_whatever_the_nlu_reads(
+    policy: HandoffPolicy, text: str, intent: str, confidence: float
+) -> None:
+    events = [*in_handoff(), user(text, intent, confidence)]
+    prediction = predict(policy, events)
+    assert predicted_action(prediction) == ACTION_RELAY
+    assert prediction.events == []  # the record is untouched: the relay deals with it
+
+
+def test_words_read_as_end_handoff_go_to_the_agent(policy: HandoffPolicy) -> None:
+    """No question, no held message: the agent reads them at once, and then the bot listens."""
+    events = [*in_handoff(), user("stop, I want the bot back", "end_handoff", 1.0)]
+    assert predicted_action(predict(policy, events)) == ACTION_RELAY
+    events += [ActionExecuted(ACTION_RELAY), *relay_answered(events)]
+    assert predicted_action(predict(policy, events)) == LISTEN
+    events += [ActionExecuted(LISTEN), user("yes", "affirm")]
+    assert predicted_action(predict(policy, events)) == ACTION_RELAY
 
 
 # --- restart, and the choices when no agent came ----------------------------------------
 
 
-@pytest.mark.parametrize(("text", "intent"), [("/restart", "restart"), ("start over", "restart")])
-def test_a_restart_ends_the_handoff_first(policy: HandoffPolicy, text: str, intent: str) -> None:
-    events = [*in_handoff(), user(text, intent, 1.0)]
+@pytest.mark.parametrize("text", ["/restart", " /RESTART "])
+def test_a_restart_ends_the_handoff_first(policy: HandoffPolicy, text: str) -> None:
+    events = [*in_handoff(), user(text, "restart", 1.0)]
     assert predicted_action(predict(policy, events)) == ACTION_END_HANDOFF
+
+
+def test_words_read_as_restart_go_to_the_agent(policy: HandoffPolicy) -> None:
+    events = [*in_handoff(), user("start over", "restart", 1.0)]
+    assert predicted_action(predict(policy, events)) == ACTION_RELAY
 
 
 def offered() -> List[Event]:
@@ -337,11 +318,56 @@ def test_leaving_a_message_keeps_the_handoff_without_agent_timeout(
     assert left.handled_through == events[-1].message_id
 
 
-def test_the_after_handoff_action_ends_the_turn(policy: HandoffPolicy) -> None:
+def ended_by_the_user() -> List[Event]:
+    """`/end`, as the end action answers: the record, then a fresh session carrying it."""
     events = [*in_handoff(), user("/end", "x")]
-    events += [ActionExecuted(ACTION_END_HANDOFF), *handoff_ended(events, state.USER_ENDED)]
-    events.append(ActionExecuted("utter_ask_feedback"))  # the end's follow-up
+    ended = handoff_ended(events, state.USER_ENDED)
+    return [
+        *events,
+        ActionExecuted(ACTION_END_HANDOFF),
+        *ended,
+        SessionStarted(),
+        *ended,
+        ActionExecuted(LISTEN),
+    ]
+
+
+def test_the_turn_ends_after_the_fresh_session(policy: HandoffPolicy) -> None:
+    """No follow-up: Rasa asks the policies again after the end; the bot listens."""
+    assert predicted_action(predict(policy, ended_by_the_user())) == LISTEN
+
+
+def test_the_after_handoff_action_ends_the_turn(policy: HandoffPolicy) -> None:
+    events = [*ended_by_the_user(), ActionExecuted("utter_ask_feedback")]  # the follow-up
     assert predicted_action(predict(policy, events)) == LISTEN
+
+
+def test_a_session_start_without_an_end_is_left_to_the_bot(policy: HandoffPolicy) -> None:
+    """An action run through Rasa's API right after a session start: no handoff ended."""
+    events = [*session_start(), ActionExecuted("utter_greet")]
+    assert predicted_action(predict(policy, events)) is None
+
+
+def test_after_a_restart_the_bot_listens(policy: HandoffPolicy) -> None:
+    events = [*in_handoff(), user("/restart", "restart")]
+    events += [ActionExecuted(ACTION_END_HANDOFF), *handoff_ended(events, state.RESTART)]
+    events += [ActionExecuted("action_restart"), Restarted()]
+    assert predicted_action(predict(policy, events)) == LISTEN
+
+
+def test_the_first_message_of_the_fresh_session_is_the_bots(policy: HandoffPolicy) -> None:
+    """What the relay gives back when Zendesk lost the conversation, and any later message:
+    the other policies answer it, from the fresh session, which they alone see."""
+    events = [*ended_by_the_user(), user("hello", "greet")]
+    prediction = predict(policy, events)
+    assert predicted_action(prediction) is None
+    assert repairs(prediction) == []
+    tracker = tracker_from(events)
+    assert [type(e).__name__ for e in tracker.applied_events()] == [
+        "SlotSet",
+        "ActionExecuted",
+        "UserUttered",
+    ]
 
 
 @pytest.mark.parametrize("text", ["/bot", "back to the bot"])
@@ -514,13 +540,24 @@ def test_priority_is_configurable(tmp_path: Path) -> None:
     [
         {"sentiment_threshold": 2},
         {"fallback_count": -1},
-        {"end_handoff_confidence": "high"},
         {"shouting_upper_ratio": "most"},
     ],
 )
 def test_bad_config_is_refused_clearly(tmp_path: Path, config: Dict[str, Any]) -> None:
     with pytest.raises(InvalidConfigException, match="HandoffPolicy"):
         create_policy(HandoffPolicy, tmp_path, config)
+
+
+@pytest.mark.parametrize("value", [0.8, "high"])
+def test_end_handoff_confidence_is_accepted_with_a_deprecation_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, value: Any
+) -> None:
+    """A config.yml of an earlier version still trains: the parameter does nothing now."""
+    policy = create_policy(HandoffPolicy, tmp_path, {"end_handoff_confidence": value})
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert any("`end_handoff_confidence`" in w and "deprecated" in w for w in warnings), warnings
+    events = [*in_handoff(), user("stop, I want the bot back", "end_handoff", 1.0)]
+    assert predicted_action(predict(policy, events)) == ACTION_RELAY
 
 
 def test_training_is_a_no_op_and_loading_needs_nothing(tmp_path: Path) -> None:
@@ -547,7 +584,6 @@ def test_training_names_missing_domain_entries(policy: HandoffPolicy) -> None:
     assert "action action_zendesk_relay" in message
     assert "slot zendesk_handoff," in message
     assert "intent human_handoff" in message
-    assert "utter_zendesk_confirm_end" in message
     assert "rasa_zendesk/domain/zendesk.yml" in message
 
 

@@ -1,6 +1,7 @@
 """The end of a running handoff in the Rasa server, as its row of the table of endings says
 (`rasa_zendesk.handoff.endings`): given back in Zendesk when the row says so, the user's
-notice, the record, the bot listening, then the row's follow-up action."""
+notice, the record, the bot listening, then the row's follow-up: a fresh session (the bot's own
+`action_session_start` when it has one) and the author's `after_handoff_action`."""
 
 from __future__ import annotations
 
@@ -38,7 +39,7 @@ async def end_here(
         told = await render_notice(rasa.agent, tracker, output.name(), words, event_id, **values)
         messages.append(told)
         events += [told, listening(told)]
-    return Delivery(messages, events, then_run=ending.follow_up(settings))
+    return Delivery(messages, events, then_run=ending.then_run(settings))
 
 
 def _values(reason: str, tracker: DialogueStateTracker) -> Dict[str, Any]:

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from typing import Any, Dict, Mapping, Optional
 
-from rasa_zendesk.constants import INTENT_END_HANDOFF, INTENT_HUMAN_HANDOFF
+from rasa_zendesk.constants import INTENT_HUMAN_HANDOFF
 from rasa_zendesk.handoff.endings import BUILT_IN_TEXTS
 from rasa_zendesk.ops.doctor.project import CHANNEL_KEY, Project, plugin_domain
 from rasa_zendesk.ops.doctor.result import Findings
@@ -195,7 +195,9 @@ def check_nlu(project: Project, findings: Findings) -> None:
     if _unreadable(project, findings, "data", what):
         return
     counts: Mapping[str, int] = data.number_of_examples_per_intent if data else {}
-    for intent in (INTENT_HUMAN_HANDOFF, INTENT_END_HANDOFF):
+    # `end_handoff` needs none: only the End chat button's `/end_handoff` and `/end` end a
+    # handoff, never words the NLU reads.
+    for intent in (INTENT_HUMAN_HANDOFF,):
         count = counts.get(intent, 0)
         name = f"{what} for {intent}"
         fix = f"add examples of {intent} to data/nlu.yml (see the example bot's)"
