@@ -112,21 +112,26 @@ def events_after_the_first(result: Dict[str, Any]) -> List[Tuple[str, Any]]:
     return [(e["event"], e.get("name") or e.get("text")) for e in result["events"][1:]]
 
 
+def assert_gone_and_given_back(result: Dict[str, Any], text: str) -> None:
+    """The handoff ended as `conversation_gone`, the user was told, and the bot answers the
+    message: it is given to Rasa again, in a fresh session that carries the ended record
+    over, after listening."""
+    assert responses(result) == ["utter_zendesk_handoff_ended"]
+    assert ended_with(result) == state.CONVERSATION_GONE
+    assert events_after_the_first(result) == [
+        ("session_started", None),
+        ("slot", constants.SLOT_HANDOFF),
+        ("action", "action_listen"),
+        ("user", text),
+    ]
+
+
 async def test_relay_to_a_vanished_conversation_ends_the_handoff(
     zendesk: Zendesk, executor: ActionExecutor
 ) -> None:
     turns = [*handoff_opened("conv_gone"), *user("hello?", "inform")]
     result = await run(executor, constants.ACTION_RELAY, turns)
-    assert responses(result) == ["utter_zendesk_handoff_ended"]
-    assert ended_with(result) == state.CONVERSATION_GONE
-    # The bot answers the message: it is given to Rasa again, in a fresh session that carries
-    # the ended record over, after listening.
-    assert events_after_the_first(result) == [
-        ("session_started", None),
-        ("slot", constants.SLOT_HANDOFF),
-        ("action", "action_listen"),
-        ("user", "hello?"),
-    ]
+    assert_gone_and_given_back(result, "hello?")
 
 
 async def test_relay_after_the_handoff_ended_keeps_the_message_with_the_bot(
@@ -229,14 +234,7 @@ async def test_a_lost_hand_back_is_found_out_by_the_next_relay(
 
     result = await run(executor, constants.ACTION_RELAY, turns)
 
-    assert responses(result) == ["utter_zendesk_handoff_ended"]
-    assert ended_with(result) == state.CONVERSATION_GONE
-    assert events_after_the_first(result) == [
-        ("session_started", None),
-        ("slot", constants.SLOT_HANDOFF),
-        ("action", "action_listen"),
-        ("user", "hello, anyone?"),
-    ]
+    assert_gone_and_given_back(result, "hello, anyone?")
     posts = [c for c in zendesk.api_calls()[before:] if c["method"] == "POST"]
     assert not [c for c in posts if c["path"].endswith("/messages")], "nothing relayed"
 
