@@ -23,6 +23,7 @@ from rasa_zendesk.settings import (
     SettingsError,
     Sources,
     ZendeskSettings,
+    check,
     configured,
 )
 
@@ -77,6 +78,9 @@ class ChannelConfig:
         given = {key: configured(value) for key, value in (credentials or {}).items()}
         sources = Sources(credentials, env)
         connectors = Connectors.read(sources)
+        # The groups this server reads from the environment when it sends (a platform's send
+        # timeout, ...) stop it here, naming the setting, not at a user's first message.
+        check(Sources(None, env, where="the environment"))
         metrics = sources.flag("metrics", False)
         return cls(
             connectors=connectors,

@@ -187,6 +187,23 @@ def test_a_bad_number_stops_start_up(name: str, value: str) -> None:
         ChannelConfig.from_credentials({**CREDENTIALS, name: value}, environ={})
 
 
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("ZENDESK_PLATFORM_SEND_TIMEOUT", "0"),
+        ("ZENDESK_PLATFORM_SEND_TIMEOUT", "soon"),
+        ("ZENDESK_USER_FILE_HOSTS", "https://fbcdn.net/x"),
+        ("ZENDESK_ACTION_DEADLINE", "-1"),
+    ],
+)
+def test_a_shared_setting_in_the_wrong_form_stops_the_rasa_server_too(
+    name: str, value: str
+) -> None:
+    """Read from the environment when a message is sent, checked when the channel starts."""
+    with pytest.raises(SettingsError, match=name):
+        ChannelConfig.from_credentials(CREDENTIALS, environ={name: value})
+
+
 def test_the_secrets_are_not_in_the_config_repr() -> None:
     config = ChannelConfig.from_credentials(CREDENTIALS, environ={})
 
