@@ -106,6 +106,10 @@ def _quiet_rasa() -> None:
     """Rasa's imports print TensorFlow and deprecation noise that is no finding of ours."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     os.environ.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
+    try:  # Sanic's import puts a filter that shows DeprecationWarnings in front of ours
+        import sanic  # noqa: F401
+    except ImportError:  # not installed here: nothing to put in front of
+        pass
     warnings.filterwarnings("ignore", category=DeprecationWarning)
     warnings.filterwarnings("ignore", category=UserWarning)
 

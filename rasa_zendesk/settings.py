@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import os
 import re
+from collections import ChainMap
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 from urllib.parse import urlsplit
 
@@ -32,6 +34,45 @@ _CONNECTOR_NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 
 
 _UNEXPANDED = re.compile(r"^\$\{[^}]*\}$")
+
+#: The settings file of a bot's folder (`rasa-zendesk emulator --env-file zendesk.env` writes
+#: one): `ZENDESK_<NAME>=value` lines that both servers and doctor read under the environment,
+#: so no command depends on a shell's exports.
+ENV_FILE = "zendesk.env"
+_ENV_LINE = re.compile(r"^(?:export\s+)?(ZENDESK_[A-Z0-9_]+)=(.*)$")
+
+
+def read_env_file(path: Path) -> Dict[str, str]:
+    """The `ZENDESK_*` values of a settings file (none when it is absent). Blank lines and
+    `#` comments are skipped, an `export ` prefix and quotes around a value are allowed; any
+    other line stops start-up naming the file and the line's number, never its text."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return {}
+    except (OSError, UnicodeDecodeError) as error:
+        raise SettingsError(f"{path} cannot be read ({type(error).__name__})") from None
+    values: Dict[str, str] = {}
+    for number, line in enumerate(text.splitlines(), 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        match = _ENV_LINE.match(line)
+        if match is None:
+            raise SettingsError(
+                f"{path} line {number}: expected ZENDESK_<NAME>=value (a comment starts with #)"
+            )
+        value = match.group(2).strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        values[match.group(1)] = value
+    return values
+
+
+def environment(folder: Optional[Path] = None) -> Mapping[str, str]:
+    """The settings' environment: the process's variables over `ENV_FILE` in `folder` (default:
+    the current folder, where `rasa run` and `rasa run actions` start); a variable set wins."""
+    return ChainMap(os.environ, read_env_file((folder or Path.cwd()) / ENV_FILE))
 
 
 def configured(value: Any) -> Optional[str]:
@@ -70,7 +111,7 @@ class Sources:
     ) -> None:
         self._raw = dict(given or {})
         self._given = {key: configured(value) for key, value in self._raw.items()}
-        self._env = os.environ if environ is None else environ
+        self._env = environment() if environ is None else environ
         self._prefix = prefix
         self.where = where
 

@@ -5,16 +5,20 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 from typing import Dict
 
 import pytest
 
 from rasa_zendesk.settings import (
+    ENV_FILE,
     Connectors,
     HandoffSettings,
     SettingsError,
     Sources,
     UnknownConnector,
+    environment,
+    read_env_file,
 )
 
 pytestmark = pytest.mark.timeout(10)
@@ -236,3 +240,31 @@ def test_hours_settings_per_connector() -> None:
     assert us.business_hours.zone == "America/New_York" and not us.business_hours.holidays
     assert us.check_agent_availability and us.support_base_url == "https://acme-us.zendesk.com"
     assert "tok-us-123" not in repr(us)
+
+
+def test_the_settings_file_of_the_bot_s_folder_fills_what_the_environment_does_not(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / ENV_FILE).write_text(
+        "# written by the emulator\n\nZENDESK_APP_ID=app_file\n"
+        "export ZENDESK_KEY_ID='key file'\nZENDESK_AGENT_TIMEOUT=45\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("ZENDESK_AGENT_TIMEOUT", "90")
+    monkeypatch.delenv("ZENDESK_APP_ID", raising=False)
+    monkeypatch.delenv("ZENDESK_KEY_ID", raising=False)
+    sources = Sources()  # as both servers read them: the current folder is the bot's
+    assert (sources.text("app_id"), sources.text("key_id")) == ("app_file", "key file")
+    assert HandoffSettings.read(sources).agent_timeout == 90  # a variable set wins
+    assert environment(tmp_path / "elsewhere").get("ZENDESK_APP_ID") is None
+
+
+def test_a_line_of_the_settings_file_in_the_wrong_form_names_the_file_and_line(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / ENV_FILE
+    path.write_text("ZENDESK_APP_ID=a\nKEY_SECRET=hunter2-secret\n")
+    with pytest.raises(SettingsError) as error:
+        read_env_file(path)
+    assert f"{path} line 2" in str(error.value) and "hunter2" not in str(error.value)
+    assert read_env_file(tmp_path / "absent.env") == {}

@@ -11,7 +11,6 @@ names the setting and its variable, never a value.
 from __future__ import annotations
 
 import hmac
-import os
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Optional
 
@@ -25,6 +24,7 @@ from rasa_zendesk.settings import (
     ZendeskSettings,
     check,
     configured,
+    environment,
 )
 
 #: Largest webhook body accepted. SunCo caps a message at 100 kB of JSON and a webhook post
@@ -74,7 +74,7 @@ class ChannelConfig:
         environ: Optional[Mapping[str, str]] = None,
     ) -> ChannelConfig:
         """Read credentials.yml values, falling back to the environment for the connection."""
-        env = os.environ if environ is None else environ
+        env = environment() if environ is None else environ
         given = {key: configured(value) for key, value in (credentials or {}).items()}
         sources = Sources(credentials, env)
         connectors = Connectors.read(sources)

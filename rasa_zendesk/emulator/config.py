@@ -1,8 +1,11 @@
 """Emulator settings and the command line that sets them (`python -m` and `rasa-zendesk`)."""
 
 import argparse
+import os
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import List, Optional, Sequence, Tuple
+from urllib.parse import urlsplit, urlunsplit
 
 from .apps import AppBody, check_header_name, load_apps_file, secret_value
 from .webhook_formats import DEFAULT_API_KEY_HEADER
@@ -58,6 +61,8 @@ class EmulatorConfig:
     app_name: Optional[str] = None
     # The OAuth access token the Support API (/api/v2/...) accepts as Bearer; empty: none.
     support_oauth_token: str = DEFAULT_SUPPORT_OAUTH_TOKEN
+    # Where to write the ZENDESK_* settings of both servers at start (`--env-file`); None: not.
+    env_file: Optional[Path] = None
 
     def __repr__(self) -> str:  # never show the secrets, e.g. in a failing test's output
         return (
@@ -101,36 +106,85 @@ def url_host(host: str) -> str:
 LOCAL_RASA_WEBHOOK = "http://localhost:5005/webhooks/zendesk/webhook"
 
 
+#: The route of Zendesk's ticket-status webhook next to the channel's SunCo webhook route.
+WEBHOOK_ROUTE, TICKET_ROUTE = "/webhook", "/ticket_status"
+
+
+def ticket_route(webhook_url: str) -> Optional[str]:
+    """The channel's ticket-status route next to its SunCo webhook route (same host and prefix,
+    `.../ticket_status` for `.../webhook`, a named connector's too); None for another URL."""
+    parts = urlsplit(webhook_url)
+    if not parts.path.endswith(WEBHOOK_ROUTE):
+        return None
+    path = parts.path[: -len(WEBHOOK_ROUTE)] + TICKET_ROUTE
+    return urlunsplit((parts.scheme, parts.netloc, path, parts.query, ""))
+
+
+def environment(config: EmulatorConfig, api_url: str) -> List[Tuple[str, str, Optional[str]]]:
+    """The ZENDESK_* settings that point both servers at this emulator: (name, value, the
+    option that gave the value when it is a secret of the user's, else None)."""
+
+    def secret(value: str, default: str, option: str) -> Optional[str]:
+        return None if value == default else option
+
+    values = [
+        ("ZENDESK_SUBDOMAIN", "demo", None),
+        ("ZENDESK_APP_ID", config.app_id, None),
+        ("ZENDESK_KEY_ID", config.key_id, None),
+        (
+            "ZENDESK_KEY_SECRET",
+            config.key_secret,
+            secret(config.key_secret, DEFAULT_KEY_SECRET, "--key-secret"),
+        ),
+        (
+            "ZENDESK_WEBHOOK_SECRET",
+            config.webhook_secret,
+            secret(config.webhook_secret, DEFAULT_WEBHOOK_SECRET, "--webhook-secret"),
+        ),
+        ("ZENDESK_API_URL", api_url, None),
+    ]
+    if config.ticket_webhook_urls:
+        values.append(
+            (
+                "ZENDESK_TICKET_WEBHOOK_SECRET",
+                config.ticket_webhook_secret,
+                secret(
+                    config.ticket_webhook_secret,
+                    DEFAULT_TICKET_WEBHOOK_SECRET,
+                    "--ticket-webhook-secret",
+                ),
+            )
+        )
+    return values
+
+
 def environment_lines(config: EmulatorConfig, api_url: str) -> List[str]:
-    """The ZENDESK_* lines that point the Rasa server and the action server at this emulator.
+    """The `export` lines of `environment`, to paste into the shells of both servers.
 
     A secret is printed only when it is the emulator's own demo default (public, in the
     README); one given on the command line is named by its option instead, never shown.
     """
-
-    def secret(value: str, default: str, option: str) -> str:
-        return value if value == default else f"<the {option} you gave>"
-
-    lines = [
-        "export ZENDESK_SUBDOMAIN=demo",
-        f"export ZENDESK_APP_ID={config.app_id}",
-        f"export ZENDESK_KEY_ID={config.key_id}",
-        "export ZENDESK_KEY_SECRET="
-        + secret(config.key_secret, DEFAULT_KEY_SECRET, "--key-secret"),
-        "export ZENDESK_WEBHOOK_SECRET="
-        + secret(config.webhook_secret, DEFAULT_WEBHOOK_SECRET, "--webhook-secret"),
-        f"export ZENDESK_API_URL={api_url}",
+    return [
+        f"export {name}=" + (value if option is None else f"<the {option} you gave>")
+        for name, value, option in environment(config, api_url)
     ]
-    if config.ticket_webhook_urls:
-        lines.append(
-            "export ZENDESK_TICKET_WEBHOOK_SECRET="
-            + secret(
-                config.ticket_webhook_secret,
-                DEFAULT_TICKET_WEBHOOK_SECRET,
-                "--ticket-webhook-secret",
-            )
-        )
-    return lines
+
+
+def env_file_text(config: EmulatorConfig, api_url: str) -> str:
+    """The settings file `--env-file` writes (the values themselves: it is the user's file)."""
+    return (
+        "# Written by `rasa-zendesk emulator --env-file`: the settings that point `rasa run`,\n"
+        "# `rasa run actions` and `rasa-zendesk doctor` at the emulator. They read this file\n"
+        "# from the bot's folder; a ZENDESK_* variable set in the environment wins.\n"
+        + "".join(f"{name}={value}\n" for name, value, _ in environment(config, api_url))
+    )
+
+
+def write_env_file(path: Path, config: EmulatorConfig, api_url: str) -> None:
+    """Write `env_file_text` to `path`, readable by its owner only (it holds the key)."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+        file.write(env_file_text(config, api_url))
 
 
 def _epilog() -> str:
@@ -138,10 +192,12 @@ def _epilog() -> str:
     api_url = f"http://{url_host(defaults.host)}:{defaults.port}/sc"
     exports = "".join(f"  {line}\n" for line in environment_lines(defaults, api_url))
     return (
-        "For your own bot, with `rasa run` on its default port:\n"
-        f"  rasa-zendesk emulator --webhook-url {LOCAL_RASA_WEBHOOK}\n"
-        "At start it prints the lines to paste into the shells of `rasa run` and "
-        "`rasa run actions`;\nwith the defaults above they are:\n" + exports
+        "For your own bot, with `rasa run` on its default port, in the bot's folder:\n"
+        f"  rasa-zendesk emulator --webhook-url {LOCAL_RASA_WEBHOOK} --env-file zendesk.env\n"
+        "Ticket-status webhooks then go to .../webhooks/zendesk/ticket_status, and zendesk.env\n"
+        "holds the settings `rasa run`, `rasa run actions` and `rasa-zendesk doctor` read from\n"
+        "the bot's folder. Without --env-file, paste the lines it prints into the shell of\n"
+        "each; with the defaults above they are:\n" + exports
     )
 
 
@@ -191,7 +247,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=d.webhook_timeout,
         help="seconds per attempt (default %(default)s)",
     )
-    add(
+    tickets = parser.add_mutually_exclusive_group()
+    tickets.add_argument(
         "--ticket-webhook-url",
         action="append",
         dest="ticket_webhook_urls",
@@ -199,7 +256,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=[],
         help="where to POST Zendesk ticket-status webhooks "
         "(zen:event-type:ticket.status_changed); repeatable (also settable later: "
-        "POST /_emulator/ticket-webhook-config; default none)",
+        "POST /_emulator/ticket-webhook-config; default: the ticket_status route next to "
+        "each --webhook-url ending in /webhook, e.g. .../webhooks/zendesk/ticket_status)",
+    )
+    tickets.add_argument(
+        "--no-ticket-webhook",
+        action="store_true",
+        help="send no ticket-status webhooks (Solve then does not give the conversation back)",
+    )
+    add(
+        "--env-file",
+        type=Path,
+        metavar="PATH",
+        help="write the ZENDESK_* settings of both servers to PATH at start, e.g. "
+        "zendesk.env in the bot's folder, where both servers and doctor read it (default: "
+        "not written)",
     )
     add(
         "--ticket-webhook-secret",
@@ -296,14 +367,23 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
         public_url=args.public_url.rstrip("/") if args.public_url else None,
         hang_seconds=args.hang_seconds,
         account_id=args.account_id,
-        ticket_webhook_urls=list(args.ticket_webhook_urls),
+        ticket_webhook_urls=_ticket_webhook_urls(args),
         ticket_webhook_secret=args.ticket_webhook_secret,
         ticket_webhook_api_key=args.ticket_webhook_api_key,
         ticket_webhook_api_key_header=args.ticket_webhook_api_key_header,
         ticket_webhook_timeout=args.ticket_webhook_timeout,
         apps=list(args.apps_file),
         support_oauth_token=args.support_oauth_token,
+        env_file=args.env_file,
     )
+
+
+def _ticket_webhook_urls(args: argparse.Namespace) -> List[str]:
+    """The ones given, else the ticket_status route next to each webhook URL."""
+    if args.ticket_webhook_urls or args.no_ticket_webhook:
+        return list(args.ticket_webhook_urls)
+    routes = (ticket_route(url) for url in args.webhook_urls)
+    return list(dict.fromkeys(route for route in routes if route))
 
 
 def build_parser(prog: Optional[str] = None) -> argparse.ArgumentParser:

@@ -12,7 +12,14 @@ from typing import Any, AsyncIterator, List, Optional, Sequence
 from aiohttp import web
 
 from .app import create_app
-from .config import LOCAL_RASA_WEBHOOK, EmulatorConfig, environment_lines, parse_config, url_host
+from .config import (
+    LOCAL_RASA_WEBHOOK,
+    EmulatorConfig,
+    environment_lines,
+    parse_config,
+    url_host,
+    write_env_file,
+)
 from .engine import Emulator
 from .registry import APPS, AppRegistry
 
@@ -110,8 +117,19 @@ def banner(server: EmulatorServer) -> List[str]:
             f"  Also app {app.app_id!r} (key id {app.config.key_id!r}): webhooks to "
             + _targets(app.sender.urls, f"POST /_emulator/webhook-config?app={app.app_id}")
         )
-    lines.append("For `rasa run` and `rasa run actions`, paste into the shell of each:")
+    if config.env_file is not None:
+        lines.append(
+            f"Wrote these settings to {config.env_file}: `rasa run`, `rasa run actions` and "
+            "`rasa-zendesk doctor` read zendesk.env from the folder they start in"
+        )
+    else:
+        lines.append("For `rasa run` and `rasa run actions`, paste into the shell of each:")
     lines += [f"  {line}" for line in environment_lines(config, server.api_url)]
+    if emulator.sender.urls and not emulator.ticket_sender.urls:
+        lines.append(
+            "No ticket webhook, so Solve and Close in the console do not give the conversation "
+            "back to the bot (only Release does): give --ticket-webhook-url .../ticket_status"
+        )
     if not emulator.sender.urls:
         lines.append(
             "No webhook URL yet, so agent messages reach no bot: for `rasa run` on its "
@@ -124,6 +142,8 @@ async def serve(config: EmulatorConfig) -> None:
     """Serve until SIGINT or SIGTERM."""
     server = EmulatorServer(config)
     await server.start()
+    if config.env_file is not None:
+        write_env_file(config.env_file, config, server.api_url)
     for line in banner(server):
         print(line, flush=True)
     stop = asyncio.Event()
@@ -157,6 +177,11 @@ def run(config: EmulatorConfig, quiet: bool = False) -> int:
     try:
         asyncio.run(serve(config))
     except OSError as exc:
-        print(f"error: cannot listen on {config.host}:{config.port}: {exc}", file=sys.stderr)
+        where = (
+            f"write {exc.filename}"
+            if exc.filename is not None
+            else f"listen on {config.host}:{config.port}"
+        )
+        print(f"error: cannot {where}: {exc.strerror or exc}", file=sys.stderr)
         return 1
     return 0

@@ -112,6 +112,8 @@ class EmulatorProcess:
             args += ["--ticket-webhook-api-key", c.ticket_webhook_api_key]
         for url in c.ticket_webhook_urls:
             args += ["--ticket-webhook-url", url]
+        if not c.ticket_webhook_urls:  # as configured: none, not the route next to the webhook
+            args.append("--no-ticket-webhook")
         if self._apps_file is not None:
             args += ["--apps-file", self._apps_file]
         return args + self.extra_args

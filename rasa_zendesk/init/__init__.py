@@ -29,9 +29,9 @@ NEXT_STEPS = (
     "rasa train   (warnings that human_handoff, end_handoff and zendesk_poll are in no story "
     "or rule, and that end_handoff and zendesk_poll have no NLU examples, are expected: the "
     "policy handles them)",
-    "rasa-zendesk emulator --webhook-url http://localhost:5005/webhooks/zendesk/webhook   "
-    "(prints the ZENDESK_* lines for both servers)",
-    "rasa run actions   and   rasa run   (each with those ZENDESK_* variables)",
+    "rasa-zendesk emulator --webhook-url http://localhost:5005/webhooks/zendesk/webhook "
+    "--env-file zendesk.env   (writes the ZENDESK_* settings both servers read here)",
+    "rasa run actions   and   rasa run   (in this folder)",
     "rasa-zendesk doctor --rasa-url http://localhost:5005",
 )
 

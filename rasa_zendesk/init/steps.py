@@ -18,6 +18,7 @@ from rasa_zendesk.init.yaml_sections import (
     insert_entries,
     load,
     names,
+    split_lines,
 )
 
 PACKAGE = Path(__file__).resolve().parents[1]
@@ -42,12 +43,11 @@ ACTIONS_FILE = Path("actions") / "zendesk.py"
 ACTIONS_MARK = "# Added by `rasa-zendesk init`"
 TEMPLATES = {
     "credentials.yml": (
+        "# The Zendesk handoff. Its connection (subdomain, app_id, key_id, key_secret,\n"
+        "# webhook_secret) comes from the ZENDESK_* variables, else from zendesk.env in the\n"
+        "# bot's folder (`rasa-zendesk emulator --env-file zendesk.env` writes one); a key\n"
+        "# set under it here wins. See the settings reference for the rest.\n"
         f"{CHANNEL}:\n"
-        "  # Read from the environment, as Rasa substitutes ${...}; see the README.\n"
-        + "".join(
-            f"  {name}: ${{ZENDESK_{name.upper()}}}\n"
-            for name in ("subdomain", "app_id", "key_id", "key_secret", "webhook_secret")
-        )
     ),
     "endpoints.yml": f'action_endpoint:\n  url: "{ACTION_SERVER_URL}"\n',
 }
@@ -249,12 +249,21 @@ def _actions_module(classes: List[str]) -> str:
 def _top_level_step(plan: Plan, relative: Path, key: str, what: str) -> None:
     """A top-level entry the bot lacks (absent, or an empty `key:`), from `TEMPLATES`."""
     text = plan.read(relative) or ""
-    if (load(text, str(relative)) or {}).get(key) is not None:
+    template = TEMPLATES[str(relative)]
+    new = entries(template, key)
+    found = load(text, str(relative)) or {}
+    # A key the template gives without entries (the channel's: its settings come from the
+    # environment) is there once the key is, even with nothing under it.
+    if found.get(key) is not None or (key in found and not new):
         plan.unchanged.append(f"{relative}: has {key}")
         return
-    added = _insert_all(plan, relative, text, {key: entries(TEMPLATES[str(relative)], key)})
-    if added is not None:
-        plan.write(relative, added, what)
+    above = [line for line in split_lines(template) if line.startswith("#")]
+    try:
+        added = insert_entries(text, key, new, str(relative), [line.rstrip() for line in above])
+    except CannotInsert as error:
+        plan.left.append(f"{error}: add `{key}` yourself")
+        return
+    plan.write(relative, added, what)
 
 
 def _insert_all(

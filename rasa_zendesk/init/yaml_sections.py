@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, List, Optional
+from typing import Any, List, Optional, Sequence
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
@@ -97,9 +97,11 @@ def entries(text: str, section: str) -> List[Entry]:
     return found
 
 
-def insert_entries(text: str, section: str, new: List[Entry], where: str) -> str:
-    """`text` with `new` added to `section` (created at the end if absent), as lines ending
-    as the file's lines do; every other byte stays."""
+def insert_entries(
+    text: str, section: str, new: List[Entry], where: str, above: Sequence[str] = ()
+) -> str:
+    """`text` with `new` added to `section` (created at the end if absent, under the comment
+    lines `above`), as lines ending as the file's lines do; every other byte stays."""
     lines = split_lines(text)
     found = _LINE_END.search(text)
     end = found.group() if found else "\n"
@@ -107,7 +109,8 @@ def insert_entries(text: str, section: str, new: List[Entry], where: str) -> str
     if section not in root:
         at = len(lines)
         separator = [""] if lines and lines[-1].strip() else []
-        added = [*separator, f"{section}:", *[line for entry in new for line in entry.lines]]
+        entries = [line for entry in new for line in entry.lines]
+        added = [*separator, *above, f"{section}:", *entries]
     else:
         value = root[section]
         key_line = root.lc.key(section)[0]

@@ -7,14 +7,21 @@ import re
 import socket
 import subprocess
 import sys
+from pathlib import Path
 
 import aiohttp
 import pytest
 
 from rasa_zendesk import cli
 from rasa_zendesk.emulator import EmulatorConfig
-from rasa_zendesk.emulator.config import parse_config
+from rasa_zendesk.emulator.config import (
+    LOCAL_RASA_WEBHOOK,
+    environment_lines,
+    parse_config,
+    write_env_file,
+)
 from rasa_zendesk.emulator.testing import EmulatorProcess
+from rasa_zendesk.settings import ENV_FILE, read_env_file
 from testkit.emulator_support import WebhookReceiver
 
 
@@ -155,3 +162,80 @@ def test_a_busy_port_is_a_clear_error() -> None:
         )
     assert result.returncode == 1
     assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
+
+
+def test_ticket_webhooks_go_next_to_the_webhook_unless_told_otherwise() -> None:
+    rasa = "http://localhost:5005/webhooks/zendesk"
+    config, _ = parse_config(
+        ["--webhook-url", f"{rasa}/webhook", "--webhook-url", f"{rasa}/b/webhook"]
+    )
+    assert config.ticket_webhook_urls == [f"{rasa}/ticket_status", f"{rasa}/b/ticket_status"]
+    assert parse_config(["--webhook-url", "http://a/hooks"])[0].ticket_webhook_urls == []
+    told = ["--webhook-url", f"{rasa}/webhook", "--ticket-webhook-url", "http://t/x"]
+    assert parse_config(told)[0].ticket_webhook_urls == ["http://t/x"]
+    off = ["--webhook-url", f"{rasa}/webhook", "--no-ticket-webhook"]
+    assert parse_config(off)[0].ticket_webhook_urls == []
+    with pytest.raises(SystemExit):
+        parse_config(["--no-ticket-webhook", "--ticket-webhook-url", "http://t/x"])
+
+
+def test_the_settings_file_holds_what_both_servers_need(tmp_path: Path) -> None:
+    path = tmp_path / ENV_FILE
+    config, _ = parse_config(
+        [
+            "--webhook-url",
+            LOCAL_RASA_WEBHOOK,
+            "--key-secret",
+            "own-key-secret-1",
+            "--env-file",
+            str(path),
+        ]
+    )
+    write_env_file(path, config, "http://127.0.0.1:8090/sc")
+    values = read_env_file(path)  # read as the servers read it
+    assert values["ZENDESK_KEY_SECRET"] == "own-key-secret-1"
+    assert values["ZENDESK_API_URL"] == "http://127.0.0.1:8090/sc"
+    assert values["ZENDESK_TICKET_WEBHOOK_SECRET"] == "tkwh_demo"
+    assert {
+        "ZENDESK_SUBDOMAIN",
+        "ZENDESK_APP_ID",
+        "ZENDESK_KEY_ID",
+        "ZENDESK_WEBHOOK_SECRET",
+    } < set(values)
+    assert path.stat().st_mode & 0o077 == 0  # it holds the key: its owner's only
+    printed = environment_lines(config, "http://127.0.0.1:8090/sc")
+    assert "export ZENDESK_KEY_SECRET=<the --key-secret you gave>" in printed
+    assert "export ZENDESK_TICKET_WEBHOOK_SECRET=tkwh_demo" in printed
+
+
+@pytest.mark.timeout(60)
+def test_the_command_writes_the_settings_file_and_says_so(tmp_path: Path) -> None:
+    path = tmp_path / ENV_FILE
+    emulator = EmulatorProcess([LOCAL_RASA_WEBHOOK], extra_args=["--env-file", str(path)])
+    emulator.start()
+    try:
+        assert read_env_file(path)["ZENDESK_API_URL"] == emulator.api_url
+        tickets = emulator.control("GET", "/ticket-webhook-config")
+        assert tickets["urls"] == []  # the test stand-in asked for none
+    finally:
+        emulator.stop()
+    assert f"Wrote these settings to {path}" in emulator.output()
+
+
+def test_a_settings_file_it_cannot_write_is_a_clear_error(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "rasa_zendesk.emulator",
+            "--port",
+            "0",
+            "--env-file",
+            str(tmp_path / "no" / "zendesk.env"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert f"cannot write {tmp_path / 'no' / 'zendesk.env'}" in result.stderr

@@ -14,6 +14,7 @@ from rasa_zendesk.ops.doctor.rasa_checks import check_rasa
 from rasa_zendesk.ops.doctor.result import Findings
 from rasa_zendesk.ops.doctor.settings_checks import check_settings
 from rasa_zendesk.ops.doctor.zendesk_checks import check_zendesk
+from rasa_zendesk.settings import environment
 
 
 @dataclass(frozen=True)
@@ -31,7 +32,7 @@ async def diagnose(options: DoctorOptions) -> Findings:
     findings = Findings()
     project = Project(options.project.resolve())
     check_bot(project, findings, options.actions, options.instances)
-    config = check_settings(project.channel_credentials(), findings)
+    config = check_settings(project.channel_credentials(), findings, environment(project.root))
     if options.offline:
         findings.noted("zendesk", "live checks", "skipped (--offline)")
     elif config is not None:

@@ -35,9 +35,14 @@ def check_bot(project: Project, findings: Findings, actions: str, instances: Opt
 
 def _unreadable(project: Project, findings: Findings, name: str, what: str) -> bool:
     if name in project.unreadable:
-        findings.failed(
-            AREA, what, f"{name} cannot be read: {project.unreadable[name]}", f"correct {name}"
+        unset = project.unset_variables.get(name)
+        fix = (
+            f"set {', '.join(unset)} in the environment of `rasa run`, or take the line(s) out: "
+            "the channel reads the ZENDESK_* variables and zendesk.env of the bot's folder itself"
+            if unset
+            else f"correct {name}"
         )
+        findings.failed(AREA, what, f"{name} cannot be read: {project.unreadable[name]}", fix)
         return True
     return False
 

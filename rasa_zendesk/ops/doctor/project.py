@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import re
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, Mapping, Optional
+from typing import Any, Dict, List, Mapping, Optional
 
 import rasa.shared.utils.io
 from rasa.shared.core.domain import Domain
@@ -22,6 +24,8 @@ class Project:
 
     root: Path
     unreadable: Dict[str, str] = field(default_factory=dict)
+    #: Per file, the `${VAR}`s Rasa could not replace (the reason it is unreadable).
+    unset_variables: Dict[str, List[str]] = field(default_factory=dict)
 
     def path(self, name: str) -> Path:
         return self.root / name
@@ -35,7 +39,15 @@ class Project:
         try:
             return rasa.shared.utils.io.read_config_file(path) or {}
         except Exception as error:  # Rasa raises several kinds; each stops the server
-            self.unreadable[name] = _first_line(error)
+            unset = _unset_variables(path, error)
+            self.unreadable[name] = (
+                f"it uses {', '.join('${' + n + '}' for n in unset)}, not set in the "
+                "environment (Rasa stops at start on a ${VAR} it cannot replace)"
+                if unset
+                else _first_line(error)
+            )
+            if unset:
+                self.unset_variables[name] = unset
             return None
 
     def channel_credentials(self) -> Optional[Mapping[str, Any]]:
@@ -85,6 +97,17 @@ def plugin_domain() -> Domain:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return Domain.load(str(PLUGIN_DOMAIN))
+
+
+_VARIABLE = re.compile(r"\$\{(\w+)\}")
+
+
+def _unset_variables(path: Path, error: Exception) -> List[str]:
+    """The `${VAR}`s of the file that are not set, when that is why Rasa refused it."""
+    if "expand the environment variables" not in str(error):
+        return []
+    names = dict.fromkeys(_VARIABLE.findall(path.read_text(encoding="utf-8", errors="replace")))
+    return [name for name in names if name not in os.environ]
 
 
 def _first_line(error: Exception) -> str:

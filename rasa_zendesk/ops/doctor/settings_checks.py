@@ -45,6 +45,17 @@ def check_settings(
         return None
     for connector in config.connectors.by_name.values():
         findings.passed(AREA, f"connector {connector.name}", _described(connector))
+        if not connector.ticket_webhook_enabled:
+            findings.warned(
+                AREA,
+                f"connector {connector.name} ticket-status webhook",
+                "off (no ticket_webhook_secret or ticket_webhook_api_key): when an agent "
+                "solves the ticket, the conversation is not given back to the bot; the "
+                "user's next messages still go to Zendesk until the ticket is closed or "
+                "the agent releases it",
+                "set ticket_webhook_secret (ZENDESK_TICKET_WEBHOOK_SECRET) and point a "
+                "Zendesk webhook at .../ticket_status (the emulator does by default)",
+            )
     findings.passed(
         AREA,
         "metrics",
@@ -66,7 +77,10 @@ def _check_action_server(
     channel: Connectors, findings: Findings, environ: Optional[Mapping[str, str]]
 ) -> None:
     what = "action server"
-    fix = "export the same ZENDESK_* variables to the action server (it reads no credentials.yml)"
+    fix = (
+        "give the action server the same ZENDESK_* variables or zendesk.env in its folder "
+        "(it reads no credentials.yml)"
+    )
     try:
         actions = Connectors.read(Sources(None, environ, where="the environment"))
     except SettingsError as error:

@@ -10,6 +10,7 @@ from typing import Callable, Dict
 import pytest
 import yaml
 
+from rasa_zendesk.settings import ENV_FILE
 from testkit import rasa_init_bot
 from testkit.doctor import (
     KEY_SECRET,
@@ -167,10 +168,48 @@ def test_a_missing_secret_is_named_and_no_value_is_printed(
     found = doctor(capsys, ["--project", str(bot), "--offline"])
     assert found["status"] == 1
     details = {c["name"]: c["detail"] for c in failed(found)}
-    # Rasa itself refuses the unset variable in credentials.yml, and so does the parser.
-    assert "ZENDESK_WEBHOOK_SECRET" in details["channel in credentials.yml"]
+    assert list(details) == ["Rasa server"], found["raw"]
     assert "webhook_secret (ZENDESK_WEBHOOK_SECRET)" in details["Rasa server"]
     assert KEY_SECRET not in found["raw"]
+
+
+def test_an_unset_variable_in_credentials_is_named_plainly(
+    bot: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rasa refuses a `${VAR}` it cannot replace; the doctor says which, and how to fix it."""
+    edit_yaml(
+        bot / "credentials.yml",
+        lambda d: d.update({"rasa_zendesk.ZendeskInput": {"subdomain": "${ZENDESK_SUBDOMAIN}"}}),
+    )
+    monkeypatch.delenv("ZENDESK_SUBDOMAIN")
+    found = doctor(capsys, ["--project", str(bot), "--offline"])
+    (channel,) = (c for c in failed(found) if c["name"] == "channel in credentials.yml")
+    assert "uses ${ZENDESK_SUBDOMAIN}, not set in the environment" in channel["detail"]
+    assert "['" not in channel["detail"]  # not Rasa's raw list
+    assert "set ZENDESK_SUBDOMAIN in the environment of `rasa run`" in channel["fix"]
+
+
+def test_the_settings_file_of_the_bot_s_folder_is_read(
+    bot: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What `rasa-zendesk emulator --env-file zendesk.env` writes: no exports needed."""
+    use_settings(monkeypatch, {})
+    (bot / ENV_FILE).write_text("".join(f"{k}={v}\n" for k, v in SETTINGS.items()))
+    found = doctor(capsys, ["--project", str(bot), "--offline"])
+    assert found["status"] == 0, failed(found)
+    assert "app_id app_doctor" in found["raw"] and KEY_SECRET not in found["raw"]
+
+
+def test_a_ticket_webhook_that_is_off_is_warned_with_what_the_user_sees(
+    bot: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("ZENDESK_TICKET_WEBHOOK_SECRET")
+    found = doctor(capsys, ["--project", str(bot), "--offline"])
+    assert found["status"] == 0
+    warned = [c for c in found["checks"] if c["status"] == "WARN"]
+    assert [c["name"] for c in warned] == ["connector default ticket-status webhook"]
+    assert "not given back to the bot" in warned[0]["detail"]
+    assert "ZENDESK_TICKET_WEBHOOK_SECRET" in warned[0]["fix"]
 
 
 def test_the_action_server_must_see_the_same_app(
@@ -179,7 +218,7 @@ def test_the_action_server_must_see_the_same_app(
     """credentials.yml names one app literally; the action server's environment another."""
     edit_yaml(
         bot / "credentials.yml",
-        lambda d: d["rasa_zendesk.ZendeskInput"].update(app_id="app_in_credentials"),
+        lambda d: d.update({"rasa_zendesk.ZendeskInput": {"app_id": "app_in_credentials"}}),
     )
     found = doctor(capsys, ["--project", str(bot), "--offline"])
     assert [c["name"] for c in failed(found)] == ["action server"]
