@@ -125,6 +125,8 @@ def conversation_view(emulator: Emulator, conversation: Conversation) -> Dict[st
         "handback": _handback_view(emulator, conversation),
         "ticket": conversation.ticket.to_view() if conversation.ticket else None,
         "appId": emulator.app_id,
+        # Whether Zendesk tells the bot of a solved ticket (what Solve does to the bot).
+        "ticketWebhook": bool(emulator.ticket_sender.urls),
     }
 
 

@@ -67,14 +67,18 @@ async def test_hold_the_hand_back_release_it_and_arm_an_applied_then_500(
     await expect(state).to_have_attribute("data-state", "agent")
     await expect(state).to_contain_text("with the agent")
 
-    # The ticket of the handoff: opened by the agent's first message; Solve keeps the
-    # conversation with the agent (until Close), as Zendesk does.
+    # The ticket of the handoff: opened by the agent's first message. Solve (no ticket webhook
+    # here: the console says so) keeps the conversation with the agent until Close, as Zendesk
+    # does, but it leaves the queue of open ones.
     ticket = console.get_by_test_id("ticket")
     await expect(ticket).to_have_attribute("data-ticket-status", "open")
     await expect(console.get_by_test_id("ticket-id")).to_have_text("Ticket #1001")
     await expect(item.get_by_test_id("queue-item-app")).to_have_text("app_demo")
+    await expect(console.get_by_test_id("solve-help")).to_contain_text("no ticket webhook")
     await console.get_by_test_id("solve-button").click()
     await expect(ticket).to_have_attribute("data-ticket-status", "solved")
+    await expect(item).to_have_count(0)
+    item = console.get_by_test_id("solved-list").locator(f'[data-conversation-id="{cid}"]')
     await expect(item.get_by_test_id("queue-item-ticket")).to_have_text("#1001 solved")
     await expect(console.get_by_test_id("solve-button")).to_be_disabled()
     await expect(state).to_have_attribute("data-state", "agent")
@@ -163,3 +167,64 @@ async def test_hold_the_hand_back_release_it_and_arm_an_applied_then_500(
     await expect(fault_item).to_have_attribute("data-remaining", "0")
     await console.screenshot(path=str(SCREENSHOTS / "console-unkind-parts-released.png"))
     await expect(console.get_by_test_id("unkind-error")).to_have_text("")
+
+
+#: Longer than the row is wide at 1400 px (what the escalation action writes, and more).
+TAGS = ",".join(
+    ["rasa_zendesk_conversation_" + "6b1683b5a5c96ae90b68957b" * 3, "rasa_handoff"]
+    + ["explicit_request", "negative_sentiment", "repeated_fallback", "long_conversation"]
+)
+
+
+async def user_message(api: SunCoApi, cid: str, content: dict, write_id: str) -> None:
+    """A customer's message part as the relay posts it (its write id in the metadata)."""
+    body = {
+        "author": {"type": "user", "userExternalId": "rasa-new"},
+        "content": content,
+        "metadata": {"rasa_zendesk_id": write_id},
+    }
+    await api.ok("POST", f"/conversations/{cid}/messages", body, expect=201)
+
+
+async def test_the_queue_shows_the_newest_waiting_one_and_solve_and_close_say_what_they_do(
+    api: SunCoApi, console: Page
+) -> None:
+    """A solved or closed conversation leaves OPEN; the newest waiting one is selected; the
+    message pane takes the height; long metadata wraps; a customer's file shows once."""
+    older = (await api.handed_off("rasa-old"))["id"]
+    conversation = console.get_by_test_id("conversation")
+    await expect(conversation).to_have_attribute("data-conversation-id", older)
+    newer = (await api.user_conversation("rasa-new", givenName="Sam"))["id"]
+    await api.pass_control(newer, "zd-agentWorkspace", {"dataCapture.systemField.tags": TAGS})
+    await expect(conversation).to_have_attribute("data-conversation-id", newer)  # the newest
+    await expect(console.get_by_test_id("close-help")).to_contain_text("back to the bot at once")
+
+    await user_message(api, newer, {"type": "text", "text": "Attached: receipt.png"}, "rasa:m1:0")
+    image = {"type": "image", "mediaUrl": api.server.base_url + "/_emulator/samples/receipt.png"}
+    await user_message(api, newer, image, "rasa:m1:file0")
+    messages = console.get_by_test_id("transcript").get_by_test_id("message")
+    await expect(messages.filter(has=console.get_by_test_id("message-image"))).to_have_count(1)
+    await expect(messages.filter(has_text="Attached: receipt.png")).to_have_count(1)
+
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    await console.screenshot(path=str(SCREENSHOTS / "console-newest-waiting.png"))
+    width = await console.evaluate("document.documentElement.clientWidth")
+    tags = console.get_by_test_id("handoff-metadata").locator("dd").filter(has_text="rasa_zendesk")
+    box = await tags.bounding_box()
+    assert box is not None and box["x"] + box["width"] <= width, "the tags row is clipped"
+    pane = await console.get_by_test_id("transcript").bounding_box()
+    assert pane is not None and pane["height"] >= 860 * 0.4, pane
+
+    # The agent picks the older one; Solve takes it out of OPEN, and the newest is shown.
+    queue = console.get_by_test_id("queue")
+    await queue.locator(f'[data-conversation-id="{older}"]').click()
+    await expect(conversation).to_have_attribute("data-conversation-id", older)
+    await console.get_by_test_id("reply-input").fill("Done, thanks.")
+    await console.get_by_test_id("send-button").click()
+    await console.get_by_test_id("solve-button").click()
+    await expect(queue.locator(f'[data-conversation-id="{older}"]')).to_have_count(0)
+    await expect(conversation).to_have_attribute("data-conversation-id", newer)
+    await console.get_by_test_id("close-button").click()
+    await expect(console.get_by_test_id("queue-item")).to_have_count(2)
+    await expect(queue.get_by_test_id("queue-item")).to_have_count(0)
+    await console.screenshot(path=str(SCREENSHOTS / "console-solved-and-closed.png"))

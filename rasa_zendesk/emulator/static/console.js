@@ -42,6 +42,8 @@
     solve: $("solve-button"),
     close: $("close-button"),
     email: $("email-button"),
+    handbackHelp: $("handback-help"),
+    solveHelp: $("solve-help"),
     app: $("conversation-app"),
     ticket: $("ticket"),
     ticketId: $("ticket-id"),
@@ -89,6 +91,21 @@
 
   function agentName() {
     return el.agentName.value.trim() || "Agent";
+  }
+
+  // Open: with the agent, and its ticket neither solved nor closed (a solved ticket's
+  // conversation leaves the queue, as in Agent Workspace, even before the bot has it back).
+  function isOpen(conversation) {
+    const ticket = conversation.ticket;
+    const done = ticket && (ticket.status === "solved" || ticket.status === "closed");
+    return conversation.agentStatus === "open" && !done;
+  }
+
+  // The newest open conversation (the latest handoff): the one an agent answers next.
+  function newestOpen() {
+    const open = state.conversations.filter(isOpen);
+    open.sort((a, b) => String(b.handedOffAt || "").localeCompare(String(a.handedOffAt || "")));
+    return open[0] || null;
   }
 
   function selected() {
@@ -251,8 +268,8 @@
     );
     if (key === state.renderedListKey) return;
     state.renderedListKey = key;
-    const open = state.conversations.filter((c) => c.agentStatus === "open");
-    const closed = state.conversations.filter((c) => c.agentStatus !== "open");
+    const open = state.conversations.filter(isOpen);
+    const closed = state.conversations.filter((c) => !isOpen(c));
     el.openCount.textContent = String(open.length);
     el.queueEmpty.hidden = open.length > 0;
     el.queue.replaceChildren(...open.map(listItem));
@@ -261,13 +278,15 @@
 
   function listItem(conversation) {
     const last = conversation.messages[conversation.messages.length - 1];
-    const when = conversation.agentStatus === "open" ? conversation.handedOffAt : conversation.closedAt;
+    const open = isOpen(conversation);
+    const ticket = conversation.ticket;
+    const when = open ? conversation.handedOffAt : conversation.closedAt;
+    const badge = conversation.agentStatus === "open" && ticket ? ticket.status : conversation.agentStatus;
     const name = node("div", { className: "name" },
       node("span", { text: customerName(conversation) }),
-      conversation.agentStatus === "open"
+      open
         ? node("span", { className: "time", text: time(when) })
-        : node("span", { className: "badge", text: conversation.agentStatus }));
-    const ticket = conversation.ticket;
+        : node("span", { className: "badge", text: badge }));
     const tags = node("div", { className: "item-tags" },
       node("span", { className: "app-tag", "data-testid": "queue-item-app", text: conversation.appId }),
       ticket ? node("span", {
@@ -297,6 +316,9 @@
   function select(id) {
     if (state.selectedId !== id) stopTyping();
     state.selectedId = id;
+    const conversation = selected();
+    state.chosen = !!conversation; // the agent's choice stays, until an open one leaves the queue
+    state.chosenWhileOpen = !!conversation && isOpen(conversation);
     state.renderedConversationKey = "";
     showError(null);
     render();
@@ -311,6 +333,7 @@
     const key = JSON.stringify([
       conversation.id, conversation.agentStatus, conversation.messages.length,
       conversation.firstAgentMessageAt, conversation.handback, conversation.ticket,
+      conversation.ticketWebhook,
     ]);
     if (key === state.renderedConversationKey) return;
     state.renderedConversationKey = key;
@@ -342,7 +365,13 @@
       node("div", {}, node("dt", { text: k }), node("dd", { text: String(v) }))));
 
     const nearBottom = el.transcript.scrollHeight - el.transcript.scrollTop - el.transcript.clientHeight < 80;
-    el.transcript.replaceChildren(...conversation.messages.map((m, i) => messageItem(m, conversation, i)));
+    const captions = foldedParts(conversation);
+    const folded = new Set(captions.values());
+    el.transcript.replaceChildren(...conversation.messages.flatMap((m, i) => {
+      if (folded.has(i)) return [];
+      const words = captions.has(i) ? conversation.messages[captions.get(i)].content.text : null;
+      return [messageItem(m, conversation, i, words)];
+    }));
     if (nearBottom || state.forceScroll) el.transcript.scrollTop = el.transcript.scrollHeight;
     state.forceScroll = false;
 
@@ -352,6 +381,12 @@
     }
     const ticket = conversation.ticket;
     el.solve.disabled = !open || !ticket || ticket.status === "solved" || ticket.status === "closed";
+    el.handbackHelp.hidden = !open;
+    el.handbackHelp.dataset.ticketWebhook = String(!!conversation.ticketWebhook);
+    el.solveHelp.textContent = conversation.ticketWebhook
+      ? "Solve: the ticket is solved, Zendesk tells the bot, and the bot answers the customer's next message."
+      : "Solve: the ticket is solved, but no ticket webhook is set, so the customer stays with you until Close.";
+    el.solve.title = el.solveHelp.textContent;
     el.reply.placeholder = open
       ? "Reply to the customer… (Enter sends, Shift+Enter for a new line)"
       : "This conversation is " + conversation.agentStatus + ": the bot is in charge again.";
@@ -435,9 +470,30 @@
     return null;
   }
 
-  function messageItem(message, conversation, index) {
+  // One message of the customer's that the bot relayed as its words and then its file (parts
+  // of one write id, `rasa:<message id>:<part>`) shows once: the file, the words its caption.
+  function partOf(message) {
+    const id = ((message.metadata || {}).rasa_zendesk_id || "").match(/^rasa:(.+):([^:]+)$/);
+    return id && roleOf(message) === "user" ? id[1] : null;
+  }
+
+  function foldedParts(conversation) {
+    const messages = conversation.messages;
+    const captions = new Map();
+    for (let i = 0; i + 1 < messages.length; i++) {
+      const words = messages[i];
+      const file = messages[i + 1];
+      const sameMessage = partOf(words) && partOf(words) === partOf(file);
+      const media = ["image", "file"].includes((file.content || {}).type) && !(file.content || {}).text;
+      if (sameMessage && media && (words.content || {}).type === "text") captions.set(i + 1, i);
+    }
+    return captions;
+  }
+
+  function messageItem(message, conversation, index, caption) {
     const role = roleOf(message);
-    const content = message.content || {};
+    const content = Object.assign({}, message.content || {});
+    if (caption && !content.text) content.text = caption;
     const bubble = node("div", { className: "bubble" });
     const clicked = clickedButton(conversation, index);
     if (content.type === "text") {
@@ -477,10 +533,16 @@
   }
 
   function render() {
-    if (!selected()) {
-      const firstOpen = state.conversations.find((c) => c.agentStatus === "open");
-      if (firstOpen) {
-        state.selectedId = firstOpen.id;
+    // The agent's own choice stays; else the newest open conversation is shown, also when the
+    // one shown left the queue (solved, closed, given back) and a newer one waits.
+    const current = selected();
+    const leftQueue = current && state.chosenWhileOpen && !isOpen(current);
+    if (!current || !state.chosen || leftQueue) {
+      const newest = newestOpen();
+      if (newest && newest.id !== state.selectedId) {
+        stopTyping();
+        state.selectedId = newest.id;
+        state.chosen = false;
         state.forceScroll = true;
       }
     }
