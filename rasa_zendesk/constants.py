@@ -92,6 +92,7 @@ WRITE_ID_KEY = "rasa_zendesk_id"
 EVENT_ZENDESK_MESSAGE_ID = "zendesk_message_id"
 EVENT_ZENDESK_EVENT_ID = "zendesk_event_id"
 EVENT_ZENDESK_AGENT_NAME = "zendesk_agent_name"
+EVENT_ZENDESK_AGENT_AVATAR = "zendesk_agent_avatar_url"
 #: On a message the user's channel could not push: its id until it is handed out; and on
 #: the hand-out's copy, the id of the message it hands out (see `handoff.pending`).
 EVENT_PENDING = "zendesk_pending"

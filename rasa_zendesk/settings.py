@@ -133,6 +133,13 @@ class Sources:
             where=f"connector {name} ({self._prefix}CONNECTOR_{name.upper()}_*)",
         )
 
+    def verbatim(self, name: str) -> str:
+        """The text as given, its spaces kept (where `text` strips them)."""
+        given = self._raw.get(name)
+        if configured(given) is not None:
+            return str(given)
+        return str(self._env.get(self.env_name(name), ""))
+
     def raw(self, name: str) -> Any:
         """The credentials.yml value as given (a list or mapping stays one)."""
         return self._raw.get(name)
@@ -406,6 +413,8 @@ class HandoffSettings:
       ended (a satisfaction question, say); none by default.
     - `handoff_ended_text`: what the user is told when the handoff ends, instead of
       `utter_zendesk_handoff_ended` (whichever server ends it); none by default.
+    - `agent_name_prefix`: put before an agent's text on a channel that does not show who
+      wrote it (every channel but the web chat), e.g. "{agent_name}: "; none by default.
     """
 
     agent_timeout: int = 600
@@ -414,6 +423,7 @@ class HandoffSettings:
     agent_joined_notice: bool = True
     after_handoff_action: Optional[str] = None
     handoff_ended_text: Optional[str] = None
+    agent_name_prefix: Optional[str] = None
 
     @classmethod
     def read(cls, sources: Sources) -> HandoffSettings:
@@ -425,7 +435,27 @@ class HandoffSettings:
             agent_joined_notice=sources.flag("agent_joined_notice", True),
             after_handoff_action=sources.text("after_handoff_action"),
             handoff_ended_text=sources.text("handoff_ended_text"),
+            agent_name_prefix=_name_prefix(sources, "agent_name_prefix"),
         )
+
+
+def _name_prefix(sources: Sources, name: str) -> Optional[str]:
+    """Text with `{agent_name}` in it, its spaces kept (a prefix ends with one)."""
+    if isinstance(sources.raw(name), Mapping):  # `{agent_name}: ` unquoted is YAML's mapping
+        raise SettingsError(f"{name}: quote it in credentials.yml, e.g. '{{agent_name}}: '")
+    if sources.text(name) is None:
+        return None
+    text = sources.verbatim(name)
+    try:
+        ok = "{agent_name}" in text and bool(text.format(agent_name="A"))
+    except (KeyError, IndexError, ValueError):
+        ok = False
+    if not ok:
+        raise SettingsError(
+            f"{name} ({sources.env_name(name)}) must be text with {{agent_name}} and no other "
+            "{...}, e.g. '{agent_name}: '"
+        )
+    return text
 
 
 @dataclass(frozen=True)

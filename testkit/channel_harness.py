@@ -207,12 +207,15 @@ async def start_handoff(
 
 @dataclass
 class WebChat:
-    """The user's web chat: a socket.io client in a persistent session, like rasa-webchat."""
+    """The user's web chat: a socket.io client in a persistent session, like rasa-webchat.
+    A message's `metadata` (who wrote an agent's message) is kept apart, in `written_by`, in
+    the order the messages came."""
 
     client: socketio.AsyncClient
     session_id: str
     bot_messages: asyncio.Queue[Dict[str, Any]] = field(default_factory=asyncio.Queue)
     typing: asyncio.Queue[Dict[str, Any]] = field(default_factory=asyncio.Queue)
+    written_by: List[Optional[Dict[str, Any]]] = field(default_factory=list)
 
     async def next_message(self, timeout: float = 10.0) -> Dict[str, Any]:
         return await asyncio.wait_for(self.bot_messages.get(), timeout)
@@ -231,6 +234,7 @@ async def open_web_chat(url: str, session_id: str) -> WebChat:
 
     @client.on("bot_uttered")
     async def bot_uttered(data: Dict[str, Any]) -> None:
+        chat.written_by.append(data.pop("metadata", None))
         await chat.bot_messages.put(data)
 
     @client.on("agent_typing")

@@ -268,3 +268,16 @@ def test_a_line_of_the_settings_file_in_the_wrong_form_names_the_file_and_line(
         read_env_file(path)
     assert f"{path} line 2" in str(error.value) and "hunter2" not in str(error.value)
     assert read_env_file(tmp_path / "absent.env") == {}
+
+
+def test_the_agent_name_prefix_keeps_its_spaces_and_must_name_the_agent() -> None:
+    read = HandoffSettings.read(Sources({"agent_name_prefix": "{agent_name} says: "}, {}))
+    assert read.agent_name_prefix == "{agent_name} says: "
+    env = {"ZENDESK_AGENT_NAME_PREFIX": "{agent_name}: "}
+    assert HandoffSettings.read(Sources(None, env)).agent_name_prefix == "{agent_name}: "
+    assert HandoffSettings.read(Sources({}, {})).agent_name_prefix is None
+    for wrong in ("Agent: ", "{name}: ", "{agent_name} {0}", "{agent_name"):
+        with pytest.raises(SettingsError, match="ZENDESK_AGENT_NAME_PREFIX"):
+            HandoffSettings.read(Sources({"agent_name_prefix": wrong}, {}))
+    with pytest.raises(SettingsError, match="quote it"):  # YAML read `{agent_name}` unquoted
+        HandoffSettings.read(Sources({"agent_name_prefix": {"agent_name": None}}, {}))

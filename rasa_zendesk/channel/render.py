@@ -16,7 +16,9 @@ Every content type an agent can send becomes what Rasa's channels know:
 - anything else: readable text, so nothing the agent sends is lost.
 
 The event's metadata carries the SunCo ids (the durable dedupe keys), the agent's display name
-and when SunCo received the message. How each platform shows it is `rasa_zendesk.platforms`' work.
+and avatar, and when SunCo received the message; with `agent_name_prefix`, the text of a
+platform that does not show who wrote it starts with the agent's name. How each platform
+shows it is `rasa_zendesk.platforms`' work.
 """
 
 from __future__ import annotations
@@ -40,15 +42,22 @@ from rasa_zendesk.platforms.rich import (
 from rasa_zendesk.sunco.models import Content, Message
 
 
-def bot_uttered_for(message: Message, event_id: str) -> BotUttered:
-    """The bot event that delivers and records one agent message."""
+def bot_uttered_for(
+    message: Message, event_id: str, name_prefix: Optional[str] = None
+) -> BotUttered:
+    """The bot event that delivers and records one agent message; its text after
+    `name_prefix` (`agent_name_prefix`, for a platform that does not show who wrote it)."""
     text, data = render(message.content)
+    if text and name_prefix:
+        text = name_prefix.format(agent_name=message.author.display_name or "Agent") + text
     metadata: Dict[str, Any] = {
         constants.EVENT_ZENDESK_MESSAGE_ID: message.id,
         constants.EVENT_ZENDESK_EVENT_ID: event_id,
     }
     if message.author.display_name:
         metadata[constants.EVENT_ZENDESK_AGENT_NAME] = message.author.display_name
+    if message.author.avatar_url:
+        metadata[constants.EVENT_ZENDESK_AGENT_AVATAR] = message.author.avatar_url
     if message.received is not None:
         metadata[constants.EVENT_ZENDESK_RECEIVED] = message.received.timestamp()
     return BotUttered(text=text, data=data, metadata=metadata)

@@ -65,6 +65,9 @@ class Platform:
     blocking: bool = False
     #: A user's file arrives as a message whose text is the file's address.
     file_as_text: bool = False
+    #: It shows who wrote an agent's message itself (the web chat: from the metadata); on the
+    #: others the text carries the name when `agent_name_prefix` is set.
+    shows_agent_name: bool = False
 
     #: Its output channel's Rasa class, `module.Class` (imported when first asked).
     output_class: str = ""

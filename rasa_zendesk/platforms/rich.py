@@ -34,6 +34,8 @@ from dataclasses import dataclass, replace
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple, Union
 from urllib.parse import unquote, urlparse
 
+from rasa_zendesk.constants import EVENT_ZENDESK_AGENT_AVATAR, EVENT_ZENDESK_AGENT_NAME
+
 WEB_URL = "web_url"
 #: The text of a message that offers actions but says nothing (platforms need some text).
 PROMPT = "Please choose:"
@@ -103,6 +105,14 @@ class Place:
 
 
 @dataclass(frozen=True)
+class Author:
+    """Who wrote an agent's message: Zendesk's display name and avatar, when it gives them."""
+
+    name: Optional[str] = None
+    avatar_url: Optional[str] = None
+
+
+@dataclass(frozen=True)
 class Rich:
     """What one agent message shows."""
 
@@ -114,6 +124,7 @@ class Rich:
     file: Optional[Media] = None
     cards: Tuple[Card, ...] = ()
     place: Optional[Place] = None
+    author: Author = Author()
 
     @property
     def choices(self) -> Tuple[Choice, ...]:
@@ -186,6 +197,10 @@ class Rich:
             file=_file(message.get("attachment")),
             cards=tuple(_card(e) for e in _mappings(message.get("elements")) if e.get("title")),
             place=place,
+            author=Author(
+                _text(message.get(EVENT_ZENDESK_AGENT_NAME)),
+                _text(message.get(EVENT_ZENDESK_AGENT_AVATAR)),
+            ),
         )
 
 

@@ -5,6 +5,8 @@
 - Rich messages: text; SunCo replies as `quick_replies` (shown until the next message),
   postbacks as `buttons` (shown for good), links as `web_url` buttons; the image; a file as a
   markdown link; cards as a carousel (generic template); a place in words with a map link.
+- Who wrote it: each message of an agent's carries `metadata` with `agent_name` and, when
+  Zendesk gives one, `agent_avatar_url` (the demo's page shows them as the agent's bubbles).
 - Typing: one extra event on the user's room, `{"typing": bool, "agent_name": str|None}` (its
   name is the `typing_event` setting, default `agent_typing`).
 - Reach: a room nobody is in reaches nobody; rooms shared through Redis may be held by another
@@ -32,11 +34,14 @@ if TYPE_CHECKING:
     from rasa.core.channels.channel import OutputChannel
 
 NAME = "socketio"
+#: The keys of an agent message's `metadata` on the socket (what a web page reads).
+AGENT_NAME, AGENT_AVATAR_URL = "agent_name", "agent_avatar_url"
 
 
 class SocketIO(Platform):
     name = NAME
     output_class = "rasa.core.channels.socketio.SocketIOOutput"
+    shows_agent_name = True
 
     def reaches(self, output: OutputChannel, recipient_id: str) -> bool:
         from socketio.asyncio_pubsub_manager import AsyncPubSubManager
@@ -52,8 +57,14 @@ class SocketIO(Platform):
         return True
 
     async def send_rich(self, output: Any, recipient: str, rich: Rich) -> None:
+        about = _about(rich)
+
         async def emit(payload: Dict[str, Any]) -> None:
-            await output.sio.emit(output.bot_message_evt, payload, room=recipient)
+            await output.sio.emit(output.bot_message_evt, {**payload, **about}, room=recipient)
+
+        async def say(text: str) -> None:  # as SocketIOOutput.send_text_message: paragraphs
+            for part in text.strip().split("\n\n"):
+                await emit({"text": part})
 
         async def offer(text: str, actions: Tuple[Action, ...], quick: bool) -> None:
             # As SocketIOOutput.send_text_with_buttons: paragraphs, the actions on the last one.
@@ -70,11 +81,11 @@ class SocketIO(Platform):
         if rich.actions and not rich.cards:
             await offer(rich.text or PROMPT, rich.actions, rich.quick)
         elif rich.text:
-            await output.send_text_message(recipient, rich.text)
-        if rich.image:
-            await output.send_image_url(recipient, rich.image.url)
+            await say(rich.text)
+        if rich.image:  # as SocketIOOutput.send_image_url
+            await emit({"attachment": {"type": "image", "payload": {"src": rich.image.url}}})
         if rich.file:  # rasa-webchat shows no file attachment; it shows markdown links
-            await output.send_text_message(recipient, link_text(rich.file.name, rich.file.url))
+            await say(link_text(rich.file.name, rich.file.url))
         if rich.cards:
             elements = [card_element(card, _webchat_button) for card in rich.cards]
             payload = {"template_type": "generic", "elements": elements}
@@ -82,10 +93,18 @@ class SocketIO(Platform):
             if rich.actions:
                 await offer(PROMPT, rich.actions, rich.quick)
         if rich.place:
-            await output.send_text_message(recipient, place_text(rich.place))
+            await say(place_text(rich.place))
 
 
 PLATFORM = SocketIO()
+
+
+def _about(rich: Rich) -> Dict[str, Any]:
+    """Who wrote it, in each message's `metadata` (`AGENT_NAME`, `AGENT_AVATAR_URL`), so the
+    page can show the agent's messages as theirs; nothing when Zendesk named nobody."""
+    author = {AGENT_NAME: rich.author.name, AGENT_AVATAR_URL: rich.author.avatar_url}
+    known = {key: value for key, value in author.items() if value}
+    return {"metadata": known} if known else {}
 
 
 def _webchat_reply(action: Action) -> Dict[str, str]:

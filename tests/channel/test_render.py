@@ -169,7 +169,11 @@ def test_the_bot_event_carries_the_sunco_ids_and_the_agent_name() -> None:
     message = Message.parse_obj(
         {
             "id": "m1",
-            "author": {"type": "business", "displayName": "Anna"},
+            "author": {
+                "type": "business",
+                "displayName": "Anna",
+                "avatarUrl": "https://example.org/anna.png",
+            },
             "content": {"type": "text", "text": "Hi"},
         }
     )
@@ -178,7 +182,12 @@ def test_the_bot_event_carries_the_sunco_ids_and_the_agent_name() -> None:
         "zendesk_message_id": "m1",
         "zendesk_event_id": "e1",
         "zendesk_agent_name": "Anna",
+        "zendesk_agent_avatar_url": "https://example.org/anna.png",
     }
+    assert event.text == "Hi"
+    assert bot_uttered_for(message, "e1", "{agent_name}: ").text == "Anna: Hi"
+    nameless = message.copy(update={"author": message.author.copy(update={"display_name": None})})
+    assert bot_uttered_for(nameless, "e1", "[{agent_name}] ").text == "[Agent] Hi"
 
 
 @pytest.mark.timeout(30)

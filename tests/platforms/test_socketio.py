@@ -16,6 +16,8 @@ from testkit.platforms import ALL, DOCS, MAP, PLANS, TACO, text
 from testkit.reach import FILE, IMAGE, agent_sends, agent_types, handoff_on
 
 pytestmark = pytest.mark.timeout(60)
+#: Each agent message says who wrote it (the harness's agent, with the avatar Zendesk gives).
+WHO = {"agent_name": "Anna Agent", "agent_avatar_url": "https://example.org/anna.png"}
 
 
 async def test_a_web_chat_quick_reply_sends_its_label(stop_after: List[Rasa]) -> None:
@@ -56,6 +58,7 @@ async def test_web_chat_gets_text_image_file_and_typing(rasa: RasaServer) -> Non
             {"text": f"[FAQ.pdf]({FILE['mediaUrl']})"},
         ]
         chat.assert_no_more_messages()
+        assert chat.written_by == [WHO] * 5
     finally:
         await chat.client.disconnect()
 
@@ -67,6 +70,7 @@ async def test_web_chat_shows_quick_replies_link_buttons_and_a_carousel(rasa: Ra
     try:
         await agent_sends(rasa, conversation_id, sender_id, *ALL)
         received = [await chat.next_message() for _ in range(9)]
+        assert chat.written_by == [WHO] * 9
         chat.assert_no_more_messages()
     finally:
         await chat.client.disconnect()

@@ -25,6 +25,8 @@ from rasa_zendesk.channel.write_path import (
 )
 from rasa_zendesk.handoff import state
 from rasa_zendesk.handoff.endings import wording
+from rasa_zendesk.platforms import registry
+from rasa_zendesk.platforms.outputs import unwrap
 from rasa_zendesk.sunco.webhooks import MessageEvent
 
 logger = logging.getLogger(__name__)
@@ -41,7 +43,9 @@ async def handle(event: MessageEvent, rasa: RasaContext, connector: str) -> Even
         return EventResult(False, "Zendesk system activity")
 
     async def deliver(tracker: DialogueStateTracker, output: OutputChannel) -> Decided[EventResult]:
-        uttered = bot_uttered_for(message, event.id)
+        shows_name = registry.of_output(unwrap(output)).shows_agent_name
+        prefix = None if shows_name else rasa.config.handoff.agent_name_prefix
+        uttered = bot_uttered_for(message, event.id, prefix)
         _note_out_of_order(tracker, uttered)
         handoff = state.active_for(tracker.events, conversation_id)
         if handoff is None:

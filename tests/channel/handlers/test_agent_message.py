@@ -100,6 +100,7 @@ async def test_agent_text_reaches_the_web_chat_and_the_tracker(
         constants.EVENT_ZENDESK_MESSAGE_ID: event["payload"]["message"]["id"],
         constants.EVENT_ZENDESK_EVENT_ID: event["id"],
         constants.EVENT_ZENDESK_AGENT_NAME: "Anna Agent",
+        constants.EVENT_ZENDESK_AGENT_AVATAR: "https://example.org/anna.png",
         constants.EVENT_ZENDESK_RECEIVED: datetime.fromisoformat(
             event["payload"]["message"]["received"].replace("Z", "+00:00")
         ).timestamp(),
@@ -325,3 +326,14 @@ async def test_the_notice_can_be_turned_off(db_path: Path) -> None:
         assert got == ["Hi"]
         joined = state.current((await rasa.tracker(sender)).events)
         assert joined is not None and joined.state == state.AGENT_JOINED  # the state moves on
+
+
+async def test_a_channel_that_does_not_show_names_gets_the_agent_s_name_before_the_text() -> None:
+    """`agent_name_prefix` (here from its variable, spaces kept) on a text-only channel; the
+    web chat shows the name from the metadata instead (tests/platforms/test_socketio.py)."""
+    server = await in_memory_rasa(DOMAIN, environ={"ZENDESK_AGENT_NAME_PREFIX": "{agent_name}: "})
+    result = await agent_message.handle(message(), server.rasa, "default")
+    assert result.applied, result.note
+    said = [event.text for event in await server.said()]
+    assert said[-1] == "Anna Agent: Hello!", said
+    assert not said[0].startswith("Anna Agent: ")  # the joined notice is the plugin's own
