@@ -20,7 +20,7 @@ from testkit.processes import ARTIFACTS
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
 SCREENSHOTS = ARTIFACTS / "screenshots"
-STEP = 20_000  # ms to wait for each visible step (the widget delays bot messages up to 3 s)
+STEP = 20_000  # ms to wait for each visible step
 
 
 class Shots:
@@ -101,6 +101,16 @@ async def test_customer_and_agent_walk_the_story_in_chromium(
         await reply.type("Hi, I'm Alex from Acme. Here is your receipt and invoice.")
         await console.get_by_test_id("send-button").click()
         await expect(bot.filter(has_text="Here is your receipt and invoice")).to_be_visible()
+        # The customer sees who is talking: the agent's own bubble, with their name on it
+        # (from the message's metadata), and the header says so; the bot's notice is the bot's.
+        agent_said = customer.locator(".rw-response.agent-message")
+        await expect(agent_said.filter(has_text="Here is your receipt")).to_be_visible()
+        named = await agent_said.first.evaluate("e => getComputedStyle(e, '::before').content")
+        assert "Alex (Zendesk agent)" in named, named
+        await expect(agent_said.filter(has_text="has joined the chat")).to_have_count(0)
+        await expect(customer.locator(".rw-header span")).to_have_text(
+            "Alex (Zendesk agent) is answering"
+        )
         await console.get_by_test_id("send-image").click()
         image = customer.locator("img.rw-image-frame")
         await expect(image).to_have_attribute(
@@ -126,6 +136,9 @@ async def test_customer_and_agent_walk_the_story_in_chromium(
         # although Agent Workspace keeps the conversation until the ticket closes.
         await console.get_by_test_id("solve-button").click()
         await expect(bot.filter(has_text="back with the bot")).to_be_visible()
+        await expect(customer.locator(".rw-header span")).to_have_text(
+            "Assistant · a person on request"
+        )
         # The example bot's after_handoff_action asks at once.
         await expect(bot.filter(has_text="Did our team solve your problem?")).to_be_visible()
         await shots.take(console, "console-solved")
