@@ -50,9 +50,10 @@ bench: venv
 emulator: venv
 	$(PY) -m rasa_zendesk.emulator
 
-# The sdist and the wheel, in dist/ (built from a clean copy: scripts/dist.py; install: README).
-dist: venv
-	$(PY) -m scripts.dist
+# The sdist and the wheel, in dist/ (built from a clean copy: scripts/dist.py; install: README),
+# by a small venv with setuptools and wheel only (scripts/build-venv), not Rasa's.
+dist:
+	@build_python=$$(scripts/build-venv) && $$build_python -m scripts.dist
 
 clean:
 	rm -rf .venv models .pytest_cache .ruff_cache artifacts dist

@@ -3,8 +3,8 @@
 
 The model is cached by content: the key is a sha256 of config.yml, domain.yml, everything under
 data/, the plugin's shipped domain file and the Rasa version. The cache lives in
-`${RASA_ZENDESK_CACHE:-~/.cache/rasa-zendesk}/models/<key>.tar.gz`, so a fresh clone or a second
-checkout reuses it; `models/example-bot.tar.gz` links to it for `rasa run`.
+`${RASA_ZENDESK_CACHE:-${XDG_CACHE_HOME:-~/.cache}/rasa-zendesk}/models/<key>.tar.gz`, so a
+fresh clone or a second checkout reuses it; `models/example-bot.tar.gz` links to it for `rasa run`.
 
 Tests and the demo import it: `from scripts.train_model import ensure_model`.
 """
@@ -34,9 +34,13 @@ class TrainingError(RuntimeError):
 
 
 def cache_dir() -> Path:
-    """Where trained models are kept across checkouts."""
-    base = os.environ.get("RASA_ZENDESK_CACHE") or str(Path.home() / ".cache" / "rasa-zendesk")
-    return Path(base).expanduser()
+    """Where trained models are kept across checkouts: `$RASA_ZENDESK_CACHE`, else
+    `${XDG_CACHE_HOME:-~/.cache}/rasa-zendesk`, as scripts/venv has it."""
+    base = os.environ.get("RASA_ZENDESK_CACHE")
+    if base:
+        return Path(base).expanduser()
+    xdg = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(xdg).expanduser() / "rasa-zendesk"
 
 
 def input_files(root: Path = ROOT) -> List[Path]:

@@ -207,8 +207,9 @@ def config_step(plan: Plan) -> None:
     if policies:
         new, what = [ours], f"policy {POLICY}"
     else:
-        defaults = entries(RASA_DEFAULT_CONFIG.read_text(encoding="utf-8"), "policies")
-        new = [*defaults, ours]
+        first, *rest = entries(RASA_DEFAULT_CONFIG.read_text(encoding="utf-8"), "policies")
+        note = "  # Now provided (by `rasa-zendesk init`): Rasa's defaults, then the handoff's."
+        new = [Entry(first.name, [note, *first.lines]), *rest, ours]
         what = f"policy {POLICY}, after Rasa's default policies (used so far without being named)"
     added = _insert_all(plan, relative, text, {"policies": new})
     if added is not None:

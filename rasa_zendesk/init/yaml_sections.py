@@ -114,8 +114,10 @@ def insert_entries(
     else:
         value = root[section]
         key_line = root.lc.key(section)[0]
-        if value is None:
+        if value is None:  # after the comment lines right under the key (rasa init's note)
             at, indent = key_line + 1, SOURCE_INDENT
+            while at < len(lines) and lines[at].strip().startswith("#"):
+                at += 1
         elif isinstance(value, (CommentedMap, CommentedSeq)) and not value.fa.flow_style():
             at, indent = _content_end(lines, key_line), _indent_of(lines, value)
         else:

@@ -61,3 +61,16 @@ def test_a_failed_training_says_why(bot: Path) -> None:
     assert "--- last lines ---" in message
     assert "domain.yml" in message
     assert not (bot / "models").exists()
+
+
+def test_the_cache_is_where_the_other_scripts_keep_theirs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("RASA_ZENDESK_CACHE", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert train_model.cache_dir() == tmp_path / "xdg" / "rasa-zendesk"
+    monkeypatch.setenv("RASA_ZENDESK_CACHE", str(tmp_path / "own"))
+    assert train_model.cache_dir() == tmp_path / "own"
+    monkeypatch.delenv("RASA_ZENDESK_CACHE")
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    assert train_model.cache_dir() == Path.home() / ".cache" / "rasa-zendesk"

@@ -18,6 +18,7 @@ from rasa.shared.utils.io import read_config_file
 
 import rasa_zendesk.init
 from rasa_zendesk import cli, constants
+from rasa_zendesk.init.steps import CHANNEL as CHANNEL_KEY
 from rasa_zendesk.init.steps import PLUGIN_NLU, action_classes
 from rasa_zendesk.policy.handoff_policy import check_domain
 from testkit.doctor import SETTINGS, doctor, failed, use_settings
@@ -81,6 +82,17 @@ def test_a_rasa_init_bot_gets_everything_and_a_second_run_changes_nothing(
         "TEDPolicy",
         "rasa_zendesk.HandoffPolicy",
     ]
+    # Rasa's note that no policies were given stays above them, and says so no more.
+    config_text = (rasa_init / "config.yml").read_text()
+    note = config_text.index("No configuration for policies was provided")
+    assert (
+        note
+        < config_text.index("Now provided")
+        < config_text.index("\n  - name: MemoizationPolicy")
+    )
+    # The channel's connection comes from the environment or zendesk.env: no ${VAR} for Rasa
+    # to refuse when a shell lacks it.
+    assert "${" not in (rasa_init / "credentials.yml").read_text().split(CHANNEL_KEY)[1]
     endpoints = read_config_file(str(rasa_init / "endpoints.yml"))
     assert endpoints["action_endpoint"] == {"url": "http://localhost:5055/webhook"}
     nlu = TrainingDataImporter.load_from_dict(

@@ -88,3 +88,17 @@ def test_the_wheel_works_where_only_rasa_is_installed(built: tuple, tmp_path: Pa
     assert where.strip().startswith(str(venv)), where  # the wheel's copy, not this checkout
     help_text = run([str(venv / "bin" / "rasa-zendesk"), "emulator", "--help"], tmp_path)
     assert "export ZENDESK_API_URL=http://127.0.0.1:8090/sc" in help_text
+
+
+def test_make_dist_builds_without_the_rasa_venv() -> None:
+    """The `dist` target asks only for scripts/build-venv (setuptools and wheel, as
+    pyproject's [build-system] requires), never for `venv` (Rasa's 2.7 GB)."""
+    lines = (ROOT / "Makefile").read_text().splitlines()
+    start = lines.index(next(line for line in lines if line.startswith("dist:")))
+    prerequisites = lines[start].split(":", 1)[1].split()
+    recipe = [line for line in lines[start + 1 :] if line.startswith("\t")]
+    assert "venv" not in prerequisites and recipe, lines[start]
+    assert "scripts/build-venv" in recipe[0] and "-m scripts.dist" in recipe[0], recipe
+    script = (ROOT / "scripts" / "build-venv").read_text()
+    requires = tomli.loads((ROOT / "pyproject.toml").read_text())["build-system"]["requires"]
+    assert requires == ["setuptools>=64", "wheel"] and "[build-system] requires" in script
