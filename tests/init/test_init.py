@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import re
 import textwrap
+import warnings
 from pathlib import Path
 from typing import Dict
 
@@ -15,11 +16,12 @@ import yaml
 from rasa.shared.core.domain import Domain
 from rasa.shared.importers.importer import TrainingDataImporter
 from rasa.shared.utils.io import read_config_file
+from rasa.validator import Validator
 
 import rasa_zendesk.init
 from rasa_zendesk import cli, constants
 from rasa_zendesk.init.steps import CHANNEL as CHANNEL_KEY
-from rasa_zendesk.init.steps import PLUGIN_NLU, action_classes
+from rasa_zendesk.init.steps import PLUGIN_DOMAIN, PLUGIN_NLU, action_classes
 from rasa_zendesk.policy.handoff_policy import check_domain
 from testkit.doctor import SETTINGS, doctor, failed, use_settings
 from testkit.rasa_init_bot import copy_template
@@ -377,3 +379,37 @@ def test_a_failure_while_renaming_puts_back_what_was_renamed(
     assert len(calls) >= 3
     assert snapshot(rasa_init) == before
     assert not (rasa_init / "data").exists()
+
+
+def test_every_training_warning_about_the_plugin_is_one_the_readme_expects(
+    rasa_init: Path,
+) -> None:
+    """What `rasa train` checks first (rasa.validator, as `rasa.cli.utils.validate_files`
+    runs it) on a rasa init bot after `init`: every warning is about one of the plugin's
+    intents or responses, and the README's step 3 says it is expected."""
+    assert rasa_zendesk.init.run(rasa_init).status == rasa_zendesk.init.OK
+    importer = TrainingDataImporter.load_from_config(
+        str(rasa_init / "config.yml"), str(rasa_init / "domain.yml"), [str(rasa_init / "data")]
+    )
+    validator = Validator.from_importer(importer)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        validator.verify_domain_validity()
+        validator.verify_nlu(True)
+        validator.verify_story_structure(True)
+    said = [str(w.message).splitlines()[0] for w in caught if w.category is UserWarning]
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    expected = " ".join(readme[readme.index("### 3. Train") : readme.index("### 4.")].split())
+    plugin = Domain.load(str(PLUGIN_DOMAIN))
+    responses = [name for name in plugin.responses if name.startswith("utter_zendesk_")]
+    for warning in said:
+        name = re.search(r"'([^']+)'", warning).group(1)  # type: ignore[union-attr]
+        what = warning.split(f"'{name}'")[1].strip(" .")
+        if name in responses:
+            assert f"The utterance 'utter_zendesk_...' {what}" in expected, warning
+        else:
+            assert name in plugin.intents and f"'{name}'" in expected, warning
+            assert what in expected, warning
+    assert sorted(w for w in said if "utter_zendesk_" in w) == sorted(
+        f"The utterance '{name}' is not used in any story or rule." for name in responses
+    )
