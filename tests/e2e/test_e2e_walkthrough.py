@@ -1,53 +1,71 @@
 """The README's "Add it to your own bot", done as a new user does it, with real processes.
 
-What it proves, step by step:
+The commands are the README's own: every indented command line of that section is read from
+README.md here and run as it is written, in the bot's folder, with no ZENDESK_* variable in
+any shell (`README_COMMANDS` says what each one is; a command the README gains or loses fails
+the test until it says so too). What it proves, step by step:
 - `rasa init --no-prompt` makes the bot (Rasa's own command; its project is cached per Rasa
   version, since it trains a model of its own that the walkthrough then replaces).
-- The wheel `make dist` builds (`scripts/dist.py`) installed into a venv that has Rasa but not
-  this checkout (`testkit/wheel_venv.py`, whose docstring says how) provides everything:
-  `rasa-zendesk init`, the channel, policy and actions the servers load, and the emulator.
-  The venv's `rasa_zendesk` is the wheel's copy, checked below.
-- `rasa-zendesk init` wires the bot; socket.io is enabled in credentials.yml as the README
-  says; `rasa train` runs in that venv (the model is cached by content, as for every bot of
-  the tests); the emulator, `rasa run actions` and `rasa run` all run from that venv, with the
-  very `export` lines the emulator prints at start.
-- Over REST (what rasa init enables): hand off; the agent joins and writes while the user is
-  silent; a poll (`/zendesk_poll`) gets those messages in order (the image as an image) and
-  reaches neither the agent nor the bot; the next message gets the next agent message first
-  and goes to the agent; after the release the next message gets the notice first, then the
-  bot's own answer; rewinds (`/back`, and whatever rasa init's bot does with gibberish) hand
-  nothing out again. Each agent message reaches the user exactly once.
-- Over socket.io: hand off, the agent's reply and the end are pushed at once, the bot is back.
+- Step 1: the wheel `make dist` builds (`scripts/dist.py`), installed into a venv that has
+  Rasa but not this checkout (`testkit/wheel_venv.py`), its `bin/` first on PATH as in an
+  activated venv; the venv's `rasa_zendesk` is the wheel's copy, checked below.
+- Step 2: `rasa-zendesk init`; socket.io is enabled in credentials.yml as step 5 says.
+- Step 3: `rasa train`, through the content cache of `scripts/train_model.py` (which runs
+  that `rasa train` once per content of the bot's files).
+- Step 4: the emulator command (it writes zendesk.env), `rasa run actions` and `rasa run` as
+  processes on the README's ports; the curl commands as written. *Solve* pressed in the
+  agent console with Playwright: the next message gets the end notice, then the bot's own
+  answer. Then *Close*, the same way, on a second handoff.
+- Step 6: `rasa-zendesk doctor --rasa-url ...` passes, with no WARN about the ticket webhook.
+- Over socket.io (step 5): the agent's reply is pushed with the agent's name in its
+  metadata, and *Close* gives the web chat user back to the bot.
 """
 
 from __future__ import annotations
 
-import dataclasses
+import json
 import re
 import shutil
+import subprocess
 import uuid
-from collections import Counter
+from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
-from typing import Any, AsyncIterator, Dict, Iterator, List
+from typing import Any, Dict, Iterator, List
 
 import httpx
 import pytest
+from playwright.async_api import Browser, Page, expect
 
-from demo.stack import REPO_ROOT, DemoStack
-from rasa_zendesk.handoff import pending, state
+from demo.process import ManagedProcess, port_is_free, start_all, stop_all
+from demo.stack import REPO_ROOT
+from rasa_zendesk.settings import ENV_FILE, read_env_file
 from scripts import dist
 from scripts.train_model import cache_dir
-from testkit.emulator_control import EmulatorControl, user_texts, wait_for
-from testkit.events_table import EventsTable
-from testkit.processes import running, stack_config
-from testkit.stack_users import ENDED, STARTED, emulator_of, tracker_of, web_chat_user
-from testkit.wheel_venv import run, wheel_venv
+from testkit.browser import browser  # noqa: F401 (fixture)
+from testkit.processes import run_dir
+from testkit.socket_user import SocketUser
+from testkit.stack_users import ENDED, STARTED
+from testkit.wheel_venv import clean_env, run, wheel_venv
 
-pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(2400)]
+pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.browser, pytest.mark.timeout(2400)]
 
+README = REPO_ROOT / "README.md"
 #: rasa init's rule for `bot_challenge`: the bot's own answer, whatever came before.
 BOT_CHALLENGE, BOT_ANSWER = "are you a bot?", "I am a bot, powered by Rasa."
+#: rasa init's answer to a greeting (the README's "hello"), at the start of a session.
+GREETING_ANSWER = "Hey! How are you?"
+#: What each command of the README's walkthrough is, by how it starts (in README order).
+README_COMMANDS = {
+    "pip install": "install (the wheel venv does it)",
+    "rasa-zendesk init": "init",
+    "rasa train": "train",
+    "rasa-zendesk emulator": "emulator",
+    "rasa run actions": "actions",
+    "rasa run": "rasa",
+    "curl": "curl",
+    "rasa-zendesk doctor": "doctor",
+}
 SOCKETIO = (
     "\n# Enabled for the web chat, as the README's walkthrough says.\n"
     "socketio:\n"
@@ -59,6 +77,27 @@ TRAIN = (
     "import sys; from pathlib import Path; from scripts import train_model; "
     "print(train_model.ensure_model(Path(sys.argv[1])))"
 )
+SHOTS = Path("/work/notes/s6/shots")
+STEP = 30_000  # ms for each visible step in the console
+
+
+def readme_commands() -> Dict[str, List[str]]:
+    """The walkthrough's command lines (indented code, comments cut off), by what they are."""
+    text = README.read_text()
+    section = text[text.index("## Add it to your own bot") : text.index("## Zendesk-side setup")]
+    commands: Dict[str, List[str]] = {}
+    fenced = False  # a ``` block holds a file's text (YAML, Python), not commands
+    for line in section.splitlines():
+        fenced ^= line.startswith("```")
+        if fenced or not line.startswith("    ") or line.startswith("     "):
+            continue
+        if line.strip().startswith("#"):
+            continue
+        command = re.sub(r"\s+#.*$", "", line.strip()) if "curl" not in line else line.strip()
+        kind = next((v for k, v in README_COMMANDS.items() if command.startswith(k)), None)
+        assert kind is not None, f"the README has a command this test does not run: {command}"
+        commands.setdefault(kind, []).append(command)
+    return commands
 
 
 def rasa_init_project(python: Path) -> Path:
@@ -77,149 +116,203 @@ def rasa_init_project(python: Path) -> Path:
     return project
 
 
+@dataclass
+class Walkthrough:
+    bot: Path
+    env: Dict[str, str]
+    commands: Dict[str, List[str]]
+    logs: Path
+
+    def shell(self, command: str, timeout: float = 300) -> subprocess.CompletedProcess:
+        """One README command in the bot's folder, as a user's shell runs it."""
+        return subprocess.run(
+            ["bash", "-c", command],
+            cwd=self.bot,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+
+    def curl(self, number: int) -> List[Dict[str, Any]]:
+        """The README's `number`th curl command (0: ask for a human, 1: poll, 2: the bot)."""
+        done = self.shell(self.commands["curl"][number], timeout=120)
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout)
+
+    @property
+    def console_url(self) -> str:
+        found = re.search(r"\(?(http://127\.0\.0\.1:\d+/console)\)?", README.read_text())
+        assert found, "the README names the agent console's address"
+        return found.group(1)
+
+
+def server(walk: Walkthrough, name: str, command: str, ready: str) -> ManagedProcess:
+    return ManagedProcess(
+        name,
+        ["bash", "-c", command],
+        env=walk.env,
+        cwd=walk.bot,
+        log_path=walk.logs / f"{name}.log",
+        ready_url=ready,
+        startup_timeout=600,
+    )
+
+
 @pytest.fixture(scope="module")
-def walkthrough(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoStack]:
+def walkthrough(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Walkthrough]:
+    commands = readme_commands()
+    assert commands["init"] == ["rasa-zendesk init"] and commands["train"] == ["rasa train"]
+    assert len(commands["curl"]) == 3, commands["curl"]
+    for port in (5005, 5055, 8090):  # the README's: the defaults of `rasa run` and the emulator
+        assert port_is_free("127.0.0.1", port), f"port {port} is busy: the walkthrough needs it"
     venv = wheel_venv(dist.cached_build()[1])
     python = venv / "bin" / "python"
     bot = tmp_path_factory.mktemp("own") / "bot"
     shutil.copytree(
         rasa_init_project(python), bot, ignore=shutil.ignore_patterns(".complete", "__pycache__")
     )
-    where = run([str(python), "-c", "import rasa_zendesk; print(rasa_zendesk.__file__)"], bot)
-    assert where.startswith(str(venv)), where
+    env = {k: v for k, v in clean_env().items() if not k.startswith("ZENDESK_")}
+    env["PATH"] = f"{venv / 'bin'}:{env.get('PATH', '')}"
+    walk = Walkthrough(bot, env, commands, run_dir("walkthrough"))
+    where = walk.shell("python -c 'import rasa_zendesk; print(rasa_zendesk.__file__)'")
+    assert where.stdout.startswith(str(venv)), where
 
-    said = run([str(venv / "bin" / "rasa-zendesk"), "init"], bot)
-    assert "changed credentials.yml" in said and "Left for you" not in said, said
+    said = walk.shell(commands["init"][0])
+    assert said.returncode == 0 and "changed credentials.yml" in said.stdout, said
+    assert "Left for you" not in said.stdout
     with (bot / "credentials.yml").open("a") as credentials:
         credentials.write(SOCKETIO)
-    model = Path(run([str(python), "-c", TRAIN, str(bot)], REPO_ROOT).strip().splitlines()[-1])
+    run([str(python), "-c", TRAIN, str(bot)], REPO_ROOT)
 
-    config = stack_config(model, "walkthrough", bot_dir=bot, extra_env={"PYTHONPATH": ""})
-    with running(dataclasses.replace(config, python=str(python))) as stack:
-        yield stack
+    (emulator_command,) = commands["emulator"]
+    processes = [
+        server(walk, "emulator", emulator_command, "http://127.0.0.1:8090/_emulator/health"),
+        server(walk, "actions", commands["actions"][0], "http://localhost:5055/health"),
+        server(walk, "rasa", commands["rasa"][0], "http://localhost:5005/"),
+    ]
+    start_all(processes[:1])  # it writes zendesk.env, which both servers read at start
+    try:
+        assert (bot / ENV_FILE).is_file(), processes[0].log_tail()
+        start_all(processes[1:])
+    except BaseException:
+        stop_all(processes[:1])
+        raise
+    try:
+        yield walk
+    finally:
+        stop_all(processes)
 
 
-@pytest.fixture
-async def emulator(walkthrough: DemoStack) -> AsyncIterator[EmulatorControl]:
-    async with emulator_of(walkthrough) as control:
-        yield control
+def test_the_emulator_writes_the_settings_both_servers_read(walkthrough: Walkthrough) -> None:
+    settings = read_env_file(walkthrough.bot / ENV_FILE)
+    assert settings["ZENDESK_API_URL"] == "http://127.0.0.1:8090/sc"
+    assert set(settings) >= {
+        "ZENDESK_APP_ID",
+        "ZENDESK_KEY_SECRET",
+        "ZENDESK_TICKET_WEBHOOK_SECRET",
+    }
+    printed = (walkthrough.logs / "emulator.log").read_text()
+    assert "Ticket webhooks to: http://localhost:5005/webhooks/zendesk/ticket_status" in printed
+    assert "export ZENDESK_APP_ID=app_demo" in printed  # the lines for servers elsewhere
 
 
-def test_the_emulator_prints_the_lines_both_servers_run_with(walkthrough: DemoStack) -> None:
-    printed = (walkthrough.config.run_dir / "emulator.log").read_text()
-    exports = dict(re.findall(r"export (ZENDESK_\w+)=(\S+)", printed))
-    assert set(exports) >= {"ZENDESK_APP_ID", "ZENDESK_KEY_SECRET", "ZENDESK_API_URL"}
-    for name, value in exports.items():
-        assert walkthrough.env[name] == value, name
-
-
-class RestUser:
-    """One user of Rasa's REST channel: every answer it got, in order."""
-
-    def __init__(self, rasa_url: str) -> None:
-        self.sender = "rest-" + uuid.uuid4().hex[:12]
-        self.url = f"{rasa_url}/webhooks/rest/webhook"
-        self.http = httpx.AsyncClient(timeout=60)
-        self.received: List[Dict[str, Any]] = []
-
-    async def say(self, text: str) -> List[Dict[str, Any]]:
-        answer = await self.http.post(self.url, json={"sender": self.sender, "message": text})
-        assert answer.status_code == 200, answer.text
-        self.received += answer.json()
-        return answer.json()
+async def settled() -> None:
+    """Every webhook the emulator has to send (SunCo's, the ticket ones) is answered."""
+    async with httpx.AsyncClient(timeout=40) as http:
+        answer = await http.post(
+            "http://127.0.0.1:8090/_emulator/webhooks/wait",
+            json={"timeout": 30},
+            headers={"Content-Type": "application/json"},
+        )
+    assert answer.status_code == 200 and answer.json()["idle"], answer.text
 
 
 def texts(messages: List[Dict[str, Any]]) -> List[str]:
     return [message.get("text") or "" for message in messages]
 
 
-def waiting_for(tracker: EventsTable, sender: str, last: str) -> Any:
-    """A condition: the channel recorded messages for the user, not handed out yet, the last
-    of which has `last` in its text or image."""
-
-    async def check() -> bool:
-        waiting = pending.not_handed_out(tracker.events(sender))
-        data = waiting[-1].get("data") or {} if waiting else {}
-        return bool(waiting) and last in f"{waiting[-1].get('text')} {data.get('image')}"
-
-    return check
+async def agent_answers(console: Page, text: str) -> None:
+    """The agent writes in the newest waiting conversation, which the console selects."""
+    await expect(console.get_by_test_id("queue").get_by_test_id("queue-item")).to_have_count(1)
+    await expect(console.get_by_test_id("handoff-state")).to_have_attribute("data-state", "waiting")
+    await console.get_by_test_id("reply-input").fill(text)
+    await console.get_by_test_id("send-button").click()
+    await expect(console.get_by_test_id("handoff-state")).to_have_attribute("data-state", "agent")
 
 
-async def test_a_rest_user_gets_the_agent_with_each_answer_and_by_polling(
-    walkthrough: DemoStack, emulator: EmulatorControl
+@pytest.fixture
+async def console(
+    walkthrough: Walkthrough,
+    browser: Browser,  # noqa: F811 (the imported fixture)
+) -> Any:
+    expect.set_options(timeout=STEP)
+    context = await browser.new_context(viewport={"width": 1280, "height": 860})
+    page = await context.new_page()
+    await page.goto(walkthrough.console_url)
+    await expect(page.get_by_test_id("connection")).to_have_text("connected")
+    yield page
+    await context.close()
+
+
+async def test_solve_in_the_console_brings_the_bot_back(
+    walkthrough: Walkthrough, console: Page
 ) -> None:
-    user, tracker = RestUser(walkthrough.rasa_url), tracker_of(walkthrough)
-    assert any(STARTED in t for t in texts(await user.say("I want to talk to a human")))
-    conversation = await wait_for(
-        lambda: emulator.handed_off_conversation(user.sender), "the conversation with the agents"
-    )
-    await emulator.agent_message(conversation["id"], text="Hi, Alex here.")
-    await emulator.agent_message(
-        conversation["id"],
-        type="image",
-        mediaUrl="/_emulator/samples/receipt.png",
-        text="Is this your receipt?",
-    )
-    # The agent joined notice and two messages, recorded for a user whose channel cannot push.
-    await wait_for(waiting_for(tracker, user.sender, "receipt.png"), "the messages recorded")
+    assert any(STARTED in t for t in texts(walkthrough.curl(0)))
+    await agent_answers(console, "Hi, Alex here. How can I help?")
+    polled = texts(walkthrough.curl(1))
+    assert "has joined" in polled[0] and polled[1:] == ["Hi, Alex here. How can I help?"], polled
 
-    polled = await user.say(pending.POLL_COMMAND)
-    assert "has joined" in texts(polled)[0], polled
-    assert texts(polled).index("Hi, Alex here.") == 1, polled
-    images = [i for i, m in enumerate(polled) if (m.get("image") or "").endswith("receipt.png")]
-    assert images and images[0] > 1, polled
-    assert await user.say(pending.POLL_COMMAND) == []
-
-    await emulator.agent_message(conversation["id"], text="Which order is it?")
-    await wait_for(waiting_for(tracker, user.sender, "Which order"), "the next one recorded")
-    answer = texts(await user.say("the one from Monday"))
-    # The agent's message, handed out; nothing else: during a handoff the bot is silent,
-    # whatever rasa init's NLU reads in the words.
-    assert answer == ["Which order is it?"], answer
-    await wait_for(lambda: emulator.has_user_message(user.sender, "the one from Monday"), "relayed")
-    in_zendesk = user_texts(await emulator.conversation_of(user.sender))
-    assert pending.POLL_COMMAND not in in_zendesk, in_zendesk
-
-    await emulator.solve(conversation["id"])
-    await wait_for(waiting_for(tracker, user.sender, ENDED), "the end notice recorded")
-    handoff = tracker.handoff(user.sender)
-    assert handoff is not None and handoff.state == state.ENDED
-    answer = texts(await user.say(BOT_CHALLENGE))
-    assert ENDED in answer[0] and answer[1:] == [BOT_ANSWER], answer  # the bot is back
-
-    # `/back` (Rasa's action_back) rewinds two turns. What rasa init's unseeded bot makes of
-    # the gibberish is its training's guess (its TEDPolicy answers, or Rasa's fallback rewinds
-    # the message): nothing below depends on which.
-    for text in ("asdkjh qwe zzz", "/back", pending.POLL_COMMAND):
-        again = texts(await user.say(text))
-        assert not any(ENDED in t or "Alex" in t for t in again), (text, again)
-    counts = Counter(texts(user.received))
-    for agent_said in ("Hi, Alex here.", "Which order is it?"):
-        assert counts[agent_said] == 1, counts
-    assert sum(ENDED in t for t in texts(user.received)) == 1
-    await user.http.aclose()
+    await expect(console.get_by_test_id("solve-help")).to_contain_text("the bot answers")
+    await console.get_by_test_id("solve-button").click()
+    await expect(console.get_by_test_id("ticket")).to_have_attribute("data-ticket-status", "solved")
+    await expect(console.get_by_test_id("queue").get_by_test_id("queue-item")).to_have_count(0)
+    await settled()
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    await console.screenshot(path=str(SHOTS / "console-after-solve.png"))
+    answer = texts(walkthrough.curl(2))
+    assert ENDED in answer[0] and answer[1:] == [GREETING_ANSWER], answer  # the bot is back
 
 
-async def test_a_web_chat_user_gets_the_agent_pushed(
-    walkthrough: DemoStack, emulator: EmulatorControl
+async def test_close_in_the_console_brings_the_bot_back(
+    walkthrough: Walkthrough, console: Page
 ) -> None:
-    tracker = tracker_of(walkthrough)
-    async with web_chat_user(walkthrough) as chat:
+    assert any(STARTED in t for t in texts(walkthrough.curl(0)))
+    await agent_answers(console, "Hello again, Alex here.")
+    assert "Hello again, Alex here." in texts(walkthrough.curl(1))
+    await console.get_by_test_id("close-button").click()
+    await expect(console.get_by_test_id("handoff-state")).to_have_attribute(
+        "data-state", "released"
+    )
+    await settled()
+    answer = texts(walkthrough.curl(2))
+    assert ENDED in answer[0] and answer[1:] == [GREETING_ANSWER], answer
+
+
+def test_doctor_passes_with_the_ticket_webhook_on(walkthrough: Walkthrough) -> None:
+    done = walkthrough.shell(walkthrough.commands["doctor"][0], timeout=600)
+    assert done.returncode == 0 and " 0 FAIL" in f" {done.stdout}", done.stdout
+    assert "ticket-status webhook" not in done.stdout, done.stdout
+    assert "Warning" not in done.stderr, done.stderr
+
+
+async def test_a_web_chat_user_sees_the_agent_by_name_and_close_brings_the_bot_back(
+    walkthrough: Walkthrough, console: Page
+) -> None:
+    chat = SocketUser("http://localhost:5005", uuid.uuid4().hex)
+    await chat.connect()
+    try:
         mark = await chat.say("I want to talk to a human")
         await chat.next_text(mark, STARTED, timeout=60)
-        conversation = await wait_for(
-            lambda: emulator.handed_off_conversation(chat.session_id), "handed off"
-        )
         mark = len(chat.received)
-        await emulator.agent_message(conversation["id"], text="Hello from the desk.")
+        await agent_answers(console, "Hello from the desk.")
         await chat.next_text(mark, "Hello from the desk", timeout=30)
-        await chat.say("my parcel is late")
-        await wait_for(
-            lambda: emulator.has_user_message(chat.session_id, "my parcel is late"), "relayed"
-        )
+        (pushed,) = (m for m in chat.received[mark:] if m.text == "Hello from the desk.")
+        assert pushed.data["metadata"]["agent_name"] == "Alex (Zendesk agent)", pushed.data
         mark = len(chat.received)
-        await emulator.solve(conversation["id"])
+        await console.get_by_test_id("close-button").click()
         await chat.next_text(mark, ENDED, timeout=30)
-        assert pending.not_handed_out(tracker.events(chat.session_id)) == []
         mark = await chat.say(BOT_CHALLENGE)
         assert await chat.next_text(mark, timeout=60) == BOT_ANSWER  # the bot is back
+    finally:
+        await chat.close()
