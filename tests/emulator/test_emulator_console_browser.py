@@ -82,6 +82,7 @@ async def test_hold_the_hand_back_release_it_and_arm_an_applied_then_500(
     await expect(item.get_by_test_id("queue-item-ticket")).to_have_text("#1001 solved")
     await expect(console.get_by_test_id("solve-button")).to_be_disabled()
     await expect(state).to_have_attribute("data-state", "agent")
+    await expect(state).to_contain_text("ticket solved, still with the agent (no ticket webhook)")
 
     # Arm: hold the next hand-back webhook. Drop is armed and cleared again on the way.
     panel = console.get_by_test_id("unkind-panel")

@@ -178,6 +178,14 @@
 
   function handoffState(conversation) {
     const handback = conversation.handback;
+    const ticket = conversation.ticket || {};
+    if (conversation.agentStatus === "open" && ticket.status === "solved") {
+      // Zendesk keeps the messaging session with Agent Workspace until the ticket closes; the
+      // bot has the customer back as soon as the ticket webhook told it of the solve.
+      return conversation.ticketWebhook
+        ? { state: "agent", text: "ticket solved: the bot answers the customer again", detail: "Agent Workspace keeps the session until Close" }
+        : { state: "agent", text: "ticket solved, still with the agent (no ticket webhook)", detail: "Close gives it back to the bot" };
+    }
     if (conversation.agentStatus === "open") {
       return conversation.firstAgentMessageAt
         ? { state: "agent", text: "with the agent", detail: "first agent message " + time(conversation.firstAgentMessageAt) }
