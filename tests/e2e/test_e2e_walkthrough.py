@@ -172,8 +172,13 @@ def walkthrough(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Walkthroug
     shutil.copytree(
         rasa_init_project(python), bot, ignore=shutil.ignore_patterns(".complete", "__pycache__")
     )
+    # The venv borrows Rasa from the cached one (testkit/wheel_venv.py), so Rasa's console
+    # script is not in its bin/: a `rasa` beside it, as pip writes one, completes step 1.
+    scripts = tmp_path_factory.mktemp("bin")
+    (scripts / "rasa").write_text(f'#!/bin/sh\nexec "{python}" -m rasa "$@"\n')
+    (scripts / "rasa").chmod(0o755)
     env = {k: v for k, v in clean_env().items() if not k.startswith("ZENDESK_")}
-    env["PATH"] = f"{venv / 'bin'}:{env.get('PATH', '')}"
+    env["PATH"] = f"{venv / 'bin'}:{scripts}:{env.get('PATH', '')}"
     walk = Walkthrough(bot, env, commands, run_dir("walkthrough"))
     where = walk.shell("python -c 'import rasa_zendesk; print(rasa_zendesk.__file__)'")
     assert where.stdout.startswith(str(venv)), where
