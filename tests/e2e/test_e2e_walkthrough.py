@@ -43,7 +43,7 @@ from rasa_zendesk.settings import ENV_FILE, read_env_file
 from scripts import dist
 from scripts.train_model import cache_dir
 from testkit.browser import browser  # noqa: F401 (fixture)
-from testkit.processes import run_dir
+from testkit.processes import ARTIFACTS, run_dir
 from testkit.socket_user import SocketUser
 from testkit.stack_users import ENDED, STARTED
 from testkit.wheel_venv import clean_env, run, wheel_venv
@@ -77,7 +77,7 @@ TRAIN = (
     "import sys; from pathlib import Path; from scripts import train_model; "
     "print(train_model.ensure_model(Path(sys.argv[1])))"
 )
-SHOTS = Path("/work/notes/s6/shots")
+SHOTS = ARTIFACTS / "screenshots-walkthrough"
 STEP = 30_000  # ms for each visible step in the console
 
 
