@@ -98,6 +98,9 @@ class Handoff(SlotRecord):
     #: The ticket Zendesk opened for it and that ticket's latest status (ticket webhooks).
     ticket_id: Optional[str] = None
     ticket_status: Optional[str] = None
+    #: Why the user's platform refused messages for good (`platforms.outcome` causes), each
+    #: told to the agent once.
+    undelivered: Optional[List[str]] = None
 
     @property
     def active(self) -> bool:
@@ -229,6 +232,11 @@ def ticket_of_another(events: Sequence[Any], handoff: Handoff, ticket_id: str) -
     return any(
         record.ticket_id == ticket_id and record.id != handoff.id for record in records(events)
     )
+
+
+def refused(handoff: Handoff, cause: str) -> Handoff:
+    """The user's platform refused a message for good for `cause` (the agent was told)."""
+    return replace(handoff, undelivered=[*(handoff.undelivered or []), cause])
 
 
 def handled(handoff: Handoff, message_id: Optional[str]) -> Handoff:
