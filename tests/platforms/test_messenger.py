@@ -79,6 +79,7 @@ async def test_messenger_users_get_them_at_their_page_scoped_id(
     rasa: RasaServer, graph_api: GraphApi
 ) -> None:
     psid = "6543210987654321"  # the page-scoped id Rasa's Messenger channel takes as sender id
+    graph_api.user_wrote(psid)
     conversation_id = await handoff_on(rasa, psid, facebook_input())
 
     await agent_types(rasa, conversation_id, psid)
@@ -86,6 +87,8 @@ async def test_messenger_users_get_them_at_their_page_scoped_id(
 
     sent = graph_api.sent()
     assert {body["recipient"]["id"] for body in sent} == {psid}
+    messages = [body for body in sent if "message" in body]
+    assert {(body["messaging_type"], body.get("tag")) for body in messages} == {("RESPONSE", None)}
     assert [body.get("sender_action") or body["message"] for body in sent] == [
         "typing_on",
         "typing_off",
@@ -106,6 +109,7 @@ async def test_messenger_shows_quick_replies_templates_and_a_generic_template(
     rasa: RasaServer, graph_api: GraphApi
 ) -> None:
     psid = "6543210987654322"
+    graph_api.user_wrote(psid)
     conversation_id = await handoff_on(rasa, psid, facebook_input())
 
     await agent_sends(rasa, conversation_id, psid, *ALL)
