@@ -35,11 +35,13 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from aiogram.bot.api import TelegramAPIServer
+from rasa.core.channels.callback import CallbackInput
 from rasa.core.channels.channel import InputChannel
 from rasa.core.channels.facebook import FacebookInput
 from rasa.core.channels.slack import SlackInput
 from rasa.core.channels.telegram import TelegramInput, TelegramOutput
 from rasa.core.channels.twilio import TwilioInput
+from rasa.utils.endpoints import EndpointConfig
 
 from rasa_zendesk import clock
 from rasa_zendesk.platforms.outputs import user_output
@@ -628,6 +630,20 @@ def text(value: str) -> Dict[str, Any]:
 
 def twilio_input() -> TwilioInput:
     return TwilioInput(TWILIO_SID, TWILIO_TOKEN, TWILIO_NUMBER)
+
+
+#: Twilio's WhatsApp sender (the sandbox's number).
+WHATSAPP_SENDER = "whatsapp:+14155238886"
+
+
+def whatsapp_input() -> TwilioInput:
+    """Rasa's Twilio channel with a WhatsApp sender as `twilio_number`."""
+    return TwilioInput(TWILIO_SID, TWILIO_TOKEN, WHATSAPP_SENDER)
+
+
+def callback_input(server: CallbackServer) -> CallbackInput:
+    """Rasa's callback channel posting to `server`."""
+    return CallbackInput(EndpointConfig(url=server.url))
 
 
 def facebook_input() -> FacebookInput:

@@ -42,7 +42,7 @@ class Callback(Platform):
         return _checked_output()(endpoint)  # type: ignore[no-any-return]
 
     def refusal(self, error: BaseException, recipient_id: str) -> Optional[Refusal]:
-        from aiohttp import ClientResponseError
+        from rasa.utils.endpoints import ClientResponseError
 
         if not isinstance(error, ClientResponseError):
             return None
