@@ -232,44 +232,25 @@ async def test_a_messenger_user_who_is_unavailable_tells_the_agent(
     assert after.waiting == ["Hello"]
 
 
-async def test_a_telegram_user_who_blocked_the_bot_tells_the_agent(
-    stack: EmulatorStack, telegram_api: TelegramApi
+@pytest.mark.parametrize(
+    ("refusing", "cause"), [("blocked", outcome.BLOCKED), ("gone", outcome.CHAT_GONE)]
+)
+async def test_a_telegram_chat_that_blocked_the_bot_or_is_gone_tells_the_agent(
+    stack: EmulatorStack, telegram_api: TelegramApi, refusing: str, cause: str
 ) -> None:
     chat = "700000101"
-    telegram_api.blocked.add(chat)
+    getattr(telegram_api, refusing).add(chat)
     add_telegram(stack.rasa.app.ctx.input_channels, telegram_api)
     conversation_id = await platform_handoff(stack, chat, "telegram")
 
     after = await agent_writes(
-        stack,
-        conversation_id,
-        chat,
-        "Hello",
-        "Hello?",
-        platform="telegram",
-        cause=outcome.BLOCKED,
+        stack, conversation_id, chat, "Hello", "Hello?", platform="telegram", cause=cause
     )
 
-    assert after.told == [Refusal("telegram", outcome.BLOCKED).agent_text()]
+    assert after.told == [Refusal("telegram", cause).agent_text()]
     assert after.answers == [(1, 200), (1, 200)]
     assert after.counted == 2
     assert [fields["chat_id"] for method, fields in telegram_api.calls()] == [chat, chat]
-
-
-async def test_a_telegram_chat_that_is_gone_tells_the_agent(
-    stack: EmulatorStack, telegram_api: TelegramApi
-) -> None:
-    chat = "700000102"
-    telegram_api.gone.add(chat)
-    add_telegram(stack.rasa.app.ctx.input_channels, telegram_api)
-    conversation_id = await platform_handoff(stack, chat, "telegram")
-
-    after = await agent_writes(
-        stack, conversation_id, chat, "Hello", platform="telegram", cause=outcome.CHAT_GONE
-    )
-
-    assert after.told == [Refusal("telegram", outcome.CHAT_GONE).agent_text()]
-    assert after.answers == [(1, 200)]
 
 
 async def test_an_archived_slack_channel_tells_the_agent(
