@@ -147,7 +147,7 @@ def test_a_channel_the_plugin_does_not_know_never_refuses_for_good() -> None:
 
 
 async def test_an_sms_to_an_unsubscribed_number_tells_the_agent(
-    stack: EmulatorStack, twilio_api: TwilioApi
+    stack: EmulatorStack, twilio_api: TwilioApi, caplog: pytest.LogCaptureFixture
 ) -> None:
     number = "+15557650001"
     twilio_api.unsubscribed.add(number)
@@ -169,6 +169,9 @@ async def test_an_sms_to_an_unsubscribed_number_tells_the_agent(
     assert after.waiting == ["Hello", "Still there?"]
     assert after.counted == 2
     assert [m["To"] for m in twilio_api.messages()] == [[number], [number]]  # Twilio said no
+    logged = [r.getMessage() for r in caplog.records if number in r.getMessage()]
+    assert not [line for line in logged if " sent to sender " in line], logged
+    assert len([line for line in logged if "refused for good (unsubscribed" in line]) == 2
 
 
 async def test_whatsapp_after_24_hours_is_refused_before_sending_and_the_agent_is_told(
