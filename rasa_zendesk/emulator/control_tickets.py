@@ -15,9 +15,9 @@ from pydantic import SecretStr, StrictStr, validator
 
 from .apps import check_header_name
 from .bodies import Body, parse_body
-from .errors import bad_request
 from .control import PREFIX, HandbackKind, WebhookConfigBody, conversation_view, webhook_urls
 from .engine import Emulator
+from .errors import bad_request
 from .httputil import read_json
 from .registry import registry
 from .store import Conversation
