@@ -362,6 +362,13 @@ def _support_auth(sources: Sources) -> Dict[str, Any]:
             "confidential) or support_oauth_token instead"
         )
     token = sources.text("support_oauth_token")
+    if token and ("/token:" in token or token.lower().startswith("basic ")):
+        raise SettingsError(
+            f"Zendesk setting support_oauth_token ({sources.env_name('support_oauth_token')}) "
+            f"holds an API token (email/token:...): Zendesk stops API tokens on "
+            f"{API_TOKENS_END}; give an OAuth access token, or support_oauth_client_id and "
+            "support_oauth_client_secret"
+        )
     client_id = sources.text("support_oauth_client_id")
     client_secret = sources.text("support_oauth_client_secret")
     if bool(client_id) != bool(client_secret) or (token and client_id):
