@@ -10,7 +10,7 @@ secret (`middleware`); faults and latency apply as to every API call.
 """
 
 import hmac
-from typing import Any, Dict
+from typing import Any, Dict, Tuple
 
 from aiohttp import web
 
@@ -22,6 +22,11 @@ from .registry import registry
 PATH = "/oauth/tokens"
 GRANT = "client_credentials"
 MIN_LIFETIME, MAX_LIFETIME = 300, 172800
+
+
+def allowed(scope: str, scopes: Tuple[str, ...]) -> bool:
+    """Whether `scopes` cover `scope`: itself, or the broad `read`/`write` it is part of."""
+    return scope in scopes or scope.split(":")[-1] in scopes
 
 
 def oauth_error(error: ApiError) -> web.Response:
@@ -50,7 +55,7 @@ async def create_token(request: web.Request) -> web.Response:
     scopes = tuple(str(body.get("scope") or "").split())
     if not scopes:
         raise _refused(400, "invalid_request", "The request is missing a required parameter: scope")
-    if any(scope not in client.scopes for scope in scopes):
+    if any(not allowed(scope, client.scopes) for scope in scopes):
         raise _refused(400, "invalid_scope", "The requested scope is invalid or unknown")
     lifetime = body.get("expires_in")
     if lifetime is not None and not (
