@@ -58,8 +58,8 @@ def test_the_text_has_the_ratings_per_day_end_reason_and_agent() -> None:
     (all_row,) = (line for line in lines if line.startswith("all "))
     assert all_row.endswith("3.7 (3)")
     by_reason = lines[lines.index("CSAT by end reason (mean rating, 1 to 5)") :]
-    assert any(l.split() == ["ticket_solved", "2", "3.0", "(2)"] for l in by_reason[:5])
-    assert any(l.split() == ["agent_released", "1", "5.0", "(1)"] for l in by_reason[:5])
+    assert any(row.split() == ["ticket_solved", "2", "3.0", "(2)"] for row in by_reason[:5])
+    assert any(row.split() == ["agent_released", "1", "5.0", "(1)"] for row in by_reason[:5])
     by_agent = lines[lines.index("CSAT by agent") :]
-    assert any(l.split() == ["Alex", "2", "4.5", "(2)"] for l in by_agent[:5])
-    assert any(l.split() == ["Sam", "1", "2.0", "(1)"] for l in by_agent[:5])
+    assert any(row.split() == ["Alex", "2", "4.5", "(2)"] for row in by_agent[:5])
+    assert any(row.split() == ["Sam", "1", "2.0", "(1)"] for row in by_agent[:5])
