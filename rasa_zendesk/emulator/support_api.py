@@ -77,7 +77,7 @@ def _account(request: web.Request) -> Emulator:
     return registry(request).default
 
 
-def _authenticate(request: web.Request, resource: str) -> None:
+def _authenticate(request: web.Request, resource: Optional[str]) -> None:
     scheme, _, given = request.headers.get("Authorization", "").partition(" ")
     token = (
         _account(request).support.accepted(given.strip()) if scheme.lower() == "bearer" else None
@@ -86,14 +86,16 @@ def _authenticate(request: web.Request, resource: str) -> None:
         challenge = 'Bearer realm="Zendesk", error="invalid_token"'
         raise ApiError(401, "invalid_token", INVALID_TOKEN, headers={"WWW-Authenticate": challenge})
     access = "read" if request.method in ("GET", "HEAD") else "write"
-    if access not in token.scopes and f"{resource}:{access}" not in token.scopes:
+    scoped = resource is not None and f"{resource}:{access}" not in token.scopes
+    if scoped and access not in token.scopes:
         raise ApiError(403, "Forbidden", FORBIDDEN)
     request[TOKEN] = token
 
 
-def _guarded(handler: Handler, resource: str = "read") -> Handler:
+def _guarded(handler: Handler, resource: Optional[str] = "read") -> Handler:
     """`handler` as a Support API route: Bearer token with the scope the call needs on
-    `resource`, Zendesk's errors, the default app's request log and faults."""
+    `resource` (None: any valid token), Zendesk's errors, the default app's request log and
+    faults."""
 
     def authenticate(request: web.Request) -> None:
         _authenticate(request, resource)
@@ -382,7 +384,7 @@ def add_routes(app: web.Application) -> None:
         app.router.add_get(path + ".json", _guarded(handler))
         app.router.add_get(path, _guarded(handler))
     for path in (PREFIX + "/oauth/tokens/current", PREFIX + "/oauth/tokens/current.json"):
-        app.router.add_get(path, _guarded(current_token))
+        app.router.add_get(path, _guarded(current_token, None))  # a token reads itself
     ticket = PREFIX + "/tickets/{ticket_id:\\d+}"
     for path in (ticket, ticket + ".json"):
         app.router.add_get(path, _guarded(show_ticket, "tickets"))
