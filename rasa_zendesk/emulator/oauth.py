@@ -24,9 +24,29 @@ GRANT = "client_credentials"
 MIN_LIFETIME, MAX_LIFETIME = 300, 172800
 
 
+#: The resources Zendesk's scopes name (`tickets:write`); any other is unknown.
+RESOURCES = (
+    "tickets",
+    "users",
+    "auditlogs",
+    "organizations",
+    "hc",
+    "apps",
+    "triggers",
+    "automations",
+    "targets",
+    "webhooks",
+    "zis",
+)
+
+
 def allowed(scope: str, scopes: Tuple[str, ...]) -> bool:
-    """Whether `scopes` cover `scope`: itself, or the broad `read`/`write` it is part of."""
-    return scope in scopes or scope.split(":")[-1] in scopes
+    """Whether `scopes` cover `scope` (`read`, `write` or `<resource>:read|write`): itself,
+    or the broad `read`/`write` it is part of."""
+    resource, _, access = scope.rpartition(":")
+    if access not in ("read", "write") or (resource and resource not in RESOURCES):
+        return False
+    return scope in scopes or access in scopes
 
 
 def oauth_error(error: ApiError) -> web.Response:
