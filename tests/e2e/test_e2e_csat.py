@@ -58,15 +58,20 @@ def stack(trained_model: Path) -> Iterator[DemoStack]:
         yield stack
 
 
-def doctor(stack: DemoStack, **env: str) -> List[Dict[str, Any]]:
-    done = subprocess.run(
-        [sys.executable, "-m", "rasa_zendesk.cli", "doctor", "--project", str(REPO_ROOT), "--json"],
+def cli(stack: DemoStack, *args: str, **env: str) -> subprocess.CompletedProcess:
+    """`rasa-zendesk <args>` as an operator runs it, with the stack's environment."""
+    return subprocess.run(
+        [sys.executable, "-m", "rasa_zendesk.cli", *args],
         env={**stack.env, **env},
         capture_output=True,
         text=True,
         timeout=240,
         cwd=REPO_ROOT,
     )
+
+
+def doctor(stack: DemoStack, **env: str) -> List[Dict[str, Any]]:
+    done = cli(stack, "doctor", "--project", str(REPO_ROOT), "--json", **env)
     for secret in (DEFAULT_SUPPORT_OAUTH_CLIENT_SECRET, DEFAULT_SUPPORT_OAUTH_TOKEN, API_TOKEN):
         assert secret not in done.stdout + done.stderr
     return list(json.loads(done.stdout)["checks"])
@@ -117,25 +122,16 @@ async def test_a_solved_handoff_is_rated_on_the_ticket_and_in_the_report(
     text = await wait_for(observed, "the rating in the metrics", timeout=90)
     assert value(text, "rasa_zendesk_handoff_csat_rating_sum", reason="ticket_solved") == 4
 
-    report = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "rasa_zendesk.cli",
-            "report",
-            "--project",
-            str(stack.config.bot_dir),
-            "--endpoints",
-            str(stack.endpoints_path),
-            "--since",
-            "1d",
-            "--csv",
-        ],
-        env=stack.env,
-        capture_output=True,
-        text=True,
-        timeout=240,
-        cwd=REPO_ROOT,
+    report = cli(
+        stack,
+        "report",
+        "--project",
+        str(stack.config.bot_dir),
+        "--endpoints",
+        str(stack.endpoints_path),
+        "--since",
+        "1d",
+        "--csv",
     )
     assert report.returncode == 0, report.stderr
     total = {r["day"]: r for r in csv.DictReader(io.StringIO(report.stdout))}["all"]
