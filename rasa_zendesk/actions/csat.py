@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from dataclasses import dataclass
 from typing import Any, ClassVar, Dict, List, Optional, Sequence, Set
 
 from rasa_sdk.events import SlotSet
@@ -50,6 +51,17 @@ def comment_of(value: Any) -> Optional[str]:
     return text if text and text.lower() not in NO_COMMENT else None
 
 
+@dataclass(frozen=True)
+class RatingToWrite:
+    """What the background write needs: where, which ticket, the rating and comment, whose."""
+
+    connector: ZendeskSettings
+    ticket_id: str
+    rating: int
+    comment: Optional[str]
+    sender_id: str
+
+
 class ActionZendeskCsat(ZendeskAction):
     """Record the user's rating of the handoff that just ended, and write it to its ticket."""
 
@@ -82,70 +94,59 @@ class ActionZendeskCsat(ZendeskAction):
         except Exception as error:
             log_failure(logger, "CSAT rating", turn.sender_id, error)
         else:
-            self._write_later(connector, rated, comment, turn.sender_id)
+            pending = RatingToWrite(
+                connector, rated.ticket_id or "", rating, comment, turn.sender_id
+            )
+            self._write_later(pending, rated)
         return [record(rated), *cleared]
 
-    def _write_later(
-        self,
-        connector: ZendeskSettings,
-        handoff: state.Handoff,
-        comment: Optional[str],
-        sender_id: str,
-    ) -> None:
+    def _write_later(self, rating: RatingToWrite, handoff: state.Handoff) -> None:
+        why = None
         if not handoff.ticket_id:
+            why = "the handoff's ticket is not known (no ticket-status webhook reached it)"
+        elif not rating.connector.support_auth_configured:
+            why = "the Support API is not configured (support_oauth_client_id or _token)"
+        if why:
             logger.warning(
-                "Zendesk CSAT rating of sender %s kept in the tracker, not written: "
-                "the handoff's ticket is not known (no ticket-status webhook reached it)",
-                sender_id,
+                "Zendesk CSAT rating of sender %s kept in the tracker, not written: %s",
+                rating.sender_id,
+                why,
             )
             return
-        if not connector.support_auth_configured:
-            logger.warning(
-                "Zendesk CSAT rating of sender %s kept in the tracker, not written: the "
-                "Support API is not configured (support_oauth_client_id or "
-                "support_oauth_token)",
-                sender_id,
-            )
-            return
-        task = asyncio.get_running_loop().create_task(
-            self._write(connector, handoff, comment, sender_id)
-        )
+        task = asyncio.get_running_loop().create_task(self._write(rating))
         _writes.add(task)
         task.add_done_callback(_writes.discard)
 
-    async def _write(
-        self,
-        connector: ZendeskSettings,
-        handoff: state.Handoff,
-        comment: Optional[str],
-        sender_id: str,
-    ) -> None:
+    async def _write(self, rating: RatingToWrite) -> None:
         """Write the rating; try again while the failure may pass, at most len(delays)."""
-        assert handoff.ticket_id is not None and handoff.csat_rating is not None
         delays = list(self.retry_delays)
         while True:
             try:
                 await csat.write(
-                    connector, handoff.ticket_id, handoff.csat_rating, comment, self.request_timeout
+                    rating.connector,
+                    rating.ticket_id,
+                    rating.rating,
+                    rating.comment,
+                    self.request_timeout,
                 )
             except SupportApiError as error:
                 if error.passing and delays:
                     logger.info(
                         "Zendesk CSAT write for sender %s failed (%s); trying again in %g s",
-                        sender_id,
+                        rating.sender_id,
                         error,
                         delays[0],
                     )
                     await asyncio.sleep(delays.pop(0))
                     continue
-                log_failure(logger, "CSAT write to the ticket", sender_id, error)
+                log_failure(logger, "CSAT write to the ticket", rating.sender_id, error)
             except Exception as error:
-                log_failure(logger, "CSAT write to the ticket", sender_id, error)
+                log_failure(logger, "CSAT write to the ticket", rating.sender_id, error)
             else:
                 logger.info(
                     "Zendesk CSAT rating %s of sender %s is on ticket %s",
-                    handoff.csat_rating,
-                    sender_id,
-                    handoff.ticket_id,
+                    rating.rating,
+                    rating.sender_id,
+                    rating.ticket_id,
                 )
             return
