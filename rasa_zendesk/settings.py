@@ -20,6 +20,11 @@ from rasa_zendesk.schedule import parse as parse_schedule
 
 #: The connection settings a connector cannot do without.
 REQUIRED = ("subdomain", "app_id", "key_id", "key_secret", "webhook_secret")
+#: The scopes a client-credentials token is asked for: reads (business hours, agents online)
+#: and ticket writes (the CSAT rating).
+DEFAULT_SUPPORT_SCOPE = "read tickets:write"
+#: The day Zendesk stops accepting API tokens.
+API_TOKENS_END = "30 Apr 2027"
 #: The name of the unnamed connector: credentials.yml's top-level keys, `ZENDESK_<SETTING>`.
 DEFAULT_CONNECTOR = "default"
 #: Zendesk's "API key" authentication of a webhook: the header it sends, unless told otherwise.
@@ -178,6 +183,13 @@ class ZendeskSettings:
     #: The Support API (schedules, agent availability): an OAuth access token, its address.
     support_oauth_token: Optional[str] = field(default=None, repr=False)
     support_api_url: Optional[str] = None
+    #: Or an OAuth client's credentials (`client_credentials` grant, tokens fetched and
+    #: refreshed before they expire), and the scopes asked for.
+    support_oauth_client_id: Optional[str] = None
+    support_oauth_client_secret: Optional[str] = field(default=None, repr=False)
+    support_oauth_scope: str = DEFAULT_SUPPORT_SCOPE
+    #: The custom ticket field that gets the CSAT rating (`action_zendesk_csat`).
+    csat_field_id: Optional[int] = None
 
     @property
     def base_url(self) -> str:
@@ -192,6 +204,11 @@ class ZendeskSettings:
         if self.support_api_url:
             return self.support_api_url.rstrip("/")
         return f"https://{self.subdomain}.zendesk.com"
+
+    @property
+    def support_auth_configured(self) -> bool:
+        """Whether the Support API can be called: a token, or a client's credentials."""
+        return bool(self.support_oauth_token or self.support_oauth_client_id)
 
     @property
     def ticket_webhook_enabled(self) -> bool:
@@ -320,17 +337,61 @@ def _hours(sources: Sources) -> Dict[str, Any]:
         "business_hours_from_zendesk": sources.flag("business_hours_from_zendesk", False),
         "business_hours_schedule_id": sources.text("business_hours_schedule_id"),
         "check_agent_availability": sources.flag("check_agent_availability", False),
-        "support_oauth_token": sources.text("support_oauth_token"),
         "support_api_url": sources.text("support_api_url"),
+        **_support_auth(sources),
     }
     asks_zendesk = values["business_hours_from_zendesk"] or values["check_agent_availability"]
-    if asks_zendesk and not values["support_oauth_token"]:
+    if asks_zendesk and not (values["support_oauth_token"] or values["support_oauth_client_id"]):
         raise MissingSettings(
             f"Zendesk settings missing in {sources.where}: support_oauth_token "
             f"({sources.env_name('support_oauth_token')}), an OAuth access token of the "
-            "Support API, needed by business_hours_from_zendesk and check_agent_availability"
+            "Support API, or support_oauth_client_id and support_oauth_client_secret, "
+            "needed by business_hours_from_zendesk and check_agent_availability"
         )
     return values
+
+
+def _support_auth(sources: Sources) -> Dict[str, Any]:
+    """How the Support API is called: a static OAuth token, or an OAuth client's credentials
+    (both halves, never with a token); an API token stops start-up (Zendesk ends them)."""
+    if sources.text("support_api_token"):
+        raise SettingsError(
+            f"Zendesk setting support_api_token ({sources.env_name('support_api_token')}): "
+            f"Zendesk stops API tokens on {API_TOKENS_END} and the plugin does not use them; "
+            "set support_oauth_client_id and support_oauth_client_secret (an OAuth client, "
+            "confidential) or support_oauth_token instead"
+        )
+    token = sources.text("support_oauth_token")
+    if token and ("/token:" in token or token.lower().startswith("basic ")):
+        raise SettingsError(
+            f"Zendesk setting support_oauth_token ({sources.env_name('support_oauth_token')}) "
+            f"holds an API token (email/token:...): Zendesk stops API tokens on "
+            f"{API_TOKENS_END}; give an OAuth access token, or support_oauth_client_id and "
+            "support_oauth_client_secret"
+        )
+    client_id = sources.text("support_oauth_client_id")
+    client_secret = sources.text("support_oauth_client_secret")
+    if bool(client_id) != bool(client_secret) or (token and client_id):
+        raise SettingsError(
+            f"Zendesk settings support_oauth_client_id "
+            f"({sources.env_name('support_oauth_client_id')}) and support_oauth_client_secret "
+            f"({sources.env_name('support_oauth_client_secret')}) go together, and not with "
+            f"support_oauth_token ({sources.env_name('support_oauth_token')}): give the "
+            "client's identifier and secret, or a token"
+        )
+    field_id = sources.text("csat_field_id")
+    if field_id is not None and not (field_id.isdigit() and int(field_id) > 0):
+        raise SettingsError(
+            f"Zendesk setting csat_field_id ({sources.env_name('csat_field_id')}) must be a "
+            "custom ticket field's numeric id, for example csat_field_id: 360001234567"
+        )
+    return {
+        "support_oauth_token": token,
+        "support_oauth_client_id": client_id,
+        "support_oauth_client_secret": client_secret,
+        "support_oauth_scope": sources.text("support_oauth_scope") or DEFAULT_SUPPORT_SCOPE,
+        "csat_field_id": int(field_id) if field_id else None,
+    }
 
 
 def _channel_rules(sources: Sources) -> Dict[str, str]:

@@ -236,3 +236,43 @@ def test_hours_settings_per_connector() -> None:
     assert us.business_hours.zone == "America/New_York" and not us.business_hours.holidays
     assert us.check_agent_availability and us.support_base_url == "https://acme-us.zendesk.com"
     assert "tok-us-123" not in repr(us)
+
+
+@pytest.mark.parametrize(
+    ("values", "says"),
+    [
+        ({"ZENDESK_SUPPORT_API_TOKEN": "tok-api-4711"}, "stops API tokens on 30 Apr 2027"),
+        ({"ZENDESK_SUPPORT_OAUTH_TOKEN": "a@b.c/token:tok-api-4711"}, "holds an API token"),
+        ({"ZENDESK_SUPPORT_OAUTH_CLIENT_ID": "rasa"}, "go together"),
+        ({"ZENDESK_SUPPORT_OAUTH_CLIENT_SECRET": "tok-api-4711"}, "go together"),
+        (
+            {
+                "ZENDESK_SUPPORT_OAUTH_TOKEN": "tok-api-4711",
+                "ZENDESK_SUPPORT_OAUTH_CLIENT_ID": "rasa",
+                "ZENDESK_SUPPORT_OAUTH_CLIENT_SECRET": "tok-api-4711",
+            },
+            "not with support_oauth_token",
+        ),
+        ({"ZENDESK_CSAT_FIELD_ID": "csat"}, "csat_field_id (ZENDESK_CSAT_FIELD_ID)"),
+        ({"ZENDESK_CSAT_FIELD_ID": "0"}, "numeric id"),
+    ],
+)
+def test_support_auth_in_the_wrong_form_stops_start_up(values: Dict[str, str], says: str) -> None:
+    with pytest.raises(SettingsError) as error:
+        Connectors.read(Sources(None, {**BASE, **values}))
+    assert says in str(error.value) and "tok-api-4711" not in str(error.value)
+
+
+def test_support_client_credentials_and_the_csat_field() -> None:
+    env = {
+        **BASE,
+        "ZENDESK_SUPPORT_OAUTH_CLIENT_ID": "rasa_bot",
+        "ZENDESK_SUPPORT_OAUTH_CLIENT_SECRET": "cs-secret-0001",
+        "ZENDESK_CHECK_AGENT_AVAILABILITY": "true",
+        "ZENDESK_CSAT_FIELD_ID": "360009999999",
+    }
+    settings = Connectors.read(Sources(None, env)).default
+    assert settings.support_auth_configured and settings.support_oauth_token is None
+    assert settings.support_oauth_scope == "read tickets:write"
+    assert settings.csat_field_id == 360009999999
+    assert "cs-secret-0001" not in repr(settings)

@@ -38,12 +38,13 @@ from rasa_zendesk.settings import (
 from rasa_zendesk.sunco.client import SunCoClient, run_deadline
 from rasa_zendesk.sunco.errors import SunCoError
 from rasa_zendesk.sunco.models import Author
+from rasa_zendesk.tickets.support_api import SupportApiError
 
 logger = logging.getLogger(__name__)
 
-# What an action expects when Zendesk cannot be reached: SunCo failed after its retries, or the
-# action server is not configured for Zendesk. Both leave the bot in charge.
-ZendeskFailure = (SunCoError, SettingsError)
+# What an action expects when Zendesk cannot be reached: SunCo or the Support API failed after
+# its retries, or the action server is not configured for Zendesk. All leave the bot in charge.
+ZendeskFailure = (SunCoError, SupportApiError, SettingsError)
 
 
 @dataclass

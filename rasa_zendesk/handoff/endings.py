@@ -65,6 +65,7 @@ BUILT_IN_TEXTS = {
         "Meanwhile, I'm here if you need anything else."
     ),
     constants.UTTER_AGENT_JOINED: "{agent_name} has joined the chat.",
+    constants.UTTER_CSAT_THANKS: "Thank you for your feedback!",
     constants.UTTER_MESSAGE_NOT_RELAYED: (
         "Sorry, one of your messages couldn't be passed on to the agent: {reason}. "
         "Please send it again, in other words if you can."

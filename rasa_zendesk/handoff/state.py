@@ -101,6 +101,10 @@ class Handoff(SlotRecord):
     #: Why the user's platform refused messages for good (`platforms.outcome` causes), each
     #: told to the agent once.
     undelivered: Optional[List[str]] = None
+    #: The user's satisfaction rating (1 to 5) after the handoff, and when it was given: once
+    #: per handoff (`rated`); `action_zendesk_csat` writes it to the ticket.
+    csat_rating: Optional[int] = None
+    csat_at: Optional[float] = None
 
     @property
     def active(self) -> bool:
@@ -274,6 +278,20 @@ def ended(handoff: Handoff, reason: str, at: Optional[float] = None) -> Handoff:
     if not handoff.active:
         raise TransitionError("the handoff has ended already")
     return replace(handoff, state=ENDED, ended_at=_now(at), end_reason=reason)
+
+
+CSAT_RATINGS = range(1, 6)
+
+
+def rated(handoff: Handoff, rating: int, at: Optional[float] = None) -> Handoff:
+    """The user rated an ended handoff (1 to 5); a handoff is rated once."""
+    if handoff.state != ENDED:
+        raise TransitionError("only an ended handoff is rated")
+    if handoff.csat_rating is not None:
+        raise TransitionError("the handoff is rated already")
+    if rating not in CSAT_RATINGS:
+        raise TransitionError(f"a rating is 1 to 5, not {rating!r}")
+    return replace(handoff, csat_rating=rating, csat_at=_now(at))
 
 
 def _now(at: Optional[float]) -> float:
