@@ -14,7 +14,9 @@ The calls, in order, all through the action server's shared SunCo client:
    the channel never relays it;
 5. pass control to Agent Workspace (`agent_workspace`, default `zd-agentWorkspace`) with flat
    metadata under 4 KB: `first_message_id` (the summary, so the ticket shows everything, not
-   only the last 10 messages), subject, tags and requester (`handoff_metadata`).
+   only the last 10 messages), subject, tags and requester, and where the ticket lands
+   (group, brand, custom and system fields from slots, the connector's `routing`:
+   `handoff_metadata.routed_fields`).
 Then it opens the handoff's record (`zendesk_handoff`, state `waiting`) and utters
 `utter_zendesk_handoff_started`.
 
@@ -49,7 +51,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_zendesk import clock, constants
 from rasa_zendesk.actions import summary
 from rasa_zendesk.actions.base import Turn, ZendeskAction, log_failure, record
-from rasa_zendesk.actions.handoff_metadata import pass_control_metadata, tag
+from rasa_zendesk.actions.handoff_metadata import pass_control_metadata, routed_fields, tag
 from rasa_zendesk.handoff import offer, state
 from rasa_zendesk.hours import gate
 from rasa_zendesk.settings import ZendeskSettings
@@ -144,6 +146,9 @@ class ActionZendeskHandoff(ZendeskAction):
             ],
             requester_name=name,
             requester_email=email,
+            routed=routed_fields(
+                connector.routing, tracker.slots, _intents(tracker), briefing.reason.kind
+            ),
         )
         try:
             await client.pass_control(
@@ -217,6 +222,17 @@ def offer_instead(
     opening = closed.next_opening.timestamp() if closed.next_opening else None
     made = offer.offered(closed.reason, opening, connector.name)
     return [SlotSet(constants.SLOT_OFFER, made.as_slot())]
+
+
+def _intents(tracker: Tracker) -> List[str]:
+    """The user's intents in this conversation, oldest first."""
+    names = []
+    for event in tracker.events:
+        if event.get("event") == "user":
+            name = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
+            if isinstance(name, str):
+                names.append(name)
+    return names
 
 
 def _text_slot(tracker: Tracker, slot: str) -> Optional[str]:

@@ -150,6 +150,19 @@ async def test_escalation_calls_in_order_and_sets_the_slots(
     assert conversation["handoffMetadata"] == metadata
 
 
+async def test_the_connector_s_routing_lands_the_ticket_with_its_group_and_fields(
+    zendesk: Zendesk, executor: ActionExecutor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ZENDESK_TICKET_FIELDS", "order_id=360001234567,email=360001234568")
+    monkeypatch.setenv("ZENDESK_GROUP_BY_INTENT", "order_status=360000111")
+    monkeypatch.setenv("ZENDESK_DEFAULT_GROUP", "360000999")
+    result = await escalate(executor, history())
+    metadata = zendesk.conversation(conversation_of(result))["handoffMetadata"]
+    assert metadata["dataCapture.ticketField.360001234567"] == "A-1234"
+    assert metadata["dataCapture.ticketField.360001234568"] == "jane@example.com"
+    assert metadata["dataCapture.systemField.group_id"] == "360000111"  # the order question's
+
+
 async def test_long_turns_are_cut_into_messages_of_at_most_4096_characters(
     zendesk: Zendesk, executor: ActionExecutor
 ) -> None:
