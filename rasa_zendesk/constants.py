@@ -14,6 +14,8 @@ SLOT_OFFER = "zendesk_offer"
 #: Why the policy escalated, set by the policy for the escalation action to report: an
 #: `escalation.EscalationReason` as data (`as_slot`).
 SLOT_HANDOFF_REASON = "zendesk_handoff_reason"
+#: How the latest handoff ended, for the bot's next flow: `handoff.endings.outcome`.
+SLOT_HANDOFF_OUTCOME = "zendesk_handoff_outcome"
 
 # Intents.
 INTENT_HUMAN_HANDOFF = "human_handoff"
