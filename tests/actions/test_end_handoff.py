@@ -7,7 +7,7 @@ from rasa.shared.core.events import SlotSet
 from rasa_sdk.executor import ActionExecutor
 
 from rasa_zendesk import constants
-from rasa_zendesk.handoff import state
+from rasa_zendesk.handoff import endings, state
 from testkit.action_calls import (
     handoff_closed,
     handoff_opened,
@@ -62,12 +62,17 @@ async def test_the_end_starts_a_fresh_session_carrying_the_slots_over(
     result = await run(executor, constants.ACTION_END_HANDOFF, turns)
 
     events = [(e["event"], e.get("name")) for e in result["events"]]
-    assert events[:2] == [("slot", constants.SLOT_HANDOFF), ("session_started", None)]
+    assert events[:3] == [
+        ("slot", constants.SLOT_HANDOFF),
+        ("slot", constants.SLOT_HANDOFF_OUTCOME),
+        ("session_started", None),
+    ]
     assert events[-1] == ("action", "action_listen") and followups(result) == []
-    carried = {e["name"]: e["value"] for e in result["events"][2:-1]}
+    carried = {e["name"]: e["value"] for e in result["events"][3:-1]}
     assert carried == {
         "email": "ada@example.com",
         constants.SLOT_HANDOFF: end_record(result).as_slot(),
+        constants.SLOT_HANDOFF_OUTCOME: endings.outcome(end_record(result)),
     }
     assert end_record(result).end_reason == state.USER_ENDED
 
