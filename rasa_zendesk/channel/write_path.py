@@ -296,9 +296,10 @@ async def _run_bot_actions(
     caller holds the lock). Each runs as Rasa's processor runs a predicted action (the bot's
     own `action_session_start` when its domain has one). A session start keeps the handoff's
     record and its outcome, even when the bot's own `action_session_start` did not carry them
-    over (no rewind can revive the handoff), and what is still to be handed out (`pending.carried_over`). What they
-    say to a user whose channel cannot push (or is failing) is marked, to be handed out at
-    the next message. A failure is logged: the end it follows is recorded already."""
+    over (no rewind can revive the handoff), and what is still to be handed out
+    (`pending.carried_over`). What they say to a user whose channel cannot push (or is
+    failing) is marked, to be handed out at the next message. A failure is logged: the end
+    it follows is recorded already."""
     processor = rasa.agent.processor
     to_user = CollectingOutputChannel() if hand_out_later else output
     try:

@@ -1,7 +1,8 @@
 """The end of a running handoff in the Rasa server, as its row of the table of endings says
 (`rasa_zendesk.handoff.endings`): given back in Zendesk when the row says so, the user's
-notice, the record and its outcome, the bot listening, then the row's follow-up: a fresh session (the bot's own
-`action_session_start` when it has one) and the author's `after_handoff_action`."""
+notice, the record and its outcome, the bot listening, then the row's follow-up: a fresh
+session (the bot's own `action_session_start` when it has one) and the author's
+`after_handoff_action`."""
 
 from __future__ import annotations
 
