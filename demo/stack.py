@@ -74,8 +74,8 @@ class Credentials:
 
 
 #: The example bot's own settings (a bot author sets them for both servers): after a handoff
-#: the bot asks whether the team solved the problem.
-EXAMPLE_BOT_ENV = {"ZENDESK_AFTER_HANDOFF_ACTION": "utter_ask_feedback"}
+#: the bot says what fits how it ended (`actions/after_handoff.py`).
+EXAMPLE_BOT_ENV = {"ZENDESK_AFTER_HANDOFF_ACTION": "action_after_handoff"}
 
 #: For every process a stack starts: unbuffered logs, no telemetry, and no warnings that
 #: Rasa 3.6's dependencies print on every start.
