@@ -138,6 +138,7 @@ class ActionZendeskHandoff(ZendeskAction):
         briefing = summary.summarize(tracker)  # deterministic: reason, summary, transcript
 
         user_id = customer_id(tracker)
+        known = user_id if user_id != sender_id else None  # the customer's id, from the bot
         profile = (
             Profile(given_name=name, email=email, locale=locale)
             if name or email or locale
@@ -169,7 +170,10 @@ class ActionZendeskHandoff(ZendeskAction):
             requester_name=name,
             requester_email=email,
             routed=routed_fields(
-                connector.routing, tracker.slots, _intents(tracker), briefing.reason.kind
+                connector.routing,
+                {**tracker.slots, constants.SLOT_EXTERNAL_ID: known},
+                _intents(tracker),
+                briefing.reason.kind,
             ),
         )
         try:
@@ -185,7 +189,7 @@ class ActionZendeskHandoff(ZendeskAction):
             trigger=briefing.reason.kind,
             at=requested_at,
             connector=connector.name,
-            user_external_id=user_id if user_id != sender_id else None,
+            user_external_id=known,
         )
 
     def connector(self, tracker: Tracker) -> ZendeskSettings:
