@@ -482,3 +482,12 @@ def test_the_outcome_says_how_it_ended_who_answered_and_how_long_it_took() -> No
     assert nobody["wait_seconds"] == nobody["duration_seconds"] == 600.0
     with pytest.raises(ValueError):
         endings.outcome(opened)
+
+
+async def test_the_rasa_server_keeps_the_outcome_when_the_bot_carries_no_slots_over() -> None:
+    data = copy.deepcopy(WITH_AFTER.as_dict())
+    data["session_config"] = {"carry_over_slots_to_new_session": False}
+    case = Case(Domain.from_dict(data), {})
+    ended = await on_rasa(case, webhook(release_webhook, reason="transferToEmail"), {})
+    assert ended.fresh and ended.reason == state.TRANSFER_TO_EMAIL
+    assert ended.record is not None and ended.outcome == endings.outcome(ended.record)
