@@ -96,7 +96,9 @@ class ZendeskInput(InputChannel):
         self.directories = Directories(
             config.connectors, sunco=sunco, observer_for=self.metrics.sunco_observer
         )
-        self.processor = WebhookProcessor(config, self.directories)
+        self.processor = WebhookProcessor(
+            config, self.directories, on_refused=self.metrics.delivery_refused
+        )
         self.timers = TimerLoop(self.processor, observe=self.metrics.handoffs.observe)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:

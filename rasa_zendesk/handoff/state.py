@@ -101,6 +101,9 @@ class Handoff(SlotRecord):
     #: The SunCo user's externalId when it is not the Rasa sender id (`zendesk_external_id`):
     #: the user messages of this handoff are posted as that user.
     user_external_id: Optional[str] = None
+    #: Why the user's platform refused messages for good (`platforms.outcome` causes), each
+    #: told to the agent once.
+    undelivered: Optional[List[str]] = None
 
     @property
     def active(self) -> bool:
@@ -234,6 +237,11 @@ def ticket_of_another(events: Sequence[Any], handoff: Handoff, ticket_id: str) -
     return any(
         record.ticket_id == ticket_id and record.id != handoff.id for record in records(events)
     )
+
+
+def refused(handoff: Handoff, cause: str) -> Handoff:
+    """The user's platform refused a message for good for `cause` (the agent was told)."""
+    return replace(handoff, undelivered=[*(handoff.undelivered or []), cause])
 
 
 def handled(handoff: Handoff, message_id: Optional[str]) -> Handoff:

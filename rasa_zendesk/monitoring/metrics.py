@@ -142,6 +142,13 @@ class ChannelMetrics:
             "operation",
             "status",
         )
+        self.refused = self._counter(
+            "deliveries_refused",
+            "Messages to users that their platform refused for good (the agent is told), by "
+            "this instance, by platform and cause.",
+            "platform",
+            "cause",
+        )
         self.registry.register(_RunningHandoffs(self.handoffs))
 
     def _counter(self, name: str, documentation: str, *labels: str) -> Counter:
@@ -171,6 +178,9 @@ class ChannelMetrics:
 
     def webhook_event(self, route: str, event_type: str, outcome: str) -> None:
         self.events.labels(route, event_type or "unknown", outcome).inc()
+
+    def delivery_refused(self, platform: str, cause: str) -> None:
+        self.refused.labels(platform, cause).inc()
 
     def webhook_request(self, route: str, status: int) -> None:
         self.requests.labels(route, str(status)).inc()
