@@ -224,4 +224,4 @@ async def test_one_customer_on_two_channels_is_one_user_with_two_handoffs(
     await wait_for(lambda: "Hi, REST, Ben here" in tracker.agent_texts(rest_sender), "Ben")
     assert tracker.agent_texts(user.session_id) == ["Hi, web chat, Ana here"]
     assert tracker.agent_texts(rest_sender) == ["Hi, REST, Ben here"]
-    assert "Ben here" not in " ".join(t or "" for t in user.texts())
+    assert "Ben here" not in " ".join(t or "" for t in user.texts)
