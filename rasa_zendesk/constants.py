@@ -14,6 +14,11 @@ SLOT_OFFER = "zendesk_offer"
 #: Why the policy escalated, set by the policy for the escalation action to report: an
 #: `escalation.EscalationReason` as data (`as_slot`).
 SLOT_HANDOFF_REASON = "zendesk_handoff_reason"
+#: How the latest handoff ended, for the bot's next flow: `handoff.endings.outcome`.
+SLOT_HANDOFF_OUTCOME = "zendesk_handoff_outcome"
+#: Who the customer is, across channels: the SunCo user's `externalId` when set (by the bot's
+#: login flow, or from the user message's metadata key of the same name), else the sender id.
+SLOT_EXTERNAL_ID = "zendesk_external_id"
 
 # Intents.
 INTENT_HUMAN_HANDOFF = "human_handoff"

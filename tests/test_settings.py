@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from typing import Dict
@@ -152,6 +153,49 @@ def test_only_named_connectors_and_a_chosen_default() -> None:
     assert Connectors.read(Sources(None, env)).default_name == "eu"
     env["ZENDESK_DEFAULT_CONNECTOR"] = "us"
     assert Connectors.read(Sources(None, env)).default.app_id == "app_us"
+
+
+def test_routing_per_connector_from_credentials_yml_and_the_environment() -> None:
+    given = {
+        "ticket_fields": {"order_number": 360001234567, "plan": "360001234568"},
+        "group_by_intent": {"billing_question": 360000111},
+        "default_group": "360000999",
+    }
+    routing = Connectors.read(Sources(given, BASE)).default.routing
+    assert routing.ticket_fields == (("order_number", "360001234567"), ("plan", "360001234568"))
+    assert routing.group_by_intent == (("billing_question", "360000111"),)
+    assert routing.default_group == "360000999" and routing.brand_id is None
+    env = {
+        **BASE,
+        **named("eu", SYSTEM_FIELDS="tier=priority,org=organization_id", BRAND_ID="42"),
+        "ZENDESK_CONNECTORS": "eu",
+        "ZENDESK_CONNECTOR_EU_GROUP_BY_TRIGGER": "frustration=360000222",
+    }
+    eu = Connectors.read(Sources(None, env)).get("eu").routing
+    assert eu.system_fields == (("tier", "priority"), ("org", "organization_id"))
+    assert eu.group_by_trigger == (("frustration", "360000222"),) and eu.brand_id == "42"
+    assert eu.slots == ("tier", "org")
+    assert eu.missing_slots(["tier", "email"]) == ["org"]
+    with pytest.raises(SettingsError, match="not define: org;"):
+        eu.check_slots({"tier": None}, "the bot's domain")
+
+
+@pytest.mark.parametrize(
+    "values, says",
+    [
+        ({"TICKET_FIELDS": "order_number=abc"}, "ticket_fields (ZENDESK_TICKET_FIELDS) takes"),
+        ({"TICKET_FIELDS": "order_number"}, "must be slot=field id pairs"),
+        ({"GROUP_BY_INTENT": "billing=-1"}, "group_by_intent (ZENDESK_GROUP_BY_INTENT) takes"),
+        ({"GROUP_BY_TRIGGER": "angry=1"}, "names escalation kinds, one of explicit_request"),
+        ({"SYSTEM_FIELDS": "tier=status"}, "one of group_id, brand_id"),
+        ({"DEFAULT_GROUP": "sales"}, "default_group (ZENDESK_DEFAULT_GROUP) takes Zendesk ids"),
+        ({"BRAND_ID": "1.5"}, "brand_id (ZENDESK_BRAND_ID) takes Zendesk ids"),
+    ],
+)
+def test_routing_in_the_wrong_form_stops_start_up(values: Dict[str, str], says: str) -> None:
+    env = {**BASE, **{f"ZENDESK_{key}": value for key, value in values.items()}}
+    with pytest.raises(SettingsError, match=re.escape(says)):
+        Connectors.read(Sources(None, env))
 
 
 def test_credentials_yml_names_connectors_as_a_mapping() -> None:

@@ -340,10 +340,11 @@ async def _run_bot_actions(
     """Run the bot's actions after the end, in order, then listen, as a bot turn ends (the
     caller holds the lock). Each runs as Rasa's processor runs a predicted action (the bot's
     own `action_session_start` when its domain has one). A session start keeps the handoff's
-    record, even one the bot's own `action_session_start` did not carry over (no rewind can
-    revive the handoff), and what is still to be handed out (`pending.carried_over`). What they
-    say to a user whose channel cannot push (or is failing) is marked, to be handed out at
-    the next message. A failure is logged: the end it follows is recorded already."""
+    record and its outcome, even when the bot's own `action_session_start` did not carry them
+    over (no rewind can revive the handoff), and what is still to be handed out
+    (`pending.carried_over`). What they say to a user whose channel cannot push (or is
+    failing) is marked, to be handed out at the next message. A failure is logged: the end
+    it follows is recorded already."""
     processor = rasa.agent.processor
     to_user = CollectingOutputChannel() if hand_out_later else output
     try:
@@ -351,6 +352,7 @@ async def _run_bot_actions(
         tracker = await processor.get_tracker(sender_id)
         first = len(tracker.events)
         record, before = state.current(tracker.events), list(tracker.events)
+        outcome = tracker.get_slot(constants.SLOT_HANDOFF_OUTCOME)
         for name in action_names:
             prediction = PolicyPrediction.for_action_name(processor.domain, name)
             action = processor._get_action(name)
@@ -359,6 +361,8 @@ async def _run_bot_actions(
                 continue
             if record is not None and state.current(tracker.events) != record:
                 tracker.update(record_event(record))
+            if outcome is not None and tracker.get_slot(constants.SLOT_HANDOFF_OUTCOME) != outcome:
+                tracker.update(SlotSet(constants.SLOT_HANDOFF_OUTCOME, outcome))
             for message in pending.carried_over(before):  # made now: stamped in the session
                 tracker.update(message)
         if tracker.latest_action_name != ACTION_LISTEN_NAME:

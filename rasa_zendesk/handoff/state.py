@@ -98,6 +98,9 @@ class Handoff(SlotRecord):
     #: The ticket Zendesk opened for it and that ticket's latest status (ticket webhooks).
     ticket_id: Optional[str] = None
     ticket_status: Optional[str] = None
+    #: The SunCo user's externalId when it is not the Rasa sender id (`zendesk_external_id`):
+    #: the user messages of this handoff are posted as that user.
+    user_external_id: Optional[str] = None
     #: Why the user's platform refused messages for good (`platforms.outcome` causes), each
     #: told to the agent once.
     undelivered: Optional[List[str]] = None
@@ -174,6 +177,7 @@ def opened(
     trigger: Optional[str] = None,
     at: Optional[float] = None,
     connector: Optional[str] = None,
+    user_external_id: Optional[str] = None,
 ) -> Handoff:
     """Control passed to the agents: the handoff waits for the first agent message."""
     requested_at = _now(at)
@@ -185,6 +189,7 @@ def opened(
         trigger=trigger,
         waiting_since=requested_at,
         connector=connector,
+        user_external_id=user_external_id,
     )
 
 
