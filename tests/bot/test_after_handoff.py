@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, List
+from typing import Any, Dict, List, Tuple
 
 import pytest
 from rasa_sdk import Tracker
@@ -15,13 +15,20 @@ from rasa_zendesk.handoff import endings, state
 pytestmark = pytest.mark.timeout(10)
 
 
-async def said_after(outcome: Any) -> List[str]:
+async def after(outcome: Any) -> Tuple[List[str], List[Dict[str, Any]]]:
+    """What the action says and the events it returns."""
     tracker = Tracker(
         "web-1", {constants.SLOT_HANDOFF_OUTCOME: outcome}, {}, [], False, None, {}, ""
     )
     dispatcher = CollectingDispatcher()
-    assert await ActionAfterHandoff().run(dispatcher, tracker, {}) == []
-    return [message["response"] for message in dispatcher.messages]
+    events = await ActionAfterHandoff().run(dispatcher, tracker, {})
+    return [message["response"] for message in dispatcher.messages], events
+
+
+async def said_after(outcome: Any) -> List[str]:
+    said, events = await after(outcome)
+    assert events == []
+    return said
 
 
 @pytest.mark.parametrize(
@@ -30,6 +37,7 @@ async def said_after(outcome: Any) -> List[str]:
         (state.TRANSFER_TO_EMAIL, "utter_goodbye_by_email"),
         (state.AGENT_TIMEOUT, "utter_offer_faq"),
         (state.AGENT_RELEASED, "utter_ask_feedback"),
+        (state.TICKET_SOLVED, "utter_ask_feedback"),  # no agent came: nobody to rate
     ],
 )
 async def test_the_bot_answers_how_the_handoff_ended(reason: str, response: str) -> None:
@@ -39,3 +47,18 @@ async def test_the_bot_answers_how_the_handoff_ended(reason: str, response: str)
 
 async def test_without_an_outcome_it_asks_for_feedback() -> None:
     assert await said_after(None) == await said_after("garbled") == ["utter_ask_feedback"]
+
+
+async def test_a_ticket_an_agent_solved_starts_the_csat_form() -> None:
+    joined = state.agent_joined(state.opened("conv-1", at=10.0), "Alex", at=40.0)
+    said, events = await after(endings.outcome(state.ended(joined, state.TICKET_SOLVED, at=70.0)))
+    assert said == ["utter_ask_zendesk_csat_rating"]
+    assert events == [
+        {"event": "active_loop", "timestamp": None, "name": "zendesk_csat_form"},
+        {
+            "event": "slot",
+            "timestamp": None,
+            "name": "requested_slot",
+            "value": "zendesk_csat_rating",
+        },
+    ]

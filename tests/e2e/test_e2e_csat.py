@@ -33,7 +33,7 @@ from testkit.events_table import EventsTable
 from testkit.metrics import scrape, value
 from testkit.processes import running, stack_config
 from testkit.socket_user import SocketUser
-from testkit.stack_users import ENDED, STARTED
+from testkit.stack_users import COMMENT, ENDED, RATE, STARTED, THANKS
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(420)]
 
@@ -45,7 +45,6 @@ API_TOKEN = "apitoken-csat-e2e-0123456789abcdef"
 @pytest.fixture(scope="module")
 def stack(trained_model: Path) -> Iterator[DemoStack]:
     env = {
-        "ZENDESK_AFTER_HANDOFF_ACTION": "zendesk_csat_form",
         "ZENDESK_SUPPORT_OAUTH_CLIENT_ID": DEFAULT_SUPPORT_OAUTH_CLIENT_ID,
         "ZENDESK_SUPPORT_OAUTH_CLIENT_SECRET": DEFAULT_SUPPORT_OAUTH_CLIENT_SECRET,
         "ZENDESK_CSAT_FIELD_ID": FIELD,
@@ -94,10 +93,9 @@ async def test_a_solved_handoff_is_rated_on_the_ticket_and_in_the_report(
     mark = len(user.received)
     await emulator.set_ticket_status(conversation["id"], "solved")
     await user.next_text(mark, contains=ENDED)
-    await user.next_text(mark, contains="from 1 (poor) to 5 (excellent)")
-    await user.next_text(await user.say("4"), contains="Anything you'd like to tell us")
-    mark = await user.say("Quick and kind, thank you")
-    await user.next_text(mark, contains="Thank you for your feedback")
+    await user.next_text(mark, contains=RATE)  # the example bot's after_handoff_action
+    await user.next_text(await user.say("4"), contains=COMMENT)
+    await user.next_text(await user.say("Quick and kind, thank you"), contains=THANKS)
 
     async def rated_ticket() -> Dict[str, Any]:
         ticket = await emulator.ticket(conversation["id"])

@@ -21,7 +21,7 @@ from testkit.emulator_control import EmulatorControl, user_texts, wait_for
 from testkit.events_table import EventsTable
 from testkit.processes import running_stack
 from testkit.socket_user import SocketUser
-from testkit.stack_users import ENDED, GREETING, STARTED
+from testkit.stack_users import COMMENT, ENDED, GREETING, RATE, STARTED, THANKS
 
 pytestmark = pytest.mark.e2e
 
@@ -224,10 +224,12 @@ async def test_solved_the_user_is_told_at_once_and_the_close_later_says_nothing(
     mark = len(user.received)
     ticket = await emulator.set_ticket_status(conversation_id, "solved")
     await user.next_text(mark, contains=ENDED)
-    await user.next_text(mark, contains=FEEDBACK)  # the example bot's after_handoff_action
+    await user.next_text(mark, contains=RATE)  # the example bot's after_handoff_action
     ended = await wait_for(lambda: ended_record(tracker, user.session_id), "the end stored")
     assert ended.end_reason == state.TICKET_SOLVED
     assert (ended.ticket_id, ended.ticket_status) == (str(ticket["id"]), "SOLVED")
+    await user.next_text(await user.say("5"), contains=COMMENT)
+    await user.next_text(await user.say("no"), contains=THANKS)
     await user.next_text(await user.say("hi"), contains=GREETING)
 
     mark = len(user.received)
