@@ -6,7 +6,7 @@
 Starts its own deployment (PostgreSQL, Redis, the emulator, `rasa run actions` and one
 `rasa run` with endpoints.scaleout.yml and the trained example bot), then measures:
 (a) webhook ingest against Rasa's `POST /conversations/{id}/tracker/events`, on conversations
-of 12 (a fresh handoff) and of 500 events; (b) a relay turn against a normal bot turn;
+as long as a fresh handoff and of 500 events; (b) a relay turn against a normal bot turn;
 (c) escalation with 100 ms of SunCo latency per call; (d) the Rasa process's memory with
 1,000 handoffs open.
 Results: a table on stdout, and artifacts/bench/handoff.{md,json}.
@@ -56,8 +56,9 @@ def parse_args(argv: List[str]) -> argparse.Namespace:
     )
     parser.add_argument(
         "--lengths",
-        default="12,500",
-        help="ingest: conversation lengths in events (12: a fresh handoff, the shortest)",
+        default=f"{ingest.FRESH},500",
+        help=f"ingest: conversation lengths in events ({ingest.FRESH}: as long as a fresh "
+        "handoff, the shortest)",
     )
     parser.add_argument("--turn-users", type=int, default=10, help="turns: users (3 turns each)")
     parser.add_argument("--escalations", type=int, default=5)
@@ -77,7 +78,10 @@ def parse_args(argv: List[str]) -> argparse.Namespace:
     if args.quick:
         args.conversations, args.messages = 4, 6
         args.turn_users, args.escalations, args.handoffs = 2, 2, 20
-    args.length_list = [int(value) for value in args.lengths.split(",")]
+    try:
+        args.length_list = ingest.parse_lengths(args.lengths)
+    except ValueError as error:
+        parser.error(str(error))
     return args
 
 
