@@ -33,6 +33,8 @@ ACTION_LEAVE_MESSAGE = "action_zendesk_leave_message"
 ACTION_HAND_OUT = "action_zendesk_hand_out"
 
 # Responses: the plugin utters them, the bot's domain gives their text.
+#: Said at once when the user asks for a human, before any call to Zendesk.
+UTTER_CONNECTING = "utter_zendesk_connecting"
 UTTER_HANDOFF_STARTED = "utter_zendesk_handoff_started"
 UTTER_HANDOFF_FAILED = "utter_zendesk_handoff_failed"
 UTTER_RELAY_FAILED = "utter_zendesk_relay_failed"

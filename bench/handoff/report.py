@@ -67,6 +67,7 @@ def turns_table(turns: Dict[str, Any]) -> List[str]:
 
 def escalation_table(escalation: Dict[str, Any]) -> List[str]:
     rows = [
+        ('`human_handoff` message → user told "connecting"', "to_connecting"),
         ("`human_handoff` message → passControl reaches SunCo", "to_pass_control"),
         ("`human_handoff` message → passControl answered", "to_pass_control_done"),
         ("`human_handoff` message → user told an agent is coming", "to_user_notice"),
