@@ -66,6 +66,13 @@ def parse_args(argv: List[str]) -> argparse.Namespace:
     parser.add_argument("--handoffs", type=int, default=1000, help="memory: handoffs to open")
     parser.add_argument("--output", type=Path, default=OUTPUT)
     parser.add_argument(
+        "--gc-freeze",
+        choices=("off", "on", "both"),
+        default="off",
+        help="the Rasa server's gc_freeze; both: the parts without it, then ingest again with "
+        "it, in a second deployment (p99 side by side)",
+    )
+    parser.add_argument(
         "--profile",
         action="store_true",
         help="profile the Rasa process (cProfile) during each timed ingest: <output>/profile-*",
@@ -140,6 +147,26 @@ async def measure(args: argparse.Namespace, cluster: Cluster, token: str) -> Dic
     return results
 
 
+def deploy_and_measure(
+    args: argparse.Namespace, model: Path, token: str, stores: Any, gc_freeze: bool
+) -> Dict[str, Any]:
+    """One deployment (the Rasa server with or without `gc_freeze`), measured."""
+    postgres, redis = stores
+    config = ClusterConfig(
+        model=model,
+        run_dir=run_dir("bench-gc-freeze" if gc_freeze else "bench"),
+        postgres=postgres,
+        redis=redis,
+        instances=1,
+        api_token=token,
+        rasa_command=profiled_rasa(args.output.resolve() / "rasa.prof") if args.profile else (),
+        extra_env={"ZENDESK_GC_FREEZE": "true" if gc_freeze else "false"},
+    )
+    print(f"starting the deployment (logs in {config.run_dir}) ...", flush=True)
+    with Cluster(config) as cluster:
+        return asyncio.run(measure(args, cluster, token))
+
+
 def main(argv: List[str]) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
@@ -149,18 +176,14 @@ def main(argv: List[str]) -> int:
     token = secrets.token_hex(16)
     # Production settings for PostgreSQL (fsync on): the tracker store costs what it costs.
     with postgres_server(durable=True) as postgres, redis_server() as redis:
-        config = ClusterConfig(
-            model=model,
-            run_dir=run_dir("bench"),
-            postgres=postgres,
-            redis=redis,
-            instances=1,
-            api_token=token,
-            rasa_command=profiled_rasa(args.output.resolve() / "rasa.prof") if args.profile else (),
-        )
-        print(f"starting the deployment (logs in {config.run_dir}) ...", flush=True)
-        with Cluster(config) as cluster:
-            results = asyncio.run(measure(args, cluster, token))
+        stores = (postgres, redis)
+        results = deploy_and_measure(args, model, token, stores, args.gc_freeze == "on")
+        results["gc_freeze"] = args.gc_freeze == "on"
+        if args.gc_freeze == "both" and "ingest" in args.parts:
+            print("(a) again, the Rasa server with gc_freeze", flush=True)
+            args.parts = ["ingest"]
+            frozen = deploy_and_measure(args, model, token, stores, True)
+            results["ingest_gc_frozen"] = frozen["ingest"]
     results["seconds"] = round(time.monotonic() - started)
     args.output.mkdir(parents=True, exist_ok=True)
     (args.output / "handoff.json").write_text(json.dumps(results, indent=2) + "\n")
