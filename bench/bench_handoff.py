@@ -139,7 +139,9 @@ async def measure(args: argparse.Namespace, cluster: Cluster, token: str) -> Dic
                 }
             if "memory" in args.parts:
                 print(f"(d) memory with {args.handoffs} handoffs open", flush=True)
-                opened = await memory.open_handoffs(bench, args.handoffs, concurrency=16)
+                opened = await memory.open_handoffs(
+                    bench, args.handoffs, concurrency=16, quick=args.quick
+                )
                 results["memory"] = opened.to_json()
         finally:
             await bench.emulator.close()
