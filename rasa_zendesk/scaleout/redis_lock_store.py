@@ -21,11 +21,9 @@ endpoints.yml:
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
-from contextlib import asynccontextmanager
-from typing import Any, AsyncIterator, Callable, Optional, Tuple
+from typing import Any, Callable, Optional, Tuple
 
 from rasa.core.lock import TicketLock
 from rasa.core.lock_store import LOCK_LIFETIME, LockError, RedisLockStore
@@ -121,36 +119,9 @@ class AtomicRedisLockStore(RedisLockStore):
 
         self._change(conversation_id, change)
 
-    @asynccontextmanager
-    async def lock(
-        self,
-        conversation_id: str,
-        lock_lifetime: float = LOCK_LIFETIME,
-        wait_time_in_seconds: float = 1,
-    ) -> AsyncIterator[TicketLock]:
-        """Rasa's `LockStore.lock`, with its Redis round trips in a worker thread: each is a
-        blocking call (about ten per lock, the transactions' WATCH, GET and EXEC), and on the
-        event loop they stop every other conversation's webhook and message meanwhile. Safe
-        from threads because every change is a Redis transaction (Rasa's plain Redis store
-        relies on the event loop to serialise its GET and SET, so it keeps them there)."""
-        ticket = await asyncio.to_thread(self.issue_ticket, conversation_id, lock_lifetime)
-        try:
-            yield await self._acquire_lock(conversation_id, ticket, wait_time_in_seconds)
-        finally:
-            await asyncio.to_thread(self.cleanup, conversation_id, ticket)
-
     async def _acquire_lock(
         self, conversation_id: str, ticket: int, wait_time_in_seconds: float
     ) -> TicketLock:
-        """Rasa's loop (`LockStore._acquire_lock`): the lock once its ticket is served, polled
-        every `poll_interval` at most, each read in a worker thread."""
-        wait = min(wait_time_in_seconds, self.poll_interval)
-        while True:
-            lock = await asyncio.to_thread(self.get_lock, conversation_id)
-            if not lock:  # expired meanwhile
-                break
-            if not lock.is_locked(ticket):
-                return lock
-            await asyncio.sleep(wait)
-            await asyncio.to_thread(self.update_lock, conversation_id)
-        raise LockError(f"Could not acquire lock for conversation_id '{conversation_id}'.")
+        return await super()._acquire_lock(
+            conversation_id, ticket, min(wait_time_in_seconds, self.poll_interval)
+        )
