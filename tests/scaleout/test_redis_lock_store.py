@@ -10,7 +10,7 @@ import asyncio
 import threading
 import time
 import uuid
-from typing import Any, Callable, Dict, List
+from typing import Dict, List
 
 import pytest
 import redis as redis_client
@@ -131,32 +131,3 @@ def test_rasa_builds_it_from_endpoints(redis: Redis) -> None:
 def test_poll_interval_must_be_positive(redis: Redis) -> None:
     with pytest.raises(ValueError, match="poll_interval"):
         store(redis, poll_interval=0)
-
-
-@pytest.mark.timeout(30)
-async def test_the_locks_redis_calls_leave_the_event_loop_free(redis: Redis) -> None:
-    """Each Redis round trip of a lock runs in a worker thread: here taking and retiring the
-    ticket wait for a coroutine that only the event loop can run."""
-    lock_store = store(redis)
-    conversation = uuid.uuid4().hex
-    loop_ran = threading.Event()
-    issue, cleanup = lock_store.issue_ticket, lock_store.cleanup
-
-    def waits_for_the_loop(call: Callable[..., Any]) -> Callable[..., Any]:
-        def wrapped(*args: Any) -> Any:
-            assert loop_ran.wait(timeout=5), "a Redis call blocked the event loop"
-            return call(*args)
-
-        return wrapped
-
-    async def another_conversation() -> None:
-        loop_ran.set()
-
-    lock_store.issue_ticket = waits_for_the_loop(issue)  # type: ignore[method-assign]
-    lock_store.cleanup = waits_for_the_loop(cleanup)  # type: ignore[method-assign]
-    other = asyncio.ensure_future(another_conversation())
-    async with lock_store.lock(conversation) as lock:
-        assert lock.conversation_id == conversation
-        assert lock_store.get_lock(conversation) is not None
-    await other
-    assert lock_store.get_lock(conversation) is None  # retired
