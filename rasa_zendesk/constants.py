@@ -43,6 +43,8 @@ SLOT_CSAT_RATING = "zendesk_csat_rating"
 SLOT_CSAT_COMMENT = "zendesk_csat_comment"
 
 # Responses: the plugin utters them, the bot's domain gives their text.
+#: Said at once when the user asks for a human, before any call to Zendesk.
+UTTER_CONNECTING = "utter_zendesk_connecting"
 UTTER_HANDOFF_STARTED = "utter_zendesk_handoff_started"
 UTTER_HANDOFF_FAILED = "utter_zendesk_handoff_failed"
 UTTER_RELAY_FAILED = "utter_zendesk_relay_failed"

@@ -1,5 +1,15 @@
 """`action_zendesk_handoff`: hand the conversation to a human agent in Zendesk.
 
+The user is told first. The action runs twice in the user's turn: the first run checks that
+agents can answer (business hours, when set), tells the user `utter_zendesk_connecting` and
+asks Rasa for itself again as the follow-up action; Rasa sends that notice to the user's
+channel before it runs the follow-up, which does the SunCo work below and answers
+`utter_zendesk_handoff_started` (or `utter_zendesk_handoff_failed`). Both runs are ordinary
+action calls under the conversation's lock: Rasa writes their events as for any action (no
+second write path), and nothing runs after the turn. If the action server dies during the
+work, Rasa gets no answer and `HandoffPolicy` has Rasa itself say
+`utter_zendesk_handoff_failed`: the bot stays in charge, the user may ask again.
+
 The calls, in order, all through the action server's shared SunCo client:
 1. get or create the SunCo user: `externalId` = the customer's id when the bot knows it (the
    slot `zendesk_external_id`, else the key of that name in the user message's metadata, as
@@ -51,7 +61,7 @@ from datetime import datetime, timezone
 from typing import Any, Dict, List, Optional, Tuple
 
 from rasa_sdk import Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from rasa_zendesk import clock, constants
@@ -104,9 +114,14 @@ class ActionZendeskHandoff(ZendeskAction):
             return []
         try:
             connector = self.connector(tracker)
-            closed = await _closed(connector)
-            if closed is not None:  # nobody can answer now: say when, offer a message
-                return offer_instead(dispatcher, closed, connector)
+            if not asked_to_connect(tracker.events, self.name()):
+                closed = await _closed(connector)
+                if closed is not None:  # nobody can answer now: say when, offer a message
+                    return offer_instead(dispatcher, closed, connector)
+                # The user hears it now (Rasa sends it before the next action runs); the
+                # SunCo work is the follow-up run, still within the user's turn.
+                turn.tell(constants.UTTER_CONNECTING)
+                return [FollowupAction(self.name())]
             handoff = await self.escalate(tracker, connector)
         except Exception as error:  # whatever went wrong, the user hears it and keeps the bot
             log_failure(logger, "handoff", tracker.sender_id, error)
@@ -135,7 +150,8 @@ class ActionZendeskHandoff(ZendeskAction):
         name, slot_email = self.requester(tracker)
         email = email or slot_email
         locale = _locale(_text_slot(tracker, self.locale_slot))
-        briefing = summary.summarize(tracker)  # deterministic: reason, summary, transcript
+        # Deterministic: reason, summary, transcript.
+        briefing = summary.summarize(chat_before_notice(tracker.events, self.name()), tracker.slots)
 
         user_id = customer_id(tracker)
         known = user_id if user_id != sender_id else None  # the customer's id, from the bot
@@ -288,6 +304,34 @@ def _intents(tracker: Tracker) -> List[str]:
             if isinstance(name, str):
                 names.append(name)
     return names
+
+
+def asked_to_connect(events: List[Dict[str, Any]], action_name: str) -> bool:
+    """Whether this run is the follow-up that the escalation's first run asked for (the user
+    was told "connecting")."""
+    return _first_run(events, action_name) is not None
+
+
+def chat_before_notice(events: List[Dict[str, Any]], action_name: str) -> List[Dict[str, Any]]:
+    """The chat the agent reads: up to the user's request, without the "connecting" notice."""
+    first = _first_run(events, action_name)
+    return list(events) if first is None else list(events[:first])
+
+
+def _first_run(events: List[Dict[str, Any]], action_name: str) -> Optional[int]:
+    """The index of the first run's action event when the latest events are that run and
+    then the follow-up it asked for (to itself); else None."""
+    followed = False
+    for index in range(len(events) - 1, -1, -1):
+        event = events[index]
+        kind = event.get("event")
+        if kind == "followup":
+            followed = followed or event.get("name") == action_name
+        elif kind == "action":
+            return index if followed and event.get("name") == action_name else None
+        elif kind == "user":
+            return None
+    return None
 
 
 def _text_slot(tracker: Tracker, slot: str) -> Optional[str]:

@@ -60,6 +60,7 @@ ACTION_LISTEN = "action_listen"
 #: Built-in sentences, for a domain without the plugin's responses (the endings', the other
 #: notices the Rasa server says: who joined, no agent yet, and the relay's about a message).
 BUILT_IN_TEXTS = {
+    constants.UTTER_CONNECTING: "One moment, please: I'm reaching a human agent for you.",
     constants.UTTER_HANDOFF_ENDED: (
         "The agent has left the conversation. You are chatting with the bot again."
     ),

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, replace
-from typing import Any, Dict, Iterator, List, Optional, Sequence, Set
+from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Set
 
 from rasa_zendesk import clock
 from rasa_zendesk.constants import SLOT_HANDOFF as SLOT
@@ -146,11 +146,17 @@ def active_for(events: Sequence[Any], conversation_id: str) -> Optional[Handoff]
     return handoff if handoff is not None and handoff.conversation_id == conversation_id else None
 
 
-def records(events: Sequence[Any]) -> Iterator[Handoff]:
-    """Every record the handoff's transitions wrote in these events, oldest first."""
+def records(events: Sequence[Any], conversation_id: Optional[str] = None) -> Iterator[Handoff]:
+    """Every record the handoff's transitions wrote in these events, oldest first; only those
+    of one SunCo conversation when given (the others are not even read: every webhook asks)."""
     for event in events:
         if kind(event) == "slot" and field(event, "name") == SLOT:
-            record = Handoff.from_slot(field(event, "value"))
+            value = field(event, "value")
+            if conversation_id is not None and (
+                not isinstance(value, Mapping) or value.get("conversation_id") != conversation_id
+            ):
+                continue
+            record = Handoff.from_slot(value)
             if record is not None:
                 yield record
 
@@ -159,9 +165,7 @@ def connectors_of(events: Sequence[Any], conversation_id: str) -> Set[Optional[s
     """The connectors on which this user's handoffs, current or past, had the SunCo
     conversation (None: the default, in records older than connectors). A conversation is the
     user's only when one of their records names it: its metadata may name anyone."""
-    return {
-        record.connector for record in records(events) if record.conversation_id == conversation_id
-    }
+    return {record.connector for record in records(events, conversation_id)}
 
 
 def slot_value(handoff: Optional[Handoff]) -> Optional[Dict[str, Any]]:

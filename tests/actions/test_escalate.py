@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 import re
@@ -10,11 +11,12 @@ from typing import Any, AsyncIterator, Callable, Dict, List
 import pytest
 from aiohttp import web
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import BotUttered
+from rasa.shared.core.events import ActionExecuted, BotUttered, FollowupAction
 from rasa_sdk.executor import ActionExecutor
 
 from rasa_zendesk import constants
 from rasa_zendesk.actions import ActionZendeskHandoff, sunco_session
+from rasa_zendesk.actions.escalate import asked_to_connect
 from rasa_zendesk.actions.handoff_metadata import (
     FIRST_MESSAGE_ID,
     REQUESTER_EMAIL,
@@ -23,11 +25,12 @@ from rasa_zendesk.actions.handoff_metadata import (
     TAGS,
 )
 from rasa_zendesk.emulator.testing import free_port
-from rasa_zendesk.handoff import state
+from rasa_zendesk.handoff import endings, state
 from rasa_zendesk.sunco.text import MAX_TEXT_LENGTH
 from testkit.action_calls import (
     DOMAIN,
     action_call,
+    as_recorded,
     bot,
     handoff_closed,
     handoff_opened,
@@ -77,9 +80,8 @@ def posted_texts(zendesk: Zendesk, result: Dict[str, Any]) -> List[str]:
 
 
 async def escalate(executor: ActionExecutor, turns: List[Any], sender: str = SENDER) -> Dict:
-    result = await executor.run(action_call(constants.ACTION_HANDOFF, sender, turns))
-    assert result is not None
-    return result
+    """The user's turn: the notice, then the SunCo work (the follow-up run); its answer."""
+    return await run_action(executor, constants.ACTION_HANDOFF, sender, turns)
 
 
 async def test_escalation_calls_in_order_and_sets_the_slots(
@@ -253,6 +255,78 @@ async def test_already_in_a_handoff_opens_no_second_ticket(
     assert result["events"] == []
     assert responses(result) == ["utter_zendesk_handoff_started"]
     assert zendesk.api_calls() == []
+
+
+async def test_the_user_is_told_before_any_call_to_zendesk(
+    zendesk: Zendesk, executor: ActionExecutor
+) -> None:
+    """The first run answers at once: the notice, and itself as the follow-up action."""
+    first = await executor.run(action_call(constants.ACTION_HANDOFF, SENDER, history()))
+    assert first is not None
+    assert responses(first) == [constants.UTTER_CONNECTING]
+    assert [(e["event"], e.get("name")) for e in first["events"]] == [
+        ("followup", constants.ACTION_HANDOFF)
+    ]
+    assert zendesk.api_calls() == []
+    # Rasa runs the follow-up in the same turn: the SunCo work, and the handoff's start.
+    second = await executor.run(
+        action_call(
+            constants.ACTION_HANDOFF,
+            SENDER,
+            [*history(), *as_recorded(constants.ACTION_HANDOFF, first)],
+        )
+    )
+    assert second is not None
+    assert responses(second) == [constants.UTTER_HANDOFF_STARTED]
+    assert opened(second).state == state.WAITING
+    assert zendesk.operations()[-1] == "POST /conversations/{id}/passControl"
+
+
+async def test_without_the_response_in_the_domain_the_notice_has_its_built_in_text(
+    zendesk: Zendesk, executor: ActionExecutor
+) -> None:
+    spec = copy.deepcopy(DOMAIN.as_dict())
+    del spec["responses"][constants.UTTER_CONNECTING]
+    call = action_call(constants.ACTION_HANDOFF, SENDER, history(), Domain.from_dict(spec))
+    first = await executor.run(call)
+    assert first is not None
+    [notice] = first["responses"]
+    assert notice["text"] == endings.BUILT_IN_TEXTS[constants.UTTER_CONNECTING]
+    assert zendesk.api_calls() == []
+
+
+@pytest.mark.parametrize(
+    "before, told_first",
+    [
+        ([], False),
+        # Another action (the author's) asked for the escalation as its follow-up.
+        ([ActionExecuted("action_check_order"), FollowupAction(constants.ACTION_HANDOFF)], False),
+        # The escalation's own first run did: this run is the work.
+        (
+            [
+                ActionExecuted(constants.ACTION_HANDOFF),
+                BotUttered("One moment"),
+                FollowupAction(constants.ACTION_HANDOFF),
+            ],
+            True,
+        ),
+        # A first run of an earlier turn does not count.
+        (
+            [
+                ActionExecuted(constants.ACTION_HANDOFF),
+                FollowupAction(constants.ACTION_HANDOFF),
+                *user("hello?", "greet"),
+            ],
+            False,
+        ),
+    ],
+)
+def test_the_follow_up_run_is_the_one_its_first_run_asked_for(
+    before: List[Any], told_first: bool
+) -> None:
+    body = action_call(constants.ACTION_HANDOFF, SENDER, [*history(), *before])
+    events = body["tracker"]["events"]
+    assert asked_to_connect(events, constants.ACTION_HANDOFF) is told_first
 
 
 @pytest.mark.parametrize(

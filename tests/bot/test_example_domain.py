@@ -54,6 +54,7 @@ def test_shipped_domain_names_the_shared_constants() -> None:
         constants.ACTION_HAND_OUT,
     ]
     assert set(shipped["responses"]) == {
+        constants.UTTER_CONNECTING,
         constants.UTTER_HANDOFF_STARTED,
         constants.UTTER_HANDOFF_FAILED,
         constants.UTTER_RELAY_FAILED,

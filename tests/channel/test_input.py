@@ -4,6 +4,7 @@ event that comes through one connector's route for another's conversation is ref
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import logging
 from pathlib import Path
@@ -298,3 +299,19 @@ async def test_health(rasa: RasaServer) -> None:
             answer = await http.get(path)
             assert answer.status_code == 200
             assert answer.json() == {"status": "ok"}
+
+
+@pytest.mark.parametrize("freeze", [False, True])
+async def test_gc_freeze_freezes_what_is_loaded_once_the_server_started(
+    tmp_path: Path, freeze: bool
+) -> None:
+    gc.unfreeze()
+    zendesk = ZendeskInput.from_credentials({**CREDENTIALS, "gc_freeze": str(freeze).lower()})
+    running = await start_rasa(tmp_path / "tracker.db", zendesk=zendesk)  # type: ignore[arg-type]
+    try:
+        frozen = gc.get_freeze_count()
+        # The agent and everything loaded before the start are out of the collector's walks.
+        assert (frozen > 10_000) is freeze, frozen
+    finally:
+        gc.unfreeze()
+        await running.stop()
