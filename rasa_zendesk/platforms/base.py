@@ -68,6 +68,9 @@ class Platform:
 
     #: Its output channel's Rasa class, `module.Class` (imported when first asked).
     output_class: str = ""
+    #: The most characters one text message holds (None: no limit the plugin knows); an
+    #: agent's longer text goes in parts (`rasa_zendesk.platforms.split`).
+    max_text: Optional[int] = None
 
     def owns(self, output: OutputChannel) -> bool:
         """Whether `output` is this platform's output channel (its Rasa class)."""
@@ -85,6 +88,10 @@ class Platform:
 
     async def close(self, channel: InputChannel) -> None:
         """Release what `output` keeps for `channel` (the server stops)."""
+
+    def text_limit(self, recipient_id: str) -> Optional[int]:
+        """The most characters one text message to `recipient_id` holds (None: no limit)."""
+        return self.max_text
 
     def reaches(self, output: OutputChannel, recipient_id: str) -> bool:
         """Whether what this pushing output sends to `recipient_id` reaches a person now."""

@@ -40,6 +40,8 @@ TITLE_CHARS = 20
 TEMPLATE_TEXT_CHARS = 640
 ELEMENTS = 10
 ELEMENT_CHARS = 80
+#: The longest text of a message (the Send API refuses a longer one).
+TEXT_CHARS = 2000
 
 
 class Messenger(Platform):
@@ -47,6 +49,7 @@ class Messenger(Platform):
     output_class = "rasa.core.channels.facebook.MessengerBot"
     blocking = True
     file_as_text = True
+    max_text = TEXT_CHARS
 
     async def show_typing(self, output: OutputChannel, typing: Typing) -> bool:
         action = "typing_on" if typing.typing else "typing_off"

@@ -45,6 +45,8 @@ NAME = "slack"
 BUTTONS_PER_BLOCK = 25
 SECTION_CHARS = 3000
 MAX_BLOCKS = 50
+#: The longest text Slack asks a message to have (it cuts off what is past 40,000).
+TEXT_CHARS = 4000
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,7 @@ def slack_place(events: Sequence[Any]) -> Optional[SlackPlace]:
 class Slack(Platform):
     name = NAME
     output_class = "rasa.core.channels.slack.SlackBot"
+    max_text = TEXT_CHARS
 
     def output(
         self, channel: InputChannel, tracker: Optional[DialogueStateTracker]

@@ -41,6 +41,7 @@ from rasa_zendesk.platforms.rich import (
     markdown_to,
     place_text,
 )
+from rasa_zendesk.platforms.split import split_text
 
 if TYPE_CHECKING:
     import httpx
@@ -51,6 +52,8 @@ logger = logging.getLogger(__name__)
 
 NAME = "telegram"
 CALLBACK_BYTES = 64
+#: The longest text of a message, and of a photo's caption.
+TEXT_CHARS = 4096
 CAPTION_CHARS = 1024
 #: The largest file the Bot API hands a bot (`getFile`); larger ones cannot be fetched.
 MAX_FILE_BYTES = 20 * 1024 * 1024
@@ -69,6 +72,7 @@ _outputs: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
 class Telegram(Platform):
     name = NAME
     output_class = "rasa.core.channels.telegram.TelegramOutput"
+    max_text = TEXT_CHARS
 
     def output(
         self, channel: InputChannel, tracker: Optional[DialogueStateTracker]
@@ -106,7 +110,10 @@ class Telegram(Platform):
             body = body or PROMPT
         captioned = bool(rich.image and body and len(body) <= CAPTION_CHARS)
         if body and not captioned:
-            await output.send_message(recipient, body, reply_markup=markup)
+            *first, last = split_text(body, TEXT_CHARS)
+            for part in first:
+                await output.send_message(recipient, part)
+            await output.send_message(recipient, last, reply_markup=markup)
         if rich.image:
             try:
                 await output.send_photo(

@@ -37,12 +37,21 @@ if TYPE_CHECKING:
 NAME = "twilio"
 #: Twilio sends at most 10 media per message.
 MAX_MEDIA = 10
+#: The longest body of an SMS (Twilio sends it as up to 10 segments), and of a WhatsApp
+#: message (a `whatsapp:` number).
+SMS_CHARS = 1600
+WHATSAPP_CHARS = 4096
+WHATSAPP_PREFIX = "whatsapp:"
 
 
 class Twilio(Platform):
     name = NAME
     output_class = "rasa.core.channels.twilio.TwilioOutput"
     blocking = True
+    max_text = SMS_CHARS
+
+    def text_limit(self, recipient_id: str) -> int:
+        return WHATSAPP_CHARS if recipient_id.startswith(WHATSAPP_PREFIX) else SMS_CHARS
 
     def output(
         self, channel: InputChannel, tracker: Optional[DialogueStateTracker]
@@ -57,12 +66,15 @@ class Twilio(Platform):
         text = markdown_to(rich.text, PLAIN) if rich.text else None
         offers = rich.actions and not rich.cards
         body = lines(text or PROMPT, actions_text(rich.actions, PLAIN)) if offers else text
-        if rich.image:  # one MMS: the picture with the words
+        if rich.image and len(body or "") <= self.text_limit(recipient):  # one MMS, with words
             await output.send_custom_json(
                 recipient, {"media_url": [rich.image.url], "body": body or ""}
             )
-        elif body:
-            await output.send_text_message(recipient, body)
+        else:
+            if body:  # in parts of what one message holds (`outputs.AgentOutput`)
+                await output.send_text_message(recipient, body)
+            if rich.image:
+                await output.send_image_url(recipient, rich.image.url)
         rest = [
             link_text(rich.file.name, rich.file.url, PLAIN) if rich.file else None,
             *(card_text(card, PLAIN) for card in rich.cards),
