@@ -251,6 +251,10 @@ class TelegramApi(StandIn):
         super().__init__(self._answer)
         self._ids = itertools.count(1)
         self.fail_media = False
+        #: The number of the `send*` call (1 for the first) answered once with Telegram's
+        #: 429 flood wait, as when a chat gets messages too fast.
+        self.refuse_send_once: Optional[int] = None
+        self._sends = 0
         #: file id -> (file path, bytes, media type, the size Telegram says)
         self.files: Dict[str, Tuple[str, bytes, str, int]] = {}
 
@@ -303,6 +307,14 @@ class TelegramApi(StandIn):
             }
         if not method.startswith("send") or method == "sendChatAction":
             return 200, {"ok": True, "result": True}
+        self._sends += 1
+        if self._sends == self.refuse_send_once:
+            return 429, {
+                "ok": False,
+                "error_code": 429,
+                "description": "Too Many Requests: retry after 1",
+                "parameters": {"retry_after": 1},
+            }
         chat = {"id": int(fields.get("chat_id", 0)), "type": "private"}
         message = {"message_id": next(self._ids), "date": 1_700_000_000, "chat": chat}
         return 200, {"ok": True, "result": message}
