@@ -121,11 +121,11 @@ async def test_a_retried_webhook_sends_only_the_parts_that_did_not_go_out(
     first_try, second_try = sent[:3], sent[3:]
     assert first_try == expected[:3]  # the third was refused (429)
     assert second_try == expected[2:]  # the retry: the third part onward, once each
-    (recorded,) = [
+    (recorded,) = (
         e
         for e in await rasa.bot_events(chat_id)
         if e.metadata.get(constants.EVENT_ZENDESK_MESSAGE_ID) == message_id
-    ]
+    )
     assert recorded.text == agent_text
 
     again = await rasa.post_webhook(webhook)  # a duplicate after success sends nothing
