@@ -104,6 +104,8 @@ EVENT_ZENDESK_RECEIVED = "zendesk_received"
 #: went out; the retried webhook sends the rest only (`platforms.outputs.Parts`).
 EVENT_ZENDESK_PARTS_OF = "zendesk_parts_of"
 EVENT_ZENDESK_PARTS_SENT = "zendesk_parts_sent"
+#: On the notice that ends a handoff: the end reason (the platform clears the agent's keys).
+EVENT_HANDOFF_ENDED = "zendesk_handoff_ended"
 
 # Metadata of a release of control by the plugin: why the bot took the conversation back.
 END_REASON_KEY = "rasa_zendesk_end_reason"

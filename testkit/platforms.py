@@ -255,6 +255,9 @@ class TelegramApi(StandIn):
         #: 429 flood wait, as when a chat gets messages too fast.
         self.refuse_send_once: Optional[int] = None
         self._sends = 0
+        #: The ids of the button presses (callback queries) Telegram sent and the bot has
+        #: not answered yet (`pressed`): each may be answered once.
+        self.open_queries: List[str] = []
         #: file id -> (file path, bytes, media type, the size Telegram says)
         self.files: Dict[str, Tuple[str, bytes, str, int]] = {}
 
@@ -263,6 +266,22 @@ class TelegramApi(StandIn):
     ) -> None:
         """A file a user sent; `size` is what Telegram says it is (default: its length)."""
         self.files[file_id] = (file_path, data, media_type, len(data) if size < 0 else size)
+
+    def pressed(self, query_id: str) -> str:
+        """A press of an inline button: Telegram sends the bot a callback query by this id."""
+        self.open_queries.append(query_id)
+        return query_id
+
+    def _answer_query(self, fields: Dict[str, Any]) -> Answer:
+        query_id = fields.get("callback_query_id")
+        if query_id not in self.open_queries:  # unknown, answered already, or none given
+            description = (
+                "Bad Request: query is too old and response timeout expired or query ID is "
+                "invalid"
+            )
+            return 400, {"ok": False, "error_code": 400, "description": description}
+        self.open_queries.remove(query_id)
+        return 200, {"ok": True, "result": True}
 
     def downloads(self) -> List[str]:
         """The file paths downloaded, in order."""
@@ -297,6 +316,8 @@ class TelegramApi(StandIn):
                 return 401, {"ok": False, "error_code": 401, "description": "Unauthorized"}
             query = {key: values[0] for key, values in request.query.items()}
             return self._get_file({**query, **fields})
+        if method == "answerCallbackQuery":
+            return self._answer_query(fields)
         if self.fail_media and method in ("sendPhoto", "sendDocument"):
             description = "Bad Request: wrong file identifier/HTTP URL specified"
             return 400, {"ok": False, "error_code": 400, "description": description}

@@ -88,9 +88,10 @@ class TelegramMediaInput(TelegramInput):
         @telegram_webhook.middleware("request")
         async def files_as_text(request: Request) -> Optional[HTTPResponse]:
             """Rasa's handler reads an update unchecked (a 500 that Telegram retries): what it
-            cannot read is answered here (`telegram.update_refusal`). It passes on only a
-            message with text: give a file one, and keep what the metadata gets for
-            `get_metadata`."""
+            cannot read is answered here (`telegram.update_refusal`). A button press is
+            answered (`answerCallbackQuery`: Rasa's handler never does, and the user's app
+            shows the button loading until then). Rasa passes on only a message with text:
+            give a file one, and keep what the metadata gets for `get_metadata`."""
             if not request.path.endswith("/webhook"):
                 return None
             if request.method != "POST":
@@ -101,6 +102,9 @@ class TelegramMediaInput(TelegramInput):
                 if refused[0] >= 400:
                     logger.warning("Telegram webhook from %s refused: %s", request.ip, refused[1])
                 return response.text(refused[1], status=refused[0])
+            query = update.get("callback_query")
+            if isinstance(query, dict):
+                await telegram.PLATFORM.answer_button(self, query.get("id"))
             message = update.get("message") if isinstance(update, dict) else None
             if not isinstance(message, dict) or message.get("text") is not None:
                 return None

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Iterable, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Dict, Iterable, Optional, Sequence, Tuple
 
 from rasa_zendesk.platforms.rich import (
     MARKDOWN,
@@ -100,6 +100,13 @@ class Platform:
     async def show_typing(self, output: OutputChannel, typing: Typing) -> bool:
         """Show the agent typing (or stop); False when the platform cannot show it."""
         return False
+
+    async def send_closing(
+        self, output: OutputChannel, recipient: str, message: Dict[str, Any]
+    ) -> None:
+        """Send the notice that ends a handoff (a bot message, Rasa's shapes): as any other
+        message here; a platform that leaves the agent's keys on screen takes them away."""
+        await output.send_response(recipient, message)
 
     async def send_rich(self, output: OutputChannel, recipient: str, rich: Rich) -> None:
         """Show an agent's message: Rasa's text, buttons and image, the rest as text with

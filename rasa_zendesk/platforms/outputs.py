@@ -84,6 +84,12 @@ class AgentOutput(OutputChannel):
         return self.output.name()
 
     async def send_response(self, recipient_id: str, message: Dict[str, Any]) -> None:
+        if constants.EVENT_HANDOFF_ENDED in message:
+            platform = registry.of_output(self.output)
+            await off_loop(
+                self.output, lambda: platform.send_closing(self.output, recipient_id, message)
+            )
+            return
         if constants.EVENT_ZENDESK_MESSAGE_ID not in message:
             await self._wrapped("send_response", recipient_id, message)
             return
