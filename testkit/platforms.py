@@ -19,6 +19,7 @@ contents.
 
 from __future__ import annotations
 
+import base64
 import copy
 import functools
 import itertools
@@ -39,6 +40,7 @@ from rasa.core.channels.slack import SlackInput
 from rasa.core.channels.telegram import TelegramInput, TelegramOutput
 from rasa.core.channels.twilio import TwilioInput
 
+from rasa_zendesk.platforms import twilio as twilio_platform
 from rasa_zendesk.platforms.outputs import user_output
 from testkit.spec import load_examples
 
@@ -51,6 +53,18 @@ class Blob:
 
     data: bytes
     media_type: str = "application/octet-stream"
+
+
+@dataclass(frozen=True)
+class Redirect:
+    """An answer that sends the client elsewhere (`Location`)."""
+
+    location: str
+
+
+def basic_auth(user: str, password: str) -> str:
+    """The `Authorization` header of HTTP Basic auth."""
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
 
 
 @dataclass
@@ -113,9 +127,13 @@ class StandIn:
                 media_type = body.media_type if isinstance(body, Blob) else "application/json"
                 if isinstance(body, Blob):
                     data = body.data
+                elif isinstance(body, Redirect):
+                    data = b""
                 else:
                     data = b"" if body is None else json.dumps(body).encode()
                 self.send_response(status)
+                if isinstance(body, Redirect):
+                    self.send_header("Location", body.location)
                 self.send_header("Content-Type", media_type)
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
@@ -195,13 +213,64 @@ TWILIO_NUMBER = "+15550001111"
 
 
 class TwilioApi(StandIn):
-    """Twilio's Messages API: a message resource, `queued`, for each create."""
+    """Twilio's Messages API: a message resource, `queued`, for each create. A user's media
+    (`add_media`) is on `GET .../Messages/{MM}/Media/{ME}` with the account's Basic auth
+    only (Twilio's 401 `20003` otherwise, as for an account that protects its media), which
+    redirects to the bytes on a CDN (`cdn`, another origin) that refuses a request carrying
+    an `Authorization` header, as S3's signed URLs do."""
 
     def __init__(self) -> None:
         super().__init__(self._answer)
         self._sids = itertools.count(1)
+        #: media path -> (bytes, media type)
+        self.media: Dict[str, Tuple[bytes, str]] = {}
+        self.cdn = StandIn(self._cdn_answer)
+
+    def start(self) -> TwilioApi:
+        self.cdn.start()
+        super().start()
+        return self
+
+    def stop(self) -> None:
+        super().stop()
+        self.cdn.stop()
+
+    def add_media(self, number: int, data: bytes, media_type: str) -> str:
+        """A file a user sent by MMS or WhatsApp: its URL, as the webhook's `MediaUrl0`."""
+        path = f"/2010-04-01/Accounts/{TWILIO_SID}/Messages/MM{number:032d}/Media/ME{number:032d}"
+        self.media[path] = (data, media_type)
+        return self.base_url + path
+
+    def _media_answer(self, request: Received) -> Answer:
+        if request.headers.get("authorization") != basic_auth(TWILIO_SID, TWILIO_TOKEN):
+            return 401, {
+                "code": 20003,
+                "message": "Authenticate",
+                "more_info": "https://www.twilio.com/docs/errors/20003",
+                "status": 401,
+            }
+        if request.path not in self.media:
+            return 404, {
+                "code": 20404,
+                "message": f"The requested resource {request.path} was not found",
+                "more_info": "https://www.twilio.com/docs/errors/20404",
+                "status": 404,
+            }
+        return 307, Redirect(f"{self.cdn.base_url}/media{request.path}")
+
+    def _cdn_answer(self, request: Received) -> Answer:
+        if "authorization" in request.headers:
+            message = "Only one auth mechanism allowed"
+            error = f"<Error><Code>InvalidArgument</Code><Message>{message}</Message></Error>"
+            return 400, Blob(error.encode(), "application/xml")
+        found = self.media.get(request.path.removeprefix("/media"))
+        if found is None:
+            return 404, Blob(b"<Error><Code>NoSuchKey</Code></Error>", "application/xml")
+        return 200, Blob(*found)
 
     def _answer(self, request: Received) -> Answer:
+        if request.method == "GET" and "/Media/" in request.path:
+            return self._media_answer(request)
         expected = f"/2010-04-01/Accounts/{TWILIO_SID}/Messages.json"
         if request.method != "POST" or request.path != expected:
             return 404, {"code": 20404, "message": "not found", "status": 404}
@@ -234,6 +303,7 @@ def point_twilio_at(monkeypatch: pytest.MonkeyPatch, api: TwilioApi) -> None:
             return super().request(method, url, *args, **kwargs)
 
     monkeypatch.setattr(client_base, "TwilioHttpClient", StandInHttpClient)
+    monkeypatch.setattr(twilio_platform, "API_URL", api.base_url)  # users' media
 
 
 # Telegram ----------------------------------------------------------------------------------

@@ -6,7 +6,10 @@ the tracker, and a message with media but no text crashes it (Sanic's form leave
 `Body`, and the channel calls `.replace` on None: a 500 that Twilio retries and never
 delivers). `TwilioMediaInput` is the same channel (same name, routes and output) that takes a
 missing `Body` for empty and puts the media into the message metadata in the shape the relay
-action reads (`rasa_zendesk.actions.attachments`). In credentials.yml:
+action reads (`rasa_zendesk.actions.attachments`). A media file of the channel's own account
+goes in as a link the Zendesk channel serves (`attachment_links`): Twilio hands it out only
+with the account's credentials, which stay in this server (`platforms.twilio.user_file`). In
+credentials.yml:
 
     rasa_zendesk.channel.media_inputs.TwilioMediaInput:
       account_sid: ...
@@ -55,6 +58,21 @@ class TwilioMediaInput(TwilioInput):
 
     def get_metadata(self, request: Request) -> Optional[Dict[str, Any]]:
         attachments = twilio.media_of(request.form)
+        links = links_of(getattr(request.app.ctx, "input_channels", None) or [])
+        for attachment in attachments:
+            found = twilio.media_id(attachment["url"], self.account_sid)
+            if found is None:
+                continue  # not of this account: passed on as it is
+            name = found.rsplit("/", 1)[-1]
+            url = links.platform_link(twilio.NAME, found, name) if links else None
+            if url is None:
+                logger.warning(
+                    "A Twilio user's media is passed on as Twilio's address: where the "
+                    "account protects its media, the action server cannot fetch it without "
+                    "a link of the rasa_zendesk.ZendeskInput channel (set its public_url)"
+                )
+                continue
+            attachment.update(url=url, name=name)
         return {constants.USER_ATTACHMENTS_KEY: attachments} if attachments else None
 
 
