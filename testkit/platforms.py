@@ -22,8 +22,11 @@ from __future__ import annotations
 import base64
 import copy
 import functools
+import hashlib
+import hmac
 import itertools
 import json
+import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -183,6 +186,9 @@ class SlackApi(StandIn):
         if request.headers.get("authorization", "") != f"Bearer {SLACK_TOKEN}":
             return 200, {"ok": False, "error": "invalid_auth"}
         body = request.fields()
+        thread_ts = body.get("thread_ts")
+        if thread_ts is not None and not SLACK_TS.fullmatch(str(thread_ts)):
+            return 200, {"ok": False, "error": "invalid_thread_ts"}
         ts = f"1700000000.{next(self._ts):06d}"
         return 200, {"ok": True, "channel": body.get("channel"), "ts": ts, "message": body}
 
@@ -193,6 +199,24 @@ class SlackApi(StandIn):
 
 SLACK_TOKEN = "xoxb-0000000000-standin"
 SLACK_SIGNING_SECRET = "slack-signing-secret-standin"
+#: A message's `ts` (and a thread's `thread_ts`, its first message's): seconds, microseconds.
+SLACK_TS = re.compile(r"\d{10}\.\d{6}")
+
+
+def slack_signed(body: str, content_type: str = "application/json") -> Dict[str, Any]:
+    """An HTTP request's content and headers as Slack signs them (`X-Slack-Signature`)."""
+    stamp = str(int(time.time()))
+    digest = hmac.new(
+        SLACK_SIGNING_SECRET.encode(), f"v0:{stamp}:{body}".encode(), hashlib.sha256
+    ).hexdigest()
+    return {
+        "content": body,
+        "headers": {
+            "Content-Type": content_type,
+            "X-Slack-Request-Timestamp": stamp,
+            "X-Slack-Signature": f"v0={digest}",
+        },
+    }
 
 
 def point_slack_at(monkeypatch: pytest.MonkeyPatch, api: SlackApi) -> None:

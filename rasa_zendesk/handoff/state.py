@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, replace
-from typing import Any, Dict, Iterator, List, Optional, Sequence, Set
+from typing import Any, Dict, Iterator, List, Optional, Sequence, Set, Tuple
 
 from rasa_zendesk import clock
 from rasa_zendesk.constants import SLOT_HANDOFF as SLOT
@@ -98,6 +98,11 @@ class Handoff(SlotRecord):
     #: The ticket Zendesk opened for it and that ticket's latest status (ticket webhooks).
     ticket_id: Optional[str] = None
     ticket_status: Optional[str] = None
+    #: Where the user's platform shows the agent's messages, pinned when it started, so the
+    #: handoff stays there wherever the user writes next (Slack: the channel or DM, and the
+    #: thread in a channel; `Platform.pin`).
+    pinned_channel: Optional[str] = None
+    pinned_thread: Optional[str] = None
 
     @property
     def active(self) -> bool:
@@ -167,8 +172,10 @@ def opened(
     trigger: Optional[str] = None,
     at: Optional[float] = None,
     connector: Optional[str] = None,
+    pinned: Tuple[Optional[str], Optional[str]] = (None, None),
 ) -> Handoff:
-    """Control passed to the agents: the handoff waits for the first agent message."""
+    """Control passed to the agents: the handoff waits for the first agent message.
+    `pinned`: where the agent's messages go on the user's platform (channel, thread)."""
     requested_at = _now(at)
     return Handoff(
         id=uuid.uuid4().hex,
@@ -178,6 +185,8 @@ def opened(
         trigger=trigger,
         waiting_since=requested_at,
         connector=connector,
+        pinned_channel=pinned[0],
+        pinned_thread=pinned[1],
     )
 
 

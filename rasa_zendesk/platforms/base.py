@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Dict, Iterable, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Dict, Iterable, Mapping, Optional, Sequence, Tuple
 
 from rasa_zendesk.platforms.rich import (
     MARKDOWN,
@@ -88,6 +88,11 @@ class Platform:
 
     async def close(self, channel: InputChannel) -> None:
         """Release what `output` keeps for `channel` (the server stops)."""
+
+    def pin(self, metadata: Mapping[str, Any]) -> Tuple[Optional[str], Optional[str]]:
+        """Where the agent's messages go for the whole handoff, from the metadata of the user
+        message that began it (channel, thread); (None, None): wherever the user writes."""
+        return None, None
 
     def text_limit(self, recipient_id: str) -> Optional[int]:
         """The most characters one text message to `recipient_id` holds (None: no limit)."""
