@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
-from typing import AsyncIterator, Dict, Iterator
+from typing import AsyncIterator, Dict
 
 import httpx
 import pytest
@@ -29,7 +29,7 @@ from testkit.platforms import (
     TWILIO_TOKEN,
     TwilioApi,
     basic_auth,
-    point_twilio_at,
+    twilio_api_fixture,
 )
 from testkit.telegram_rasa import (
     TelegramRasa,
@@ -50,16 +50,10 @@ from testkit.user_files import (
 )
 
 pytestmark = pytest.mark.timeout(60)
+__all__ = ["twilio_api_fixture"]  # Twilio's API stand-in
 
 LINKS = "/webhooks/zendesk/attachments/"
 USER = "+15551230077"
-
-
-@pytest.fixture(name="twilio_api")
-def twilio_api_fixture(monkeypatch: pytest.MonkeyPatch) -> Iterator[TwilioApi]:
-    with TwilioApi() as api:
-        point_twilio_at(monkeypatch, api)
-        yield api
 
 
 @pytest.fixture(name="rasa")

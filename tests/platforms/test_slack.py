@@ -3,10 +3,7 @@ channel or DM and thread, Block Kit choices, and a button click back as the user
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
-import time
 from typing import Any, Dict, List
 
 import httpx
@@ -19,11 +16,11 @@ from testkit.platforms import (
     DOCS,
     MAP,
     PLANS,
-    SLACK_SIGNING_SECRET,
     TACO,
     SlackApi,
     slack_event_metadata,
     slack_input,
+    slack_signed,
     text,
 )
 from testkit.reach import FILE, IMAGE, agent_sends, agent_types, handoff_on
@@ -46,18 +43,7 @@ async def test_a_slack_button_sends_its_label_and_a_link_button_nothing(
             "actions": [action],
         }
         body = str(httpx.QueryParams({"payload": json.dumps(payload)}))
-        stamp = str(int(time.time()))
-        digest = hmac.new(
-            SLACK_SIGNING_SECRET.encode(), f"v0:{stamp}:{body}".encode(), hashlib.sha256
-        ).hexdigest()
-        return {
-            "content": body,
-            "headers": {
-                "Content-Type": "application/x-www-form-urlencoded",
-                "X-Slack-Request-Timestamp": stamp,
-                "X-Slack-Signature": f"v0={digest}",
-            },
-        }
+        return slack_signed(body, "application/x-www-form-urlencoded")
 
     large = offered["buttons"][1]["payload"]
     async with httpx.AsyncClient(base_url=rasa.url) as http:
