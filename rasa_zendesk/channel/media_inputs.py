@@ -37,6 +37,7 @@ from rasa_zendesk import constants
 from rasa_zendesk.channel import error_pages
 from rasa_zendesk.channel.attachment_links import links_of
 from rasa_zendesk.platforms import telegram, twilio
+from rasa_zendesk.platforms.outputs import AgentOutput
 
 logger = logging.getLogger(__name__)
 
@@ -100,7 +101,13 @@ class TelegramMediaInput(TelegramInput):
     """
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        telegram_webhook = super().blueprint(on_new_message)
+        async def closing_aware(message: UserMessage) -> Any:
+            """The bot's answers go through `AgentOutput`: the end of a handoff the user asked
+            for (the end action's notice) takes the agent's reply keyboard away too."""
+            message.output_channel = AgentOutput(message.output_channel)
+            return await on_new_message(message)
+
+        telegram_webhook = super().blueprint(closing_aware)
         telegram_webhook.listener("before_server_start")(_sturdy_error_pages)
 
         @telegram_webhook.middleware("request")

@@ -10,6 +10,7 @@ from typing import Any, Dict
 
 import pytest
 
+from rasa_zendesk import constants
 from rasa_zendesk.platforms.telegram import PLATFORM
 from testkit.channel_harness import RasaServer, release_webhook
 from testkit.platforms import QUICK_REPLIES, TelegramApi, add_telegram, without_chat
@@ -17,6 +18,7 @@ from testkit.reach import agent_sends, handoff_on
 from testkit.telegram_rasa import (  # noqa: F401 (fixtures)
     CHAT_ID,
     TelegramRasa,
+    message_update,
     telegram_api_fixture,
     telegram_rasa_fixture,
 )
@@ -92,3 +94,21 @@ async def test_the_end_notice_takes_the_agents_reply_keyboard_away(
     method, ended = calls[-1]
     assert method == "sendMessage" and ended["text"]
     assert without_chat(ended) == {"text": ended["text"], "reply_markup": {"remove_keyboard": True}}
+
+
+async def test_the_end_the_user_asks_for_takes_the_keyboard_away_too(
+    telegram_rasa: TelegramRasa, telegram_api: TelegramApi
+) -> None:
+    """The end action's notice carries the end (`actions.base`); Rasa sends it through the
+    output channel of the user's message, which `TelegramMediaInput` gives it."""
+    message = await telegram_rasa.send(message_update(3, text="/end"))
+    notice = {"text": "You are back with the bot.", constants.EVENT_HANDOFF_ENDED: "user_ended"}
+
+    await message.output_channel.send_response(str(CHAT_ID), notice)
+    await message.output_channel.send_response(str(CHAT_ID), {"text": "Anything else?"})
+
+    sent = [without_chat(f) for m, f in telegram_api.calls() if m == "sendMessage"]
+    assert sent == [
+        {"text": "You are back with the bot.", "reply_markup": {"remove_keyboard": True}},
+        {"text": "Anything else?"},
+    ]
