@@ -149,8 +149,8 @@ class Parts:
     """The platform's output channel as `Platform.send_rich` sends one agent message through
     it: each send (each API call) is a part, numbered in order. The first `skip` parts went
     out before (a retried webhook) and are not sent again; `sent` is how many went out by
-    now. A text goes as Rasa's channels send it, one message per paragraph, and a paragraph
-    longer than `limit` in parts that fit (`split.split_text`)."""
+    now. With a `limit`, a text goes as Rasa's channels send it, one message per paragraph,
+    and a paragraph longer than `limit` in parts that fit (`split.split_text`)."""
 
     def __init__(self, output: OutputChannel, limit: Optional[int], skip: int = 0) -> None:
         self.output = output
@@ -176,11 +176,13 @@ class Parts:
         return result
 
     async def _send_text(self, recipient_id: str, text: str, **kwargs: Any) -> None:
+        send = self.output.send_text_message
+        if not self.limit:  # sent as the channel sends it
+            await self._part(send, recipient_id, text, **kwargs)
+            return
         for paragraph in text.strip().split("\n\n"):
-            pieces = split_text(paragraph, self.limit) if self.limit else [paragraph.strip()]
-            for piece in pieces:
-                if piece:
-                    await self._part(self.output.send_text_message, recipient_id, piece, **kwargs)
+            for piece in split_text(paragraph, self.limit):
+                await self._part(send, recipient_id, piece, **kwargs)
 
 
 class PartlySent(Exception):
