@@ -21,6 +21,7 @@ _.send_attachment
 # Named in a bot's credentials.yml and endpoints.yml, loaded by Rasa by their dotted path.
 _.TwilioMediaInput
 _.TelegramMediaInput
+_.SlackHandoffInput
 _.AtomicRedisLockStore
 # python-socketio's client manager (socketio_redis); prometheus_client's Collector (metrics).
 _._publish

@@ -113,6 +113,13 @@ EVENT_HANDED_OUT = "zendesk_handed_out"
 #: When SunCo received the agent's message (epoch seconds): the agent's order, which SunCo
 #: does not keep across webhook retries.
 EVENT_ZENDESK_RECEIVED = "zendesk_received"
+#: An agent's message whose first parts reached the user before a part failed: an
+#: `AgentUttered` event names it (`EVENT_ZENDESK_PARTS_OF`, its SunCo id) and how many parts
+#: went out; the retried webhook sends the rest only (`platforms.outputs.Parts`).
+EVENT_ZENDESK_PARTS_OF = "zendesk_parts_of"
+EVENT_ZENDESK_PARTS_SENT = "zendesk_parts_sent"
+#: On the notice that ends a handoff: the end reason (the platform clears the agent's keys).
+EVENT_HANDOFF_ENDED = "zendesk_handoff_ended"
 
 # Metadata of a release of control by the plugin: why the bot took the conversation back.
 END_REASON_KEY = "rasa_zendesk_end_reason"

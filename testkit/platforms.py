@@ -22,6 +22,8 @@ from __future__ import annotations
 import base64
 import copy
 import functools
+import hashlib
+import hmac
 import itertools
 import json
 import re
@@ -44,6 +46,7 @@ from rasa.core.channels.twilio import TwilioInput
 from rasa.utils.endpoints import EndpointConfig
 
 from rasa_zendesk import clock
+from rasa_zendesk.platforms import twilio as twilio_platform
 from rasa_zendesk.platforms.outputs import user_output
 from testkit.spec import load_examples
 
@@ -56,6 +59,18 @@ class Blob:
 
     data: bytes
     media_type: str = "application/octet-stream"
+
+
+@dataclass(frozen=True)
+class Redirect:
+    """An answer that sends the client elsewhere (`Location`)."""
+
+    location: str
+
+
+def basic_auth(user: str, password: str) -> str:
+    """The `Authorization` header of HTTP Basic auth."""
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
 
 
 @dataclass
@@ -118,9 +133,13 @@ class StandIn:
                 media_type = body.media_type if isinstance(body, Blob) else "application/json"
                 if isinstance(body, Blob):
                     data = body.data
+                elif isinstance(body, Redirect):
+                    data = b""
                 else:
                     data = b"" if body is None else json.dumps(body).encode()
                 self.send_response(status)
+                if isinstance(body, Redirect):
+                    self.send_header("Location", body.location)
                 self.send_header("Content-Type", media_type)
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
@@ -178,6 +197,9 @@ class SlackApi(StandIn):
         if authorization != f"Bearer {SLACK_TOKEN}":
             return 200, {"ok": False, "error": "invalid_auth"}
         body = request.fields()
+        thread_ts = body.get("thread_ts")
+        if thread_ts is not None and not SLACK_TS.fullmatch(str(thread_ts)):
+            return 200, {"ok": False, "error": "invalid_thread_ts"}
         if request.path == "/api/chat.postMessage":
             channel = body.get("channel")
             error = self.refuse.get(channel) if channel else "channel_not_found"
@@ -197,6 +219,24 @@ class SlackApi(StandIn):
 
 SLACK_TOKEN = "xoxb-0000000000-standin"
 SLACK_SIGNING_SECRET = "slack-signing-secret-standin"
+#: A message's `ts` (and a thread's `thread_ts`, its first message's): seconds, microseconds.
+SLACK_TS = re.compile(r"\d{10}\.\d{6}")
+
+
+def slack_signed(body: str, content_type: str = "application/json") -> Dict[str, Any]:
+    """An HTTP request's content and headers as Slack signs them (`X-Slack-Signature`)."""
+    stamp = str(int(time.time()))
+    digest = hmac.new(
+        SLACK_SIGNING_SECRET.encode(), f"v0:{stamp}:{body}".encode(), hashlib.sha256
+    ).hexdigest()
+    return {
+        "content": body,
+        "headers": {
+            "Content-Type": content_type,
+            "X-Slack-Request-Timestamp": stamp,
+            "X-Slack-Signature": f"v0={digest}",
+        },
+    }
 
 
 def point_slack_at(monkeypatch: pytest.MonkeyPatch, api: SlackApi) -> None:
@@ -224,7 +264,12 @@ class TwilioApi(StandIn):
     (21617), no unsubscribed recipient (21610, `unsubscribed`). A WhatsApp user can be
     written to only within 24 hours of their last message (`user_wrote`): outside it the
     stand-in refuses the create with 63016 at once, where Twilio accepts it and fails it
-    with 63016 right after (a plugin that skipped its own check would see it here)."""
+    with 63016 right after (a plugin that skipped its own check would see it here).
+
+    A user's media (`add_media`) is on `GET .../Messages/{MM}/Media/{ME}` with the account's
+    Basic auth only (Twilio's 401 `20003` otherwise, as for an account that protects its
+    media), which redirects to the bytes on a CDN (`cdn`, another origin) that refuses a
+    request carrying an `Authorization` header, as S3's signed URLs do."""
 
     def __init__(self) -> None:
         super().__init__(self._answer)
@@ -233,6 +278,9 @@ class TwilioApi(StandIn):
         self.unsubscribed: Set[str] = set()
         #: WhatsApp address -> when its user last wrote (epoch seconds, the plugin's clock).
         self.whatsapp_users: Dict[str, float] = {}
+        #: media path -> (bytes, media type)
+        self.media: Dict[str, Tuple[bytes, str]] = {}
+        self.cdn = StandIn(self._cdn_answer)
 
     def user_wrote(self, address: str, at: Optional[float] = None) -> None:
         """A WhatsApp user's message reached the business: their 24 hours start."""
@@ -270,7 +318,41 @@ class TwilioApi(StandIn):
             )
         return None
 
+    def start(self) -> TwilioApi:
+        self.cdn.start()
+        super().start()
+        return self
+
+    def stop(self) -> None:
+        super().stop()
+        self.cdn.stop()
+
+    def add_media(self, number: int, data: bytes, media_type: str) -> str:
+        """A file a user sent by MMS or WhatsApp: its URL, as the webhook's `MediaUrl0`."""
+        path = f"/2010-04-01/Accounts/{TWILIO_SID}/Messages/MM{number:032d}/Media/ME{number:032d}"
+        self.media[path] = (data, media_type)
+        return self.base_url + path
+
+    def _media_answer(self, request: Received) -> Answer:
+        if request.headers.get("authorization") != basic_auth(TWILIO_SID, TWILIO_TOKEN):
+            return twilio_error(401, 20003, "Authenticate")
+        if request.path not in self.media:
+            return twilio_error(404, 20404, f"The requested resource {request.path} was not found")
+        return 307, Redirect(f"{self.cdn.base_url}/media{request.path}")
+
+    def _cdn_answer(self, request: Received) -> Answer:
+        if "authorization" in request.headers:
+            message = "Only one auth mechanism allowed"
+            error = f"<Error><Code>InvalidArgument</Code><Message>{message}</Message></Error>"
+            return 400, Blob(error.encode(), "application/xml")
+        found = self.media.get(request.path.removeprefix("/media"))
+        if found is None:
+            return 404, Blob(b"<Error><Code>NoSuchKey</Code></Error>", "application/xml")
+        return 200, Blob(*found)
+
     def _answer(self, request: Received) -> Answer:
+        if request.method == "GET" and "/Media/" in request.path:
+            return self._media_answer(request)
         refused = self._refusal(request)
         if refused is not None:
             return refused
@@ -295,10 +377,6 @@ class TwilioApi(StandIn):
 E164 = re.compile(r"\+[1-9][0-9]{6,14}")
 
 
-def basic_auth(user: str, password: str) -> str:
-    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
-
-
 def twilio_error(status: int, code: int, message: str) -> Answer:
     """Twilio's error body."""
     more_info = f"https://www.twilio.com/docs/errors/{code}"
@@ -316,6 +394,7 @@ def point_twilio_at(monkeypatch: pytest.MonkeyPatch, api: TwilioApi) -> None:
             return super().request(method, url, *args, **kwargs)
 
     monkeypatch.setattr(client_base, "TwilioHttpClient", StandInHttpClient)
+    monkeypatch.setattr(twilio_platform, "API_URL", api.base_url)  # users' media
 
 
 # Telegram ----------------------------------------------------------------------------------
@@ -335,6 +414,13 @@ class TelegramApi(StandIn):
         super().__init__(self._answer)
         self._ids = itertools.count(1)
         self.fail_media = False
+        #: The number of the `send*` call (1 for the first) answered once with Telegram's
+        #: 429 flood wait, as when a chat gets messages too fast.
+        self.refuse_send_once: Optional[int] = None
+        self._sends = 0
+        #: The ids of the button presses (callback queries) Telegram sent and the bot has
+        #: not answered yet (`pressed`): each may be answered once.
+        self.open_queries: List[str] = []
         #: file id -> (file path, bytes, media type, the size Telegram says)
         self.files: Dict[str, Tuple[str, bytes, str, int]] = {}
         #: Chats (ids as text) the bot does not know, and those whose user blocked it.
@@ -346,6 +432,22 @@ class TelegramApi(StandIn):
     ) -> None:
         """A file a user sent; `size` is what Telegram says it is (default: its length)."""
         self.files[file_id] = (file_path, data, media_type, len(data) if size < 0 else size)
+
+    def pressed(self, query_id: str) -> str:
+        """A press of an inline button: Telegram sends the bot a callback query by this id."""
+        self.open_queries.append(query_id)
+        return query_id
+
+    def _answer_query(self, fields: Dict[str, Any]) -> Answer:
+        query_id = fields.get("callback_query_id")
+        if query_id not in self.open_queries:  # unknown, answered already, or none given
+            description = (
+                "Bad Request: query is too old and response timeout expired or query ID is "
+                "invalid"
+            )
+            return 400, {"ok": False, "error_code": 400, "description": description}
+        self.open_queries.remove(query_id)
+        return 200, {"ok": True, "result": True}
 
     def downloads(self) -> List[str]:
         """The file paths downloaded, in order."""
@@ -385,6 +487,8 @@ class TelegramApi(StandIn):
                 return 401, {"ok": False, "error_code": 401, "description": "Unauthorized"}
             query = {key: values[0] for key, values in request.query.items()}
             return self._get_file({**query, **fields})
+        if method == "answerCallbackQuery":
+            return self._answer_query(fields)
         if self.fail_media and method in ("sendPhoto", "sendDocument"):
             description = "Bad Request: wrong file identifier/HTTP URL specified"
             return 400, {"ok": False, "error_code": 400, "description": description}
@@ -395,6 +499,14 @@ class TelegramApi(StandIn):
             }
         if not method.startswith("send") or method == "sendChatAction":
             return 200, {"ok": True, "result": True}
+        self._sends += 1
+        if self._sends == self.refuse_send_once:
+            return 429, {
+                "ok": False,
+                "error_code": 429,
+                "description": "Too Many Requests: retry after 1",
+                "parameters": {"retry_after": 1},
+            }
         chat = {"id": int(fields["chat_id"]), "type": "private"}
         message = {"message_id": next(self._ids), "date": 1_700_000_000, "chat": chat}
         return 200, {"ok": True, "result": message}

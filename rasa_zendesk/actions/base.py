@@ -69,14 +69,17 @@ class Turn:
         """Say one of the plugin's responses: the domain's, else its built-in sentence."""
         self.say(endings.wording(response, self.has_response(response), **values), **values)
 
-    def say(self, words: Optional[Wording], **values: Any) -> None:
-        """Tell the user: a fixed text as it is, else the domain's response, filled by Rasa."""
+    def say(
+        self, words: Optional[Wording], marks: Optional[Dict[str, Any]] = None, **values: Any
+    ) -> None:
+        """Tell the user: a fixed text as it is, else the domain's response, filled by Rasa.
+        `marks` go into the bot message's metadata (what the user's platform reads)."""
         if words is None:
             return
         if words.text:
-            self.dispatcher.utter_message(text=words.text)
+            self.dispatcher.utter_message(text=words.text, **(marks or {}))
         else:
-            self.dispatcher.utter_message(response=words.response, **values)
+            self.dispatcher.utter_message(response=words.response, **values, **(marks or {}))
 
 
 class ZendeskAction(Action, ABC):
@@ -137,6 +140,7 @@ class ZendeskAction(Action, ABC):
             await self._give_back(handoff, reason, turn.sender_id)
         turn.say(
             ending.wording(turn.settings, turn.has_response(ending.response or ""), **values),
+            {constants.EVENT_HANDOFF_ENDED: reason},  # the platform clears the agent's keys
             **values,
         )
         events = ended_events(state.ended(handoff, reason)) if handoff is not None else []

@@ -70,6 +70,7 @@ from rasa_zendesk.actions.base import Turn, ZendeskAction, log_failure, record
 from rasa_zendesk.actions.handoff_metadata import pass_control_metadata, routed_fields, tag
 from rasa_zendesk.handoff import offer, state
 from rasa_zendesk.hours import gate
+from rasa_zendesk.platforms import registry
 from rasa_zendesk.settings import ZendeskSettings
 from rasa_zendesk.sunco.client import SunCoClient, clean_up_within
 from rasa_zendesk.sunco.errors import SunCoError, SunCoUnavailable
@@ -200,12 +201,17 @@ class ActionZendeskHandoff(ZendeskAction):
             if _outcome_unknown(error):
                 await _release_best_effort(client, conversation.id, sender_id)
             raise
+        metadata_in = (tracker.latest_message or {}).get("metadata")
+        pinned = registry.named(input_channel).pin(
+            metadata_in if isinstance(metadata_in, dict) else {}
+        )
         return state.opened(
             conversation.id,
             trigger=briefing.reason.kind,
             at=requested_at,
             connector=connector.name,
             user_external_id=known,
+            pinned=pinned,
         )
 
     def connector(self, tracker: Tracker) -> ZendeskSettings:

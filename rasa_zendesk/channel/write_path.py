@@ -24,12 +24,12 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Awaitable, Callable, List, Optional, Sequence, Tuple, TypeVar
+from typing import Any, Awaitable, Callable, Iterable, List, Optional, Sequence, Tuple, TypeVar
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, OutputChannel
 from rasa.core.policies.policy import PolicyPrediction
 from rasa.shared.core.constants import ACTION_LISTEN_NAME, ACTION_SESSION_START_NAME
-from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet
+from rasa.shared.core.events import ActionExecuted, AgentUttered, BotUttered, SlotSet
 from rasa.shared.core.events import Event as RasaEvent
 from rasa.shared.core.trackers import DialogueStateTracker
 
@@ -40,7 +40,7 @@ from rasa_zendesk.channel.conversations import Directories, RasaConversation
 from rasa_zendesk.channel.tracker_access import TrackerAccess
 from rasa_zendesk.handoff import pending, state
 from rasa_zendesk.platforms.outcome import Refusal, Refused
-from rasa_zendesk.platforms.outputs import agent_output, pushes, reaches_someone
+from rasa_zendesk.platforms.outputs import PartlySent, agent_output, pushes, reaches_someone
 from rasa_zendesk.sunco.models import Conversation
 from rasa_zendesk.sunco.webhooks import Event
 
@@ -249,7 +249,7 @@ async def write(
             pending.mark(delivery.messages)
         refusal = None
         if push:
-            refusal = await _send(output, target.sender_id, delivery.messages)
+            refusal = await _send(trackers, tracker, output, delivery.messages)
         events = list(delivery.events)
         if refusal is not None:
             events += await _refused(rasa, tracker, events, refusal)
@@ -285,16 +285,38 @@ async def write(
 
 
 async def _send(
-    output: OutputChannel, recipient_id: str, messages: List[BotUttered]
+    trackers: TrackerAccess,
+    tracker: DialogueStateTracker,
+    output: OutputChannel,
+    messages: List[BotUttered],
 ) -> Optional[Refusal]:
-    """Send each message in turn; the refusal for good that stopped it (that message and
-    the rest are marked to be handed out when the user writes again), else None."""
+    """Send each message in turn. An agent's message that went out in part before (a retried
+    webhook) sends only the parts not yet sent, and one that goes out in part now records how
+    far it got before the failure is raised. Returns the refusal for good that stopped it
+    (that message and the rest are marked to be handed out when the user writes again), else
+    None."""
     for index, message in enumerate(messages):
+        sent = message.message()
+        message_id = message.metadata.get(constants.EVENT_ZENDESK_MESSAGE_ID)
+        before = parts_sent(tracker.events, message_id) if message_id else 0
+        if before:
+            sent[constants.EVENT_ZENDESK_PARTS_SENT] = before
         try:
-            await output.send_response(recipient_id, message.message())
+            await output.send_response(tracker.sender_id, sent)
         except Refused as refused:
             pending.mark(messages[index:])
             return refused.refusal
+        except PartlySent as partly:
+            progress = {
+                constants.EVENT_ZENDESK_PARTS_OF: message_id,
+                constants.EVENT_ZENDESK_PARTS_SENT: partly.sent,
+            }
+            await trackers.record(tracker, [AgentUttered(metadata=progress)])
+            error = partly.__cause__
+            raise DeliveryError(
+                f"{output.name()} took {partly.sent} parts of the message, then not the next "
+                f"one: {error!r}"
+            ) from error
         except Exception as error:
             raise DeliveryError(f"{output.name()} did not take the message: {error!r}") from error
     return None
@@ -314,6 +336,20 @@ async def _refused(
     if rasa.on_refused is not None:
         rasa.on_refused(refusal.platform, refusal.cause)
     return noted
+
+
+def parts_sent(events: Iterable[RasaEvent], message_id: str) -> int:
+    """How many parts of the agent's message `message_id` reached the user before a part
+    failed (0: none, or it was never sent in part)."""
+    return max(
+        (
+            int(event.metadata.get(constants.EVENT_ZENDESK_PARTS_SENT) or 0)
+            for event in events
+            if isinstance(event, AgentUttered)
+            and (event.metadata or {}).get(constants.EVENT_ZENDESK_PARTS_OF) == message_id
+        ),
+        default=0,
+    )
 
 
 def record_event(handoff: state.Handoff, event_id: Optional[str] = None) -> RasaEvent:

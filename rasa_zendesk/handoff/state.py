@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, replace
-from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Set
+from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Set, Tuple
 
 from rasa_zendesk import clock
 from rasa_zendesk.constants import SLOT_HANDOFF as SLOT
@@ -108,6 +108,11 @@ class Handoff(SlotRecord):
     #: per handoff (`rated`); `action_zendesk_csat` writes it to the ticket.
     csat_rating: Optional[int] = None
     csat_at: Optional[float] = None
+    #: Where the user's platform shows the agent's messages, pinned when it started, so the
+    #: handoff stays there wherever the user writes next (Slack: the channel or DM, and the
+    #: thread in a channel; `Platform.pin`).
+    pinned_channel: Optional[str] = None
+    pinned_thread: Optional[str] = None
 
     @property
     def active(self) -> bool:
@@ -182,8 +187,10 @@ def opened(
     at: Optional[float] = None,
     connector: Optional[str] = None,
     user_external_id: Optional[str] = None,
+    pinned: Tuple[Optional[str], Optional[str]] = (None, None),
 ) -> Handoff:
-    """Control passed to the agents: the handoff waits for the first agent message."""
+    """Control passed to the agents: the handoff waits for the first agent message.
+    `pinned`: where the agent's messages go on the user's platform (channel, thread)."""
     requested_at = _now(at)
     return Handoff(
         id=uuid.uuid4().hex,
@@ -194,6 +201,8 @@ def opened(
         waiting_since=requested_at,
         connector=connector,
         user_external_id=user_external_id,
+        pinned_channel=pinned[0],
+        pinned_thread=pinned[1],
     )
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Iterable, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Dict, Iterable, Mapping, Optional, Sequence, Tuple
 
 from rasa_zendesk.platforms.outcome import Refusal
 from rasa_zendesk.platforms.rich import (
@@ -69,6 +69,9 @@ class Platform:
 
     #: Its output channel's Rasa class, `module.Class` (imported when first asked).
     output_class: str = ""
+    #: The most characters one text message holds (None: no limit the plugin knows); an
+    #: agent's longer text goes in parts (`rasa_zendesk.platforms.split`).
+    max_text: Optional[int] = None
 
     def owns(self, output: OutputChannel) -> bool:
         """Whether `output` is this platform's output channel (its Rasa class)."""
@@ -92,6 +95,15 @@ class Platform:
         send failed for now (any error of a channel the plugin does not know)."""
         return None
 
+    def pin(self, metadata: Mapping[str, Any]) -> Tuple[Optional[str], Optional[str]]:
+        """Where the agent's messages go for the whole handoff, from the metadata of the user
+        message that began it (channel, thread); (None, None): wherever the user writes."""
+        return None, None
+
+    def text_limit(self, recipient_id: str) -> Optional[int]:
+        """The most characters one text message to `recipient_id` holds (None: no limit)."""
+        return self.max_text
+
     def reaches(self, output: OutputChannel, recipient_id: str) -> bool:
         """Whether what this pushing output sends to `recipient_id` reaches a person now."""
         return True
@@ -99,6 +111,13 @@ class Platform:
     async def show_typing(self, output: OutputChannel, typing: Typing) -> bool:
         """Show the agent typing (or stop); False when the platform cannot show it."""
         return False
+
+    async def send_closing(
+        self, output: OutputChannel, recipient: str, message: Dict[str, Any]
+    ) -> None:
+        """Send the notice that ends a handoff (a bot message, Rasa's shapes): as any other
+        message here; a platform that leaves the agent's keys on screen takes them away."""
+        await output.send_response(recipient, message)
 
     async def send_rich(self, output: OutputChannel, recipient: str, rich: Rich) -> None:
         """Show an agent's message: Rasa's text, buttons and image, the rest as text with

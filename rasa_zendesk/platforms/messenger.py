@@ -124,11 +124,16 @@ class CheckedClient:
         return getattr(self.client, name)
 
 
+#: The longest text of a message (the Send API refuses a longer one).
+TEXT_CHARS = 2000
+
+
 class Messenger(Platform):
     name = NAME
     output_class = "rasa.core.channels.facebook.MessengerBot"
     blocking = True
     file_as_text = True
+    max_text = TEXT_CHARS
 
     def output(
         self, channel: InputChannel, tracker: Optional[DialogueStateTracker]

@@ -6,7 +6,11 @@
   user's latest Slack message (`out_channel` in its metadata, from `SlackInput.get_metadata`)
   is used instead, and its thread (`thread_id`) when the Slack channel answers in threads
   (`use_threads`, or `conversation_granularity: thread`), exactly where Rasa puts the bot's
-  own answers to that message.
+  own answers to that message. A handoff stays where it began (`pin`, kept in its record):
+  in the DM it began in, whatever channel the user mentions the bot in later; in a channel,
+  in the thread of the user's message (a thread started on it when it was in none), with or
+  without `use_threads`. The user's replies in that thread reach the agent without a
+  mention while the handoff runs (`rasa_zendesk.channel.slack_input.SlackHandoffInput`).
 - Rich messages: mrkdwn text; choices and links as Block Kit buttons; the image as an image
   block; a file as a link; cards as sections with their image and buttons. Limits: 25 buttons
   per block, 3000 characters per section, 50 blocks per message.
@@ -20,8 +24,9 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
+from rasa_zendesk.handoff import state
 from rasa_zendesk.platforms import outcome
 from rasa_zendesk.platforms.base import Platform, cut
 from rasa_zendesk.platforms.outcome import Refusal
@@ -62,6 +67,8 @@ REFUSED_ERRORS = {
     "no_text": outcome.REJECTED,
     "invalid_blocks": outcome.REJECTED,
 }
+#: The longest text Slack asks a message to have (it cuts off what is past 40,000).
+TEXT_CHARS = 4000
 
 
 @dataclass(frozen=True)
@@ -89,14 +96,34 @@ def slack_place(events: Sequence[Any]) -> Optional[SlackPlace]:
     return None
 
 
+def is_direct_message(channel: str) -> bool:
+    """Whether a Slack conversation id is a DM (`D...`; channels are `C...`, `G...`)."""
+    return channel.startswith("D")
+
+
 class Slack(Platform):
     name = NAME
     output_class = "rasa.core.channels.slack.SlackBot"
+    max_text = TEXT_CHARS
+
+    def pin(self, metadata: Mapping[str, Any]) -> Tuple[Optional[str], Optional[str]]:
+        """The DM, or the channel and the thread of the user's message (its own `ts` when it
+        is in no thread: the agent starts a thread on it)."""
+        channel, thread = metadata.get("out_channel"), metadata.get("thread_id")
+        if not isinstance(channel, str) or not channel:
+            return None, None
+        if is_direct_message(channel) or not isinstance(thread, str) or not thread:
+            return channel, None
+        return channel, thread
 
     def output(
         self, channel: InputChannel, tracker: Optional[DialogueStateTracker]
     ) -> Optional[OutputChannel]:
-        """Rasa's Slack output channel for the place the user wrote from."""
+        """Rasa's Slack output channel for where the running handoff was pinned, else for the
+        place the user wrote from."""
+        handoff = state.active(tracker.events) if tracker is not None else None
+        if handoff is not None and handoff.pinned_channel:
+            return channel.get_output_channel(handoff.pinned_channel, handoff.pinned_thread)  # type: ignore[call-arg]
         place = slack_place(tracker.events) if tracker is not None else None
         if place is None:
             if tracker is not None:

@@ -19,16 +19,30 @@
 - Users' files: Rasa 3.6's `TwilioInput` reads only `Body`;
   `rasa_zendesk.channel.media_inputs.TwilioMediaInput` adds the media of the webhook's form
   (`NumMedia`, `MediaUrl0`, `MediaContentType0`, ...) to the message metadata (`media_of`).
+  Twilio hands a media file out only with the account's Basic auth (account SID and auth
+  token) when the account protects its media (its "HTTP Basic Authentication for media"
+  setting): the media of the bot's own account go out as links the Rasa server serves
+  (`media_id`), which it fetches with the Twilio channel's own credentials from
+  credentials.yml (`user_file`); they never reach the tracker, the logs or the action server.
 """
 
 from __future__ import annotations
 
+import base64
 import functools
-from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional
+import logging
+import re
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Sequence
 
 from rasa_zendesk import clock
 from rasa_zendesk.platforms import outcome
-from rasa_zendesk.platforms.base import Platform, last_user_message_at, lines
+from rasa_zendesk.platforms.base import (
+    FileUnavailable,
+    Platform,
+    channel_named,
+    last_user_message_at,
+    lines,
+)
 from rasa_zendesk.platforms.outcome import Refusal, Refused
 from rasa_zendesk.platforms.rich import (
     PLAIN,
@@ -43,8 +57,11 @@ from rasa_zendesk.platforms.rich import (
 from rasa_zendesk.settings import PlatformSettings, Sources
 
 if TYPE_CHECKING:
+    import httpx
     from rasa.core.channels.channel import InputChannel, OutputChannel
     from rasa.shared.core.trackers import DialogueStateTracker
+
+logger = logging.getLogger(__name__)
 
 NAME = "twilio"
 #: Twilio sends at most 10 media per message.
@@ -62,12 +79,20 @@ REFUSED_CODES = {
     21617: outcome.REJECTED,  # the body exceeds 1,600 characters
     63016: outcome.WINDOW_24H,  # a free-form WhatsApp message outside the 24-hour window
 }
+#: The longest body of an SMS (Twilio sends it as up to 10 segments), and of a WhatsApp
+#: message (a `whatsapp:` number).
+SMS_CHARS = 1600
+WHATSAPP_CHARS = 4096
 
 
 class Twilio(Platform):
     name = NAME
     output_class = "rasa.core.channels.twilio.TwilioOutput"
     blocking = True
+    max_text = SMS_CHARS
+
+    def text_limit(self, recipient_id: str) -> int:
+        return WHATSAPP_CHARS if recipient_id.startswith(WHATSAPP) else SMS_CHARS
 
     def output(
         self, channel: InputChannel, tracker: Optional[DialogueStateTracker]
@@ -96,12 +121,15 @@ class Twilio(Platform):
         text = markdown_to(rich.text, PLAIN) if rich.text else None
         offers = rich.actions and not rich.cards
         body = lines(text or PROMPT, actions_text(rich.actions, PLAIN)) if offers else text
-        if rich.image:  # one MMS: the picture with the words
+        if rich.image and len(body or "") <= self.text_limit(recipient):  # one MMS, with words
             await output.send_custom_json(
                 recipient, {"media_url": [rich.image.url], "body": body or ""}
             )
-        elif body:
-            await output.send_text_message(recipient, body)
+        else:
+            if body:  # in parts of what one message holds (`outputs.AgentOutput`)
+                await output.send_text_message(recipient, body)
+            if rich.image:
+                await output.send_image_url(recipient, rich.image.url)
         file_as_media = rich.file is not None and recipient.startswith(WHATSAPP)
         if rich.file and file_as_media:  # WhatsApp shows a document; MMS would not
             await output.send_custom_json(
@@ -119,8 +147,41 @@ class Twilio(Platform):
             if part:
                 await output.send_text_message(recipient, part)
 
+    async def user_file(
+        self, input_channels: Sequence[Any], client: httpx.AsyncClient, file_id: str
+    ) -> httpx.Request:
+        """The media's request on Twilio's API with the account's Basic auth (httpx leaves
+        the credentials out when Twilio redirects to where the bytes are)."""
+        channel = channel_named(input_channels, NAME)
+        sid = getattr(channel, "account_sid", None)
+        token = getattr(channel, "auth_token", None)
+        if not sid or not token or not MEDIA_ID.fullmatch(file_id):
+            logger.warning("A Twilio media link was requested but no Twilio channel runs here")
+            raise FileUnavailable(404, "no Twilio channel")
+        auth = base64.b64encode(f"{sid}:{token}".encode()).decode("ascii")
+        return client.build_request(
+            "GET", f"{media_prefix(sid)}{file_id}", headers={"Authorization": f"Basic {auth}"}
+        )
+
 
 PLATFORM = Twilio()
+#: Twilio's REST API (a test points it at its stand-in).
+API_URL = "https://api.twilio.com"
+#: A media file of a message, under its account (`Messages/MM.../Media/ME...`).
+MEDIA_ID = re.compile(r"Messages/MM[0-9A-Za-z]{32}/Media/ME[0-9A-Za-z]{32}")
+
+
+def media_prefix(account_sid: str) -> str:
+    """Where the account's media are on Twilio's API (the media id follows)."""
+    return f"{API_URL}/2010-04-01/Accounts/{account_sid}/"
+
+
+def media_id(url: str, account_sid: Optional[str]) -> Optional[str]:
+    """The media id of a media URL of the account `account_sid` (None for any other)."""
+    if not account_sid or not url.startswith(media_prefix(account_sid)):
+        return None
+    found = url[len(media_prefix(account_sid)) :]
+    return found if MEDIA_ID.fullmatch(found) else None
 
 
 def _platform_of(recipient_id: str) -> str:

@@ -41,6 +41,8 @@ async def test_end_handoff_notes_releases_and_clears(
 
     assert ended_with(result) == state.USER_ENDED
     assert responses(result) == ["utter_zendesk_handoff_ended"]
+    # The notice says it ends the handoff (the user's platform takes the agent's keys away).
+    assert result["responses"][0][constants.EVENT_HANDOFF_ENDED] == state.USER_ENDED
     calls = zendesk.api_calls()[before:]
     assert [c["path"].rsplit("/", 1)[-1] for c in calls] == ["messages", "releaseControl"]
     note = calls[0]["body"]

@@ -702,3 +702,38 @@ async def test_the_profile_s_locale_and_an_unusable_customer_id(
             "profile"
         ]
     )
+
+
+@pytest.mark.parametrize(
+    "slack_metadata, pinned",
+    [
+        (  # in a channel, in no thread: the agent starts one on the user's message
+            {"out_channel": "C0SUPPORT", "thread_id": "1700000100.000200", "users": ["U0BOT"]},
+            ("C0SUPPORT", "1700000100.000200"),
+        ),
+        (  # in a DM: the DM, no thread
+            {"out_channel": "D0DIRECT", "thread_id": "1700000100.000200", "users": ["U0BOT"]},
+            ("D0DIRECT", None),
+        ),
+    ],
+)
+async def test_a_slack_handoff_is_pinned_where_the_user_asked(
+    zendesk: Zendesk,
+    executor: ActionExecutor,
+    slack_metadata: Dict[str, Any],
+    pinned: Any,
+) -> None:
+    turns = [*user("human please", "human_handoff", metadata=slack_metadata, channel="slack")]
+    result = await escalate(executor, turns, sender="U0USER")
+    record = state.Handoff.from_slot(slot_events(result)[constants.SLOT_HANDOFF])
+    assert record is not None
+    assert (record.pinned_channel, record.pinned_thread) == pinned
+
+
+async def test_a_handoff_elsewhere_is_pinned_nowhere(
+    zendesk: Zendesk, executor: ActionExecutor
+) -> None:
+    result = await escalate(executor, [*user("human please", "human_handoff")], sender="w-1")
+    record = state.Handoff.from_slot(slot_events(result)[constants.SLOT_HANDOFF])
+    assert record is not None
+    assert (record.pinned_channel, record.pinned_thread) == (None, None)

@@ -42,6 +42,7 @@ async def end_here(
     words = ending.wording(settings, has_response(rasa.agent, ending.response or ""), **values)
     if words is not None:
         told = await render_notice(rasa.agent, tracker, output.name(), words, event_id, **values)
+        told.metadata[constants.EVENT_HANDOFF_ENDED] = reason
         messages.append(told)
         events += [told, listening(told)]
     return Delivery(messages, events, then_run=ending.then_run(settings))
