@@ -21,6 +21,7 @@ _.send_attachment
 # Named in a bot's credentials.yml and endpoints.yml, loaded by Rasa by their dotted path.
 _.TwilioMediaInput
 _.TelegramMediaInput
+_.SlackHandoffInput
 _.AtomicRedisLockStore
 # python-socketio's client manager (socketio_redis); prometheus_client's Collector (metrics).
 _._publish
@@ -70,3 +71,6 @@ _.chat
 _.longitude
 _.latitude
 _.parsed_accept
+# Rasa's output classes call these overrides (platforms/twilio.py, platforms/callback.py).
+_._send_message
+_._persist_message

@@ -6,7 +6,7 @@
 Starts its own deployment (PostgreSQL, Redis, the emulator, `rasa run actions` and one
 `rasa run` with endpoints.scaleout.yml and the trained example bot), then measures:
 (a) webhook ingest against Rasa's `POST /conversations/{id}/tracker/events`, on conversations
-of 12 (a fresh handoff) and of 500 events; (b) a relay turn against a normal bot turn;
+as long as a fresh handoff and of 500 events; (b) a relay turn against a normal bot turn;
 (c) escalation with 100 ms of SunCo latency per call; (d) the Rasa process's memory with
 1,000 handoffs open.
 Results: a table on stdout, and artifacts/bench/handoff.{md,json}.
@@ -56,14 +56,22 @@ def parse_args(argv: List[str]) -> argparse.Namespace:
     )
     parser.add_argument(
         "--lengths",
-        default="12,500",
-        help="ingest: conversation lengths in events (12: a fresh handoff, the shortest)",
+        default=f"{ingest.FRESH},500",
+        help=f"ingest: conversation lengths in events ({ingest.FRESH}: as long as a fresh "
+        "handoff, the shortest)",
     )
     parser.add_argument("--turn-users", type=int, default=10, help="turns: users (3 turns each)")
     parser.add_argument("--escalations", type=int, default=5)
     parser.add_argument("--latency-ms", type=int, default=100, help="escalation: per SunCo call")
     parser.add_argument("--handoffs", type=int, default=1000, help="memory: handoffs to open")
     parser.add_argument("--output", type=Path, default=OUTPUT)
+    parser.add_argument(
+        "--gc-freeze",
+        choices=("off", "on", "both"),
+        default="off",
+        help="the Rasa server's gc_freeze; both: the parts without it, then ingest again with "
+        "it, in a second deployment (p99 side by side)",
+    )
     parser.add_argument(
         "--profile",
         action="store_true",
@@ -77,7 +85,10 @@ def parse_args(argv: List[str]) -> argparse.Namespace:
     if args.quick:
         args.conversations, args.messages = 4, 6
         args.turn_users, args.escalations, args.handoffs = 2, 2, 20
-    args.length_list = [int(value) for value in args.lengths.split(",")]
+    try:
+        args.length_list = ingest.parse_lengths(args.lengths)
+    except ValueError as error:
+        parser.error(str(error))
     return args
 
 
@@ -128,12 +139,34 @@ async def measure(args: argparse.Namespace, cluster: Cluster, token: str) -> Dic
                 }
             if "memory" in args.parts:
                 print(f"(d) memory with {args.handoffs} handoffs open", flush=True)
-                opened = await memory.open_handoffs(bench, args.handoffs, concurrency=16)
+                opened = await memory.open_handoffs(
+                    bench, args.handoffs, concurrency=16, quick=args.quick
+                )
                 results["memory"] = opened.to_json()
         finally:
             await bench.emulator.close()
             tracker.close()
     return results
+
+
+def deploy_and_measure(
+    args: argparse.Namespace, model: Path, token: str, stores: Any, gc_freeze: bool
+) -> Dict[str, Any]:
+    """One deployment (the Rasa server with or without `gc_freeze`), measured."""
+    postgres, redis = stores
+    config = ClusterConfig(
+        model=model,
+        run_dir=run_dir("bench-gc-freeze" if gc_freeze else "bench"),
+        postgres=postgres,
+        redis=redis,
+        instances=1,
+        api_token=token,
+        rasa_command=profiled_rasa(args.output.resolve() / "rasa.prof") if args.profile else (),
+        extra_env={"ZENDESK_GC_FREEZE": "true" if gc_freeze else "false"},
+    )
+    print(f"starting the deployment (logs in {config.run_dir}) ...", flush=True)
+    with Cluster(config) as cluster:
+        return asyncio.run(measure(args, cluster, token))
 
 
 def main(argv: List[str]) -> int:
@@ -145,18 +178,14 @@ def main(argv: List[str]) -> int:
     token = secrets.token_hex(16)
     # Production settings for PostgreSQL (fsync on): the tracker store costs what it costs.
     with postgres_server(durable=True) as postgres, redis_server() as redis:
-        config = ClusterConfig(
-            model=model,
-            run_dir=run_dir("bench"),
-            postgres=postgres,
-            redis=redis,
-            instances=1,
-            api_token=token,
-            rasa_command=profiled_rasa(args.output.resolve() / "rasa.prof") if args.profile else (),
-        )
-        print(f"starting the deployment (logs in {config.run_dir}) ...", flush=True)
-        with Cluster(config) as cluster:
-            results = asyncio.run(measure(args, cluster, token))
+        stores = (postgres, redis)
+        results = deploy_and_measure(args, model, token, stores, args.gc_freeze == "on")
+        results["gc_freeze"] = args.gc_freeze == "on"
+        if args.gc_freeze == "both" and "ingest" in args.parts:
+            print("(a) again, the Rasa server with gc_freeze", flush=True)
+            args.parts = ["ingest"]
+            frozen = deploy_and_measure(args, model, token, stores, True)
+            results["ingest_gc_frozen"] = frozen["ingest"]
     results["seconds"] = round(time.monotonic() - started)
     args.output.mkdir(parents=True, exist_ok=True)
     (args.output / "handoff.json").write_text(json.dumps(results, indent=2) + "\n")

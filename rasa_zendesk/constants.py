@@ -14,6 +14,11 @@ SLOT_OFFER = "zendesk_offer"
 #: Why the policy escalated, set by the policy for the escalation action to report: an
 #: `escalation.EscalationReason` as data (`as_slot`).
 SLOT_HANDOFF_REASON = "zendesk_handoff_reason"
+#: How the latest handoff ended, for the bot's next flow: `handoff.endings.outcome`.
+SLOT_HANDOFF_OUTCOME = "zendesk_handoff_outcome"
+#: Who the customer is, across channels: the SunCo user's `externalId` when set (by the bot's
+#: login flow, or from the user message's metadata key of the same name), else the sender id.
+SLOT_EXTERNAL_ID = "zendesk_external_id"
 
 # Intents.
 INTENT_HUMAN_HANDOFF = "human_handoff"
@@ -31,8 +36,15 @@ ACTION_END_HANDOFF = "action_zendesk_end_handoff"
 ACTION_LEAVE_MESSAGE = "action_zendesk_leave_message"
 #: Hands out the messages a user's channel could not push (see `handoff.pending`).
 ACTION_HAND_OUT = "action_zendesk_hand_out"
+#: Records the user's rating of an ended handoff and writes it to the ticket (CSAT).
+ACTION_CSAT = "action_zendesk_csat"
+#: The slots `action_zendesk_csat` reads (a bot's CSAT form fills them): 1 to 5, and text.
+SLOT_CSAT_RATING = "zendesk_csat_rating"
+SLOT_CSAT_COMMENT = "zendesk_csat_comment"
 
 # Responses: the plugin utters them, the bot's domain gives their text.
+#: Said at once when the user asks for a human, before any call to Zendesk.
+UTTER_CONNECTING = "utter_zendesk_connecting"
 UTTER_HANDOFF_STARTED = "utter_zendesk_handoff_started"
 UTTER_HANDOFF_FAILED = "utter_zendesk_handoff_failed"
 UTTER_RELAY_FAILED = "utter_zendesk_relay_failed"
@@ -65,6 +77,8 @@ UTTER_EMAIL_INVALID = "utter_zendesk_email_invalid"
 UTTER_MESSAGE_TAKEN = "utter_zendesk_message_taken"
 UTTER_MESSAGE_NOT_TAKEN = "utter_zendesk_message_not_taken"
 UTTER_OFFER_DECLINED = "utter_zendesk_offer_declined"
+#: Said when the user's rating of the handoff is recorded.
+UTTER_CSAT_THANKS = "utter_zendesk_csat_thanks"
 
 #: The bot's slot holding the user's email address, when it collects one (the ticket's
 #: requester at escalation, the address named when the agent moves to email).
@@ -100,6 +114,13 @@ EVENT_HANDED_OUT = "zendesk_handed_out"
 #: When SunCo received the agent's message (epoch seconds): the agent's order, which SunCo
 #: does not keep across webhook retries.
 EVENT_ZENDESK_RECEIVED = "zendesk_received"
+#: An agent's message whose first parts reached the user before a part failed: an
+#: `AgentUttered` event names it (`EVENT_ZENDESK_PARTS_OF`, its SunCo id) and how many parts
+#: went out; the retried webhook sends the rest only (`platforms.outputs.Parts`).
+EVENT_ZENDESK_PARTS_OF = "zendesk_parts_of"
+EVENT_ZENDESK_PARTS_SENT = "zendesk_parts_sent"
+#: On the notice that ends a handoff: the end reason (the platform clears the agent's keys).
+EVENT_HANDOFF_ENDED = "zendesk_handoff_ended"
 
 # Metadata of a release of control by the plugin: why the bot took the conversation back.
 END_REASON_KEY = "rasa_zendesk_end_reason"

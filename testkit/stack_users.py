@@ -20,7 +20,13 @@ from testkit.socket_user import SocketUser
 #: What the example bot says (utter_greet, utter_zendesk_handoff_started, ..._ended).
 GREETING = "Acme support bot"
 STARTED = "connecting you with a human agent"
+#: In the example bot's notice said at once, before Zendesk is called (utter_zendesk_connecting).
+CONNECTING = "reaching a human agent"
 ENDED = "back with the bot"
+#: The example bot's CSAT form asks this after an agent solved the ticket.
+RATE = "from 1 (poor) to 5 (excellent)"
+COMMENT = "Anything you'd like to tell us"
+THANKS = "Thank you for your feedback"
 
 
 @contextlib.asynccontextmanager

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any, Dict, List, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 from bench.handoff.common import (
     Bench,
@@ -26,6 +26,8 @@ from bench.handoff.common import (
 from bench.handoff.stats import Summary, summarize
 
 ENDPOINTS = ("webhook", "rasa")
+#: The length of a conversation just handed off (the shortest one an agent writes to).
+FRESH = "fresh"
 
 
 @dataclass
@@ -38,24 +40,46 @@ class Cell:
         return {"endpoint": self.endpoint, "length": self.length, **self.summary.to_json()}
 
 
-async def prepare(bench: Bench, tag: str, count: int, length: int) -> List[HandoffUser]:
-    """`count` users in a handoff, each conversation padded to `length` stored events."""
+async def prepare(
+    bench: Bench, tag: str, count: int, length: Optional[int]
+) -> Tuple[List[HandoffUser], int]:
+    """`count` users in a handoff, each conversation padded to `length` stored events (None:
+    as long as a fresh handoff is, which grows whenever a handoff records one event more);
+    the users and the length."""
     handoffs = await bounded(
         8, [lambda: start_handoff(bench, tag, with_template=True) for _ in range(count)]
     )
+    stored = {h.sender_id: len(bench.tracker.events(h.sender_id)) for h in handoffs}
+    fresh = max(stored.values())
+    if length is None:
+        length = fresh
+    elif fresh > length:
+        raise RuntimeError(
+            f"a fresh handoff already has {fresh} events: choose lengths of at least that "
+            f"(or {FRESH!r})"
+        )
     for handoff in handoffs:
-        stored = len(bench.tracker.events(handoff.sender_id))
-        if stored > length:
-            raise RuntimeError(
-                f"a fresh handoff already has {stored} events: choose lengths of at least that"
-            )
-        if stored < length:
-            reply = await bench.append_events(handoff.sender_id, padding(length - stored), False)
+        if stored[handoff.sender_id] < length:
+            missing = length - stored[handoff.sender_id]
+            reply = await bench.append_events(handoff.sender_id, padding(missing), False)
             reply.raise_for_status()
-        stored = len(bench.tracker.events(handoff.sender_id))
-        if stored != length:
-            raise RuntimeError(f"padded to {stored} events, not {length}")
-    return handoffs
+        padded = len(bench.tracker.events(handoff.sender_id))
+        if padded != length:
+            raise RuntimeError(f"padded to {padded} events, not {length}")
+    return handoffs, length
+
+
+def parse_lengths(text: str) -> List[Optional[int]]:
+    """`fresh,500` -> [None, 500]: `fresh` is a fresh handoff's length, found when measured."""
+    lengths: List[Optional[int]] = []
+    for part in (part.strip() for part in text.split(",")):
+        if part == FRESH:
+            lengths.append(None)
+        elif part.isdigit() and int(part) > 0:
+            lengths.append(int(part))
+        else:
+            raise ValueError(f"not a length: {part!r} (a number of events, or {FRESH!r})")
+    return lengths
 
 
 async def send_one(bench: Bench, endpoint: str, handoff: HandoffUser, text: str) -> float:
@@ -107,14 +131,15 @@ async def check_delivered(handoff: HandoffUser, labels: List[str], messages: int
 
 
 async def measure_length(
-    bench: Bench, length: int, conversations: int, messages: int, rounds: int
+    bench: Bench, length: Optional[int], conversations: int, messages: int, rounds: int
 ) -> List[Cell]:
-    """Both endpoints on conversations of `length` events, in alternating rounds (so that a
-    busy moment of the machine does not fall on one endpoint only)."""
-    prepared = {
-        endpoint: await prepare(bench, f"ingest-{endpoint}-{length}", conversations, length)
-        for endpoint in ENDPOINTS
-    }
+    """Both endpoints on conversations of `length` events (None: a fresh handoff's), in
+    alternating rounds (so that a busy moment of the machine does not fall on one endpoint
+    only)."""
+    prepared: Dict[str, List[HandoffUser]] = {}
+    for endpoint in ENDPOINTS:  # the first one finds a fresh handoff's length for both
+        tag = f"ingest-{endpoint}-{length or FRESH}"
+        prepared[endpoint], length = await prepare(bench, tag, conversations, length)
     for endpoint in ENDPOINTS:  # warm-up, not timed: one message per conversation
         await timed_round(bench, endpoint, prepared[endpoint], 1, "warm")
     per_round = max(1, messages // rounds)
@@ -147,7 +172,7 @@ async def measure_length(
 
 
 async def run(
-    bench: Bench, lengths: List[int], conversations: int, messages: int, rounds: int = 3
+    bench: Bench, lengths: List[Optional[int]], conversations: int, messages: int, rounds: int = 3
 ) -> List[Cell]:
     cells = []
     for length in lengths:

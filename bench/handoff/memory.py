@@ -78,15 +78,19 @@ async def _active_handoff(bench: Bench, index: int) -> HandoffUser:
     return handoff
 
 
-async def open_handoffs(bench: Bench, count: int, concurrency: int) -> Memory:
+async def open_handoffs(bench: Bench, count: int, concurrency: int, quick: bool = False) -> Memory:
+    """`quick`: a smoke run of the same steps, without the restart and the waits that make
+    the figures steady (they are not meant to be read then)."""
     rasa = bench.cluster.rasa[0]
-    rasa.stop()
-    rasa.start()
-    rasa.wait_ready()
+    if not quick:
+        rasa.stop()
+        rasa.start()
+        rasa.wait_ready()
     assert rasa.pid is not None
+    idle_seconds = 1.0 if quick else IDLE_SECONDS
     warm = await _active_handoff(bench, -1)
     baseline = memory_mb(rasa.pid)
-    cpu_before = await idle_cpu_percent(rasa.pid)
+    cpu_before = await idle_cpu_percent(rasa.pid, idle_seconds)
     started = time.perf_counter()
     handoffs = await bounded(
         concurrency, [lambda i=i: _active_handoff(bench, i) for i in range(count)]
@@ -102,8 +106,8 @@ async def open_handoffs(bench: Bench, count: int, concurrency: int) -> Memory:
     # (HORIZON_SECONDS), then only new rows.
     for handoff in [warm, *handoffs]:
         await handoff.user.close()
-    await asyncio.sleep(HORIZON_SECONDS + 5)
-    cpu_after = await idle_cpu_percent(rasa.pid)
+    await asyncio.sleep(0 if quick else HORIZON_SECONDS + 5)
+    cpu_after = await idle_cpu_percent(rasa.pid, idle_seconds)
     return Memory(
         handoffs=count,
         baseline_rss_mb=baseline["VmRSS"],

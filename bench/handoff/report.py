@@ -51,6 +51,26 @@ def ingest_table(cells: List[Dict[str, Any]]) -> List[str]:
     return lines
 
 
+def gc_freeze_table(without: List[Dict[str, Any]], frozen: List[Dict[str, Any]]) -> List[str]:
+    """The same ingest without and with `gc_freeze` (two deployments, one after the other)."""
+    lines = [
+        "| conversation | endpoint | p50 ms without → with | p99 ms without → with "
+        "| msg/s without → with |",
+        "|---|---|---:|---:|---:|",
+    ]
+    with_freeze = {(cell["endpoint"], cell["length"]): cell for cell in frozen}
+    for cell in sorted(without, key=lambda cell: (cell["length"], cell["endpoint"] != "webhook")):
+        other = with_freeze.get((cell["endpoint"], cell["length"]))
+        if other is None:
+            continue
+        lines.append(
+            f"| {cell['length']} events | {cell['endpoint']} | {cell['p50']:.1f} → "
+            f"{other['p50']:.1f} | {cell['p99']:.1f} → {other['p99']:.1f} | "
+            f"{cell['rate']:.1f} → {other['rate']:.1f} |"
+        )
+    return lines
+
+
 def turns_table(turns: Dict[str, Any]) -> List[str]:
     normal, relay = turns["normal"], turns["relay"]
     return [
@@ -67,6 +87,7 @@ def turns_table(turns: Dict[str, Any]) -> List[str]:
 
 def escalation_table(escalation: Dict[str, Any]) -> List[str]:
     rows = [
+        ('`human_handoff` message → user told "connecting"', "to_connecting"),
         ("`human_handoff` message → passControl reaches SunCo", "to_pass_control"),
         ("`human_handoff` message → passControl answered", "to_pass_control_done"),
         ("`human_handoff` message → user told an agent is coming", "to_user_notice"),
@@ -122,6 +143,13 @@ def markdown(results: Dict[str, Any]) -> str:
             f"{ingest['messages']} agent messages each, the endpoints alternating in rounds)",
             "",
             *ingest_table(ingest["cells"]),
+        ]
+    if "ingest_gc_frozen" in results:
+        lines += [
+            "",
+            "## Webhook ingest without and with `gc_freeze` (a second deployment, right after)",
+            "",
+            *gc_freeze_table(results["ingest"]["cells"], results["ingest_gc_frozen"]["cells"]),
         ]
     if "turns" in results:
         lines += ["", "## Relay turn against a normal bot turn", "", *turns_table(results["turns"])]

@@ -3,9 +3,10 @@
 - Normal turn: a user message on socket.io until the bot's reply arrives on the socket.
 - Relay turn: a user message on socket.io, during a handoff, until the emulator receives it
   (the time the emulator logs the `POST .../messages`; both clocks are this machine's).
-- Escalation: the `human_handoff` message until passControl reaches the emulator, and until it
-  is answered, with the emulator adding `latency_ms` to every SunCo call; which calls it took
-  and which of them overlapped in time (ran in parallel).
+- Escalation: the `human_handoff` message until the user hears "connecting", until
+  passControl reaches the emulator, and until it is answered, with the emulator adding
+  `latency_ms` to every SunCo call; which calls it took and which of them overlapped in time
+  (ran in parallel).
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from typing import Any, Dict, List, Tuple
 
 from bench.handoff.common import Bench, new_user, start_handoff
 from bench.handoff.stats import Summary, emulator_time, summarize
-from testkit.cluster import HANDOFF_REQUEST, HANDOFF_STARTED
+from testkit.cluster import HANDOFF_REQUEST
+from testkit.stack_users import CONNECTING, STARTED
 
 # Each answered by a response of the example bot (rules greet and thanks).
 NORMAL_TEXTS = ("hi", "thanks", "hello there")
@@ -81,6 +83,7 @@ async def relay_vs_normal(bench: Bench, users: int) -> Tuple[Summary, Summary]:
 class Escalation:
     """One escalation's timings (seconds) and its SunCo calls (method, path, start, end)."""
 
+    to_connecting: float
     to_pass_control: float
     to_pass_control_done: float
     to_user_notice: float
@@ -120,14 +123,14 @@ async def escalation(bench: Bench, runs: int, latency_ms: int) -> List[Escalatio
             await _settle(user)
             sent = time.time()
             sent_perf = await user.send(HANDOFF_REQUEST)
-            await user.wait_until(
-                lambda got: any(HANDOFF_STARTED in (m.text or "") for m in got), 120
-            )
-            notice = next(m for m in user.received if HANDOFF_STARTED in (m.text or ""))
+            await user.wait_until(lambda got: any(STARTED in (m.text or "") for m in got), 120)
+            connecting = next(m for m in user.received if CONNECTING in (m.text or ""))
+            notice = next(m for m in user.received if STARTED in (m.text or ""))
             calls, pass_control = await _calls_until_pass_control(bench, sent)
             start, end = emulator_time(pass_control["at"]), _end(pass_control)
             results.append(
                 Escalation(
+                    to_connecting=connecting.at - sent_perf,
                     to_pass_control=start - sent,
                     to_pass_control_done=end - sent,
                     to_user_notice=notice.at - sent_perf,
@@ -178,6 +181,7 @@ def describe_steps(escalations: List[Escalation]) -> str:
 def escalation_json(escalations: List[Escalation], latency_ms: int) -> Dict[str, Any]:
     return {
         "latency_ms": latency_ms,
+        "to_connecting": summarize([e.to_connecting for e in escalations]).to_json(),
         "to_pass_control": summarize([e.to_pass_control for e in escalations]).to_json(),
         "to_pass_control_done": summarize([e.to_pass_control_done for e in escalations]).to_json(),
         "to_user_notice": summarize([e.to_user_notice for e in escalations]).to_json(),

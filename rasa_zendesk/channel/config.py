@@ -57,6 +57,9 @@ class ChannelConfig:
     #: Private attachments as links the channel serves: `public_url`, `attachment_link_ttl`,
     #: each connector's `private_attachments` (see `attachment_links`).
     attachments: LinkSettings = LinkSettings()
+    #: `gc.freeze()` once the server has started (the model loaded): its objects leave the
+    #: garbage collector's generations, so full collections stop walking them (`gc_freeze`).
+    gc_freeze: bool = False
 
     @property
     def settings(self) -> ZendeskSettings:
@@ -94,6 +97,7 @@ class ChannelConfig:
             metrics=metrics,
             metrics_token=_metrics_token(sources, metrics, connectors),
             attachments=LinkSettings.read(sources, connectors),
+            gc_freeze=sources.flag("gc_freeze", False),
         )
 
 

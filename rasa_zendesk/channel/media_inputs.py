@@ -6,7 +6,10 @@ the tracker, and a message with media but no text crashes it (Sanic's form leave
 `Body`, and the channel calls `.replace` on None: a 500 that Twilio retries and never
 delivers). `TwilioMediaInput` is the same channel (same name, routes and output) that takes a
 missing `Body` for empty and puts the media into the message metadata in the shape the relay
-action reads (`rasa_zendesk.actions.attachments`). In credentials.yml:
+action reads (`rasa_zendesk.actions.attachments`). A media file of the channel's own account
+goes in as a link the Zendesk channel serves (`attachment_links`): Twilio hands it out only
+with the account's credentials, which stay in this server (`platforms.twilio.user_file`). In
+credentials.yml:
 
     rasa_zendesk.channel.media_inputs.TwilioMediaInput:
       account_sid: ...
@@ -34,6 +37,7 @@ from rasa_zendesk import constants
 from rasa_zendesk.channel import error_pages
 from rasa_zendesk.channel.attachment_links import links_of
 from rasa_zendesk.platforms import telegram, twilio
+from rasa_zendesk.platforms.outputs import AgentOutput
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +59,21 @@ class TwilioMediaInput(TwilioInput):
 
     def get_metadata(self, request: Request) -> Optional[Dict[str, Any]]:
         attachments = twilio.media_of(request.form)
+        links = links_of(getattr(request.app.ctx, "input_channels", None) or [])
+        for attachment in attachments:
+            found = twilio.media_id(attachment["url"], self.account_sid)
+            if found is None:
+                continue  # not of this account: passed on as it is
+            name = found.rsplit("/", 1)[-1]
+            url = links.platform_link(twilio.NAME, found, name) if links else None
+            if url is None:
+                logger.warning(
+                    "A Twilio user's media is passed on as Twilio's address: where the "
+                    "account protects its media, the action server cannot fetch it without "
+                    "a link of the rasa_zendesk.ZendeskInput channel (set its public_url)"
+                )
+                continue
+            attachment.update(url=url, name=name)
         return {constants.USER_ATTACHMENTS_KEY: attachments} if attachments else None
 
 
@@ -82,15 +101,22 @@ class TelegramMediaInput(TelegramInput):
     """
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        telegram_webhook = super().blueprint(on_new_message)
+        async def closing_aware(message: UserMessage) -> Any:
+            """The bot's answers go through `AgentOutput`: the end of a handoff the user asked
+            for (the end action's notice) takes the agent's reply keyboard away too."""
+            message.output_channel = AgentOutput(message.output_channel)
+            return await on_new_message(message)
+
+        telegram_webhook = super().blueprint(closing_aware)
         telegram_webhook.listener("before_server_start")(_sturdy_error_pages)
 
         @telegram_webhook.middleware("request")
         async def files_as_text(request: Request) -> Optional[HTTPResponse]:
             """Rasa's handler reads an update unchecked (a 500 that Telegram retries): what it
-            cannot read is answered here (`telegram.update_refusal`). It passes on only a
-            message with text: give a file one, and keep what the metadata gets for
-            `get_metadata`."""
+            cannot read is answered here (`telegram.update_refusal`). A button press is
+            answered (`answerCallbackQuery`: Rasa's handler never does, and the user's app
+            shows the button loading until then). Rasa passes on only a message with text:
+            give a file one, and keep what the metadata gets for `get_metadata`."""
             if not request.path.endswith("/webhook"):
                 return None
             if request.method != "POST":
@@ -101,6 +127,9 @@ class TelegramMediaInput(TelegramInput):
                 if refused[0] >= 400:
                     logger.warning("Telegram webhook from %s refused: %s", request.ip, refused[1])
                 return response.text(refused[1], status=refused[0])
+            query = update.get("callback_query")
+            if isinstance(query, dict):
+                await telegram.PLATFORM.answer_button(self, query.get("id"))
             message = update.get("message") if isinstance(update, dict) else None
             if not isinstance(message, dict) or message.get("text") is not None:
                 return None

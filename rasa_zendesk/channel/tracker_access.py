@@ -89,7 +89,7 @@ class TrackerAccess:
                 tracker.update(event)
             await self.store.save(tracker)
             return
-        self.cache.record(tracker, events)
+        await self.cache.record(tracker, events)
         if self.store.event_broker is not None:
             # What `TrackerStore.save` streams: the new events (Rasa's own publisher).
             await self.store._stream_new_events(self.store.event_broker, events, tracker.sender_id)

@@ -14,10 +14,16 @@ _ATTRIBUTES = {"event": "type_name", "name": "key", "value": "value", "message_i
 
 def field(event: Any, key: str) -> Any:
     """`event[key]` of a dict, or the matching attribute of a Rasa event (`name` is a slot's
-    key, or an action's name for an `action` event)."""
-    if isinstance(event, Mapping):
+    key, or an action's name for an `action` event). Every webhook scans the conversation's
+    events with it, several times: the common shapes are tried first, without an ABC check."""
+    if type(event) is dict:
         return event.get(key)
-    if key == "name" and getattr(event, "type_name", None) == "action":
+    type_name = getattr(event, "type_name", None)
+    if type_name is None:  # another mapping (a row), or no event at all
+        return event.get(key) if isinstance(event, Mapping) else None
+    if key == "event":
+        return type_name
+    if key == "name" and type_name == "action":
         return getattr(event, "action_name", None)
     return getattr(event, _ATTRIBUTES.get(key, key), None)
 

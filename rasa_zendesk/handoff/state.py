@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, replace
-from typing import Any, Dict, Iterator, List, Optional, Sequence, Set
+from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Set, Tuple
 
 from rasa_zendesk import clock
 from rasa_zendesk.constants import SLOT_HANDOFF as SLOT
@@ -98,6 +98,21 @@ class Handoff(SlotRecord):
     #: The ticket Zendesk opened for it and that ticket's latest status (ticket webhooks).
     ticket_id: Optional[str] = None
     ticket_status: Optional[str] = None
+    #: The SunCo user's externalId when it is not the Rasa sender id (`zendesk_external_id`):
+    #: the user messages of this handoff are posted as that user.
+    user_external_id: Optional[str] = None
+    #: Why the user's platform refused messages for good (`platforms.outcome` causes), each
+    #: told to the agent once.
+    undelivered: Optional[List[str]] = None
+    #: The user's satisfaction rating (1 to 5) after the handoff, and when it was given: once
+    #: per handoff (`rated`); `action_zendesk_csat` writes it to the ticket.
+    csat_rating: Optional[int] = None
+    csat_at: Optional[float] = None
+    #: Where the user's platform shows the agent's messages, pinned when it started, so the
+    #: handoff stays there wherever the user writes next (Slack: the channel or DM, and the
+    #: thread in a channel; `Platform.pin`).
+    pinned_channel: Optional[str] = None
+    pinned_thread: Optional[str] = None
 
     @property
     def active(self) -> bool:
@@ -136,11 +151,17 @@ def active_for(events: Sequence[Any], conversation_id: str) -> Optional[Handoff]
     return handoff if handoff is not None and handoff.conversation_id == conversation_id else None
 
 
-def records(events: Sequence[Any]) -> Iterator[Handoff]:
-    """Every record the handoff's transitions wrote in these events, oldest first."""
+def records(events: Sequence[Any], conversation_id: Optional[str] = None) -> Iterator[Handoff]:
+    """Every record the handoff's transitions wrote in these events, oldest first; only those
+    of one SunCo conversation when given (the others are not even read: every webhook asks)."""
     for event in events:
         if kind(event) == "slot" and field(event, "name") == SLOT:
-            record = Handoff.from_slot(field(event, "value"))
+            value = field(event, "value")
+            if conversation_id is not None and (
+                not isinstance(value, Mapping) or value.get("conversation_id") != conversation_id
+            ):
+                continue
+            record = Handoff.from_slot(value)
             if record is not None:
                 yield record
 
@@ -149,9 +170,7 @@ def connectors_of(events: Sequence[Any], conversation_id: str) -> Set[Optional[s
     """The connectors on which this user's handoffs, current or past, had the SunCo
     conversation (None: the default, in records older than connectors). A conversation is the
     user's only when one of their records names it: its metadata may name anyone."""
-    return {
-        record.connector for record in records(events) if record.conversation_id == conversation_id
-    }
+    return {record.connector for record in records(events, conversation_id)}
 
 
 def slot_value(handoff: Optional[Handoff]) -> Optional[Dict[str, Any]]:
@@ -167,8 +186,11 @@ def opened(
     trigger: Optional[str] = None,
     at: Optional[float] = None,
     connector: Optional[str] = None,
+    user_external_id: Optional[str] = None,
+    pinned: Tuple[Optional[str], Optional[str]] = (None, None),
 ) -> Handoff:
-    """Control passed to the agents: the handoff waits for the first agent message."""
+    """Control passed to the agents: the handoff waits for the first agent message.
+    `pinned`: where the agent's messages go on the user's platform (channel, thread)."""
     requested_at = _now(at)
     return Handoff(
         id=uuid.uuid4().hex,
@@ -178,6 +200,9 @@ def opened(
         trigger=trigger,
         waiting_since=requested_at,
         connector=connector,
+        user_external_id=user_external_id,
+        pinned_channel=pinned[0],
+        pinned_thread=pinned[1],
     )
 
 
@@ -231,6 +256,11 @@ def ticket_of_another(events: Sequence[Any], handoff: Handoff, ticket_id: str) -
     )
 
 
+def refused(handoff: Handoff, cause: str) -> Handoff:
+    """The user's platform refused a message for good for `cause` (the agent was told)."""
+    return replace(handoff, undelivered=[*(handoff.undelivered or []), cause])
+
+
 def handled(handoff: Handoff, message_id: Optional[str]) -> Handoff:
     """The user's messages up to `message_id` are dealt with (relayed, or a gesture)."""
     return replace(handoff, handled_through=message_id) if message_id else handoff
@@ -266,6 +296,20 @@ def ended(handoff: Handoff, reason: str, at: Optional[float] = None) -> Handoff:
     if not handoff.active:
         raise TransitionError("the handoff has ended already")
     return replace(handoff, state=ENDED, ended_at=_now(at), end_reason=reason)
+
+
+CSAT_RATINGS = range(1, 6)
+
+
+def rated(handoff: Handoff, rating: int, at: Optional[float] = None) -> Handoff:
+    """The user rated an ended handoff (1 to 5); a handoff is rated once."""
+    if handoff.state != ENDED:
+        raise TransitionError("only an ended handoff is rated")
+    if handoff.csat_rating is not None:
+        raise TransitionError("the handoff is rated already")
+    if rating not in CSAT_RATINGS:
+        raise TransitionError(f"a rating is 1 to 5, not {rating!r}")
+    return replace(handoff, csat_rating=rating, csat_at=_now(at))
 
 
 def _now(at: Optional[float]) -> float:

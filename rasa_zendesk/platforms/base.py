@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Iterable, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Dict, Iterable, Mapping, Optional, Sequence, Tuple
 
+from rasa_zendesk.platforms.outcome import Refusal
 from rasa_zendesk.platforms.rich import (
     MARKDOWN,
     PROMPT,
@@ -71,6 +72,9 @@ class Platform:
 
     #: Its output channel's Rasa class, `module.Class` (imported when first asked).
     output_class: str = ""
+    #: The most characters one text message holds (None: no limit the plugin knows); an
+    #: agent's longer text goes in parts (`rasa_zendesk.platforms.split`).
+    max_text: Optional[int] = None
 
     def owns(self, output: OutputChannel) -> bool:
         """Whether `output` is this platform's output channel (its Rasa class)."""
@@ -89,6 +93,20 @@ class Platform:
     async def close(self, channel: InputChannel) -> None:
         """Release what `output` keeps for `channel` (the server stops)."""
 
+    def refusal(self, error: BaseException, recipient_id: str) -> Optional[Refusal]:
+        """The refusal for good that a send's `error` is (`platforms.outcome`); None: the
+        send failed for now (any error of a channel the plugin does not know)."""
+        return None
+
+    def pin(self, metadata: Mapping[str, Any]) -> Tuple[Optional[str], Optional[str]]:
+        """Where the agent's messages go for the whole handoff, from the metadata of the user
+        message that began it (channel, thread); (None, None): wherever the user writes."""
+        return None, None
+
+    def text_limit(self, recipient_id: str) -> Optional[int]:
+        """The most characters one text message to `recipient_id` holds (None: no limit)."""
+        return self.max_text
+
     def reaches(self, output: OutputChannel, recipient_id: str) -> bool:
         """Whether what this pushing output sends to `recipient_id` reaches a person now."""
         return True
@@ -96,6 +114,13 @@ class Platform:
     async def show_typing(self, output: OutputChannel, typing: Typing) -> bool:
         """Show the agent typing (or stop); False when the platform cannot show it."""
         return False
+
+    async def send_closing(
+        self, output: OutputChannel, recipient: str, message: Dict[str, Any]
+    ) -> None:
+        """Send the notice that ends a handoff (a bot message, Rasa's shapes): as any other
+        message here; a platform that leaves the agent's keys on screen takes them away."""
+        await output.send_response(recipient, message)
 
     async def send_rich(self, output: OutputChannel, recipient: str, rich: Rich) -> None:
         """Show an agent's message: Rasa's text, buttons and image, the rest as text with
@@ -153,3 +178,16 @@ def channel_named(input_channels: Iterable[Any], name: Optional[str]) -> Optiona
 def cut(text: str, limit: int) -> str:
     """`text` within `limit` characters, cut with an ellipsis."""
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def last_user_message_at(tracker: Optional[DialogueStateTracker]) -> Optional[float]:
+    """When the user last wrote (epoch seconds), for the platforms whose window opens with
+    the user's message (Messenger, WhatsApp); None without a tracker or a user message."""
+    from rasa.shared.core.events import UserUttered
+
+    if tracker is None:
+        return None
+    for event in reversed(tracker.events):
+        if isinstance(event, UserUttered):
+            return float(event.timestamp)
+    return None

@@ -16,11 +16,17 @@ threads busy and no one else's (not the loop's default executor), and each send 
 `platform_send_timeout` (`rasa_zendesk.settings.PlatformSettings`), waiting for a thread
 included: then that delivery fails (`SendTimedOut`, the webhook answers 5xx, Zendesk retries)
 while the thread finishes or gives up on its own.
+
+Every send through an `AgentOutput` has a known outcome (`platforms.outcome`): it returns
+(delivered), raises `Refused` (the platform refused it for good, as its module's `refusal`
+reads the error), or raises anything else (failed for now).
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
+import inspect
 import queue
 import threading
 from concurrent.futures import Future
@@ -32,7 +38,9 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa_zendesk import constants
 from rasa_zendesk.platforms import registry
 from rasa_zendesk.platforms.base import Typing, channel_named
+from rasa_zendesk.platforms.outcome import Refused
 from rasa_zendesk.platforms.rich import Rich
+from rasa_zendesk.platforms.split import split_text
 from rasa_zendesk.settings import PlatformSettings, Sources
 
 MediaLinks = Callable[[Rich], Rich]
@@ -81,6 +89,12 @@ class AgentOutput(OutputChannel):
         return self.output.name()
 
     async def send_response(self, recipient_id: str, message: Dict[str, Any]) -> None:
+        if constants.EVENT_HANDOFF_ENDED in message:
+            platform = registry.of_output(self.output)
+            await off_loop(
+                self.output, lambda: platform.send_closing(self.output, recipient_id, message)
+            )
+            return
         if constants.EVENT_ZENDESK_MESSAGE_ID not in message:
             await self._wrapped("send_response", recipient_id, message)
             return
@@ -88,11 +102,34 @@ class AgentOutput(OutputChannel):
         if self.media_links is not None:
             rich = self.media_links(rich)
         platform = registry.of_output(self.output)
-        await off_loop(self.output, lambda: platform.send_rich(self.output, recipient_id, rich))
+        skip = message.get(constants.EVENT_ZENDESK_PARTS_SENT)
+        parts = Parts(self.output, platform.text_limit(recipient_id), skip or 0)
+        try:
+            await self._sent(recipient_id, lambda: platform.send_rich(parts, recipient_id, rich))
+        except Refused:
+            raise  # for good: the parts that went out stay out, the message waits for the user
+        except Exception as error:
+            if parts.sent > parts.skip:
+                raise PartlySent(parts.sent) from error
+            raise
 
     async def _wrapped(self, method: str, *args: Any, **kwargs: Any) -> None:
         """The wrapped channel's `method`, off the event loop if its platform blocks."""
-        await off_loop(self.output, lambda: getattr(self.output, method)(*args, **kwargs))
+        recipient_id = str(args[0]) if args else ""
+        await self._sent(recipient_id, lambda: getattr(self.output, method)(*args, **kwargs))
+
+    async def _sent(self, recipient_id: str, call: Callable[[], Awaitable[Any]]) -> None:
+        """Await the send; an error the platform says is a refusal for good raises
+        `Refused`, any other is let through (failed for now)."""
+        try:
+            await off_loop(self.output, call)
+        except Refused:
+            raise
+        except Exception as error:
+            refusal = registry.of_output(self.output).refusal(error, recipient_id)
+            if refusal is None:
+                raise
+            raise Refused(refusal) from error
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
         await self._wrapped("send_text_message", recipient_id, text, **kwargs)
@@ -127,6 +164,55 @@ class AgentOutput(OutputChannel):
         if name in ("output", "media_links"):
             raise AttributeError(name)
         return getattr(self.output, name)
+
+
+class Parts:
+    """The platform's output channel as `Platform.send_rich` sends one agent message through
+    it: each send (each API call) is a part, numbered in order. The first `skip` parts went
+    out before (a retried webhook) and are not sent again; `sent` is how many went out by
+    now. With a `limit`, a text goes as Rasa's channels send it, one message per paragraph,
+    and a paragraph longer than `limit` in parts that fit (`split.split_text`)."""
+
+    def __init__(self, output: OutputChannel, limit: Optional[int], skip: int = 0) -> None:
+        self.output = output
+        self.limit = limit
+        self.skip = skip
+        self.sent = skip
+        self._made = 0
+
+    def __getattr__(self, name: str) -> Any:
+        found = getattr(self.output, name)
+        if name == "send_text_message":
+            return self._send_text
+        if name.startswith("send") and inspect.iscoroutinefunction(found):
+            return functools.partial(self._part, found)
+        return found
+
+    async def _part(self, send: Callable[..., Awaitable[Any]], *args: Any, **kwargs: Any) -> Any:
+        self._made += 1
+        if self._made <= self.skip:
+            return None
+        result = await send(*args, **kwargs)
+        self.sent = self._made
+        return result
+
+    async def _send_text(self, recipient_id: str, text: str, **kwargs: Any) -> None:
+        send = self.output.send_text_message
+        if not self.limit:  # sent as the channel sends it
+            await self._part(send, recipient_id, text, **kwargs)
+            return
+        for paragraph in text.strip().split("\n\n"):
+            for piece in split_text(paragraph, self.limit):
+                await self._part(send, recipient_id, piece, **kwargs)
+
+
+class PartlySent(Exception):
+    """The first `sent` parts of an agent's message reached the user, then one failed (the
+    cause is chained): a retry sends the rest only."""
+
+    def __init__(self, sent: int) -> None:
+        super().__init__(f"{sent} parts were sent before a part failed")
+        self.sent = sent
 
 
 def unwrap(output: OutputChannel) -> OutputChannel:

@@ -6,10 +6,17 @@
   user's latest Slack message (`out_channel` in its metadata, from `SlackInput.get_metadata`)
   is used instead, and its thread (`thread_id`) when the Slack channel answers in threads
   (`use_threads`, or `conversation_granularity: thread`), exactly where Rasa puts the bot's
-  own answers to that message.
+  own answers to that message. A handoff stays where it began (`pin`, kept in its record):
+  in the DM it began in, whatever channel the user mentions the bot in later; in a channel,
+  in the thread of the user's message (a thread started on it when it was in none), with or
+  without `use_threads`. The user's replies in that thread reach the agent without a
+  mention while the handoff runs (`rasa_zendesk.channel.slack_input.SlackHandoffInput`).
 - Rich messages: mrkdwn text; choices and links as Block Kit buttons; the image as an image
   block; a file as a link; cards as sections with their image and buttons. Limits: 25 buttons
   per block, 3000 characters per section, 50 blocks per message.
+- Outcome: slack_sdk raises `SlackApiError` on `ok: false`; `refusal` reads its `error`:
+  the channel gone, archived or without the bot, the user's account inactive, the text too
+  long are refused for good; `invalid_auth`, `ratelimited` and server errors failed for now.
 - Typing: Slack's Web API has none for bots. Users' files: not passed on.
 """
 
@@ -17,9 +24,12 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
+from rasa_zendesk.handoff import state
+from rasa_zendesk.platforms import outcome
 from rasa_zendesk.platforms.base import Platform, cut
+from rasa_zendesk.platforms.outcome import Refusal
 from rasa_zendesk.platforms.rich import (
     MRKDWN,
     PROMPT,
@@ -45,6 +55,20 @@ NAME = "slack"
 BUTTONS_PER_BLOCK = 25
 SECTION_CHARS = 3000
 MAX_BLOCKS = 50
+#: chat.postMessage's `error`s of a message refused for good.
+REFUSED_ERRORS = {
+    "channel_not_found": outcome.CHAT_GONE,
+    "not_in_channel": outcome.CHAT_GONE,
+    "is_archived": outcome.CHAT_GONE,
+    "user_not_found": outcome.UNREACHABLE,
+    "cannot_dm_bot": outcome.UNREACHABLE,
+    "restricted_action": outcome.BLOCKED,
+    "msg_too_long": outcome.REJECTED,
+    "no_text": outcome.REJECTED,
+    "invalid_blocks": outcome.REJECTED,
+}
+#: The longest text Slack asks a message to have (it cuts off what is past 40,000).
+TEXT_CHARS = 4000
 
 
 @dataclass(frozen=True)
@@ -72,14 +96,34 @@ def slack_place(events: Sequence[Any]) -> Optional[SlackPlace]:
     return None
 
 
+def is_direct_message(channel: str) -> bool:
+    """Whether a Slack conversation id is a DM (`D...`; channels are `C...`, `G...`)."""
+    return channel.startswith("D")
+
+
 class Slack(Platform):
     name = NAME
     output_class = "rasa.core.channels.slack.SlackBot"
+    max_text = TEXT_CHARS
+
+    def pin(self, metadata: Mapping[str, Any]) -> Tuple[Optional[str], Optional[str]]:
+        """The DM, or the channel and the thread of the user's message (its own `ts` when it
+        is in no thread: the agent starts a thread on it)."""
+        channel, thread = metadata.get("out_channel"), metadata.get("thread_id")
+        if not isinstance(channel, str) or not channel:
+            return None, None
+        if is_direct_message(channel) or not isinstance(thread, str) or not thread:
+            return channel, None
+        return channel, thread
 
     def output(
         self, channel: InputChannel, tracker: Optional[DialogueStateTracker]
     ) -> Optional[OutputChannel]:
-        """Rasa's Slack output channel for the place the user wrote from."""
+        """Rasa's Slack output channel for where the running handoff was pinned, else for the
+        place the user wrote from."""
+        handoff = state.active(tracker.events) if tracker is not None else None
+        if handoff is not None and handoff.pinned_channel:
+            return channel.get_output_channel(handoff.pinned_channel, handoff.pinned_thread)  # type: ignore[call-arg]
         place = slack_place(tracker.events) if tracker is not None else None
         if place is None:
             if tracker is not None:
@@ -94,6 +138,15 @@ class Slack(Platform):
             getattr(channel, "conversation_granularity", None) == "thread"
         )
         return channel.get_output_channel(place.channel, place.thread_id if threads else None)  # type: ignore[call-arg]
+
+    def refusal(self, error: BaseException, recipient_id: str) -> Optional[Refusal]:
+        from slack_sdk.errors import SlackApiError
+
+        if not isinstance(error, SlackApiError):
+            return None
+        code = str((error.response or {}).get("error") or "")
+        cause = REFUSED_ERRORS.get(code)
+        return Refusal(NAME, cause, f"chat.postMessage: {code}") if cause else None
 
     async def send_rich(self, output: Any, recipient: str, rich: Rich) -> None:
         text = markdown_to(rich.text, MRKDWN) if rich.text else None

@@ -11,6 +11,9 @@
   as a document; each card as a photo or message with its keyboard; a place as a venue pin.
   Limits: 64 bytes of `callback_data` (longer choices go on a reply keyboard), 1024
   characters of caption. A photo or document Telegram cannot fetch becomes a link.
+- Outcome: aiogram raises Telegram's errors; `refusal` takes a blocked bot, a deactivated
+  user, a chat the bot cannot start or was kicked from (403) and "chat not found" (400) as
+  refused for good; a wrong token (401), 429 and 5xx failed for now.
 - Typing: `send_chat_action("typing")`; it has no "stop": the indicator fades by itself.
 - Users' files: Rasa 3.6's `TelegramInput` answers a photo or a document without passing any
   message on; `rasa_zendesk.channel.media_inputs.TelegramMediaInput` passes them on as links
@@ -24,11 +27,13 @@ import logging
 import re
 import weakref
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, List, Optional, Sequence, Tuple, Union
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence, Tuple, Union
 
 from pydantic import BaseModel, Extra, StrictInt, StrictStr, ValidationError
 
+from rasa_zendesk.platforms import outcome
 from rasa_zendesk.platforms.base import FileUnavailable, Platform, Typing, channel_named, lines
+from rasa_zendesk.platforms.outcome import Refusal
 from rasa_zendesk.platforms.rich import (
     PLAIN,
     PROMPT,
@@ -41,6 +46,7 @@ from rasa_zendesk.platforms.rich import (
     markdown_to,
     place_text,
 )
+from rasa_zendesk.platforms.split import split_text
 
 if TYPE_CHECKING:
     import httpx
@@ -51,6 +57,8 @@ logger = logging.getLogger(__name__)
 
 NAME = "telegram"
 CALLBACK_BYTES = 64
+#: The longest text of a message, and of a photo's caption.
+TEXT_CHARS = 4096
 CAPTION_CHARS = 1024
 #: The largest file the Bot API hands a bot (`getFile`); larger ones cannot be fetched.
 MAX_FILE_BYTES = 20 * 1024 * 1024
@@ -69,6 +77,7 @@ _outputs: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
 class Telegram(Platform):
     name = NAME
     output_class = "rasa.core.channels.telegram.TelegramOutput"
+    max_text = TEXT_CHARS
 
     def output(
         self, channel: InputChannel, tracker: Optional[DialogueStateTracker]
@@ -89,10 +98,56 @@ class Telegram(Platform):
         if session is not None and not session.closed:
             await session.close()
 
+    def refusal(self, error: BaseException, recipient_id: str) -> Optional[Refusal]:
+        from aiogram.utils import exceptions as telegram
+
+        causes = (
+            (telegram.BotBlocked, outcome.BLOCKED),
+            (telegram.UserDeactivated, outcome.UNREACHABLE),
+            (telegram.CantInitiateConversation, outcome.UNREACHABLE),
+            (telegram.BotKicked, outcome.CHAT_GONE),
+            (telegram.ChatNotFound, outcome.CHAT_GONE),
+        )
+        for kind, cause in causes:
+            if isinstance(error, kind):
+                return Refusal(NAME, cause, str(error))
+        return None
+
     async def show_typing(self, output: OutputChannel, typing: Typing) -> bool:
         if typing.typing:
             await output.send_chat_action(typing.recipient_id, "typing")  # type: ignore[attr-defined]
         return True
+
+    async def send_closing(
+        self, output: OutputChannel, recipient: str, message: Dict[str, Any]
+    ) -> None:
+        """A reply keyboard the agent offered stays under the chat until another message
+        takes it away: the end notice's text does (`remove_keyboard`), the rest of the
+        notice follows as Rasa sends it. A notice with its own keys is sent as it is."""
+        from aiogram.types import ReplyKeyboardRemove
+
+        text = message.get("text")
+        if not text or message.get("buttons") or message.get("quick_replies"):
+            await output.send_response(recipient, message)
+            return
+        for index, paragraph in enumerate(p for p in text.strip().split("\n\n") if p.strip()):
+            markup = ReplyKeyboardRemove() if index == 0 else None
+            await output.send_message(recipient, paragraph, reply_markup=markup)  # type: ignore[attr-defined]
+        await output.send_response(recipient, {**message, "text": None})
+
+    async def answer_button(self, channel: InputChannel, query_id: Any) -> None:
+        """Answer a press of an inline button (`answerCallbackQuery`), so the user's app stops
+        showing it as loading; a failure is only logged (the press still reaches the bot)."""
+        from aiogram.utils.exceptions import TelegramAPIError
+
+        if not isinstance(query_id, str) or not query_id:
+            logger.warning("A Telegram button press without a query id was not answered")
+            return
+        output = self.output(channel, None)
+        try:
+            await output.answer_callback_query(query_id)  # type: ignore[union-attr]
+        except (TelegramAPIError, OSError) as error:
+            logger.warning("Telegram refused to answer a button press: %s", error)
 
     async def send_rich(self, output: Any, recipient: str, rich: Rich) -> None:
         from aiogram.utils.exceptions import BadRequest
@@ -106,7 +161,10 @@ class Telegram(Platform):
             body = body or PROMPT
         captioned = bool(rich.image and body and len(body) <= CAPTION_CHARS)
         if body and not captioned:
-            await output.send_message(recipient, body, reply_markup=markup)
+            *first, last = split_text(body, TEXT_CHARS)
+            for part in first:
+                await output.send_message(recipient, part)
+            await output.send_message(recipient, last, reply_markup=markup)
         if rich.image:
             try:
                 await output.send_photo(

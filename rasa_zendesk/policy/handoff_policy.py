@@ -23,6 +23,7 @@ from rasa.shared.core.constants import ACTION_LISTEN_NAME
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import (
     ActionExecuted,
+    BotUttered,
     Event,
     Restarted,
     SessionStarted,
@@ -45,6 +46,7 @@ from rasa_zendesk.constants import (
     SLOT_HANDOFF,
     SLOT_HANDOFF_REASON,
     SLOT_OFFER,
+    UTTER_HANDOFF_FAILED,
     UTTER_KEEP_WAITING,
     UTTER_MESSAGE_LEFT,
     UTTER_RELAY_FAILED,
@@ -71,6 +73,7 @@ PLUGIN_ACTIONS = (
     UTTER_KEEP_WAITING,
     UTTER_MESSAGE_LEFT,
     UTTER_RELAY_FAILED,
+    UTTER_HANDOFF_FAILED,
 )
 REQUIRED_ACTIONS = (*PLUGIN_ACTIONS, ACTION_HAND_OUT)
 REQUIRED_SLOTS = (SLOT_HANDOFF, SLOT_HANDOFF_REASON, SLOT_OFFER)
@@ -195,7 +198,7 @@ class HandoffPolicy(Policy):
         current = state.current(tracker.events)  # one read of the record per prediction
         repair = _repair(tracker, current)
         latest_action = tracker.latest_action_name
-        if latest_action == ACTION_RELAY and not _relay_reported(tracker.events):
+        if latest_action == ACTION_RELAY and not _answered(tracker.events, ACTION_RELAY):
             # Rasa lost the relay's answer (the action server was down): the user hears it
             # now, from Rasa itself; the message goes with the next relay that gets through.
             logger.warning(
@@ -203,6 +206,11 @@ class HandoffPolicy(Policy):
                 tracker.sender_id,
             )
             return self._predict(domain, UTTER_RELAY_FAILED, repair)
+        if latest_action == ACTION_HANDOFF and not _answered(tracker.events, ACTION_HANDOFF):
+            # Rasa lost the escalation's answer (the action server died, perhaps after the
+            # user heard "connecting"): no handoff is open, the user hears so from Rasa itself.
+            logger.warning("HandoffPolicy: the escalation for %s did not answer", tracker.sender_id)
+            return self._predict(domain, UTTER_HANDOFF_FAILED, repair)
         hand_out = _hand_out_first(tracker, latest_action)
         if hand_out is not None:
             return self._predict(domain, hand_out, repair)
@@ -391,12 +399,15 @@ def _follows_the_end(events: Sequence[Event], current: Optional[state.Handoff]) 
     return False
 
 
-def _relay_reported(events: Sequence[Event]) -> bool:
-    """Whether the latest relay's answer reached Rasa: the relay always stores the record."""
+def _answered(events: Sequence[Event], action_name: str) -> bool:
+    """Whether the latest run of the plugin's action reached Rasa with its answer: the relay
+    always stores the record; the escalation always tells the user something."""
     for event in reversed(events):
         if isinstance(event, SlotSet) and event.key == SLOT_HANDOFF:
             return True
-        if isinstance(event, ActionExecuted) and event.action_name == ACTION_RELAY:
+        if action_name == ACTION_HANDOFF and isinstance(event, BotUttered):
+            return True
+        if isinstance(event, ActionExecuted) and event.action_name == action_name:
             return False
     return False
 

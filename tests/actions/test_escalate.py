@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 import re
@@ -9,11 +10,13 @@ from typing import Any, AsyncIterator, Callable, Dict, List
 
 import pytest
 from aiohttp import web
-from rasa.shared.core.events import BotUttered
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, BotUttered, FollowupAction
 from rasa_sdk.executor import ActionExecutor
 
 from rasa_zendesk import constants
 from rasa_zendesk.actions import ActionZendeskHandoff, sunco_session
+from rasa_zendesk.actions.escalate import asked_to_connect
 from rasa_zendesk.actions.handoff_metadata import (
     FIRST_MESSAGE_ID,
     REQUESTER_EMAIL,
@@ -22,10 +25,12 @@ from rasa_zendesk.actions.handoff_metadata import (
     TAGS,
 )
 from rasa_zendesk.emulator.testing import free_port
-from rasa_zendesk.handoff import state
+from rasa_zendesk.handoff import endings, state
 from rasa_zendesk.sunco.text import MAX_TEXT_LENGTH
 from testkit.action_calls import (
+    DOMAIN,
     action_call,
+    as_recorded,
     bot,
     handoff_closed,
     handoff_opened,
@@ -75,9 +80,8 @@ def posted_texts(zendesk: Zendesk, result: Dict[str, Any]) -> List[str]:
 
 
 async def escalate(executor: ActionExecutor, turns: List[Any], sender: str = SENDER) -> Dict:
-    result = await executor.run(action_call(constants.ACTION_HANDOFF, sender, turns))
-    assert result is not None
-    return result
+    """The user's turn: the notice, then the SunCo work (the follow-up run); its answer."""
+    return await run_action(executor, constants.ACTION_HANDOFF, sender, turns)
 
 
 async def test_escalation_calls_in_order_and_sets_the_slots(
@@ -148,6 +152,19 @@ async def test_escalation_calls_in_order_and_sets_the_slots(
     assert len(json.dumps(metadata).encode("utf-8")) < 4096
     assert conversation["agentStatus"] == "open"
     assert conversation["handoffMetadata"] == metadata
+
+
+async def test_the_connector_s_routing_lands_the_ticket_with_its_group_and_fields(
+    zendesk: Zendesk, executor: ActionExecutor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ZENDESK_TICKET_FIELDS", "order_id=360001234567,email=360001234568")
+    monkeypatch.setenv("ZENDESK_GROUP_BY_INTENT", "order_status=360000111")
+    monkeypatch.setenv("ZENDESK_DEFAULT_GROUP", "360000999")
+    result = await escalate(executor, history())
+    metadata = zendesk.conversation(conversation_of(result))["handoffMetadata"]
+    assert metadata["dataCapture.ticketField.360001234567"] == "A-1234"
+    assert metadata["dataCapture.ticketField.360001234568"] == "jane@example.com"
+    assert metadata["dataCapture.systemField.group_id"] == "360000111"  # the order question's
 
 
 async def test_long_turns_are_cut_into_messages_of_at_most_4096_characters(
@@ -238,6 +255,78 @@ async def test_already_in_a_handoff_opens_no_second_ticket(
     assert result["events"] == []
     assert responses(result) == ["utter_zendesk_handoff_started"]
     assert zendesk.api_calls() == []
+
+
+async def test_the_user_is_told_before_any_call_to_zendesk(
+    zendesk: Zendesk, executor: ActionExecutor
+) -> None:
+    """The first run answers at once: the notice, and itself as the follow-up action."""
+    first = await executor.run(action_call(constants.ACTION_HANDOFF, SENDER, history()))
+    assert first is not None
+    assert responses(first) == [constants.UTTER_CONNECTING]
+    assert [(e["event"], e.get("name")) for e in first["events"]] == [
+        ("followup", constants.ACTION_HANDOFF)
+    ]
+    assert zendesk.api_calls() == []
+    # Rasa runs the follow-up in the same turn: the SunCo work, and the handoff's start.
+    second = await executor.run(
+        action_call(
+            constants.ACTION_HANDOFF,
+            SENDER,
+            [*history(), *as_recorded(constants.ACTION_HANDOFF, first)],
+        )
+    )
+    assert second is not None
+    assert responses(second) == [constants.UTTER_HANDOFF_STARTED]
+    assert opened(second).state == state.WAITING
+    assert zendesk.operations()[-1] == "POST /conversations/{id}/passControl"
+
+
+async def test_without_the_response_in_the_domain_the_notice_has_its_built_in_text(
+    zendesk: Zendesk, executor: ActionExecutor
+) -> None:
+    spec = copy.deepcopy(DOMAIN.as_dict())
+    del spec["responses"][constants.UTTER_CONNECTING]
+    call = action_call(constants.ACTION_HANDOFF, SENDER, history(), Domain.from_dict(spec))
+    first = await executor.run(call)
+    assert first is not None
+    [notice] = first["responses"]
+    assert notice["text"] == endings.BUILT_IN_TEXTS[constants.UTTER_CONNECTING]
+    assert zendesk.api_calls() == []
+
+
+@pytest.mark.parametrize(
+    "before, told_first",
+    [
+        ([], False),
+        # Another action (the author's) asked for the escalation as its follow-up.
+        ([ActionExecuted("action_check_order"), FollowupAction(constants.ACTION_HANDOFF)], False),
+        # The escalation's own first run did: this run is the work.
+        (
+            [
+                ActionExecuted(constants.ACTION_HANDOFF),
+                BotUttered("One moment"),
+                FollowupAction(constants.ACTION_HANDOFF),
+            ],
+            True,
+        ),
+        # A first run of an earlier turn does not count.
+        (
+            [
+                ActionExecuted(constants.ACTION_HANDOFF),
+                FollowupAction(constants.ACTION_HANDOFF),
+                *user("hello?", "greet"),
+            ],
+            False,
+        ),
+    ],
+)
+def test_the_follow_up_run_is_the_one_its_first_run_asked_for(
+    before: List[Any], told_first: bool
+) -> None:
+    body = action_call(constants.ACTION_HANDOFF, SENDER, [*history(), *before])
+    events = body["tracker"]["events"]
+    assert asked_to_connect(events, constants.ACTION_HANDOFF) is told_first
 
 
 @pytest.mark.parametrize(
@@ -549,3 +638,102 @@ async def test_a_connector_that_is_not_configured_fails_the_handoff_without_a_ca
 
 def _slot(name: str, value: Any) -> Any:
     return slots(**{name: value})[0]
+
+
+CUSTOMER = "cust-42"
+
+
+async def test_a_known_customer_is_one_messaging_user_across_senders(
+    zendesk: Zendesk, executor: ActionExecutor
+) -> None:
+    """The slot names the customer on one channel, a channel's metadata on another: one
+    SunCo user, a conversation (and a handoff) per sender, each relay in its own."""
+    web = await escalate(executor, [*slots(zendesk_external_id=CUSTOMER), *history()])
+    metadata = {constants.SLOT_EXTERNAL_ID: f" {CUSTOMER} "}
+    rest_turns = user("a person please", "human_handoff", metadata=metadata, channel="rest")
+    rest = await escalate(executor, rest_turns, sender="rest-9b2e")
+    assert slot_events(web) == {constants.SLOT_HANDOFF: opened(web).as_slot()}
+    assert slot_events(rest)[constants.SLOT_EXTERNAL_ID] == CUSTOMER  # kept for next time
+
+    users = [c["body"] for c in zendesk.api_calls() if c["path"].endswith("/users")]
+    assert [body["externalId"] for body in users] == [CUSTOMER, CUSTOMER]
+    assert [u["externalId"] for u in zendesk.control("GET", "/state")["users"]] == [CUSTOMER]
+    assert opened(web).user_external_id == opened(rest).user_external_id == CUSTOMER
+    assert conversation_of(web) != conversation_of(rest)
+    for sender, result in (("web-7f3a9c", web), ("rest-9b2e", rest)):
+        conversation = zendesk.conversation(conversation_of(result))
+        assert conversation["participants"][0]["externalId"] == CUSTOMER
+        assert conversation["metadata"][constants.CONVERSATION_SENDER_ID] == sender
+
+    turns = [_slot(constants.SLOT_HANDOFF, opened(rest).as_slot())]
+    turns += user("my card was charged twice", "inform", channel="rest")
+    await run_action(executor, constants.ACTION_RELAY, "rest-9b2e", turns)
+    [relayed] = [
+        m
+        for m in zendesk.conversation(conversation_of(rest))["messages"]
+        if m["author"]["type"] == "user"
+    ]
+    assert relayed["content"]["text"] == "my card was charged twice"
+    assert relayed["author"]["userId"] == zendesk.control("GET", "/state")["users"][0]["id"]
+    web_texts = [
+        m["content"]["text"] for m in zendesk.conversation(conversation_of(web))["messages"]
+    ]
+    assert "my card was charged twice" not in "\n".join(web_texts)
+
+
+async def test_the_profile_s_locale_and_an_unusable_customer_id(
+    zendesk: Zendesk, executor: ActionExecutor
+) -> None:
+    domain = DOMAIN.merge(
+        Domain.from_yaml(
+            'version: "3.1"\nslots:\n  locale: {type: text, mappings: [{type: custom}]}'
+        )
+    )
+    turns = [*slots(locale="fr-CA", zendesk_external_id="x" * 1025), *history()]
+    result = await run_action(executor, constants.ACTION_HANDOFF, SENDER, turns, domain)
+    assert opened(result).user_external_id is None  # too long for SunCo: the sender id
+    body = zendesk.api_calls()[0]["body"]
+    assert body["externalId"] == SENDER and body["profile"]["locale"] == "fr-CA"
+    turns = [*slots(locale="not a locale!"), *history()]
+    await run_action(executor, constants.ACTION_HANDOFF, "web-2", turns, domain)
+    assert (
+        "locale"
+        not in [c for c in zendesk.api_calls() if c["path"].endswith("/users")][-1]["body"][
+            "profile"
+        ]
+    )
+
+
+@pytest.mark.parametrize(
+    "slack_metadata, pinned",
+    [
+        (  # in a channel, in no thread: the agent starts one on the user's message
+            {"out_channel": "C0SUPPORT", "thread_id": "1700000100.000200", "users": ["U0BOT"]},
+            ("C0SUPPORT", "1700000100.000200"),
+        ),
+        (  # in a DM: the DM, no thread
+            {"out_channel": "D0DIRECT", "thread_id": "1700000100.000200", "users": ["U0BOT"]},
+            ("D0DIRECT", None),
+        ),
+    ],
+)
+async def test_a_slack_handoff_is_pinned_where_the_user_asked(
+    zendesk: Zendesk,
+    executor: ActionExecutor,
+    slack_metadata: Dict[str, Any],
+    pinned: Any,
+) -> None:
+    turns = [*user("human please", "human_handoff", metadata=slack_metadata, channel="slack")]
+    result = await escalate(executor, turns, sender="U0USER")
+    record = state.Handoff.from_slot(slot_events(result)[constants.SLOT_HANDOFF])
+    assert record is not None
+    assert (record.pinned_channel, record.pinned_thread) == pinned
+
+
+async def test_a_handoff_elsewhere_is_pinned_nowhere(
+    zendesk: Zendesk, executor: ActionExecutor
+) -> None:
+    result = await escalate(executor, [*user("human please", "human_handoff")], sender="w-1")
+    record = state.Handoff.from_slot(slot_events(result)[constants.SLOT_HANDOFF])
+    assert record is not None
+    assert (record.pinned_channel, record.pinned_thread) == (None, None)

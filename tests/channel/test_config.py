@@ -209,3 +209,24 @@ def test_the_secrets_are_not_in_the_config_repr() -> None:
 
     assert SECRET not in repr(config)
     assert KEY_SECRET not in repr(config)
+
+
+@pytest.mark.parametrize(
+    "credentials, environ, frozen",
+    [
+        ({}, {}, False),  # off unless asked for
+        ({"gc_freeze": "true"}, {}, True),
+        ({}, {"ZENDESK_GC_FREEZE": "yes"}, True),
+        ({"gc_freeze": "false"}, {"ZENDESK_GC_FREEZE": "true"}, False),  # credentials.yml first
+    ],
+)
+def test_gc_freeze_is_an_opt_in(
+    credentials: Dict[str, str], environ: Dict[str, str], frozen: bool
+) -> None:
+    config = ChannelConfig.from_credentials({**CREDENTIALS, **credentials}, environ=environ)
+    assert config.gc_freeze is frozen
+
+
+def test_gc_freeze_in_the_wrong_form_stops_start_up_naming_it() -> None:
+    with pytest.raises(SettingsError, match=r"gc_freeze \(ZENDESK_GC_FREEZE\)"):
+        ChannelConfig.from_credentials(CREDENTIALS, environ={"ZENDESK_GC_FREEZE": "sometimes"})

@@ -4,6 +4,7 @@ event that comes through one connector's route for another's conversation is ref
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import logging
 from pathlib import Path
@@ -16,6 +17,7 @@ from rasa.shared.core.domain import Domain
 from rasa_zendesk import constants
 from rasa_zendesk.channel.config import DEFAULT_MAX_BODY_BYTES
 from rasa_zendesk.channel.input import ZendeskInput
+from rasa_zendesk.settings import SettingsError
 from testkit.channel_harness import (
     CREDENTIALS,
     EXAMPLES,
@@ -124,6 +126,24 @@ def test_the_domain_declares_the_connector_slot() -> None:
 
     domain: Domain = load_domain()
     assert constants.SLOT_CONNECTOR in [slot.name for slot in domain.slots]
+
+
+def test_routing_slots_the_domain_lacks_stop_the_start_naming_them() -> None:
+    from testkit.channel_harness import load_domain
+
+    class Agent:
+        domain = load_domain()
+
+    routing = {
+        "ticket_fields": {"zendesk_connector": 1, "order_id": 2},
+        "system_fields": "tier=priority",
+    }
+    channel = ZendeskInput.from_credentials({**CREDENTIALS, **routing})
+    with pytest.raises(SettingsError, match="not define: order_id, tier;"):
+        channel.check_routing(Agent())
+    channel.check_routing(None)  # no bot loaded yet: nothing to check
+    present = {"ticket_fields": {"zendesk_connector": 1}}
+    ZendeskInput.from_credentials({**CREDENTIALS, **present}).check_routing(Agent())
 
 
 @pytest.mark.tracker_stores("sql", "sql-uncached")
@@ -279,3 +299,19 @@ async def test_health(rasa: RasaServer) -> None:
             answer = await http.get(path)
             assert answer.status_code == 200
             assert answer.json() == {"status": "ok"}
+
+
+@pytest.mark.parametrize("freeze", [False, True])
+async def test_gc_freeze_freezes_what_is_loaded_once_the_server_started(
+    tmp_path: Path, freeze: bool
+) -> None:
+    gc.unfreeze()
+    zendesk = ZendeskInput.from_credentials({**CREDENTIALS, "gc_freeze": str(freeze).lower()})
+    running = await start_rasa(tmp_path / "tracker.db", zendesk=zendesk)  # type: ignore[arg-type]
+    try:
+        frozen = gc.get_freeze_count()
+        # The agent and everything loaded before the start are out of the collector's walks.
+        assert (frozen > 10_000) is freeze, frozen
+    finally:
+        gc.unfreeze()
+        await running.stop()

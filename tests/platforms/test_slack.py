@@ -3,10 +3,7 @@ channel or DM and thread, Block Kit choices, and a button click back as the user
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
-import time
 from typing import Any, Dict, List
 
 import httpx
@@ -19,11 +16,11 @@ from testkit.platforms import (
     DOCS,
     MAP,
     PLANS,
-    SLACK_SIGNING_SECRET,
     TACO,
     SlackApi,
     slack_event_metadata,
     slack_input,
+    slack_signed,
     text,
 )
 from testkit.reach import FILE, IMAGE, agent_sends, agent_types, handoff_on
@@ -46,18 +43,7 @@ async def test_a_slack_button_sends_its_label_and_a_link_button_nothing(
             "actions": [action],
         }
         body = str(httpx.QueryParams({"payload": json.dumps(payload)}))
-        stamp = str(int(time.time()))
-        digest = hmac.new(
-            SLACK_SIGNING_SECRET.encode(), f"v0:{stamp}:{body}".encode(), hashlib.sha256
-        ).hexdigest()
-        return {
-            "content": body,
-            "headers": {
-                "Content-Type": "application/x-www-form-urlencoded",
-                "X-Slack-Request-Timestamp": stamp,
-                "X-Slack-Signature": f"v0={digest}",
-            },
-        }
+        return slack_signed(body, "application/x-www-form-urlencoded")
 
     large = offered["buttons"][1]["payload"]
     async with httpx.AsyncClient(base_url=rasa.url) as http:
@@ -137,7 +123,7 @@ async def test_slack_threads_per_thread_conversations(
 async def test_the_plugins_notices_go_to_the_users_slack_thread_too(
     rasa: RasaServer, slack_api: SlackApi
 ) -> None:
-    place = slack_event_metadata("C0SUPPORT", ts="1700000100.000200", thread_ts="1700000000.0001")
+    place = slack_event_metadata("C0SUPPORT", ts="1700000100.000200", thread_ts="1700000000.000100")
     conversation_id = await handoff_on(rasa, "U0USER", slack_input(use_threads=True), place)
 
     answer = await rasa.post_webhook(release_webhook(conversation_id, "U0USER"))
@@ -146,7 +132,7 @@ async def test_the_plugins_notices_go_to_the_users_slack_thread_too(
     (post,) = slack_api.posts()
     assert (post["channel"], post["thread_ts"], post["text"]) == (
         "C0SUPPORT",
-        "1700000000.0001",
+        "1700000000.000100",
         HANDOFF_ENDED_TEXT,
     )
 
@@ -154,13 +140,13 @@ async def test_the_plugins_notices_go_to_the_users_slack_thread_too(
 async def test_slack_shows_block_kit_buttons_in_the_users_thread(
     rasa: RasaServer, slack_api: SlackApi
 ) -> None:
-    place = slack_event_metadata("C0SUPPORT", ts="1700000100.000200", thread_ts="1700000000.0001")
+    place = slack_event_metadata("C0SUPPORT", ts="1700000100.000200", thread_ts="1700000000.000100")
     conversation_id = await handoff_on(rasa, "U0USER", slack_input(use_threads=True), place)
 
     await agent_sends(rasa, conversation_id, "U0USER", *ALL)
 
     posts = slack_api.posts()
-    assert {(p["channel"], p["thread_ts"]) for p in posts} == {("C0SUPPORT", "1700000000.0001")}
+    assert {(p["channel"], p["thread_ts"]) for p in posts} == {("C0SUPPORT", "1700000000.000100")}
 
     def button(title: str, index: int, prefix: str = "zendesk", **target: str) -> Dict[str, Any]:
         return {
@@ -202,7 +188,7 @@ async def test_slack_shows_block_kit_buttons_in_the_users_thread(
     assert len(carousel["blocks"]) == 5
     assert location == {
         "channel": "C0SUPPORT",
-        "thread_ts": "1700000000.0001",
+        "thread_ts": "1700000000.000100",
         "as_user": True,
         "text": f"Location: Acme store, 1 Main St <{MAP}|map>",
         "type": "mrkdwn",

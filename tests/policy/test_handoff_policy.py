@@ -20,6 +20,7 @@ from rasa.shared.core.events import (
     ActionReverted,
     BotUttered,
     Event,
+    FollowupAction,
     Restarted,
     SessionStarted,
     SlotSet,
@@ -36,6 +37,8 @@ from rasa_zendesk.constants import (
     SLOT_HANDOFF,
     SLOT_HANDOFF_REASON,
     SLOT_OFFER,
+    UTTER_CONNECTING,
+    UTTER_HANDOFF_FAILED,
     UTTER_KEEP_WAITING,
     UTTER_MESSAGE_LEFT,
     UTTER_RELAY_FAILED,
@@ -109,12 +112,36 @@ def test_explicit_request_escalates(policy: HandoffPolicy) -> None:
 
 def test_listens_after_the_escalation(policy: HandoffPolicy) -> None:
     base = [*session_start(), user("human please", "human_handoff")]
-    failed = [*base, ActionExecuted(ACTION_HANDOFF)]  # SunCo was down: no slot set
+    # SunCo was down: no slot set, the user was told so.
+    failed = [*base, ActionExecuted(ACTION_HANDOFF), said(UTTER_HANDOFF_FAILED)]
     succeeded = [*base, *handoff_started()[:-1]]
     for events in (failed, succeeded):
         prediction = predict(policy, events)
         assert predicted_action(prediction) == LISTEN
         assert reason_of(prediction) is None
+
+
+def said(response: str) -> BotUttered:
+    return BotUttered("...", metadata={"utter_action": response})
+
+
+@pytest.mark.parametrize("told_first", [True, False])
+def test_an_escalation_whose_answer_was_lost_tells_the_user_from_rasa(
+    policy: HandoffPolicy, told_first: bool
+) -> None:
+    """The action server died during the SunCo work (after the user heard "connecting"),
+    or before it: Rasa logged the run with no events, no handoff is open."""
+    events = [*session_start(), user("human please", "human_handoff")]
+    if told_first:
+        events += [
+            ActionExecuted(ACTION_HANDOFF),
+            said(UTTER_CONNECTING),
+            FollowupAction(ACTION_HANDOFF),
+        ]
+    events.append(ActionExecuted(ACTION_HANDOFF))
+    assert predicted_action(predict(policy, events)) == UTTER_HANDOFF_FAILED
+    events += [ActionExecuted(UTTER_HANDOFF_FAILED), said(UTTER_HANDOFF_FAILED)]
+    assert predicted_action(predict(policy, events)) == LISTEN
 
 
 def test_very_negative_message_escalates(policy: HandoffPolicy) -> None:
@@ -501,6 +528,7 @@ def test_failed_escalation_resets_the_windows(policy: HandoffPolicy) -> None:
         *bot_turn("utter_default"),
         user("zing", "nlu_fallback", 0.5),
         ActionExecuted(ACTION_HANDOFF),  # the escalation failed: no slot was set
+        said(UTTER_HANDOFF_FAILED),
         ActionExecuted(LISTEN),
         user("zonk", "nlu_fallback", 0.5),
     ]

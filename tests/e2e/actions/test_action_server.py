@@ -17,7 +17,7 @@ from rasa.shared.core.events import SlotSet
 from rasa_zendesk import constants
 from rasa_zendesk.emulator.testing import EmulatorProcess, free_port, stop_process
 from rasa_zendesk.handoff import state
-from testkit.action_calls import action_call, user
+from testkit.action_calls import action_call, as_recorded, user
 from testkit.action_emulator import REPO, Zendesk
 
 pytestmark = pytest.mark.timeout(90)
@@ -69,6 +69,10 @@ async def test_handoff_relay_and_end_through_the_action_server(
     zendesk: Zendesk, action_server: str
 ) -> None:
     turns = [*user("hello", "greet"), *user("talk to a human please", "human_handoff")]
+    # The user is told first; the follow-up run (Rasa asks for it in the same turn) opens it.
+    told = await post(action_server, action_call(constants.ACTION_HANDOFF, SENDER, turns))
+    assert [r["response"] for r in told["responses"]] == [constants.UTTER_CONNECTING]
+    turns += as_recorded(constants.ACTION_HANDOFF, told)
     started = await post(action_server, action_call(constants.ACTION_HANDOFF, SENDER, turns))
     assert [r["response"] for r in started["responses"]] == ["utter_zendesk_handoff_started"]
     turns += [SlotSet(e["name"], e["value"]) for e in started["events"]]
