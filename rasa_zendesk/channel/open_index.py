@@ -40,6 +40,9 @@ INDEX_KEY = "rasa_zendesk:open_handoffs:"
 #: Set (with this expiry) by the instance that rebuilds the index: while it exists, the index
 #: is whole; when it expires, one instance rebuilds it again (a lost entry is found).
 REBUILD_SECONDS = 3600.0
+#: A Rasa turn saves its tracker within this after the policy noted its handoff: an entry
+#: touched that recently is kept even if its record does not show a running handoff yet.
+SAVED_WITHIN_SECONDS = 10.0
 
 # Sets (or, with an empty new score, removes) an entry only if its score is still the one
 # read: an entry touched by another writer meanwhile keeps its newer score.
@@ -88,7 +91,8 @@ class OpenIndex:
     def rebuild(self) -> Set[str]:
         """Make the index agree with the records: add every conversation whose latest record
         is a running handoff (scored now: each is then checked against its record), drop the
-        entries of `entries()` taken before that show none, unless touched meanwhile. Reads
+        entries of `entries()` taken before that show none, unless touched since or lately
+        (`SAVED_WITHIN_SECONDS`). Reads
         the whole store: run it off the event loop. The sender ids of the running handoffs."""
         before = self.entries()
         running: Set[str] = set()
@@ -104,8 +108,9 @@ class OpenIndex:
                     batch = {}
             if batch:
                 self.red.zadd(self.key, batch)
+            lately = clock.now() - SAVED_WITHIN_SECONDS
             for sender_id, score in before.items():
-                if sender_id not in running:
+                if sender_id not in running and not lately <= score <= clock.now():
                     self.move(sender_id, score, None)
         except Exception:
             self.red.delete(self.built_key)  # the next round tries again
@@ -126,4 +131,3 @@ def _runs(value: Dict[str, Any]) -> bool:
 
 def _text(member: Any) -> str:
     return member.decode() if isinstance(member, bytes) else str(member)
-

@@ -12,7 +12,7 @@ from typing import Callable, Deque, Dict, Optional, Set, Tuple
 from rasa.core.tracker_store import SQLTrackerStore, TrackerStore
 
 from rasa_zendesk import clock
-from rasa_zendesk.channel.open_index import OpenIndex
+from rasa_zendesk.channel.open_index import SAVED_WITHIN_SECONDS, OpenIndex
 from rasa_zendesk.channel.tracker_access import TrackerAccess
 from rasa_zendesk.handoff import state, watch
 from rasa_zendesk.handoff.deadlines import Deadline, last_message_at, next_deadline
@@ -23,8 +23,7 @@ logger = logging.getLogger(__name__)
 
 #: How often a store without an events table is scanned whole for running handoffs.
 RESCAN_SECONDS = 60.0
-#: Longer than any transaction that writes a tracker takes to commit (and than a Rasa turn
-#: takes to save the tracker whose handoff the policy noted).
+#: Longer than any transaction that writes a tracker takes to commit.
 HORIZON_SECONDS = 10.0
 #: The next look of an indexed handoff that has no timer (all timeouts off), in clock time:
 #: only a change of its record (a touch) or a rebuild looks at it again.
@@ -154,7 +153,7 @@ class IndexWatchlist(Watchlist):
     lock-free, for their record (told to `observe`) and their next deadline, which goes back
     into the index. Every instance does the same, so each sees a new handoff at its next
     round. An entry whose record shows no running handoff is dropped, unless it was touched
-    within `HORIZON_SECONDS` (the turn that noted it may not have saved yet)."""
+    within `SAVED_WITHIN_SECONDS` (the turn that noted it may not have saved yet)."""
 
     def __init__(
         self,
@@ -229,7 +228,7 @@ class IndexWatchlist(Watchlist):
             if not doubted:  # the turn that noted it may not have saved yet
                 self._seen[sender_id] = score
                 self._doubted[sender_id] = score
-                self._look_again[sender_id] = time.monotonic() + HORIZON_SECONDS
+                self._look_again[sender_id] = time.monotonic() + SAVED_WITHIN_SECONDS
             elif not self.index.move(sender_id, score, None):
                 self._seen[sender_id] = score  # touched meanwhile: looked at next round
             return
