@@ -173,6 +173,7 @@ class IndexWatchlist(Watchlist):
         self._doubted: Dict[str, float] = {}
         self._look_again: Dict[str, float] = {}
         self._rebuilding: Optional[asyncio.Task[Set[str]]] = None
+        self._rounds = 0
         watch.listen(index.touch)
 
     def close(self) -> None:
@@ -203,7 +204,11 @@ class IndexWatchlist(Watchlist):
             self._seen[sender_id] = at
 
     async def _read_store(self) -> None:
-        self._rebuild_now_and_then()
+        first = not self._rounds
+        self._rounds += 1
+        rebuilding = self._rebuild_now_and_then()
+        if first and rebuilding is not None:
+            await rebuilding  # this instance's first look: the index it starts from is whole
         entries = self.index.entries()
         real = time.monotonic()
         for sender_id, score in entries.items():
@@ -259,19 +264,22 @@ class IndexWatchlist(Watchlist):
         for kept in (self._seen, self._deadlines, self._doubted, self._look_again):
             kept.pop(sender_id, None)
 
-    def _rebuild_now_and_then(self) -> None:
+    def _rebuild_now_and_then(self) -> Optional[asyncio.Task[Set[str]]]:
         """The first round of a deployment without the index, then one instance once every
-        `open_index.REBUILD_SECONDS`: the index rebuilt from the records, off the loop."""
+        `open_index.REBUILD_SECONDS`: the index rebuilt from the records, off the loop (the
+        rounds go on meanwhile). The rebuild started now, if any."""
         task = self._rebuilding
         if task is not None and not task.done():
-            return
+            return None
         if task is not None and not task.cancelled() and task.exception() is not None:
             logger.error("Handoff index: the rebuild failed", exc_info=task.exception())
         self._rebuilding = None
-        if self.index.claim_rebuild():
-            self._rebuilding = asyncio.get_running_loop().create_task(
-                asyncio.to_thread(self.index.rebuild)
-            )
+        if not self.index.claim_rebuild():
+            return None
+        self._rebuilding = asyncio.get_running_loop().create_task(
+            asyncio.to_thread(self.index.rebuild)
+        )
+        return self._rebuilding
 
 
 def watchlist_for(

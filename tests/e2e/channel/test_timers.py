@@ -13,6 +13,7 @@ from typing import AsyncIterator, Optional
 import pytest
 
 from rasa_zendesk import constants
+from rasa_zendesk.channel.open_index import OpenIndex
 from rasa_zendesk.channel.timers import watchlist
 from rasa_zendesk.channel.timers.loop import TimerLoop
 from rasa_zendesk.handoff import state
@@ -166,11 +167,14 @@ async def test_with_a_redis_tracker_store_the_index_finds_the_running_handoffs(
     db_path: Path, moved_clock: ClockFile, redis_service: Redis
 ) -> None:
     """No events table to read: a fresh loop (a restart, or another instance) reads the index
-    of open handoffs, where the policy put the handoff, and fires its timer."""
+    of open handoffs, rebuilt from the records when it is missing (the first start after an
+    upgrade: nobody indexed the handoff), and fires its timer."""
     store = redis_tracker_store(redis_service.port)
     async with emulator_stack(db_path, credentials=TIMEOUTS, tracker_store=store) as stack:
         await stack.rasa.zendesk.timers.stop()
         sender, _, chat = await stack.handoff()
+        index = OpenIndex(store)
+        store.red.delete(index.key, index.built_key)
         fresh = TimerLoop(stack.rasa.zendesk.processor)
         await round_of_timers(stack, fresh)
         assert isinstance(fresh._watchlist, watchlist.IndexWatchlist)
