@@ -1,0 +1,436 @@
+#!/usr/bin/env python3
+"""A soak: hours of handoffs in compressed time on two Rasa instances, with nothing lost.
+
+    .venv/bin/python bench/soak.py [--users 200] [--concurrent 50] [--speed 30]
+
+The scale-out deployment (`testkit.cluster`: two `rasa run` instances sharing PostgreSQL and
+Redis, one action server, the emulator delivering webhooks round-robin) runs on the settable
+clock (`rasa_zendesk.clock`, `ZENDESK_CLOCK_FILE`), which this script moves `--speed` times as
+fast as real time. `--users` web chat users (socket.io, each on one instance, with a second
+connection on the other that only sends) ask for a human, at most `--concurrent` handoffs open
+at once, and each lives one of four lives, so every timer kind fires:
+- `answered`: an agent answers at random delays, the user writes back, the agent solves it;
+- `no_agent`: no agent comes: the agent timeout offers the choices, then the idle timeout ends it;
+- `idle`: an agent answers once, then nobody writes: the idle timeout ends it;
+- `long`: both sides keep writing: the maximum duration ends it.
+SunCo is unkind all along (the emulator duplicates and reorders webhooks, answers some API
+calls 429 or 500, some after applying them). When half of the users have started, one Rasa
+instance is killed (SIGKILL) and started again.
+
+At the end: every user message reached its agent once (SunCo's conversation), every agent
+message is in the user's conversation once (the tracker store) and reached the user's socket
+at most once (and exactly once unless the socket's instance was down then), no handoff is
+still running, and the surviving Rasa instance's memory (RSS of its process tree) grew by
+less than 5% from the end of the warm-up (the first `--warmup` handoffs) to the end. The
+figures go to `artifacts/bench/soak.{json,md}`; the exit status is 1 if a check failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from rasa_zendesk import clock  # noqa: E402
+from rasa_zendesk.handoff import state  # noqa: E402
+from testkit.cluster import Cluster, ClusterConfig, open_handoff  # noqa: E402
+from testkit.clock_file import ClockFile  # noqa: E402
+from testkit.emulator_control import EmulatorControl, user_texts  # noqa: E402
+from testkit.events_table import EventsTable  # noqa: E402
+from testkit.processes import ensure_model, run_dir  # noqa: E402
+from testkit.services import postgres_server, redis_server  # noqa: E402
+from testkit.socket_user import SocketUser  # noqa: E402
+
+#: The handoff's timers, in compressed seconds.
+AGENT_TIMEOUT = 300
+IDLE_TIMEOUT = 600
+MAX_DURATION = 1500
+LIVES = ("answered", "no_agent", "idle", "long")
+MEMORY_GROWTH_LIMIT = 0.05
+
+
+@dataclass
+class User:
+    """One web chat user and what was sent each way (texts are unique per user)."""
+
+    index: int
+    session: str
+    home_index: int
+    life: str
+    home: Optional[SocketUser] = None
+    sender: Optional[SocketUser] = None
+    conversation_id: Optional[str] = None
+    user_sent: List[str] = field(default_factory=list)
+    agent_sent: List[str] = field(default_factory=list)
+    #: Agent messages sent while the home socket's instance was down (real time).
+    agent_sent_while_down: List[str] = field(default_factory=list)
+    error: Optional[str] = None
+
+
+class Soak:
+    def __init__(self, args: argparse.Namespace, cluster: Cluster, clock_file: ClockFile) -> None:
+        self.args = args
+        self.cluster = cluster
+        self.clock_file = clock_file
+        self.emulator = EmulatorControl(cluster.emulator_url)
+        self.tracker = EventsTable(cluster.config.postgres.url)
+        self.chance = random.Random(args.seed)
+        self.down: Optional[int] = None  # the instance that is down now
+        self.finished = 0
+        self.memory: Dict[str, int] = {}
+        self.restart_seconds: Optional[float] = None
+        self.warm = asyncio.Event()
+
+    # The clock: compressed time, moved by `run_clock`.
+    async def run_clock(self, stop: asyncio.Event) -> None:
+        step = 0.25
+        while not stop.is_set():
+            self.clock_file.advance(self.args.speed * step)
+            try:
+                await asyncio.wait_for(stop.wait(), step)
+            except asyncio.TimeoutError:
+                pass
+
+    async def until(self, at: float) -> None:
+        """Wait (real time) until the compressed clock reaches `at`."""
+        while clock.now() < at:
+            await asyncio.sleep(0.1)
+
+    async def after(self, seconds: float) -> None:
+        await self.until(clock.now() + seconds)
+
+    # One user's life.
+    async def live(self, user: User, slots: asyncio.Semaphore) -> None:
+        async with slots:
+            try:
+                await self._live(user)
+            except Exception as error:  # noqa: BLE001 (reported with the user)
+                user.error = f"{type(error).__name__}: {error}"
+            finally:
+                self.finished += 1
+                if self.finished == self.args.warmup:
+                    self.memory["after_warmup"] = self.rss(0)
+                    self.warm.set()
+
+    async def _live(self, user: User) -> None:
+        urls = self.cluster.rasa_urls
+        if self.down == user.home_index:
+            user.home_index = 1 - user.home_index
+        user.home = await SocketUser(urls[user.home_index], user.session).connect(timeout=60)
+        other = urls[1 - user.home_index]
+        user.sender = await SocketUser(other, user.session).connect(timeout=60, join=False)
+        user.conversation_id = await open_handoff(user.home, self.tracker, timeout=300)
+        life = user.life
+        if life == "answered":
+            for k in range(3):
+                await self.after(self.chance.uniform(20, 200))
+                await self.agent_says(user, k)
+                await self.after(self.chance.uniform(10, 60))
+                await self.user_says(user, k)
+            await self.after(self.chance.uniform(20, 120))
+            await self.emulator.solve(user.conversation_id)
+        elif life == "no_agent":
+            await self.user_says(user, 0)
+        elif life == "idle":
+            await self.after(self.chance.uniform(20, 200))
+            await self.agent_says(user, 0)
+        else:  # long: both write, never idle that long, until the maximum duration
+            k = 0
+            while self.running(user) and k < 50:
+                await self.after(self.chance.uniform(60, IDLE_TIMEOUT / 2))
+                if not self.running(user):
+                    break
+                await self.agent_says(user, k)
+                await self.user_says(user, k)
+                k += 1
+        await self.wait_ended(user)
+
+    def running(self, user: User) -> bool:
+        handoff = self.tracker.handoff(user.session)
+        return handoff is not None and handoff.active
+
+    async def wait_ended(self, user: User) -> None:
+        limit = time.monotonic() + 1.5 * MAX_DURATION / self.args.speed + 300
+        while self.running(user):
+            if time.monotonic() > limit:
+                raise AssertionError("the handoff never ended")
+            await asyncio.sleep(0.5)
+
+    async def agent_says(self, user: User, k: int) -> None:
+        assert user.conversation_id is not None
+        text = f"{user.session} agent {k}"
+        await self.emulator.agent_message(user.conversation_id, text=text)
+        user.agent_sent.append(text)
+        if self.down == user.home_index:
+            user.agent_sent_while_down.append(text)
+
+    async def user_says(self, user: User, k: int) -> None:
+        """The user writes, from whichever of their connections is up."""
+        text = f"{user.session} user {k}"
+        for via in (user.home, user.sender):
+            if via is not None and via.client.connected:
+                try:
+                    await via.send(text)
+                except Exception:  # noqa: BLE001 (its instance just went down: the other)
+                    continue
+                user.user_sent.append(text)
+                return
+        raise AssertionError(f"no connection of {user.session} was up")
+
+    # The restart in the middle.
+    async def restart_one(self, started_half: asyncio.Event) -> None:
+        await started_half.wait()
+        victim = 1
+        process = self.cluster.rasa[victim]
+        self.down = victim
+        process.kill()
+        began = time.monotonic()
+        await asyncio.to_thread(process.start)
+        await asyncio.to_thread(process.wait_ready)
+        self.restart_seconds = time.monotonic() - began
+        self.down = None
+
+    def rss(self, index: int) -> int:
+        """Resident memory (bytes) of a Rasa instance's process tree."""
+        pid = self.cluster.rasa[index].pid
+        assert pid is not None
+        return sum(_rss(p) for p in [pid, *_descendants(pid)])
+
+    # The checks at the end.
+    async def check(self, users: List[User]) -> Dict[str, Any]:
+        failures: List[str] = []
+        ends: Dict[str, int] = {}
+        offers = 0
+        missed_while_down = 0
+        user_messages = agent_messages = 0
+        for user in users:
+            if user.error:
+                failures.append(f"{user.session}: {user.error}")
+                continue
+            record = self.tracker.handoff(user.session)
+            if record is None or record.active:
+                failures.append(f"{user.session}: the handoff is still running: {record}")
+            else:
+                ends[record.end_reason or "?"] = ends.get(record.end_reason or "?", 0) + 1
+                offers += record.agent_timeout_offered_at is not None
+            assert user.conversation_id is not None
+            conversation = await self.emulator.conversation_of_id(user.conversation_id)
+            at_sunco = [t for t in user_texts(conversation) if t.startswith(f"{user.session} ")]
+            user_messages += len(user.user_sent)
+            if sorted(at_sunco) != sorted(user.user_sent):
+                failures.append(
+                    f"{user.session}: the agent got {at_sunco}, the user sent {user.user_sent}"
+                )
+            stored = self.tracker.texts(user.session, "bot", f"{user.session} agent")
+            agent_messages += len(user.agent_sent)
+            if sorted(stored) != sorted(user.agent_sent):
+                failures.append(
+                    f"{user.session}: the conversation has {stored}, the agent sent "
+                    f"{user.agent_sent}"
+                )
+            assert user.home is not None
+            seen = [m.text for m in user.home.received if (m.text or "").startswith(user.session)]
+            twice = sorted({t for t in seen if seen.count(t) > 1})
+            if twice:
+                failures.append(f"{user.session}: the user got {twice} more than once")
+            missing = [t for t in user.agent_sent if t not in seen]
+            missed_while_down += len(missing)
+            if [t for t in missing if t not in user.agent_sent_while_down]:
+                failures.append(f"{user.session}: {missing} never reached the user's socket")
+        for kind, found in (
+            ("agent timeout offer", offers),
+            ("idle timeout", ends.get(state.IDLE_TIMEOUT, 0)),
+            ("max duration", ends.get(state.MAX_DURATION, 0)),
+        ):
+            if not found:
+                failures.append(f"no {kind} fired")
+        growth = self.memory["end"] / self.memory["after_warmup"] - 1
+        if growth >= MEMORY_GROWTH_LIMIT:
+            failures.append(f"the Rasa instance's memory grew by {growth:.1%}")
+        return {
+            "users": len(users),
+            "user_messages": user_messages,
+            "agent_messages": agent_messages,
+            "agent_messages_sent_while_the_socket_was_down_not_pushed": missed_while_down,
+            "ends": ends,
+            "agent_timeout_offers": offers,
+            "memory_after_warmup_mib": round(self.memory["after_warmup"] / 2**20, 1),
+            "memory_end_mib": round(self.memory["end"] / 2**20, 1),
+            "memory_growth": round(growth, 4),
+            "restart_seconds": round(self.restart_seconds or 0.0, 1),
+            "failures": failures,
+        }
+
+
+async def soak(args: argparse.Namespace) -> Dict[str, Any]:
+    clock_path = Path(args.run_dir) / "clock"
+    clock_path.parent.mkdir(parents=True, exist_ok=True)
+    clock_file = ClockFile(clock_path)
+    os.environ[clock.CLOCK_FILE_ENV] = str(clock_path)
+    with postgres_server() as postgres, redis_server() as redis:
+        config = ClusterConfig(
+            model=ensure_model(),
+            run_dir=Path(args.run_dir),
+            postgres=postgres,
+            redis=redis,
+            extra_env={
+                clock.CLOCK_FILE_ENV: str(clock_path),
+                "ZENDESK_AGENT_TIMEOUT": str(AGENT_TIMEOUT),
+                "ZENDESK_IDLE_TIMEOUT": str(IDLE_TIMEOUT),
+                "ZENDESK_MAX_DURATION": str(MAX_DURATION),
+            },
+            startup_timeout=600,
+        )
+        with Cluster(config) as cluster:
+            return await run_soak(args, cluster, clock_file)
+
+
+async def run_soak(args: argparse.Namespace, cluster: Cluster, clock_file: ClockFile) -> Dict:
+    run = Soak(args, cluster, clock_file)
+    await unkind(run.emulator, args.users)
+    users = [
+        User(i, f"soak{i:04d}-{random.Random(i).getrandbits(32):08x}", i % 2, LIVES[i % 4])
+        for i in range(args.users)
+    ]
+    stop, started_half = asyncio.Event(), asyncio.Event()
+    ticking = asyncio.create_task(run.run_clock(stop))
+    restart = asyncio.create_task(run.restart_one(started_half))
+    began, clock_began = time.monotonic(), clock.now()
+    slots = asyncio.Semaphore(args.concurrent)
+    lives = []
+    for user in users:
+        lives.append(asyncio.create_task(run.live(user, slots)))
+        if user.index + 1 == args.users // 2:
+            started_half.set()
+        await asyncio.sleep(0)
+    await asyncio.gather(*lives)
+    stop.set()
+    await ticking
+    await restart
+    await run.emulator.wait_idle(timeout=120)
+    run.memory["end"] = run.rss(0)
+    result = await run.check(users)
+    result.update(
+        real_seconds=round(time.monotonic() - began, 1),
+        compressed_hours=round((clock.now() - clock_began) / 3600, 2),
+        speed=args.speed,
+        concurrent=args.concurrent,
+        unkind=UNKIND,
+    )
+    for user in users:
+        for connection in (user.home, user.sender):
+            if connection is not None:
+                await connection.close()
+    await run.emulator.close()
+    return result
+
+
+#: SunCo's unkind modes, armed for the whole run (counts scale with the users).
+UNKIND = {
+    "webhooks duplicated": "every 4th user's share",
+    "webhooks reordered": "every 4th user's share",
+    "429 on posting messages": "1 in 10 users",
+    "500 after applying a message": "1 in 20 users",
+}
+
+
+async def unkind(emulator: EmulatorControl, users: int) -> None:
+    await emulator.webhook_mode(mode="duplicate", type="conversation:message", count=users)
+    await emulator.webhook_mode(mode="reorder", count=users, maxWait=2)
+    for fault in (
+        {"method": "POST", "pathContains": "/messages", "status": 429, "count": users // 10 + 1},
+        {
+            "method": "POST",
+            "pathContains": "/messages",
+            "status": 500,
+            "after": True,
+            "count": users // 20 + 1,
+        },
+    ):
+        await emulator._post("/_emulator/faults", fault)
+
+
+def _rss(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def _descendants(pid: int) -> List[int]:
+    found: List[int] = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        if parent == pid:
+            found += [int(entry.name), *_descendants(int(entry.name))]
+    return found
+
+
+def table(result: Dict[str, Any]) -> str:
+    ends = ", ".join(f"{reason} {count}" for reason, count in sorted(result["ends"].items()))
+    rows = [
+        ("users (handoffs)", result["users"]),
+        ("open at once (at most)", result["concurrent"]),
+        ("compressed time", f"{result['compressed_hours']} h at {result['speed']}x"),
+        ("real time", f"{result['real_seconds']} s"),
+        ("user messages / reached the agent once", result["user_messages"]),
+        ("agent messages / in the conversation once", result["agent_messages"]),
+        (
+            "agent messages not pushed (socket's instance down)",
+            result["agent_messages_sent_while_the_socket_was_down_not_pushed"],
+        ),
+        ("agent timeout offers", result["agent_timeout_offers"]),
+        ("ends", ends),
+        ("Rasa instance restarted in", f"{result['restart_seconds']} s"),
+        (
+            "memory after warm-up -> end",
+            f"{result['memory_after_warmup_mib']} -> {result['memory_end_mib']} MiB "
+            f"({result['memory_growth']:+.1%})",
+        ),
+        ("failures", len(result["failures"])),
+    ]
+    return "\n".join(["| soak | |", "|---|---|", *(f"| {a} | {b} |" for a, b in rows)])
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--users", type=int, default=200)
+    parser.add_argument("--concurrent", type=int, default=50)
+    parser.add_argument("--speed", type=float, default=30.0, help="compressed s per real s")
+    parser.add_argument("--warmup", type=int, default=0, help="handoffs (default: users/10)")
+    parser.add_argument("--seed", type=int, default=25)
+    parser.add_argument("--run-dir", default=str(run_dir("soak")))
+    parser.add_argument("--out", type=Path, default=ROOT / "artifacts" / "bench")
+    args = parser.parse_args(argv)
+    args.warmup = args.warmup or max(1, args.users // 10)
+    result = asyncio.run(soak(args))
+    text = table(result)
+    print(text)
+    for failure in result["failures"]:
+        print("FAILED:", failure, file=sys.stderr)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "soak.json").write_text(json.dumps(result, indent=2))
+    (args.out / "soak.md").write_text(text + "\n")
+    return 1 if result["failures"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
