@@ -118,7 +118,12 @@ def fill_sql(store: SQLTrackerStore, conversations: int, opened: int) -> List[st
     connection = store.engine.raw_connection()
     try:
         columns = "(sender_id, type_name, timestamp, intent_name, action_name, data)"
-        connection.cursor().copy_expert(f"COPY events {columns} FROM STDIN", buffer)
+        cursor = connection.cursor()
+        cursor.copy_expert(f"COPY events {columns} FROM STDIN", buffer)
+        connection.commit()
+        # What autovacuum does within a minute of a bulk write: without statistics the
+        # planner scans the whole table for the watchlist's "rows after id N".
+        cursor.execute("ANALYZE events")
         connection.commit()
     finally:
         connection.close()

@@ -43,8 +43,8 @@ sys.path.insert(0, str(ROOT))
 
 from rasa_zendesk import clock  # noqa: E402
 from rasa_zendesk.handoff import state  # noqa: E402
-from testkit.cluster import Cluster, ClusterConfig, open_handoff  # noqa: E402
 from testkit.clock_file import ClockFile  # noqa: E402
+from testkit.cluster import Cluster, ClusterConfig, open_handoff  # noqa: E402
 from testkit.emulator_control import EmulatorControl, user_texts  # noqa: E402
 from testkit.events_table import EventsTable  # noqa: E402
 from testkit.processes import ensure_model, run_dir  # noqa: E402
@@ -90,12 +90,15 @@ class Soak:
         self.memory: Dict[str, int] = {}
         self.restart_seconds: Optional[float] = None
         self.warm = asyncio.Event()
+        self.ticked = asyncio.Condition()
 
     # The clock: compressed time, moved by `run_clock`.
     async def run_clock(self, stop: asyncio.Event) -> None:
         step = 0.25
         while not stop.is_set():
             self.clock_file.advance(self.args.speed * step)
+            async with self.ticked:
+                self.ticked.notify_all()
             try:
                 await asyncio.wait_for(stop.wait(), step)
             except asyncio.TimeoutError:
@@ -103,8 +106,8 @@ class Soak:
 
     async def until(self, at: float) -> None:
         """Wait (real time) until the compressed clock reaches `at`."""
-        while clock.now() < at:
-            await asyncio.sleep(0.1)
+        async with self.ticked:
+            await self.ticked.wait_for(lambda: clock.now() >= at)
 
     async def after(self, seconds: float) -> None:
         await self.until(clock.now() + seconds)
