@@ -1,5 +1,6 @@
-"""The maps are the code: docs/architecture.md names every module of the package, and the
-README's tables of end reasons and settings are those the code has."""
+"""The maps are the code: docs/architecture.md names every module of the package, the tables of
+end reasons (docs/how-it-works.md) and settings (docs/settings.md) are those the code has, and
+every link between the README and docs/ leads to a file and heading that exist."""
 
 from __future__ import annotations
 
@@ -98,15 +99,15 @@ def table_rows(markdown: str, header: str) -> List[Dict[str, str]]:
     return rows
 
 
-def readme() -> str:
-    return (REPO / "README.md").read_text(encoding="utf-8")
+def doc(name: str) -> str:
+    return (REPO / "docs" / name).read_text(encoding="utf-8")
 
 
-def test_the_readme_table_of_end_reasons_is_the_table_of_endings() -> None:
-    rows = {row["reason"]: row for row in table_rows(readme(), "| reason | how |")}
+def test_the_table_of_end_reasons_is_the_table_of_endings() -> None:
+    rows = {row["reason"]: row for row in table_rows(doc("how-it-works.md"), "| reason | how |")}
     missing = [reason for reason in state.END_REASONS if reason not in rows]
     extra = [reason for reason in rows if reason not in state.END_REASONS]
-    assert not missing and not extra, f"README's end reasons: missing {missing}, extra {extra}"
+    assert not missing and not extra, f"end reasons: missing {missing}, extra {extra}"
     for reason in state.END_REASONS:
         row, ending = rows[reason], endings.ending_for(reason)
         heard = ending.response or "nothing"
@@ -173,7 +174,7 @@ def parsed_settings() -> Dict[str, Tuple[object, bool]]:
 
 
 def shown(value: object) -> str:
-    """A default as the README writes it."""
+    """A default as docs/settings.md writes it."""
     if value is None or value == ():
         return "none"
     if isinstance(value, tuple):
@@ -185,12 +186,13 @@ def shown(value: object) -> str:
     return str(value)
 
 
-def test_the_readme_table_of_settings_is_what_settings_py_parses() -> None:
-    rows = {row["setting"]: row for row in table_rows(readme(), "| setting | environment |")}
+def test_the_table_of_settings_is_what_settings_py_parses() -> None:
+    table = table_rows(doc("settings.md"), "| setting | environment |")
+    rows = {row["setting"]: row for row in table}
     parsed = parsed_settings()
     missing = sorted(set(parsed) - set(rows))
     extra = sorted(set(rows) - set(parsed))
-    assert not missing and not extra, f"README's settings: missing {missing}, extra {extra}"
+    assert not missing and not extra, f"settings: missing {missing}, extra {extra}"
     for key, (value, per_connector) in parsed.items():
         row = rows[key]
         assert row["environment"] == Sources().env_name(key), (key, row["environment"])
@@ -199,3 +201,40 @@ def test_the_readme_table_of_settings_is_what_settings_py_parses() -> None:
             assert row["default"] == "required", (key, row["default"])
         elif value is None or isinstance(value, (bool, int, float, str, tuple)):
             assert row["default"].startswith(shown(value)), (key, row["default"], value)
+
+
+def anchor(heading: str) -> str:
+    """GitHub's anchor of a heading: lower case, punctuation dropped, spaces as hyphens."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def broken_links(path: Path) -> List[str]:
+    """The relative links of one markdown file whose file, or heading, does not exist."""
+    broken = []
+    for target in re.findall(r"\]\(([^)\s]+)\)", path.read_text(encoding="utf-8")):
+        if re.match(r"^[a-z]+:", target):
+            continue  # an address on the web
+        file_part, _, fragment = target.partition("#")
+        linked = (path.parent / file_part).resolve() if file_part else path
+        if not linked.exists():
+            broken.append(target)
+        elif fragment and linked.suffix == ".md":
+            headings = re.findall(r"^#+ (.*)$", linked.read_text(encoding="utf-8"), re.M)
+            if fragment not in {anchor(heading) for heading in headings}:
+                broken.append(target)
+    return broken
+
+
+def test_every_link_of_the_readme_and_docs_leads_somewhere() -> None:
+    pages = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
+    broken = {page.name: broken_links(page) for page in pages}
+    assert not {page: links for page, links in broken.items() if links}
+
+
+def test_the_link_checker_sees_a_missing_file_and_a_missing_heading(tmp_path: Path) -> None:
+    (tmp_path / "a.md").write_text("# Top\n\n## The handoff's life\n")
+    page = tmp_path / "b.md"
+    page.write_text(
+        "[ok](a.md#the-handoffs-life) [file](gone.md) [heading](a.md#nowhere) [web](https://x.y)"
+    )
+    assert broken_links(page) == ["gone.md", "a.md#nowhere"]
