@@ -262,30 +262,26 @@ async def run(args: argparse.Namespace) -> List[Dict[str, Any]]:
         def redis_store() -> RedisTrackerStore:
             return RedisTrackerStore(None, host="127.0.0.1", port=redis.port, key_prefix="bench")
 
-        started = time.perf_counter()
-        opened = fill_redis(redis_store(), args.conversations, args.open)
-        print(
-            f"redis: {args.conversations} conversations stored in "
-            f"{time.perf_counter() - started:.1f} s",
-            flush=True,
-        )
-        results.append(await measure("redis", redis_store, opened, args.rounds, args.seen))
-        print(json.dumps(results[-1]), flush=True)
+        results.append(await filled_and_measured(args, "redis", redis_store, fill_redis))
     with postgres_server() as postgres:
 
         def sql_store() -> SQLTrackerStore:
             return postgres_tracker_store(postgres)
 
-        started = time.perf_counter()
-        opened = fill_sql(sql_store(), args.conversations, args.open)
-        print(
-            f"postgresql: {args.conversations} conversations stored in "
-            f"{time.perf_counter() - started:.1f} s",
-            flush=True,
-        )
-        results.append(await measure("postgresql", sql_store, opened, args.rounds, args.seen))
-        print(json.dumps(results[-1]), flush=True)
+        results.append(await filled_and_measured(args, "postgresql", sql_store, fill_sql))
     return results
+
+
+async def filled_and_measured(
+    args: argparse.Namespace, kind: str, make_store: Any, fill: Any
+) -> Dict[str, Any]:
+    started = time.perf_counter()
+    opened = fill(make_store(), args.conversations, args.open)
+    took = time.perf_counter() - started
+    print(f"{kind}: {args.conversations} conversations stored in {took:.1f} s", flush=True)
+    result = await measure(kind, make_store, opened, args.rounds, args.seen)
+    print(json.dumps(result), flush=True)
+    return result
 
 
 def table(results: List[Dict[str, Any]], conversations: int) -> str:

@@ -67,6 +67,16 @@ def instances(redis_service: Redis, moved_clock: ClockFile) -> Any:
     second.watchlist.close()
 
 
+async def seen_by_both(first: Instance, second: Instance, sender_id: str) -> state.Handoff:
+    """A handoff opened, noted on the first instance and looked at by both."""
+    record = state.opened("conv-1")
+    await saved(first, sender_id, record)
+    first.index.touch(sender_id)
+    await first.round()
+    await second.round()
+    return record
+
+
 async def saved(instance: Instance, sender_id: str, *records: state.Handoff) -> None:
     """The conversation as the action server and the channel leave it, unindexed."""
     events = [UserUttered("I want a human")]
@@ -199,11 +209,7 @@ async def test_a_fired_timer_moves_the_entry_to_the_next_deadline_or_drops_it(
     instances: Tuple[Instance, Instance],
 ) -> None:
     first, second = instances
-    record = state.opened("conv-1")
-    await saved(first, "alice", record)
-    first.index.touch("alice")
-    await first.round()
-    await second.round()
+    record = await seen_by_both(first, second, "alice")
 
     first.watchlist.scheduled("alice", Deadline(record.requested_at + 86400, "max_duration"))
     assert first.index.entries() == {"alice": record.requested_at + 86400}
@@ -258,11 +264,7 @@ async def test_the_write_path_touches_the_entry_when_it_records_a_transition(
     instances: Tuple[Instance, Instance],
 ) -> None:
     first, second = instances
-    record = state.opened("conv-1")
-    await saved(first, "alice", record)
-    first.index.touch("alice")
-    await first.round()
-    await second.round()
+    record = await seen_by_both(first, second, "alice")
     tracker = await first.trackers.read("alice")
     assert tracker is not None
 
