@@ -57,6 +57,10 @@ IDLE_TIMEOUT = 600
 MAX_DURATION = 1500
 LIVES = ("answered", "no_agent", "idle", "long")
 MEMORY_GROWTH_LIMIT = 0.05
+#: How long a user turn under way on the instance to be killed is given to finish.
+DRAIN_SECONDS = 3.0
+#: How long a socket takes to be gone, and to come back once its instance is (real time).
+RECONNECT_SECONDS = 10.0
 
 
 @dataclass
@@ -72,8 +76,8 @@ class User:
     conversation_id: Optional[str] = None
     user_sent: List[str] = field(default_factory=list)
     agent_sent: List[str] = field(default_factory=list)
-    #: Agent messages sent while the home socket's instance was down (real time).
-    agent_sent_while_down: List[str] = field(default_factory=list)
+    #: When each agent message was sent (real time).
+    agent_sent_at: Dict[str, float] = field(default_factory=dict)
     error: Optional[str] = None
 
 
@@ -85,11 +89,19 @@ class Soak:
         self.emulator = EmulatorControl(cluster.emulator_url)
         self.tracker = EventsTable(cluster.config.postgres.url)
         self.chance = random.Random(args.seed)
-        self.down: Optional[int] = None  # the instance that is down now
+        #: The instance being restarted: no new user turn goes to it from when it is drained
+        #: until it is back (Rasa itself loses a turn it is in the middle of when killed).
+        self.draining: Optional[int] = None
+        self.opening = [0, 0]  # handoffs being asked for, per instance
+        self.opening_changed = asyncio.Condition()
+        self.opened = 0
+        self.half = asyncio.Event()
+        #: When the instance was killed and when it answered again (real time).
+        self.killed_at: Optional[float] = None
+        self.ready_at: Optional[float] = None
         self.finished = 0
         self.memory: Dict[str, int] = {}
         self.restart_seconds: Optional[float] = None
-        self.warm = asyncio.Event()
         self.ticked = asyncio.Condition()
 
     # The clock: compressed time, moved by `run_clock`.
@@ -123,16 +135,26 @@ class Soak:
                 self.finished += 1
                 if self.finished == self.args.warmup:
                     self.memory["after_warmup"] = self.rss(0)
-                    self.warm.set()
 
     async def _live(self, user: User) -> None:
         urls = self.cluster.rasa_urls
-        if self.down == user.home_index:
+        if self.draining == user.home_index:
             user.home_index = 1 - user.home_index
-        user.home = await SocketUser(urls[user.home_index], user.session).connect(timeout=60)
-        other = urls[1 - user.home_index]
-        user.sender = await SocketUser(other, user.session).connect(timeout=60, join=False)
-        user.conversation_id = await open_handoff(user.home, self.tracker, timeout=300)
+        home = user.home_index
+        self.opening[home] += 1
+        try:
+            user.home = await SocketUser(urls[home], user.session).connect(timeout=60)
+            user.sender = await SocketUser(urls[1 - home], user.session).connect(
+                timeout=60, join=False
+            )
+            user.conversation_id = await open_handoff(user.home, self.tracker, timeout=300)
+        finally:
+            self.opening[home] -= 1
+            async with self.opening_changed:
+                self.opening_changed.notify_all()
+        self.opened += 1
+        if self.opened >= self.args.users // 2:
+            self.half.set()
         life = user.life
         if life == "answered":
             for k in range(3):
@@ -174,14 +196,14 @@ class Soak:
         text = f"{user.session} agent {k}"
         await self.emulator.agent_message(user.conversation_id, text=text)
         user.agent_sent.append(text)
-        if self.down == user.home_index:
-            user.agent_sent_while_down.append(text)
+        user.agent_sent_at[text] = time.monotonic()
 
     async def user_says(self, user: User, k: int) -> None:
         """The user writes, from whichever of their connections is up."""
         text = f"{user.session} user {k}"
-        for via in (user.home, user.sender):
-            if via is not None and via.client.connected:
+        connections = ((user.home, user.home_index), (user.sender, 1 - user.home_index))
+        for via, instance in connections:
+            if via is not None and via.client.connected and instance != self.draining:
                 try:
                     await via.send(text)
                 except Exception:  # noqa: BLE001 (its instance just went down: the other)
@@ -191,17 +213,31 @@ class Soak:
         raise AssertionError(f"no connection of {user.session} was up")
 
     # The restart in the middle.
-    async def restart_one(self, started_half: asyncio.Event) -> None:
-        await started_half.wait()
+    async def restart_one(self) -> None:
+        """When half of the users have their handoff: SIGKILL instance 1, start it again.
+        User turns are drained from it first (webhooks, timers and sockets are not)."""
+        await self.half.wait()
         victim = 1
+        self.draining = victim
+        async with self.opening_changed:
+            await self.opening_changed.wait_for(lambda: not self.opening[victim])
+        await asyncio.sleep(DRAIN_SECONDS)  # a turn under way finishes
         process = self.cluster.rasa[victim]
-        self.down = victim
+        self.killed_at = time.monotonic()
         process.kill()
-        began = time.monotonic()
         await asyncio.to_thread(process.start)
         await asyncio.to_thread(process.wait_ready)
-        self.restart_seconds = time.monotonic() - began
-        self.down = None
+        self.ready_at = time.monotonic()
+        self.restart_seconds = self.ready_at - self.killed_at
+        self.draining = None
+
+    def while_down(self, user: User, text: str) -> bool:
+        """Whether the agent message was sent while the user's socket's instance was down
+        (or reconnecting): then it is in the conversation, but nobody was there to push to."""
+        if self.killed_at is None or user.home_index != 1:
+            return False
+        back = (self.ready_at or float("inf")) + RECONNECT_SECONDS
+        return self.killed_at - RECONNECT_SECONDS <= user.agent_sent_at[text] <= back
 
     def rss(self, index: int) -> int:
         """Resident memory (bytes) of a Rasa instance's process tree."""
@@ -248,7 +284,7 @@ class Soak:
                 failures.append(f"{user.session}: the user got {twice} more than once")
             missing = [t for t in user.agent_sent if t not in seen]
             missed_while_down += len(missing)
-            if [t for t in missing if t not in user.agent_sent_while_down]:
+            if [t for t in missing if not self.while_down(user, t)]:
                 failures.append(f"{user.session}: {missing} never reached the user's socket")
         for kind, found in (
             ("agent timeout offer", offers),
@@ -305,18 +341,16 @@ async def run_soak(args: argparse.Namespace, cluster: Cluster, clock_file: Clock
         User(i, f"soak{i:04d}-{random.Random(i).getrandbits(32):08x}", i % 2, LIVES[i % 4])
         for i in range(args.users)
     ]
-    stop, started_half = asyncio.Event(), asyncio.Event()
+    stop = asyncio.Event()
     ticking = asyncio.create_task(run.run_clock(stop))
-    restart = asyncio.create_task(run.restart_one(started_half))
+    restart = asyncio.create_task(run.restart_one())
     began, clock_began = time.monotonic(), clock.now()
     slots = asyncio.Semaphore(args.concurrent)
     lives = []
     for user in users:
         lives.append(asyncio.create_task(run.live(user, slots)))
-        if user.index + 1 == args.users // 2:
-            started_half.set()
-        await asyncio.sleep(0)
     await asyncio.gather(*lives)
+    run.half.set()  # (if fewer than half got a handoff)
     stop.set()
     await ticking
     await restart
