@@ -170,14 +170,16 @@ class Soak:
             await self.after(self.chance.uniform(20, 200))
             await self.agent_says(user, 0)
         else:  # long: both write, never idle that long, until the maximum duration
-            k = 0
-            while self.running(user) and k < 50:
+            record = self.tracker.handoff(user.session)
+            assert record is not None
+            # An agent message after the end is (rightly) not delivered: stop a little before.
+            last_call = record.requested_at + MAX_DURATION - 2 * self.args.speed
+            for k in range(50):
                 await self.after(self.chance.uniform(60, IDLE_TIMEOUT / 2))
-                if not self.running(user):
+                if clock.now() >= last_call:
                     break
                 await self.agent_says(user, k)
                 await self.user_says(user, k)
-                k += 1
         await self.wait_ended(user)
 
     def running(self, user: User) -> bool:
