@@ -1,7 +1,9 @@
-"""The index of open handoffs of a Redis tracker store (`rasa_zendesk.channel.open_index`) as
-two Rasa instances' timers read it (`timers.watchlist.IndexWatchlist`): a new handoff is seen
-by the other instance at its next round, a stale entry is checked against its record, a
-missing index or entry is rebuilt from the records, and the index is never the truth."""
+"""The index of open handoffs of a Redis or MongoDB tracker store
+(`rasa_zendesk.channel.open_index`) as two Rasa instances' timers read it
+(`timers.watchlist.IndexWatchlist`): a new handoff is seen by the other instance at its next
+round, a stale entry is checked against its record, a missing index or entry is rebuilt from
+the records, and the index is never the truth. Redis is a real server; MongoDB is mongomock
+(no MongoDB server here), both instances' stores on one mongomock client."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ from typing import Any, Dict, List, Tuple
 
 import pytest
 from rasa.core.lock_store import InMemoryLockStore
-from rasa.core.tracker_store import RedisTrackerStore
+from rasa.core.tracker_store import MongoTrackerStore, RedisTrackerStore, TrackerStore
 from rasa.shared.core.events import SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
@@ -26,7 +28,6 @@ from rasa_zendesk.settings import HandoffSettings
 from testkit.action_calls import DOMAIN
 from testkit.channel_harness import new_id
 from testkit.clock_file import ClockFile
-from testkit.services import Redis
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -35,10 +36,10 @@ SETTINGS = HandoffSettings(agent_timeout=600, idle_timeout=0, max_duration=86400
 
 class Instance:
     """One Rasa instance's view: its own store object and timers' watchlist on the shared
-    Redis, with the records its watchlist told (the metrics' feed)."""
+    store, with the records its watchlist told (the metrics' feed)."""
 
-    def __init__(self, port: int, prefix: str) -> None:
-        self.store = RedisTrackerStore(DOMAIN, host="127.0.0.1", port=port, key_prefix=prefix)
+    def __init__(self, store: TrackerStore) -> None:
+        self.store = store
         self.trackers = TrackerAccess(self.store, InMemoryLockStore())
         self.told: List[Tuple[str, state.Handoff]] = []
         found = watchlist_for(self.trackers, SETTINGS, lambda s, r: self.told.append((s, r)))
@@ -58,10 +59,33 @@ class Instance:
         return running
 
 
-@pytest.fixture
-def instances(redis_service: Redis, moved_clock: ClockFile) -> Any:
-    prefix = "t" + new_id()
-    first, second = Instance(redis_service.port, prefix), Instance(redis_service.port, prefix)
+def mongo_stores(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Rasa's MongoDB store on mongomock: each call a store of its own on one shared client."""
+    mongomock = pytest.importorskip("mongomock")
+    import pymongo
+    import pymongo.database
+
+    client = mongomock.MongoClient()
+    monkeypatch.setattr(pymongo, "MongoClient", lambda *args, **kwargs: client)
+    monkeypatch.setattr(pymongo.database, "Database", lambda given, name: given[name])
+    collection = "c" + new_id()
+    return lambda: MongoTrackerStore(DOMAIN, collection=collection)
+
+
+@pytest.fixture(params=["redis", "mongo"])
+def instances(
+    request: pytest.FixtureRequest, moved_clock: ClockFile, monkeypatch: pytest.MonkeyPatch
+) -> Any:
+    if request.param == "redis":
+        port = request.getfixturevalue("redis_service").port
+        prefix = "t" + new_id()
+
+        def store() -> TrackerStore:
+            return RedisTrackerStore(DOMAIN, host="127.0.0.1", port=port, key_prefix=prefix)
+
+    else:
+        store = mongo_stores(monkeypatch)
+    first, second = Instance(store()), Instance(store())
     yield first, second
     first.watchlist.close()
     second.watchlist.close()
@@ -153,7 +177,7 @@ async def test_a_stale_entry_is_checked_against_its_record_then_dropped(
 
 
 async def test_a_missing_index_is_rebuilt_from_the_records(
-    instances: Tuple[Instance, Instance], redis_service: Redis
+    instances: Tuple[Instance, Instance],
 ) -> None:
     """The first start after an upgrade: handoffs opened before it are found."""
     first, second = instances
@@ -168,7 +192,7 @@ async def test_a_missing_index_is_rebuilt_from_the_records(
     await saved(first, "carol")
 
     assert first.index.claim_rebuild() is True  # nobody built it yet
-    first.index.red.delete(first.index.built_key)
+    first.index._unclaim()
     await first.round()  # rebuilds
     assert await first.round() == {"alice": running}
     assert first.index.claim_rebuild() is False  # built: the other instance does not rebuild
@@ -182,10 +206,10 @@ async def test_a_lost_entry_is_found_and_a_stale_one_dropped_by_the_next_rebuild
     await first.round()
     record = state.opened("conv-1")
     await saved(first, "alice", record)  # saved, but the process died before telling anyone
-    first.index.red.zadd(first.index.key, {"ghost": 1.0})  # and an entry nobody dropped
+    first.index._add({"ghost": 1.0})  # and an entry nobody dropped
     assert "alice" not in await first.round()
 
-    first.index.red.delete(first.index.built_key)  # REBUILD_SECONDS later
+    first.index._unclaim()  # REBUILD_SECONDS later
     await first.round()
     assert await first.round() == {"alice": record}
     assert set(first.index.entries()) == {"alice"}
@@ -195,7 +219,7 @@ async def test_a_moved_deadline_never_overwrites_a_newer_touch(
     instances: Tuple[Instance, Instance],
 ) -> None:
     first, _ = instances
-    first.index.red.zadd(first.index.key, {"alice": 100.0})
+    first.index._add({"alice": 100.0})
     first.index.touch("alice")
     assert first.index.move("alice", 100.0, 700.0) is False
     assert first.index.entries()["alice"] == pytest.approx(clock.now(), abs=5)
@@ -252,7 +276,7 @@ async def test_rounds_go_on_while_the_index_is_rebuilt_hourly(
 
     await first.round()  # the first round waits for the first rebuild
     monkeypatch.setattr(first.index, "rebuild", slow_rebuild)
-    first.index.red.delete(first.index.built_key)  # an hour later
+    first.index._unclaim()  # an hour later
     await first.watchlist.refresh()
     await asyncio.wait_for(started.wait(), 10)
     await saved(first, "alice", state.opened("conv-1"))

@@ -13,7 +13,7 @@ from typing import AsyncIterator, Optional
 import pytest
 
 from rasa_zendesk import constants
-from rasa_zendesk.channel.open_index import OpenIndex
+from rasa_zendesk.channel.open_index import RedisOpenIndex
 from rasa_zendesk.channel.timers import watchlist
 from rasa_zendesk.channel.timers.loop import TimerLoop
 from rasa_zendesk.handoff import state
@@ -173,7 +173,7 @@ async def test_with_a_redis_tracker_store_the_index_finds_the_running_handoffs(
     async with emulator_stack(db_path, credentials=TIMEOUTS, tracker_store=store) as stack:
         await stack.rasa.zendesk.timers.stop()
         sender, _, chat = await stack.handoff()
-        index = OpenIndex(store)
+        index = RedisOpenIndex(store)
         store.red.delete(index.key, index.built_key)
         fresh = TimerLoop(stack.rasa.zendesk.processor)
         await round_of_timers(stack, fresh)
