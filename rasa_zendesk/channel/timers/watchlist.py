@@ -1,5 +1,6 @@
 """Which conversations have a running handoff, as far as the tracker store can tell: the
-events table of a SQL store, the index of open handoffs of a Redis store, a scan otherwise."""
+events table of a SQL store, the index of open handoffs of a Redis or MongoDB store, else a
+scan."""
 
 from __future__ import annotations
 
@@ -148,8 +149,8 @@ class ScanningWatchlist(Watchlist):
 
 
 class IndexWatchlist(Watchlist):
-    """A Redis store: its index of open handoffs (`channel.open_index`). A round reads the
-    index; only the entries that are new, changed (touched) or gone are read in the store,
+    """A Redis or MongoDB store: its index of open handoffs (`channel.open_index`). A round
+    reads the index; only the entries that are new, changed (touched) or gone are read in the store,
     lock-free, for their record (told to `observe`) and their next deadline, which goes back
     into the index. Every instance does the same, so each sees a new handoff at its next
     round. An entry whose record shows no running handoff is dropped, unless it was touched
