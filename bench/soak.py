@@ -108,7 +108,10 @@ class Soak:
     async def run_clock(self, stop: asyncio.Event) -> None:
         step = 0.25
         while not stop.is_set():
-            self.clock_file.advance(self.args.speed * step)
+            # A restart takes the time it takes: the clock runs at real speed meanwhile, so
+            # that timers see a 40-second restart, not a compressed half hour.
+            speed = 1.0 if self.draining is not None else self.args.speed
+            self.clock_file.advance(speed * step)
             async with self.ticked:
                 self.ticked.notify_all()
             try:
@@ -144,9 +147,10 @@ class Soak:
         self.opening[home] += 1
         try:
             user.home = await SocketUser(urls[home], user.session).connect(timeout=60)
-            user.sender = await SocketUser(urls[1 - home], user.session).connect(
-                timeout=60, join=False
-            )
+            if self.draining is None:  # (else the user writes from home only)
+                user.sender = await SocketUser(urls[1 - home], user.session).connect(
+                    timeout=60, join=False
+                )
             user.conversation_id = await open_handoff(user.home, self.tracker, timeout=300)
         finally:
             self.opening[home] -= 1
@@ -163,7 +167,8 @@ class Soak:
                 await self.after(self.chance.uniform(10, 60))
                 await self.user_says(user, k)
             await self.after(self.chance.uniform(20, 120))
-            await self.emulator.solve(user.conversation_id)
+            if self.running(user):
+                await self.emulator.solve(user.conversation_id)
         elif life == "no_agent":
             await self.user_says(user, 0)
         elif life == "idle":
@@ -176,7 +181,7 @@ class Soak:
             last_call = record.requested_at + MAX_DURATION - 2 * self.args.speed
             for k in range(50):
                 await self.after(self.chance.uniform(60, IDLE_TIMEOUT / 2))
-                if clock.now() >= last_call:
+                if clock.now() >= last_call or not self.running(user):
                     break
                 await self.agent_says(user, k)
                 await self.user_says(user, k)
