@@ -199,14 +199,20 @@ class Soak:
             await asyncio.sleep(0.5)
 
     async def agent_says(self, user: User, k: int) -> None:
+        """The agent writes (not after the end: such a message is, rightly, not delivered)."""
         assert user.conversation_id is not None
+        if not self.running(user):
+            return
         text = f"{user.session} agent {k}"
         await self.emulator.agent_message(user.conversation_id, text=text)
         user.agent_sent.append(text)
         user.agent_sent_at[text] = time.monotonic()
 
     async def user_says(self, user: User, k: int) -> None:
-        """The user writes, from whichever of their connections is up."""
+        """The user writes, from whichever of their connections is up (not after the end:
+        then the bot answers)."""
+        if not self.running(user):
+            return
         text = f"{user.session} user {k}"
         connections = ((user.home, user.home_index), (user.sender, 1 - user.home_index))
         for via, instance in connections:
