@@ -82,6 +82,7 @@ class TimerLoop:
     async def _run(self, app: Any) -> None:
         logged_at = float("-inf")
         while True:
+            started = time.monotonic()
             try:
                 await self.tick(app)
             except asyncio.CancelledError:
@@ -90,7 +91,8 @@ class TimerLoop:
                 if time.monotonic() - logged_at >= FAILURE_LOG_SECONDS:
                     logged_at = time.monotonic()
                     logger.exception("Handoff timers: a round failed; trying every second")
-            await asyncio.sleep(self.poll_seconds)
+            # A round starts every `poll_seconds` (a new handoff is seen within that).
+            await asyncio.sleep(max(0.0, self.poll_seconds - (time.monotonic() - started)))
 
     async def tick(self, app: Any) -> None:
         """One round: find the running handoffs, fire those whose deadline has passed."""
