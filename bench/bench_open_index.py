@@ -227,10 +227,10 @@ async def seen_by_other(writer: Instance, make_store: Any, times: int) -> Dict[s
     round_done = asyncio.Event()
 
     async def rounds() -> None:
-        while running:
-            await other.round()
+        while running:  # as `TimerLoop._run`: a round starts every POLL_SECONDS
+            took = await other.round() / 1000
             round_done.set()
-            await asyncio.sleep(POLL_SECONDS)
+            await asyncio.sleep(max(0.0, POLL_SECONDS - took))
 
     task = asyncio.get_running_loop().create_task(rounds())
     delays: List[float] = []
