@@ -375,7 +375,7 @@ async def run_soak(args: argparse.Namespace, cluster: Cluster, clock_file: Clock
         compressed_hours=round((clock.now() - clock_began) / 3600, 2),
         speed=args.speed,
         concurrent=args.concurrent,
-        unkind=UNKIND,
+        unkind=await unkind_hits(run.emulator),
     )
     for user in users:
         for connection in (user.home, user.sender):
@@ -385,16 +385,8 @@ async def run_soak(args: argparse.Namespace, cluster: Cluster, clock_file: Clock
     return result
 
 
-#: SunCo's unkind modes, armed for the whole run (counts scale with the users).
-UNKIND = {
-    "webhooks duplicated": "every 4th user's share",
-    "webhooks reordered": "every 4th user's share",
-    "429 on posting messages": "1 in 10 users",
-    "500 after applying a message": "1 in 20 users",
-}
-
-
 async def unkind(emulator: EmulatorControl, users: int) -> None:
+    """SunCo's unkind modes, armed at the start (their counts scale with the users)."""
     await emulator.webhook_mode(mode="duplicate", type="conversation:message", count=users)
     await emulator.webhook_mode(mode="reorder", count=users, maxWait=2)
     for fault in (
@@ -408,6 +400,18 @@ async def unkind(emulator: EmulatorControl, users: int) -> None:
         },
     ):
         await emulator._post("/_emulator/faults", fault)
+
+
+async def unkind_hits(emulator: EmulatorControl) -> Dict[str, int]:
+    """How often each unkind mode struck (the emulator counts)."""
+    hits: Dict[str, int] = {}
+    done = {"duplicate": "duplicated", "reorder": "reordered", "hold": "held", "drop": "dropped"}
+    for rule in (await emulator._get("/_emulator/webhook-mode"))["rules"]:
+        hits[f"webhooks {done[rule['mode']]}"] = rule.get("hits", 0)
+    for fault in (await emulator._get("/_emulator/faults"))["faults"]:
+        after = " after applying" if fault.get("after") else ""
+        hits[f"POST .../messages answered {fault['status']}{after}"] = fault.get("hits", 0)
+    return hits
 
 
 def _rss(pid: int) -> int:
@@ -455,6 +459,7 @@ def table(result: Dict[str, Any]) -> str:
             f"{result['memory_after_warmup_mib']} -> {result['memory_end_mib']} MiB "
             f"({result['memory_growth']:+.1%})",
         ),
+        *((f"SunCo: {what}", count) for what, count in result["unkind"].items()),
         ("failures", len(result["failures"])),
     ]
     return "\n".join(["| soak | |", "|---|---|", *(f"| {a} | {b} |" for a, b in rows)])
