@@ -70,3 +70,6 @@ _.chat
 _.longitude
 _.latitude
 _.parsed_accept
+# Rasa's output classes call these overrides (platforms/twilio.py, platforms/callback.py).
+_._send_message
+_._persist_message

@@ -74,8 +74,18 @@ class Credentials:
 
 
 #: The example bot's own settings (a bot author sets them for both servers): after a handoff
-#: the bot asks whether the team solved the problem.
-EXAMPLE_BOT_ENV = {"ZENDESK_AFTER_HANDOFF_ACTION": "utter_ask_feedback"}
+#: the bot says what fits how it ended (`actions/after_handoff.py`); a billing question lands
+#: with the billing team's group, the order number and customer id in two ticket fields.
+BILLING_GROUP = "360000111"
+ORDER_NUMBER_FIELD = "360001234567"
+CUSTOMER_ID_FIELD = "360001234568"
+EXAMPLE_BOT_ENV = {
+    "ZENDESK_AFTER_HANDOFF_ACTION": "action_after_handoff",
+    "ZENDESK_GROUP_BY_INTENT": f"billing_question={BILLING_GROUP}",
+    "ZENDESK_TICKET_FIELDS": (
+        f"order_number={ORDER_NUMBER_FIELD},zendesk_external_id={CUSTOMER_ID_FIELD}"
+    ),
+}
 
 #: For every process a stack starts: unbuffered logs, no telemetry, and no warnings that
 #: Rasa 3.6's dependencies print on every start.

@@ -14,6 +14,11 @@ SLOT_OFFER = "zendesk_offer"
 #: Why the policy escalated, set by the policy for the escalation action to report: an
 #: `escalation.EscalationReason` as data (`as_slot`).
 SLOT_HANDOFF_REASON = "zendesk_handoff_reason"
+#: How the latest handoff ended, for the bot's next flow: `handoff.endings.outcome`.
+SLOT_HANDOFF_OUTCOME = "zendesk_handoff_outcome"
+#: Who the customer is, across channels: the SunCo user's `externalId` when set (by the bot's
+#: login flow, or from the user message's metadata key of the same name), else the sender id.
+SLOT_EXTERNAL_ID = "zendesk_external_id"
 
 # Intents.
 INTENT_HUMAN_HANDOFF = "human_handoff"
@@ -31,6 +36,11 @@ ACTION_END_HANDOFF = "action_zendesk_end_handoff"
 ACTION_LEAVE_MESSAGE = "action_zendesk_leave_message"
 #: Hands out the messages a user's channel could not push (see `handoff.pending`).
 ACTION_HAND_OUT = "action_zendesk_hand_out"
+#: Records the user's rating of an ended handoff and writes it to the ticket (CSAT).
+ACTION_CSAT = "action_zendesk_csat"
+#: The slots `action_zendesk_csat` reads (a bot's CSAT form fills them): 1 to 5, and text.
+SLOT_CSAT_RATING = "zendesk_csat_rating"
+SLOT_CSAT_COMMENT = "zendesk_csat_comment"
 
 # Responses: the plugin utters them, the bot's domain gives their text.
 UTTER_HANDOFF_STARTED = "utter_zendesk_handoff_started"
@@ -65,6 +75,8 @@ UTTER_EMAIL_INVALID = "utter_zendesk_email_invalid"
 UTTER_MESSAGE_TAKEN = "utter_zendesk_message_taken"
 UTTER_MESSAGE_NOT_TAKEN = "utter_zendesk_message_not_taken"
 UTTER_OFFER_DECLINED = "utter_zendesk_offer_declined"
+#: Said when the user's rating of the handoff is recorded.
+UTTER_CSAT_THANKS = "utter_zendesk_csat_thanks"
 
 #: The bot's slot holding the user's email address, when it collects one (the ticket's
 #: requester at escalation, the address named when the agent moves to email).

@@ -37,6 +37,8 @@ _WORDING: Dict[str, _Wording] = {
     REPEATED_MESSAGE: _Wording("repeated message", "the user repeated themself"),
     UNKNOWN: _Wording("", "handoff requested"),
 }
+#: Every kind, as settings name them (`group_by_trigger`).
+KINDS = tuple(_WORDING)
 
 
 @dataclass(frozen=True)

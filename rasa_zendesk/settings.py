@@ -14,12 +14,18 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 from urllib.parse import urlsplit
 
+from rasa_zendesk.escalation import KINDS
 from rasa_zendesk.schedule import EXAMPLE as SCHEDULE_EXAMPLE
 from rasa_zendesk.schedule import Schedule, ScheduleError, parse_holidays
 from rasa_zendesk.schedule import parse as parse_schedule
 
 #: The connection settings a connector cannot do without.
 REQUIRED = ("subdomain", "app_id", "key_id", "key_secret", "webhook_secret")
+#: The scopes a client-credentials token is asked for: reads (business hours, agents online)
+#: and ticket writes (the CSAT rating).
+DEFAULT_SUPPORT_SCOPE = "read tickets:write"
+#: The day Zendesk stops accepting API tokens.
+API_TOKENS_END = "30 Apr 2027"
 #: The name of the unnamed connector: credentials.yml's top-level keys, `ZENDESK_<SETTING>`.
 DEFAULT_CONNECTOR = "default"
 #: Zendesk's "API key" authentication of a webhook: the header it sends, unless told otherwise.
@@ -137,6 +143,22 @@ class Sources:
             )
         return number
 
+    def pairs(self, name: str, form: str, example: str) -> Dict[str, str]:
+        """`key=value` pairs, comma-separated (a mapping in credentials.yml), in order."""
+        raw = self._raw.get(name)
+        if isinstance(raw, Mapping):
+            return {str(key).strip(): str(value).strip() for key, value in raw.items()}
+        found: Dict[str, str] = {}
+        for pair in self.names(name):
+            key, equals, value = pair.partition("=")
+            if not equals or not key.strip() or not value.strip():
+                raise SettingsError(
+                    f"Zendesk setting {name} ({self.env_name(name)}) must be {form} pairs, "
+                    f"for example {name}: {example}"
+                )
+            found[key.strip()] = value.strip()
+        return found
+
     def flag(self, name: str, default: bool) -> bool:
         value = self.text(name)
         if value is None:
@@ -146,6 +168,100 @@ class Sources:
         if value.lower() in ("false", "no", "off", "0"):
             return False
         raise SettingsError(f"Zendesk setting {name} ({self.env_name(name)}) must be true or false")
+
+
+#: The system fields of a ticket that passControl metadata sets from slots
+#: (`dataCapture.systemField.<name>`), as Zendesk's Agent Workspace reads them; subject, tags
+#: and the requester are the escalation's own.
+ID_SYSTEM_FIELDS = ("group_id", "brand_id", "organization_id", "assignee_id")
+SYSTEM_FIELDS = (*ID_SYSTEM_FIELDS, "priority")
+#: A ticket's priorities, as Zendesk names them.
+PRIORITIES = ("low", "normal", "high", "urgent")
+_ZENDESK_ID = re.compile(r"^[1-9][0-9]{0,19}$")
+
+Pairs = Tuple[Tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class Routing:
+    """Where a connector's tickets land, from the conversation (`actions.handoff_metadata`):
+
+    - `ticket_fields`: slot -> custom ticket field id (`dataCapture.ticketField.<id>`);
+    - `system_fields`: slot -> system field (`SYSTEM_FIELDS`) the slot's value fills;
+    - `group_by_intent`: intent -> group id, for the latest of these intents the user had;
+    - `group_by_trigger`: escalation kind (`escalation.KINDS`) -> group id;
+    - `default_group`, `brand_id`: the group when nothing above chose one, the brand always.
+    A slot's value wins over a rule; an intent's rule over a trigger's.
+    """
+
+    ticket_fields: Pairs = ()
+    system_fields: Pairs = ()
+    group_by_intent: Pairs = ()
+    group_by_trigger: Pairs = ()
+    default_group: Optional[str] = None
+    brand_id: Optional[str] = None
+
+    @property
+    def slots(self) -> Tuple[str, ...]:
+        """The slots the routing reads (for the check against the bot's domain)."""
+        return tuple(dict.fromkeys(slot for slot, _ in (*self.ticket_fields, *self.system_fields)))
+
+    def missing_slots(self, domain_slots: Any) -> List[str]:
+        """The routing's slots that the bot's domain does not define."""
+        known = set(domain_slots)
+        return [slot for slot in self.slots if slot not in known]
+
+    def check_slots(self, domain_slots: Any, where: str) -> None:
+        """`SettingsError` naming the routing's slots that the domain lacks."""
+        missing = self.missing_slots(domain_slots)
+        if missing:
+            raise SettingsError(
+                f"Zendesk settings ticket_fields / system_fields name slots that {where} does "
+                f"not define: {', '.join(missing)}; add them to the domain or fix the names"
+            )
+
+    @classmethod
+    def read(cls, sources: Sources) -> Routing:
+        def ids(name: str, form: str, example: str) -> Pairs:
+            found = sources.pairs(name, form, example)
+            for value in found.values():
+                _zendesk_id(sources, name, value, example)
+            return tuple(found.items())
+
+        system = sources.pairs("system_fields", "slot=field", "customer_tier=priority")
+        if any(target not in SYSTEM_FIELDS for target in system.values()):
+            raise SettingsError(
+                f"Zendesk setting system_fields ({sources.env_name('system_fields')}) maps "
+                f"slots to Zendesk's system fields, one of {', '.join(SYSTEM_FIELDS)}; for "
+                "example system_fields: customer_tier=priority"
+            )
+        by_trigger = ids("group_by_trigger", "kind=group id", "frustration=360000222")
+        unknown = [kind for kind, _ in by_trigger if kind not in KINDS]
+        if unknown:
+            raise SettingsError(
+                f"Zendesk setting group_by_trigger ({sources.env_name('group_by_trigger')}) "
+                f"names escalation kinds, one of {', '.join(KINDS)}"
+            )
+        single = {}
+        for name in ("default_group", "brand_id"):
+            value = sources.text(name)
+            single[name] = _zendesk_id(sources, name, value, "360000111") if value else None
+        return cls(
+            ticket_fields=ids("ticket_fields", "slot=field id", "order_number=360001234567"),
+            system_fields=tuple(system.items()),
+            group_by_intent=ids("group_by_intent", "intent=group id", "billing=360000111"),
+            group_by_trigger=by_trigger,
+            **single,
+        )
+
+
+def _zendesk_id(sources: Sources, name: str, value: str, example: str) -> str:
+    if not _ZENDESK_ID.match(value):
+        raise SettingsError(
+            f"Zendesk setting {name} ({sources.env_name(name)}) takes Zendesk ids, which are "
+            f"whole numbers, for example {name}: {example}"
+        )
+    return value
 
 
 @dataclass(frozen=True)
@@ -178,6 +294,15 @@ class ZendeskSettings:
     #: The Support API (schedules, agent availability): an OAuth access token, its address.
     support_oauth_token: Optional[str] = field(default=None, repr=False)
     support_api_url: Optional[str] = None
+    #: Or an OAuth client's credentials (`client_credentials` grant, tokens fetched and
+    #: refreshed before they expire), and the scopes asked for.
+    support_oauth_client_id: Optional[str] = None
+    support_oauth_client_secret: Optional[str] = field(default=None, repr=False)
+    support_oauth_scope: str = DEFAULT_SUPPORT_SCOPE
+    #: The custom ticket field that gets the CSAT rating (`action_zendesk_csat`).
+    csat_field_id: Optional[int] = None
+    #: Where its tickets land: group, brand, ticket fields from the conversation.
+    routing: Routing = Routing()
 
     @property
     def base_url(self) -> str:
@@ -192,6 +317,11 @@ class ZendeskSettings:
         if self.support_api_url:
             return self.support_api_url.rstrip("/")
         return f"https://{self.subdomain}.zendesk.com"
+
+    @property
+    def support_auth_configured(self) -> bool:
+        """Whether the Support API can be called: a token, or a client's credentials."""
+        return bool(self.support_oauth_token or self.support_oauth_client_id)
 
     @property
     def ticket_webhook_enabled(self) -> bool:
@@ -220,6 +350,7 @@ class ZendeskSettings:
             or DEFAULT_API_KEY_HEADER,
             agent_workspace=text("agent_workspace"),
             tags=sources.names("tags"),
+            routing=Routing.read(sources),
             **_hours(sources),
         )
 
@@ -320,36 +451,67 @@ def _hours(sources: Sources) -> Dict[str, Any]:
         "business_hours_from_zendesk": sources.flag("business_hours_from_zendesk", False),
         "business_hours_schedule_id": sources.text("business_hours_schedule_id"),
         "check_agent_availability": sources.flag("check_agent_availability", False),
-        "support_oauth_token": sources.text("support_oauth_token"),
         "support_api_url": sources.text("support_api_url"),
+        **_support_auth(sources),
     }
     asks_zendesk = values["business_hours_from_zendesk"] or values["check_agent_availability"]
-    if asks_zendesk and not values["support_oauth_token"]:
+    if asks_zendesk and not (values["support_oauth_token"] or values["support_oauth_client_id"]):
         raise MissingSettings(
             f"Zendesk settings missing in {sources.where}: support_oauth_token "
             f"({sources.env_name('support_oauth_token')}), an OAuth access token of the "
-            "Support API, needed by business_hours_from_zendesk and check_agent_availability"
+            "Support API, or support_oauth_client_id and support_oauth_client_secret, "
+            "needed by business_hours_from_zendesk and check_agent_availability"
         )
     return values
+
+
+def _support_auth(sources: Sources) -> Dict[str, Any]:
+    """How the Support API is called: a static OAuth token, or an OAuth client's credentials
+    (both halves, never with a token); an API token stops start-up (Zendesk ends them)."""
+    if sources.text("support_api_token"):
+        raise SettingsError(
+            f"Zendesk setting support_api_token ({sources.env_name('support_api_token')}): "
+            f"Zendesk stops API tokens on {API_TOKENS_END} and the plugin does not use them; "
+            "set support_oauth_client_id and support_oauth_client_secret (an OAuth client, "
+            "confidential) or support_oauth_token instead"
+        )
+    token = sources.text("support_oauth_token")
+    if token and ("/token:" in token or token.lower().startswith("basic ")):
+        raise SettingsError(
+            f"Zendesk setting support_oauth_token ({sources.env_name('support_oauth_token')}) "
+            f"holds an API token (email/token:...): Zendesk stops API tokens on "
+            f"{API_TOKENS_END}; give an OAuth access token, or support_oauth_client_id and "
+            "support_oauth_client_secret"
+        )
+    client_id = sources.text("support_oauth_client_id")
+    client_secret = sources.text("support_oauth_client_secret")
+    if bool(client_id) != bool(client_secret) or (token and client_id):
+        raise SettingsError(
+            f"Zendesk settings support_oauth_client_id "
+            f"({sources.env_name('support_oauth_client_id')}) and support_oauth_client_secret "
+            f"({sources.env_name('support_oauth_client_secret')}) go together, and not with "
+            f"support_oauth_token ({sources.env_name('support_oauth_token')}): give the "
+            "client's identifier and secret, or a token"
+        )
+    field_id = sources.text("csat_field_id")
+    if field_id is not None and not (field_id.isdigit() and int(field_id) > 0):
+        raise SettingsError(
+            f"Zendesk setting csat_field_id ({sources.env_name('csat_field_id')}) must be a "
+            "custom ticket field's numeric id, for example csat_field_id: 360001234567"
+        )
+    return {
+        "support_oauth_token": token,
+        "support_oauth_client_id": client_id,
+        "support_oauth_client_secret": client_secret,
+        "support_oauth_scope": sources.text("support_oauth_scope") or DEFAULT_SUPPORT_SCOPE,
+        "csat_field_id": int(field_id) if field_id else None,
+    }
 
 
 def _channel_rules(sources: Sources) -> Dict[str, str]:
     """`connector_by_channel`: `channel=connector` pairs, comma-separated (or a mapping in
     credentials.yml)."""
-    raw = sources.raw("connector_by_channel")
-    if isinstance(raw, Mapping):
-        return {str(key): str(value) for key, value in raw.items()}
-    rules: Dict[str, str] = {}
-    for pair in sources.names("connector_by_channel"):
-        channel, equals, connector = pair.partition("=")
-        if not equals or not channel.strip() or not connector.strip():
-            raise SettingsError(
-                "Zendesk setting connector_by_channel "
-                f"({sources.env_name('connector_by_channel')}) must be channel=connector "
-                "pairs, for example connector_by_channel: telegram=eu,slack=us"
-            )
-        rules[channel.strip()] = connector.strip()
-    return rules
+    return sources.pairs("connector_by_channel", "channel=connector", "telegram=eu,slack=us")
 
 
 @dataclass(frozen=True)

@@ -187,8 +187,10 @@ async def start_handoff(
     conversation_id: str,
     input_channel: str = "socketio",
     connector: Optional[str] = None,
+    at: Optional[float] = None,
 ) -> None:
-    """The user's conversation as the escalation action leaves it (through `connector`)."""
+    """The user's conversation as the escalation action leaves it (through `connector`), its
+    events stamped `at` when given (a user who last wrote then)."""
     events: List[Event] = [
         *session_start(),
         UserUttered("I want to talk to a human", input_channel=input_channel),
@@ -200,6 +202,8 @@ async def start_handoff(
         BotUttered("An agent will be with you shortly."),
         ActionExecuted(ACTION_LISTEN_NAME),
     ]
+    for event in events if at is not None else ():
+        event.timestamp = at
     assert store.domain is not None
     tracker = DialogueStateTracker.from_events(sender_id, events, store.domain.slots)
     await store.save(tracker)

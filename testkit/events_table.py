@@ -9,6 +9,7 @@ from typing import Any, Dict, List, Optional
 
 import sqlalchemy
 
+from rasa_zendesk.constants import EVENT_ZENDESK_MESSAGE_ID
 from rasa_zendesk.handoff import state
 from rasa_zendesk.handoff.state import Handoff
 
@@ -55,6 +56,14 @@ class EventsTable:
             elif event.get("event") == "restart":
                 value = None
         return value
+
+    def agent_texts(self, sender_id: str) -> List[str]:
+        """The texts of the agent's messages the channel recorded for this sender."""
+        return [
+            event["text"]
+            for event in self.bot_events(sender_id)
+            if (event.get("metadata") or {}).get(EVENT_ZENDESK_MESSAGE_ID)
+        ]
 
     def handoff(self, sender_id: str) -> Optional[Handoff]:
         """The handoff as the plugin's transitions last wrote it (see `handoff.state`)."""

@@ -19,26 +19,31 @@ contents.
 
 from __future__ import annotations
 
+import base64
 import copy
 import functools
 import itertools
 import json
+import re
 import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import SimpleNamespace
-from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Set, Tuple
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from aiogram.bot.api import TelegramAPIServer
+from rasa.core.channels.callback import CallbackInput
 from rasa.core.channels.channel import InputChannel
 from rasa.core.channels.facebook import FacebookInput
 from rasa.core.channels.slack import SlackInput
 from rasa.core.channels.telegram import TelegramInput, TelegramOutput
 from rasa.core.channels.twilio import TwilioInput
+from rasa.utils.endpoints import EndpointConfig
 
+from rasa_zendesk import clock
 from rasa_zendesk.platforms.outputs import user_output
 from testkit.spec import load_examples
 
@@ -153,18 +158,35 @@ class StandIn:
 
 
 class SlackApi(StandIn):
-    """Slack's Web API: `chat.postMessage` answers `ok` with the message's `ts`."""
+    """Slack's Web API: `chat.postMessage` answers `ok` with the message's `ts`, checked as
+    Slack checks it (HTTP 200 with `ok: false` and the error): the bot token (`not_authed`,
+    `invalid_auth`), a channel (`channel_not_found`), text or blocks (`no_text`), 40,000
+    characters of text (`msg_too_long`), and the channels that refuse (`refuse`: channel ->
+    `is_archived`, `not_in_channel`, `channel_not_found`)."""
 
     def __init__(self) -> None:
         super().__init__(self._answer)
         self._ts = itertools.count(1)
+        self.refuse: Dict[str, str] = {}
 
     def _answer(self, request: Received) -> Answer:
         if not request.path.startswith("/api/"):
             return 404, {"ok": False, "error": "unknown_method"}
-        if request.headers.get("authorization", "") != f"Bearer {SLACK_TOKEN}":
+        authorization = request.headers.get("authorization", "")
+        if not authorization:
+            return 200, {"ok": False, "error": "not_authed"}
+        if authorization != f"Bearer {SLACK_TOKEN}":
             return 200, {"ok": False, "error": "invalid_auth"}
         body = request.fields()
+        if request.path == "/api/chat.postMessage":
+            channel = body.get("channel")
+            error = self.refuse.get(channel) if channel else "channel_not_found"
+            if error is None and not body.get("text") and not body.get("blocks"):
+                error = "no_text"
+            if error is None and len(body.get("text") or "") > 40000:
+                error = "msg_too_long"
+            if error is not None:
+                return 200, {"ok": False, "error": error}
         ts = f"1700000000.{next(self._ts):06d}"
         return 200, {"ok": True, "channel": body.get("channel"), "ts": ts, "message": body}
 
@@ -195,16 +217,63 @@ TWILIO_NUMBER = "+15550001111"
 
 
 class TwilioApi(StandIn):
-    """Twilio's Messages API: a message resource, `queued`, for each create."""
+    """Twilio's Messages API: a message resource, `queued`, for each create, checked as Twilio
+    checks it: Basic auth with the account SID and auth token (20003), the account's path
+    (20404), `To` (21604), `From` (21603), a body or media (21602), E.164 numbers (21211), the
+    same channel on both sides (21910), 1,600 characters of SMS body, 4,096 on WhatsApp
+    (21617), no unsubscribed recipient (21610, `unsubscribed`). A WhatsApp user can be
+    written to only within 24 hours of their last message (`user_wrote`): outside it the
+    stand-in refuses the create with 63016 at once, where Twilio accepts it and fails it
+    with 63016 right after (a plugin that skipped its own check would see it here)."""
 
     def __init__(self) -> None:
         super().__init__(self._answer)
         self._sids = itertools.count(1)
+        #: Numbers that replied STOP.
+        self.unsubscribed: Set[str] = set()
+        #: WhatsApp address -> when its user last wrote (epoch seconds, the plugin's clock).
+        self.whatsapp_users: Dict[str, float] = {}
+
+    def user_wrote(self, address: str, at: Optional[float] = None) -> None:
+        """A WhatsApp user's message reached the business: their 24 hours start."""
+        self.whatsapp_users[address] = clock.now() if at is None else at
+
+    def _refusal(self, request: Received) -> Optional[Answer]:
+        expected = f"/2010-04-01/Accounts/{TWILIO_SID}/Messages.json"
+        if request.headers.get("authorization") != basic_auth(TWILIO_SID, TWILIO_TOKEN):
+            return twilio_error(401, 20003, "Authenticate")
+        if request.method != "POST" or request.path != expected:
+            return twilio_error(404, 20404, f"The requested resource {request.path} was not found")
+        form = {key: values[0] for key, values in request.form().items()}
+        to, sender = form.get("To", ""), form.get("From", "")
+        if not to:
+            return twilio_error(400, 21604, "A 'To' phone number is required.")
+        if not sender and not form.get("MessagingServiceSid"):
+            return twilio_error(400, 21603, "A 'From' phone number is required.")
+        if not form.get("Body") and not request.form().get("MediaUrl"):
+            return twilio_error(400, 21602, "Message body is required.")
+        whatsapp = to.startswith("whatsapp:")
+        if whatsapp != sender.startswith("whatsapp:"):
+            return twilio_error(400, 21910, "Invalid 'From' and 'To' pair.")
+        if not E164.fullmatch(to.removeprefix("whatsapp:")):
+            return twilio_error(400, 21211, f"The 'To' number {to} is not a valid phone number.")
+        if len(form.get("Body", "")) > (4096 if whatsapp else 1600):
+            return twilio_error(400, 21617, "The concatenated message body exceeds the limit.")
+        if to in self.unsubscribed:
+            return twilio_error(400, 21610, "Attempt to send to unsubscribed recipient")
+        wrote = self.whatsapp_users.get(to)
+        if whatsapp and (wrote is None or clock.now() - wrote > 24 * 3600):
+            return twilio_error(
+                400,
+                63016,
+                "Failed to send freeform message because you are " "outside the allowed window.",
+            )
+        return None
 
     def _answer(self, request: Received) -> Answer:
-        expected = f"/2010-04-01/Accounts/{TWILIO_SID}/Messages.json"
-        if request.method != "POST" or request.path != expected:
-            return 404, {"code": 20404, "message": "not found", "status": 404}
+        refused = self._refusal(request)
+        if refused is not None:
+            return refused
         form = request.form()
         return 201, {
             "sid": f"SM{next(self._sids):032d}",
@@ -221,6 +290,19 @@ class TwilioApi(StandIn):
     def messages(self) -> List[Dict[str, List[str]]]:
         """The forms of the messages created, in order."""
         return [r.form() for r in self.received if r.path.endswith("/Messages.json")]
+
+
+E164 = re.compile(r"\+[1-9][0-9]{6,14}")
+
+
+def basic_auth(user: str, password: str) -> str:
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+
+
+def twilio_error(status: int, code: int, message: str) -> Answer:
+    """Twilio's error body."""
+    more_info = f"https://www.twilio.com/docs/errors/{code}"
+    return status, {"code": code, "message": message, "more_info": more_info, "status": status}
 
 
 def point_twilio_at(monkeypatch: pytest.MonkeyPatch, api: TwilioApi) -> None:
@@ -245,7 +327,9 @@ class TelegramApi(StandIn):
     """Telegram's Bot API: a sent message for each `send*`; `fail_media` makes `sendPhoto`
     and `sendDocument` fail as Telegram does when it cannot fetch the URL. A user's files
     (`add_file`) are found with `getFile` and downloaded from `/file/bot{token}/{file_path}`,
-    both only with `TELEGRAM_TOKEN`; a file over the Bot API's 20 MB is "too big"."""
+    both only with `TELEGRAM_TOKEN`; a file over the Bot API's 20 MB is "too big". Every
+    method needs the bot token in its path (401); a `send*` call is checked as the Bot API
+    checks it (`_refusal`), with its error shapes."""
 
     def __init__(self) -> None:
         super().__init__(self._answer)
@@ -253,6 +337,9 @@ class TelegramApi(StandIn):
         self.fail_media = False
         #: file id -> (file path, bytes, media type, the size Telegram says)
         self.files: Dict[str, Tuple[str, bytes, str, int]] = {}
+        #: Chats (ids as text) the bot does not know, and those whose user blocked it.
+        self.gone: Set[str] = set()
+        self.blocked: Set[str] = set()
 
     def add_file(
         self, file_id: str, file_path: str, data: bytes, media_type: str, size: int = -1
@@ -288,6 +375,11 @@ class TelegramApi(StandIn):
             return self._file_answer(request)
         method = request.path.rsplit("/", 1)[-1]
         fields = request.fields()
+        if method != "getFile" and request.path != f"/bot{TELEGRAM_TOKEN}/{method}":
+            return 401, {"ok": False, "error_code": 401, "description": "Unauthorized"}
+        refused = self._refusal(method, fields)
+        if refused is not None:
+            return refused
         if method == "getFile":
             if request.path != f"/bot{TELEGRAM_TOKEN}/getFile":
                 return 401, {"ok": False, "error_code": 401, "description": "Unauthorized"}
@@ -303,9 +395,29 @@ class TelegramApi(StandIn):
             }
         if not method.startswith("send") or method == "sendChatAction":
             return 200, {"ok": True, "result": True}
-        chat = {"id": int(fields.get("chat_id", 0)), "type": "private"}
+        chat = {"id": int(fields["chat_id"]), "type": "private"}
         message = {"message_id": next(self._ids), "date": 1_700_000_000, "chat": chat}
         return 200, {"ok": True, "result": message}
+
+    def _refusal(self, method: str, fields: Dict[str, Any]) -> Optional[Answer]:
+        """What the Bot API refuses of a `send*` call: no `chat_id`, a chat the bot does not
+        know (`gone`) or that blocked it (`blocked`), a missing or too long text or caption."""
+        if not method.startswith("send"):
+            return None
+        chat = str(fields.get("chat_id") or "")
+        if not chat:
+            return telegram_error(400, "Bad Request: chat_id is empty")
+        if chat in self.gone:
+            return telegram_error(400, "Bad Request: chat not found")
+        if chat in self.blocked:
+            return telegram_error(403, "Forbidden: bot was blocked by the user")
+        if method == "sendMessage" and not fields.get("text"):
+            return telegram_error(400, "Bad Request: message text is empty")
+        if len(str(fields.get("text") or "")) > 4096:
+            return telegram_error(400, "Bad Request: message is too long")
+        if len(str(fields.get("caption") or "")) > 1024:
+            return telegram_error(400, "Bad Request: message caption is too long")
+        return None
 
     def calls(self) -> List[Tuple[str, Dict[str, Any]]]:
         """(method, parameters) of each call, `reply_markup` parsed."""
@@ -318,31 +430,96 @@ class TelegramApi(StandIn):
         return made
 
 
+def telegram_error(status: int, description: str) -> Answer:
+    """The Bot API's error body."""
+    return status, {"ok": False, "error_code": status, "description": description}
+
+
 # Facebook Messenger ------------------------------------------------------------------------
 
 PAGE_TOKEN = "page-access-token-standin"
 
 
 class GraphApi(StandIn):
-    """Messenger's Send API: a message id for each message, success for a sender action."""
+    """Messenger's Send API: a message id for each message, success for a sender action,
+    checked as Meta checks it: the page's `access_token` (190), the `/me/messages` path,
+    a recipient (100), `messaging_type` (100), text up to 2,000 characters (100), a user who
+    wrote to the page (100/2018001, `user_wrote`) and is available (551, `unavailable`),
+    and the windows: `RESPONSE` within 24 hours of the user's last message, the
+    `HUMAN_AGENT` tag within 7 days, else 10/2018278."""
 
     def __init__(self) -> None:
         super().__init__(self._answer)
         self._ids = itertools.count(1)
+        #: Page-scoped id -> when the user last wrote (epoch seconds, the plugin's clock).
+        self.users: Dict[str, float] = {}
+        #: Users who cannot get messages (blocked the page, deactivated).
+        self.unavailable: Set[str] = set()
+
+    def user_wrote(self, psid: str, at: Optional[float] = None) -> None:
+        self.users[psid] = clock.now() if at is None else at
+
+    def _refusal(self, request: Received) -> Optional[Answer]:
+        if not request.path.endswith("/me/messages"):
+            return graph_error(404, 803, "(#803) Some of the aliases you requested do not exist")
+        if request.query.get("access_token") != [PAGE_TOKEN]:
+            return graph_error(400, 190, "Invalid OAuth access token.", kind="OAuthException")
+        body = request.json()
+        recipient = (body.get("recipient") or {}).get("id")
+        if not recipient:
+            return graph_error(400, 100, "(#100) The parameter recipient is required")
+        action = "sender_action" in body
+        if not action and body.get("messaging_type") not in ("RESPONSE", "UPDATE", "MESSAGE_TAG"):
+            return graph_error(
+                400,
+                100,
+                "(#100) param messaging_type must be one of {RESPONSE, UPDATE, MESSAGE_TAG}",
+            )
+        text = (body.get("message") or {}).get("text")
+        if isinstance(text, str) and len(text) > 2000:
+            return graph_error(
+                400, 100, "(#100) Length of param message[text] must be less than or equal to 2000"
+            )
+        if recipient not in self.users:
+            return graph_error(400, 100, "(#100) No matching user found", subcode=2018001)
+        if recipient in self.unavailable:
+            return graph_error(
+                400, 551, "(#551) This person isn't available right now.", subcode=1545041
+            )
+        since = clock.now() - self.users[recipient]
+        tagged = body.get("messaging_type") == "MESSAGE_TAG" and body.get("tag") == "HUMAN_AGENT"
+        allowed = 7 * 24 * 3600 if tagged and not action else 24 * 3600
+        if since > allowed:
+            message = "(#10) This message is sent outside of allowed window."
+            return graph_error(400, 10, message, subcode=2018278)
+        return None
 
     def _answer(self, request: Received) -> Answer:
-        if not request.path.endswith("/me/messages"):
-            return 404, {"error": {"message": "Unknown path", "code": 803}}
-        if request.query.get("access_token") != [PAGE_TOKEN]:
-            return 400, {"error": {"message": "Invalid OAuth access token", "code": 190}}
+        refused = self._refusal(request)
+        if refused is not None:
+            return refused
         body = request.json()
-        recipient = body.get("recipient", {}).get("id")
+        recipient = body["recipient"]["id"]
         if "sender_action" in body:
             return 200, {"recipient_id": recipient}
         return 200, {"recipient_id": recipient, "message_id": f"m_{next(self._ids)}"}
 
     def sent(self) -> List[Dict[str, Any]]:
         return [r.json() for r in self.received]
+
+
+def graph_error(
+    status: int,
+    code: int,
+    message: str,
+    subcode: Optional[int] = None,
+    kind: str = "OAuthException",
+) -> Answer:
+    """The Graph API's error body."""
+    error: Dict[str, Any] = {"message": message, "type": kind, "code": code}
+    if subcode is not None:
+        error["error_subcode"] = subcode
+    return status, {"error": {**error, "fbtrace_id": "AStandInTrace"}}
 
 
 def point_messenger_at(monkeypatch: pytest.MonkeyPatch, api: GraphApi) -> None:
@@ -366,7 +543,9 @@ class CallbackServer(StandIn):
     a `port`, its URL is known before it starts (a callback URL that is down, then up)."""
 
     def __init__(self, port: int = 0) -> None:
-        super().__init__(lambda request: (200, None), port=port)
+        super().__init__(lambda request: (self.status, None), port=port)
+        #: The status every post gets (the bot owner's server refusing, or down).
+        self.status = 200
         if port:
             self.base_url = f"http://127.0.0.1:{port}"
 
@@ -451,6 +630,20 @@ def text(value: str) -> Dict[str, Any]:
 
 def twilio_input() -> TwilioInput:
     return TwilioInput(TWILIO_SID, TWILIO_TOKEN, TWILIO_NUMBER)
+
+
+#: Twilio's WhatsApp sender (the sandbox's number).
+WHATSAPP_SENDER = "whatsapp:+14155238886"
+
+
+def whatsapp_input() -> TwilioInput:
+    """Rasa's Twilio channel with a WhatsApp sender as `twilio_number`."""
+    return TwilioInput(TWILIO_SID, TWILIO_TOKEN, WHATSAPP_SENDER)
+
+
+def callback_input(server: CallbackServer) -> CallbackInput:
+    """Rasa's callback channel posting to `server`."""
+    return CallbackInput(EndpointConfig(url=server.url))
 
 
 def facebook_input() -> FacebookInput:

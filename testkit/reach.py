@@ -14,6 +14,7 @@ import pytest
 from rasa.core.channels.channel import InputChannel
 from rasa.shared.core.events import UserUttered
 
+from rasa_zendesk.handoff import state
 from rasa_zendesk.platforms.outputs import close_outputs
 from testkit.channel_harness import (
     RasaServer,
@@ -56,9 +57,13 @@ async def handoff_on(
 async def agent_sends(
     rasa: RasaServer, conversation_id: str, sender_id: str, *contents: Dict[str, Any]
 ) -> None:
+    """Each message through its webhook, taken by the user's platform: the webhook applied
+    and no refusal noted in the handoff's record (a stand-in that refused fails the test)."""
     for message in contents:
         answer = await rasa.post_webhook(message_webhook(conversation_id, sender_id, message))
         assert answer.json()["processed"] == 1, answer.text
+    record = state.current((await rasa.tracker(sender_id)).events)
+    assert record is not None and not record.undelivered, record
 
 
 async def agent_types(rasa: RasaServer, conversation_id: str, sender_id: str) -> None:

@@ -21,6 +21,10 @@ from testkit.socket_user import SocketUser
 GREETING = "Acme support bot"
 STARTED = "connecting you with a human agent"
 ENDED = "back with the bot"
+#: The example bot's CSAT form asks this after an agent solved the ticket.
+RATE = "from 1 (poor) to 5 (excellent)"
+COMMENT = "Anything you'd like to tell us"
+THANKS = "Thank you for your feedback"
 
 
 @contextlib.asynccontextmanager

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from typing import Dict
@@ -154,6 +155,49 @@ def test_only_named_connectors_and_a_chosen_default() -> None:
     assert Connectors.read(Sources(None, env)).default.app_id == "app_us"
 
 
+def test_routing_per_connector_from_credentials_yml_and_the_environment() -> None:
+    given = {
+        "ticket_fields": {"order_number": 360001234567, "plan": "360001234568"},
+        "group_by_intent": {"billing_question": 360000111},
+        "default_group": "360000999",
+    }
+    routing = Connectors.read(Sources(given, BASE)).default.routing
+    assert routing.ticket_fields == (("order_number", "360001234567"), ("plan", "360001234568"))
+    assert routing.group_by_intent == (("billing_question", "360000111"),)
+    assert routing.default_group == "360000999" and routing.brand_id is None
+    env = {
+        **BASE,
+        **named("eu", SYSTEM_FIELDS="tier=priority,org=organization_id", BRAND_ID="42"),
+        "ZENDESK_CONNECTORS": "eu",
+        "ZENDESK_CONNECTOR_EU_GROUP_BY_TRIGGER": "frustration=360000222",
+    }
+    eu = Connectors.read(Sources(None, env)).get("eu").routing
+    assert eu.system_fields == (("tier", "priority"), ("org", "organization_id"))
+    assert eu.group_by_trigger == (("frustration", "360000222"),) and eu.brand_id == "42"
+    assert eu.slots == ("tier", "org")
+    assert eu.missing_slots(["tier", "email"]) == ["org"]
+    with pytest.raises(SettingsError, match="not define: org;"):
+        eu.check_slots({"tier": None}, "the bot's domain")
+
+
+@pytest.mark.parametrize(
+    "values, says",
+    [
+        ({"TICKET_FIELDS": "order_number=abc"}, "ticket_fields (ZENDESK_TICKET_FIELDS) takes"),
+        ({"TICKET_FIELDS": "order_number"}, "must be slot=field id pairs"),
+        ({"GROUP_BY_INTENT": "billing=-1"}, "group_by_intent (ZENDESK_GROUP_BY_INTENT) takes"),
+        ({"GROUP_BY_TRIGGER": "angry=1"}, "names escalation kinds, one of explicit_request"),
+        ({"SYSTEM_FIELDS": "tier=status"}, "one of group_id, brand_id"),
+        ({"DEFAULT_GROUP": "sales"}, "default_group (ZENDESK_DEFAULT_GROUP) takes Zendesk ids"),
+        ({"BRAND_ID": "1.5"}, "brand_id (ZENDESK_BRAND_ID) takes Zendesk ids"),
+    ],
+)
+def test_routing_in_the_wrong_form_stops_start_up(values: Dict[str, str], says: str) -> None:
+    env = {**BASE, **{f"ZENDESK_{key}": value for key, value in values.items()}}
+    with pytest.raises(SettingsError, match=re.escape(says)):
+        Connectors.read(Sources(None, env))
+
+
 def test_credentials_yml_names_connectors_as_a_mapping() -> None:
     given = {
         **{key.removeprefix("ZENDESK_").lower(): value for key, value in BASE.items()},
@@ -236,3 +280,43 @@ def test_hours_settings_per_connector() -> None:
     assert us.business_hours.zone == "America/New_York" and not us.business_hours.holidays
     assert us.check_agent_availability and us.support_base_url == "https://acme-us.zendesk.com"
     assert "tok-us-123" not in repr(us)
+
+
+@pytest.mark.parametrize(
+    ("values", "says"),
+    [
+        ({"ZENDESK_SUPPORT_API_TOKEN": "tok-api-4711"}, "stops API tokens on 30 Apr 2027"),
+        ({"ZENDESK_SUPPORT_OAUTH_TOKEN": "a@b.c/token:tok-api-4711"}, "holds an API token"),
+        ({"ZENDESK_SUPPORT_OAUTH_CLIENT_ID": "rasa"}, "go together"),
+        ({"ZENDESK_SUPPORT_OAUTH_CLIENT_SECRET": "tok-api-4711"}, "go together"),
+        (
+            {
+                "ZENDESK_SUPPORT_OAUTH_TOKEN": "tok-api-4711",
+                "ZENDESK_SUPPORT_OAUTH_CLIENT_ID": "rasa",
+                "ZENDESK_SUPPORT_OAUTH_CLIENT_SECRET": "tok-api-4711",
+            },
+            "not with support_oauth_token",
+        ),
+        ({"ZENDESK_CSAT_FIELD_ID": "csat"}, "csat_field_id (ZENDESK_CSAT_FIELD_ID)"),
+        ({"ZENDESK_CSAT_FIELD_ID": "0"}, "numeric id"),
+    ],
+)
+def test_support_auth_in_the_wrong_form_stops_start_up(values: Dict[str, str], says: str) -> None:
+    with pytest.raises(SettingsError) as error:
+        Connectors.read(Sources(None, {**BASE, **values}))
+    assert says in str(error.value) and "tok-api-4711" not in str(error.value)
+
+
+def test_support_client_credentials_and_the_csat_field() -> None:
+    env = {
+        **BASE,
+        "ZENDESK_SUPPORT_OAUTH_CLIENT_ID": "rasa_bot",
+        "ZENDESK_SUPPORT_OAUTH_CLIENT_SECRET": "cs-secret-0001",
+        "ZENDESK_CHECK_AGENT_AVAILABILITY": "true",
+        "ZENDESK_CSAT_FIELD_ID": "360009999999",
+    }
+    settings = Connectors.read(Sources(None, env)).default
+    assert settings.support_auth_configured and settings.support_oauth_token is None
+    assert settings.support_oauth_scope == "read tickets:write"
+    assert settings.csat_field_id == 360009999999
+    assert "cs-secret-0001" not in repr(settings)

@@ -38,12 +38,13 @@ from rasa_zendesk.settings import (
 from rasa_zendesk.sunco.client import SunCoClient, run_deadline
 from rasa_zendesk.sunco.errors import SunCoError
 from rasa_zendesk.sunco.models import Author
+from rasa_zendesk.tickets.support_api import SupportApiError
 
 logger = logging.getLogger(__name__)
 
-# What an action expects when Zendesk cannot be reached: SunCo failed after its retries, or the
-# action server is not configured for Zendesk. Both leave the bot in charge.
-ZendeskFailure = (SunCoError, SettingsError)
+# What an action expects when Zendesk cannot be reached: SunCo or the Support API failed after
+# its retries, or the action server is not configured for Zendesk. All leave the bot in charge.
+ZendeskFailure = (SunCoError, SupportApiError, SettingsError)
 
 
 @dataclass
@@ -138,7 +139,7 @@ class ZendeskAction(Action, ABC):
             ending.wording(turn.settings, turn.has_response(ending.response or ""), **values),
             **values,
         )
-        events = [record(state.ended(handoff, reason))] if handoff is not None else []
+        events = ended_events(state.ended(handoff, reason)) if handoff is not None else []
         events += extra
         if handoff is not None and ending.fresh_session:  # else its end started one
             events += fresh_session(turn, events)
@@ -187,7 +188,7 @@ def fresh_session(turn: Turn, written: Sequence[Dict[str, Any]]) -> List[Dict[st
     for event in [*session, *written]:
         if event.get("event") != "slot":
             continue
-        if carried or event.get("name") == constants.SLOT_HANDOFF:
+        if carried or event.get("name") in endings.KEPT_SLOTS:
             values[event["name"]] = event.get("value")
     return [
         SessionStarted(),
@@ -202,6 +203,11 @@ def latest_user_event_of(events: List[Dict[str, Any]]) -> Optional[Dict[str, Any
         if event.get("event") == "user":
             return event
     return None
+
+
+def ended_events(handoff: state.Handoff) -> List[Dict[str, Any]]:
+    """The events of an end: the ended record, then its outcome for the bot's next flow."""
+    return [record(handoff), SlotSet(constants.SLOT_HANDOFF_OUTCOME, endings.outcome(handoff))]
 
 
 def record(handoff: state.Handoff) -> Dict[str, Any]:

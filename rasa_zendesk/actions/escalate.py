@@ -1,8 +1,13 @@
 """`action_zendesk_handoff`: hand the conversation to a human agent in Zendesk.
 
 The calls, in order, all through the action server's shared SunCo client:
-1. get or create the SunCo user: `externalId` = Rasa sender id, profile `givenName`/`email`
-   from the slots named by `name_slot`/`email_slot` when the bot has filled them;
+1. get or create the SunCo user: `externalId` = the customer's id when the bot knows it (the
+   slot `zendesk_external_id`, else the key of that name in the user message's metadata, as
+   a channel passes it), so one customer on several channels is one messaging user with one
+   history for the agent; else the Rasa sender id. Each sender keeps its own conversation
+   (below), so two senders of one customer each have their own handoff. Profile
+   `givenName`/`email`/`locale` from the slots `name_slot`/`email_slot`/`locale_slot` when
+   the bot has filled them;
 2. create a personal conversation whose metadata carries `rasa_sender_id` and
    `rasa_input_channel` (how the webhook channel finds the user and their output channel);
 3. only if `bot_switchboard_integration` is set: pass control to it (see below);
@@ -14,7 +19,9 @@ The calls, in order, all through the action server's shared SunCo client:
    the channel never relays it;
 5. pass control to Agent Workspace (`agent_workspace`, default `zd-agentWorkspace`) with flat
    metadata under 4 KB: `first_message_id` (the summary, so the ticket shows everything, not
-   only the last 10 messages), subject, tags and requester (`handoff_metadata`).
+   only the last 10 messages), subject, tags and requester, and where the ticket lands
+   (group, brand, custom and system fields from slots, the connector's `routing`:
+   `handoff_metadata.routed_fields`).
 Then it opens the handoff's record (`zendesk_handoff`, state `waiting`) and utters
 `utter_zendesk_handoff_started`.
 
@@ -39,6 +46,7 @@ effort, so that no agent is handed a ticket for a user the bot is still serving.
 from __future__ import annotations
 
 import logging
+import re
 from datetime import datetime, timezone
 from typing import Any, Dict, List, Optional, Tuple
 
@@ -49,7 +57,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_zendesk import clock, constants
 from rasa_zendesk.actions import summary
 from rasa_zendesk.actions.base import Turn, ZendeskAction, log_failure, record
-from rasa_zendesk.actions.handoff_metadata import pass_control_metadata, tag
+from rasa_zendesk.actions.handoff_metadata import pass_control_metadata, routed_fields, tag
 from rasa_zendesk.handoff import offer, state
 from rasa_zendesk.hours import gate
 from rasa_zendesk.settings import ZendeskSettings
@@ -63,6 +71,11 @@ logger = logging.getLogger(__name__)
 
 #: The time a release after an unclear pass of control gets, past the action's deadline too.
 RELEASE_SECONDS = 5.0
+#: The user message metadata key a channel may pass the customer's id in.
+SLOT_KEY = constants.SLOT_EXTERNAL_ID
+#: SunCo's limit on an externalId.
+MAX_EXTERNAL_ID = 1024
+_LOCALE = re.compile(r"^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$")
 
 
 class ActionZendeskHandoff(ZendeskAction):
@@ -76,6 +89,8 @@ class ActionZendeskHandoff(ZendeskAction):
     #: Slots that hold the user's name and email, if the bot collects them.
     name_slot: str = "name"
     email_slot: str = constants.SLOT_EMAIL
+    #: The slot that holds the user's locale (BCP 47, `fr-CA`), if the bot knows it.
+    locale_slot: str = "locale"
     #: Tags on the ticket; the handoff reason's kind is added.
     tags: Tuple[str, ...] = ("rasa_handoff",)
     #: Start of the ticket subject; the reason follows.
@@ -98,6 +113,9 @@ class ActionZendeskHandoff(ZendeskAction):
             dispatcher.utter_message(response=constants.UTTER_HANDOFF_FAILED)
             return []
         dispatcher.utter_message(response=constants.UTTER_HANDOFF_STARTED)
+        known = handoff.user_external_id
+        if known and known != _text_slot(tracker, constants.SLOT_EXTERNAL_ID):
+            return [record(handoff), SlotSet(constants.SLOT_EXTERNAL_ID, known)]  # from metadata
         return [record(handoff)]
 
     async def escalate(
@@ -116,15 +134,22 @@ class ActionZendeskHandoff(ZendeskAction):
         client = self.client(connector)
         name, slot_email = self.requester(tracker)
         email = email or slot_email
+        locale = _locale(_text_slot(tracker, self.locale_slot))
         briefing = summary.summarize(tracker)  # deterministic: reason, summary, transcript
 
-        profile = Profile(given_name=name, email=email) if name or email else None
-        await client.get_or_create_user(sender_id, profile)
+        user_id = customer_id(tracker)
+        known = user_id if user_id != sender_id else None  # the customer's id, from the bot
+        profile = (
+            Profile(given_name=name, email=email, locale=locale)
+            if name or email or locale
+            else None
+        )
+        await client.get_or_create_user(user_id, profile)
         conversation_metadata = {constants.CONVERSATION_SENDER_ID: sender_id}
         if input_channel:
             conversation_metadata[constants.CONVERSATION_INPUT_CHANNEL] = input_channel
         conversation_metadata[constants.CONVERSATION_CONNECTOR] = connector.name
-        conversation = await client.create_conversation(sender_id, conversation_metadata)
+        conversation = await client.create_conversation(user_id, conversation_metadata)
         if self.bot_switchboard_integration:
             await client.pass_control(conversation.id, self.bot_switchboard_integration)
 
@@ -144,6 +169,12 @@ class ActionZendeskHandoff(ZendeskAction):
             ],
             requester_name=name,
             requester_email=email,
+            routed=routed_fields(
+                connector.routing,
+                {**tracker.slots, constants.SLOT_EXTERNAL_ID: known},
+                _intents(tracker),
+                briefing.reason.kind,
+            ),
         )
         try:
             await client.pass_control(
@@ -154,7 +185,11 @@ class ActionZendeskHandoff(ZendeskAction):
                 await _release_best_effort(client, conversation.id, sender_id)
             raise
         return state.opened(
-            conversation.id, trigger=briefing.reason.kind, at=requested_at, connector=connector.name
+            conversation.id,
+            trigger=briefing.reason.kind,
+            at=requested_at,
+            connector=connector.name,
+            user_external_id=known,
         )
 
     def connector(self, tracker: Tracker) -> ZendeskSettings:
@@ -217,6 +252,42 @@ def offer_instead(
     opening = closed.next_opening.timestamp() if closed.next_opening else None
     made = offer.offered(closed.reason, opening, connector.name)
     return [SlotSet(constants.SLOT_OFFER, made.as_slot())]
+
+
+def customer_id(tracker: Tracker) -> str:
+    """The SunCo user's externalId: the customer's id when the bot knows it (the slot
+    `zendesk_external_id`, else that key of the latest user message's metadata, as a channel
+    passes it), else the Rasa sender id. An id SunCo would refuse is left aside (logged)."""
+    metadata = (tracker.latest_message or {}).get("metadata") or {}
+    for given in (tracker.get_slot(constants.SLOT_EXTERNAL_ID), metadata.get(SLOT_KEY)):
+        if given is None or given == "":
+            continue
+        text = given.strip() if isinstance(given, str) else ""
+        if 0 < len(text) <= MAX_EXTERNAL_ID:
+            return text
+        logger.warning(
+            "%s for sender %s is not an id of 1 to %d characters: the sender id is used",
+            constants.SLOT_EXTERNAL_ID,
+            tracker.sender_id,
+            MAX_EXTERNAL_ID,
+        )
+    return tracker.sender_id
+
+
+def _locale(text: Optional[str]) -> Optional[str]:
+    """A BCP 47 tag (`fr-CA`), else None: SunCo would refuse the whole user."""
+    return text if text and _LOCALE.match(text) else None
+
+
+def _intents(tracker: Tracker) -> List[str]:
+    """The user's intents in this conversation, oldest first."""
+    names = []
+    for event in tracker.events:
+        if event.get("event") == "user":
+            name = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
+            if isinstance(name, str):
+                names.append(name)
+    return names
 
 
 def _text_slot(tracker: Tracker, slot: str) -> Optional[str]:

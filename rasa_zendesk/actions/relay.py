@@ -185,7 +185,7 @@ class ActionZendeskRelay(ZendeskAction):
     ) -> None:
         """Post one message within the limits of a message: its text, then its files, each
         refused one named to the user, and what the limits left out."""
-        author = Author.end_user(turn.sender_id)
+        author = Author.end_user(handoff.user_external_id or turn.sender_id)
         files, text, problems = user_files.files_of(message)
         for problem in problems:
             logger.warning("Relay for sender %s: %s", turn.sender_id, problem)

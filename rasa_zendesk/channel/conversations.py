@@ -20,7 +20,7 @@ from rasa_zendesk.constants import END_REASON_KEY
 from rasa_zendesk.settings import Connectors, ZendeskSettings
 from rasa_zendesk.sunco.client import CallObserver, SunCoClient
 from rasa_zendesk.sunco.errors import SunCoError
-from rasa_zendesk.sunco.models import Conversation
+from rasa_zendesk.sunco.models import Author, Conversation
 
 logger = logging.getLogger(__name__)
 
@@ -74,6 +74,14 @@ class ConversationDirectory:
             await self._client().release_control(conversation_id, {END_REASON_KEY: reason})
         except SunCoError as error:
             logger.warning("Release of conversation %s failed: %s", conversation_id, error)
+
+    async def tell_agent(self, conversation_id: str, text: str) -> None:
+        """Post `text` in the conversation for the agent to read, as the plugin (its echo is
+        not relayed). SunCo has no internal note: a business message is what it offers.
+        Raises `SunCoError` (the caller answers 5xx and the webhook is retried)."""
+        await self._client().post_message(
+            conversation_id, Author.business(), text, metadata=constants.ORIGIN_METADATA
+        )
 
     async def _fetch(self, conversation_id: str) -> Conversation:
         return await self._client().get_conversation(conversation_id)

@@ -96,7 +96,9 @@ class ZendeskInput(InputChannel):
         self.directories = Directories(
             config.connectors, sunco=sunco, observer_for=self.metrics.sunco_observer
         )
-        self.processor = WebhookProcessor(config, self.directories)
+        self.processor = WebhookProcessor(
+            config, self.directories, on_refused=self.metrics.delivery_refused
+        )
         self.timers = TimerLoop(self.processor, observe=self.metrics.handoffs.observe)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
@@ -126,6 +128,7 @@ class ZendeskInput(InputChannel):
 
         @zendesk.listener("after_server_start")
         async def start_timers(app: Sanic, __: Any) -> None:
+            self.check_routing(getattr(app.ctx, "agent", None))
             self.timers.start(app)
 
         @zendesk.listener("before_server_stop")
@@ -138,6 +141,16 @@ class ZendeskInput(InputChannel):
             await close_outputs(getattr(app.ctx, "input_channels", None) or [])
 
         return zendesk
+
+    def check_routing(self, agent: Any) -> None:
+        """The slots each connector's routing reads are in the bot's domain, once it is
+        loaded (`SettingsError` naming them stops the start; no domain: nothing to check)."""
+        domain = getattr(agent, "domain", None)
+        if domain is None:
+            return
+        names = [slot.name for slot in domain.slots]
+        for connector in self.config.connectors.by_name.values():
+            connector.routing.check_slots(names, f"the bot's domain (connector {connector.name})")
 
     def _routes(self) -> List[Tuple[str, ZendeskSettings]]:
         """The unnamed routes for the default connector, then a pair per named connector."""

@@ -5,7 +5,7 @@ one write path (`rasa_zendesk.channel.write_path`). Everything else is ignored."
 from __future__ import annotations
 
 import logging
-from typing import Any, Optional, Sequence
+from typing import Any, Callable, Optional, Sequence
 
 from rasa.core.channels.channel import InputChannel
 
@@ -31,9 +31,15 @@ logger = logging.getLogger(__name__)
 class WebhookProcessor:
     """Applies webhook events, one at a time, to the Rasa conversations they belong to."""
 
-    def __init__(self, config: ChannelConfig, directories: Directories) -> None:
+    def __init__(
+        self,
+        config: ChannelConfig,
+        directories: Directories,
+        on_refused: Optional[Callable[[str, str], None]] = None,
+    ) -> None:
         self.config = config
         self.directories = directories
+        self.on_refused = on_refused
         self._trackers: Optional[TrackerAccess] = None
         self.links = AttachmentLinks(config.attachments, config.connectors)
 
@@ -49,7 +55,13 @@ class WebhookProcessor:
             )
             self._trackers = trackers
         return RasaContext(
-            agent, input_channels, trackers, self.config, self.directories, self.links
+            agent,
+            input_channels,
+            trackers,
+            self.config,
+            self.directories,
+            self.links,
+            self.on_refused,
         )
 
     async def apply(

@@ -13,7 +13,10 @@ SunCo propagates: the caller answers 5xx and SunCo retries.
 
 What a channel that cannot push (REST) did not deliver, the follow-up actions' words included,
 is marked in the tracker, and handed out at the user's next message
-(`rasa_zendesk.handoff.pending`).
+(`rasa_zendesk.handoff.pending`). So is what the user's platform refused for good
+(`rasa_zendesk.platforms.outcome`): the webhook is acknowledged (retrying cannot help), the
+agent is told in the Zendesk conversation once per cause and handoff, the handoff record notes
+the cause, and `RasaContext.on_refused` counts it.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from rasa_zendesk.channel.config import ChannelConfig
 from rasa_zendesk.channel.conversations import Directories, RasaConversation
 from rasa_zendesk.channel.tracker_access import TrackerAccess
 from rasa_zendesk.handoff import pending, state
+from rasa_zendesk.platforms.outcome import Refusal, Refused
 from rasa_zendesk.platforms.outputs import agent_output, pushes, reaches_someone
 from rasa_zendesk.sunco.models import Conversation
 from rasa_zendesk.sunco.webhooks import Event
@@ -102,6 +106,9 @@ class RasaContext:
     directories: Directories
     #: Private attachments as links the channel serves (`attachment_links`).
     links: Optional[AttachmentLinks] = None
+    #: Told of each send the user's platform refused for good, its platform and cause (the
+    #: channel's metrics).
+    on_refused: Optional[Callable[[str, str], None]] = None
 
     def output_for(self, tracker: DialogueStateTracker, target: RasaConversation) -> OutputChannel:
         """The user's output channel, pointed where they wrote from (`targets`), showing an
@@ -240,9 +247,13 @@ async def write(
         if hand_out_later:
             # Handed out at the user's next message instead (`handoff.pending`).
             pending.mark(delivery.messages)
+        refusal = None
         if push:
-            await _send(output, target.sender_id, delivery.messages)
-        await trackers.record(tracker, delivery.events)
+            refusal = await _send(output, target.sender_id, delivery.messages)
+        events = list(delivery.events)
+        if refusal is not None:
+            events += await _refused(rasa, tracker, events, refusal)
+        await trackers.record(tracker, events)
         channel = tracker.get_latest_input_channel() or target.input_channel
         if delivery.then_run:
             await _run_bot_actions(
@@ -256,6 +267,16 @@ async def write(
             target.sender_id,
             channel or "unknown",
         )
+    elif refusal is not None:
+        logger.warning(
+            "%s not delivered to sender %s via %s: refused for good (%s: %s); kept in the "
+            "tracker, handed out when they write again",
+            what,
+            target.sender_id,
+            output.name(),
+            refusal.cause,
+            refusal.detail,
+        )
     elif delivery.messages:
         _log_delivery(what, target, output, channel)
     else:
@@ -263,12 +284,36 @@ async def write(
     return told
 
 
-async def _send(output: OutputChannel, recipient_id: str, messages: List[BotUttered]) -> None:
-    for message in messages:
+async def _send(
+    output: OutputChannel, recipient_id: str, messages: List[BotUttered]
+) -> Optional[Refusal]:
+    """Send each message in turn; the refusal for good that stopped it (that message and
+    the rest are marked to be handed out when the user writes again), else None."""
+    for index, message in enumerate(messages):
         try:
             await output.send_response(recipient_id, message.message())
+        except Refused as refused:
+            pending.mark(messages[index:])
+            return refused.refusal
         except Exception as error:
             raise DeliveryError(f"{output.name()} did not take the message: {error!r}") from error
+    return None
+
+
+async def _refused(
+    rasa: RasaContext, tracker: DialogueStateTracker, events: List[RasaEvent], refusal: Refusal
+) -> List[RasaEvent]:
+    """The agent told (once per cause and handoff) and the handoff record's note of it.
+    A failure to tell propagates: nothing is recorded, the webhook is retried."""
+    record = state.current([*tracker.events, *events])
+    noted: List[RasaEvent] = []
+    if record is not None and refusal.cause not in (record.undelivered or []):
+        directory = rasa.directories.of(record.connector)
+        await directory.tell_agent(record.conversation_id, refusal.agent_text())
+        noted.append(record_event(state.refused(record, refusal.cause)))
+    if rasa.on_refused is not None:
+        rasa.on_refused(refusal.platform, refusal.cause)
+    return noted
 
 
 def record_event(handoff: state.Handoff, event_id: Optional[str] = None) -> RasaEvent:
@@ -295,10 +340,11 @@ async def _run_bot_actions(
     """Run the bot's actions after the end, in order, then listen, as a bot turn ends (the
     caller holds the lock). Each runs as Rasa's processor runs a predicted action (the bot's
     own `action_session_start` when its domain has one). A session start keeps the handoff's
-    record, even one the bot's own `action_session_start` did not carry over (no rewind can
-    revive the handoff), and what is still to be handed out (`pending.carried_over`). What they
-    say to a user whose channel cannot push (or is failing) is marked, to be handed out at
-    the next message. A failure is logged: the end it follows is recorded already."""
+    record and its outcome, even when the bot's own `action_session_start` did not carry them
+    over (no rewind can revive the handoff), and what is still to be handed out
+    (`pending.carried_over`). What they say to a user whose channel cannot push (or is
+    failing) is marked, to be handed out at the next message. A failure is logged: the end
+    it follows is recorded already."""
     processor = rasa.agent.processor
     to_user = CollectingOutputChannel() if hand_out_later else output
     try:
@@ -306,6 +352,7 @@ async def _run_bot_actions(
         tracker = await processor.get_tracker(sender_id)
         first = len(tracker.events)
         record, before = state.current(tracker.events), list(tracker.events)
+        outcome = tracker.get_slot(constants.SLOT_HANDOFF_OUTCOME)
         for name in action_names:
             prediction = PolicyPrediction.for_action_name(processor.domain, name)
             action = processor._get_action(name)
@@ -314,6 +361,8 @@ async def _run_bot_actions(
                 continue
             if record is not None and state.current(tracker.events) != record:
                 tracker.update(record_event(record))
+            if outcome is not None and tracker.get_slot(constants.SLOT_HANDOFF_OUTCOME) != outcome:
+                tracker.update(SlotSet(constants.SLOT_HANDOFF_OUTCOME, outcome))
             for message in pending.carried_over(before):  # made now: stamped in the session
                 tracker.update(message)
         if tracker.latest_action_name != ACTION_LISTEN_NAME:

@@ -12,6 +12,7 @@ from . import (
     control_support,
     control_tickets,
     integrations_api,
+    oauth,
     private_media,
     support_api,
 )
@@ -44,6 +45,7 @@ def create_app(config: EmulatorConfig) -> web.Application:
     integrations_api.add_routes(app)
     control_support.add_routes(app)
     support_api.add_routes(app)
+    oauth.add_routes(app)
     private_media.add_routes(app)
     app.router.add_get("/", _to_console)
     app.router.add_get("/console", _console)

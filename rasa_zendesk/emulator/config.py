@@ -13,6 +13,9 @@ DEFAULT_WEBHOOK_SECRET = "whsec_demo"
 DEFAULT_TICKET_WEBHOOK_SECRET = "tkwh_demo"
 DEFAULT_ACCOUNT_ID = 1000001
 DEFAULT_SUPPORT_OAUTH_TOKEN = "zdoauth_demo"
+#: The confidential OAuth client the account has (`client_credentials` tokens).
+DEFAULT_SUPPORT_OAUTH_CLIENT_ID = "rasa_zendesk_demo"
+DEFAULT_SUPPORT_OAUTH_CLIENT_SECRET = "zdclient_demo"
 APPS_FILE_EXAMPLE = (
     '[{"appId": "app_b", "keyId": "key_b", "keySecret": "...", '
     '"webhookUrls": ["http://localhost:5005/webhooks/zendesk/webhook"], "webhookSecret": "...", '
@@ -58,6 +61,9 @@ class EmulatorConfig:
     app_name: Optional[str] = None
     # The OAuth access token the Support API (/api/v2/...) accepts as Bearer; empty: none.
     support_oauth_token: str = DEFAULT_SUPPORT_OAUTH_TOKEN
+    # The OAuth client whose credentials `POST /oauth/tokens` takes; empty id: none.
+    support_oauth_client_id: str = DEFAULT_SUPPORT_OAUTH_CLIENT_ID
+    support_oauth_client_secret: str = DEFAULT_SUPPORT_OAUTH_CLIENT_SECRET
 
     def __repr__(self) -> str:  # never show the secrets, e.g. in a failing test's output
         return (
@@ -265,6 +271,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "availability) accepts as Authorization: Bearer (default %(default)s; also settable "
         "later: POST /_emulator/support)",
     )
+    add(
+        "--support-oauth-client-id",
+        default=d.support_oauth_client_id,
+        help="identifier of the account's confidential OAuth client (client_credentials "
+        "tokens at POST /oauth/tokens); empty: none",
+    )
+    add(
+        "--support-oauth-client-secret",
+        default=d.support_oauth_client_secret,
+        help="that client's secret",
+    )
     add("--hang-seconds", type=float, default=d.hang_seconds, help=argparse.SUPPRESS)
     add("--quiet", action="store_true", help="log warnings only (default: info)")
 
@@ -303,6 +320,8 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
         ticket_webhook_timeout=args.ticket_webhook_timeout,
         apps=list(args.apps_file),
         support_oauth_token=args.support_oauth_token,
+        support_oauth_client_id=args.support_oauth_client_id,
+        support_oauth_client_secret=args.support_oauth_client_secret,
     )
 
 

@@ -6,10 +6,14 @@ schedule, its holidays and the accepted OAuth token.
 `{"schedule": null}` (no schedule at all, and so no holidays), `{"schedule": {"timeZone":
 "Berlin", "intervals": [{"startTime": 1980, "endTime": 2460}]}, "holidays": [{"name":
 "Christmas", "startDate": "2026-12-24", "endDate": "2026-12-26"}]}`, `{"oauthToken": "..."}`
-(null: no token is accepted). The view shows whether a token is set, never the token.
+(null: no token is accepted), `{"oauthTokenExpiresAt": "2026-12-20T00:00:00Z",
+"oauthTokenScopes": ["read"]}` (what `GET /api/v2/oauth/tokens/current.json` says of it),
+`{"oauthClients": [{"identifier", "secret", "scopes"?}], "tokenLifetime": 3600}` (confidential
+OAuth clients and how long their `client_credentials` tokens live). The view shows whether a
+token is set, never a token or a secret.
 """
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Dict, List, Optional
 
 from aiohttp import web
@@ -112,11 +116,25 @@ class HolidayBody(Strict):
         return values
 
 
+Scope = constr(strict=True, regex=r"^[a-z_]+(:(read|write))?$")
+
+
+class OAuthClientBody(Strict):
+    identifier: constr(strict=True, min_length=1, max_length=200)
+    secret: SecretStr
+    scopes: conlist(Scope, min_items=1, max_items=20) = ["read", "write"]
+
+
 class SupportBody(Strict):
     agentsOnline: Optional[StrictBool] = None
     schedule: Optional[ScheduleBody] = None
     holidays: Optional[conlist(HolidayBody, max_items=100)] = None
     oauthToken: Optional[SecretStr] = None
+    oauthTokenExpiresAt: Optional[datetime] = None
+    oauthTokenScopes: Optional[conlist(Scope, min_items=1, max_items=20)] = None
+    oauthClients: Optional[conlist(OAuthClientBody, max_items=20)] = None
+    #: Zendesk: more than 300 seconds, less than 2 days.
+    tokenLifetime: Optional[conint(strict=True, gt=300, lt=172800)] = None
 
     @validator("oauthToken")
     def _not_empty(cls, value: Optional[SecretStr]) -> Optional[SecretStr]:
@@ -146,6 +164,18 @@ def apply(state: SupportState, body: SupportBody) -> None:
         state.set_agents_online(body.agentsOnline)
     if "oauthToken" in named:
         state.oauth_token = body.oauthToken.get_secret_value() if body.oauthToken else None
+    if {"oauthTokenExpiresAt", "oauthTokenScopes"} & named:
+        if state.oauth_token is None:
+            raise bad_request("oauthTokenExpiresAt, oauthTokenScopes: no OAuth token is set")
+        expires = body.oauthTokenExpiresAt
+        state.set_static_token(
+            expires.timestamp() if expires else None,
+            tuple(body.oauthTokenScopes) if body.oauthTokenScopes else None,
+        )
+    for client in body.oauthClients or []:
+        state.add_client(client.identifier, client.secret.get_secret_value(), tuple(client.scopes))
+    if body.tokenLifetime is not None:
+        state.token_lifetime = body.tokenLifetime
 
 
 async def get_support(request: web.Request) -> web.Response:

@@ -3,7 +3,9 @@ would, and configure the account's ticket-status webhooks (`?app=` picks the app
 
 `POST /_emulator/conversations/{id}/ticket {"status": "solved"}` sends
 `zen:event-type:ticket.status_changed`; `closed` also hands the conversation back (reason
-ticketClosed), as `/solve` does.
+ticketClosed), as `/solve` does. `GET /_emulator/tickets` lists an app's tickets, newest first,
+filtered by `?status=`, `group=`, `brand=`, `externalId=` (the requester's), `csat=` (the
+rating of the `rasa_csat_<n>` tag), `tag=` and `field.<id>=` (a custom field's value).
 """
 
 from typing import Any, Dict, Literal, Optional
@@ -15,6 +17,7 @@ from .apps import check_header_name
 from .bodies import Body, parse_body
 from .control import PREFIX, HandbackKind, WebhookConfigBody, conversation_view, webhook_urls
 from .engine import Emulator
+from .errors import bad_request
 from .httputil import read_json
 from .registry import registry
 from .store import Conversation
@@ -61,6 +64,28 @@ async def set_ticket_status(request: web.Request) -> web.Response:
     return web.json_response(_ticket_view(emulator, conversation))
 
 
+TICKET_FILTERS = ("status", "group", "brand", "externalId", "csat", "tag")
+
+
+def _filters(request: web.Request) -> Dict[str, str]:
+    filters = {}
+    for name, value in request.query.items():
+        if name == "app":
+            continue
+        custom = name.startswith("field.") and name[len("field.") :].isdigit()
+        if name not in TICKET_FILTERS and not custom:
+            known = ", ".join((*TICKET_FILTERS, "field.<id>"))
+            raise bad_request(f"unknown ticket filter {name!r}; known: {known}")
+        filters[name] = value
+    return filters
+
+
+async def list_tickets(request: web.Request) -> web.Response:
+    emulator = registry(request).app_of(request)
+    found = emulator.tickets.find(_filters(request))
+    return web.json_response({"tickets": [ticket.to_view() for ticket in found]})
+
+
 async def get_ticket_webhook_config(request: web.Request) -> web.Response:
     return web.json_response(registry(request).app_of(request).ticket_sender.view())
 
@@ -82,5 +107,6 @@ def add_routes(app: web.Application) -> None:
     ticket = PREFIX + "/conversations/{conversationId}/ticket"
     r.add_get(ticket, get_ticket)
     r.add_post(ticket, set_ticket_status)
+    r.add_get(PREFIX + "/tickets", list_tickets)
     r.add_get(PREFIX + "/ticket-webhook-config", get_ticket_webhook_config)
     r.add_post(PREFIX + "/ticket-webhook-config", set_ticket_webhook_config)

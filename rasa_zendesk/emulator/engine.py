@@ -49,7 +49,8 @@ class Emulator:
         self.tickets = TicketBook()
         self.switchboard = Switchboard(config.bot_integration_name)
         self.faults = FaultInjector()
-        self.support = SupportState(config.support_oauth_token)
+        client = (config.support_oauth_client_id, config.support_oauth_client_secret)
+        self.support = SupportState(config.support_oauth_token, client if client[0] else None)
         self.requests: Deque[Dict[str, Any]] = deque(maxlen=REQUESTS_KEPT)
         self.sender = WebhookSender(
             SunCoFormat(config.app_id, config.webhook_secret),
@@ -264,6 +265,7 @@ class Emulator:
             user_id=user.id if user else None,
             user_name=user_display_name(user) if user else None,
             user_email=user.profile.get("email") if user else None,
+            user_external_id=user.external_id if user else None,
         )
 
     def _hand_back(self, conversation: Conversation, status: str, event: Dict[str, Any]) -> None:

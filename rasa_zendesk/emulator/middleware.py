@@ -74,9 +74,12 @@ async def _loggable_body(request: web.Request) -> Any:
     if len(raw) > LOGGED_BODY_BYTES:
         return f"<{len(raw)} bytes>"
     try:
-        return json.loads(raw)
+        body = json.loads(raw)
     except (ValueError, UnicodeDecodeError):
         return raw[:LOGGED_BODY_CHARS].decode("utf-8", "replace")
+    if isinstance(body, dict) and "client_secret" in body:  # an OAuth client's: never kept
+        body = {**body, "client_secret": "<hidden>"}
+    return body
 
 
 async def _hang(request: web.Request, faults: FaultInjector, hang_seconds: float) -> None:

@@ -4,14 +4,17 @@ access token its API accepts.
 
 One per app (each app is an account); the Support API serves the default app's. The control
 API sets it, `/_emulator/reset` restores the defaults (always open, agents online, no holidays;
-the token is a setting and stays). Zendesk stores no interval across midnight, so an interval
-set through the control API is cut at each midnight, as the Zendesk admin would enter it.
+the token, the OAuth clients and their tokens stay). Zendesk stores no interval across
+midnight, so an interval set through the control API is cut at each midnight, as the Zendesk
+admin would enter it.
 """
 
 import itertools
-from dataclasses import dataclass
-from datetime import date
-from typing import Any, Dict, Iterable, List, Optional
+import secrets
+import time
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 from .ids import now_iso_seconds
 
@@ -141,13 +144,131 @@ def in_words(schedule: Optional[Schedule], holidays: List[Holiday]) -> List[str]
     return lines
 
 
-class SupportState:
-    """The account's schedule, holidays, agent availability and accepted token."""
+#: The scopes of the configured static token, and what a client may ask for by default.
+FULL_SCOPES = ("read", "write")
+#: How long a client-credentials token lives, unless the control API says otherwise.
+DEFAULT_TOKEN_LIFETIME = 7200
+FIRST_TOKEN_ID = 1
+FIRST_CLIENT_ID = 41
 
-    def __init__(self, oauth_token: Optional[str]) -> None:
+
+def _iso(epoch: Optional[float]) -> Optional[str]:
+    if epoch is None:
+        return None
+    return datetime.fromtimestamp(epoch, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass
+class AccessToken:
+    """An OAuth access token the account accepts: the configured one, or one issued to a
+    client (`POST /oauth/tokens`). Only Zendesk's first 10 characters are ever shown."""
+
+    id: int
+    value: str = field(repr=False)
+    scopes: Tuple[str, ...]
+    client_id: Optional[int]
+    created_at: float
+    expires_at: Optional[float] = None
+
+    def valid(self, now: float) -> bool:
+        return self.expires_at is None or now < self.expires_at
+
+    def to_api(self, base: str) -> Dict[str, Any]:
+        """As `GET /api/v2/oauth/tokens/{id}` shows it."""
+        return {
+            "id": self.id,
+            "client_id": self.client_id,
+            "user_id": 900001,
+            "token": self.value[:10],
+            "scopes": list(self.scopes),
+            "created_at": _iso(self.created_at),
+            "expires_at": _iso(self.expires_at),
+            "refresh_token": None,
+            "refresh_token_expires_at": None,
+            "used_at": _iso(time.time()),
+            "url": f"{base}/api/v2/oauth/tokens/{self.id}.json",
+        }
+
+
+@dataclass
+class OAuthClient:
+    """A confidential OAuth client of the account (Admin Center > Apps and integrations >
+    APIs > OAuth clients): its identifier, secret and the scopes it may ask for."""
+
+    id: int
+    identifier: str
+    secret: str = field(repr=False)
+    scopes: Tuple[str, ...] = FULL_SCOPES
+
+
+class SupportState:
+    """The account's schedule, holidays, agent availability, OAuth clients and tokens."""
+
+    def __init__(
+        self, oauth_token: Optional[str], oauth_client: Optional[Tuple[str, str]] = None
+    ) -> None:
+        self._token_ids = itertools.count(FIRST_TOKEN_ID)
+        self._client_ids = itertools.count(FIRST_CLIENT_ID)
+        self.tokens: Dict[str, AccessToken] = {}
         self.oauth_token = oauth_token or None
+        self.clients: Dict[str, OAuthClient] = {}
+        if oauth_client is not None:
+            self.add_client(*oauth_client)
+        self.token_lifetime = DEFAULT_TOKEN_LIFETIME
         self._holiday_ids = itertools.count(FIRST_HOLIDAY_ID)
         self.reset()
+
+    @property
+    def oauth_token(self) -> Optional[str]:
+        """The configured (static) token; None: none is."""
+        return self._static.value if self._static is not None else None
+
+    @oauth_token.setter
+    def oauth_token(self, value: Optional[str]) -> None:
+        if getattr(self, "_static", None) is not None:
+            self.tokens.pop(self._static.value, None)
+        self._static: Optional[AccessToken] = None
+        if value:
+            self._static = AccessToken(next(self._token_ids), value, FULL_SCOPES, None, time.time())
+            self.tokens[value] = self._static
+
+    def set_static_token(
+        self, expires_at: Optional[float], scopes: Optional[Tuple[str, ...]]
+    ) -> None:
+        """When the configured token expires, and its scopes (the control API)."""
+        if self._static is not None:
+            self._static.expires_at = expires_at
+            if scopes is not None:
+                self._static.scopes = scopes
+
+    def add_client(
+        self, identifier: str, secret: str, scopes: Tuple[str, ...] = FULL_SCOPES
+    ) -> None:
+        known = self.clients.get(identifier)
+        number = known.id if known else next(self._client_ids)
+        self.clients[identifier] = OAuthClient(number, identifier, secret, scopes)
+
+    def issue(
+        self, client: OAuthClient, scopes: Tuple[str, ...], lifetime: Optional[int] = None
+    ) -> AccessToken:
+        """A new token for a client (`client_credentials`), living `lifetime` seconds (the
+        account's `token_lifetime` unless asked)."""
+        now = time.time()
+        token = AccessToken(
+            next(self._token_ids),
+            secrets.token_hex(32),
+            scopes,
+            client.id,
+            now,
+            now + (lifetime or self.token_lifetime),
+        )
+        self.tokens[token.value] = token
+        return token
+
+    def accepted(self, value: str) -> Optional[AccessToken]:
+        """The token if the account accepts it now (known, not expired)."""
+        token = self.tokens.get(value)
+        return token if token is not None and token.valid(time.time()) else None
 
     def reset(self) -> None:
         self.schedule: Optional[Schedule] = always_open()
@@ -168,10 +289,19 @@ class SupportState:
 
     def view(self) -> Dict[str, Any]:
         """The control API's view: never the token, only whether one is set."""
+        static = self._static
         return {
             "agentsOnline": self.agents_online,
             "schedule": self.schedule.to_view() if self.schedule else None,
             "holidays": [holiday.to_view() for holiday in self.holidays],
-            "tokenSet": self.oauth_token is not None,
+            "tokenSet": static is not None,
+            "tokenExpiresAt": _iso(static.expires_at) if static else None,
+            "tokenScopes": list(static.scopes) if static else None,
+            "oauthClients": [
+                {"identifier": c.identifier, "scopes": list(c.scopes)}
+                for c in self.clients.values()
+            ],
+            "tokenLifetime": self.token_lifetime,
+            "issuedTokens": sum(1 for t in self.tokens.values() if t.client_id is not None),
             "inWords": in_words(self.schedule, self.holidays),
         }

@@ -29,6 +29,10 @@ Rasa's turn, and Rasa 3.6 ends a turn at `action_session_start` (nothing could f
 the end action returns the events Rasa's default `action_session_start` returns, then the
 follow-up (`actions.base.ZendeskAction.end`).
 
+Every end also writes the slot `zendesk_handoff_outcome` (`outcome`): how the handoff ended,
+for the bot's own flow after it (the author's `after_handoff_action` reads it); like the
+record, it is kept in the fresh session.
+
 A new end reason is one constant in `state` and one row here.
 """
 
@@ -46,6 +50,9 @@ from rasa_zendesk.settings import HandoffSettings
 AFTER_HANDOFF = "after_handoff_action"
 NEW_SESSION = "new_session"
 RESTART = "action_restart"
+#: The slots a fresh session after an end always keeps, whatever the domain carries over:
+#: the handoff's record and its outcome.
+KEPT_SLOTS = (constants.SLOT_HANDOFF, constants.SLOT_HANDOFF_OUTCOME)
 #: Rasa's action that starts a session (the bot's own, when its domain has one).
 SESSION_START = "action_session_start"
 ACTION_LISTEN = "action_listen"
@@ -65,6 +72,7 @@ BUILT_IN_TEXTS = {
         "Meanwhile, I'm here if you need anything else."
     ),
     constants.UTTER_AGENT_JOINED: "{agent_name} has joined the chat.",
+    constants.UTTER_CSAT_THANKS: "Thank you for your feedback!",
     constants.UTTER_MESSAGE_NOT_RELAYED: (
         "Sorry, one of your messages couldn't be passed on to the agent: {reason}. "
         "Please send it again, in other words if you can."
@@ -202,6 +210,27 @@ def ending_for(reason: str) -> Ending:
 def agent_notes() -> Dict[str, str]:
     """The agent's note of each end reason that has one."""
     return {reason: row.agent_note for reason, row in ENDINGS.items() if row.agent_note}
+
+
+def outcome(handoff: state.Handoff) -> Dict[str, Any]:
+    """The slot `zendesk_handoff_outcome` for an ended handoff (a contract with bots: fields
+    are added, never renamed): `reason` (one of `state.END_REASONS`), `handoff_id`,
+    `ticket_id` and `ticket_status` (the ticket's latest status Zendesk told us; None when no
+    ticket event came), `agent_name` (None: no agent joined), `wait_seconds` (from the request
+    to the agent's first message, or to the end when no agent came) and `duration_seconds`
+    (from the request to the end)."""
+    if handoff.ended_at is None or handoff.end_reason is None:
+        raise ValueError("only an ended handoff has an outcome")  # a bug in the caller
+    waited_until = handoff.agent_joined_at or handoff.ended_at
+    return {
+        "reason": handoff.end_reason,
+        "handoff_id": handoff.id,
+        "ticket_id": handoff.ticket_id,
+        "ticket_status": handoff.ticket_status,
+        "agent_name": handoff.agent_name,
+        "wait_seconds": round(max(0.0, waited_until - handoff.requested_at), 3),
+        "duration_seconds": round(max(0.0, handoff.ended_at - handoff.requested_at), 3),
+    }
 
 
 def release_metadata(reason: str) -> Dict[str, str]:

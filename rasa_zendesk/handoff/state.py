@@ -98,6 +98,16 @@ class Handoff(SlotRecord):
     #: The ticket Zendesk opened for it and that ticket's latest status (ticket webhooks).
     ticket_id: Optional[str] = None
     ticket_status: Optional[str] = None
+    #: The SunCo user's externalId when it is not the Rasa sender id (`zendesk_external_id`):
+    #: the user messages of this handoff are posted as that user.
+    user_external_id: Optional[str] = None
+    #: Why the user's platform refused messages for good (`platforms.outcome` causes), each
+    #: told to the agent once.
+    undelivered: Optional[List[str]] = None
+    #: The user's satisfaction rating (1 to 5) after the handoff, and when it was given: once
+    #: per handoff (`rated`); `action_zendesk_csat` writes it to the ticket.
+    csat_rating: Optional[int] = None
+    csat_at: Optional[float] = None
 
     @property
     def active(self) -> bool:
@@ -167,6 +177,7 @@ def opened(
     trigger: Optional[str] = None,
     at: Optional[float] = None,
     connector: Optional[str] = None,
+    user_external_id: Optional[str] = None,
 ) -> Handoff:
     """Control passed to the agents: the handoff waits for the first agent message."""
     requested_at = _now(at)
@@ -178,6 +189,7 @@ def opened(
         trigger=trigger,
         waiting_since=requested_at,
         connector=connector,
+        user_external_id=user_external_id,
     )
 
 
@@ -231,6 +243,11 @@ def ticket_of_another(events: Sequence[Any], handoff: Handoff, ticket_id: str) -
     )
 
 
+def refused(handoff: Handoff, cause: str) -> Handoff:
+    """The user's platform refused a message for good for `cause` (the agent was told)."""
+    return replace(handoff, undelivered=[*(handoff.undelivered or []), cause])
+
+
 def handled(handoff: Handoff, message_id: Optional[str]) -> Handoff:
     """The user's messages up to `message_id` are dealt with (relayed, or a gesture)."""
     return replace(handoff, handled_through=message_id) if message_id else handoff
@@ -266,6 +283,20 @@ def ended(handoff: Handoff, reason: str, at: Optional[float] = None) -> Handoff:
     if not handoff.active:
         raise TransitionError("the handoff has ended already")
     return replace(handoff, state=ENDED, ended_at=_now(at), end_reason=reason)
+
+
+CSAT_RATINGS = range(1, 6)
+
+
+def rated(handoff: Handoff, rating: int, at: Optional[float] = None) -> Handoff:
+    """The user rated an ended handoff (1 to 5); a handoff is rated once."""
+    if handoff.state != ENDED:
+        raise TransitionError("only an ended handoff is rated")
+    if handoff.csat_rating is not None:
+        raise TransitionError("the handoff is rated already")
+    if rating not in CSAT_RATINGS:
+        raise TransitionError(f"a rating is 1 to 5, not {rating!r}")
+    return replace(handoff, csat_rating=rating, csat_at=_now(at))
 
 
 def _now(at: Optional[float]) -> float:

@@ -1,54 +1,31 @@
 """What the Support API says about when agents answer: the business-hours schedule and its
 holidays, and whether any agent is online for messaging.
 
-Authenticated with an OAuth access token (`Authorization: Bearer`): Zendesk retires API
-tokens in April 2027. Every call has a short timeout; a failure raises `SupportApiError`, and
-the caller (`gate`) decides what it means, so a Zendesk outage never blocks a handoff.
+Called through the Support API client (`rasa_zendesk.tickets.support_api`, OAuth). Every
+call has a short timeout; a failure raises `SupportApiError`, and the caller (`gate`) decides
+what it means, so a Zendesk outage never blocks a handoff.
 """
 
 from __future__ import annotations
 
-import asyncio
 from datetime import date, timedelta
 from typing import Any, Dict, FrozenSet, List, Optional
-
-import httpx
 
 from rasa_zendesk.hours.zone_names import iana_zone
 from rasa_zendesk.schedule import MINUTES_A_DAY, Interval, Schedule
 from rasa_zendesk.settings import ZendeskSettings
+from rasa_zendesk.tickets import support_api
+from rasa_zendesk.tickets.support_api import SupportApiError
 
 MINUTES_A_WEEK = 7 * MINUTES_A_DAY
 #: Zendesk counts a schedule's minutes from Sunday 00:00; Python's weekdays start on Monday.
 _SUNDAY_FIRST = 6
 
 
-class SupportApiError(RuntimeError):
-    """The Support API did not answer, or not with what it should (no secret in the text)."""
-
-
 async def _get(
     settings: ZendeskSettings, path: str, timeout: float, params: Optional[Dict[str, str]] = None
 ) -> Dict[str, Any]:
-    url = f"{settings.support_base_url}/api/v2/{path}"
-    headers = {"Authorization": f"Bearer {settings.support_oauth_token}"}
-    try:
-        async with httpx.AsyncClient(timeout=timeout) as http:
-            # The whole call within `timeout`, not each of its phases.
-            answer = await asyncio.wait_for(http.get(url, headers=headers, params=params), timeout)
-    except asyncio.TimeoutError:
-        raise SupportApiError(f"GET /api/v2/{path}: no answer within {timeout:g} s") from None
-    except httpx.HTTPError as error:
-        raise SupportApiError(f"GET /api/v2/{path}: {type(error).__name__}") from None
-    if answer.status_code != 200:
-        raise SupportApiError(f"GET /api/v2/{path}: {answer.status_code}")
-    try:
-        body = answer.json()
-    except ValueError:
-        raise SupportApiError(f"GET /api/v2/{path}: not JSON") from None
-    if not isinstance(body, dict):
-        raise SupportApiError(f"GET /api/v2/{path}: not a JSON object")
-    return body
+    return await support_api.request(settings, "GET", path, timeout, params)
 
 
 async def read_schedule(settings: ZendeskSettings, timeout: float) -> Schedule:

@@ -29,6 +29,8 @@ from rasa_zendesk.monitoring.transitions import TransitionCounter
 PREFIX = "rasa_zendesk"
 WAIT_BUCKETS = (5, 15, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200)
 DURATION_BUCKETS = (60, 300, 600, 1200, 1800, 3600, 7200, 14400, 28800, 86400)
+#: A rating is 1 to 5: one bucket each.
+CSAT_BUCKETS = (1, 2, 3, 4, 5)
 SUNCO_BUCKETS = (0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 #: SunCo path segments that name a collection or an operation; the others are ids.
 _PATH_WORDS = frozenset(
@@ -113,6 +115,13 @@ class ChannelMetrics:
             "reason",
             "connector",
         )
+        self.csat = self._histogram(
+            "handoff_csat_rating",
+            "The users' ratings (1 to 5) of handoffs with an agent, by end reason.",
+            CSAT_BUCKETS,
+            "reason",
+            "connector",
+        )
         self.events = self._counter(
             "webhook_events",
             "Webhook events received by this instance, by route, type and outcome.",
@@ -142,6 +151,13 @@ class ChannelMetrics:
             "operation",
             "status",
         )
+        self.refused = self._counter(
+            "deliveries_refused",
+            "Messages to users that their platform refused for good (the agent is told), by "
+            "this instance, by platform and cause.",
+            "platform",
+            "cause",
+        )
         self.registry.register(_RunningHandoffs(self.handoffs))
 
     def _counter(self, name: str, documentation: str, *labels: str) -> Counter:
@@ -168,9 +184,14 @@ class ChannelMetrics:
             self.duration.labels(reason, connector).observe(
                 max(0.0, record.ended_at - record.requested_at)
             )
+        elif stage == transitions.RATED and record.csat_rating is not None:
+            self.csat.labels(record.end_reason or "unknown", connector).observe(record.csat_rating)
 
     def webhook_event(self, route: str, event_type: str, outcome: str) -> None:
         self.events.labels(route, event_type or "unknown", outcome).inc()
+
+    def delivery_refused(self, platform: str, cause: str) -> None:
+        self.refused.labels(platform, cause).inc()
 
     def webhook_request(self, route: str, status: int) -> None:
         self.requests.labels(route, str(status)).inc()

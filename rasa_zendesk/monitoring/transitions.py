@@ -4,7 +4,7 @@ The action server opens handoffs and ends some; the channel ends the others; any
 write any of them. What every Rasa instance does see is the records in the shared tracker
 store, which the timers' watchlist reads anyway (the events table's new rows each second with
 a SQL store, a scan a minute otherwise). This counts each transition of a record (requested,
-agent joined, ended) once in this instance, when it first reads it; re-reads change nothing.
+agent joined, ended, rated) once in this instance, when it first reads it; re-reads change nothing.
 
 Only transitions that happened since this instance started are counted (a restart does not
 count the store's history again). What was counted is remembered for `KEEP_SECONDS` of real
@@ -29,6 +29,8 @@ SETTLE_SECONDS = 10.0
 REQUESTED = "requested"
 JOINED = "agent_joined"
 ENDED = "ended"
+#: The user rated the ended handoff (CSAT).
+RATED = "rated"
 
 #: Told of a transition when it is first counted: (stage, record).
 OnTransition = Callable[[str, state.Handoff], None]
@@ -66,6 +68,7 @@ class TransitionCounter:
             (REQUESTED, record.requested_at),
             (JOINED, record.agent_joined_at),
             (ENDED, record.ended_at),
+            (RATED, record.csat_at),
         )
         for stage, at in stages:
             key = (record.id, stage)

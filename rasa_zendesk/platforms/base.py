@@ -16,6 +16,7 @@ import importlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Iterable, Optional, Sequence, Tuple
 
+from rasa_zendesk.platforms.outcome import Refusal
 from rasa_zendesk.platforms.rich import (
     MARKDOWN,
     PROMPT,
@@ -86,6 +87,11 @@ class Platform:
     async def close(self, channel: InputChannel) -> None:
         """Release what `output` keeps for `channel` (the server stops)."""
 
+    def refusal(self, error: BaseException, recipient_id: str) -> Optional[Refusal]:
+        """The refusal for good that a send's `error` is (`platforms.outcome`); None: the
+        send failed for now (any error of a channel the plugin does not know)."""
+        return None
+
     def reaches(self, output: OutputChannel, recipient_id: str) -> bool:
         """Whether what this pushing output sends to `recipient_id` reaches a person now."""
         return True
@@ -150,3 +156,16 @@ def channel_named(input_channels: Iterable[Any], name: Optional[str]) -> Optiona
 def cut(text: str, limit: int) -> str:
     """`text` within `limit` characters, cut with an ellipsis."""
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def last_user_message_at(tracker: Optional[DialogueStateTracker]) -> Optional[float]:
+    """When the user last wrote (epoch seconds), for the platforms whose window opens with
+    the user's message (Messenger, WhatsApp); None without a tracker or a user message."""
+    from rasa.shared.core.events import UserUttered
+
+    if tracker is None:
+        return None
+    for event in reversed(tracker.events):
+        if isinstance(event, UserUttered):
+            return float(event.timestamp)
+    return None

@@ -7,7 +7,16 @@
   attachment; cards as a generic template; a place in words with a map link. Limits: 3
   template buttons, 13 quick replies, 20-character titles (the payload, what comes back,
   stays whole), 640 characters of template text, 10 elements of 80 characters.
-- Typing: the sender actions `typing_on` / `typing_off`.
+- Outcome: fbmessenger returns the Send API's error JSON instead of raising, so a refused
+  message looked sent; the output channel's client here raises `SendApiError` with Meta's
+  code and subcode, classified in `refusal`: the person unavailable (551), no matching user
+  (100/2018001), outside the allowed window (10/2018278) are refused for good; auth, rate
+  limits and temporary failures failed for now. Each send has `platform_send_timeout`.
+- Window: within 24 hours of the user's last message a message goes as `RESPONSE` (Rasa's
+  way); later, with `messaging_type: MESSAGE_TAG` and `tag: HUMAN_AGENT` (a person answering,
+  allowed for 7 days); after 7 days it is refused before it is sent.
+- Typing: the sender actions `typing_on` / `typing_off` (none outside the 24 hours, where
+  Messenger allows no sender action).
 - Users' files: an image, video, audio or file message becomes a user message whose text is
   the first attachment's address on Messenger's CDN (`file_as_text`).
 """
@@ -16,7 +25,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Dict, Optional, Tuple
 
-from rasa_zendesk.platforms.base import Platform, Typing, cut, lines
+from rasa_zendesk import clock
+from rasa_zendesk.platforms import outcome
+from rasa_zendesk.platforms.base import Platform, Typing, cut, last_user_message_at, lines
+from rasa_zendesk.platforms.outcome import Refusal, Refused
 from rasa_zendesk.platforms.rich import (
     PLAIN,
     PROMPT,
@@ -29,9 +41,11 @@ from rasa_zendesk.platforms.rich import (
     markdown_to,
     place_text,
 )
+from rasa_zendesk.settings import PlatformSettings, Sources
 
 if TYPE_CHECKING:
-    from rasa.core.channels.channel import OutputChannel
+    from rasa.core.channels.channel import InputChannel, OutputChannel
+    from rasa.shared.core.trackers import DialogueStateTracker
 
 NAME = "facebook"
 BUTTONS = 3
@@ -40,6 +54,74 @@ TITLE_CHARS = 20
 TEMPLATE_TEXT_CHARS = 640
 ELEMENTS = 10
 ELEMENT_CHARS = 80
+#: Messenger's standard messaging window, then the `HUMAN_AGENT` tag's.
+STANDARD_WINDOW_SECONDS = 24 * 3600
+HUMAN_AGENT_WINDOW_SECONDS = 7 * 24 * 3600
+HUMAN_AGENT = "HUMAN_AGENT"
+#: Meta's Send API error codes (and subcodes) of a message refused for good.
+REFUSED_CODES: Dict[Tuple[int, Optional[int]], str] = {
+    (551, None): outcome.BLOCKED,  # this person isn't available right now
+    (100, 2018001): outcome.UNREACHABLE,  # no matching user found
+    (10, 2018278): outcome.WINDOW_24H,  # sent outside of allowed window
+}
+
+
+class SendApiError(Exception):
+    """The Send API's error answer (fbmessenger returns it instead of raising)."""
+
+    def __init__(self, error: Dict[str, Any], tag: Optional[str]) -> None:
+        super().__init__(str(error.get("message") or "Send API error"))
+        code, subcode = error.get("code"), error.get("error_subcode")
+        self.code = code if isinstance(code, int) else None
+        self.subcode = subcode if isinstance(subcode, int) else None
+        #: The tag the message went with (a window refusal with HUMAN_AGENT is the 7 days').
+        self.tag = tag
+
+
+class CheckedClient:
+    """fbmessenger's `MessengerClient` as `MessengerBot` uses it, with the window's
+    messaging type, a timeout, and errors raised (`SendApiError`)."""
+
+    def __init__(self, client: Any, user_wrote_at: Optional[float]) -> None:
+        self.client = client
+        self.user_wrote_at = user_wrote_at
+
+    def _since(self) -> Optional[float]:
+        return None if self.user_wrote_at is None else clock.now() - self.user_wrote_at
+
+    def send(self, payload: Any, recipient_id: str, *args: Any, **kwargs: Any) -> Any:
+        """Send one message (Rasa passes `RESPONSE`; the window decides)."""
+        since = self._since()
+        tag = None
+        if since is not None and since > HUMAN_AGENT_WINDOW_SECONDS:
+            days = int(since // (24 * 3600))
+            detail = f"the user last wrote {days} days ago"
+            raise Refused(Refusal(NAME, outcome.WINDOW_7D, detail))
+        if since is not None and since > STANDARD_WINDOW_SECONDS:
+            tag = HUMAN_AGENT
+        answer = self.client.send(
+            payload,
+            recipient_id,
+            messaging_type="MESSAGE_TAG" if tag else "RESPONSE",
+            timeout=PlatformSettings.read(Sources(where="the environment")).send_timeout,
+            tag=tag,
+        )
+        error = answer.get("error") if isinstance(answer, dict) else None
+        if isinstance(error, dict):
+            raise SendApiError(error, tag)
+        return answer
+
+    def send_action(self, sender_action: Any, recipient_id: str, **kwargs: Any) -> Any:
+        """A sender action (typing), only within the standard window."""
+        since = self._since()
+        if since is not None and since > STANDARD_WINDOW_SECONDS:
+            return None
+        return self.client.send_action(sender_action, recipient_id, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "client":
+            raise AttributeError(name)
+        return getattr(self.client, name)
 
 
 class Messenger(Platform):
@@ -47,6 +129,28 @@ class Messenger(Platform):
     output_class = "rasa.core.channels.facebook.MessengerBot"
     blocking = True
     file_as_text = True
+
+    def output(
+        self, channel: InputChannel, tracker: Optional[DialogueStateTracker]
+    ) -> Optional[OutputChannel]:
+        output = channel.get_output_channel()
+        client = getattr(output, "messenger_client", None)
+        if client is not None:
+            output.messenger_client = CheckedClient(client, last_user_message_at(tracker))  # type: ignore[attr-defined]
+        return output
+
+    def refusal(self, error: BaseException, recipient_id: str) -> Optional[Refusal]:
+        if not isinstance(error, SendApiError) or error.code is None:
+            return None
+        cause = REFUSED_CODES.get((error.code, error.subcode)) or REFUSED_CODES.get(
+            (error.code, None)
+        )
+        if cause is None:
+            return None
+        if cause == outcome.WINDOW_24H and error.tag == HUMAN_AGENT:
+            cause = outcome.WINDOW_7D
+        detail = f"Send API error {error.code}/{error.subcode}: {error}"
+        return Refusal(NAME, cause, detail)
 
     async def show_typing(self, output: OutputChannel, typing: Typing) -> bool:
         action = "typing_on" if typing.typing else "typing_off"

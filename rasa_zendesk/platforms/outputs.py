@@ -16,6 +16,10 @@ threads busy and no one else's (not the loop's default executor), and each send 
 `platform_send_timeout` (`rasa_zendesk.settings.PlatformSettings`), waiting for a thread
 included: then that delivery fails (`SendTimedOut`, the webhook answers 5xx, Zendesk retries)
 while the thread finishes or gives up on its own.
+
+Every send through an `AgentOutput` has a known outcome (`platforms.outcome`): it returns
+(delivered), raises `Refused` (the platform refused it for good, as its module's `refusal`
+reads the error), or raises anything else (failed for now).
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa_zendesk import constants
 from rasa_zendesk.platforms import registry
 from rasa_zendesk.platforms.base import Typing, channel_named
+from rasa_zendesk.platforms.outcome import Refused
 from rasa_zendesk.platforms.rich import Rich
 from rasa_zendesk.settings import PlatformSettings, Sources
 
@@ -88,11 +93,25 @@ class AgentOutput(OutputChannel):
         if self.media_links is not None:
             rich = self.media_links(rich)
         platform = registry.of_output(self.output)
-        await off_loop(self.output, lambda: platform.send_rich(self.output, recipient_id, rich))
+        await self._sent(recipient_id, lambda: platform.send_rich(self.output, recipient_id, rich))
 
     async def _wrapped(self, method: str, *args: Any, **kwargs: Any) -> None:
         """The wrapped channel's `method`, off the event loop if its platform blocks."""
-        await off_loop(self.output, lambda: getattr(self.output, method)(*args, **kwargs))
+        recipient_id = str(args[0]) if args else ""
+        await self._sent(recipient_id, lambda: getattr(self.output, method)(*args, **kwargs))
+
+    async def _sent(self, recipient_id: str, call: Callable[[], Awaitable[Any]]) -> None:
+        """Await the send; an error the platform says is a refusal for good raises
+        `Refused`, any other is let through (failed for now)."""
+        try:
+            await off_loop(self.output, call)
+        except Refused:
+            raise
+        except Exception as error:
+            refusal = registry.of_output(self.output).refusal(error, recipient_id)
+            if refusal is None:
+                raise
+            raise Refused(refusal) from error
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
         await self._wrapped("send_text_message", recipient_id, text, **kwargs)

@@ -10,6 +10,9 @@
 - Rich messages: mrkdwn text; choices and links as Block Kit buttons; the image as an image
   block; a file as a link; cards as sections with their image and buttons. Limits: 25 buttons
   per block, 3000 characters per section, 50 blocks per message.
+- Outcome: slack_sdk raises `SlackApiError` on `ok: false`; `refusal` reads its `error`:
+  the channel gone, archived or without the bot, the user's account inactive, the text too
+  long are refused for good; `invalid_auth`, `ratelimited` and server errors failed for now.
 - Typing: Slack's Web API has none for bots. Users' files: not passed on.
 """
 
@@ -19,7 +22,9 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence, Tuple
 
+from rasa_zendesk.platforms import outcome
 from rasa_zendesk.platforms.base import Platform, cut
+from rasa_zendesk.platforms.outcome import Refusal
 from rasa_zendesk.platforms.rich import (
     MRKDWN,
     PROMPT,
@@ -45,6 +50,18 @@ NAME = "slack"
 BUTTONS_PER_BLOCK = 25
 SECTION_CHARS = 3000
 MAX_BLOCKS = 50
+#: chat.postMessage's `error`s of a message refused for good.
+REFUSED_ERRORS = {
+    "channel_not_found": outcome.CHAT_GONE,
+    "not_in_channel": outcome.CHAT_GONE,
+    "is_archived": outcome.CHAT_GONE,
+    "user_not_found": outcome.UNREACHABLE,
+    "cannot_dm_bot": outcome.UNREACHABLE,
+    "restricted_action": outcome.BLOCKED,
+    "msg_too_long": outcome.REJECTED,
+    "no_text": outcome.REJECTED,
+    "invalid_blocks": outcome.REJECTED,
+}
 
 
 @dataclass(frozen=True)
@@ -94,6 +111,15 @@ class Slack(Platform):
             getattr(channel, "conversation_granularity", None) == "thread"
         )
         return channel.get_output_channel(place.channel, place.thread_id if threads else None)  # type: ignore[call-arg]
+
+    def refusal(self, error: BaseException, recipient_id: str) -> Optional[Refusal]:
+        from slack_sdk.errors import SlackApiError
+
+        if not isinstance(error, SlackApiError):
+            return None
+        code = str((error.response or {}).get("error") or "")
+        cause = REFUSED_ERRORS.get(code)
+        return Refusal(NAME, cause, f"chat.postMessage: {code}") if cause else None
 
     async def send_rich(self, output: Any, recipient: str, rich: Rich) -> None:
         text = markdown_to(rich.text, MRKDWN) if rich.text else None

@@ -11,6 +11,9 @@
   as a document; each card as a photo or message with its keyboard; a place as a venue pin.
   Limits: 64 bytes of `callback_data` (longer choices go on a reply keyboard), 1024
   characters of caption. A photo or document Telegram cannot fetch becomes a link.
+- Outcome: aiogram raises Telegram's errors; `refusal` takes a blocked bot, a deactivated
+  user, a chat the bot cannot start or was kicked from (403) and "chat not found" (400) as
+  refused for good; a wrong token (401), 429 and 5xx failed for now.
 - Typing: `send_chat_action("typing")`; it has no "stop": the indicator fades by itself.
 - Users' files: Rasa 3.6's `TelegramInput` answers a photo or a document without passing any
   message on; `rasa_zendesk.channel.media_inputs.TelegramMediaInput` passes them on as links
@@ -28,7 +31,9 @@ from typing import TYPE_CHECKING, Any, List, Optional, Sequence, Tuple, Union
 
 from pydantic import BaseModel, Extra, StrictInt, StrictStr, ValidationError
 
+from rasa_zendesk.platforms import outcome
 from rasa_zendesk.platforms.base import FileUnavailable, Platform, Typing, channel_named, lines
+from rasa_zendesk.platforms.outcome import Refusal
 from rasa_zendesk.platforms.rich import (
     PLAIN,
     PROMPT,
@@ -88,6 +93,21 @@ class Telegram(Platform):
         session = getattr(output, "_session", None)  # aiogram makes it on first request
         if session is not None and not session.closed:
             await session.close()
+
+    def refusal(self, error: BaseException, recipient_id: str) -> Optional[Refusal]:
+        from aiogram.utils import exceptions as telegram
+
+        causes = (
+            (telegram.BotBlocked, outcome.BLOCKED),
+            (telegram.UserDeactivated, outcome.UNREACHABLE),
+            (telegram.CantInitiateConversation, outcome.UNREACHABLE),
+            (telegram.BotKicked, outcome.CHAT_GONE),
+            (telegram.ChatNotFound, outcome.CHAT_GONE),
+        )
+        for kind, cause in causes:
+            if isinstance(error, kind):
+                return Refusal(NAME, cause, str(error))
+        return None
 
     async def show_typing(self, output: OutputChannel, typing: Typing) -> bool:
         if typing.typing:

@@ -7,6 +7,14 @@
   (Twilio's default is never), so a hung API does not hold the thread for good.
 - Rich messages: one text listing the choices and links (`title: url`); the image as an MMS
   picture with the words; a file, cards and a place as text with links.
+- Outcome: Rasa's `TwilioOutput` logs a `TwilioRestException` and returns, so a refused SMS
+  looked sent; the output channel here is its subclass that sends the same request once and
+  lets the error through, classified by Twilio's error code (`refusal`): an invalid,
+  unreachable or unsubscribed number, or WhatsApp's window, is refused for good; anything
+  else (auth, 429, 5xx, no answer) failed for now.
+- WhatsApp (`whatsapp:` numbers, Twilio's WhatsApp sender as `twilio_number`): free-form
+  messages only within 24 hours of the user's last message; later ones are refused before
+  they are sent (Twilio would fail them with 63016). An agent's file goes as media.
 - Typing: SMS has none.
 - Users' files: Rasa 3.6's `TwilioInput` reads only `Body`;
   `rasa_zendesk.channel.media_inputs.TwilioMediaInput` adds the media of the webhook's form
@@ -15,9 +23,13 @@
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional
 
-from rasa_zendesk.platforms.base import Platform, lines
+from rasa_zendesk import clock
+from rasa_zendesk.platforms import outcome
+from rasa_zendesk.platforms.base import Platform, last_user_message_at, lines
+from rasa_zendesk.platforms.outcome import Refusal, Refused
 from rasa_zendesk.platforms.rich import (
     PLAIN,
     PROMPT,
@@ -37,6 +49,19 @@ if TYPE_CHECKING:
 NAME = "twilio"
 #: Twilio sends at most 10 media per message.
 MAX_MEDIA = 10
+#: The prefix of a WhatsApp address in Twilio's `To` and `From`.
+WHATSAPP = "whatsapp:"
+#: WhatsApp's customer service window: free-form messages this long after the user's last one.
+WHATSAPP_WINDOW_SECONDS = 24 * 3600
+#: Twilio's error codes of a send refused for good (twilio.com/docs/api/errors/<code>).
+REFUSED_CODES = {
+    21211: outcome.UNREACHABLE,  # the 'To' number is not a valid phone number
+    21612: outcome.UNREACHABLE,  # the 'To' number cannot be reached from the 'From' number
+    21614: outcome.UNREACHABLE,  # the 'To' number is not a valid mobile number
+    21610: outcome.UNSUBSCRIBED,  # the recipient replied STOP
+    21617: outcome.REJECTED,  # the body exceeds 1,600 characters
+    63016: outcome.WINDOW_24H,  # a free-form WhatsApp message outside the 24-hour window
+}
 
 
 class Twilio(Platform):
@@ -47,11 +72,25 @@ class Twilio(Platform):
     def output(
         self, channel: InputChannel, tracker: Optional[DialogueStateTracker]
     ) -> Optional[OutputChannel]:
-        output = super().output(channel, tracker)
+        sid, token = getattr(channel, "account_sid", None), getattr(channel, "auth_token", None)
+        if not sid or not token:
+            return super().output(channel, tracker)
+        output = _checked_output()(sid, token, getattr(channel, "twilio_number", None))
+        output.user_wrote_at = last_user_message_at(tracker)
         http = getattr(output, "http_client", None)  # TwilioOutput is Twilio's `Client`
         if http is not None and getattr(http, "timeout", 0) is None:
             http.timeout = PlatformSettings.read(Sources(where="the environment")).send_timeout
         return output
+
+    def refusal(self, error: BaseException, recipient_id: str) -> Optional[Refusal]:
+        from twilio.base.exceptions import TwilioRestException
+
+        if not isinstance(error, TwilioRestException):
+            return None
+        cause = REFUSED_CODES.get(error.code or 0)
+        if cause is None:
+            return None
+        return Refusal(_platform_of(recipient_id), cause, f"Twilio error {error.code}: {error.msg}")
 
     async def send_rich(self, output: Any, recipient: str, rich: Rich) -> None:
         text = markdown_to(rich.text, PLAIN) if rich.text else None
@@ -63,8 +102,15 @@ class Twilio(Platform):
             )
         elif body:
             await output.send_text_message(recipient, body)
+        file_as_media = rich.file is not None and recipient.startswith(WHATSAPP)
+        if rich.file and file_as_media:  # WhatsApp shows a document; MMS would not
+            await output.send_custom_json(
+                recipient, {"media_url": [rich.file.url], "body": rich.file.name}
+            )
         rest = [
-            link_text(rich.file.name, rich.file.url, PLAIN) if rich.file else None,
+            link_text(rich.file.name, rich.file.url, PLAIN)
+            if rich.file and not file_as_media
+            else None,
             *(card_text(card, PLAIN) for card in rich.cards),
             actions_text(rich.actions, PLAIN) if rich.cards and rich.actions else None,
             place_text(rich.place, PLAIN) if rich.place else None,
@@ -75,6 +121,32 @@ class Twilio(Platform):
 
 
 PLATFORM = Twilio()
+
+
+def _platform_of(recipient_id: str) -> str:
+    return "whatsapp" if recipient_id.startswith(WHATSAPP) else NAME
+
+
+@functools.lru_cache(maxsize=None)
+def _checked_output() -> Any:
+    """Rasa's `TwilioOutput`, each message created once with its error let through (Rasa's
+    logs it and returns; its retry loop stops at the first answer anyway)."""
+    from rasa.core.channels.twilio import TwilioOutput
+
+    class CheckedTwilioOutput(TwilioOutput):
+        #: When the user last wrote (epoch seconds; None: not known), for WhatsApp's window.
+        user_wrote_at: Optional[float] = None
+
+        async def _send_message(self, message_data: Dict[str, Any]) -> Any:
+            to = str(message_data.get("to") or "")
+            since = None if self.user_wrote_at is None else clock.now() - self.user_wrote_at
+            if to.startswith(WHATSAPP) and since is not None and since > WHATSAPP_WINDOW_SECONDS:
+                hours = int(since // 3600)
+                detail = f"the user last wrote {hours} hours ago; no template is configured"
+                raise Refused(Refusal("whatsapp", outcome.WINDOW_24H, detail))
+            return self.messages.create(**message_data)
+
+    return CheckedTwilioOutput
 
 
 def media_of(form: Mapping[str, Any]) -> List[Dict[str, str]]:

@@ -3,19 +3,30 @@
 from __future__ import annotations
 
 import pytest
+from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import SlotSet
 from rasa_sdk.executor import ActionExecutor
 
 from rasa_zendesk import constants
-from rasa_zendesk.handoff import state
+from rasa_zendesk.handoff import endings, state
 from testkit.action_calls import (
+    DOMAIN,
     handoff_closed,
     handoff_opened,
     is_ours,
     responses,
+    run_action,
     user,
 )
-from testkit.action_emulator import Zendesk, end_record, ended_with, followups, handed_off, run
+from testkit.action_emulator import (
+    SENDER,
+    Zendesk,
+    end_record,
+    ended_with,
+    followups,
+    handed_off,
+    run,
+)
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -62,12 +73,17 @@ async def test_the_end_starts_a_fresh_session_carrying_the_slots_over(
     result = await run(executor, constants.ACTION_END_HANDOFF, turns)
 
     events = [(e["event"], e.get("name")) for e in result["events"]]
-    assert events[:2] == [("slot", constants.SLOT_HANDOFF), ("session_started", None)]
+    assert events[:3] == [
+        ("slot", constants.SLOT_HANDOFF),
+        ("slot", constants.SLOT_HANDOFF_OUTCOME),
+        ("session_started", None),
+    ]
     assert events[-1] == ("action", "action_listen") and followups(result) == []
-    carried = {e["name"]: e["value"] for e in result["events"][2:-1]}
+    carried = {e["name"]: e["value"] for e in result["events"][3:-1]}
     assert carried == {
         "email": "ada@example.com",
         constants.SLOT_HANDOFF: end_record(result).as_slot(),
+        constants.SLOT_HANDOFF_OUTCOME: endings.outcome(end_record(result)),
     }
     assert end_record(result).end_reason == state.USER_ENDED
 
@@ -121,3 +137,18 @@ async def test_the_after_handoff_action_follows_the_end(
     assert end_record(result).end_reason == state.USER_ENDED
     assert followups(result) == ["utter_ask_feedback"]
     assert responses(result) == ["utter_zendesk_handoff_ended"]
+
+
+async def test_a_bot_that_carries_no_slots_over_still_gets_the_record_and_the_outcome(
+    zendesk: Zendesk, executor: ActionExecutor
+) -> None:
+    data = DOMAIN.as_dict()
+    data["session_config"] = {"carry_over_slots_to_new_session": False}
+    domain = Domain.from_dict(data)
+    turns, _, _ = await handed_off(zendesk, executor)
+    turns += [SlotSet("email", "ada@example.com"), *user("/end", "end_handoff")]
+    result = await run_action(executor, constants.ACTION_END_HANDOFF, SENDER, turns, domain)
+    kinds = [e["event"] for e in result["events"]]
+    carried = {e["name"] for e in result["events"][kinds.index("session_started") :] if "name" in e}
+    assert carried >= {constants.SLOT_HANDOFF, constants.SLOT_HANDOFF_OUTCOME}
+    assert "email" not in carried

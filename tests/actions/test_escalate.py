@@ -9,6 +9,7 @@ from typing import Any, AsyncIterator, Callable, Dict, List
 
 import pytest
 from aiohttp import web
+from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import BotUttered
 from rasa_sdk.executor import ActionExecutor
 
@@ -25,6 +26,7 @@ from rasa_zendesk.emulator.testing import free_port
 from rasa_zendesk.handoff import state
 from rasa_zendesk.sunco.text import MAX_TEXT_LENGTH
 from testkit.action_calls import (
+    DOMAIN,
     action_call,
     bot,
     handoff_closed,
@@ -148,6 +150,19 @@ async def test_escalation_calls_in_order_and_sets_the_slots(
     assert len(json.dumps(metadata).encode("utf-8")) < 4096
     assert conversation["agentStatus"] == "open"
     assert conversation["handoffMetadata"] == metadata
+
+
+async def test_the_connector_s_routing_lands_the_ticket_with_its_group_and_fields(
+    zendesk: Zendesk, executor: ActionExecutor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ZENDESK_TICKET_FIELDS", "order_id=360001234567,email=360001234568")
+    monkeypatch.setenv("ZENDESK_GROUP_BY_INTENT", "order_status=360000111")
+    monkeypatch.setenv("ZENDESK_DEFAULT_GROUP", "360000999")
+    result = await escalate(executor, history())
+    metadata = zendesk.conversation(conversation_of(result))["handoffMetadata"]
+    assert metadata["dataCapture.ticketField.360001234567"] == "A-1234"
+    assert metadata["dataCapture.ticketField.360001234568"] == "jane@example.com"
+    assert metadata["dataCapture.systemField.group_id"] == "360000111"  # the order question's
 
 
 async def test_long_turns_are_cut_into_messages_of_at_most_4096_characters(
@@ -549,3 +564,67 @@ async def test_a_connector_that_is_not_configured_fails_the_handoff_without_a_ca
 
 def _slot(name: str, value: Any) -> Any:
     return slots(**{name: value})[0]
+
+
+CUSTOMER = "cust-42"
+
+
+async def test_a_known_customer_is_one_messaging_user_across_senders(
+    zendesk: Zendesk, executor: ActionExecutor
+) -> None:
+    """The slot names the customer on one channel, a channel's metadata on another: one
+    SunCo user, a conversation (and a handoff) per sender, each relay in its own."""
+    web = await escalate(executor, [*slots(zendesk_external_id=CUSTOMER), *history()])
+    metadata = {constants.SLOT_EXTERNAL_ID: f" {CUSTOMER} "}
+    rest_turns = user("a person please", "human_handoff", metadata=metadata, channel="rest")
+    rest = await escalate(executor, rest_turns, sender="rest-9b2e")
+    assert slot_events(web) == {constants.SLOT_HANDOFF: opened(web).as_slot()}
+    assert slot_events(rest)[constants.SLOT_EXTERNAL_ID] == CUSTOMER  # kept for next time
+
+    users = [c["body"] for c in zendesk.api_calls() if c["path"].endswith("/users")]
+    assert [body["externalId"] for body in users] == [CUSTOMER, CUSTOMER]
+    assert [u["externalId"] for u in zendesk.control("GET", "/state")["users"]] == [CUSTOMER]
+    assert opened(web).user_external_id == opened(rest).user_external_id == CUSTOMER
+    assert conversation_of(web) != conversation_of(rest)
+    for sender, result in (("web-7f3a9c", web), ("rest-9b2e", rest)):
+        conversation = zendesk.conversation(conversation_of(result))
+        assert conversation["participants"][0]["externalId"] == CUSTOMER
+        assert conversation["metadata"][constants.CONVERSATION_SENDER_ID] == sender
+
+    turns = [_slot(constants.SLOT_HANDOFF, opened(rest).as_slot())]
+    turns += user("my card was charged twice", "inform", channel="rest")
+    await run_action(executor, constants.ACTION_RELAY, "rest-9b2e", turns)
+    [relayed] = [
+        m
+        for m in zendesk.conversation(conversation_of(rest))["messages"]
+        if m["author"]["type"] == "user"
+    ]
+    assert relayed["content"]["text"] == "my card was charged twice"
+    assert relayed["author"]["userId"] == zendesk.control("GET", "/state")["users"][0]["id"]
+    web_texts = [
+        m["content"]["text"] for m in zendesk.conversation(conversation_of(web))["messages"]
+    ]
+    assert "my card was charged twice" not in "\n".join(web_texts)
+
+
+async def test_the_profile_s_locale_and_an_unusable_customer_id(
+    zendesk: Zendesk, executor: ActionExecutor
+) -> None:
+    domain = DOMAIN.merge(
+        Domain.from_yaml(
+            'version: "3.1"\nslots:\n  locale: {type: text, mappings: [{type: custom}]}'
+        )
+    )
+    turns = [*slots(locale="fr-CA", zendesk_external_id="x" * 1025), *history()]
+    result = await run_action(executor, constants.ACTION_HANDOFF, SENDER, turns, domain)
+    assert opened(result).user_external_id is None  # too long for SunCo: the sender id
+    body = zendesk.api_calls()[0]["body"]
+    assert body["externalId"] == SENDER and body["profile"]["locale"] == "fr-CA"
+    turns = [*slots(locale="not a locale!"), *history()]
+    await run_action(executor, constants.ACTION_HANDOFF, "web-2", turns, domain)
+    assert (
+        "locale"
+        not in [c for c in zendesk.api_calls() if c["path"].endswith("/users")][-1]["body"][
+            "profile"
+        ]
+    )

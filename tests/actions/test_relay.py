@@ -115,12 +115,14 @@ def events_after_the_first(result: Dict[str, Any]) -> List[Tuple[str, Any]]:
 def assert_gone_and_given_back(result: Dict[str, Any], text: str) -> None:
     """The handoff ended as `conversation_gone`, the user was told, and the bot answers the
     message: it is given to Rasa again, in a fresh session that carries the ended record
-    over, after listening."""
+    and its outcome over, after listening."""
     assert responses(result) == ["utter_zendesk_handoff_ended"]
     assert ended_with(result) == state.CONVERSATION_GONE
     assert events_after_the_first(result) == [
+        ("slot", constants.SLOT_HANDOFF_OUTCOME),
         ("session_started", None),
         ("slot", constants.SLOT_HANDOFF),
+        ("slot", constants.SLOT_HANDOFF_OUTCOME),
         ("action", "action_listen"),
         ("user", text),
     ]

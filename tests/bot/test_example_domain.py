@@ -42,6 +42,8 @@ def test_shipped_domain_names_the_shared_constants() -> None:
         constants.SLOT_HANDOFF_REASON,
         constants.SLOT_CONNECTOR,
         constants.SLOT_OFFER,
+        constants.SLOT_HANDOFF_OUTCOME,
+        constants.SLOT_EXTERNAL_ID,
     }
     assert shipped["slots"][constants.SLOT_HANDOFF]["type"] == "any"
     assert shipped["actions"] == [

@@ -16,6 +16,7 @@ from rasa.shared.core.domain import Domain
 from rasa_zendesk import constants
 from rasa_zendesk.channel.config import DEFAULT_MAX_BODY_BYTES
 from rasa_zendesk.channel.input import ZendeskInput
+from rasa_zendesk.settings import SettingsError
 from testkit.channel_harness import (
     CREDENTIALS,
     EXAMPLES,
@@ -124,6 +125,24 @@ def test_the_domain_declares_the_connector_slot() -> None:
 
     domain: Domain = load_domain()
     assert constants.SLOT_CONNECTOR in [slot.name for slot in domain.slots]
+
+
+def test_routing_slots_the_domain_lacks_stop_the_start_naming_them() -> None:
+    from testkit.channel_harness import load_domain
+
+    class Agent:
+        domain = load_domain()
+
+    routing = {
+        "ticket_fields": {"zendesk_connector": 1, "order_id": 2},
+        "system_fields": "tier=priority",
+    }
+    channel = ZendeskInput.from_credentials({**CREDENTIALS, **routing})
+    with pytest.raises(SettingsError, match="not define: order_id, tier;"):
+        channel.check_routing(Agent())
+    channel.check_routing(None)  # no bot loaded yet: nothing to check
+    present = {"ticket_fields": {"zendesk_connector": 1}}
+    ZendeskInput.from_credentials({**CREDENTIALS, **present}).check_routing(Agent())
 
 
 @pytest.mark.tracker_stores("sql", "sql-uncached")

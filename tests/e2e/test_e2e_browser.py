@@ -16,6 +16,7 @@ from demo.stack import DemoStack
 from testkit.browser import browser, item_selector, send  # noqa: F401 (fixture)
 from testkit.emulator_control import EmulatorControl, wait_for
 from testkit.processes import ARTIFACTS
+from testkit.stack_users import COMMENT, RATE, THANKS
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
@@ -126,9 +127,13 @@ async def test_customer_and_agent_walk_the_story_in_chromium(
         # although Agent Workspace keeps the conversation until the ticket closes.
         await console.get_by_test_id("solve-button").click()
         await expect(bot.filter(has_text="back with the bot")).to_be_visible()
-        # The example bot's after_handoff_action asks at once.
-        await expect(bot.filter(has_text="Did our team solve your problem?")).to_be_visible()
+        # The example bot's after_handoff_action asks at once for a rating (its CSAT form).
+        await expect(bot.filter(has_text=RATE)).to_be_visible()
         await shots.take(console, "console-solved")
+        await send(customer, "5")
+        await expect(bot.filter(has_text=COMMENT)).to_be_visible()
+        await send(customer, "no")
+        await expect(bot.filter(has_text=THANKS)).to_be_visible()
         await send(customer, "hi")
         await expect(bot.filter(has_text="Acme support bot")).to_have_count(2)
         await shots.take(customer, "customer-back-with-the-bot")

@@ -83,14 +83,6 @@ async def web_chat_handoff(user: SocketUser, emulator: EmulatorControl) -> Dict[
     return await handed_off(emulator, user.session_id)
 
 
-def agent_texts(tracker: EventsTable, sender: str) -> List[str]:
-    return [
-        event["text"]
-        for event in tracker.bot_events(sender)
-        if (event.get("metadata") or {}).get("zendesk_message_id")
-    ]
-
-
 async def test_each_conversation_goes_to_its_own_account(
     stack: DemoStack,
     emulator: EmulatorControl,
@@ -124,8 +116,8 @@ async def test_each_conversation_goes_to_its_own_account(
     await emulator.agent_message(eu_conversation["id"], text="Anna from EU support here")
     await emulator.agent_message(default_conversation["id"], text="Ben from support here")
     await user.next_text(mark, contains="Anna from EU support")
-    await wait_for(lambda: "Ben from support here" in agent_texts(tracker, rest_sender), "Ben")
-    assert agent_texts(tracker, user.session_id) == ["Anna from EU support here"]
+    await wait_for(lambda: "Ben from support here" in tracker.agent_texts(rest_sender), "Ben")
+    assert tracker.agent_texts(user.session_id) == ["Anna from EU support here"]
 
     # The eu ticket is solved: eu's ticket webhook, eu's secret, eu's route.
     mark = len(user.received)
@@ -160,7 +152,7 @@ async def test_a_webhook_on_another_connector_s_route_is_refused(
         assert delivery is not None and delivery["status"] == "delivered"  # a 200: no retries
         assert len(delivery["attempts"]) == 1
         await user.assert_silent(mark, window=1.0)
-        assert "this must not arrive" not in agent_texts(tracker, user.session_id)
+        assert "this must not arrive" not in tracker.agent_texts(user.session_id)
         log = (stack.config.run_dir / "rasa.log").read_text()
         assert "belongs to connector eu: refused" in log
     finally:

@@ -112,14 +112,6 @@ async def callback_handoff(
     return {"sender": sender, "conversation": await handed_off(emulator, sender)}
 
 
-def agent_texts(tracker: EventsTable, sender: str) -> List[str]:
-    return [
-        event["text"]
-        for event in tracker.bot_events(sender)
-        if (event.get("metadata") or {}).get(constants.EVENT_ZENDESK_MESSAGE_ID)
-    ]
-
-
 def refused(metrics: str, route: str, event_type: str) -> float:
     labels = {"route": route, "type": event_type, "outcome": "refused"}
     return value(metrics, "rasa_zendesk_webhook_events_total", **labels)
@@ -180,7 +172,7 @@ async def test_a_conversation_made_with_the_api_for_a_user_reaches_nobody(
     mark = len(user.received)
     await emulator.agent_message(own, text="One more thing: your parcel left today")
     await user.next_text(mark, contains="your parcel left today")
-    assert agent_texts(tracker, user.session_id) == [
+    assert tracker.agent_texts(user.session_id) == [
         "Anna here, how can I help?",
         "One more thing: your parcel left today",
     ]
@@ -226,14 +218,14 @@ async def test_one_user_s_failing_delivery_holds_back_no_other_user_s_event(
     await user.next_text(mark, contains="For the web chat user")
     first = await wait_for(lambda: first_attempt(emulator, held[0]), "the post's first answer")
     assert first["status"] == 500
-    assert agent_texts(tracker, down["sender"]) == []
+    assert tracker.agent_texts(down["sender"]) == []
 
     receiver.start()  # Zendesk's next try of the same post gets through
     await wait_for(lambda: delivered(emulator, held[0]), "the retried post")
 
     assert receiver.texts().count("For the callback user") == 1
-    assert agent_texts(tracker, down["sender"]) == ["For the callback user"]
-    assert agent_texts(tracker, up["sender"]) == ["For the web chat user"]
+    assert tracker.agent_texts(down["sender"]) == ["For the callback user"]
+    assert tracker.agent_texts(up["sender"]) == ["For the web chat user"]
     await emulator.solve(down["conversation"])  # over before the timers' test moves the clock
     await emulator.solve(up["conversation"])
     await emulator.wait_idle()

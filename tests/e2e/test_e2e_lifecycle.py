@@ -15,13 +15,13 @@ import pytest
 
 from demo.stack import DemoStack
 from rasa_zendesk import constants
-from rasa_zendesk.handoff import state
+from rasa_zendesk.handoff import endings, state
 from testkit.clock_file import ClockFile
 from testkit.emulator_control import EmulatorControl, user_texts, wait_for
 from testkit.events_table import EventsTable
 from testkit.processes import running_stack
 from testkit.socket_user import SocketUser
-from testkit.stack_users import ENDED, GREETING, STARTED
+from testkit.stack_users import COMMENT, ENDED, GREETING, RATE, STARTED, THANKS
 
 pytestmark = pytest.mark.e2e
 
@@ -29,6 +29,9 @@ OFFER = "No agent is free yet"
 KEEP_WAITING = "still in the queue"
 RELAY_FAILED = "couldn't reach the agent just now"
 FEEDBACK = "Did our team solve your problem?"
+#: The example bot's `action_after_handoff`, by the outcome of the handoff.
+FAQ = "Our FAQ answers most questions"
+GOODBYE_BY_EMAIL = "Watch your inbox"
 
 
 @pytest.fixture(scope="module")
@@ -94,9 +97,12 @@ async def test_no_agent_comes_a_sigkill_then_the_timer_fires_from_the_store(
 
     mark = await user.say("back to the bot")
     await user.next_text(mark, contains=ENDED)
-    await user.next_text(mark, contains=FEEDBACK)  # the example bot's after_handoff_action
+    await user.next_text(mark, contains=FAQ)  # the example bot's after_handoff_action
     ended = await wait_for(lambda: ended_record(tracker, user.session_id), "the end stored")
     assert ended.end_reason == state.AGENT_TIMEOUT
+    outcome = tracker.slot(user.session_id, constants.SLOT_HANDOFF_OUTCOME)
+    assert outcome["reason"] == state.AGENT_TIMEOUT and outcome["agent_name"] is None
+    assert outcome["wait_seconds"] == outcome["duration_seconds"] >= 1202
     release = await wait_for(lambda: released_with(emulator, conversation_id), "the release")
     assert release["metadata"] == {constants.END_REASON_KEY: state.AGENT_TIMEOUT}
     await user.next_text(await user.say("hi"), contains=GREETING)  # the bot answers again
@@ -196,8 +202,11 @@ async def test_moved_to_email_the_user_is_told_and_the_bot_is_back(
     mark = len(user.received)
     await emulator.solve(conversation_id, reason="transferToEmail")
     await user.next_text(mark, contains="continue this conversation by email")
+    await user.next_text(mark, contains=GOODBYE_BY_EMAIL)  # the example bot's after the end
     ended = await wait_for(lambda: ended_record(tracker, user.session_id), "the end stored")
     assert ended.end_reason == state.TRANSFER_TO_EMAIL
+    outcome = tracker.slot(user.session_id, constants.SLOT_HANDOFF_OUTCOME)
+    assert outcome == endings.outcome(ended)
     await user.next_text(await user.say("hi"), contains=GREETING)
 
 
@@ -215,10 +224,12 @@ async def test_solved_the_user_is_told_at_once_and_the_close_later_says_nothing(
     mark = len(user.received)
     ticket = await emulator.set_ticket_status(conversation_id, "solved")
     await user.next_text(mark, contains=ENDED)
-    await user.next_text(mark, contains=FEEDBACK)  # the example bot's after_handoff_action
+    await user.next_text(mark, contains=RATE)  # the example bot's after_handoff_action
     ended = await wait_for(lambda: ended_record(tracker, user.session_id), "the end stored")
     assert ended.end_reason == state.TICKET_SOLVED
     assert (ended.ticket_id, ended.ticket_status) == (str(ticket["id"]), "SOLVED")
+    await user.next_text(await user.say("5"), contains=COMMENT)
+    await user.next_text(await user.say("no"), contains=THANKS)
     await user.next_text(await user.say("hi"), contains=GREETING)
 
     mark = len(user.received)

@@ -16,11 +16,10 @@ from __future__ import annotations
 import asyncio
 import uuid
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Dict
 
 import pytest
 
-from rasa_zendesk import constants
 from testkit.emulator_control import EmulatorControl, wait_for
 from testkit.events_table import EventsTable
 from testkit.processes import free_ports, running_stack
@@ -30,14 +29,6 @@ pytestmark = pytest.mark.e2e
 
 RETRY_DELAYS = "2,4,8,16,30,30,30,30,30,30"
 LONGEST_DELAY = 30
-
-
-def agent_texts(tracker: EventsTable, sender: str) -> List[str]:
-    return [
-        event["text"]
-        for event in tracker.bot_events(sender)
-        if (event.get("metadata") or {}).get(constants.EVENT_ZENDESK_MESSAGE_ID)
-    ]
 
 
 @pytest.mark.timeout(300)
@@ -115,15 +106,15 @@ async def _scenario(
 
     # Nothing lost, nothing doubled: in the tracker store and on the screen.
     await wait_for(
-        lambda: len(agent_texts(tracker, sender)) >= 4, "four agent messages in the tracker"
+        lambda: len(tracker.agent_texts(sender)) >= 4, "four agent messages in the tracker"
     )
-    assert agent_texts(tracker, sender) == [
+    assert tracker.agent_texts(sender) == [
         "A: hello from the agent",
         "B: are you still there?",
         "C: I found your order.",
         "D: you're welcome",
     ]
-    for text in agent_texts(tracker, sender):
+    for text in tracker.agent_texts(sender):
         assert user.texts.count(text) == 1
     user_texts = [e.get("text") for e in tracker.events(sender) if e.get("event") == "user"]
     assert user_texts[:2] == ["hi", "I want to talk to a human"]

@@ -4,10 +4,13 @@ trained example bot, `rasa run actions`, and the Zendesk emulator acting as the 
 
 from __future__ import annotations
 
+import uuid
 from typing import Any, Dict, List, Optional
 
+import httpx
 import pytest
 
+from demo.stack import BILLING_GROUP, CUSTOMER_ID_FIELD, ORDER_NUMBER_FIELD, DemoStack
 from rasa_zendesk import constants
 from rasa_zendesk.handoff import state
 from testkit.emulator_control import EmulatorControl, user_texts, wait_for
@@ -16,6 +19,8 @@ from testkit.socket_user import SocketUser
 from testkit.stack_users import ENDED, GREETING, STARTED
 
 pytestmark = pytest.mark.e2e
+
+CUSTOMER = constants.SLOT_EXTERNAL_ID
 
 
 def bot_events_for(tracker: EventsTable, sender_id: str, message_id: str) -> List[Dict[str, Any]]:
@@ -150,3 +155,73 @@ async def _redelivered(emulator: EmulatorControl, message_id: str, attempts: int
         if delivery["attempts"][-1]["status"] is not None:
             return delivery
     return None
+
+
+async def say_as(user: SocketUser, text: str, customer: str) -> int:
+    """A web chat message whose metadata names the customer, as a logged-in page passes it
+    (rasa-webchat's customData, the example bot's socket.io `metadata_key`)."""
+    mark = len(user.received)
+    payload = {"message": text, "session_id": user.session_id, "customData": {CUSTOMER: customer}}
+    await user.client.emit("user_uttered", payload)
+    return mark
+
+
+async def rest_says(url: str, sender: str, text: str, customer: str) -> List[Dict[str, Any]]:
+    async with httpx.AsyncClient(base_url=url, timeout=60) as http:
+        body = {"sender": sender, "message": text, "metadata": {CUSTOMER: customer}}
+        answer = await http.post("/webhooks/rest/webhook", json=body)
+    answer.raise_for_status()
+    return answer.json()
+
+
+@pytest.mark.timeout(240)
+async def test_a_billing_question_lands_with_the_billing_group_and_two_fields(
+    user: SocketUser, emulator: EmulatorControl
+) -> None:
+    """The example bot's routing (`demo.stack.EXAMPLE_BOT_ENV`): the group by the billing
+    intent, the order number and the customer's id from slots into custom fields."""
+    customer = "cust-" + uuid.uuid4().hex[:8]
+    mark = await say_as(user, '/order_status{"order_number": "12345678"}', customer)
+    await user.next_text(mark, contains="Order 12345678")
+    await user.next_text(await say_as(user, "/billing_question", customer), contains="billing")
+    await user.next_text(await say_as(user, "I want to talk to a human", customer), STARTED)
+    conversation = await wait_for(
+        lambda: emulator.handed_off_conversation(user.session_id), "the agents have it"
+    )
+    metadata = conversation["handoffMetadata"]
+    assert metadata["dataCapture.systemField.group_id"] == BILLING_GROUP
+    assert metadata[f"dataCapture.ticketField.{ORDER_NUMBER_FIELD}"] == "12345678"
+    assert metadata[f"dataCapture.ticketField.{CUSTOMER_ID_FIELD}"] == customer
+    assert conversation["ticket"] is not None
+
+
+@pytest.mark.timeout(240)
+async def test_one_customer_on_two_channels_is_one_user_with_two_handoffs(
+    stack: DemoStack, user: SocketUser, emulator: EmulatorControl, tracker: EventsTable
+) -> None:
+    """Web chat and REST at once, one customer: one messaging user in Zendesk, a
+    conversation and a handoff per channel, each agent's words only in their own."""
+    customer = "cust-" + uuid.uuid4().hex[:8]
+    rest_sender = "rest-" + uuid.uuid4().hex[:12]
+    await user.next_text(await say_as(user, "I want to talk to a human", customer), STARTED)
+    answer = await rest_says(stack.rasa_url, rest_sender, "I want to talk to a human", customer)
+    assert any(STARTED in (m.get("text") or "") for m in answer)
+    web = await wait_for(lambda: emulator.handed_off_conversation(user.session_id), "web")
+    rest = await wait_for(lambda: emulator.handed_off_conversation(rest_sender), "rest")
+
+    users = [u for u in (await emulator.state())["users"] if u["externalId"] == customer]
+    assert len(users) == 1
+    assert web["id"] != rest["id"]
+    assert web["participants"][0]["id"] == rest["participants"][0]["id"] == users[0]["id"]
+    for sender in (user.session_id, rest_sender):
+        handoff = tracker.handoff(sender)
+        assert handoff is not None and handoff.active and handoff.user_external_id == customer
+
+    mark = len(user.received)
+    await emulator.agent_message(web["id"], text="Hi, web chat, Ana here")
+    await emulator.agent_message(rest["id"], text="Hi, REST, Ben here")
+    await user.next_text(mark, contains="Ana here")
+    await wait_for(lambda: "Hi, REST, Ben here" in tracker.agent_texts(rest_sender), "Ben")
+    assert tracker.agent_texts(user.session_id) == ["Hi, web chat, Ana here"]
+    assert tracker.agent_texts(rest_sender) == ["Hi, REST, Ben here"]
+    assert "Ben here" not in " ".join(t or "" for t in user.texts)

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import AsyncIterator, List
 
 import pytest
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, Locator, Page, async_playwright, expect
 
 from testkit.browser import CHROMIUM, CHROMIUM_ARGS
 from testkit.emulator_support import SunCoApi, WebhookReceiver
@@ -163,3 +163,39 @@ async def test_hold_the_hand_back_release_it_and_arm_an_applied_then_500(
     await expect(fault_item).to_have_attribute("data-remaining", "0")
     await console.screenshot(path=str(SCREENSHOTS / "console-unkind-parts-released.png"))
     await expect(console.get_by_test_id("unkind-error")).to_have_text("")
+
+
+async def test_the_ticket_shows_its_routing_and_its_rating(api: SunCoApi, console: Page) -> None:
+    await api.create_user("rasa-routed", givenName="Jane", surname="Doe")
+    conversation = await api.create_conversation("rasa-routed", {"rasa_sender_id": "rasa-routed"})
+    routed = {
+        "dataCapture.systemField.group_id": "360000111",
+        "dataCapture.systemField.brand_id": "360000222",
+        "dataCapture.ticketField.360001234567": "12345678",
+    }
+    await api.pass_control(conversation["id"], "zd-agentWorkspace", routed)
+    fields = console.get_by_test_id("ticket-fields")
+
+    def field(name: str) -> Locator:
+        return fields.locator(f'[data-field="{name}"]')
+
+    await expect(field("group")).to_contain_text("360000111")
+    await expect(field("brand")).to_contain_text("360000222")
+    await expect(field("external-id")).to_contain_text("rasa-routed")
+    await expect(field("field-360001234567")).to_contain_text("12345678")
+    await expect(field("csat")).to_have_count(0)
+    shown = await api.control("GET", f"/conversations/{conversation['id']}/ticket")
+    token = {"Authorization": "Bearer zdoauth_demo"}
+    update = {
+        "ticket": {
+            "additional_tags": ["rasa_csat_4"],
+            "comment": {"body": "Rated 4. Comment: Quick and kind", "public": False},
+        }
+    }
+    url = f"{api.server.base_url}/api/v2/tickets/{shown['ticket']['id']}.json"
+    async with api.session.put(url, json=update, headers=token) as answer:
+        assert answer.status == 200
+    await expect(field("csat")).to_contain_text("4 / 5")
+    await expect(field("note")).to_contain_text("Quick and kind")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    await console.screenshot(path=str(SCREENSHOTS / "ticket-fields.png"))

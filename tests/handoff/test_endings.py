@@ -173,6 +173,10 @@ class Ended:
     reason: Optional[str]
     releases: List[Dict[str, Any]] = field(default_factory=list)
     fresh: bool = False
+    #: The slot `zendesk_handoff_outcome` as the bot sees it after the end (the new
+    #: session's value when one started), and the ended record it must describe.
+    outcome: Any = None
+    record: Optional[state.Handoff] = None
 
 
 @dataclass
@@ -202,6 +206,8 @@ async def on_rasa(case: Case, path: RasaPath, env: Dict[str, str]) -> Ended:
         record.end_reason if record else None,
         server.directory.released,
         fresh=len(started) > 1 and state.current(ended_in) == record,
+        outcome=(await server.tracker()).get_slot(constants.SLOT_HANDOFF_OUTCOME),
+        record=record,
     )
 
 
@@ -331,10 +337,13 @@ async def on_actions(
         assert ActionZendeskEndHandoff.agent_notes[record.end_reason] in notes
     kinds = [event["event"] for event in result["events"]]
     fresh = "session_started" in kinds
+    outcomes = [e for e in result["events"] if e.get("name") == constants.SLOT_HANDOFF_OUTCOME]
     if fresh:  # the record carried over, then listening, as Rasa's action_session_start does
         start = kinds.index("session_started")
         carried = [e for e in result["events"][start:] if e.get("name") == constants.SLOT_HANDOFF]
         assert [e["value"] for e in carried] == [records[0]], result["events"]
+        kept = [e for e in result["events"][start:] if e in outcomes]
+        assert kept and kept[-1] == outcomes[0], result["events"]
         assert "action_listen" in [e.get("name") for e in result["events"][start:]]
     return Ended(
         said[-1] if said else None,
@@ -342,6 +351,8 @@ async def on_actions(
         record.end_reason if record else None,
         releases,
         fresh,
+        outcomes[-1]["value"] if outcomes else None,
+        record,
     )
 
 
@@ -449,3 +460,34 @@ async def test_every_path_tells_the_user_and_follows_up_as_its_row_says(
         assert ended.follow_ups == ([follow_up] if follow_up else [])
     assert ended.fresh == row.fresh_session
     assert ended.releases == ([endings.release_metadata(reason)] if row.releases else [])
+    assert ended.record is not None and ended.outcome == endings.outcome(ended.record)
+    assert ended.outcome["reason"] == reason
+
+
+def test_the_outcome_says_how_it_ended_who_answered_and_how_long_it_took() -> None:
+    opened = state.opened("conv-1", trigger="frustration", at=1000.0)
+    joined = state.agent_joined(opened, "Alex", at=1042.5)
+    ticketed = state.ticket_changed(joined, "4711", "solved")
+    assert endings.outcome(state.ended(ticketed, state.TICKET_SOLVED, at=1600.0)) == {
+        "reason": state.TICKET_SOLVED,
+        "handoff_id": opened.id,
+        "ticket_id": "4711",
+        "ticket_status": "solved",
+        "agent_name": "Alex",
+        "wait_seconds": 42.5,
+        "duration_seconds": 600.0,
+    }
+    nobody = endings.outcome(state.ended(opened, state.AGENT_TIMEOUT, at=1600.0))
+    assert nobody["agent_name"] is None and nobody["ticket_id"] is None
+    assert nobody["wait_seconds"] == nobody["duration_seconds"] == 600.0
+    with pytest.raises(ValueError):
+        endings.outcome(opened)
+
+
+async def test_the_rasa_server_keeps_the_outcome_when_the_bot_carries_no_slots_over() -> None:
+    data = copy.deepcopy(WITH_AFTER.as_dict())
+    data["session_config"] = {"carry_over_slots_to_new_session": False}
+    case = Case(Domain.from_dict(data), {})
+    ended = await on_rasa(case, webhook(release_webhook, reason="transferToEmail"), {})
+    assert ended.fresh and ended.reason == state.TRANSFER_TO_EMAIL
+    assert ended.record is not None and ended.outcome == endings.outcome(ended.record)

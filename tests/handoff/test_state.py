@@ -176,3 +176,18 @@ def test_pending_messages_are_those_of_this_handoff_after_the_last_dealt_with() 
     handled = state.handled(running, "m1")
     assert [e.text for e in state.pending_messages(events, handled)] == ["second", "third"]
     assert [e.text for e in state.pending_messages(events, running)] == ["first", "second", "third"]
+
+
+def test_an_ended_handoff_is_rated_once_from_1_to_5() -> None:
+    opened = state.opened("conv-rated", at=100.0)
+    with pytest.raises(state.TransitionError):
+        state.rated(opened, 4)  # still running
+    ended = state.ended(opened, state.TICKET_SOLVED, at=200.0)
+    for wrong in (0, 6, "4"):
+        with pytest.raises(state.TransitionError):
+            state.rated(ended, wrong)  # type: ignore[arg-type]
+    rated = state.rated(ended, 4, at=300.0)
+    assert (rated.csat_rating, rated.csat_at, rated.state) == (4, 300.0, state.ENDED)
+    assert state.Handoff.from_slot(rated.as_slot()) == rated
+    with pytest.raises(state.TransitionError):
+        state.rated(rated, 5)

@@ -10,3 +10,4 @@ from testkit.platforms import (  # noqa: F401 (fixtures)
     twilio_api_fixture,
 )
 from testkit.reach import rasa_fixture  # noqa: F401 (fixture)
+from testkit.refusals import stack_fixture  # noqa: F401 (fixture)

@@ -11,8 +11,10 @@ from typing import Any, Dict, List
 import httpx
 import pytest
 
+from rasa_zendesk import clock
 from testkit.channel_harness import RasaServer
 from testkit.choices import Rasa, running
+from testkit.emulator_stack import EmulatorStack
 from testkit.platforms import (
     ALL,
     DOCS,
@@ -25,6 +27,7 @@ from testkit.platforms import (
     text,
 )
 from testkit.reach import FILE, IMAGE, agent_sends, agent_types, handoff_on
+from testkit.refusals import agent_writes, platform_handoff
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -79,6 +82,7 @@ async def test_messenger_users_get_them_at_their_page_scoped_id(
     rasa: RasaServer, graph_api: GraphApi
 ) -> None:
     psid = "6543210987654321"  # the page-scoped id Rasa's Messenger channel takes as sender id
+    graph_api.user_wrote(psid)
     conversation_id = await handoff_on(rasa, psid, facebook_input())
 
     await agent_types(rasa, conversation_id, psid)
@@ -86,6 +90,8 @@ async def test_messenger_users_get_them_at_their_page_scoped_id(
 
     sent = graph_api.sent()
     assert {body["recipient"]["id"] for body in sent} == {psid}
+    messages = [body for body in sent if "message" in body]
+    assert {(body["messaging_type"], body.get("tag")) for body in messages} == {("RESPONSE", None)}
     assert [body.get("sender_action") or body["message"] for body in sent] == [
         "typing_on",
         "typing_off",
@@ -106,6 +112,7 @@ async def test_messenger_shows_quick_replies_templates_and_a_generic_template(
     rasa: RasaServer, graph_api: GraphApi
 ) -> None:
     psid = "6543210987654322"
+    graph_api.user_wrote(psid)
     conversation_id = await handoff_on(rasa, psid, facebook_input())
 
     await agent_sends(rasa, conversation_id, psid, *ALL)
@@ -173,4 +180,43 @@ async def test_messenger_shows_quick_replies_templates_and_a_generic_template(
         ),
         {"text": "Like it?", "quick_replies": [quick("Yes"), quick("No")]},
         {"attachment": {"type": "image", "payload": {"url": TACO}}},
+    ]
+
+
+async def test_after_24_hours_an_agent_message_goes_with_the_human_agent_tag(
+    stack: EmulatorStack, graph_api: GraphApi
+) -> None:
+    psid = "6543210987654324"
+    wrote = clock.now() - 2 * 24 * 3600
+    graph_api.user_wrote(psid, at=wrote)
+    conversation_id = await platform_handoff(stack, psid, facebook_input(), user_wrote_at=wrote)
+
+    after = await agent_writes(
+        stack, conversation_id, psid, "Sorry it took long", platform="facebook", cause="-"
+    )
+
+    assert [body for body in graph_api.sent() if "message" in body] == [
+        {
+            "messaging_type": "MESSAGE_TAG",
+            "tag": "HUMAN_AGENT",
+            "notification_type": "REGULAR",
+            "recipient": {"id": psid},
+            "message": {"text": "Sorry it took long"},
+        }
+    ]
+    assert (after.told, after.answers, after.waiting) == ([], [(1, 200)], [])
+
+
+async def test_within_24_hours_an_agent_message_is_a_response(
+    stack: EmulatorStack, graph_api: GraphApi
+) -> None:
+    psid = "6543210987654325"
+    wrote = clock.now() - 23 * 3600
+    graph_api.user_wrote(psid, at=wrote)
+    conversation_id = await platform_handoff(stack, psid, facebook_input(), user_wrote_at=wrote)
+
+    await agent_writes(stack, conversation_id, psid, "Here I am", platform="facebook", cause="-")
+
+    assert [(b["messaging_type"], b.get("tag")) for b in graph_api.sent() if "message" in b] == [
+        ("RESPONSE", None)
     ]

@@ -104,6 +104,7 @@ async def test_a_hung_send_fails_in_time_while_everyone_else_is_served(
     began = loop.time()
     [stuck] = await hang(channels, hung, ["+15550000001"])
     await until(lambda: len(twilio_api.messages()) == 1)
+    graph_api.user_wrote("6543210987654321")
 
     await serve(
         channels,
@@ -131,6 +132,7 @@ async def test_a_platform_that_hangs_every_send_starves_no_other_platform(
     count = max(outputs.SEND_THREADS, min(32, (os.cpu_count() or 1) + 4)) + 2
     stuck = await hang(channels, hung, [f"+1555000{index:04d}" for index in range(count)])
     await until(lambda: len(twilio_api.messages()) >= outputs.SEND_THREADS)
+    graph_api.user_wrote("6543210987654321")
 
     await serve(channels, ("6543210987654321", "facebook"))
 

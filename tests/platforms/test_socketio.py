@@ -10,7 +10,8 @@ import pytest
 import socketio
 from rasa.core.channels.socketio import SocketIOInput
 
-from testkit.channel_harness import RasaServer, new_id, open_web_chat
+from rasa_zendesk.handoff import state
+from testkit.channel_harness import RasaServer, message_webhook, new_id, open_web_chat
 from testkit.choices import Rasa, running
 from testkit.platforms import ALL, DOCS, MAP, PLANS, TACO, text
 from testkit.reach import FILE, IMAGE, agent_sends, agent_types, handoff_on
@@ -117,3 +118,25 @@ async def test_web_chat_shows_quick_replies_link_buttons_and_a_carousel(rasa: Ra
         {"text": "Like it?", "quick_replies": [reply("Yes"), reply("No")]},
         {"attachment": {"type": "image", "payload": {"src": TACO}}},
     ]
+
+
+async def test_a_failing_emit_is_no_refusal_the_webhook_is_retried(
+    rasa: RasaServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """socket.io never refuses for good: an emit that fails (Redis down) answers 5xx."""
+    sender_id = "webchat-" + new_id()
+    conversation_id = await handoff_on(rasa, sender_id, "socketio")
+    [web_chat] = [c for c in rasa.app.ctx.input_channels if isinstance(c, SocketIOInput)]
+
+    async def emit(*args: Any, **kwargs: Any) -> None:
+        raise ConnectionError("the message queue is down")
+
+    monkeypatch.setattr(web_chat.sio, "emit", emit)
+    answer = await rasa.post_webhook(message_webhook(conversation_id, sender_id, text("Hi")))
+
+    assert answer.status_code == 500
+    record = state.current((await rasa.tracker(sender_id)).events)
+    assert record is not None and not record.undelivered
+    assert [e.text for e in await rasa.bot_events(sender_id)] == [
+        "An agent will be with you shortly."
+    ]  # nothing recorded: Zendesk's retry delivers it

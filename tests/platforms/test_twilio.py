@@ -1,5 +1,6 @@
-"""Twilio SMS (`platforms/twilio.py`): an agent's messages at the user's number, choices and
-links in the text, and a slow API that does not stall the server."""
+"""Twilio SMS and WhatsApp (`platforms/twilio.py`): an agent's messages at the user's number
+(with the account's Basic auth), choices and links in the text, files as media on WhatsApp,
+and a slow API that does not stall the server. Refusals: `test_outcome.py`."""
 
 from __future__ import annotations
 
@@ -16,9 +17,14 @@ from testkit.platforms import (
     PLANS,
     TACO,
     TWILIO_NUMBER,
+    TWILIO_SID,
+    TWILIO_TOKEN,
+    WHATSAPP_SENDER,
     TwilioApi,
+    basic_auth,
     text,
     twilio_input,
+    whatsapp_input,
 )
 from testkit.reach import FILE, IMAGE, agent_sends, agent_types, handoff_on
 
@@ -101,3 +107,35 @@ def test_a_twilio_media_count_in_other_digits_is_no_media() -> None:
     for count in ("²", "٣", "1" * 50, "-1", " 1"):
         assert twilio.media_of({"NumMedia": count, "MediaUrl0": url}) == []
     assert twilio.media_of({"NumMedia": "1", "MediaUrl0": url}) == [{"type": "file", "url": url}]
+
+
+async def test_whatsapp_users_get_texts_pictures_and_files_as_media(
+    rasa: RasaServer, twilio_api: TwilioApi
+) -> None:
+    address = "whatsapp:+15557654324"  # what Rasa's TwilioInput takes from `From`
+    twilio_api.user_wrote(address)
+    conversation_id = await handoff_on(rasa, address, whatsapp_input())
+
+    await agent_sends(rasa, conversation_id, address, text("Hi there"), IMAGE, FILE)
+
+    messages = twilio_api.messages()
+    assert {(m["To"][0], m["From"][0]) for m in messages} == {(address, WHATSAPP_SENDER)}
+    assert [(m["Body"][0], m.get("MediaUrl")) for m in messages] == [
+        ("Hi there", None),
+        ("Hello!", [IMAGE["mediaUrl"]]),
+        ("Here's our FAQ!", None),
+        ("FAQ.pdf", [FILE["mediaUrl"]]),  # a document on WhatsApp, not a link
+    ]
+
+
+async def test_twilio_is_called_with_the_accounts_basic_auth(
+    rasa: RasaServer, twilio_api: TwilioApi
+) -> None:
+    number = "+15557654325"
+    conversation_id = await handoff_on(rasa, number, twilio_input())
+
+    await agent_sends(rasa, conversation_id, number, text("Hi"))
+
+    [request] = twilio_api.received
+    assert request.headers["authorization"] == basic_auth(TWILIO_SID, TWILIO_TOKEN)
+    assert request.path == f"/2010-04-01/Accounts/{TWILIO_SID}/Messages.json"

@@ -1,14 +1,15 @@
 """The end of a running handoff in the Rasa server, as its row of the table of endings says
 (`rasa_zendesk.handoff.endings`): given back in Zendesk when the row says so, the user's
-notice, the record, the bot listening, then the row's follow-up: a fresh session (the bot's own
-`action_session_start` when it has one) and the author's `after_handoff_action`."""
+notice, the record and its outcome, the bot listening, then the row's follow-up: a fresh
+session (the bot's own `action_session_start` when it has one) and the author's
+`after_handoff_action`."""
 
 from __future__ import annotations
 
 from typing import Any, Dict, List, Optional
 
 from rasa.core.channels.channel import OutputChannel
-from rasa.shared.core.events import BotUttered
+from rasa.shared.core.events import BotUttered, SlotSet
 from rasa.shared.core.events import Event as RasaEvent
 from rasa.shared.core.trackers import DialogueStateTracker
 
@@ -31,7 +32,11 @@ async def end_here(
     if ending.releases:
         await rasa.directories.of(handoff.connector).release(handoff.conversation_id, reason)
     settings = rasa.config.handoff
-    events: List[RasaEvent] = [record_event(state.ended(handoff, reason), event_id)]
+    ended = state.ended(handoff, reason)
+    events: List[RasaEvent] = [
+        record_event(ended, event_id),
+        SlotSet(constants.SLOT_HANDOFF_OUTCOME, endings.outcome(ended)),
+    ]
     messages: List[BotUttered] = []
     values = _values(reason, tracker)
     words = ending.wording(settings, has_response(rasa.agent, ending.response or ""), **values)

@@ -48,6 +48,7 @@
     ticketStatus: $("ticket-status"),
     ticketSubject: $("ticket-subject"),
     ticketTags: $("ticket-tags"),
+    ticketFields: $("ticket-fields"),
     error: $("console-error"),
     handoffState: $("handoff-state"),
     holdHandback: $("hold-handback"),
@@ -372,6 +373,24 @@
     el.ticketSubject.textContent = ticket.subject;
     el.ticketTags.replaceChildren(...(ticket.tags || []).map((tag) =>
       node("span", { className: "tag", "data-testid": "ticket-tag", text: tag })));
+    el.ticketFields.replaceChildren(...ticketFields(ticket).map(([field, label, value]) =>
+      node("div", { "data-testid": "ticket-field", "data-field": field },
+        node("dt", { text: label }), node("dd", { text: String(value) }))));
+  }
+
+  // What routed the ticket and what came back: group, brand, the requester's external id,
+  // custom fields, the CSAT rating and the internal notes; only the values that are set.
+  function ticketFields(ticket) {
+    const rows = [
+      ["group", "Group", ticket.groupId],
+      ["brand", "Brand", ticket.brandId],
+      ["external-id", "Requester external id", ticket.requester && ticket.requester.externalId],
+      ...Object.entries(ticket.customFields || {}).map(([id, value]) =>
+        ["field-" + id, "Field " + id, value]),
+      ["csat", "CSAT", ticket.csat === null || ticket.csat === undefined ? null : ticket.csat + " / 5"],
+      ...(ticket.notes || []).map((note) => ["note", "Internal note", note]),
+    ];
+    return rows.filter(([, , value]) => value !== null && value !== undefined && value !== "");
   }
 
   // Rich content: buttons, a carousel, a location; and what the user clicked.

@@ -13,6 +13,7 @@ from rasa_zendesk.ops.doctor.project import Project
 from rasa_zendesk.ops.doctor.rasa_checks import check_rasa
 from rasa_zendesk.ops.doctor.result import Findings
 from rasa_zendesk.ops.doctor.settings_checks import check_settings
+from rasa_zendesk.ops.doctor.support_checks import check_support
 from rasa_zendesk.ops.doctor.zendesk_checks import check_zendesk
 
 
@@ -37,6 +38,7 @@ async def diagnose(options: DoctorOptions) -> Findings:
     elif config is not None:
         for connector in config.connectors.by_name.values():
             await check_zendesk(connector, findings, options.public_url)
+            await check_support(connector, findings)
     if options.rasa_url:
         await check_rasa(options.rasa_url, config, findings)
     return findings

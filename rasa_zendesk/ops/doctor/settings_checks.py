@@ -13,8 +13,23 @@ from rasa_zendesk.settings import Connectors, SettingsError, Sources, ZendeskSet
 AREA = "settings"
 #: Below this length a secret's last 4 characters would give away too much of it.
 HINT_MIN_CHARS = 16
-SHOWN = ("subdomain", "app_id", "key_id", "api_url", "agent_workspace")
-SECRETS = ("key_secret", "webhook_secret", "ticket_webhook_secret", "ticket_webhook_api_key")
+SHOWN = (
+    "subdomain",
+    "app_id",
+    "key_id",
+    "api_url",
+    "agent_workspace",
+    "support_oauth_client_id",
+    "csat_field_id",
+)
+SECRETS = (
+    "key_secret",
+    "webhook_secret",
+    "ticket_webhook_secret",
+    "ticket_webhook_api_key",
+    "support_oauth_token",
+    "support_oauth_client_secret",
+)
 
 
 def secret_hint(value: Optional[str]) -> str:

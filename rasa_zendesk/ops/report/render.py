@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from pathlib import Path
-from typing import List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence
 
 from rasa_zendesk.ops.report.summary import Group, Summary
 
@@ -18,6 +18,8 @@ DAY_COLUMNS = (
     "median_duration_s",
     "messages_to_agent",
     "messages_from_agent",
+    "csat_ratings",
+    "csat_mean",
 )
 
 
@@ -42,6 +44,12 @@ def _table(header: Sequence[str], rows: List[Sequence[str]]) -> List[str]:
     ]
 
 
+def rating(group: Group) -> str:
+    """`4.5 (2)`: the mean CSAT rating and how many; `-` when none."""
+    mean = group.mean_rating()
+    return "-" if mean is None else f"{mean:.1f} ({len(group.ratings())})"
+
+
 def _day_row(label: str, group: Group) -> List[str]:
     return [
         label,
@@ -52,7 +60,13 @@ def _day_row(label: str, group: Group) -> List[str]:
         duration(group.median_duration()),
         str(group.to_agent()),
         str(group.from_agent()),
+        rating(group),
     ]
+
+
+def _ratings(title: str, groups: Dict[str, Group]) -> List[str]:
+    rows = [[name, str(len(g.ratings())), rating(g)] for name, g in groups.items()]
+    return ["", title, *_table(["", "rated", "csat"], rows)] if rows else []
 
 
 def _shares(title: str, counts: dict, total: int) -> List[str]:
@@ -74,15 +88,19 @@ def text(summary: Summary, period: str) -> str:
         "median duration",
         "msgs to agent",
         "msgs from agent",
+        "csat",
     ]
     rows = [_day_row(day.isoformat(), group) for day, group in summary.days().items()]
     lines += ["", *_table(header, [*rows, _day_row("all", total)])]
     lines += _shares("Why (what made the bot hand off)", total.triggers(), total.count)
     lines += _shares("How they ended", total.endings(), total.count)
+    lines += _ratings("CSAT by end reason (mean rating, 1 to 5)", total.rated_by("ending"))
+    lines += _ratings("CSAT by agent", total.rated_by("agent"))
     lines += [
         "",
         "Wait: from the request to the agent's first message (handoffs an agent joined). "
-        "Duration: from the request to the end (ended handoffs).",
+        "Duration: from the request to the end (ended handoffs). "
+        "CSAT: the users' mean rating (how many rated).",
     ]
     return "\n".join(lines)
 
@@ -109,6 +127,8 @@ def csv_text(summary: Summary) -> str:
                 *("" if s is None else round(s, 1) for s in seconds),
                 group.to_agent(),
                 group.from_agent(),
+                len(group.ratings()),
+                "" if group.mean_rating() is None else round(group.mean_rating(), 2),
                 *(group.triggers()[t] for t in triggers),
                 *(group.endings()[e] for e in endings),
             ]

@@ -3,7 +3,7 @@
 One small summary per handoff requested in the period (the newest record written for it, and
 the messages each way while it ran); events are not kept. What a support lead asks: handoffs
 per day, why, how long users waited for an agent (agent joined = first agent message; median
-and p90), how long handoffs lasted, how they ended.
+and p90), how long handoffs lasted, how they ended, how users rated them (CSAT, 1 to 5).
 """
 
 from __future__ import annotations
@@ -87,6 +87,24 @@ class Group:
 
     def endings(self) -> Counter:
         return Counter(h.ending for h in self.handoffs)
+
+    def ratings(self) -> List[int]:
+        """The users' CSAT ratings (1 to 5) of these handoffs."""
+        return [h.record.csat_rating for h in self.handoffs if h.record.csat_rating is not None]
+
+    def mean_rating(self) -> Optional[float]:
+        ratings = self.ratings()
+        return statistics.mean(ratings) if ratings else None
+
+    def rated_by(self, key: str) -> Dict[str, Group]:
+        """The rated handoffs grouped by `ending` or `agent` (the agent's name)."""
+        groups: Dict[str, Group] = defaultdict(Group)
+        for handoff in self.handoffs:
+            if handoff.record.csat_rating is None:
+                continue
+            name = handoff.ending if key == "ending" else handoff.record.agent_name or "unknown"
+            groups[name].handoffs.append(handoff)
+        return dict(sorted(groups.items()))
 
     def to_agent(self) -> int:
         return sum(h.to_agent for h in self.handoffs)
