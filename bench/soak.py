@@ -13,8 +13,9 @@ at once, and each lives one of four lives, so every timer kind fires:
 - `no_agent`: no agent comes: the agent timeout offers the choices, then the idle timeout ends it;
 - `idle`: an agent answers once, then nobody writes: the idle timeout ends it;
 - `long`: both sides keep writing: the maximum duration ends it.
-SunCo is unkind all along (the emulator duplicates and reorders webhooks, answers some API
-calls 429 or 500, some after applying them). When half of the users have started, one Rasa
+SunCo is unkind from the start: the first `--users` message webhooks are delivered twice, as
+many webhooks are reordered, and some `POST .../messages` are answered 429, or 500 after being
+applied (the figures say how often each struck). When half of the users have started, one Rasa
 instance is killed (SIGKILL) and started again.
 
 At the end: every user message reached its agent once (SunCo's conversation), every agent
