@@ -15,8 +15,9 @@ at once, and each lives one of four lives, so every timer kind fires:
 - `long`: both sides keep writing: the maximum duration ends it.
 SunCo is unkind from the start: the first `--users` message webhooks are delivered twice, as
 many webhooks are reordered, and some `POST .../messages` are answered 429, or 500 after being
-applied (the figures say how often each struck). When half of the users have started, one Rasa
-instance is killed (SIGKILL) and started again.
+applied (the figures say how often each struck). When half of the users have their handoff, Rasa
+instance 1 is killed (SIGKILL) and started again, after user turns are drained from it (Rasa
+loses a turn it is in the middle of); the clock runs at real speed during the restart.
 
 At the end: every user message reached its agent once (SunCo's conversation), every agent
 message is in the user's conversation once (the tracker store) and reached the user's socket
