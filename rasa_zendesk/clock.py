@@ -40,9 +40,9 @@ def _offset() -> float:
         return 0.0
     try:
         stat = os.stat(path)
+        version = (stat.st_mtime_ns, stat.st_size)
     except OSError:
-        return 0.0
-    version = (stat.st_mtime_ns, stat.st_size)
+        version = (-2, -2)  # no file (yet): no offset, and `at` must know that it was so
     if version != _cached[0]:
         _cached = (version, _read(path) or 0.0)
         if len(_changes) >= MAX_CHANGES:

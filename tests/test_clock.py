@@ -50,3 +50,18 @@ def test_the_changes_kept_are_bounded(tmp_path: Path, monkeypatch: pytest.Monkey
         path.touch()
         clock.now()
     assert 5 <= len(clock._changes) <= 10
+
+
+def test_the_time_before_the_clock_file_appeared_had_no_offset(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A test creates the file after the server started, and moves it before the server
+    looked again: what happened before the file appeared was at the system clock's time."""
+    monkeypatch.setattr(clock, "_changes", [])
+    path = tmp_path / "clock"
+    monkeypatch.setenv(clock.CLOCK_FILE_ENV, str(path))
+    assert clock.now() == pytest.approx(time.time(), abs=1)  # no file yet
+    message = time.time()
+    ClockFile(path).advance(601)
+    assert clock.now() == pytest.approx(time.time() + 601, abs=1)
+    assert clock.at(message) == pytest.approx(message, abs=1)
