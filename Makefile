@@ -46,6 +46,8 @@ bench: venv
 	$(PY) bench/bench_handoff.py $(BENCH_ARGS)
 	$(PY) bench/bench_tracker_cache.py
 	$(PY) bench/bench_escalation.py
+	$(PY) bench/bench_open_index.py
+	$(PY) bench/soak.py $(SOAK_ARGS)
 
 emulator: venv
 	$(PY) -m rasa_zendesk.emulator

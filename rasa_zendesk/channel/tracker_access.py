@@ -13,7 +13,9 @@ acknowledged on that basis: the webhook uses the store it wraps, so a failure re
 webhook handler, which answers 5xx and SunCo retries.
 
 With a SQL or Redis tracker store, trackers come from a cache that reads only what was stored
-since this instance last looked, instead of the whole conversation (see `tracker_cache`).
+since this instance last looked, instead of the whole conversation (see `tracker_cache`). With
+a Redis or MongoDB store, a write of a handoff record also touches the index of open handoffs
+(`open_index`), so every instance looks at that record at its next timer round.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from rasa.shared.core.events import ActionExecuted, Event, SessionStarted, SlotS
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from rasa_zendesk import constants
+from rasa_zendesk.channel.open_index import OpenIndex, open_index_for
 from rasa_zendesk.channel.tracker_cache import (
     DEFAULT_CACHE_MAX_BYTES,
     DEFAULT_CACHE_SIZE,
@@ -65,6 +68,8 @@ class TrackerAccess:
         self.store = primary_tracker_store(tracker_store)
         self.lock_store = lock_store
         self.cache: Optional[TrackerCache[Any]] = cache_for(self.store, cache_size, cache_max_bytes)
+        #: The open handoffs of a Redis or MongoDB store (None for the others).
+        self.index: Optional[OpenIndex] = open_index_for(self.store)
 
     def serves(self, tracker_store: TrackerStore, lock_store: LockStore) -> bool:
         """Whether this is still the bot's storage (a new model brings a new `Agent`)."""
@@ -88,11 +93,15 @@ class TrackerAccess:
             for event in events:
                 tracker.update(event)
             await self.store.save(tracker)
-            return
-        await self.cache.record(tracker, events)
-        if self.store.event_broker is not None:
-            # What `TrackerStore.save` streams: the new events (Rasa's own publisher).
-            await self.store._stream_new_events(self.store.event_broker, events, tracker.sender_id)
+        else:
+            await self.cache.record(tracker, events)
+            if self.store.event_broker is not None:
+                # What `TrackerStore.save` streams: the new events (Rasa's own publisher).
+                await self.store._stream_new_events(
+                    self.store.event_broker, events, tracker.sender_id
+                )
+        if self.index is not None and any(_writes_record(event) for event in events):
+            self.index.touch(tracker.sender_id)
 
     async def already_applied(
         self,
@@ -129,6 +138,10 @@ class TrackerAccess:
             return found  # no session start: the store returned every event
         full = await self.store.retrieve_full_tracker(tracker.sender_id)
         return state.connectors_of(full.events, conversation_id) if full is not None else found
+
+
+def _writes_record(event: Event) -> bool:
+    return isinstance(event, SlotSet) and event.key == constants.SLOT_HANDOFF
 
 
 def has_metadata(events: Iterable[Event], key: str, value: Any) -> bool:

@@ -198,6 +198,10 @@ class HandoffPolicy(Policy):
         current = state.current(tracker.events)  # one read of the record per prediction
         repair = _repair(tracker, current)
         latest_action = tracker.latest_action_name
+        if current is not None and (current.active or latest_action in PLUGIN_ACTIONS):
+            # For the Rasa server's timers and metrics: a running handoff, or one that a
+            # plugin action (the escalation, an end) has just written.
+            watch.note_running(tracker.sender_id)
         if latest_action == ACTION_RELAY and not _answered(tracker.events, ACTION_RELAY):
             # Rasa lost the relay's answer (the action server was down): the user hears it
             # now, from Rasa itself; the message goes with the next relay that gets through.
@@ -231,7 +235,6 @@ class HandoffPolicy(Policy):
 
         handoff = current if current is not None and current.active else None
         if handoff is not None:
-            watch.note_running(tracker.sender_id)  # for the Rasa server's timers
             if not user_spoke:
                 return self._predict(domain, ACTION_LISTEN_NAME, repair)
             action, transition = self._during_handoff(tracker, handoff)

@@ -44,7 +44,7 @@ from rasa_zendesk.constants import (
     UTTER_RELAY_FAILED,
 )
 from rasa_zendesk.escalation import EscalationReason
-from rasa_zendesk.handoff import offer, state
+from rasa_zendesk.handoff import offer, state, watch
 from rasa_zendesk.policy.handoff_policy import HandoffPolicy, recent_user_turns
 from testkit.ordinary_messages import ORDINARY_MESSAGES
 from testkit.policy_trackers import (
@@ -142,6 +142,32 @@ def test_an_escalation_whose_answer_was_lost_tells_the_user_from_rasa(
     assert predicted_action(predict(policy, events)) == UTTER_HANDOFF_FAILED
     events += [ActionExecuted(UTTER_HANDOFF_FAILED), said(UTTER_HANDOFF_FAILED)]
     assert predicted_action(predict(policy, events)) == LISTEN
+
+
+def test_the_timers_are_told_of_a_handoff_the_plugin_just_wrote_or_that_runs(
+    policy: HandoffPolicy,
+) -> None:
+    """The Rasa server's timers and metrics learn of records the action server wrote from
+    the policy (`handoff.watch`): right after the escalation, while the handoff runs, and
+    right after a plugin action ended it; not for a chat that never had one."""
+    noted: List[str] = []
+    watch.listen(noted.append)
+    try:
+        base = [*session_start(), user("human please", "human_handoff")]
+        opened = [*base, *handoff_started()[:-1]]
+        predict(policy, opened)
+        assert noted == ["test-user"]
+        running = [*opened, ActionExecuted(LISTEN), user("hello?", "greet")]
+        predict(policy, running)
+        assert len(noted) == 2
+        ended = [*running, ActionExecuted(ACTION_END_HANDOFF), *handoff_ended(running)]
+        predict(policy, ended)
+        assert len(noted) == 3
+        predict(policy, [*ended, ActionExecuted(LISTEN), user("thanks", "greet")])
+        predict(policy, base)
+        assert len(noted) == 3
+    finally:
+        watch.listen(None)
 
 
 def test_very_negative_message_escalates(policy: HandoffPolicy) -> None:

@@ -70,6 +70,9 @@ class TimerLoop:
             self._task = asyncio.get_running_loop().create_task(self._run(app))
 
     async def stop(self) -> None:
+        if self._watchlist is not None:
+            self._watchlist.close()
+            self._watchlist = None
         task, self._task = self._task, None
         if task is not None:
             task.cancel()
@@ -79,6 +82,7 @@ class TimerLoop:
     async def _run(self, app: Any) -> None:
         logged_at = float("-inf")
         while True:
+            started = time.monotonic()
             try:
                 await self.tick(app)
             except asyncio.CancelledError:
@@ -87,7 +91,8 @@ class TimerLoop:
                 if time.monotonic() - logged_at >= FAILURE_LOG_SECONDS:
                     logged_at = time.monotonic()
                     logger.exception("Handoff timers: a round failed; trying every second")
-            await asyncio.sleep(self.poll_seconds)
+            # A round starts every `poll_seconds` (a new handoff is seen within that).
+            await asyncio.sleep(max(0.0, self.poll_seconds - (time.monotonic() - started)))
 
     async def tick(self, app: Any) -> None:
         """One round: find the running handoffs, fire those whose deadline has passed."""
@@ -97,11 +102,14 @@ class TimerLoop:
         rasa = self.processor.context(agent, getattr(app.ctx, "input_channels", None) or [])
         store = rasa.trackers.store
         if self._watchlist is None or self._watchlist.store is not store:
-            self._watchlist, self._due = watchlist_for(store, self.observe), {}
-            self._failing = {}
+            if self._watchlist is not None:
+                self._watchlist.close()
+            self._watchlist = watchlist_for(rasa.trackers, rasa.config.handoff, self.observe)
+            self._due, self._failing = {}, {}
         running = await self._watchlist.refresh()
         for sender_id in self._watchlist.changed:
             self._due.pop(sender_id, None)
+        self._due.update(self._watchlist.due())
         now = clock.now()
         for sender_id in list(running):
             failing = self._failing.get(sender_id)
@@ -125,9 +133,9 @@ class TimerLoop:
             self._failed(sender_id, error, now)
             return
         self._failing.pop(sender_id, None)
+        assert self._watchlist is not None
+        self._watchlist.scheduled(sender_id, upcoming)
         if upcoming is None:
-            assert self._watchlist is not None
-            self._watchlist.forget(sender_id)
             self._due.pop(sender_id, None)
         else:
             self._due[sender_id] = upcoming.at

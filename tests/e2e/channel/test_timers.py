@@ -13,6 +13,7 @@ from typing import AsyncIterator, Optional
 import pytest
 
 from rasa_zendesk import constants
+from rasa_zendesk.channel.open_index import RedisOpenIndex
 from rasa_zendesk.channel.timers import watchlist
 from rasa_zendesk.channel.timers.loop import TimerLoop
 from rasa_zendesk.handoff import state
@@ -162,18 +163,21 @@ async def test_the_timers_keep_working_past_their_horizon(
     assert (await record_of(stack, sender)).agent_timeout_offered_at is not None
 
 
-async def test_with_a_redis_tracker_store_a_scan_finds_the_running_handoffs(
+async def test_with_a_redis_tracker_store_the_index_finds_the_running_handoffs(
     db_path: Path, moved_clock: ClockFile, redis_service: Redis
 ) -> None:
-    """No events table to read: a fresh loop (a restart, or another instance) scans the
-    store, finds the handoff nobody noticed in this process, and fires its timer."""
+    """No events table to read: a fresh loop (a restart, or another instance) reads the index
+    of open handoffs, rebuilt from the records when it is missing (the first start after an
+    upgrade: nobody indexed the handoff), and fires its timer."""
     store = redis_tracker_store(redis_service.port)
     async with emulator_stack(db_path, credentials=TIMEOUTS, tracker_store=store) as stack:
         await stack.rasa.zendesk.timers.stop()
         sender, _, chat = await stack.handoff()
+        index = RedisOpenIndex(store)
+        store.red.delete(index.key, index.built_key)
         fresh = TimerLoop(stack.rasa.zendesk.processor)
         await round_of_timers(stack, fresh)
-        assert isinstance(fresh._watchlist, watchlist.ScanningWatchlist)
+        assert isinstance(fresh._watchlist, watchlist.IndexWatchlist)
         assert sender in fresh._watchlist.running
         moved_clock.advance(601)
         await round_of_timers(stack, fresh)
