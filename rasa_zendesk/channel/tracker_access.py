@@ -94,7 +94,7 @@ class TrackerAccess:
                 tracker.update(event)
             await self.store.save(tracker)
         else:
-            await self.cache.record(tracker, events)
+            self.cache.record(tracker, events)
             if self.store.event_broker is not None:
                 # What `TrackerStore.save` streams: the new events (Rasa's own publisher).
                 await self.store._stream_new_events(

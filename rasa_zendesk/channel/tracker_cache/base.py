@@ -4,10 +4,8 @@ that keep a cached tracker equal to the one the tracker store's `retrieve` would
 - Every write of a conversation happens under the lock store's lock for its sender id (Rasa's
   turns, Rasa's HTTP API, this channel) and is finished before the lock is released. So what a
   store holds for a sender only grows at its end, and a read under that lock sees all of it.
-- Reading and applying are synchronous, as in Rasa's own stores, so no other coroutine sees a
-  cached tracker half updated. Writing runs in a worker thread (`record`) with the entry out of
-  the cache and the tracker untouched until the write is done: other conversations go on
-  while the store commits.
+- Reading, applying and writing are synchronous, as in Rasa's own stores, so no other coroutine
+  sees a cached tracker half updated.
 - A new conversation session makes the entry reload, because `retrieve` returns that session
   only. A change of the domain (a new model) empties the cache, because its slots shape the
   trackers. A failure drops the entry, so the next read starts again from the store.
@@ -20,7 +18,6 @@ the length of its stored events' JSON, which the caches read anyway (see
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -102,17 +99,14 @@ class TrackerCache(Generic[Position]):
         self._remember(sender_id, entry)
         return entry.tracker
 
-    async def record(self, tracker: DialogueStateTracker, events: Iterable[Event]) -> None:
+    def record(self, tracker: DialogueStateTracker, events: Iterable[Event]) -> None:
         """Store `events` as the store's `save` would, then add them to `tracker`.
 
-        The caller holds the conversation's lock and got `tracker` from `retrieve`. The write
-        runs in a worker thread, so that the store's commit (PostgreSQL's fsync, a Redis round
-        trip) does not stop every other conversation's webhook: the entry is out of the cache
-        meanwhile, and the tracker gets the events on the event loop once they are stored.
+        The caller holds the conversation's lock and got `tracker` from `retrieve`.
         """
         events = list(events)
         entry = self._take(tracker.sender_id)
-        position, stored_bytes = await asyncio.to_thread(self._append, tracker, events)
+        position, stored_bytes = self._append(tracker, events)
         for event in events:
             tracker.update(event)
         if entry is not None and entry.tracker is tracker:
@@ -127,7 +121,6 @@ class TrackerCache(Generic[Position]):
         return entry
 
     def _remember(self, sender_id: str, entry: Entry[Position]) -> None:
-        self._take(sender_id)  # a reader without the lock may have loaded it while it was out
         entry.charged = estimated_memory(entry.stored_bytes)
         if entry.charged > self.max_bytes:
             logger.debug(
