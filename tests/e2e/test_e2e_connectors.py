@@ -123,9 +123,13 @@ async def test_each_conversation_goes_to_its_own_account(
     mark = len(user.received)
     await emulator.set_ticket_status(eu_conversation["id"], "solved")
     await user.next_text(mark, contains=ENDED)
-    handoff = tracker.handoff(user.session_id)
-    assert handoff is not None and handoff.connector == "eu"
-    assert handoff.end_reason == state.TICKET_SOLVED
+
+    def ended() -> Optional[state.Handoff]:  # stored right after the user is told
+        handoff = tracker.handoff(user.session_id)
+        return handoff if handoff is not None and handoff.end_reason is not None else None
+
+    handoff = await wait_for(ended, "the end stored")
+    assert handoff.connector == "eu" and handoff.end_reason == state.TICKET_SOLVED
     rest_handoff = tracker.handoff(rest_sender)
     assert rest_handoff is not None and rest_handoff.active and rest_handoff.connector == "default"
 

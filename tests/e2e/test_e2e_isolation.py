@@ -248,8 +248,13 @@ async def test_one_user_s_failing_timer_holds_up_no_other_and_ends_as_failed(
 
     # The other user's handoff times out on time, though the first one's timer fails.
     await user.next_text(mark, contains=ENDED, timeout=30)
-    other = tracker.handoff(user.session_id)
-    assert other is not None and other.end_reason == state.IDLE_TIMEOUT
+
+    def other_ended() -> Optional[state.Handoff]:  # stored right after the user is told
+        other = tracker.handoff(user.session_id)
+        return other if other is not None and other.end_reason is not None else None
+
+    other = await wait_for(other_ended, "the other user's end stored")
+    assert other.end_reason == state.IDLE_TIMEOUT
 
     def failed() -> bool:
         clock.advance(10)  # the failing timer's next try comes 2, 4, 8, 16 s later

@@ -88,7 +88,9 @@ async def test_no_agent_comes_a_sigkill_then_the_timer_fires_from_the_store(
     clock.advance(601)
     offer = await user.next_text(mark, contains=OFFER, timeout=30)
     assert offer
-    assert record(tracker, user.session_id).agent_timeout_offered_at is not None
+    await wait_for(  # stored right after the user is told
+        lambda: record(tracker, user.session_id).agent_timeout_offered_at, "the offer stored"
+    )
 
     mark = len(user.received)
     await user.next_text(await user.say("/wait"), contains=KEEP_WAITING)
