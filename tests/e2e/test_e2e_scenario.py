@@ -16,7 +16,7 @@ from rasa_zendesk.handoff import state
 from testkit.emulator_control import EmulatorControl, user_texts, wait_for
 from testkit.events_table import EventsTable
 from testkit.socket_user import SocketUser
-from testkit.stack_users import ENDED, GREETING, STARTED
+from testkit.stack_users import COMMENT, ENDED, GREETING, RATE, STARTED, THANKS
 
 pytestmark = pytest.mark.e2e
 
@@ -139,6 +139,11 @@ async def test_handoff_to_an_agent_and_back(
     # Zendesk's ticket event (CLOSED) or Agent Workspace's release, whichever came first.
     assert ended.end_reason in (state.TICKET_CLOSED, state.TICKET_SOLVED) and ended.agent_name
     messages_before = len((await emulator.conversation_of(sender))["messages"])
+    if ended.end_reason == state.TICKET_SOLVED:
+        # The example bot's after_handoff_action: an agent solved it, so its CSAT form asks.
+        await user.next_text(mark, contains=RATE)
+        await user.next_text(await user.say("4"), contains=COMMENT)
+        await user.next_text(await user.say("no"), contains=THANKS)
     await user.next_text(await user.say("hello"), contains=GREETING)
     conversation = await emulator.conversation_of(sender)
     assert len(conversation["messages"]) == messages_before, "nothing relayed after the handoff"
