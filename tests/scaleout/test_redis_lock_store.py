@@ -131,3 +131,67 @@ def test_rasa_builds_it_from_endpoints(redis: Redis) -> None:
 def test_poll_interval_must_be_positive(redis: Redis) -> None:
     with pytest.raises(ValueError, match="poll_interval"):
         store(redis, poll_interval=0)
+
+
+def test_the_stored_lock_is_rasa_s_own_shape(redis: Redis) -> None:
+    """Rasa's own `RedisLockStore` (another instance, `rasa shell`) reads and writes the same
+    value: the tickets it draws follow ours, and ours follow its."""
+    ours, rasas = store(redis), RedisLockStore(host=redis.host, port=redis.port, db=1)
+    conversation = 'a/b "quoted" ' + uuid.uuid4().hex
+    first = ours.issue_ticket(conversation, lock_lifetime=60)
+    lock = rasas.get_lock(conversation)
+    assert lock is not None and lock.conversation_id == conversation
+    assert [t.number for t in lock.tickets] == [first]
+    assert lock.tickets[0].expires == pytest.approx(time.time() + 60, abs=2)
+    second = rasas.issue_ticket(conversation)
+    third = ours.issue_ticket(conversation)
+    assert (second, third) == (first + 1, first + 2)
+    ours.finish_serving(conversation, second)
+    lock = rasas.get_lock(conversation)
+    assert lock is not None and [t.number for t in lock.tickets] == [first, third]
+    ours.cleanup(conversation, first)
+    ours.cleanup(conversation, third)
+    assert rasas.get_lock(conversation) is None
+
+
+def test_an_expired_ticket_no_longer_holds_the_lock(redis: Redis) -> None:
+    """A holder that died (its ticket's lifetime passed) does not block the next one."""
+    lock_store = store(redis)
+    conversation = uuid.uuid4().hex
+    dead = lock_store.issue_ticket(conversation, lock_lifetime=0.05)
+    waiting = lock_store.issue_ticket(conversation)
+    lock = lock_store.get_lock(conversation)
+    assert lock is not None and lock.is_locked(waiting)
+    deadline = time.monotonic() + 5
+    while (
+        time.monotonic() < deadline and lock_store.get_lock(conversation).tickets[0].number == dead
+    ):
+        lock_store.update_lock(conversation)
+    lock = lock_store.get_lock(conversation)
+    assert lock is not None and [t.number for t in lock.tickets] == [waiting]
+    assert not lock.is_locked(waiting)
+    lock_store.cleanup(conversation, waiting)
+    assert lock_store.get_lock(conversation) is None
+
+
+async def test_an_uncontended_lock_costs_two_round_trips(redis: Redis) -> None:
+    """Draw-and-check, then retire: what a webhook or a bot turn pays when nobody queues."""
+    lock_store = store(redis)
+    conversation = uuid.uuid4().hex
+    async with lock_store.lock(conversation):  # loads the scripts once
+        pass
+    calls: List[str] = []
+    original = lock_store.red.execute_command
+
+    def counted(*args: object, **options: object) -> object:
+        calls.append(str(args[0]))
+        return original(*args, **options)
+
+    lock_store.red.execute_command = counted  # type: ignore[method-assign]
+    probe = redis_client.Redis(host=redis.host, port=redis.port, db=1)
+    async with lock_store.lock(conversation):
+        held = list(calls)
+        assert probe.exists(lock_store.key_prefix + conversation)
+    assert held == ["EVALSHA"]
+    assert calls == ["EVALSHA", "EVALSHA"]
+    assert not probe.exists(lock_store.key_prefix + conversation)
