@@ -334,7 +334,7 @@ def _dynamo_table(store: DynamoTrackerStore, name: str, key: str) -> Any:
                 AttributeDefinitions=[{"AttributeName": key, "AttributeType": "S"}],
                 ProvisionedThroughput={"ReadCapacityUnits": 5, "WriteCapacityUnits": 5},
             )
-        except store.client.exceptions.ResourceInUseException:
+        except dynamo.meta.client.exceptions.ResourceInUseException:
             pass  # another instance is making it
         # Every second (boto3's default is 20 s): it blocks the start of the channel.
         store.client.get_waiter("table_exists").wait(

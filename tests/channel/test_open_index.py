@@ -328,15 +328,32 @@ async def test_the_write_path_touches_the_entry_when_it_records_a_transition(
     assert second.told[-1] == ("alice", joined)
 
 
-def test_the_dynamo_index_lives_in_tables_next_to_the_store_s(dynamo_stores: Any) -> None:
+def test_the_dynamo_index_lives_in_tables_next_to_the_store_s(
+    dynamo_stores: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     store = dynamo_stores()
     index = open_index_for(store)
     assert index is not None
     tables = store.client.list_tables()["TableNames"]
     assert "rasa_zendesk_open_handoffs_" + store.table_name in tables
     assert "rasa_zendesk_open_handoffs_built" in tables
-    # Made once: another instance finds them.
+    # Made once: another instance finds them, or made by another instance meanwhile.
     assert open_index_for(dynamo_stores()) is not None
+    racing = dynamo_stores()
+    describe = racing.client.describe_table
+    missing = racing.client.exceptions.ResourceNotFoundException
+    gone_once = ["rasa_zendesk_open_handoffs_built"]
+
+    def raced(**request: Any) -> Any:
+        if request["TableName"] in gone_once:
+            gone_once.remove(request["TableName"])
+            raise missing({"Error": {"Code": "ResourceNotFoundException"}}, "DescribeTable")
+        return describe(**request)
+
+    monkeypatch.setattr(racing.client, "describe_table", raced)
+    raced_index = open_index_for(racing)
+    assert raced_index is not None and not gone_once
+    assert raced_index.claim_rebuild() is True
 
 
 def test_a_dynamo_store_whose_index_cannot_be_made_is_scanned(
