@@ -49,6 +49,9 @@ logger = logging.getLogger(__name__)
 #: collection's (table's) name, followed by the conversations' collection (table) name.
 INDEX_KEY = "rasa_zendesk:open_handoffs:"
 INDEX_COLLECTION = "rasa_zendesk_open_handoffs_"
+#: DynamoDB: the table of the rebuilds' claims, one item per tracker table (its name cannot be
+#: an index table's, whatever the tracker table is called).
+BUILT_TABLE = "rasa_zendesk_open_handoffs.built"
 #: Set (with this expiry) by the instance that rebuilds the index: while it holds, the index
 #: is whole; when it expires, one instance rebuilds it again (a lost entry is found).
 REBUILD_SECONDS = 3600.0
@@ -227,7 +230,7 @@ class DynamoOpenIndex(OpenIndex):
     def __init__(self, store: DynamoTrackerStore) -> None:
         self.store = store
         self.entries_table = _dynamo_table(store, INDEX_COLLECTION + store.table_name, "sender_id")
-        self.built = _dynamo_table(store, INDEX_COLLECTION + "built", "tracker_table")
+        self.built = _dynamo_table(store, BUILT_TABLE, "tracker_table")
         self.built_key = {"tracker_table": store.table_name}
 
     def touch(self, sender_id: str) -> None:
@@ -303,7 +306,7 @@ def open_index_for(store: TrackerStore) -> Optional[OpenIndex]:
                 "timers scan every conversation once a minute instead. Grant DescribeTable, "
                 "CreateTable, Scan, PutItem, UpdateItem and DeleteItem on both.",
                 INDEX_COLLECTION + store.table_name,
-                INDEX_COLLECTION + "built",
+                BUILT_TABLE,
                 error,
             )
     return None

@@ -336,13 +336,13 @@ def test_the_dynamo_index_lives_in_tables_next_to_the_store_s(
     assert index is not None
     tables = store.client.list_tables()["TableNames"]
     assert "rasa_zendesk_open_handoffs_" + store.table_name in tables
-    assert "rasa_zendesk_open_handoffs_built" in tables
+    assert "rasa_zendesk_open_handoffs.built" in tables
     # Made once: another instance finds them, or made by another instance meanwhile.
     assert open_index_for(dynamo_stores()) is not None
     racing = dynamo_stores()
     describe = racing.client.describe_table
     missing = racing.client.exceptions.ResourceNotFoundException
-    gone_once = ["rasa_zendesk_open_handoffs_built"]
+    gone_once = ["rasa_zendesk_open_handoffs.built"]
 
     def raced(**request: Any) -> Any:
         if request["TableName"] in gone_once:
