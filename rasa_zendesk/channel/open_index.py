@@ -323,7 +323,9 @@ def _text(member: Any) -> str:
 def _dynamo_table(store: DynamoTrackerStore, name: str, key: str) -> Any:
     """The table `name` (hash key `key`, a string), made if missing in the store's region with
     the store's credentials, as Rasa's `DynamoTrackerStore.get_or_create_table` makes its own
-    (that one always makes the store's table); waits until it can be used."""
+    (that one always makes the store's table); waits until it can be used. Billed per request,
+    unlike Rasa's (5 capacity units each way): every instance reads the index every second,
+    and a fixed capacity would throttle the rounds as instances and open handoffs grow."""
     import boto3
 
     dynamo = boto3.resource("dynamodb", region_name=store.region)
@@ -335,7 +337,7 @@ def _dynamo_table(store: DynamoTrackerStore, name: str, key: str) -> Any:
                 TableName=name,
                 KeySchema=[{"AttributeName": key, "KeyType": "HASH"}],
                 AttributeDefinitions=[{"AttributeName": key, "AttributeType": "S"}],
-                ProvisionedThroughput={"ReadCapacityUnits": 5, "WriteCapacityUnits": 5},
+                BillingMode="PAY_PER_REQUEST",
             )
         except dynamo.meta.client.exceptions.ResourceInUseException:
             pass  # another instance is making it

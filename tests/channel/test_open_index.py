@@ -337,6 +337,8 @@ def test_the_dynamo_index_lives_in_tables_next_to_the_store_s(
     tables = store.client.list_tables()["TableNames"]
     assert "rasa_zendesk_open_handoffs_" + store.table_name in tables
     assert "rasa_zendesk_open_handoffs.built" in tables
+    made = store.client.describe_table(TableName="rasa_zendesk_open_handoffs.built")
+    assert made["Table"]["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
     # Made once: another instance finds them, or made by another instance meanwhile.
     assert open_index_for(dynamo_stores()) is not None
     racing = dynamo_stores()
