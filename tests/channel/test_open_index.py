@@ -377,10 +377,11 @@ def test_a_dynamo_store_whose_index_cannot_be_made_is_scanned(
 
 
 async def test_a_dynamo_index_and_store_are_read_a_page_at_a_time(
-    dynamo_stores: Any, monkeypatch: pytest.MonkeyPatch
+    dynamo_stores: Any, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
 ) -> None:
     """DynamoDB answers a scan up to 1 MB at a time: here one item a page."""
     first = Instance(dynamo_stores())
+    request.addfinalizer(first.watchlist.close)
     for table in (first.store.db, first.index.entries_table):  # type: ignore[attr-defined]
         scan = table.scan
         monkeypatch.setattr(table, "scan", lambda scan=scan, **request: scan(Limit=1, **request))
@@ -391,4 +392,3 @@ async def test_a_dynamo_index_and_store_are_read_a_page_at_a_time(
     await first.round()  # rebuilds
     assert await first.round() == records
     assert set(first.index.entries()) == set(records)
-    first.watchlist.close()
