@@ -14,7 +14,8 @@ webhook handler, which answers 5xx and SunCo retries.
 
 With a SQL or Redis tracker store, trackers come from a cache that reads only what was stored
 since this instance last looked, instead of the whole conversation (see `tracker_cache`). With
-a Redis or MongoDB store, a write of a handoff record also touches the index of open handoffs
+a Redis, MongoDB or DynamoDB store, a write of a handoff record also touches the index of open
+handoffs
 (`open_index`), so every instance looks at that record at its next timer round.
 """
 
@@ -68,7 +69,7 @@ class TrackerAccess:
         self.store = primary_tracker_store(tracker_store)
         self.lock_store = lock_store
         self.cache: Optional[TrackerCache[Any]] = cache_for(self.store, cache_size, cache_max_bytes)
-        #: The open handoffs of a Redis or MongoDB store (None for the others).
+        #: The open handoffs of a Redis, MongoDB or DynamoDB store (None for the others).
         self.index: Optional[OpenIndex] = open_index_for(self.store)
 
     def serves(self, tracker_store: TrackerStore, lock_store: LockStore) -> bool:

@@ -2,11 +2,11 @@
 
 The policy notes every conversation whose handoff runs when it predicts for it (that includes
 the turn right after an escalation, which the action server wrote), and one whose record a
-plugin action has just ended. It is only a shortcut: the
-timers also find running handoffs in the tracker store itself (see
-`rasa_zendesk.channel.timers`). A listener (the index of open handoffs of a Redis or MongoDB store,
-`rasa_zendesk.channel.open_index`) is told at once, so other instances learn of a new handoff
-without waiting for this process's next timer round; its failure is logged, never the turn's.
+plugin action has just ended. It is only a shortcut: the timers also find running handoffs
+in the tracker store itself (see `rasa_zendesk.channel.timers`). A listener (the index of open
+handoffs of a Redis, MongoDB or DynamoDB store, `rasa_zendesk.channel.open_index`) is told at
+once, so other instances learn of a new handoff without waiting for this process's next timer
+round; its failure is logged, never the turn's.
 """
 
 from __future__ import annotations

@@ -1,9 +1,10 @@
-"""The index of open handoffs of a Redis or MongoDB tracker store
+"""The index of open handoffs of a Redis, MongoDB or DynamoDB tracker store
 (`rasa_zendesk.channel.open_index`) as two Rasa instances' timers read it
 (`timers.watchlist.IndexWatchlist`): a new handoff is seen by the other instance at its next
 round, a stale entry is checked against its record, a missing index or entry is rebuilt from
 the records, and the index is never the truth. Redis is a real server; MongoDB is mongomock
-(no MongoDB server here), both instances' stores on one mongomock client."""
+(no MongoDB server here), both instances' stores on one mongomock client; DynamoDB is moto's
+(boto3's calls answered in process), both instances' stores on one mocked DynamoDB."""
 
 from __future__ import annotations
 
@@ -12,15 +13,20 @@ from typing import Any, Dict, List, Tuple
 
 import pytest
 from rasa.core.lock_store import InMemoryLockStore
-from rasa.core.tracker_store import MongoTrackerStore, RedisTrackerStore, TrackerStore
+from rasa.core.tracker_store import (
+    DynamoTrackerStore,
+    MongoTrackerStore,
+    RedisTrackerStore,
+    TrackerStore,
+)
 from rasa.shared.core.events import SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from rasa_zendesk import clock, constants
 from rasa_zendesk.channel import open_index
-from rasa_zendesk.channel.open_index import OpenIndex
+from rasa_zendesk.channel.open_index import OpenIndex, open_index_for
 from rasa_zendesk.channel.timers import watchlist
-from rasa_zendesk.channel.timers.watchlist import IndexWatchlist, watchlist_for
+from rasa_zendesk.channel.timers.watchlist import IndexWatchlist, ScanningWatchlist, watchlist_for
 from rasa_zendesk.channel.tracker_access import TrackerAccess
 from rasa_zendesk.handoff import state, watch
 from rasa_zendesk.handoff.deadlines import Deadline
@@ -72,7 +78,23 @@ def mongo_stores(monkeypatch: pytest.MonkeyPatch) -> Any:
     return lambda: MongoTrackerStore(DOMAIN, collection=collection)
 
 
-@pytest.fixture(params=["redis", "mongo"])
+def dynamo_stores(request: pytest.FixtureRequest) -> Any:
+    """Rasa's DynamoDB store on moto: each call a store of its own on one mocked DynamoDB
+    (moto's fake credentials), for the rest of the test."""
+    moto = pytest.importorskip("moto")
+    mocked = moto.mock_dynamodb()
+    mocked.start()
+    request.addfinalizer(mocked.stop)
+    table = "t" + new_id()
+    return lambda: DynamoTrackerStore(DOMAIN, table_name=table, region="eu-west-1")
+
+
+@pytest.fixture(name="dynamo_stores")
+def dynamo_stores_fixture(request: pytest.FixtureRequest, moved_clock: ClockFile) -> Any:
+    return dynamo_stores(request)
+
+
+@pytest.fixture(params=["redis", "mongo", "dynamo"])
 def instances(
     request: pytest.FixtureRequest, moved_clock: ClockFile, monkeypatch: pytest.MonkeyPatch
 ) -> Any:
@@ -83,8 +105,10 @@ def instances(
         def store() -> TrackerStore:
             return RedisTrackerStore(DOMAIN, host="127.0.0.1", port=port, key_prefix=prefix)
 
-    else:
+    elif request.param == "mongo":
         store = mongo_stores(monkeypatch)
+    else:
+        store = dynamo_stores(request)
     first, second = Instance(store()), Instance(store())
     yield first, second
     first.watchlist.close()
@@ -302,3 +326,69 @@ async def test_the_write_path_touches_the_entry_when_it_records_a_transition(
     await first.trackers.record(tracker, [SlotSet(constants.SLOT_HANDOFF, joined.as_slot())])
     assert await second.round() == {"alice": joined}
     assert second.told[-1] == ("alice", joined)
+
+
+def test_the_dynamo_index_lives_in_tables_next_to_the_store_s(
+    dynamo_stores: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = dynamo_stores()
+    index = open_index_for(store)
+    assert index is not None
+    tables = store.client.list_tables()["TableNames"]
+    assert "rasa_zendesk_open_handoffs_" + store.table_name in tables
+    assert "rasa_zendesk_open_handoffs.built" in tables
+    made = store.client.describe_table(TableName="rasa_zendesk_open_handoffs.built")
+    assert made["Table"]["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
+    # Made once: another instance finds them, or made by another instance meanwhile.
+    assert open_index_for(dynamo_stores()) is not None
+    racing = dynamo_stores()
+    describe = racing.client.describe_table
+    missing = racing.client.exceptions.ResourceNotFoundException
+    gone_once = ["rasa_zendesk_open_handoffs.built"]
+
+    def raced(**request: Any) -> Any:
+        if request["TableName"] in gone_once:
+            gone_once.remove(request["TableName"])
+            raise missing({"Error": {"Code": "ResourceNotFoundException"}}, "DescribeTable")
+        return describe(**request)
+
+    monkeypatch.setattr(racing.client, "describe_table", raced)
+    raced_index = open_index_for(racing)
+    assert raced_index is not None and not gone_once
+    assert raced_index.claim_rebuild() is True
+
+
+def test_a_dynamo_store_whose_index_cannot_be_made_is_scanned(
+    dynamo_stores: Any, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from botocore.exceptions import ClientError
+
+    store = dynamo_stores()
+
+    def denied(**request: Any) -> Any:
+        error = {"Error": {"Code": "AccessDeniedException", "Message": "not authorized"}}
+        raise ClientError(error, "DescribeTable")
+
+    monkeypatch.setattr(store.client, "describe_table", denied)
+    trackers = TrackerAccess(store, InMemoryLockStore())
+    assert trackers.index is None
+    assert isinstance(watchlist_for(trackers, SETTINGS), ScanningWatchlist)
+    assert "rasa_zendesk_open_handoffs_" + store.table_name in caplog.text
+
+
+async def test_a_dynamo_index_and_store_are_read_a_page_at_a_time(
+    dynamo_stores: Any, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> None:
+    """DynamoDB answers a scan up to 1 MB at a time: here one item a page."""
+    first = Instance(dynamo_stores())
+    request.addfinalizer(first.watchlist.close)
+    for table in (first.store.db, first.index.entries_table):  # type: ignore[attr-defined]
+        scan = table.scan
+        monkeypatch.setattr(table, "scan", lambda scan=scan, **request: scan(Limit=1, **request))
+    records = {sender_id: state.opened("conv-" + sender_id) for sender_id in ("a", "b", "c")}
+    for sender_id, record in records.items():
+        await saved(first, sender_id, record)
+
+    await first.round()  # rebuilds
+    assert await first.round() == records
+    assert set(first.index.entries()) == set(records)

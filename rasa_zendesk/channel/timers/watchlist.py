@@ -1,6 +1,6 @@
 """Which conversations have a running handoff, as far as the tracker store can tell: the
-events table of a SQL store, the index of open handoffs of a Redis or MongoDB store, else a
-scan."""
+events table of a SQL store, the index of open handoffs of a Redis, MongoDB or DynamoDB store,
+else (in memory) a scan."""
 
 from __future__ import annotations
 
@@ -122,8 +122,9 @@ class SQLWatchlist(Watchlist):
 
 
 class ScanningWatchlist(Watchlist):
-    """Any other store: every conversation is read once a minute (and at start), the ones
-    this process noticed at once. Costly for a large store; a SQL store is the better home."""
+    """Any other store (in memory, one of the bot's own, a DynamoDB store whose index cannot
+    be made): every conversation is read once a minute (and at start), the ones this process
+    noticed at once. Costly for a large store."""
 
     def __init__(self, store: TrackerStore, observe: Optional[RecordObserver] = None) -> None:
         super().__init__(store, observe)
@@ -149,12 +150,13 @@ class ScanningWatchlist(Watchlist):
 
 
 class IndexWatchlist(Watchlist):
-    """A Redis or MongoDB store: its index of open handoffs (`channel.open_index`). A round
-    reads the index; only the entries that are new, changed (touched) or gone are read in the store,
-    lock-free, for their record (told to `observe`) and their next deadline, which goes back
-    into the index. Every instance does the same, so each sees a new handoff at its next
-    round. An entry whose record shows no running handoff is dropped, unless it was touched
-    within `SAVED_WITHIN_SECONDS` (the turn that noted it may not have saved yet)."""
+    """A Redis, MongoDB or DynamoDB store: its index of open handoffs (`channel.open_index`).
+    A round reads the index; only the entries that are new, changed (touched) or gone are read
+    in the store, lock-free, for their record (told to `observe`) and their next deadline,
+    which goes back into the index. Every instance does the same, so each sees a new handoff
+    at its next round. An entry whose record shows no running handoff is dropped, unless it
+    was touched within `SAVED_WITHIN_SECONDS` (the turn that noted it may not have saved
+    yet)."""
 
     def __init__(
         self,
