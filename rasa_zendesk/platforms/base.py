@@ -12,6 +12,7 @@ files and must not load Rasa's channels for it.
 
 from __future__ import annotations
 
+import functools
 import importlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Dict, Iterable, Mapping, Optional, Sequence, Tuple
@@ -80,8 +81,7 @@ class Platform:
         """Whether `output` is this platform's output channel (its Rasa class)."""
         if not self.output_class:
             return False
-        module, _, name = self.output_class.rpartition(".")
-        return isinstance(output, getattr(importlib.import_module(module), name))
+        return isinstance(output, _class_named(self.output_class))
 
     def output(
         self, channel: InputChannel, tracker: Optional[DialogueStateTracker]
@@ -191,3 +191,10 @@ def last_user_message_at(tracker: Optional[DialogueStateTracker]) -> Optional[fl
         if isinstance(event, UserUttered):
             return float(event.timestamp)
     return None
+
+
+@functools.lru_cache(maxsize=None)
+def _class_named(dotted: str) -> type:
+    """The class `module.Class` names, imported once (`owns` runs for every message)."""
+    module, _, name = dotted.rpartition(".")
+    return getattr(importlib.import_module(module), name)
