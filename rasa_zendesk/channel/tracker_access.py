@@ -80,7 +80,10 @@ class TrackerAccess:
     async def locked(self, sender_id: str) -> AsyncIterator[Optional[DialogueStateTracker]]:
         """The current tracker (None if the conversation does not exist), under the lock."""
         async with self.lock_store.lock(sender_id, wait_time_in_seconds=LOCK_POLL_SECONDS):
-            yield await self.read(sender_id)
+            if self.cache is not None:
+                yield await self.cache.retrieve_locked(sender_id)
+            else:
+                yield await self.store.retrieve(sender_id)
 
     async def read(self, sender_id: str) -> Optional[DialogueStateTracker]:
         """The current tracker; without the lock, only for reading."""
@@ -95,7 +98,7 @@ class TrackerAccess:
                 tracker.update(event)
             await self.store.save(tracker)
         else:
-            self.cache.record(tracker, events)
+            await self.cache.record(tracker, events)
             if self.store.event_broker is not None:
                 # What `TrackerStore.save` streams: the new events (Rasa's own publisher).
                 await self.store._stream_new_events(

@@ -4,10 +4,12 @@ API, another Rasa instance)."""
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import json
 import random
 import sqlite3
+import threading
 import tracemalloc
 from contextlib import contextmanager
 from pathlib import Path
@@ -164,7 +166,7 @@ async def test_what_is_written_is_what_rasa_writes(store: TrackerStore) -> None:
     tracker = cache.retrieve("by-cache")
     assert tracker is not None
 
-    cache.record(tracker, events)
+    await cache.record(tracker, events)
     await rasa_writes(store, "by-rasa", *events)
 
     assert stored(store, "by-cache") == stored(store, "by-rasa")
@@ -187,7 +189,7 @@ async def test_what_others_store_meanwhile_is_read_incrementally(store: TrackerS
     )
     cached = await assert_same_as_rasa(cache, sender)
     assert cached is first  # brought up to date, not read again
-    cache.record(cached, [agent_message("hi")])
+    await cache.record(cached, [agent_message("hi")])
     await rasa_writes(store, sender, user("thanks", channel="rest"))
     assert (await assert_same_as_rasa(cache, sender)).get_latest_input_channel() == "rest"
     await rasa_writes(store, sender, SlotSet(constants.SLOT_HANDOFF, {"state": "ended"}))
@@ -271,7 +273,7 @@ async def test_a_failed_write_drops_the_entry_and_loses_nothing(store: TrackerSt
     assert tracker is not None and len(cache) == 1
     with broken(store, sender):
         with pytest.raises(Exception, match="events|WRONGTYPE"):
-            cache.record(tracker, [agent_message("lost?")])
+            await cache.record(tracker, [agent_message("lost?")])
 
     assert len(cache) == 0
     await assert_same_as_rasa(cache, sender)  # the failed message is in neither
@@ -453,7 +455,7 @@ async def test_the_cache_never_holds_more_than_its_memory_budget(store: TrackerS
         tracker = await assert_same_as_rasa(cache, sender)
         evicted_and_read_again += was_out
         if action > 0.7:  # the webhook's own write
-            cache.record(tracker, [agent_message(f"agent {step}")])
+            await cache.record(tracker, [agent_message(f"agent {step}")])
             await assert_same_as_rasa(cache, sender)
         used = [other for other in used if other != sender] + [sender]
 
@@ -478,7 +480,9 @@ async def test_the_estimate_is_the_same_however_the_tracker_got_there(
     assert tracker is not None
     for number in range(4):
         await rasa_writes(store, sender, *bot_turn(number))
-        cache.record(await assert_same_as_rasa(cache, sender), [agent_message(f"agent {number}")])
+        await cache.record(
+            await assert_same_as_rasa(cache, sender), [agent_message(f"agent {number}")]
+        )
         assert cache.retrieve(sender) is tracker
         assert held(cache) == charge(store, sender)
     await rasa_writes(store, sender, ActionExecuted(ACTION_SESSION_START_NAME), SessionStarted())
@@ -496,7 +500,7 @@ async def test_a_tracker_larger_than_the_budget_is_not_kept(store: TrackerStore)
     kept = cache.retrieve(small)
 
     tracker = await assert_same_as_rasa(cache, large)
-    cache.record(tracker, [agent_message("stored all the same")])
+    await cache.record(tracker, [agent_message("stored all the same")])
 
     assert list(cache._entries) == [small] and cache.retrieve(small) is kept
     assert held(cache) <= cache.max_bytes
@@ -537,3 +541,63 @@ async def test_the_budget_setting_reaches_the_cache(tmp_path: Path) -> None:
         assert trackers.cache is not None and trackers.cache.max_bytes == 8 * 1024 * 1024
     finally:
         await rasa.stop()
+
+
+async def test_the_write_leaves_the_event_loop_free(store: TrackerStore) -> None:
+    """While the store commits one conversation's message, the server goes on with others:
+    here the write waits for a coroutine that only the event loop can run."""
+    sender = "s-" + new_id()
+    await rasa_writes(store, sender, ActionExecuted(ACTION_SESSION_START_NAME), user("hi"))
+    cache = new_cache(store)
+    tracker = cache.retrieve(sender)
+    assert tracker is not None
+    loop_ran = threading.Event()
+    append = cache._append
+
+    def slow_append(*args: Any) -> Any:
+        assert loop_ran.wait(timeout=5), "the write blocked the event loop"
+        return append(*args)
+
+    async def other_conversation() -> None:
+        loop_ran.set()
+
+    cache._append = slow_append  # type: ignore[method-assign]
+    other = asyncio.ensure_future(other_conversation())
+    await cache.record(tracker, [agent_message("while others go on")])
+    await other
+    assert tracker.latest_bot_utterance is not None
+    assert tracker.latest_bot_utterance.text == "while others go on"
+    assert (await assert_same_as_rasa(cache, sender)) is tracker
+
+
+async def test_the_locked_read_leaves_the_event_loop_free(store: TrackerStore) -> None:
+    """The lock holder's read of what was stored since runs in a worker thread; a reader
+    without the lock meanwhile gets the conversation from the store, and the holder's
+    up-to-date tracker is the one cached afterwards."""
+    sender = "s-" + new_id()
+    await rasa_writes(store, sender, ActionExecuted(ACTION_SESSION_START_NAME), user("hi"))
+    cache = new_cache(store)
+    assert cache.retrieve(sender) is not None
+    await rasa_writes(store, sender, user("stored by the bot meanwhile"))
+    loop_ran = threading.Event()
+    fetch = cache._fetch
+    seen_meanwhile: List[Any] = []
+
+    def slow_fetch(*args: Any) -> Any:
+        assert loop_ran.wait(timeout=5), "the read blocked the event loop"
+        return fetch(*args)
+
+    async def unlocked_reader() -> None:
+        cache._fetch = fetch  # type: ignore[method-assign]
+        seen_meanwhile.append(cache.retrieve(sender))
+        loop_ran.set()
+
+    cache._fetch = slow_fetch  # type: ignore[method-assign]
+    other = asyncio.ensure_future(unlocked_reader())
+    tracker = await cache.retrieve_locked(sender)
+    await other
+    assert tracker is not None and tracker.latest_message is not None
+    assert tracker.latest_message.text == "stored by the bot meanwhile"
+    assert seen_meanwhile[0].latest_message.text == "stored by the bot meanwhile"
+    assert (await assert_same_as_rasa(cache, sender)) is tracker
+    assert len(cache) == 1

@@ -4,8 +4,10 @@ that keep a cached tracker equal to the one the tracker store's `retrieve` would
 - Every write of a conversation happens under the lock store's lock for its sender id (Rasa's
   turns, Rasa's HTTP API, this channel) and is finished before the lock is released. So what a
   store holds for a sender only grows at its end, and a read under that lock sees all of it.
-- Reading, applying and writing are synchronous, as in Rasa's own stores, so no other coroutine
-  sees a cached tracker half updated.
+- Reading and applying are synchronous, as in Rasa's own stores, so no other coroutine sees a
+  cached tracker half updated. Writing runs in a worker thread (`record`) with the entry out of
+  the cache and the tracker untouched until the write is done: other conversations go on
+  while the store commits.
 - A new conversation session makes the entry reload, because `retrieve` returns that session
   only. A change of the domain (a new model) empties the cache, because its slots shape the
   trackers. A failure drops the entry, so the next read starts again from the store.
@@ -18,6 +20,7 @@ the length of its stored events' JSON, which the caches read anyway (see
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -89,24 +92,44 @@ class TrackerCache(Generic[Position]):
 
     def retrieve(self, sender_id: str) -> Optional[DialogueStateTracker]:
         """The tracker of the current session (None if there is none), as `retrieve` gives it."""
+        self._check_domain()
+        entry = self._take(sender_id)
+        return self._keep(sender_id, self._refresh(sender_id, entry, self._fetch(sender_id, entry)))
+
+    async def retrieve_locked(self, sender_id: str) -> Optional[DialogueStateTracker]:
+        """`retrieve` for the holder of the conversation's lock: the store is read in a worker
+        thread, so other conversations go on meanwhile (the entry is out of the cache until
+        the read is applied, on the event loop)."""
+        self._check_domain()
+        entry = self._take(sender_id)
+        fetched = await asyncio.to_thread(self._fetch, sender_id, entry)
+        return self._keep(sender_id, self._refresh(sender_id, entry, fetched))
+
+    def _check_domain(self) -> None:
         if self.store.domain is not self._domain:
             self._entries.clear()
             self._memory = 0
             self._domain = self.store.domain
-        entry = self._refresh(sender_id, self._take(sender_id))
+
+    def _keep(
+        self, sender_id: str, entry: Optional[Entry[Position]]
+    ) -> Optional[DialogueStateTracker]:
         if entry is None:
             return None
         self._remember(sender_id, entry)
         return entry.tracker
 
-    def record(self, tracker: DialogueStateTracker, events: Iterable[Event]) -> None:
+    async def record(self, tracker: DialogueStateTracker, events: Iterable[Event]) -> None:
         """Store `events` as the store's `save` would, then add them to `tracker`.
 
-        The caller holds the conversation's lock and got `tracker` from `retrieve`.
+        The caller holds the conversation's lock and got `tracker` from `retrieve`. The write
+        runs in a worker thread, so that the store's commit (PostgreSQL's fsync, a Redis round
+        trip) does not stop every other conversation's webhook: the entry is out of the cache
+        meanwhile, and the tracker gets the events on the event loop once they are stored.
         """
         events = list(events)
         entry = self._take(tracker.sender_id)
-        position, stored_bytes = self._append(tracker, events)
+        position, stored_bytes = await asyncio.to_thread(self._append, tracker, events)
         for event in events:
             tracker.update(event)
         if entry is not None and entry.tracker is tracker:
@@ -121,6 +144,7 @@ class TrackerCache(Generic[Position]):
         return entry
 
     def _remember(self, sender_id: str, entry: Entry[Position]) -> None:
+        self._take(sender_id)  # a reader without the lock may have loaded it while it was out
         entry.charged = estimated_memory(entry.stored_bytes)
         if entry.charged > self.max_bytes:
             logger.debug(
@@ -137,10 +161,16 @@ class TrackerCache(Generic[Position]):
             _, dropped = self._entries.popitem(last=False)
             self._memory -= dropped.charged
 
+    def _fetch(self, sender_id: str, entry: Optional[Entry[Position]]) -> Any:
+        """What the store holds that `entry` lacks (only reads: it may run in a worker thread,
+        so it touches no tracker)."""
+        raise NotImplementedError
+
     def _refresh(
-        self, sender_id: str, entry: Optional[Entry[Position]]
+        self, sender_id: str, entry: Optional[Entry[Position]], fetched: Any
     ) -> Optional[Entry[Position]]:
-        """`entry` brought up to date, or the tracker loaded anew (None: no conversation)."""
+        """`entry` brought up to date with what `_fetch` found, or the tracker loaded anew
+        (None: no conversation)."""
         raise NotImplementedError
 
     def _append(self, tracker: DialogueStateTracker, events: List[Event]) -> Tuple[Position, int]:

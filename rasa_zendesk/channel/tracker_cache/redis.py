@@ -59,10 +59,12 @@ class RedisTrackerCache(TrackerCache[StoredValue]):
 
     store: RedisTrackerStore
 
+    def _fetch(self, sender_id: str, entry: Optional[Entry[StoredValue]]) -> Optional[Raw]:
+        return self.store.red.get(self._key(sender_id))
+
     def _refresh(
-        self, sender_id: str, entry: Optional[Entry[StoredValue]]
+        self, sender_id: str, entry: Optional[Entry[StoredValue]], raw: Optional[Raw]
     ) -> Optional[Entry[StoredValue]]:
-        raw = self.store.red.get(self._key(sender_id))
         if raw is None:
             return None
         if entry is not None and entry.position.digest == _digest(raw):

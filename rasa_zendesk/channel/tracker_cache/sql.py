@@ -36,9 +36,13 @@ class SQLTrackerCache(TrackerCache[RowId]):
 
     store: SQLTrackerStore
 
-    def _refresh(self, sender_id: str, entry: Optional[Entry[RowId]]) -> Optional[Entry[RowId]]:
-        if entry is not None:
-            rows = self._rows_after(sender_id, entry.position)
+    def _fetch(self, sender_id: str, entry: Optional[Entry[RowId]]) -> Optional[List[Any]]:
+        return None if entry is None else self._rows_after(sender_id, entry.position)
+
+    def _refresh(
+        self, sender_id: str, entry: Optional[Entry[RowId]], rows: Optional[List[Any]]
+    ) -> Optional[Entry[RowId]]:
+        if entry is not None and rows is not None:
             if any(row.type_name == SessionStarted.type_name for row in rows):
                 entry = None
             else:
