@@ -7,8 +7,8 @@ Starts its own deployment (PostgreSQL, Redis, the emulator, `rasa run actions` a
 `rasa run` with endpoints.scaleout.yml and the trained example bot), then measures:
 (a) webhook ingest against Rasa's `POST /conversations/{id}/tracker/events`, on conversations
 as long as a fresh handoff and of 500 events; (b) a relay turn against a normal bot turn;
-(c) escalation with 100 ms of SunCo latency per call; (d) the Rasa process's memory with
-1,000 handoffs open.
+(c) escalation at each SunCo latency per call (100 ms and 1 s by default; the emulator's latency
+set between them, one deployment); (d) the Rasa process's memory with 1,000 handoffs open.
 Results: a table on stdout, and artifacts/bench/handoff.{md,json}.
 """
 
@@ -62,7 +62,11 @@ def parse_args(argv: List[str]) -> argparse.Namespace:
     )
     parser.add_argument("--turn-users", type=int, default=10, help="turns: users (3 turns each)")
     parser.add_argument("--escalations", type=int, default=5)
-    parser.add_argument("--latency-ms", type=int, default=100, help="escalation: per SunCo call")
+    parser.add_argument(
+        "--latency-ms",
+        default="100,1000",
+        help="escalation: SunCo latencies per call (comma-separated ms), one after another",
+    )
     parser.add_argument("--handoffs", type=int, default=1000, help="memory: handoffs to open")
     parser.add_argument("--output", type=Path, default=OUTPUT)
     parser.add_argument(
@@ -84,9 +88,11 @@ def parse_args(argv: List[str]) -> argparse.Namespace:
         parser.error(f"unknown parts: {', '.join(unknown)} (choose from {', '.join(PARTS)})")
     if args.quick:
         args.conversations, args.messages = 4, 6
-        args.turn_users, args.escalations, args.handoffs = 2, 2, 20
+        # One escalation at each latency: at 1 s a SunCo call one takes about 5 s.
+        args.turn_users, args.escalations, args.handoffs = 2, 1, 20
     try:
         args.length_list = ingest.parse_lengths(args.lengths)
+        args.latencies = turns.parse_latencies(args.latency_ms)
     except ValueError as error:
         parser.error(str(error))
     return args
@@ -126,9 +132,11 @@ async def measure(args: argparse.Namespace, cluster: Cluster, token: str) -> Dic
                 normal, relay = await turns.relay_vs_normal(bench, args.turn_users)
                 results["turns"] = {"normal": normal.to_json(), "relay": relay.to_json()}
             if "escalation" in args.parts:
-                print(f"(c) escalation, {args.latency_ms} ms per SunCo call", flush=True)
-                runs = await turns.escalation(bench, args.escalations, args.latency_ms)
-                results["escalation"] = turns.escalation_json(runs, args.latency_ms)
+                results["escalation"] = []
+                for latency in args.latencies:
+                    print(f"(c) escalation, {latency} ms per SunCo call", flush=True)
+                    runs = await turns.escalation(bench, args.escalations, latency)
+                    results["escalation"].append(turns.escalation_json(runs, latency))
             if "ingest" in args.parts:
                 print("(a) webhook ingest against Rasa's tracker/events", flush=True)
                 cells = await ingest.run(bench, args.length_list, args.conversations, args.messages)

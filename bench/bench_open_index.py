@@ -39,18 +39,10 @@ sys.path.insert(0, str(ROOT))
 
 from rasa.core.lock_store import InMemoryLockStore  # noqa: E402
 from rasa.core.tracker_store import RedisTrackerStore, SQLTrackerStore, TrackerStore  # noqa: E402
-from rasa.shared.core.constants import ACTION_LISTEN_NAME, ACTION_SESSION_START_NAME  # noqa: E402
-from rasa.shared.core.events import (  # noqa: E402
-    ActionExecuted,
-    BotUttered,
-    Event,
-    SessionStarted,
-    SlotSet,
-    UserUttered,
-)
+from rasa.shared.core.events import Event  # noqa: E402
 from rasa.shared.core.trackers import DialogueStateTracker  # noqa: E402
 
-from rasa_zendesk import clock, constants  # noqa: E402
+from rasa_zendesk import clock  # noqa: E402
 from rasa_zendesk.channel.timers import watchlist  # noqa: E402
 from rasa_zendesk.channel.timers.loop import POLL_SECONDS, TimerLoop  # noqa: E402
 from rasa_zendesk.channel.tracker_access import TrackerAccess  # noqa: E402
@@ -58,30 +50,14 @@ from rasa_zendesk.handoff import state, watch  # noqa: E402
 from rasa_zendesk.handoff.deadlines import Deadline, next_deadline  # noqa: E402
 from rasa_zendesk.monitoring.metrics import ChannelMetrics  # noqa: E402
 from rasa_zendesk.settings import HandoffSettings  # noqa: E402
-from testkit.cluster import postgres_tracker_store  # noqa: E402
-from testkit.services import postgres_server, redis_server  # noqa: E402
+from testkit.stored_chats import greeted, store_servers  # noqa: E402
 
 TARGET_MS = 5.0
 
 
 def events_of(sender_id: str, handoff: bool) -> List[Event]:
     """A short chat; with `handoff`, one that asked for an agent who has not come yet."""
-    events: List[Event] = [
-        ActionExecuted(ACTION_SESSION_START_NAME),
-        SessionStarted(),
-        ActionExecuted(ACTION_LISTEN_NAME),
-        UserUttered("hello", intent={"name": "greet", "confidence": 0.99}),
-        BotUttered("Hi! How can I help?"),
-        ActionExecuted(ACTION_LISTEN_NAME),
-    ]
-    if handoff:
-        record = state.opened("conv_" + sender_id)
-        events += [
-            UserUttered("I want a human", intent={"name": "human_handoff", "confidence": 0.99}),
-            ActionExecuted(constants.ACTION_HANDOFF),
-            SlotSet(constants.SLOT_HANDOFF, record.as_slot()),
-        ]
-    return events
+    return greeted("conv_" + sender_id if handoff else None)
 
 
 def tracker_of(sender_id: str, handoff: bool) -> DialogueStateTracker:
@@ -256,20 +232,11 @@ async def seen_by_other(writer: Instance, make_store: Any, times: int) -> Dict[s
 
 
 async def run(args: argparse.Namespace) -> List[Dict[str, Any]]:
-    results: List[Dict[str, Any]] = []
-    with redis_server() as redis:
-
-        def redis_store() -> RedisTrackerStore:
-            return RedisTrackerStore(None, host="127.0.0.1", port=redis.port, key_prefix="bench")
-
-        results.append(await filled_and_measured(args, "redis", redis_store, fill_redis))
-    with postgres_server() as postgres:
-
-        def sql_store() -> SQLTrackerStore:
-            return postgres_tracker_store(postgres)
-
-        results.append(await filled_and_measured(args, "postgresql", sql_store, fill_sql))
-    return results
+    with store_servers() as servers:
+        return [
+            await filled_and_measured(args, "redis", servers.redis_store, fill_redis),
+            await filled_and_measured(args, "postgresql", servers.sql, fill_sql),
+        ]
 
 
 async def filled_and_measured(

@@ -29,42 +29,14 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from rasa.core.lock_store import InMemoryLockStore  # noqa: E402
-from rasa.core.tracker_store import RedisTrackerStore, TrackerStore  # noqa: E402
-from rasa.shared.core.constants import ACTION_LISTEN_NAME, ACTION_SESSION_START_NAME  # noqa: E402
+from rasa.core.tracker_store import TrackerStore  # noqa: E402
 from rasa.shared.core.domain import Domain  # noqa: E402
-from rasa.shared.core.events import (  # noqa: E402
-    ActionExecuted,
-    BotUttered,
-    Event,
-    SessionStarted,
-    UserUttered,
-)
+from rasa.shared.core.events import BotUttered  # noqa: E402
 from rasa.shared.core.trackers import DialogueStateTracker  # noqa: E402
 
 from rasa_zendesk import constants  # noqa: E402
 from rasa_zendesk.channel.tracker_access import TrackerAccess, has_metadata  # noqa: E402
-from testkit.cluster import postgres_tracker_store  # noqa: E402
-from testkit.services import postgres_server, redis_server  # noqa: E402
-
-
-def conversation(length: int) -> List[Event]:
-    """A session of ordinary turns (user message, action, bot reply, listen), `length` events."""
-    events: List[Event] = [ActionExecuted(ACTION_SESSION_START_NAME), SessionStarted()]
-    turn = 0
-    while len(events) < length:
-        events += [
-            UserUttered(
-                f"padding message {turn}",
-                intent={"name": "inform", "confidence": 0.99},
-                parse_data={"intent": {"name": "inform", "confidence": 0.99}, "entities": []},
-                input_channel="socketio",
-            ),
-            ActionExecuted(constants.ACTION_RELAY),
-            BotUttered(f"padding reply {turn}"),
-            ActionExecuted(ACTION_LISTEN_NAME),
-        ]
-        turn += 1
-    return events[:length]
+from testkit.stored_chats import padded, store_servers  # noqa: E402
 
 
 def agent_message() -> BotUttered:
@@ -90,7 +62,7 @@ async def measure(store: TrackerStore, length: int, messages: int) -> Dict[str, 
     assert store.domain is not None
     senders = {path: f"bench-{path}-{_id()}" for path in ("rasa", "cache")}
     for sender in senders.values():
-        await store.save(DialogueStateTracker.from_events(sender, conversation(length)))
+        await store.save(DialogueStateTracker.from_events(sender, padded(length)))
     locks = InMemoryLockStore()
     paths = {"rasa": TrackerAccess(store, locks, 0), "cache": TrackerAccess(store, locks)}
     runs: Dict[str, Callable[[], Any]] = {
@@ -131,10 +103,10 @@ def main(argv: List[str]) -> int:
     args = parser.parse_args(argv)
     lengths = [int(value) for value in args.lengths.split(",")]
     domain = Domain.load(ROOT / "domain.yml")
-    with postgres_server(durable=True) as postgres, redis_server() as redis:
+    with store_servers() as servers:
         stores: Dict[str, TrackerStore] = {
-            "PostgreSQL": postgres_tracker_store(postgres, domain),
-            "Redis": RedisTrackerStore(domain, host=redis.host, port=redis.port),
+            "PostgreSQL": servers.sql(domain),
+            "Redis": servers.redis_store(domain),
         }
         asyncio.run(run_all(stores, lengths, args.messages))
     return 0

@@ -55,6 +55,11 @@ DOMAIN = Domain.from_yaml(BOT_DOMAIN_YAML).merge(Domain.load(str(PLUGIN_DOMAIN))
 _message_ids = itertools.count(1)
 
 
+def session_started() -> List[Event]:
+    """What Rasa records first in every conversation."""
+    return [ActionExecuted("action_session_start"), SessionStarted()]
+
+
 def user(
     text: str,
     intent: str,
@@ -107,7 +112,7 @@ def action_call(
     action: str, sender_id: str, turns: Sequence[Event], domain: Domain = DOMAIN
 ) -> Dict[str, Any]:
     """The JSON body of Rasa's request to the action server for `action` on this history."""
-    events: List[Event] = [ActionExecuted("action_session_start"), SessionStarted(), *turns]
+    events = [*session_started(), *turns]
     tracker = DialogueStateTracker.from_events(sender_id, events, slots=domain.slots)
     body = RemoteAction(action, None)._action_call_format(tracker, domain)
     return json.loads(json.dumps(body))

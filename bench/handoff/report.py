@@ -85,32 +85,49 @@ def turns_table(turns: Dict[str, Any]) -> List[str]:
     ]
 
 
-def escalation_table(escalation: Dict[str, Any]) -> List[str]:
-    rows = [
-        ('`human_handoff` message → user told "connecting"', "to_connecting"),
-        ("`human_handoff` message → passControl reaches SunCo", "to_pass_control"),
-        ("`human_handoff` message → passControl answered", "to_pass_control_done"),
-        ("`human_handoff` message → user told an agent is coming", "to_user_notice"),
-    ]
+ESCALATION_MOMENTS = (
+    ('user told "connecting"', "to_connecting"),
+    ("passControl reaches SunCo", "to_pass_control"),
+    ("passControl answered", "to_pass_control_done"),
+    ("user told an agent is coming", "to_user_notice"),
+)
+
+
+def escalation_table(escalations: List[Dict[str, Any]]) -> List[str]:
+    """One row per SunCo latency; then the calls each made, step by step."""
     lines = [
-        f"SunCo latency {escalation['latency_ms']} ms per call; "
-        f"{escalation['to_pass_control']['count']} escalations.",
+        "From the user's `human_handoff` message to each moment, p50 / p99 ms; the emulator adds "
+        "the latency to every SunCo call (one deployment, the latencies one after another).",
         "",
-        "| interval | p50 ms | p99 ms |",
-        "|---|---:|---:|",
+        "| SunCo latency | escalations | "
+        + " | ".join(label for label, _ in ESCALATION_MOMENTS)
+        + " |",
+        "|---:|---:|" + "---:|" * len(ESCALATION_MOMENTS),
     ]
-    for label, key in rows:
-        summary = escalation[key]
-        lines.append(f"| {label} | {summary['p50']:.0f} | {summary['p99']:.0f} |")
-    steps = " → ".join(" ‖ ".join(step) for step in escalation["steps"])
-    posts = sum(call.endswith("/messages") for step in escalation["steps"] for call in step)
-    lines += [
-        "",
-        f"{escalation['calls']} SunCo calls in {len(escalation['steps'])} sequential steps "
-        f"(‖ = in parallel): {steps}. The {posts} message posts are the summary and the "
-        "transcript of the chat before the request (\"hello\", the bot's greeting, the request), "
-        "one message per turn.",
-    ]
+    for escalation in escalations:
+        cells = [
+            f"{escalation[key]['p50']:.0f} / {escalation[key]['p99']:.0f}"
+            for _, key in ESCALATION_MOMENTS
+        ]
+        lines.append(
+            f"| {escalation['latency_ms']} ms | {escalation['to_pass_control']['count']} | "
+            + " | ".join(cells)
+            + " |"
+        )
+    by_steps: Dict[str, List[str]] = {}
+    for escalation in escalations:
+        steps = " → ".join(" ‖ ".join(step) for step in escalation["steps"])
+        posts = sum(call.endswith("/messages") for step in escalation["steps"] for call in step)
+        text = (
+            f"{escalation['calls']} SunCo calls in {len(escalation['steps'])} sequential steps "
+            f"(‖ = in parallel): {steps}. The message posts ({posts}) carry the summary and the "
+            "transcript of the chat before the request (\"hello\", the bot's greeting, the "
+            "request), at most 4,096 characters each."
+        )
+        by_steps.setdefault(text, []).append(f"{escalation['latency_ms']} ms")
+    for text, latencies in by_steps.items():
+        at = "every latency" if len(by_steps) == 1 else ", ".join(latencies)
+        lines += ["", f"At {at}: {text}"]
     return lines
 
 

@@ -5,8 +5,9 @@
   (the time the emulator logs the `POST .../messages`; both clocks are this machine's).
 - Escalation: the `human_handoff` message until the user hears "connecting", until
   passControl reaches the emulator, and until it is answered, with the emulator adding
-  `latency_ms` to every SunCo call; which calls it took and which of them overlapped in time
-  (ran in parallel).
+  `latency_ms` to every SunCo call (set through its control API, so one deployment measures
+  each latency in turn); which calls it took and which of them overlapped in time (ran in
+  parallel).
 """
 
 from __future__ import annotations
@@ -110,6 +111,16 @@ def path_template(method: str, path: str) -> str:
     path = re.sub(r"^users/[^/]+", "users/{id}", path)
     path = re.sub(r"^conversations/[^/]+", "conversations/{id}", path)
     return f"{method} {path}"
+
+
+def parse_latencies(text: str) -> List[int]:
+    """`100,1000` -> [100, 1000]: milliseconds the emulator adds to every SunCo call."""
+    latencies = []
+    for part in (part.strip() for part in text.split(",")):
+        if not part.isdigit():
+            raise ValueError(f"not a latency: {part!r} (whole milliseconds, e.g. 100,1000)")
+        latencies.append(int(part))
+    return latencies
 
 
 async def escalation(bench: Bench, runs: int, latency_ms: int) -> List[Escalation]:

@@ -49,8 +49,13 @@ def test_the_handoff_bench_runs_every_part_with_its_default_lengths(tmp_path: Pa
     fresh, long = lengths_of(cells, "webhook")
     assert 0 < fresh < long == 500
     assert all(cell["rate"] > 0 for cell in cells)
-    assert results["escalation"]["to_connecting"]["count"] >= 1
-    assert "ours ÷ Rasa" in (tmp_path / "handoff.md").read_text()
+    # The escalation at each default SunCo latency, in one deployment: a row each.
+    escalations = results["escalation"]
+    assert [run["latency_ms"] for run in escalations] == [100, 1000]
+    assert all(run["to_connecting"]["count"] >= 1 for run in escalations)
+    table = (tmp_path / "handoff.md").read_text()
+    assert "ours ÷ Rasa" in table
+    assert "| 100 ms | 1 |" in table and "| 1000 ms | 1 |" in table
 
 
 @pytest.mark.timeout(600)
