@@ -155,13 +155,14 @@ def parse_event(raw: Dict[str, Any]) -> Event:
     Raises `MalformedEvent` when a known type lacks its required payload, and pydantic's
     `ValidationError` when the event has no id or type at all.
     """
-    base = Event.parse_obj(raw)
-    model = _model_for(base.type)
+    event_type = raw.get("type") if isinstance(raw, dict) else None
+    model = _model_for(event_type) if isinstance(event_type, str) else Event
     if model is Event:
-        return base
+        return Event.parse_obj(raw)
     try:
-        return model.parse_obj(raw)
+        return model.parse_obj(raw)  # parsed once: the type's model checks the id and type too
     except ValidationError as error:
+        base = Event.parse_obj(raw)  # no id: pydantic's error, as for an unknown type
         raise MalformedEvent(base.id, base.type, error) from None
 
 
