@@ -117,6 +117,7 @@ async def test_each_conversation_goes_to_its_own_account(
     await emulator.agent_message(default_conversation["id"], text="Ben from support here")
     await user.next_text(mark, contains="Anna from EU support")
     await wait_for(lambda: "Ben from support here" in tracker.agent_texts(rest_sender), "Ben")
+    await wait_for(lambda: tracker.agent_texts(user.session_id), "Anna's record")
     assert tracker.agent_texts(user.session_id) == ["Anna from EU support here"]
 
     # The eu ticket is solved: eu's ticket webhook, eu's secret, eu's route.

@@ -172,6 +172,10 @@ async def test_a_conversation_made_with_the_api_for_a_user_reaches_nobody(
     mark = len(user.received)
     await emulator.agent_message(own, text="One more thing: your parcel left today")
     await user.next_text(mark, contains="your parcel left today")
+    # Stored right after the user's channel took it.
+    await wait_for(
+        lambda: len(tracker.agent_texts(user.session_id)) >= 2, "the late word in the tracker"
+    )
     assert tracker.agent_texts(user.session_id) == [
         "Anna here, how can I help?",
         "One more thing: your parcel left today",
@@ -224,6 +228,7 @@ async def test_one_user_s_failing_delivery_holds_back_no_other_user_s_event(
     await wait_for(lambda: delivered(emulator, held[0]), "the retried post")
 
     assert receiver.texts().count("For the callback user") == 1
+    await wait_for(lambda: tracker.agent_texts(down["sender"]), "the callback user's record")
     assert tracker.agent_texts(down["sender"]) == ["For the callback user"]
     assert tracker.agent_texts(up["sender"]) == ["For the web chat user"]
     await emulator.solve(down["conversation"])  # over before the timers' test moves the clock

@@ -227,6 +227,7 @@ async def test_one_customer_on_two_channels_is_one_user_with_two_handoffs(
     await emulator.agent_message(rest["id"], text="Hi, REST, Ben here")
     await user.next_text(mark, contains="Ana here")
     await wait_for(lambda: "Hi, REST, Ben here" in tracker.agent_texts(rest_sender), "Ben")
+    await wait_for(lambda: tracker.agent_texts(user.session_id), "Ana's record")
     assert tracker.agent_texts(user.session_id) == ["Hi, web chat, Ana here"]
     assert tracker.agent_texts(rest_sender) == ["Hi, REST, Ben here"]
     assert "Ben here" not in " ".join(t or "" for t in user.texts)
