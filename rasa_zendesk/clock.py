@@ -13,6 +13,7 @@ file therefore keeps the history of the offset, one line per change, `<system ti
 (a line with one number holds from the beginning; the last line is the offset now), and every
 process maps a system moment to the same time, whenever it reads the file
 (`testkit.clock_file.ClockFile` writes it, replacing it whole, so no reader sees half of it).
+A line of the history in another form is an error, raised by `at`.
 """
 
 from __future__ import annotations
