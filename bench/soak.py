@@ -22,9 +22,11 @@ loses a turn it is in the middle of); the clock runs at real speed during the re
 At the end: every user message reached its agent once (SunCo's conversation), every agent
 message is in the user's conversation once (the tracker store) and reached the user's socket
 at most once (and exactly once unless the socket's instance was down then), no handoff is
-still running, and the surviving Rasa instance's memory (RSS of its process tree) grew by
-less than 5% from the end of the warm-up (the first `--warmup` handoffs) to the end. The
-figures go to `artifacts/bench/soak.{json,md}`; the exit status is 1 if a check failed.
+still running, each handoff ended as its life says (`LIFE_ENDS`: a message that failed to
+postpone the idle timeout ends a *long* life early), and the surviving Rasa instance's memory
+(RSS of its process tree) grew by less than 5% from the end of the warm-up (the first
+`--warmup` handoffs) to the end. The figures go to `artifacts/bench/soak.{json,md}`; the exit
+status is 1 if a check failed.
 """
 
 from __future__ import annotations
@@ -58,6 +60,13 @@ AGENT_TIMEOUT = 300
 IDLE_TIMEOUT = 600
 MAX_DURATION = 1500
 LIVES = ("answered", "no_agent", "idle", "long")
+#: How each life ends (the agent's solve closes the ticket).
+LIFE_ENDS = {
+    "answered": state.TICKET_CLOSED,
+    "no_agent": state.IDLE_TIMEOUT,
+    "idle": state.IDLE_TIMEOUT,
+    "long": state.MAX_DURATION,
+}
 MEMORY_GROWTH_LIMIT = 0.05
 #: How long a user turn under way on the instance to be killed is given to finish.
 DRAIN_SECONDS = 3.0
@@ -264,6 +273,7 @@ class Soak:
     async def check(self, users: List[User]) -> Dict[str, Any]:
         failures: List[str] = []
         ends: Dict[str, int] = {}
+        ends_by_life: Dict[str, Dict[str, int]] = {life: {} for life in LIVES}
         offers = 0
         missed_while_down = 0
         user_messages = agent_messages = 0
@@ -275,8 +285,16 @@ class Soak:
             if record is None or record.active:
                 failures.append(f"{user.session}: the handoff is still running: {record}")
             else:
-                ends[record.end_reason or "?"] = ends.get(record.end_reason or "?", 0) + 1
+                reason = record.end_reason or "?"
+                ends[reason] = ends.get(reason, 0) + 1
+                by_life = ends_by_life[user.life]
+                by_life[reason] = by_life.get(reason, 0) + 1
                 offers += record.agent_timeout_offered_at is not None
+                if reason != LIFE_ENDS[user.life]:
+                    failures.append(
+                        f"{user.session} ({user.life}): ended by {reason}, not "
+                        f"{LIFE_ENDS[user.life]}: {record}"
+                    )
             assert user.conversation_id is not None
             conversation = await self.emulator.conversation_of_id(user.conversation_id)
             at_sunco = [t for t in user_texts(conversation) if t.startswith(f"{user.session} ")]
@@ -317,6 +335,7 @@ class Soak:
             "agent_messages": agent_messages,
             "agent_messages_sent_while_the_socket_was_down_not_pushed": missed_while_down,
             "ends": ends,
+            "ends_by_life": ends_by_life,
             "agent_timeout_offers": offers,
             "memory_after_warmup_mib": round(self.memory["after_warmup"] / 2**20, 1),
             "memory_end_mib": round(self.memory["end"] / 2**20, 1),
@@ -440,8 +459,12 @@ def _descendants(pid: int) -> List[int]:
     return found
 
 
+def _counts(counts: Dict[str, int]) -> str:
+    return ", ".join(f"{what} {count}" for what, count in sorted(counts.items()))
+
+
 def table(result: Dict[str, Any]) -> str:
-    ends = ", ".join(f"{reason} {count}" for reason, count in sorted(result["ends"].items()))
+    ends = _counts(result["ends"])
     rows = [
         ("users (handoffs)", result["users"]),
         ("open at once (at most)", result["concurrent"]),
@@ -455,6 +478,7 @@ def table(result: Dict[str, Any]) -> str:
         ),
         ("agent timeout offers", result["agent_timeout_offers"]),
         ("ends", ends),
+        *((f"ends of the *{life}* lives", _counts(result["ends_by_life"][life])) for life in LIVES),
         ("Rasa instance restarted in", f"{result['restart_seconds']} s"),
         (
             "memory after warm-up -> end",

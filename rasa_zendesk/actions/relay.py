@@ -308,7 +308,7 @@ def _stale(events: List[Dict[str, Any]], handoff: state.Handoff) -> bool:
         if event.get("event") == "bot" and (event.get("metadata") or {}).get(
             constants.EVENT_ZENDESK_MESSAGE_ID
         ):
-            heard = max(heard, float(event.get("timestamp") or 0))
+            heard = max(heard, clock.at(float(event.get("timestamp") or 0)))
             break
     return clock.now() - heard > STALE_AFTER_SECONDS
 

@@ -12,6 +12,7 @@ from typing import Any, List, Optional, Sequence
 
 from rasa.shared.core.events import BotUttered, UserUttered
 
+from rasa_zendesk import clock
 from rasa_zendesk.constants import EVENT_ZENDESK_MESSAGE_ID
 from rasa_zendesk.handoff import pending, state
 from rasa_zendesk.settings import HandoffSettings
@@ -52,10 +53,11 @@ def next_deadline(
 
 
 def last_message_at(events: Sequence[Any]) -> Optional[float]:
-    """When the user or an agent last wrote (Rasa events, newest last); None if never."""
+    """When the user or an agent last wrote (Rasa events, newest last), on the handoff's
+    clock (Rasa stamps events with the system clock); None if never."""
     for event in reversed(events):
         if isinstance(event, UserUttered) and not pending.is_poll(event.text):
-            return event.timestamp
+            return clock.at(event.timestamp)
         if isinstance(event, BotUttered) and event.metadata.get(EVENT_ZENDESK_MESSAGE_ID):
-            return event.timestamp
+            return clock.at(event.timestamp)
     return None

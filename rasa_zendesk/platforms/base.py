@@ -17,6 +17,7 @@ import importlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Dict, Iterable, Mapping, Optional, Sequence, Tuple
 
+from rasa_zendesk import clock
 from rasa_zendesk.platforms.outcome import Refusal
 from rasa_zendesk.platforms.rich import (
     MARKDOWN,
@@ -181,15 +182,16 @@ def cut(text: str, limit: int) -> str:
 
 
 def last_user_message_at(tracker: Optional[DialogueStateTracker]) -> Optional[float]:
-    """When the user last wrote (epoch seconds), for the platforms whose window opens with
-    the user's message (Messenger, WhatsApp); None without a tracker or a user message."""
+    """When the user last wrote (epoch seconds, the plugin's clock), for the platforms whose
+    window opens with the user's message (Messenger, WhatsApp); None without a tracker or a
+    user message."""
     from rasa.shared.core.events import UserUttered
 
     if tracker is None:
         return None
     for event in reversed(tracker.events):
         if isinstance(event, UserUttered):
-            return float(event.timestamp)
+            return clock.at(float(event.timestamp))
     return None
 
 

@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+import time
+from pathlib import Path
 from typing import Optional
 
 import pytest
+from rasa.shared.core.events import BotUttered, UserUttered
 
+from rasa_zendesk import clock
+from rasa_zendesk.constants import EVENT_ZENDESK_MESSAGE_ID
 from rasa_zendesk.handoff import state
 from rasa_zendesk.handoff.deadlines import (
     END_IDLE,
     END_MAX_DURATION,
     OFFER_CHOICES,
     Deadline,
+    last_message_at,
     next_deadline,
 )
 from rasa_zendesk.settings import HandoffSettings
+from testkit.clock_file import ClockFile
 
 pytestmark = pytest.mark.timeout(10)
 
@@ -85,3 +92,22 @@ def test_transitions_only_where_they_make_sense() -> None:
         state.ended(ended, state.MAX_DURATION)
     with pytest.raises(state.TransitionError):
         state.ended(joined, "bored")
+
+
+def test_a_message_postpones_the_idle_timeout_while_a_test_runs_the_clock_fast(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rasa stamps the message with the system clock, the record is on the plugin's clock."""
+    monkeypatch.setenv(clock.CLOCK_FILE_ENV, str(tmp_path / "clock"))
+    moved = ClockFile(tmp_path / "clock")
+    moved.advance(3600)
+    joined = state.agent_joined(state.opened("conv_1"), "Alex")
+    moved.advance(1000)
+    agent = BotUttered("Hi", metadata={EVENT_ZENDESK_MESSAGE_ID: "m1"}, timestamp=time.time())
+    moved.advance(1000)
+    user = UserUttered("thanks", timestamp=time.time())
+
+    assert last_message_at([agent]) == pytest.approx(time.time() + 4600, abs=1)
+    deadline = next_deadline(joined, SETTINGS, last_message_at([agent, user]))
+    assert deadline is not None and deadline.what == END_IDLE
+    assert deadline.at == pytest.approx(time.time() + 5600 + 1800, abs=1)
