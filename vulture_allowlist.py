@@ -16,6 +16,7 @@ _.rule_only_data
 _.get_metadata
 _.update_lock
 _.finish_serving
+_.issue_ticket
 # Rasa: on an output channel (platforms/outputs.py AgentOutput passes each on by name).
 _.send_attachment
 # Named in a bot's credentials.yml and endpoints.yml, loaded by Rasa by their dotted path.

@@ -31,6 +31,7 @@ from typing import Any, Dict, List
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import aiohttp  # noqa: E402
 import httpx  # noqa: E402
 from rasa.version import __version__ as rasa_version  # noqa: E402
 
@@ -122,8 +123,11 @@ async def measure(args: argparse.Namespace, cluster: Cluster, token: str) -> Dic
     }
     tracker = EventsTable(cluster.config.postgres.url)
     limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
-    async with httpx.AsyncClient(timeout=120, limits=limits) as http:
-        bench = Bench(cluster, tracker, EmulatorControl(cluster.emulator_url), http, token)
+    timed = aiohttp.ClientSession(
+        timeout=aiohttp.ClientTimeout(total=120), connector=aiohttp.TCPConnector(limit=200)
+    )
+    async with httpx.AsyncClient(timeout=120, limits=limits) as http, timed:
+        bench = Bench(cluster, tracker, EmulatorControl(cluster.emulator_url), http, token, timed)
         if args.profile:
             bench.profile_file = args.output.resolve() / "rasa.prof"
         try:

@@ -13,8 +13,9 @@ import signal
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, AsyncIterator, Awaitable, Callable, Dict, List, Optional, TypeVar
+from typing import Any, AsyncIterator, Awaitable, Callable, Dict, List, Optional, Tuple, TypeVar
 
+import aiohttp
 import httpx
 
 from rasa_zendesk import constants
@@ -35,6 +36,10 @@ class Bench:
     emulator: EmulatorControl
     http: httpx.AsyncClient
     api_token: str
+    #: The timed requests' client: aiohttp, which costs the machine a fraction of what httpx
+    #: does a request, so that the load generator takes less of the cores it shares with the
+    #: deployment (`cpu` shows what it still takes).
+    timed: Optional[aiohttp.ClientSession] = None
     #: Where the profiled Rasa instance writes a profile when told (None: not profiled).
     profile_file: Optional[Path] = None
 
@@ -81,19 +86,37 @@ class Bench:
         reply = await self.emulator.http.post("/_emulator/latency", json={"ms": ms})
         reply.raise_for_status()
 
+    @property
+    def push_params(self) -> Dict[str, str]:
+        """Rasa's tracker/events parameters that push the events to the user's channel."""
+        return {"token": self.api_token, "output_channel": "latest", "execute_side_effects": "true"}
+
     async def append_events(
         self, sender_id: str, events: List[Dict[str, Any]], push: bool
     ) -> httpx.Response:
         """Rasa's own `POST /conversations/{id}/tracker/events`, pushing to the user if asked."""
-        params = {"token": self.api_token}
-        if push:
-            params.update({"output_channel": "latest", "execute_side_effects": "true"})
+        params = self.push_params if push else {"token": self.api_token}
         return await self.http.post(
             f"{self.rasa_url}/conversations/{sender_id}/tracker/events", params=params, json=events
         )
 
     async def post_webhook(self, body: Dict[str, Any]) -> httpx.Response:
         return await self.http.post(self.webhook_url, json=body, headers=self.webhook_headers)
+
+    async def timed_post(
+        self,
+        url: str,
+        body: Any,
+        params: Optional[Dict[str, str]] = None,
+        headers: Optional[Dict[str, str]] = None,
+    ) -> Tuple[int, Any]:
+        """A measured request: its status and JSON answer (None when it is not JSON)."""
+        assert self.timed is not None, "the bench opens its timed client first"
+        async with self.timed.post(url, json=body, params=params, headers=headers) as reply:
+            try:
+                return reply.status, await reply.json(content_type=None)
+            except ValueError:
+                return reply.status, None
 
 
 @dataclass

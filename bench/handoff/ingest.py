@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Tuple
 
+from bench.handoff import cpu
 from bench.handoff.common import (
     Bench,
     HandoffUser,
@@ -35,9 +36,16 @@ class Cell:
     endpoint: str
     length: int  # events in each conversation before the measured messages
     summary: Summary
+    #: CPU milliseconds a message, by part of the deployment (`bench.handoff.cpu`).
+    cpu_ms: Dict[str, float]
 
     def to_json(self) -> Dict[str, Any]:
-        return {"endpoint": self.endpoint, "length": self.length, **self.summary.to_json()}
+        return {
+            "endpoint": self.endpoint,
+            "length": self.length,
+            **self.summary.to_json(),
+            "cpu_ms": self.cpu_ms,
+        }
 
 
 async def prepare(
@@ -87,15 +95,21 @@ async def send_one(bench: Bench, endpoint: str, handoff: HandoffUser, text: str)
     started = time.perf_counter()
     if endpoint == "webhook":
         assert handoff.template is not None
-        reply = await bench.post_webhook(agent_webhook(handoff.template, text))
+        status, answer = await bench.timed_post(
+            bench.webhook_url, agent_webhook(handoff.template, text), headers=bench.webhook_headers
+        )
         elapsed = time.perf_counter() - started
-        if reply.status_code != 200 or reply.json().get("processed") != 1:
-            raise RuntimeError(f"webhook not applied: {reply.status_code} {reply.text[:300]}")
+        if status != 200 or not isinstance(answer, dict) or answer.get("processed") != 1:
+            raise RuntimeError(f"webhook not applied: {status} {str(answer)[:300]}")
     else:
-        reply = await bench.append_events(handoff.sender_id, [agent_bot_event(text)], True)
+        status, answer = await bench.timed_post(
+            f"{bench.rasa_url}/conversations/{handoff.sender_id}/tracker/events",
+            [agent_bot_event(text)],
+            params=bench.push_params,
+        )
         elapsed = time.perf_counter() - started
-        if reply.status_code != 200:
-            raise RuntimeError(f"Rasa's endpoint failed: {reply.status_code} {reply.text[:300]}")
+        if status != 200:
+            raise RuntimeError(f"Rasa's endpoint failed: {status} {str(answer)[:300]}")
     return elapsed
 
 
@@ -145,15 +159,19 @@ async def measure_length(
     per_round = max(1, messages // rounds)
     latencies: Dict[str, List[float]] = {endpoint: [] for endpoint in ENDPOINTS}
     walls: Dict[str, float] = {endpoint: 0.0 for endpoint in ENDPOINTS}
+    used: Dict[str, Dict[str, float]] = {endpoint: {} for endpoint in ENDPOINTS}
     labels = [f"timed{number}" for number in range(rounds)]
     for number, label in enumerate(labels):
         order = ENDPOINTS if number % 2 == 0 else tuple(reversed(ENDPOINTS))
         for endpoint in order:
             profile = f"profile-{endpoint}-{length}" if number == 0 else None
+            before = cpu.sample()
             async with bench.profiled(profile):
                 samples, wall = await timed_round(
                     bench, endpoint, prepared[endpoint], per_round, label
                 )
+            for part, seconds in cpu.used_since(before).items():
+                used[endpoint][part] = used[endpoint].get(part, 0.0) + seconds
             latencies[endpoint] += samples
             walls[endpoint] += wall
     cells = []
@@ -161,10 +179,13 @@ async def measure_length(
         for handoff in prepared[endpoint]:
             await check_delivered(handoff, labels, per_round)
             await handoff.user.close()
-        cell = Cell(endpoint, length, summarize(latencies[endpoint], walls[endpoint]))
+        count = len(latencies[endpoint])
+        cpu_ms = {part: 1000 * seconds / count for part, seconds in used[endpoint].items()}
+        cell = Cell(endpoint, length, summarize(latencies[endpoint], walls[endpoint]), cpu_ms)
         print(
             f"  ingest {endpoint:8} {length:4} events: {cell.summary.rate:7.1f} msg/s, "
-            f"p50 {cell.summary.p50:6.1f} ms, p99 {cell.summary.p99:6.1f} ms",
+            f"p50 {cell.summary.p50:6.1f} ms, p99 {cell.summary.p99:6.1f} ms; CPU ms a message: "
+            + ", ".join(f"{part} {ms:.2f}" for part, ms in sorted(cpu_ms.items())),
             flush=True,
         )
         cells.append(cell)

@@ -1,5 +1,8 @@
 """`rasa run` with cProfile switched on by SIGUSR1 and off by SIGUSR2, which writes the profile:
 a window of a live server's work (say, only the timed requests), without its start-up.
+Times are the CPU time of the server's main thread (its event loop), so a wait for PostgreSQL
+or Redis, or another process holding the core, counts nothing: what it shows is what the
+server's own Python costs.
 
     python bench/handoff/profiled_rasa.py <profile file> run --model ... (rasa's arguments)
 """
@@ -10,10 +13,11 @@ import cProfile
 import runpy
 import signal
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
-profiler = cProfile.Profile()
+profiler = cProfile.Profile(time.thread_time)
 output = Path(sys.argv[1])
 output.parent.mkdir(parents=True, exist_ok=True)
 
@@ -29,7 +33,7 @@ def stop(*_: Any) -> None:
         profiler.dump_stats(str(output))
     except OSError as error:  # never let a signal handler break the server
         print(f"profile not written: {error}", file=sys.stderr)
-    profiler = cProfile.Profile()  # the next window starts afresh
+    profiler = cProfile.Profile(time.thread_time)  # the next window starts afresh
 
 
 signal.signal(signal.SIGUSR1, start)

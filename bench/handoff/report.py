@@ -51,6 +51,26 @@ def ingest_table(cells: List[Dict[str, Any]]) -> List[str]:
     return lines
 
 
+def cpu_table(cells: List[Dict[str, Any]]) -> List[str]:
+    """CPU milliseconds a message by part of the deployment (`bench.handoff.cpu`)."""
+    parts = ["rasa server", "postgres", "redis", "load generator", "other"]
+    names = {"webhook": "ours", "rasa": "Rasa's endpoint"}
+    lines = [
+        "| conversation | endpoint | " + " | ".join(parts) + " | all |",
+        "|---|---|" + "---:|" * (len(parts) + 1),
+    ]
+    for cell in sorted(cells, key=lambda cell: (cell["length"], cell["endpoint"] != "webhook")):
+        used = cell.get("cpu_ms", {})
+        figures = [used.get(part, 0.0) for part in parts[:-1]]
+        figures.append(sum(ms for part, ms in used.items() if part not in parts[:-1]))
+        lines.append(
+            f"| {cell['length']} events | {names[cell['endpoint']]} | "
+            + " | ".join(f"{ms:.2f}" for ms in figures)
+            + f" | {sum(figures):.2f} |"
+        )
+    return lines
+
+
 def gc_freeze_table(without: List[Dict[str, Any]], frozen: List[Dict[str, Any]]) -> List[str]:
     """The same ingest without and with `gc_freeze` (two deployments, one after the other)."""
     lines = [
@@ -160,6 +180,10 @@ def markdown(results: Dict[str, Any]) -> str:
             f"{ingest['messages']} agent messages each, the endpoints alternating in rounds)",
             "",
             *ingest_table(ingest["cells"]),
+            "",
+            "Where the machine's time went, CPU ms a message by part of the deployment:",
+            "",
+            *cpu_table(ingest["cells"]),
         ]
     if "ingest_gc_frozen" in results:
         lines += [

@@ -1,0 +1,54 @@
+"""Where the machine's time goes: CPU seconds each part of the deployment used during a
+measured block, read from `/proc` (Linux), so that "ms a message" splits into the Rasa server,
+PostgreSQL, Redis, the emulator and the load generator itself."""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from pathlib import Path
+from typing import Dict
+
+TICKS = os.sysconf("SC_CLK_TCK")
+#: Parts of the deployment, by what their command line says (first match wins).
+PARTS = (
+    ("rasa actions", ("run actions",)),
+    ("emulator", ("emulator",)),
+    ("rasa server", ("rasa run", "bin/rasa", "profiled_rasa")),
+    ("postgres", ("postgres",)),
+    ("redis", ("redis-server",)),
+)
+BENCH = "load generator"
+OTHER = "other"
+
+
+def part_of(pid: int, command: str) -> str:
+    """The part of the deployment a process is (the bench's own process: the load generator)."""
+    if pid == os.getpid():
+        return BENCH
+    for part, markers in PARTS:
+        if any(marker in command for marker in markers):
+            return part
+    return OTHER
+
+
+def sample() -> Dict[str, float]:
+    """CPU seconds used so far (user + system, threads included) by each part."""
+    used: Counter = Counter()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # gone meanwhile
+        used[part_of(int(entry.name), command)] += (int(fields[11]) + int(fields[12])) / TICKS
+    return dict(used)
+
+
+def used_since(before: Dict[str, float]) -> Dict[str, float]:
+    """CPU seconds each part used since `before` (a `sample()`); a process that ended
+    meanwhile is not counted."""
+    after = sample()
+    return {part: max(0.0, after.get(part, 0.0) - before.get(part, 0.0)) for part in after}
