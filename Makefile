@@ -40,7 +40,9 @@ demo: venv
 	@scripts/demo-deps
 	$(PY) scripts/demo.py
 
-# Benchmarks against Rasa's own endpoints (results: artifacts/bench/; method: README).
+# Benchmarks against Rasa's own endpoints (results: artifacts/bench/; method: docs/benchmarks.md).
+# Ingest runs twice, the second time in a deployment with gc_freeze on (p99 side by side).
+BENCH_ARGS ?= --gc-freeze both
 bench: venv
 	@scripts/test-deps
 	$(PY) bench/bench_handoff.py $(BENCH_ARGS)
