@@ -148,6 +148,13 @@ async def start_handoff(bench: Bench, tag: str, with_template: bool = False) -> 
         text = f"{handoff.sender_id} agent hello"
         posted = await bench.emulator.agent_message(conversation_id, text=text)
         await user.wait_for_text(text, timeout=120)
+        # Stored right after the push (in one commit with the agent-joined record): the
+        # conversation's length is read only once it is there.
+        await wait_for(
+            lambda: text in bench.tracker.agent_texts(handoff.sender_id),
+            "the agent's message in the tracker store",
+            timeout=120,
+        )
         handoff.template = await delivered_body(bench, conversation_id, posted["message"]["id"])
     return handoff
 
