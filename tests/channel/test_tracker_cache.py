@@ -543,6 +543,7 @@ async def test_the_budget_setting_reaches_the_cache(tmp_path: Path) -> None:
         await rasa.stop()
 
 
+@pytest.mark.parametrize("store", ["sql"], indirect=True)
 async def test_the_write_leaves_the_event_loop_free(store: TrackerStore) -> None:
     """While the store commits one conversation's message, the server goes on with others:
     here the write waits for a coroutine that only the event loop can run."""
@@ -570,6 +571,7 @@ async def test_the_write_leaves_the_event_loop_free(store: TrackerStore) -> None
     assert (await assert_same_as_rasa(cache, sender)) is tracker
 
 
+@pytest.mark.parametrize("store", ["sql"], indirect=True)
 async def test_the_locked_read_leaves_the_event_loop_free(store: TrackerStore) -> None:
     """The lock holder's read of what was stored since runs in a worker thread; a reader
     without the lock meanwhile gets the conversation from the store, and the holder's
@@ -601,3 +603,10 @@ async def test_the_locked_read_leaves_the_event_loop_free(store: TrackerStore) -
     assert seen_meanwhile[0].latest_message.text == "stored by the bot meanwhile"
     assert (await assert_same_as_rasa(cache, sender)) is tracker
     assert len(cache) == 1
+
+
+async def test_a_redis_cache_reads_and_writes_on_the_event_loop(store: TrackerStore) -> None:
+    """A Redis round trip is shorter than a hand-off to a worker thread: only a SQL store's
+    reads and writes (PostgreSQL's fsync) are offloaded."""
+    cache = new_cache(store)
+    assert cache.offload is isinstance(store, SQLTrackerStore)

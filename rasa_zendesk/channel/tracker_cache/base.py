@@ -24,7 +24,7 @@ import asyncio
 import logging
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any, Generic, Iterable, List, Optional, Tuple, TypeVar
+from typing import Any, Callable, Generic, Iterable, List, Optional, Tuple, TypeVar
 
 from rasa.core.tracker_store import TrackerStore
 from rasa.shared.core.events import Event, deserialise_events
@@ -49,6 +49,7 @@ MEMORY_PER_STORED_BYTE = 5
 TRACKER_BASE_BYTES = 8 * 1024
 
 Position = TypeVar("Position")
+T = TypeVar("T")
 
 
 def estimated_memory(stored_bytes: int) -> int:
@@ -71,6 +72,9 @@ class Entry(Generic[Position]):
 class TrackerCache(Generic[Position]):
     """Recently used trackers of one tracker store. Subclasses say how to read what was added
     since a position, how to load a tracker whole, and how to append events."""
+
+    #: Whether the lock holder's reads and writes run in a worker thread (see `_io`).
+    offload: bool = False
 
     def __init__(
         self,
@@ -98,12 +102,19 @@ class TrackerCache(Generic[Position]):
 
     async def retrieve_locked(self, sender_id: str) -> Optional[DialogueStateTracker]:
         """`retrieve` for the holder of the conversation's lock: the store is read in a worker
-        thread, so other conversations go on meanwhile (the entry is out of the cache until
-        the read is applied, on the event loop)."""
+        thread where the cache offloads, so other conversations go on meanwhile (the entry is
+        out of the cache until the read is applied, on the event loop)."""
         self._check_domain()
         entry = self._take(sender_id)
-        fetched = await asyncio.to_thread(self._fetch, sender_id, entry)
+        fetched = await self._io(self._fetch, sender_id, entry)
         return self._keep(sender_id, self._refresh(sender_id, entry, fetched))
+
+    async def _io(self, call: Callable[..., T], *args: Any) -> T:
+        """A read or write of the store: in a worker thread where it waits on the disk or the
+        network long enough to pay for the hand-off (`offload`), else right here."""
+        if self.offload:
+            return await asyncio.to_thread(call, *args)
+        return call(*args)
 
     def _check_domain(self) -> None:
         if self.store.domain is not self._domain:
@@ -122,14 +133,15 @@ class TrackerCache(Generic[Position]):
     async def record(self, tracker: DialogueStateTracker, events: Iterable[Event]) -> None:
         """Store `events` as the store's `save` would, then add them to `tracker`.
 
-        The caller holds the conversation's lock and got `tracker` from `retrieve`. The write
-        runs in a worker thread, so that the store's commit (PostgreSQL's fsync, a Redis round
-        trip) does not stop every other conversation's webhook: the entry is out of the cache
-        meanwhile, and the tracker gets the events on the event loop once they are stored.
+        The caller holds the conversation's lock and got `tracker` from `retrieve`. Where the
+        cache offloads, the write runs in a worker thread, so that the store's commit
+        (PostgreSQL's fsync) does not stop every other conversation's webhook: the entry is
+        out of the cache meanwhile, and the tracker gets the events on the event loop once
+        they are stored.
         """
         events = list(events)
         entry = self._take(tracker.sender_id)
-        position, stored_bytes = await asyncio.to_thread(self._append, tracker, events)
+        position, stored_bytes = await self._io(self._append, tracker, events)
         for event in events:
             tracker.update(event)
         if entry is not None and entry.tracker is tracker:

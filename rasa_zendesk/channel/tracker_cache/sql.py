@@ -35,6 +35,9 @@ class SQLTrackerCache(TrackerCache[RowId]):
     """The recently used trackers of one `SQLTrackerStore`."""
 
     store: SQLTrackerStore
+    #: A commit waits for the disk (PostgreSQL's fsync), a read for another process: other
+    #: conversations go on meanwhile.
+    offload = True
 
     def _fetch(self, sender_id: str, entry: Optional[Entry[RowId]]) -> Optional[List[Any]]:
         return None if entry is None else self._rows_after(sender_id, entry.position)
