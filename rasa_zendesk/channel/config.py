@@ -19,6 +19,7 @@ from rasa_zendesk.channel.tracker_cache.base import DEFAULT_CACHE_MAX_MB, DEFAUL
 from rasa_zendesk.settings import (
     Connectors,
     HandoffSettings,
+    PlatformSettings,
     SettingsError,
     Sources,
     ZendeskSettings,
@@ -60,6 +61,9 @@ class ChannelConfig:
     #: `gc.freeze()` once the server has started (the model loaded): its objects leave the
     #: garbage collector's generations, so full collections stop walking them (`gc_freeze`).
     gc_freeze: bool = False
+    #: `platform_send_timeout`: read here once, given to every output channel that sends
+    #: (`platforms.outputs.agent_output`), never read again per send.
+    sending: PlatformSettings = PlatformSettings()
 
     @property
     def settings(self) -> ZendeskSettings:
@@ -81,8 +85,8 @@ class ChannelConfig:
         given = {key: configured(value) for key, value in (credentials or {}).items()}
         sources = Sources(credentials, env)
         connectors = Connectors.read(sources)
-        # The groups this server reads from the environment when it sends (a platform's send
-        # timeout, ...) stop it here, naming the setting, not at a user's first message.
+        # The groups the action server reads from the environment stop this one here too,
+        # naming the setting, not at a user's first message.
         check(Sources(None, env, where="the environment"))
         metrics = sources.flag("metrics", False)
         return cls(
@@ -98,6 +102,7 @@ class ChannelConfig:
             metrics_token=_metrics_token(sources, metrics, connectors),
             attachments=LinkSettings.read(sources, connectors),
             gc_freeze=sources.flag("gc_freeze", False),
+            sending=PlatformSettings.read(sources),
         )
 
 

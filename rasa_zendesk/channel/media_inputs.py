@@ -38,6 +38,7 @@ from rasa_zendesk.channel import error_pages
 from rasa_zendesk.channel.attachment_links import links_of
 from rasa_zendesk.platforms import telegram, twilio
 from rasa_zendesk.platforms.outputs import AgentOutput
+from rasa_zendesk.settings import PlatformSettings, Sources
 
 logger = logging.getLogger(__name__)
 
@@ -101,10 +102,14 @@ class TelegramMediaInput(TelegramInput):
     """
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        # Telegram does not block, so its sends take no timeout; this input channel has no
+        # ChannelConfig, so it reads the setting once here, at start, as the channel would.
+        sending = PlatformSettings.read(Sources(where="the environment"))
+
         async def closing_aware(message: UserMessage) -> Any:
             """The bot's answers go through `AgentOutput`: the end of a handoff the user asked
             for (the end action's notice) takes the agent's reply keyboard away too."""
-            message.output_channel = AgentOutput(message.output_channel)
+            message.output_channel = AgentOutput(message.output_channel, sending)
             return await on_new_message(message)
 
         telegram_webhook = super().blueprint(closing_aware)

@@ -117,7 +117,7 @@ class RasaContext:
         record = state.current(tracker.events)
         connector = target.connector or (record.connector if record else None)
         media = self.links.media_links(connector) if self.links else None
-        return agent_output(self.input_channels, tracker, channel_name, media)
+        return agent_output(self.input_channels, tracker, channel_name, self.config.sending, media)
 
     async def find(
         self, connector: str, conversation: Optional[Conversation], event_id: str

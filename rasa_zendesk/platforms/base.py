@@ -91,6 +91,10 @@ class Platform:
         `tracker` is the user's (None: no particular user)."""
         return channel.get_output_channel()
 
+    def bound(self, output: OutputChannel, seconds: int) -> None:
+        """Give each HTTP call of this blocking `output` at most `seconds`
+        (`platform_send_timeout`, read at start); a platform that does not block has none."""
+
     async def close(self, channel: InputChannel) -> None:
         """Release what `output` keeps for `channel` (the server stops)."""
 

@@ -41,7 +41,7 @@ from rasa_zendesk.platforms.rich import (
     markdown_to,
     place_text,
 )
-from rasa_zendesk.settings import PlatformSettings, Sources
+from rasa_zendesk.settings import PlatformSettings
 
 if TYPE_CHECKING:
     from rasa.core.channels.channel import InputChannel, OutputChannel
@@ -85,6 +85,8 @@ class CheckedClient:
     def __init__(self, client: Any, user_wrote_at: Optional[float]) -> None:
         self.client = client
         self.user_wrote_at = user_wrote_at
+        #: Seconds per send (`platform_send_timeout`, read at start: `Messenger.bound`).
+        self.timeout: int = PlatformSettings.send_timeout
 
     def _since(self) -> Optional[float]:
         return None if self.user_wrote_at is None else clock.now() - self.user_wrote_at
@@ -103,7 +105,7 @@ class CheckedClient:
             payload,
             recipient_id,
             messaging_type="MESSAGE_TAG" if tag else "RESPONSE",
-            timeout=PlatformSettings.read(Sources(where="the environment")).send_timeout,
+            timeout=self.timeout,
             tag=tag,
         )
         error = answer.get("error") if isinstance(answer, dict) else None
@@ -143,6 +145,11 @@ class Messenger(Platform):
         if client is not None:
             output.messenger_client = CheckedClient(client, last_user_message_at(tracker))  # type: ignore[attr-defined]
         return output
+
+    def bound(self, output: OutputChannel, seconds: int) -> None:
+        client = getattr(output, "messenger_client", None)
+        if isinstance(client, CheckedClient):
+            client.timeout = seconds
 
     def refusal(self, error: BaseException, recipient_id: str) -> Optional[Refusal]:
         if not isinstance(error, SendApiError) or error.code is None:

@@ -13,9 +13,10 @@ serves (`media_links`). An output channel whose platform blocks (`Platform.block
 worker thread, so one SMS does not stall every other conversation of the server: each such
 platform has its own few named threads (`SendPool`), so a platform that hangs keeps its own
 threads busy and no one else's (not the loop's default executor), and each send has
-`platform_send_timeout` (`rasa_zendesk.settings.PlatformSettings`), waiting for a thread
-included: then that delivery fails (`SendTimedOut`, the webhook answers 5xx, Zendesk retries)
-while the thread finishes or gives up on its own.
+`platform_send_timeout` (`rasa_zendesk.settings.PlatformSettings`, read once at start by the
+channel's config and given to each `AgentOutput`), waiting for a thread included: then that
+delivery fails (`SendTimedOut`, the webhook answers 5xx, Zendesk retries) while the thread
+finishes or gives up on its own.
 
 Every send through an `AgentOutput` has a known outcome (`platforms.outcome`): it returns
 (delivered), raises `Refused` (the platform refused it for good, as its module's `refusal`
@@ -41,7 +42,7 @@ from rasa_zendesk.platforms.base import Typing, channel_named
 from rasa_zendesk.platforms.outcome import Refused
 from rasa_zendesk.platforms.rich import Rich
 from rasa_zendesk.platforms.split import split_text
-from rasa_zendesk.settings import PlatformSettings, Sources
+from rasa_zendesk.settings import PlatformSettings
 
 MediaLinks = Callable[[Rich], Rich]
 #: Threads of each blocking platform's sends: a few, since each send is one HTTP call.
@@ -65,12 +66,16 @@ def agent_output(
     input_channels: Iterable[InputChannel],
     tracker: DialogueStateTracker,
     channel_name: Optional[str],
+    sending: PlatformSettings,
     media_links: Optional[MediaLinks] = None,
 ) -> OutputChannel:
     """The user's output channel as the Zendesk channel sends through it: an `AgentOutput`
     when it pushes, the plain collector when it does not."""
     output = user_output(input_channels, tracker, channel_name)
-    return AgentOutput(output, media_links) if pushes(output) else output
+    if not pushes(output):
+        return output
+    registry.of_output(output).bound(output, sending.send_timeout)
+    return AgentOutput(output, sending, media_links)
 
 
 class AgentOutput(OutputChannel):
@@ -81,8 +86,15 @@ class AgentOutput(OutputChannel):
     bot's after-handoff action) goes through the wrapped channel's own `send_response`.
     """
 
-    def __init__(self, output: OutputChannel, media_links: Optional[MediaLinks] = None) -> None:
+    def __init__(
+        self,
+        output: OutputChannel,
+        sending: PlatformSettings,
+        media_links: Optional[MediaLinks] = None,
+    ) -> None:
         self.output = output
+        #: `platform_send_timeout`, as the channel read it at start.
+        self.sending = sending
         self.media_links = media_links
 
     def name(self) -> str:  # type: ignore[override]
@@ -91,9 +103,7 @@ class AgentOutput(OutputChannel):
     async def send_response(self, recipient_id: str, message: Dict[str, Any]) -> None:
         if constants.EVENT_HANDOFF_ENDED in message:
             platform = registry.of_output(self.output)
-            await off_loop(
-                self.output, lambda: platform.send_closing(self.output, recipient_id, message)
-            )
+            await off_loop(self, lambda: platform.send_closing(self.output, recipient_id, message))
             return
         if constants.EVENT_ZENDESK_MESSAGE_ID not in message:
             await self._wrapped("send_response", recipient_id, message)
@@ -122,7 +132,7 @@ class AgentOutput(OutputChannel):
         """Await the send; an error the platform says is a refusal for good raises
         `Refused`, any other is let through (failed for now)."""
         try:
-            await off_loop(self.output, call)
+            await off_loop(self, call)
         except Refused:
             raise
         except Exception as error:
@@ -220,13 +230,13 @@ def unwrap(output: OutputChannel) -> OutputChannel:
     return output.output if isinstance(output, AgentOutput) else output
 
 
-async def off_loop(output: OutputChannel, call: Callable[[], Awaitable[Any]]) -> Any:
-    """Await `call()`; in a thread of its platform's `SendPool`, within
+async def off_loop(output: AgentOutput, call: Callable[[], Awaitable[Any]]) -> Any:
+    """Await `call()`; in a thread of its platform's `SendPool`, within the output's
     `platform_send_timeout`, when the platform's output channel blocks."""
-    platform = registry.named(unwrap(output).name())
+    platform = registry.named(output.name())
     if not platform.blocking:
         return await call()
-    timeout = PlatformSettings.read(Sources(where="the environment")).send_timeout
+    timeout = output.sending.send_timeout
     sent = send_pool(platform.name).submit(lambda: asyncio.run(call()))  # type: ignore[arg-type]
     try:
         return await asyncio.wait_for(asyncio.wrap_future(sent), timeout)
@@ -306,17 +316,12 @@ async def show_typing(
     agent_name: Optional[str] = None,
 ) -> bool:
     """Pass the agent's typing on (`socketio_event`: the socket.io event's name); False when
-    the user's platform cannot show it."""
-    output = unwrap(output)
-    platform = registry.of_output(output)
-    return bool(
-        await off_loop(
-            output,
-            lambda: platform.show_typing(
-                output, Typing(recipient_id, typing, socketio_event, agent_name)
-            ),
-        )
-    )
+    the user's platform cannot show it, or `output` does not push (not an `AgentOutput`)."""
+    if not isinstance(output, AgentOutput):
+        return False
+    platform = registry.of_output(output.output)
+    shown = Typing(recipient_id, typing, socketio_event, agent_name)
+    return bool(await off_loop(output, lambda: platform.show_typing(output.output, shown)))
 
 
 async def close_outputs(input_channels: Iterable[InputChannel]) -> None:

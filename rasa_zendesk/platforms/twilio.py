@@ -54,7 +54,6 @@ from rasa_zendesk.platforms.rich import (
     markdown_to,
     place_text,
 )
-from rasa_zendesk.settings import PlatformSettings, Sources
 
 if TYPE_CHECKING:
     import httpx
@@ -102,10 +101,12 @@ class Twilio(Platform):
             return super().output(channel, tracker)
         output = _checked_output()(sid, token, getattr(channel, "twilio_number", None))
         output.user_wrote_at = last_user_message_at(tracker)
+        return output
+
+    def bound(self, output: OutputChannel, seconds: int) -> None:
         http = getattr(output, "http_client", None)  # TwilioOutput is Twilio's `Client`
         if http is not None and getattr(http, "timeout", 0) is None:
-            http.timeout = PlatformSettings.read(Sources(where="the environment")).send_timeout
-        return output
+            http.timeout = seconds
 
     def refusal(self, error: BaseException, recipient_id: str) -> Optional[Refusal]:
         from twilio.base.exceptions import TwilioRestException

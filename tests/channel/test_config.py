@@ -199,7 +199,7 @@ def test_a_bad_number_stops_start_up(name: str, value: str) -> None:
 def test_a_shared_setting_in_the_wrong_form_stops_the_rasa_server_too(
     name: str, value: str
 ) -> None:
-    """Read from the environment when a message is sent, checked when the channel starts."""
+    """Read by the action server, checked when the channel starts too."""
     with pytest.raises(SettingsError, match=name):
         ChannelConfig.from_credentials(CREDENTIALS, environ={name: value})
 
@@ -225,6 +225,29 @@ def test_gc_freeze_is_an_opt_in(
 ) -> None:
     config = ChannelConfig.from_credentials({**CREDENTIALS, **credentials}, environ=environ)
     assert config.gc_freeze is frozen
+
+
+@pytest.mark.parametrize(
+    "credentials, environ, seconds",
+    [
+        ({}, {}, 15),
+        ({"platform_send_timeout": "4"}, {}, 4),
+        ({}, {"ZENDESK_PLATFORM_SEND_TIMEOUT": "6"}, 6),
+        ({"platform_send_timeout": "4"}, {"ZENDESK_PLATFORM_SEND_TIMEOUT": "6"}, 4),
+    ],
+)
+def test_the_channel_reads_the_platform_send_timeout_at_start(
+    credentials: Dict[str, str], environ: Dict[str, str], seconds: int
+) -> None:
+    """The one read of `platform_send_timeout`: every send takes it from here."""
+    config = ChannelConfig.from_credentials({**CREDENTIALS, **credentials}, environ=environ)
+    assert config.sending.send_timeout == seconds
+
+
+def test_a_platform_send_timeout_in_the_wrong_form_stops_start_up_naming_it() -> None:
+    named = r"platform_send_timeout \(ZENDESK_PLATFORM_SEND_TIMEOUT\)"
+    with pytest.raises(SettingsError, match=named):
+        ChannelConfig.from_credentials({**CREDENTIALS, "platform_send_timeout": "soon"}, {})
 
 
 def test_gc_freeze_in_the_wrong_form_stops_start_up_naming_it() -> None:

@@ -1,7 +1,8 @@
 """A platform whose sends hang harms no other conversation: Twilio's and Messenger's output
 channels block on HTTP, so their sends run in threads of their own platform (not the loop's
 default executor, which Rasa and asyncio's name lookups share), and each send fails after
-`platform_send_timeout` (the webhook answers 5xx, so Zendesk retries it).
+`platform_send_timeout` (the webhook answers 5xx, so Zendesk retries it), as the channel read
+it at start: the environment changed afterwards changes nothing.
 
 The Twilio stand-in hangs for chosen numbers, more of them than the platform has threads;
 meanwhile an SMS to another user, a Messenger message and a Telegram message go through.
@@ -16,10 +17,13 @@ from typing import Any, Callable, Iterator, List, Tuple
 
 import httpx
 import pytest
+from rasa.shared.core.trackers import DialogueStateTracker
 
+from rasa_zendesk.channel.config import ChannelConfig
 from rasa_zendesk.platforms import outputs
+from rasa_zendesk.platforms.messenger import CheckedClient
 from rasa_zendesk.settings import PlatformSettings, SettingsError, Sources
-from testkit.channel_harness import RasaServer, message_webhook
+from testkit.channel_harness import CREDENTIALS, RasaServer, message_webhook
 from testkit.platforms import (
     GraphApi,
     Received,
@@ -78,6 +82,12 @@ async def serve(rasa: RasaServer, *users: Tuple[str, str]) -> None:
         await agent_sends(rasa, conversation_id, sender_id, text(f"Hello on {channel}"))
 
 
+@pytest.fixture(autouse=True)
+def short_send_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A short `platform_send_timeout` where the server starts (autouse: before `rasa`)."""
+    monkeypatch.setenv("ZENDESK_PLATFORM_SEND_TIMEOUT", str(TIMEOUT))
+
+
 @pytest.fixture
 def channels(
     rasa: RasaServer,
@@ -86,8 +96,10 @@ def channels(
     telegram_api: TelegramApi,
     monkeypatch: pytest.MonkeyPatch,
 ) -> RasaServer:
-    """Twilio, Messenger and Telegram users, and a short `platform_send_timeout`."""
-    monkeypatch.setenv("ZENDESK_PLATFORM_SEND_TIMEOUT", str(TIMEOUT))
+    """Twilio, Messenger and Telegram users; the send timeout changed after the server
+    started, which no send reads (a hung send waiting 60 s fails the tests' time bounds)."""
+    assert rasa.zendesk.config.sending.send_timeout == TIMEOUT
+    monkeypatch.setenv("ZENDESK_PLATFORM_SEND_TIMEOUT", "60")
     rasa.app.ctx.input_channels += [twilio_input(), facebook_input()]
     add_telegram(rasa.app.ctx.input_channels, telegram_api)
     return rasa
@@ -141,6 +153,24 @@ async def test_a_platform_that_hangs_every_send_starves_no_other_platform(
     answers: List[httpx.Response] = await asyncio.gather(*stuck)
     assert [answer.status_code for answer in answers] == [500] * count
     assert loop.time() - began < TIMEOUT + 2  # the queued ones too: their wait counts
+
+
+def test_the_timeout_read_at_start_bounds_each_http_call(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Twilio's and Messenger's clients wait on one HTTP call at most the channel's
+    `platform_send_timeout`, not what the environment says at the send."""
+    config = ChannelConfig.from_credentials({**CREDENTIALS, "platform_send_timeout": "7"}, {})
+    monkeypatch.setenv("ZENDESK_PLATFORM_SEND_TIMEOUT", "60")
+    channels = [twilio_input(), facebook_input()]
+    tracker = DialogueStateTracker("someone", [])
+
+    sms = outputs.agent_output(channels, tracker, "twilio", config.sending)
+    facebook = outputs.agent_output(channels, tracker, "facebook", config.sending)
+
+    assert isinstance(sms, outputs.AgentOutput) and isinstance(facebook, outputs.AgentOutput)
+    assert sms.sending.send_timeout == facebook.sending.send_timeout == 7
+    assert sms.output.http_client.timeout == 7  # type: ignore[attr-defined]
+    client = facebook.output.messenger_client  # type: ignore[attr-defined]
+    assert isinstance(client, CheckedClient) and client.timeout == 7
 
 
 def test_the_send_timeout_setting() -> None:

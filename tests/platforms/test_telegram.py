@@ -20,7 +20,8 @@ from rasa.core.channels.channel import CollectingOutputChannel, InputChannel
 from rasa.core.channels.rest import RestInput
 from rasa.core.channels.telegram import TelegramInput, TelegramOutput
 
-from rasa_zendesk.platforms.outputs import close_outputs, show_typing, user_output
+from rasa_zendesk.platforms.outputs import AgentOutput, close_outputs, show_typing, user_output
+from rasa_zendesk.settings import PlatformSettings
 from testkit.channel_harness import RasaServer, content, message_webhook, start_rasa, typing_webhook
 from testkit.choices import Rasa, running
 from testkit.platforms import (
@@ -405,8 +406,9 @@ async def test_telegram_shows_typing_with_a_chat_action() -> None:
     with TelegramApi() as api:
         output.server = TelegramAPIServer.from_base(api.base_url)
         try:
-            assert await show_typing(output, "4242", True, "agent_typing")
-            assert await show_typing(output, "4242", False, "agent_typing")  # nothing to send
+            agent = AgentOutput(output, PlatformSettings())
+            assert await show_typing(agent, "4242", True, "agent_typing")
+            assert await show_typing(agent, "4242", False, "agent_typing")  # nothing to send
         finally:
             await close_outputs([telegram])
 
