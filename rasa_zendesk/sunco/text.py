@@ -8,12 +8,17 @@ with the size of what is posted, not with how many pieces it has.
 
 from __future__ import annotations
 
-from typing import Iterable, List, Optional
+import re
+from typing import Iterable, List
+
+from rasa_zendesk import text_parts
 
 #: Largest text SunCo accepts in one message.
 MAX_TEXT_LENGTH = 4096
 #: Between two blocks packed into one message.
 BLOCK_SEPARATOR = "\n\n"
+#: Where `chunk_text` cuts, in turn: between lines, then between words.
+_BOUNDARIES = (re.compile(r"\n+"), re.compile(r" +"))
 
 
 def pack_blocks(blocks: Iterable[str], limit: int = MAX_TEXT_LENGTH) -> List[str]:
@@ -73,43 +78,8 @@ def chunk_text(text: str, limit: int = MAX_TEXT_LENGTH) -> List[str]:
     """`text` cut into parts of at most `limit` characters, on line, then word, boundaries.
 
     A word longer than `limit` is cut where it must be. Parts that would be blank are dropped,
-    so an empty text gives no part at all (SunCo refuses an empty message).
+    so an empty text gives no part at all (SunCo refuses an empty message). Unlike an agent's
+    text to a platform, the user's is not stripped: what fits goes as it was written.
     """
-    if limit < 1:
-        raise ValueError("limit must be at least 1")
-    if not text or not text.strip():
-        return []
-    if len(text) <= limit:
-        return [text]
-    pieces = (piece for line in text.split("\n") for piece in _split_line(line, limit))
-    return [chunk for chunk in _pack(pieces, "\n", limit, keep_empty=True) if chunk.strip()]
-
-
-def _split_line(line: str, limit: int) -> List[str]:
-    if len(line) <= limit:
-        return [line]
-    # A word longer than `limit` has no boundary to cut on: cut it every `limit` characters.
-    cuts = (
-        word[start : start + limit]
-        for word in line.split(" ")
-        for start in range(0, max(len(word), 1), limit)
-    )
-    return _pack(cuts, " ", limit, keep_empty=False)
-
-
-def _pack(parts: Iterable[str], separator: str, limit: int, keep_empty: bool) -> List[str]:
-    """`parts` joined by `separator` into as few runs of at most `limit` characters as they
-    go; `keep_empty`: an empty part counts (a blank line), else it is dropped."""
-    packed: List[str] = []
-    current: Optional[str] = None
-    for part in parts:
-        if current is None or (not current and not keep_empty):
-            current = part
-        elif len(current) + len(separator) + len(part) <= limit:
-            current = f"{current}{separator}{part}"
-        else:
-            packed.append(current)
-            current = part
-    if current is not None and (current or keep_empty):
-        packed.append(current)
-    return packed
+    parts = text_parts.split(text, limit, _BOUNDARIES)
+    return [part for part in parts if part.strip()]

@@ -54,6 +54,11 @@ def test_every_part_fits_and_nothing_but_whitespace_is_lost(limit: int) -> None:
         assert words_of(parts) == text.split()
 
 
+def test_an_agent_text_and_its_parts_are_stripped() -> None:
+    assert split_text("  hi \n", 10) == ["hi"]
+    assert split_text("  first line\n\n  second line", 14) == ["first line", "second line"]
+
+
 def test_blank_text_has_no_part_and_the_limit_must_be_positive() -> None:
     assert split_text(" \n\n ", 10) == []
     with pytest.raises(ValueError):

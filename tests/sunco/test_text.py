@@ -85,3 +85,10 @@ def test_blank_blocks_are_dropped_and_nothing_gives_no_message() -> None:
     assert pack_blocks([]) == []
     assert pack_blocks(["", "  ", "\n"]) == []
     assert pack_blocks(["a", "", "b"]) == ["a\n\nb"]
+
+
+def test_a_user_text_goes_as_written_and_a_cut_loses_only_the_line_break() -> None:
+    """Not stripped like an agent's text to a platform (`platforms.split`): only the run of
+    line breaks (or spaces) where a part ends is lost."""
+    assert chunk_text("  indented\n", 20) == ["  indented\n"]
+    assert chunk_text("  first line\n\n  second line", 14) == ["  first line", "  second line"]
