@@ -216,13 +216,18 @@ class IndexWatchlist(Watchlist):
         real = time.monotonic()
         for sender_id, score in entries.items():
             again = self._look_again.get(sender_id)
-            if self._seen.get(sender_id) != score or (again is not None and again <= real):
+            if self._seen.get(sender_id) != score:
+                await self._look(sender_id, score, touched=True)
+            elif again is not None and again <= real:
                 await self._look(sender_id, score)
         for sender_id in [s for s in self._seen if s not in entries]:
             await self._gone(sender_id)
 
-    async def _look(self, sender_id: str, score: float) -> None:
-        """An entry new or changed: its record, and when to look at it next."""
+    async def _look(self, sender_id: str, score: float, touched: bool = False) -> None:
+        """An entry new or changed: its record, and when to look at it next. A `touched` entry
+        is looked at once more a little later: the policy notes a turn's change of the record
+        (an end by a plugin action too) before Rasa saves that turn, so this look may still
+        read the record as it was."""
         self._seen[sender_id] = score
         self._look_again.pop(sender_id, None)
         tracker = await self.trackers.read(sender_id)
@@ -241,6 +246,8 @@ class IndexWatchlist(Watchlist):
                 self._seen[sender_id] = score  # touched meanwhile: looked at next round
             return
         self._doubted.pop(sender_id, None)
+        if touched:
+            self._look_again[sender_id] = time.monotonic() + SAVED_WITHIN_SECONDS
         if self.running.get(sender_id) != record:
             self.changed.add(sender_id)
         self.running[sender_id] = record
