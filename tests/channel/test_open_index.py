@@ -200,6 +200,28 @@ async def test_a_stale_entry_is_checked_against_its_record_then_dropped(
     assert ("alice", over) in second.told
 
 
+async def test_an_end_saved_after_its_note_is_still_counted(
+    instances: Tuple[Instance, Instance], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The policy notes a turn's change of the record (a plugin action ended the handoff)
+    before Rasa saves that turn: a round in between still reads the handoff running. The
+    entry is looked at once more a little later, and the end is seen (and counted) then."""
+    first, _ = instances
+    record = state.opened("conv-1")
+    await saved(first, "alice", record)
+    first.index.touch("alice")
+    await first.round()
+    watch.note_running("alice")  # the policy, after `/end`; Rasa has not saved the turn yet
+    assert await first.round() == {"alice": record}
+    over = state.ended(record, state.USER_ENDED)
+    await saved(first, "alice", record, over)  # now it has
+    assert ("alice", over) not in first.told
+    later = watchlist.time.monotonic() + open_index.SAVED_WITHIN_SECONDS + 1
+    monkeypatch.setattr(watchlist.time, "monotonic", lambda: later)
+    assert await first.round() == {}
+    assert ("alice", over) in first.told
+
+
 async def test_a_missing_index_is_rebuilt_from_the_records(
     instances: Tuple[Instance, Instance],
 ) -> None:
