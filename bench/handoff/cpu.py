@@ -32,6 +32,12 @@ def part_of(pid: int, command: str) -> str:
     return OTHER
 
 
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a process so far (/proc/<pid>/stat), in seconds."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
 def sample() -> Dict[str, float]:
     """CPU seconds used so far (user + system, threads included) by each part."""
     used: Counter = Counter()
@@ -40,10 +46,10 @@ def sample() -> Dict[str, float]:
             continue
         try:
             command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            seconds = cpu_seconds(int(entry.name))
         except OSError:
             continue  # gone meanwhile
-        used[part_of(int(entry.name), command)] += (int(fields[11]) + int(fields[12])) / TICKS
+        used[part_of(int(entry.name), command)] += seconds
     return dict(used)
 
 

@@ -15,13 +15,13 @@ rasa_zendesk/channel/timers).
 from __future__ import annotations
 
 import asyncio
-import os
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Dict
 
 from bench.handoff.common import Bench, HandoffUser, bounded, start_handoff
+from bench.handoff.cpu import cpu_seconds
 from rasa_zendesk.channel.timers.watchlist import HORIZON_SECONDS
 
 IDLE_SECONDS = 20.0
@@ -53,13 +53,6 @@ def memory_mb(pid: int) -> Dict[str, float]:
         if name in ("VmRSS", "VmHWM"):
             values[name] = int(rest.split()[0]) / 1024
     return values
-
-
-def cpu_seconds(pid: int) -> float:
-    """User and system CPU time of a process so far (/proc/<pid>/stat), in seconds."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    ticks = os.sysconf(os.sysconf_names["SC_CLK_TCK"])
-    return (int(fields[11]) + int(fields[12])) / ticks
 
 
 async def idle_cpu_percent(pid: int, seconds: float = IDLE_SECONDS) -> float:

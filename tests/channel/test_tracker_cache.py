@@ -605,8 +605,25 @@ async def test_the_locked_read_leaves_the_event_loop_free(store: TrackerStore) -
     assert len(cache) == 1
 
 
-async def test_a_redis_cache_reads_and_writes_on_the_event_loop(store: TrackerStore) -> None:
+async def test_only_a_sql_cache_hands_its_reads_and_writes_to_a_thread(
+    store: TrackerStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A Redis round trip is shorter than a hand-off to a worker thread: only a SQL store's
-    reads and writes (PostgreSQL's fsync) are offloaded."""
+    reads and writes (PostgreSQL's fsync) go to one; the outcome is the same either way."""
+    sender = "s-" + new_id()
+    await rasa_writes(store, sender, ActionExecuted(ACTION_SESSION_START_NAME), user("hi"))
     cache = new_cache(store)
-    assert cache.offload is isinstance(store, SQLTrackerStore)
+    assert cache.retrieve(sender) is not None
+    handed: List[str] = []
+    to_thread = asyncio.to_thread
+
+    async def counted(call: Any, *args: Any) -> Any:
+        handed.append(call.__name__)
+        return await to_thread(call, *args)
+
+    monkeypatch.setattr(asyncio, "to_thread", counted)
+    tracker = await cache.retrieve_locked(sender)
+    assert tracker is not None
+    await cache.record(tracker, [agent_message("on whichever side")])
+    assert handed == (["_fetch", "_append"] if isinstance(store, SQLTrackerStore) else [])
+    assert (await assert_same_as_rasa(cache, sender)) is tracker

@@ -135,7 +135,7 @@ async def test_a_scripted_day_in_the_metrics_the_report_and_the_doctor(
             clock.advance(300)
             await user.next_text(await user.say("/end"))
             await emulator.wait_idle()
-    clock.advance(120)  # a Redis store is scanned once a (plugin) minute
+    clock.advance(120)  # past the last write: the timers and metrics have read every end
 
     async def everything_counted() -> str:
         text = await scrape(running_stack.rasa_url, METRICS_TOKEN)

@@ -4,10 +4,11 @@ that keep a cached tracker equal to the one the tracker store's `retrieve` would
 - Every write of a conversation happens under the lock store's lock for its sender id (Rasa's
   turns, Rasa's HTTP API, this channel) and is finished before the lock is released. So what a
   store holds for a sender only grows at its end, and a read under that lock sees all of it.
-- Reading and applying are synchronous, as in Rasa's own stores, so no other coroutine sees a
-  cached tracker half updated. Writing runs in a worker thread (`record`) with the entry out of
-  the cache and the tracker untouched until the write is done: other conversations go on
-  while the store commits.
+- Applying is synchronous, on the event loop, so no other coroutine sees a cached tracker half
+  updated. The lock holder's read and write of the store run in a worker thread where the
+  cache `offload`s (SQL: a commit waits for the disk), with the entry out of the cache and the
+  tracker untouched until they are done: other conversations go on meanwhile. A read without
+  the lock stays synchronous.
 - A new conversation session makes the entry reload, because `retrieve` returns that session
   only. A change of the domain (a new model) empties the cache, because its slots shape the
   trackers. A failure drops the entry, so the next read starts again from the store.
