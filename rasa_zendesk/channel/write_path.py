@@ -254,7 +254,10 @@ async def write(
         if refusal is not None:
             events += await _refused(rasa, tracker, events, refusal)
         await trackers.record(tracker, events)
-        channel = tracker.get_latest_input_channel() or target.input_channel
+        # Named only in the warnings for a message handed out later (a scan of the events).
+        channel = (
+            (tracker.get_latest_input_channel() or target.input_channel) if hand_out_later else None
+        )
         if delivery.then_run:
             await _run_bot_actions(
                 rasa, target.sender_id, delivery.then_run, output, hand_out_later
@@ -280,7 +283,7 @@ async def write(
     elif delivery.messages:
         _log_delivery(what, target, output, channel)
     else:
-        logger.info("%s recorded for sender %s", what, target.sender_id)
+        logger.debug("%s recorded for sender %s", what, target.sender_id)
     return told
 
 
@@ -422,7 +425,10 @@ def _no_tracker(what: str, target: RasaConversation) -> EventResult:
 def _log_delivery(
     what: str, target: RasaConversation, output: OutputChannel, channel: Optional[str]
 ) -> None:
-    """Info when the user got it; a warning an operator can act on when nobody did."""
+    """A warning an operator can act on when nobody got it. A message that reached the user
+    is a debug line, as Rasa logs its own turns: one line per message at info would be the
+    busiest deployments' largest log and a measurable share of a webhook's CPU (the metrics
+    count them)."""
     if not pushes(output):
         logger.warning(
             "%s acknowledged for sender %s, but their channel (%s) cannot push: it is kept in "
@@ -440,4 +446,4 @@ def _log_delivery(
             output.name(),
         )
     else:
-        logger.info("%s sent to sender %s via %s", what, target.sender_id, output.name())
+        logger.debug("%s sent to sender %s via %s", what, target.sender_id, output.name())

@@ -5,6 +5,8 @@ and counted. A failure for now answers 5xx so Zendesk retries."""
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 from aiogram.utils import exceptions as telegram_errors
 from rasa.utils.endpoints import ClientResponseError
@@ -149,6 +151,7 @@ def test_a_channel_the_plugin_does_not_know_never_refuses_for_good() -> None:
 async def test_an_sms_to_an_unsubscribed_number_tells_the_agent(
     stack: EmulatorStack, twilio_api: TwilioApi, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.DEBUG)  # a "sent" line would be a debug line
     number = "+15557650001"
     twilio_api.unsubscribed.add(number)
     conversation_id = await platform_handoff(stack, number, twilio_input())
