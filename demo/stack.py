@@ -85,6 +85,10 @@ EXAMPLE_BOT_ENV = {
     "ZENDESK_TICKET_FIELDS": (
         f"order_number={ORDER_NUMBER_FIELD},zendesk_external_id={CUSTOMER_ID_FIELD}"
     ),
+    # The demo's page and REST client stand in for a site that signed its user in and passes
+    # their customer id in the message metadata; a real deployment lists only channels whose
+    # metadata its own server sets (a browser's customData names whoever the page says).
+    "ZENDESK_EXTERNAL_ID_CHANNELS": "socketio,rest",
 }
 
 #: For every process a stack starts: unbuffered logs, no telemetry, and no warnings that

@@ -577,6 +577,9 @@ class HandoffSettings:
       `utter_zendesk_handoff_ended` (whichever server ends it); none by default.
     - `agent_name_prefix`: put before an agent's text on a channel that does not show who
       wrote it (every channel but the web chat), e.g. "{agent_name}: "; none by default.
+    - `external_id_channels`: the input channels whose user messages' metadata may name the
+      customer (`zendesk_external_id`): channels whose metadata the bot's own server sets
+      after a login, never a browser's; none by default (the slot always may).
     """
 
     agent_timeout: int = 600
@@ -586,6 +589,7 @@ class HandoffSettings:
     after_handoff_action: Optional[str] = None
     handoff_ended_text: Optional[str] = None
     agent_name_prefix: Optional[str] = None
+    external_id_channels: Tuple[str, ...] = ()
 
     @classmethod
     def read(cls, sources: Sources) -> HandoffSettings:
@@ -598,6 +602,7 @@ class HandoffSettings:
             after_handoff_action=sources.text("after_handoff_action"),
             handoff_ended_text=sources.text("handoff_ended_text"),
             agent_name_prefix=_name_prefix(sources, "agent_name_prefix"),
+            external_id_channels=sources.names("external_id_channels"),
         )
 
 

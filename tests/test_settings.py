@@ -40,6 +40,13 @@ def test_the_channel_s_keys_come_first_then_the_environment() -> None:
     read = HandoffSettings.read(Sources(None, env))
     assert read.max_duration == 3600 and read.agent_joined_notice is False
     assert read.after_handoff_action == "utter_ask_feedback"
+    env = {"ZENDESK_EXTERNAL_ID_CHANNELS": "rest, my_app.LoggedInInput"}
+    assert HandoffSettings.read(Sources(None, env)).external_id_channels == (
+        "rest",
+        "my_app.LoggedInInput",
+    )
+    given = Sources({"external_id_channels": ["rest"]}, env)
+    assert HandoffSettings.read(given).external_id_channels == ("rest",)
 
 
 def test_an_unexpanded_variable_is_not_a_setting() -> None:

@@ -12,12 +12,12 @@ work, Rasa gets no answer and `HandoffPolicy` has Rasa itself say
 
 The calls, in order, all through the action server's shared SunCo client:
 1. get or create the SunCo user: `externalId` = the customer's id when the bot knows it (the
-   slot `zendesk_external_id`, else the key of that name in the user message's metadata, as
-   a channel passes it), so one customer on several channels is one messaging user with one
-   history for the agent; else the Rasa sender id. Each sender keeps its own conversation
-   (below), so two senders of one customer each have their own handoff. Profile
-   `givenName`/`email`/`locale` from the slots `name_slot`/`email_slot`/`locale_slot` when
-   the bot has filled them;
+   slot `zendesk_external_id`, else the key of that name in the user message's metadata on a
+   channel listed in `external_id_channels`: see `customer_id`), so one customer on several
+   channels is one messaging user with one history for the agent; else the Rasa sender id.
+   Each sender keeps its own conversation (below), so two senders of one customer each have
+   their own handoff. Profile `givenName`/`email`/`locale` from the slots
+   `name_slot`/`email_slot`/`locale_slot` when the bot has filled them;
 2. create a personal conversation whose metadata carries `rasa_sender_id` and
    `rasa_input_channel` (how the webhook channel finds the user and their output channel);
 3. only if `bot_switchboard_integration` is set: pass control to it (see below);
@@ -58,7 +58,7 @@ from __future__ import annotations
 import logging
 import re
 from datetime import datetime, timezone
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import FollowupAction, SlotSet
@@ -123,7 +123,7 @@ class ActionZendeskHandoff(ZendeskAction):
                 # SunCo work is the follow-up run, still within the user's turn.
                 turn.tell(constants.UTTER_CONNECTING)
                 return [FollowupAction(self.name())]
-            handoff = await self.escalate(tracker, connector)
+            handoff = await self.escalate(turn, connector)
         except Exception as error:  # whatever went wrong, the user hears it and keeps the bot
             log_failure(logger, "handoff", tracker.sender_id, error)
             dispatcher.utter_message(response=constants.UTTER_HANDOFF_FAILED)
@@ -136,13 +136,14 @@ class ActionZendeskHandoff(ZendeskAction):
 
     async def escalate(
         self,
-        tracker: Tracker,
+        turn: Turn,
         connector: Optional[ZendeskSettings] = None,
         extra_tags: Tuple[str, ...] = (),
         email: Optional[str] = None,
     ) -> state.Handoff:
         """Run the SunCo calls of a handoff; the handoff, waiting for an agent. `email`, when
         given, is the requester's address instead of the bot's slot."""
+        tracker = turn.tracker
         requested_at = clock.now()
         sender_id = tracker.sender_id
         input_channel = tracker.get_latest_input_channel()
@@ -154,7 +155,7 @@ class ActionZendeskHandoff(ZendeskAction):
         # Deterministic: reason, summary, transcript.
         briefing = summary.summarize(chat_before_notice(tracker.events, self.name()), tracker.slots)
 
-        user_id = customer_id(tracker)
+        user_id = customer_id(tracker, turn.settings.external_id_channels)
         known = user_id if user_id != sender_id else None  # the customer's id, from the bot
         profile = (
             Profile(given_name=name, email=email, locale=locale)
@@ -276,12 +277,31 @@ def offer_instead(
     return [SlotSet(constants.SLOT_OFFER, made.as_slot())]
 
 
-def customer_id(tracker: Tracker) -> str:
+def customer_id(tracker: Tracker, metadata_channels: Sequence[str] = ()) -> str:
     """The SunCo user's externalId: the customer's id when the bot knows it (the slot
-    `zendesk_external_id`, else that key of the latest user message's metadata, as a channel
-    passes it), else the Rasa sender id. An id SunCo would refuse is left aside (logged)."""
+    `zendesk_external_id`, else that key of the latest user message's metadata when it came
+    through one of `metadata_channels`), else the Rasa sender id. An id SunCo would refuse is
+    left aside (logged).
+
+    The trust line: the id is who the agent is told they talk to, and whose history they
+    see. The bot sets the slot itself (after a login it checked); a message's metadata is
+    whatever sent the message, a web page's `customData` or a REST body, so it names the
+    customer only on the channels the bot author listed as set by their own server
+    (`external_id_channels`). Elsewhere it is ignored, with a warning."""
     metadata = (tracker.latest_message or {}).get("metadata") or {}
-    for given in (tracker.get_slot(constants.SLOT_EXTERNAL_ID), metadata.get(SLOT_KEY)):
+    claimed = metadata.get(SLOT_KEY) if isinstance(metadata, dict) else None
+    channel = tracker.get_latest_input_channel()
+    if claimed not in (None, "") and channel not in metadata_channels:
+        logger.warning(
+            "%s in the message metadata of sender %s ignored: channel %s is not one whose "
+            "metadata the bot's own server sets (external_id_channels, "
+            "ZENDESK_EXTERNAL_ID_CHANNELS); the user's client could name anyone",
+            SLOT_KEY,
+            tracker.sender_id,
+            channel or "unknown",
+        )
+        claimed = None
+    for given in (tracker.get_slot(constants.SLOT_EXTERNAL_ID), claimed):
         if given is None or given == "":
             continue
         text = given.strip() if isinstance(given, str) else ""

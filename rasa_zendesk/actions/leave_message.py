@@ -83,7 +83,7 @@ class ActionZendeskLeaveMessage(ActionZendeskHandoff):
         try:
             connector = self.connectors().get(made.connector)
             handoff = await self.escalate(
-                tracker, connector, extra_tags=(LEFT_MESSAGE_TAG, made.reason), email=email
+                turn, connector, extra_tags=(LEFT_MESSAGE_TAG, made.reason), email=email
             )
         except Exception as error:  # the user hears it and keeps the bot
             log_failure(logger, "message left", tracker.sender_id, error)

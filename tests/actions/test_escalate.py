@@ -644,10 +644,12 @@ CUSTOMER = "cust-42"
 
 
 async def test_a_known_customer_is_one_messaging_user_across_senders(
-    zendesk: Zendesk, executor: ActionExecutor
+    zendesk: Zendesk, executor: ActionExecutor, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The slot names the customer on one channel, a channel's metadata on another: one
-    SunCo user, a conversation (and a handoff) per sender, each relay in its own."""
+    """The slot names the customer on one channel, the metadata of a channel the bot author
+    trusts on another: one SunCo user, a conversation (and a handoff) per sender, each relay
+    in its own."""
+    monkeypatch.setenv("ZENDESK_EXTERNAL_ID_CHANNELS", "rest")
     web = await escalate(executor, [*slots(zendesk_external_id=CUSTOMER), *history()])
     metadata = {constants.SLOT_EXTERNAL_ID: f" {CUSTOMER} "}
     rest_turns = user("a person please", "human_handoff", metadata=metadata, channel="rest")
@@ -679,6 +681,31 @@ async def test_a_known_customer_is_one_messaging_user_across_senders(
         m["content"]["text"] for m in zendesk.conversation(conversation_of(web))["messages"]
     ]
     assert "my card was charged twice" not in "\n".join(web_texts)
+
+
+async def test_a_customer_id_in_metadata_is_ignored_on_a_channel_not_trusted_with_it(
+    zendesk: Zendesk,
+    executor: ActionExecutor,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A web page's `customData` is what the page says: naming someone else's id there must
+    not make the agent see that customer (or their history). Only the listed channels'
+    metadata counts; the slot, which the bot sets, always does."""
+    monkeypatch.setenv("ZENDESK_EXTERNAL_ID_CHANNELS", "my_app.LoggedInInput")
+    claimed = {constants.SLOT_EXTERNAL_ID: CUSTOMER}
+    turns = user("a person please", "human_handoff", metadata=claimed, channel="socketio")
+    result = await escalate(executor, turns, sender="web-claims")
+
+    assert opened(result).user_external_id is None
+    assert constants.SLOT_EXTERNAL_ID not in slot_events(result)
+    [body] = [c["body"] for c in zendesk.api_calls() if c["path"].endswith("/users")]
+    assert body["externalId"] == "web-claims"
+    assert [u["externalId"] for u in zendesk.control("GET", "/state")["users"]] == ["web-claims"]
+    assert any("ignored" in r.getMessage() and "socketio" in r.getMessage() for r in caplog.records)
+
+    trusted = [*slots(zendesk_external_id=CUSTOMER), *turns]  # the bot's own slot
+    assert opened(await escalate(executor, trusted, sender="web-2")).user_external_id == CUSTOMER
 
 
 async def test_the_profile_s_locale_and_an_unusable_customer_id(
