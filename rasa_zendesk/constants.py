@@ -41,6 +41,9 @@ ACTION_CSAT = "action_zendesk_csat"
 #: The slots `action_zendesk_csat` reads (a bot's CSAT form fills them): 1 to 5, and text.
 SLOT_CSAT_RATING = "zendesk_csat_rating"
 SLOT_CSAT_COMMENT = "zendesk_csat_comment"
+#: The CSAT form's validation (a bot that names its form `zendesk_csat_form` lists it): an
+#: answer that is not 1 to 5 is asked again once, "no" or "skip" ends the form unrated.
+ACTION_VALIDATE_CSAT_FORM = "validate_zendesk_csat_form"
 
 # Responses: the plugin utters them, the bot's domain gives their text.
 #: Said at once when the user asks for a human, before any call to Zendesk.
@@ -79,6 +82,8 @@ UTTER_MESSAGE_NOT_TAKEN = "utter_zendesk_message_not_taken"
 UTTER_OFFER_DECLINED = "utter_zendesk_offer_declined"
 #: Said when the user's rating of the handoff is recorded.
 UTTER_CSAT_THANKS = "utter_zendesk_csat_thanks"
+#: Said when the answer to the rating question is not 1 to 5, before it is asked again.
+UTTER_CSAT_RATING_INVALID = "utter_zendesk_csat_rating_invalid"
 
 #: The bot's slot holding the user's email address, when it collects one (the ticket's
 #: requester at escalation, the address named when the agent moves to email).

@@ -3,6 +3,7 @@
 A bot's `actions/handoff.py` only imports them, and the action server registers them:
 
     from rasa_zendesk.actions import (  # noqa: F401
+        ActionValidateZendeskCsatForm,
         ActionZendeskCsat,
         ActionZendeskEndHandoff,
         ActionZendeskHandoff,
@@ -18,7 +19,7 @@ the conversation back, by end reason; see `rasa_zendesk.actions.base.ZendeskActi
 share one base, `ZendeskAction` (`base`), for what every action does first.
 """
 
-from rasa_zendesk.actions.csat import ActionZendeskCsat
+from rasa_zendesk.actions.csat import ActionValidateZendeskCsatForm, ActionZendeskCsat
 from rasa_zendesk.actions.end_handoff import ActionZendeskEndHandoff
 from rasa_zendesk.actions.escalate import ActionZendeskHandoff
 from rasa_zendesk.actions.hand_out import ActionZendeskHandOut
@@ -42,4 +43,5 @@ __all__ = [
     "ActionZendeskLeaveMessage",
     "ActionZendeskHandOut",
     "ActionZendeskCsat",
+    "ActionValidateZendeskCsatForm",
 ]

@@ -1,8 +1,10 @@
 """`action_zendesk_csat`: the user's rating (1 to 5) and optional comment of a handoff with
 an agent, recorded once in the handoff's record and written to its ticket (`tickets.csat`).
 
-The bot's form fills the slots `zendesk_csat_rating` and `zendesk_csat_comment`; the action
-records the rating (`handoff.state.rated`, so a replay or a second run changes nothing),
+The bot's form fills the slots `zendesk_csat_rating` and `zendesk_csat_comment`, checked by
+`validate_zendesk_csat_form` (`ActionValidateZendeskCsatForm`) when the form has that name:
+an answer that is not 1 to 5 is asked again, once; "no" or "skip" ends the form unrated. The
+action records the rating (`handoff.state.rated`, so a replay or a second run changes nothing),
 thanks the user and returns at once. The ticket is written in the background of the action
 server: a Support API failure that may pass (no answer, 429, 5xx) is tried again after
 `retry_delays`, so Zendesk being slow never holds the user's turn and a rating is not lost to
@@ -49,6 +51,53 @@ def comment_of(value: Any) -> Optional[str]:
     """The comment as the user wrote it; None for none or "no"."""
     text = str(value).strip() if value is not None else ""
     return text if text and text.lower() not in NO_COMMENT else None
+
+
+#: What the validation fills both slots with when the user declines to rate: no rating, no
+#: comment (`rating_of` and `comment_of` read it as none), and the form is done.
+DECLINED = "skip"
+
+
+class ActionValidateZendeskCsatForm(ZendeskAction):
+    """The CSAT form's validation: the form's `from_text` mapping takes any text as the
+    rating, and without a check the user who answered "great" would be thanked for nothing
+    (the rating is dropped) or asked for a comment on a rating they never gave. A rating is
+    kept as its number; "no", "skip" and the like end the form unrated; anything else is
+    answered with `utter_zendesk_csat_rating_invalid` and the question comes again, until
+    `answers` answers to it were not ratings: then the form ends unrated (the user has moved
+    on, and a form that never lets go is worse than a missing rating)."""
+
+    action_name = constants.ACTION_VALIDATE_CSAT_FORM
+    #: Answers to the rating question that may miss before the form gives up.
+    answers: ClassVar[int] = 2
+
+    async def act(self, turn: Turn) -> List[Dict[str, Any]]:
+        candidates = turn.tracker.slots_to_validate()
+        if constants.SLOT_CSAT_RATING not in candidates:
+            return []  # the comment: any text, "no" included (`comment_of`)
+        answer = candidates[constants.SLOT_CSAT_RATING]
+        rating = rating_of(answer)
+        if rating is not None:
+            return [SlotSet(constants.SLOT_CSAT_RATING, str(rating))]
+        if comment_of(answer) is None or _answers_in_form(turn.tracker.events) >= self.answers:
+            return [
+                SlotSet(constants.SLOT_CSAT_RATING, DECLINED),
+                SlotSet(constants.SLOT_CSAT_COMMENT, DECLINED),
+            ]
+        turn.tell(constants.UTTER_CSAT_RATING_INVALID)
+        return [SlotSet(constants.SLOT_CSAT_RATING, None)]
+
+
+def _answers_in_form(events: Sequence[Dict[str, Any]]) -> int:
+    """The user's messages since the form started (all answers to the rating question, while
+    it is the one asked)."""
+    answers = 0
+    for event in reversed(events):
+        if event.get("event") == "active_loop" and event.get("name"):
+            break
+        if event.get("event") == "user":
+            answers += 1
+    return answers
 
 
 @dataclass(frozen=True)

@@ -74,6 +74,7 @@ BUILT_IN_TEXTS = {
     ),
     constants.UTTER_AGENT_JOINED: "{agent_name} has joined the chat.",
     constants.UTTER_CSAT_THANKS: "Thank you for your feedback!",
+    constants.UTTER_CSAT_RATING_INVALID: ("Please answer with a number from 1 to 5, or say skip."),
     constants.UTTER_MESSAGE_NOT_RELAYED: (
         "Sorry, one of your messages couldn't be passed on to the agent: {reason}. "
         "Please send it again, in other words if you can."

@@ -1,6 +1,7 @@
 """`action_zendesk_csat` against the emulator: the rating recorded once in the handoff's record
 (a replay changes nothing), the user thanked at once while Zendesk hangs, and the ticket
-written in the background, tried again after a 5xx, never twice."""
+written in the background, tried again after a 5xx, never twice. The form's validation: a
+rating kept, a miss asked again once, a refusal ending the form unrated."""
 
 from __future__ import annotations
 
@@ -13,7 +14,13 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from rasa_zendesk import constants
 from rasa_zendesk.actions.base import Turn
-from rasa_zendesk.actions.csat import ActionZendeskCsat, comment_of, rating_of
+from rasa_zendesk.actions.csat import (
+    DECLINED,
+    ActionValidateZendeskCsatForm,
+    ActionZendeskCsat,
+    comment_of,
+    rating_of,
+)
 from rasa_zendesk.emulator import EmulatorServer
 from rasa_zendesk.handoff import state
 from testkit.emulator_control import wait_for
@@ -76,6 +83,52 @@ def recorded(events: List[Dict[str, Any]]) -> Optional[state.Handoff]:
 
 async def ticket(api: SunCoApi, conversation_id: str) -> Dict[str, Any]:
     return (await api.control("GET", f"/conversations/{conversation_id}/ticket"))["ticket"]
+
+
+def answered(*answers: str, slot: str = constants.SLOT_CSAT_RATING) -> Tracker:
+    """The CSAT form's tracker as Rasa passes it to the validation: the form started, each
+    answer a user message, the last one extracted into `slot` (the candidate to check)."""
+    events: List[Dict[str, Any]] = [
+        {"event": "active_loop", "name": "zendesk_csat_form"},
+    ]
+    for answer in answers:
+        events += [
+            {"event": "bot", "text": "How would you rate ...?"},
+            {"event": "user", "text": answer},
+        ]
+    events.append({"event": "slot", "name": slot, "value": answers[-1]})
+    slots = {constants.SLOT_CSAT_RATING: None, constants.SLOT_CSAT_COMMENT: None}
+    slots[slot] = answers[-1]
+    latest = {"text": answers[-1]}
+    return Tracker("jane", slots, latest, events, False, None, {"name": "f"}, None)
+
+
+async def validate(tracker: Tracker) -> Tuple[Dict[str, Any], List[str]]:
+    dispatcher = CollectingDispatcher()
+    domain = {"responses": {}}
+    events = await ActionValidateZendeskCsatForm().act(Turn(dispatcher, tracker, domain))
+    return {e["name"]: e["value"] for e in events}, [m["text"] for m in dispatcher.messages]
+
+
+async def test_the_form_keeps_a_rating_and_asks_again_once_after_a_miss() -> None:
+    assert await validate(answered("4 stars")) == ({constants.SLOT_CSAT_RATING: "4"}, [])
+    hint = "Please answer with a number from 1 to 5, or say skip."
+    assert await validate(answered("great!")) == ({constants.SLOT_CSAT_RATING: None}, [hint])
+    assert await validate(answered("great!", "5")) == ({constants.SLOT_CSAT_RATING: "5"}, [])
+    # A second miss: the user has moved on; the form ends unrated, no comment asked.
+    declined = {constants.SLOT_CSAT_RATING: DECLINED, constants.SLOT_CSAT_COMMENT: DECLINED}
+    assert await validate(answered("great!", "where is my parcel?")) == (declined, [])
+    assert await validate(answered("skip")) == (declined, [])
+    assert await validate(answered("No thanks")) == (declined, [])
+    # The comment takes any text.
+    assert await validate(answered("4", "no", slot=constants.SLOT_CSAT_COMMENT)) == ({}, [])
+
+
+async def test_a_declined_form_is_not_rated(account: Account) -> None:
+    _, api = account
+    conversation_id, ticket_id = await ticket_of_handoff(api)
+    events, said = await rate(tracker(ended_record(conversation_id, ticket_id), DECLINED, DECLINED))
+    assert recorded(events) is None and said == []
 
 
 def test_ratings_and_comments_as_users_give_them() -> None:

@@ -94,6 +94,10 @@ async def test_a_solved_handoff_is_rated_on_the_ticket_and_in_the_report(
     await emulator.set_ticket_status(conversation["id"], "solved")
     await user.next_text(mark, contains=ENDED)
     await user.next_text(mark, contains=RATE)  # the example bot's after_handoff_action
+    # Not a rating: said so and asked again (validate_zendesk_csat_form), nothing recorded.
+    mark = await user.say("it was great")
+    await user.next_text(mark, contains="a number from 1 to 5")
+    await user.next_text(mark, contains=RATE)
     await user.next_text(await user.say("4"), contains=COMMENT)
     await user.next_text(await user.say("Quick and kind, thank you"), contains=THANKS)
 
