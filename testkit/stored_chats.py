@@ -54,15 +54,20 @@ def greeted(handoff_conversation: Optional[str] = None) -> List[Event]:
 
 
 def padded(length: int) -> List[Event]:
-    """A session of `length` events, of ordinary turns during a handoff (the user's message,
-    the relay, the agent's answer)."""
-    events = session_started()
+    """A session of `length` events, of ordinary turns during a handoff."""
+    return [*session_started(), *padding(length - 2)][:length]
+
+
+def padding(count: int, channel: str = "socketio") -> List[Event]:
+    """`count` events of ordinary turns during a handoff (the user's message, the relay, the
+    agent's answer), to make a conversation as long as a long chat."""
+    events: List[Event] = []
     turn = 0
-    while len(events) < length:
+    while len(events) < count:
         events += [
-            *user(f"padding message {turn}", "inform", 0.99),
+            *user(f"padding message {turn}", "inform", 0.99, channel=channel),
             ActionExecuted(constants.ACTION_RELAY),
             BotUttered(f"padding reply {turn}"),
         ]
         turn += 1
-    return events[:length]
+    return events[:count]

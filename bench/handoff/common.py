@@ -199,32 +199,6 @@ def agent_bot_event(text: str) -> Dict[str, Any]:
     }
 
 
-def padding(count: int, input_channel: str = "socketio") -> List[Dict[str, Any]]:
-    """`count` events of an ordinary exchange (user message, bot action and reply), to make a
-    conversation as long as a long chat."""
-    events: List[Dict[str, Any]] = []
-    turn = 0
-    while len(events) < count:
-        text = f"padding message {turn}"
-        events.append(
-            {
-                "event": "user",
-                "text": text,
-                "parse_data": {
-                    "text": text,
-                    "intent": {"name": "inform", "confidence": 0.99},
-                    "entities": [],
-                },
-                "input_channel": input_channel,
-            }
-        )
-        events.append({"event": "action", "name": constants.ACTION_RELAY})
-        events.append({"event": "bot", "text": f"padding reply {turn}"})
-        events.append({"event": "action", "name": "action_listen"})
-        turn += 1
-    return events[:count]
-
-
 async def bounded(limit: int, jobs: List[Callable[[], Awaitable[T]]]) -> List[T]:
     """Run the jobs with at most `limit` at a time; results in order."""
     gate = asyncio.Semaphore(limit)

@@ -21,10 +21,10 @@ from bench.handoff.common import (
     agent_bot_event,
     agent_webhook,
     bounded,
-    padding,
     start_handoff,
 )
 from bench.handoff.stats import Summary, summarize
+from testkit.stored_chats import padding
 
 ENDPOINTS = ("webhook", "rasa")
 #: The length of a conversation just handed off (the shortest one an agent writes to).
@@ -69,7 +69,8 @@ async def prepare(
     for handoff in handoffs:
         if stored[handoff.sender_id] < length:
             missing = length - stored[handoff.sender_id]
-            reply = await bench.append_events(handoff.sender_id, padding(missing), False)
+            events = [event.as_dict() for event in padding(missing)]
+            reply = await bench.append_events(handoff.sender_id, events, False)
             reply.raise_for_status()
         padded = len(bench.tracker.events(handoff.sender_id))
         if padded != length:
