@@ -11,7 +11,7 @@ notices) go through Rasa's `send_response` as ever; an agent's message is shown 
 the platform can (`Platform.send_rich`), its private Zendesk attachments as links the channel
 serves (`media_links`). An output channel whose platform blocks (`Platform.blocking`) runs in a
 worker thread, so one SMS does not stall every other conversation of the server: each such
-platform has its own few named threads (`SendPool`), so a platform that hangs keeps its own
+platform has its own few named threads (`send_pool`), so a platform that hangs keeps its own
 threads busy and no one else's (not the loop's default executor), and each send has
 `platform_send_timeout` (`rasa_zendesk.settings.PlatformSettings`, read once at start by the
 channel's config and given to each `AgentOutput`), waiting for a thread included: then that
@@ -28,10 +28,8 @@ from __future__ import annotations
 import asyncio
 import functools
 import inspect
-import queue
 import threading
-from concurrent.futures import Future
-from typing import Any, Awaitable, Callable, Dict, Iterable, List, Optional, Tuple
+from typing import Any, Awaitable, Callable, Dict, Iterable, List, Optional
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, OutputChannel
 from rasa.shared.core.trackers import DialogueStateTracker
@@ -43,6 +41,7 @@ from rasa_zendesk.platforms.outcome import Refused
 from rasa_zendesk.platforms.rich import Rich
 from rasa_zendesk.platforms.split import split_text
 from rasa_zendesk.settings import PlatformSettings
+from rasa_zendesk.worker_threads import DaemonPool
 
 MediaLinks = Callable[[Rich], Rich]
 #: Threads of each blocking platform's sends: a few, since each send is one HTTP call.
@@ -231,7 +230,7 @@ def unwrap(output: OutputChannel) -> OutputChannel:
 
 
 async def off_loop(output: AgentOutput, call: Callable[[], Awaitable[Any]]) -> Any:
-    """Await `call()`; in a thread of its platform's `SendPool`, within the output's
+    """Await `call()`; in a thread of its platform's `send_pool`, within the output's
     `platform_send_timeout`, when the platform's output channel blocks."""
     platform = registry.named(output.name())
     if not platform.blocking:
@@ -252,47 +251,17 @@ class SendTimedOut(Exception):
     failed (it may still reach the user when the platform answers late)."""
 
 
-class SendPool:
-    """A few daemon threads, named after their platform, that run its blocking sends in turn.
-
-    Daemon threads: a send that hangs never keeps the server from stopping (the default
-    executor's threads would be waited for). A send cancelled before a thread took it is
-    dropped, never sent late.
-    """
-
-    def __init__(self, name: str, threads: int = SEND_THREADS) -> None:
-        self._work: queue.SimpleQueue[Tuple[Future[Any], Callable[[], Any]]] = queue.SimpleQueue()
-        for number in range(threads):
-            threading.Thread(
-                target=self._run, name=f"rasa-zendesk-{name}-send-{number}", daemon=True
-            ).start()
-
-    def submit(self, call: Callable[[], Any]) -> Future[Any]:
-        future: Future[Any] = Future()
-        self._work.put((future, call))
-        return future
-
-    def _run(self) -> None:
-        while True:
-            future, call = self._work.get()
-            if not future.set_running_or_notify_cancel():
-                continue
-            try:
-                future.set_result(call())
-            except BaseException as error:  # the send's own failure, for its awaiter
-                future.set_exception(error)
-
-
-_pools: Dict[str, SendPool] = {}
+_pools: Dict[str, DaemonPool] = {}
 _pools_lock = threading.Lock()
 
 
-def send_pool(platform: str) -> SendPool:
-    """The platform's own `SendPool`, made on its first send."""
+def send_pool(platform: str) -> DaemonPool:
+    """The platform's own threads for its blocking sends (`rasa-zendesk-<platform>-send-<n>`),
+    made on its first send: one platform's API hanging holds only its own."""
     with _pools_lock:
         pool = _pools.get(platform)
         if pool is None:
-            pool = _pools[platform] = SendPool(platform)
+            pool = _pools[platform] = DaemonPool(f"{platform}-send", SEND_THREADS)
         return pool
 
 

@@ -13,7 +13,7 @@ import threading
 import tracemalloc
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Dict, Iterator, List
+from typing import Any, Dict, Iterator, List, Tuple
 
 import pytest
 from rasa.core.brokers.sql import SQLEventBroker
@@ -609,21 +609,27 @@ async def test_only_a_sql_cache_hands_its_reads_and_writes_to_a_thread(
     store: TrackerStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A Redis round trip is shorter than a hand-off to a worker thread: only a SQL store's
-    reads and writes (PostgreSQL's fsync) go to one; the outcome is the same either way."""
+    reads and writes (PostgreSQL's fsync) go to one, of the tracker store's own threads (not
+    the loop's default executor, which others share); the outcome is the same either way."""
     sender = "s-" + new_id()
     await rasa_writes(store, sender, ActionExecuted(ACTION_SESSION_START_NAME), user("hi"))
     cache = new_cache(store)
     assert cache.retrieve(sender) is not None
-    handed: List[str] = []
-    to_thread = asyncio.to_thread
+    ran_in: List[Tuple[str, str]] = []
+    for name in ("_fetch", "_append"):
+        original = getattr(cache, name)
 
-    async def counted(call: Any, *args: Any) -> Any:
-        handed.append(call.__name__)
-        return await to_thread(call, *args)
+        def traced(*args: Any, _call: Any = original, _name: str = name) -> Any:
+            ran_in.append((_name, threading.current_thread().name))
+            return _call(*args)
 
-    monkeypatch.setattr(asyncio, "to_thread", counted)
+        monkeypatch.setattr(cache, name, traced)
     tracker = await cache.retrieve_locked(sender)
     assert tracker is not None
     await cache.record(tracker, [agent_message("on whichever side")])
-    assert handed == (["_fetch", "_append"] if isinstance(store, SQLTrackerStore) else [])
+    if isinstance(store, SQLTrackerStore):
+        assert [call for call, _ in ran_in] == ["_fetch", "_append"]
+        assert all(thread.startswith("rasa-zendesk-tracker-store-") for _, thread in ran_in)
+    else:
+        assert ran_in == [("_fetch", "MainThread"), ("_append", "MainThread")]
     assert (await assert_same_as_rasa(cache, sender)) is tracker

@@ -21,8 +21,9 @@ the length of its stored events' JSON, which the caches read anyway (see
 
 from __future__ import annotations
 
-import asyncio
+import functools
 import logging
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Callable, Generic, Iterable, List, Optional, Tuple, TypeVar
@@ -30,6 +31,8 @@ from typing import Any, Callable, Generic, Iterable, List, Optional, Tuple, Type
 from rasa.core.tracker_store import TrackerStore
 from rasa.shared.core.events import Event, deserialise_events
 from rasa.shared.core.trackers import DialogueStateTracker
+
+from rasa_zendesk.worker_threads import DaemonPool
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +54,22 @@ TRACKER_BASE_BYTES = 8 * 1024
 
 Position = TypeVar("Position")
 T = TypeVar("T")
+
+#: Threads for the tracker store's reads and writes (`rasa-zendesk-tracker-store-<n>`): as
+#: many as the loop's default executor has on 2 cores, and apart from it, so that a store that
+#: stopped answering holds these alone.
+STORE_THREADS = 6
+_store_threads: Optional[DaemonPool] = None
+_store_threads_lock = threading.Lock()
+
+
+def store_threads() -> DaemonPool:
+    """The tracker store's threads, made on the first read or write that offloads."""
+    global _store_threads
+    with _store_threads_lock:
+        if _store_threads is None:
+            _store_threads = DaemonPool("tracker-store", STORE_THREADS)
+        return _store_threads
 
 
 def estimated_memory(stored_bytes: int) -> int:
@@ -111,10 +130,11 @@ class TrackerCache(Generic[Position]):
         return self._keep(sender_id, self._refresh(sender_id, entry, fetched))
 
     async def _io(self, call: Callable[..., T], *args: Any) -> T:
-        """A read or write of the store: in a worker thread where it waits on the disk or the
-        network long enough to pay for the hand-off (`offload`), else right here."""
+        """A read or write of the store: in one of the tracker store's own threads where it
+        waits on the disk or the network long enough to pay for the hand-off (`offload`),
+        else right here."""
         if self.offload:
-            return await asyncio.to_thread(call, *args)
+            return await store_threads().run(functools.partial(call, *args))
         return call(*args)
 
     def _check_domain(self) -> None:
