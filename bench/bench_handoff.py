@@ -56,6 +56,13 @@ def parse_args(argv: List[str]) -> argparse.Namespace:
         "--messages", type=int, default=30, help="ingest: per conversation (in 3 rounds)"
     )
     parser.add_argument(
+        "--groups",
+        type=int,
+        default=3,
+        help="ingest: groups of --conversations, run in turn in each round (more measured, no "
+        "conversation longer)",
+    )
+    parser.add_argument(
         "--lengths",
         default=f"{ingest.FRESH},500",
         help=f"ingest: conversation lengths in events ({ingest.FRESH}: as long as a fresh "
@@ -88,7 +95,7 @@ def parse_args(argv: List[str]) -> argparse.Namespace:
     if unknown:
         parser.error(f"unknown parts: {', '.join(unknown)} (choose from {', '.join(PARTS)})")
     if args.quick:
-        args.conversations, args.messages = 4, 6
+        args.conversations, args.messages, args.groups = 4, 6, 1
         # One escalation at each latency: at 1 s a SunCo call one takes about 5 s.
         args.turn_users, args.escalations, args.handoffs = 2, 1, 20
     try:
@@ -143,10 +150,13 @@ async def measure(args: argparse.Namespace, cluster: Cluster, token: str) -> Dic
                     results["escalation"].append(turns.escalation_json(runs, latency))
             if "ingest" in args.parts:
                 print("(a) webhook ingest against Rasa's tracker/events", flush=True)
-                cells = await ingest.run(bench, args.length_list, args.conversations, args.messages)
+                cells = await ingest.run(
+                    bench, args.length_list, args.conversations, args.messages, args.groups
+                )
                 results["ingest"] = {
                     "conversations": args.conversations,
                     "messages": args.messages,
+                    "groups": args.groups,
                     "cells": [cell.to_json() for cell in cells],
                 }
             if "memory" in args.parts:

@@ -4,8 +4,9 @@ the same job: append a bot message to the conversation and push it to the user's
 
 Each endpoint gets conversations of its own, made the same way (a real handoff, then padded to
 the target length through Rasa's API). Every conversation sends its agent messages one after
-the other, as SunCo delivers a conversation's webhooks, and all conversations at once. The two
-endpoints take turns in rounds, so that a busy moment of the machine is shared by both.
+the other, as SunCo delivers a conversation's webhooks, and a group of conversations at once
+(several groups in turn: more is measured, and no conversation grows longer than the others).
+The two endpoints take turns in rounds, so that a busy moment of the machine is shared by both.
 """
 
 from __future__ import annotations
@@ -146,15 +147,28 @@ async def check_delivered(handoff: HandoffUser, labels: List[str], messages: int
 
 
 async def measure_length(
-    bench: Bench, length: Optional[int], conversations: int, messages: int, rounds: int
+    bench: Bench,
+    length: Optional[int],
+    conversations: int,
+    messages: int,
+    rounds: int,
+    groups: int = 1,
 ) -> List[Cell]:
     """Both endpoints on conversations of `length` events (None: a fresh handoff's), in
     alternating rounds (so that a busy moment of the machine does not fall on one endpoint
-    only)."""
+    only). Each round runs `groups` groups of `conversations` conversations in turn, each
+    group all at once: more is measured without any conversation growing longer."""
     prepared: Dict[str, List[HandoffUser]] = {}
     for endpoint in ENDPOINTS:  # the first one finds a fresh handoff's length for both
         tag = f"ingest-{endpoint}-{length or FRESH}"
-        prepared[endpoint], length = await prepare(bench, tag, conversations, length)
+        prepared[endpoint], length = await prepare(bench, tag, conversations * groups, length)
+    grouped = {
+        endpoint: [
+            handoffs[start : start + conversations]
+            for start in range(0, len(handoffs), conversations)
+        ]
+        for endpoint, handoffs in prepared.items()
+    }
     for endpoint in ENDPOINTS:  # warm-up, not timed: one message per conversation
         await timed_round(bench, endpoint, prepared[endpoint], 1, "warm")
     per_round = max(1, messages // rounds)
@@ -168,13 +182,12 @@ async def measure_length(
             profile = f"profile-{endpoint}-{length}" if number == 0 else None
             before = cpu.sample()
             async with bench.profiled(profile):
-                samples, wall = await timed_round(
-                    bench, endpoint, prepared[endpoint], per_round, label
-                )
+                for group in grouped[endpoint]:
+                    samples, wall = await timed_round(bench, endpoint, group, per_round, label)
+                    latencies[endpoint] += samples
+                    walls[endpoint] += wall
             for part, seconds in cpu.used_since(before).items():
                 used[endpoint][part] = used[endpoint].get(part, 0.0) + seconds
-            latencies[endpoint] += samples
-            walls[endpoint] += wall
     cells = []
     for endpoint in ENDPOINTS:
         for handoff in prepared[endpoint]:
@@ -194,9 +207,14 @@ async def measure_length(
 
 
 async def run(
-    bench: Bench, lengths: List[Optional[int]], conversations: int, messages: int, rounds: int = 3
+    bench: Bench,
+    lengths: List[Optional[int]],
+    conversations: int,
+    messages: int,
+    groups: int = 1,
+    rounds: int = 3,
 ) -> List[Cell]:
     cells = []
     for length in lengths:
-        cells += await measure_length(bench, length, conversations, messages, rounds)
+        cells += await measure_length(bench, length, conversations, messages, rounds, groups)
     return cells

@@ -177,7 +177,8 @@ def markdown(results: Dict[str, Any]) -> str:
         lines += [
             "",
             f"## Webhook ingest ({ingest['conversations']} conversations at once, "
-            f"{ingest['messages']} agent messages each, the endpoints alternating in rounds)",
+            f"{ingest.get('groups', 1)} such groups in turn, {ingest['messages']} agent messages "
+            "each, the endpoints alternating in rounds)",
             "",
             *ingest_table(ingest["cells"]),
             "",
