@@ -162,6 +162,7 @@ async def measure_length(
     for endpoint in ENDPOINTS:  # the first one finds a fresh handoff's length for both
         tag = f"ingest-{endpoint}-{length or FRESH}"
         prepared[endpoint], length = await prepare(bench, tag, conversations * groups, length)
+    bench.tracker.analyze()  # both endpoints read with the plan production would use
     grouped = {
         endpoint: [
             handoffs[start : start + conversations]

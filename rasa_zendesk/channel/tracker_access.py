@@ -149,7 +149,11 @@ def _writes_record(event: Event) -> bool:
 
 
 def has_metadata(events: Iterable[Event], key: str, value: Any) -> bool:
-    return any((event.metadata or {}).get(key) == value for event in events)
+    for event in events:  # a plain loop: every webhook runs it over the whole session
+        metadata = event.metadata
+        if metadata and metadata.get(key) == value:
+            return True
+    return False
 
 
 def handoff_started_in_session(events: Iterable[Event], conversation_id: str) -> bool:

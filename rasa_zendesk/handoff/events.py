@@ -47,8 +47,14 @@ class SlotRecord:
 
 
 def kind(event: Any) -> Optional[str]:
-    """`user`, `bot`, `action`, `slot`, `restart`, `session_started`, ..."""
-    return field(event, "event")
+    """`user`, `bot`, `action`, `slot`, `restart`, `session_started`, ... (`field(event,
+    "event")`, in one call: every webhook asks it of each event of the session, twice)."""
+    if type(event) is dict:
+        return event.get("event")
+    type_name = getattr(event, "type_name", None)
+    if type_name is None:
+        return event.get("event") if isinstance(event, Mapping) else None
+    return type_name
 
 
 def newest_slot_value(events: Sequence[Any], slot: str) -> Tuple[bool, Any]:
@@ -56,7 +62,9 @@ def newest_slot_value(events: Sequence[Any], slot: str) -> Tuple[bool, Any]:
     later), and whether it was set at all since the latest restart or session start (a new
     session starts from the values it carried over, set right after `session_started`)."""
     for event in reversed(events):
-        what = kind(event)
+        # A Rasa event names its kind in a class attribute: read at once, as every webhook
+        # walks the session back to the handoff's record; `kind` for the other shapes.
+        what = getattr(event, "type_name", None) or kind(event)
         if what == "slot" and field(event, "name") == slot:
             return True, field(event, "value")
         if what in ("restart", "session_started"):

@@ -133,9 +133,25 @@ def current(events: Sequence[Any]) -> Optional[Handoff]:
 
     A restart forgets it (Rasa resets every slot); a new session starts from the record it
     carried over (a slot set right after `session_started`), or from none.
+
+    A webhook asks this of one tracker several times (its output channel, the ownership
+    check, the handler), and each answer walks back through the session to the record: the
+    last answer is kept for the same events, unchanged (the same container, as long, ending
+    with the same event: trackers' events are only ever appended to).
     """
+    global _last_current
+    length = len(events)
+    newest = events[-1] if length else None
+    seen, seen_length, seen_newest, record = _last_current
+    if seen is events and seen_length == length and seen_newest is newest:
+        return record
     _, value = newest_slot_value(events, SLOT)
-    return Handoff.from_slot(value)
+    record = Handoff.from_slot(value)
+    _last_current = (events, length, newest, record)
+    return record
+
+
+_last_current: Tuple[Any, int, Any, Optional[Handoff]] = (None, -1, None, None)
 
 
 def active(events: Sequence[Any]) -> Optional[Handoff]:

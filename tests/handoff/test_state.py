@@ -144,6 +144,25 @@ def test_a_restart_forgets_and_a_new_session_starts_from_what_it_carried_over() 
     assert state.current([slot(running), SessionStarted(), slot(running)]) == running
 
 
+def test_the_kept_answer_follows_the_events_as_they_grow() -> None:
+    """`current` keeps its last answer for the same events: what is appended (a Rasa tracker's
+    events, a rasa-sdk tracker's dicts) is seen at once, and other events never get it."""
+    running = opened()
+    joined = state.agent_joined(running, "Alex", at=160.0)
+    events: List[Any] = [slot(running)]
+    assert state.current(events) == running
+    assert state.current(events) == running  # asked again, the same events
+    events.append(slot(joined))
+    assert state.current(events) == joined
+    events.append(Restarted())
+    assert state.current(events) is None
+    assert state.current([slot(running)]) == running  # a list of the same length and kinds
+    as_dicts: List[Any] = [{"event": "slot", "name": constants.SLOT_HANDOFF, "value": None}]
+    assert state.current(as_dicts) is None
+    as_dicts.append({"event": "slot", "name": constants.SLOT_HANDOFF, "value": joined.as_slot()})
+    assert state.current(as_dicts) == joined
+
+
 def test_the_running_handoff_of_a_conversation_only() -> None:
     events = [slot(opened())]
     assert state.active_for(events, CONVERSATION) is not None
