@@ -14,7 +14,7 @@ import asyncio
 import queue
 import threading
 from concurrent.futures import Future
-from typing import Any, Callable, Tuple, TypeVar
+from typing import Any, Callable, Dict, Tuple, TypeVar
 
 T = TypeVar("T")
 
@@ -48,3 +48,17 @@ class DaemonPool:
                 future.set_result(call())
             except BaseException as error:  # the call's own failure, for its awaiter
                 future.set_exception(error)
+
+
+_pools: Dict[str, DaemonPool] = {}
+_pools_lock = threading.Lock()
+
+
+def named_pool(name: str, threads: int) -> DaemonPool:
+    """The process's one pool of that name, made on its first use (a platform's sends, the
+    tracker store's reads and writes: `platforms.outputs.send_pool`, `tracker_cache.base`)."""
+    with _pools_lock:
+        pool = _pools.get(name)
+        if pool is None:
+            pool = _pools[name] = DaemonPool(name, threads)
+        return pool

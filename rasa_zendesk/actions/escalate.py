@@ -290,8 +290,9 @@ def customer_id(tracker: Tracker, metadata_channels: Sequence[str] = ()) -> str:
     (`external_id_channels`). Elsewhere it is ignored, with a warning."""
     metadata = (tracker.latest_message or {}).get("metadata") or {}
     claimed = metadata.get(SLOT_KEY) if isinstance(metadata, dict) else None
+    slot = tracker.get_slot(constants.SLOT_EXTERNAL_ID)
     channel = tracker.get_latest_input_channel()
-    if claimed not in (None, "") and channel not in metadata_channels:
+    if claimed not in (None, "") and slot in (None, "") and channel not in metadata_channels:
         logger.warning(
             "%s in the message metadata of sender %s ignored: channel %s is not one whose "
             "metadata the bot's own server sets (external_id_channels, "
@@ -301,7 +302,7 @@ def customer_id(tracker: Tracker, metadata_channels: Sequence[str] = ()) -> str:
             channel or "unknown",
         )
         claimed = None
-    for given in (tracker.get_slot(constants.SLOT_EXTERNAL_ID), claimed):
+    for given in (slot, claimed):
         if given is None or given == "":
             continue
         text = given.strip() if isinstance(given, str) else ""

@@ -47,14 +47,8 @@ class SlotRecord:
 
 
 def kind(event: Any) -> Optional[str]:
-    """`user`, `bot`, `action`, `slot`, `restart`, `session_started`, ... (`field(event,
-    "event")`, in one call: every webhook asks it of each event of the session, twice)."""
-    if type(event) is dict:
-        return event.get("event")
-    type_name = getattr(event, "type_name", None)
-    if type_name is None:
-        return event.get("event") if isinstance(event, Mapping) else None
-    return type_name
+    """`user`, `bot`, `action`, `slot`, `restart`, `session_started`, ..."""
+    return field(event, "event")
 
 
 def newest_slot_value(events: Sequence[Any], slot: str) -> Tuple[bool, Any]:

@@ -28,7 +28,6 @@ from __future__ import annotations
 import asyncio
 import functools
 import inspect
-import threading
 from typing import Any, Awaitable, Callable, Dict, Iterable, List, Optional
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, OutputChannel
@@ -41,7 +40,7 @@ from rasa_zendesk.platforms.outcome import Refused
 from rasa_zendesk.platforms.rich import Rich
 from rasa_zendesk.platforms.split import split_text
 from rasa_zendesk.settings import PlatformSettings
-from rasa_zendesk.worker_threads import DaemonPool
+from rasa_zendesk.worker_threads import DaemonPool, named_pool
 
 MediaLinks = Callable[[Rich], Rich]
 #: Threads of each blocking platform's sends: a few, since each send is one HTTP call.
@@ -251,18 +250,10 @@ class SendTimedOut(Exception):
     failed (it may still reach the user when the platform answers late)."""
 
 
-_pools: Dict[str, DaemonPool] = {}
-_pools_lock = threading.Lock()
-
-
 def send_pool(platform: str) -> DaemonPool:
     """The platform's own threads for its blocking sends (`rasa-zendesk-<platform>-send-<n>`),
     made on its first send: one platform's API hanging holds only its own."""
-    with _pools_lock:
-        pool = _pools.get(platform)
-        if pool is None:
-            pool = _pools[platform] = DaemonPool(f"{platform}-send", SEND_THREADS)
-        return pool
+    return named_pool(f"{platform}-send", SEND_THREADS)
 
 
 def pushes(output: OutputChannel) -> bool:

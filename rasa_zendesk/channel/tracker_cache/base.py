@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Callable, Generic, Iterable, List, Optional, Tuple, TypeVar
@@ -32,7 +31,7 @@ from rasa.core.tracker_store import TrackerStore
 from rasa.shared.core.events import Event, deserialise_events
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from rasa_zendesk.worker_threads import DaemonPool
+from rasa_zendesk.worker_threads import named_pool
 
 logger = logging.getLogger(__name__)
 
@@ -59,17 +58,6 @@ T = TypeVar("T")
 #: many as the loop's default executor has on 2 cores, and apart from it, so that a store that
 #: stopped answering holds these alone.
 STORE_THREADS = 6
-_store_threads: Optional[DaemonPool] = None
-_store_threads_lock = threading.Lock()
-
-
-def store_threads() -> DaemonPool:
-    """The tracker store's threads, made on the first read or write that offloads."""
-    global _store_threads
-    with _store_threads_lock:
-        if _store_threads is None:
-            _store_threads = DaemonPool("tracker-store", STORE_THREADS)
-        return _store_threads
 
 
 def estimated_memory(stored_bytes: int) -> int:
@@ -134,7 +122,8 @@ class TrackerCache(Generic[Position]):
         waits on the disk or the network long enough to pay for the hand-off (`offload`),
         else right here."""
         if self.offload:
-            return await store_threads().run(functools.partial(call, *args))
+            pool = named_pool("tracker-store", STORE_THREADS)
+            return await pool.run(functools.partial(call, *args))
         return call(*args)
 
     def _check_domain(self) -> None:
