@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from contextlib import asynccontextmanager
 from datetime import datetime
-from typing import Any, AsyncIterator, Iterable, List, Optional, Set
+from typing import Any, AsyncIterator, Dict, List, Optional, Sequence, Set, Tuple
 
 from rasa.core.lock_store import LockStore
 from rasa.core.tracker_store import FailSafeTrackerStore, TrackerStore
@@ -39,6 +39,7 @@ from rasa_zendesk.channel.tracker_cache import (
     cache_for,
 )
 from rasa_zendesk.handoff import state
+from rasa_zendesk.handoff.event_folds import Fold, folded
 from rasa_zendesk.handoff.state import Handoff
 
 #: SunCo's clock and ours may differ; an event stamped this close to the start of the current
@@ -148,29 +149,53 @@ def _writes_record(event: Event) -> bool:
     return isinstance(event, SlotSet) and event.key == constants.SLOT_HANDOFF
 
 
-def has_metadata(events: Iterable[Event], key: str, value: Any) -> bool:
-    for event in events:  # a plain loop: every webhook runs it over the whole session
-        metadata = event.metadata
-        if metadata and metadata.get(key) == value:
-            return True
-    return False
+def has_metadata(events: Sequence[Event], key: str, value: str) -> bool:
+    """Whether an event has `value` under `key` in its metadata (a SunCo id)."""
+    return value in folded(events, _values_under(key))
 
 
-def handoff_started_in_session(events: Iterable[Event], conversation_id: str) -> bool:
+def _values_under(key: str) -> Fold[Set[str]]:
+    """The ids under one metadata key, for `has_metadata` (one fold per key)."""
+    fold = _ids.get(key)
+    if fold is None:
+
+        def step(values: Set[str], event: Event) -> Set[str]:
+            metadata = event.metadata
+            if metadata:
+                value = metadata.get(key)
+                if isinstance(value, str):
+                    values.add(value)
+            return values
+
+        fold = _ids[key] = Fold(set, step)
+    return fold
+
+
+_ids: Dict[str, Fold[Set[str]]] = {}
+
+
+def handoff_started_in_session(events: Sequence[Event], conversation_id: str) -> bool:
     """Whether the escalation that opened this SunCo conversation ran in these events.
 
     The record must follow the escalation action: slots carried over into a new session are
     set right after `SessionStarted`, without it, and do not count.
     """
-    escalated = False
-    for event in events:
-        if isinstance(event, ActionExecuted) and event.action_name == constants.ACTION_HANDOFF:
-            escalated = True
-        elif escalated and isinstance(event, SlotSet) and event.key == constants.SLOT_HANDOFF:
-            handoff = Handoff.from_slot(event.value)
-            if handoff is not None and handoff.conversation_id == conversation_id:
-                return True
-    return False
+    return conversation_id in folded(events, _OPENED_IN_SESSION)[1]
+
+
+def _opened(answer: Tuple[bool, Set[str]], event: Event) -> Tuple[bool, Set[str]]:
+    escalated, conversations = answer
+    if isinstance(event, ActionExecuted) and event.action_name == constants.ACTION_HANDOFF:
+        return True, conversations
+    if escalated and isinstance(event, SlotSet) and event.key == constants.SLOT_HANDOFF:
+        handoff = Handoff.from_slot(event.value)
+        if handoff is not None:
+            conversations.add(handoff.conversation_id)
+    return answer
+
+
+#: Whether the escalation action ran, and the SunCo conversations of the records after it.
+_OPENED_IN_SESSION: Fold[Tuple[bool, Set[str]]] = Fold(lambda: (False, set()), _opened)
 
 
 def _may_predate_session(tracker: DialogueStateTracker, created_at: Optional[datetime]) -> bool:

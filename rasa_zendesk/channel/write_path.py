@@ -24,12 +24,12 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Awaitable, Callable, Iterable, List, Optional, Sequence, Tuple, TypeVar
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Sequence, Tuple, TypeVar
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, OutputChannel
 from rasa.core.policies.policy import PolicyPrediction
 from rasa.shared.core.constants import ACTION_LISTEN_NAME, ACTION_SESSION_START_NAME
-from rasa.shared.core.events import ActionExecuted, AgentUttered, BotUttered, SlotSet
+from rasa.shared.core.events import ActionExecuted, AgentUttered, BotUttered, SlotSet, UserUttered
 from rasa.shared.core.events import Event as RasaEvent
 from rasa.shared.core.trackers import DialogueStateTracker
 
@@ -39,6 +39,7 @@ from rasa_zendesk.channel.config import ChannelConfig
 from rasa_zendesk.channel.conversations import Directories, RasaConversation
 from rasa_zendesk.channel.tracker_access import TrackerAccess
 from rasa_zendesk.handoff import pending, state
+from rasa_zendesk.handoff.event_folds import Fold, folded
 from rasa_zendesk.platforms.outcome import Refusal, Refused
 from rasa_zendesk.platforms.outputs import PartlySent, agent_output, pushes, reaches_someone
 from rasa_zendesk.sunco.models import Conversation
@@ -113,7 +114,7 @@ class RasaContext:
     def output_for(self, tracker: DialogueStateTracker, target: RasaConversation) -> OutputChannel:
         """The user's output channel, pointed where they wrote from (`targets`), showing an
         agent's messages the platform's way (`shapes`)."""
-        channel_name = tracker.get_latest_input_channel() or target.input_channel
+        channel_name = latest_input_channel(tracker) or target.input_channel
         record = state.current(tracker.events)
         connector = target.connector or (record.connector if record else None)
         media = self.links.media_links(connector) if self.links else None
@@ -262,10 +263,7 @@ async def write(
         if refusal is not None:
             events += await _refused(rasa, tracker, events, refusal)
         await trackers.record(tracker, events)
-        # Named only in the warnings for a message handed out later (a scan of the events).
-        channel = (
-            (tracker.get_latest_input_channel() or target.input_channel) if hand_out_later else None
-        )
+        channel = latest_input_channel(tracker) or target.input_channel  # for the warnings
         if delivery.then_run:
             await _run_bot_actions(
                 rasa, target.sender_id, delivery.then_run, output, hand_out_later
@@ -349,21 +347,36 @@ async def _refused(
     return noted
 
 
-def parts_sent(events: Iterable[RasaEvent], message_id: str) -> int:
+def parts_sent(events: Sequence[RasaEvent], message_id: str) -> int:
     """How many parts of the agent's message `message_id` reached the user before a part
     failed (0: none, or it was never sent in part)."""
-    sent = 0
-    # A plain loop, the metadata looked at before the type (an ABC check, ten times slower):
-    # every agent message runs it over the whole session.
-    for event in events:
-        metadata = event.metadata
-        if (
-            metadata
-            and metadata.get(constants.EVENT_ZENDESK_PARTS_OF) == message_id
-            and isinstance(event, AgentUttered)
-        ):
-            sent = max(sent, int(metadata.get(constants.EVENT_ZENDESK_PARTS_SENT) or 0))
+    return folded(events, _PARTS_SENT).get(message_id, 0)
+
+
+def _parts(sent: Dict[str, int], event: RasaEvent) -> Dict[str, int]:
+    metadata = event.metadata
+    message_id = metadata.get(constants.EVENT_ZENDESK_PARTS_OF) if metadata else None
+    if message_id is not None and isinstance(event, AgentUttered):
+        parts = int(metadata.get(constants.EVENT_ZENDESK_PARTS_SENT) or 0)
+        sent[message_id] = max(sent.get(message_id, 0), parts)
     return sent
+
+
+#: Per agent message sent in part, how many of its parts went out (the most recorded).
+_PARTS_SENT: Fold[Dict[str, int]] = Fold(dict, _parts)
+
+
+def latest_input_channel(tracker: DialogueStateTracker) -> Optional[str]:
+    """Rasa's `tracker.get_latest_input_channel()`, kept as the tracker grows: during a
+    handoff the user's latest message lies behind every agent message since."""
+    return folded(tracker.events, _LATEST_INPUT_CHANNEL)
+
+
+def _input_channel(channel: Optional[str], event: RasaEvent) -> Optional[str]:
+    return event.input_channel if isinstance(event, UserUttered) else channel
+
+
+_LATEST_INPUT_CHANNEL: Fold[Optional[str]] = Fold(lambda: None, _input_channel)
 
 
 def record_event(handoff: state.Handoff, event_id: Optional[str] = None) -> RasaEvent:

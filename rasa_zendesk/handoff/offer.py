@@ -14,7 +14,8 @@ from typing import Any, Optional, Sequence
 
 from rasa_zendesk import clock
 from rasa_zendesk.constants import SLOT_OFFER as SLOT
-from rasa_zendesk.handoff.events import SlotRecord, newest_slot_value
+from rasa_zendesk.handoff.event_folds import folded
+from rasa_zendesk.handoff.events import SlotRecord, newest_slot_record
 
 OFFERED = "offered"
 ASKING_EMAIL = "asking_email"
@@ -43,8 +44,10 @@ class Offer(SlotRecord):
 
 def current(events: Sequence[Any]) -> Optional[Offer]:
     """The open offer, if any."""
-    _, value = newest_slot_value(events, SLOT)
-    return Offer.from_slot(value)
+    return folded(events, _CURRENT)
+
+
+_CURRENT = newest_slot_record(SLOT, Offer.from_slot)
 
 
 def offered(

@@ -29,7 +29,8 @@ from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Set, 
 from rasa_zendesk import clock
 from rasa_zendesk.constants import SLOT_HANDOFF as SLOT
 from rasa_zendesk.handoff import pending
-from rasa_zendesk.handoff.events import SlotRecord, field, kind, newest_slot_value
+from rasa_zendesk.handoff.event_folds import folded
+from rasa_zendesk.handoff.events import SlotRecord, field, kind, newest_slot_record
 
 WAITING = "waiting"
 AGENT_JOINED = "agent_joined"
@@ -134,24 +135,13 @@ def current(events: Sequence[Any]) -> Optional[Handoff]:
     A restart forgets it (Rasa resets every slot); a new session starts from the record it
     carried over (a slot set right after `session_started`), or from none.
 
-    A webhook asks this of one tracker several times (its output channel, the ownership
-    check, the handler), and each answer walks back through the session to the record: the
-    last answer is kept for the same events, unchanged (the same container, as long, ending
-    with the same event: trackers' events are only ever appended to).
+    Every webhook asks it, several times: for a Rasa tracker the answer is kept and carried
+    on with the events appended since (`event_folds`).
     """
-    global _last_current
-    length = len(events)
-    newest = events[-1] if length else None
-    seen, seen_length, seen_newest, record = _last_current
-    if seen is events and seen_length == length and seen_newest is newest:
-        return record
-    _, value = newest_slot_value(events, SLOT)
-    record = Handoff.from_slot(value)
-    _last_current = (events, length, newest, record)
-    return record
+    return folded(events, _CURRENT)
 
 
-_last_current: Tuple[Any, int, Any, Optional[Handoff]] = (None, -1, None, None)
+_CURRENT = newest_slot_record(SLOT, Handoff.from_slot)
 
 
 def active(events: Sequence[Any]) -> Optional[Handoff]:

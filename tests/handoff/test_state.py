@@ -15,6 +15,8 @@ from rasa.shared.core.events import (
     UserUtteranceReverted,
     UserUttered,
 )
+from rasa.shared.core.slots import AnySlot
+from rasa.shared.core.trackers import DialogueStateTracker
 
 from rasa_zendesk import constants
 from rasa_zendesk.handoff import state
@@ -144,19 +146,18 @@ def test_a_restart_forgets_and_a_new_session_starts_from_what_it_carried_over() 
     assert state.current([slot(running), SessionStarted(), slot(running)]) == running
 
 
-def test_the_kept_answer_follows_the_events_as_they_grow() -> None:
-    """`current` keeps its last answer for the same events: what is appended (a Rasa tracker's
-    events, a rasa-sdk tracker's dicts) is seen at once, and other events never get it."""
+def test_a_growing_tracker_s_record_is_seen_at_once() -> None:
+    """`current` keeps its answer for a Rasa tracker's events and carries it on with what is
+    appended (`event_folds`); a rasa-sdk tracker's dicts are read whole each time."""
     running = opened()
     joined = state.agent_joined(running, "Alex", at=160.0)
-    events: List[Any] = [slot(running)]
-    assert state.current(events) == running
-    assert state.current(events) == running  # asked again, the same events
-    events.append(slot(joined))
-    assert state.current(events) == joined
-    events.append(Restarted())
-    assert state.current(events) is None
-    assert state.current([slot(running)]) == running  # a list of the same length and kinds
+    tracker = DialogueStateTracker("alice", slots=[AnySlot(constants.SLOT_HANDOFF, mappings=[])])
+    tracker.update(slot(running))
+    assert state.current(tracker.events) == running
+    tracker.update(slot(joined))
+    assert state.current(tracker.events) == joined
+    tracker.update(Restarted())
+    assert state.current(tracker.events) is None
     as_dicts: List[Any] = [{"event": "slot", "name": constants.SLOT_HANDOFF, "value": None}]
     assert state.current(as_dicts) is None
     as_dicts.append({"event": "slot", "name": constants.SLOT_HANDOFF, "value": joined.as_slot()})
