@@ -8,7 +8,11 @@ is lost), or one deletes the lock while the other queues on it (`LockError`, mes
 Here every read-change-write of a lock is one Lua script, which Redis runs atomically: tickets
 are issued and retired atomically across instances, each in one round trip (a WATCH/GET/MULTI
 transaction took three, and Rasa's own lock cycle about eight). Drawing a ticket also answers
-whether it is served now, so an uncontended `lock()` costs two round trips: draw, retire.
+whether it is served now, so an uncontended `lock()` waits for one round trip: the draw. The
+retirement at its end is sent without waiting for Redis's answer (the event loop would stand
+still meanwhile: the calls are synchronous, as Rasa's are); the answer is read before anything
+else this store asks Redis, so nothing the process reads can predate it, and a failure is
+logged then (the lock frees itself when the ticket's lifetime ends).
 Waiting for a ticket polls every `poll_interval` seconds (default 0.05) instead of Rasa's 1 s,
 so a queued message does not wait a second longer than it must.
 
@@ -27,13 +31,21 @@ endpoints.yml:
 from __future__ import annotations
 
 import logging
+import os
+import threading
 import time
 from contextlib import asynccontextmanager
-from typing import Any, AsyncIterator, Optional, Tuple
+from typing import Any, AsyncIterator, List, Optional, Tuple
 
 from rasa.core.lock import TicketLock
 from rasa.core.lock_store import LOCK_LIFETIME, LockError, RedisLockStore
 from rasa.utils.endpoints import EndpointConfig
+from redis import ConnectionPool
+from redis.commands.core import Script
+from redis.connection import Connection
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import NoScriptError, ResponseError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 logger = logging.getLogger(__name__)
 
@@ -105,6 +117,96 @@ return 0
 )
 
 
+class ScriptLine:
+    """The lock store's own connection to Redis for its scripts: an answer may be left to read
+    later (`answer=False`), which a pooled connection cannot do. At most one is left unread:
+    every call reads it first. Thread-safe (Rasa calls the lock store on its event loop only,
+    but nothing here relies on that)."""
+
+    def __init__(self, pool: ConnectionPool) -> None:
+        self._pool = pool
+        self._connection: Optional[Connection] = None
+        self._pid = 0
+        self._guard = threading.Lock()
+        #: The script call whose answer was not read yet: (script, key, args).
+        self._unread: Optional[Tuple[Script, str, List[Any]]] = None
+
+    def run(self, script: Script, key: str, args: List[Any], answer: bool = True) -> Any:
+        """EVALSHA of `script` on `key` (EVAL where Redis lost the script: a restart, a
+        SCRIPT FLUSH); its answer, or None when `answer` is False (read at the next call)."""
+        with self._guard:
+            connection = self._line()
+            self._read_unread(connection)
+            self._check(connection)
+            try:
+                connection.send_command("EVALSHA", script.sha, 1, key, *args)
+                if not answer:
+                    self._unread = (script, key, args)
+                    return None
+                try:
+                    return connection.read_response()
+                except NoScriptError:
+                    connection.send_command("EVAL", script.script, 1, key, *args)
+                    return connection.read_response()
+            except (RedisConnectionError, RedisTimeoutError):
+                self._unread = None
+                connection.disconnect()
+                raise
+
+    def settle(self) -> None:
+        """Read the answer left unread, so that what is asked next on another connection
+        comes after it."""
+        with self._guard:
+            if self._unread is not None and self._connection is not None:
+                self._read_unread(self._connection)
+
+    def _line(self) -> Connection:
+        if self._connection is None or self._pid != os.getpid():
+            # A forked process must not share its parent's socket.
+            self._connection, self._pid = self._pool.make_connection(), os.getpid()
+            self._unread = None
+        return self._connection
+
+    @staticmethod
+    def _check(connection: Connection) -> None:
+        """With nothing left to read, anything to read means Redis closed the connection while
+        it was idle (its `timeout`, a restart): it is made again at the next command, as
+        redis-py's pool checks a connection before lending it. A failed command is not sent
+        again: Redis may have applied it (a second ticket would wait for the first)."""
+        try:
+            if connection._sock is not None and connection.can_read():
+                raise RedisConnectionError("Redis sent what nobody asked for")
+        except (RedisConnectionError, OSError):
+            connection.disconnect()
+
+    def _read_unread(self, connection: Connection) -> None:
+        if self._unread is None:
+            return
+        script, key, args = self._unread
+        self._unread = None
+        try:
+            try:
+                connection.read_response()
+            except NoScriptError:
+                connection.send_command("EVAL", script.script, 1, key, *args)
+                connection.read_response()
+        except ResponseError as error:
+            logger.error(
+                "Redis did not retire a ticket of the lock %s (%s): the lock frees itself when "
+                "the ticket expires",
+                key,
+                error,
+            )
+        except (RedisConnectionError, RedisTimeoutError) as error:
+            connection.disconnect()
+            logger.warning(
+                "The connection to Redis failed after a ticket of the lock %s was retired (%s); "
+                "if Redis did not get it, the lock frees itself when the ticket expires",
+                key,
+                error,
+            )
+
+
 class AtomicRedisLockStore(RedisLockStore):
     """`RedisLockStore` whose ticket operations are Redis Lua scripts."""
 
@@ -126,13 +228,15 @@ class AtomicRedisLockStore(RedisLockStore):
         self._issue = self.red.register_script(_ISSUE)
         self._retire_script = self.red.register_script(_RETIRE)
         self._prune = self.red.register_script(_PRUNE)
+        self.scripts = ScriptLine(self.red.connection_pool)
 
     def _draw(self, conversation_id: str, lock_lifetime: float) -> Tuple[int, bool]:
         """A new ticket, and whether it is served at once (nobody before it)."""
         try:
-            number, served = self._issue(
-                keys=[self.key_prefix + conversation_id],
-                args=[conversation_id, repr(time.time()), repr(float(lock_lifetime))],
+            number, served = self.scripts.run(
+                self._issue,
+                self.key_prefix + conversation_id,
+                [conversation_id, repr(time.time()), repr(float(lock_lifetime))],
             )
         except Exception as error:
             raise LockError(f"Error while acquiring lock. Error:\n{error}") from error
@@ -157,12 +261,25 @@ class AtomicRedisLockStore(RedisLockStore):
             else:
                 yield await self._acquire_lock(conversation_id, ticket, wait_time_in_seconds)
         finally:
-            self.cleanup(conversation_id, ticket)
+            # Not waited for: read before this store's next call to Redis (`ScriptLine`).
+            self._retire(conversation_id, ticket, keep_lock=False, answer=False)
+
+    def get_lock(self, conversation_id: str) -> Optional[TicketLock]:
+        self.scripts.settle()
+        return super().get_lock(conversation_id)
+
+    def save_lock(self, lock: TicketLock) -> None:
+        self.scripts.settle()
+        super().save_lock(lock)
+
+    def delete_lock(self, conversation_id: str) -> None:
+        self.scripts.settle()
+        super().delete_lock(conversation_id)
 
     def update_lock(self, conversation_id: str) -> None:
         """Drop expired tickets, atomically (a missing lock stays missing)."""
-        self._prune(
-            keys=[self.key_prefix + conversation_id], args=[conversation_id, repr(time.time())]
+        self.scripts.run(
+            self._prune, self.key_prefix + conversation_id, [conversation_id, repr(time.time())]
         )
 
     def finish_serving(self, conversation_id: str, ticket_number: int) -> None:
@@ -173,15 +290,14 @@ class AtomicRedisLockStore(RedisLockStore):
         """Retire a ticket and delete the lock if nobody waits, as one script."""
         self._retire(conversation_id, ticket_number, keep_lock=False)
 
-    def _retire(self, conversation_id: str, ticket_number: int, keep_lock: bool) -> None:
-        self._retire_script(
-            keys=[self.key_prefix + conversation_id],
-            args=[
-                conversation_id,
-                repr(time.time()),
-                int(ticket_number),
-                "1" if keep_lock else "0",
-            ],
+    def _retire(
+        self, conversation_id: str, ticket_number: int, keep_lock: bool, answer: bool = True
+    ) -> None:
+        self.scripts.run(
+            self._retire_script,
+            self.key_prefix + conversation_id,
+            [conversation_id, repr(time.time()), int(ticket_number), "1" if keep_lock else "0"],
+            answer=answer,
         )
 
     async def _acquire_lock(

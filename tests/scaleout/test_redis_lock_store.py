@@ -7,6 +7,7 @@ their Redis round trips interleave as two Rasa processes' would.
 from __future__ import annotations
 
 import asyncio
+import socket
 import threading
 import time
 import uuid
@@ -174,24 +175,117 @@ def test_an_expired_ticket_no_longer_holds_the_lock(redis: Redis) -> None:
     assert lock_store.get_lock(conversation) is None
 
 
-async def test_an_uncontended_lock_costs_two_round_trips(redis: Redis) -> None:
-    """Draw-and-check, then retire: what a webhook or a bot turn pays when nobody queues."""
+def count_traffic(lock_store: AtomicRedisLockStore) -> Dict[str, List[str]]:
+    """What the store's script connection sends and reads from now on."""
+    traffic: Dict[str, List[str]] = {"sent": [], "read": []}
+    connection = lock_store.scripts._line()
+    send, read = connection.send_command, connection.read_response
+
+    def sent(*args: object, **options: object) -> object:
+        traffic["sent"].append(str(args[0]))
+        return send(*args, **options)
+
+    def answered(*args: object, **options: object) -> object:
+        traffic["read"].append("answer")
+        return read(*args, **options)
+
+    connection.send_command = sent  # type: ignore[method-assign]
+    connection.read_response = answered  # type: ignore[method-assign]
+    return traffic
+
+
+def gone(probe: redis_client.Redis, key: str) -> bool:
+    """Whether `key` leaves Redis within 5 s (a command sent on another connection is
+    applied a moment later)."""
+    deadline = time.monotonic() + 5
+    while probe.exists(key):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.001)
+    return True
+
+
+async def test_an_uncontended_lock_waits_for_one_round_trip(redis: Redis) -> None:
+    """Draw-and-check is answered before the holder goes on; the retirement is sent and its
+    answer read at the store's next call: what a webhook or a bot turn waits for when nobody
+    queues is one round trip."""
     lock_store = store(redis)
     conversation = uuid.uuid4().hex
+    key = lock_store.key_prefix + conversation
     async with lock_store.lock(conversation):  # loads the scripts once
         pass
-    calls: List[str] = []
-    original = lock_store.red.execute_command
-
-    def counted(*args: object, **options: object) -> object:
-        calls.append(str(args[0]))
-        return original(*args, **options)
-
-    lock_store.red.execute_command = counted  # type: ignore[method-assign]
+    traffic = count_traffic(lock_store)
     probe = redis_client.Redis(host=redis.host, port=redis.port, db=1)
     async with lock_store.lock(conversation):
-        held = list(calls)
-        assert probe.exists(lock_store.key_prefix + conversation)
-    assert held == ["EVALSHA"]
-    assert calls == ["EVALSHA", "EVALSHA"]
+        held = {name: list(calls) for name, calls in traffic.items()}
+        assert probe.exists(key)
+    # The first cycle's retirement answer, then the draw's.
+    assert held == {"sent": ["EVALSHA"], "read": ["answer", "answer"]}
+    assert traffic == {"sent": ["EVALSHA", "EVALSHA"], "read": ["answer", "answer"]}
+    assert gone(probe, key)  # retired without waiting for the answer
+    assert lock_store.get_lock(conversation) is None  # reads the answer first
+    assert traffic["read"] == ["answer", "answer", "answer"]
+
+
+async def test_a_retirement_redis_lost_the_script_of_is_run_again(redis: Redis) -> None:
+    """Redis restarted or flushed its scripts between the draw and the retirement: the unread
+    answer says so, and the retirement runs again with the script's text."""
+    lock_store = store(redis)
+    conversation = uuid.uuid4().hex
+    probe = redis_client.Redis(host=redis.host, port=redis.port, db=1)
+    async with lock_store.lock(conversation):
+        probe.script_flush()
+    assert lock_store.get_lock(conversation) is None
     assert not probe.exists(lock_store.key_prefix + conversation)
+    async with lock_store.lock(conversation):  # EVALSHA works again
+        pass
+    assert lock_store.get_lock(conversation) is None
+
+
+async def test_a_retirement_redis_refused_is_logged(
+    redis: Redis, caplog: pytest.LogCaptureFixture
+) -> None:
+    lock_store = store(redis)
+    conversation = uuid.uuid4().hex
+    probe = redis_client.Redis(host=redis.host, port=redis.port, db=1)
+    async with lock_store.lock(conversation):
+        probe.set(lock_store.key_prefix + conversation, "not json")  # the script cannot read it
+    async with lock_store.lock(uuid.uuid4().hex):  # the next call reads the refusal
+        pass
+    assert "did not retire a ticket of the lock" in caplog.text
+    probe.delete(lock_store.key_prefix + conversation)
+
+
+async def test_a_connection_redis_closed_while_idle_is_made_again(redis: Redis) -> None:
+    """Redis closed the store's idle connection (its `timeout`, a restart): the next lock is
+    drawn on a new connection, as redis-py's pool would lend a checked one."""
+    lock_store = store(redis)
+    conversation = uuid.uuid4().hex
+    probe = redis_client.Redis(host=redis.host, port=redis.port, db=1)
+    async with lock_store.lock(conversation):
+        pass
+    lock_store.scripts.settle()  # the retirement's answer is read: the connection is idle
+    probe.execute_command("CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes")
+    async with lock_store.lock(conversation):
+        assert lock_store.get_lock(conversation) is not None
+    assert lock_store.get_lock(conversation) is None
+
+
+async def test_a_connection_lost_before_a_retirement_s_answer_is_logged_and_made_again(
+    redis: Redis, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The connection broke with a retirement's answer unread: whether Redis applied it is
+    unknown, so it is logged (if not, the lock frees itself when the ticket expires; retiring
+    it again could retire a newer lock's ticket of the same number), and the store goes on
+    with a new connection."""
+    lock_store = store(redis)
+    conversation = uuid.uuid4().hex
+    async with lock_store.lock(conversation):
+        pass
+    connection = lock_store.scripts._line()
+    assert lock_store.scripts._unread is not None
+    connection._sock.shutdown(socket.SHUT_RDWR)  # type: ignore[union-attr]
+    async with lock_store.lock(uuid.uuid4().hex):  # served on a new connection
+        pass
+    assert "The connection to Redis failed after a ticket of the lock" in caplog.text
+    assert lock_store.get_lock(conversation) is None  # here Redis had applied it
