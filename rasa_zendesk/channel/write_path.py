@@ -77,6 +77,10 @@ class Delivery:
     messages: List[BotUttered]
     events: List[RasaEvent]
     then_run: Tuple[str, ...] = ()
+    #: What is recorded when the user's channel took the first n messages but then failed, so
+    #: that the retry does not say them again (the agent-joined notice, with the transition it
+    #: announces): n, and the events that record those n.
+    lead: Optional[Tuple[int, List[RasaEvent]]] = None
 
 
 T = TypeVar("T")
@@ -258,7 +262,7 @@ async def write(
             pending.mark(delivery.messages)
         refusal = None
         if push:
-            refusal = await _send(trackers, tracker, output, delivery.messages)
+            refusal = await _send(trackers, tracker, output, delivery)
         events = list(delivery.events)
         if refusal is not None:
             events += await _refused(rasa, tracker, events, refusal)
@@ -297,14 +301,17 @@ async def _send(
     trackers: TrackerAccess,
     tracker: DialogueStateTracker,
     output: OutputChannel,
-    messages: List[BotUttered],
+    delivery: Delivery,
 ) -> Optional[Refusal]:
     """Send each message in turn. An agent's message that went out in part before (a retried
     webhook) sends only the parts not yet sent, and one that goes out in part now records how
-    far it got before the failure is raised. Returns the refusal for good that stopped it
-    (that message and the rest are marked to be handed out when the user writes again), else
-    None."""
+    far it got before the failure is raised; so does the delivery's `lead` once its messages
+    went out. Returns the refusal for good that stopped it (that message and the rest are
+    marked to be handed out when the user writes again), else None."""
+    messages = delivery.messages
+    lead_count, lead_events = delivery.lead or (0, [])
     for index, message in enumerate(messages):
+        done = list(lead_events) if lead_count and index >= lead_count else []
         sent = message.message()
         message_id = message.metadata.get(constants.EVENT_ZENDESK_MESSAGE_ID)
         before = parts_sent(tracker.events, message_id) if message_id else 0
@@ -320,13 +327,15 @@ async def _send(
                 constants.EVENT_ZENDESK_PARTS_OF: message_id,
                 constants.EVENT_ZENDESK_PARTS_SENT: partly.sent,
             }
-            await trackers.record(tracker, [AgentUttered(metadata=progress)])
+            await trackers.record(tracker, [*done, AgentUttered(metadata=progress)])
             error = partly.__cause__
             raise DeliveryError(
                 f"{output.name()} took {partly.sent} parts of the message, then not the next "
                 f"one: {error!r}"
             ) from error
         except Exception as error:
+            if done:
+                await trackers.record(tracker, done)
             raise DeliveryError(f"{output.name()} did not take the message: {error!r}") from error
     return None
 

@@ -70,9 +70,10 @@ async def handle(event: MessageEvent, rasa: RasaContext, connector: str) -> Even
         announced = await render_notice(
             rasa.agent, tracker, output.name(), words, event.id, **values
         )
-        return delivered(
-            Delivery([announced, uttered], [record_event(joined, event.id), announced, uttered])
-        )
+        joining = [record_event(joined, event.id), announced]
+        # Told once: a retry after the notice went out and the message did not only sends the
+        # message (the handoff is recorded as joined by then).
+        return delivered(Delivery([announced, uttered], [*joining, uttered], lead=(1, joining)))
 
     dedupe = (constants.EVENT_ZENDESK_MESSAGE_ID, message.id)
     return await apply_sunco_event(

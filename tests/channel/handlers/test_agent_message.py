@@ -34,6 +34,8 @@ from testkit.channel_harness import (
     start_rasa,
 )
 from testkit.in_memory_rasa import CONVERSATION, SENDER, in_memory_rasa
+from testkit.platforms import TelegramApi, add_telegram
+from testkit.reach import handoff_on
 
 
 def message(author: str = "business", metadata: Optional[Dict[str, Any]] = None) -> MessageEvent:
@@ -337,3 +339,29 @@ async def test_a_channel_that_does_not_show_names_gets_the_agent_s_name_before_t
     said = [event.text for event in await server.said()]
     assert said[-1] == "Anna Agent: Hello!", said
     assert not said[0].startswith("Anna Agent: ")  # the joined notice is the plugin's own
+
+
+@pytest.mark.timeout(30)
+async def test_a_retry_after_the_notice_went_out_sends_only_the_message(db_path: Path) -> None:
+    """The notice reached the user and the agent's message did not (Telegram's 429 flood
+    wait): the handoff is recorded as joined, so SunCo's retry sends the message alone."""
+    with TelegramApi() as api:
+        async with running(db_path, "true") as rasa:
+            chat_id = "700000061"
+            add_telegram(rasa.app.ctx.input_channels, api)
+            conversation_id = await handoff_on(rasa, chat_id, "telegram")
+            api.refuse_send_once = 2
+            webhook = message_webhook(
+                conversation_id,
+                chat_id,
+                {"type": "text", "text": "Hi, Alex here"},
+                display_name="Alex",
+            )
+            assert (await rasa.post_webhook(webhook)).status_code >= 500  # Zendesk retries
+            record = state.current((await rasa.tracker(chat_id)).events)
+            assert record is not None and record.state == state.AGENT_JOINED
+            assert (await rasa.post_webhook(webhook)).json()["processed"] == 1
+            recorded = [e.text for e in await rasa.bot_events(chat_id)]
+    sent = [fields["text"] for method, fields in api.calls() if method == "sendMessage"]
+    assert sent == ["Alex has joined the chat.", "Hi, Alex here", "Hi, Alex here"]  # 2nd refused
+    assert recorded[-2:] == ["Alex has joined the chat.", "Hi, Alex here"]
