@@ -162,3 +162,24 @@ async def test_a_refused_webhook_is_200_and_counted(rasa: RasaServer, handoff: H
     body, _ = rasa.zendesk.metrics.exposition()
     labels = {"route": "webhook", "type": "conversation:message", "outcome": "refused"}
     assert value(body.decode(), "rasa_zendesk_webhook_events_total", **labels) == 1
+
+
+async def test_the_current_record_answers_without_reading_every_record() -> None:
+    """The current handoff names the conversation on the route's connector: the event is the
+    user's, without reading every record of every session; the full check still refuses the
+    conversation on another connector's route, and a conversation the user never had."""
+    server = await in_memory_rasa(DOMAIN)
+    tracker = await server.tracker()
+    reads: List[str] = []
+    read_all = server.rasa.trackers.connectors_of
+
+    async def counted(tracker: object, conversation_id: str) -> object:
+        reads.append(conversation_id)
+        return await read_all(tracker, conversation_id)  # type: ignore[arg-type]
+
+    server.rasa.trackers.connectors_of = counted  # type: ignore[method-assign]
+    assert not await server.rasa.refused("default", tracker, CONVERSATION)
+    assert reads == []
+    assert await server.rasa.refused("eu", tracker, CONVERSATION)
+    assert await server.rasa.refused("default", tracker, STRANGER)
+    assert reads == [CONVERSATION, STRANGER]
