@@ -41,6 +41,7 @@ from rasa_zendesk.platforms.rich import (
     markdown_to,
     place_text,
 )
+from rasa_zendesk.platforms.split import split_text
 from rasa_zendesk.settings import PlatformSettings
 
 if TYPE_CHECKING:
@@ -204,7 +205,11 @@ async def _offer(
     elif choices and len(choices) <= QUICK_REPLIES:
         replies = [{"title": cut(c.title, TITLE_CHARS), "payload": c.payload} for c in choices]
         body = lines(text, actions_text(links, PLAIN)) or PROMPT
-        await output.send_quick_replies(recipient, body, replies)
+        # The replies go with the text's last part: the Send API refuses a longer text.
+        *before, last = split_text(body, TEXT_CHARS) or [PROMPT]
+        for part in before:
+            await output.send_text_message(recipient, part)
+        await output.send_quick_replies(recipient, last, replies)
     else:
         body = lines(text, actions_text(actions, PLAIN))
         if body:

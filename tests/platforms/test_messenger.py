@@ -25,6 +25,7 @@ from testkit.platforms import (
     facebook_input,
     point_messenger_at,
     text,
+    text_with,
 )
 from testkit.reach import FILE, IMAGE, agent_sends, agent_types, handoff_on
 from testkit.refusals import agent_writes, platform_handoff
@@ -181,6 +182,26 @@ async def test_messenger_shows_quick_replies_templates_and_a_generic_template(
         {"text": "Like it?", "quick_replies": [quick("Yes"), quick("No")]},
         {"attachment": {"type": "image", "payload": {"url": TACO}}},
     ]
+
+
+async def test_a_long_text_with_quick_replies_goes_in_parts_the_replies_with_the_last(
+    rasa: RasaServer, graph_api: GraphApi
+) -> None:
+    """The Send API refuses a text over 2,000 characters, quick replies or not: the text goes
+    in parts, and the replies with the last, so they stay under what the user reads last."""
+    psid = "6543210987654329"
+    graph_api.user_wrote(psid)
+    conversation_id = await handoff_on(rasa, psid, facebook_input())
+    long = " ".join(f"Sentence number {n} of the agent's long question." for n in range(100))
+    asking = text_with(long, ("reply", "Yes", "YES"), ("reply", "No", "NO"))
+
+    await agent_sends(rasa, conversation_id, psid, asking)
+
+    messages = [body["message"] for body in graph_api.sent()]
+    assert len(messages) == 3 and all(len(m["text"]) <= 2000 for m in messages)
+    assert " ".join(m["text"] for m in messages) == long
+    assert [m.get("quick_replies") for m in messages][:2] == [None, None]
+    assert [reply["title"] for reply in messages[-1]["quick_replies"]] == ["Yes", "No"]
 
 
 async def test_after_24_hours_an_agent_message_goes_with_the_human_agent_tag(
