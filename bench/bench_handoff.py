@@ -35,7 +35,7 @@ import aiohttp  # noqa: E402
 import httpx  # noqa: E402
 from rasa.version import __version__ as rasa_version  # noqa: E402
 
-from bench.handoff import ingest, memory, report, turns  # noqa: E402
+from bench.handoff import cpu, ingest, memory, report, turns  # noqa: E402
 from bench.handoff.common import Bench  # noqa: E402
 from testkit.cluster import Cluster, ClusterConfig  # noqa: E402
 from testkit.emulator_control import EmulatorControl  # noqa: E402
@@ -150,6 +150,7 @@ async def measure(args: argparse.Namespace, cluster: Cluster, token: str) -> Dic
                     results["escalation"].append(turns.escalation_json(runs, latency))
             if "ingest" in args.parts:
                 print("(a) webhook ingest against Rasa's tracker/events", flush=True)
+                print(f"  the Rasa server is quiet after {await cpu.quiet():.0f} s", flush=True)
                 cells = await ingest.run(
                     bench, args.length_list, args.conversations, args.messages, args.groups
                 )

@@ -4,7 +4,9 @@ PostgreSQL, Redis, the emulator and the load generator itself."""
 
 from __future__ import annotations
 
+import asyncio
 import os
+import time
 from collections import Counter
 from pathlib import Path
 from typing import Dict
@@ -58,3 +60,19 @@ def used_since(before: Dict[str, float]) -> Dict[str, float]:
     meanwhile is not counted."""
     after = sample()
     return {part: max(0.0, after.get(part, 0.0) - before.get(part, 0.0)) for part in after}
+
+
+async def quiet(part: str = "rasa server", share: float = 0.05, timeout: float = 180.0) -> float:
+    """Wait until `part` uses under `share` of a core for two seconds in a row: a server that
+    just started fires the timers of every handoff left open before it starts its work (the
+    earlier parts leave some), which is not what the next part measures. The seconds waited;
+    after `timeout`, the wait ends with a line saying so."""
+    started, calm = time.monotonic(), 0
+    while calm < 2:
+        before = sample()
+        await asyncio.sleep(1.0)
+        calm = calm + 1 if used_since(before).get(part, 0.0) < share else 0
+        if time.monotonic() - started > timeout:
+            print(f"  the {part} did not settle within {timeout:.0f} s; measuring anyway")
+            break
+    return time.monotonic() - started

@@ -154,12 +154,13 @@ def escalation_table(escalations: List[Dict[str, Any]]) -> List[str]:
 def memory_table(memory: Dict[str, Any]) -> List[str]:
     return [
         "| open handoffs | RSS before | RSS after | peak RSS | per handoff | time to open "
-        "| idle CPU, none open | idle CPU, all open |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| idle CPU, none open | idle CPU, all open | restart: timers of the open ones fired |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
         f"| {memory['handoffs']} | {memory['baseline_rss_mb']:.0f} MiB | "
         f"{memory['after_rss_mb']:.0f} MiB | {memory['peak_rss_mb']:.0f} MiB | "
         f"{memory['per_handoff_kb']:.0f} KiB | {memory['seconds']:.0f} s | "
-        f"{memory['idle_cpu_percent_before']:.1f}% | {memory['idle_cpu_percent_after']:.1f}% |",
+        f"{memory['idle_cpu_percent_before']:.1f}% | {memory['idle_cpu_percent_after']:.1f}% | "
+        f"{memory.get('restart_settled_seconds', 0.0):.0f} s |",
     ]
 
 
