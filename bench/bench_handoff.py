@@ -58,9 +58,10 @@ def parse_args(argv: List[str]) -> argparse.Namespace:
     parser.add_argument(
         "--groups",
         type=int,
-        default=3,
+        default=None,
         help="ingest: groups of --conversations, run in turn in each round (more measured, no "
-        "conversation longer)",
+        "conversation longer); 3, or 1 with --profile (Rasa's endpoint under cProfile would "
+        "take minutes a round)",
     )
     parser.add_argument(
         "--lengths",
@@ -94,6 +95,8 @@ def parse_args(argv: List[str]) -> argparse.Namespace:
     unknown = sorted(set(args.parts) - set(PARTS))
     if unknown:
         parser.error(f"unknown parts: {', '.join(unknown)} (choose from {', '.join(PARTS)})")
+    if args.groups is None:
+        args.groups = 1 if args.profile else 3
     if args.quick:
         args.conversations, args.messages, args.groups = 4, 6, 1
         # One escalation at each latency: at 1 s a SunCo call one takes about 5 s.
