@@ -21,9 +21,10 @@ handoffs
 
 from __future__ import annotations
 
+import functools
 from contextlib import asynccontextmanager
 from datetime import datetime
-from typing import Any, AsyncIterator, Dict, List, Optional, Sequence, Set, Tuple
+from typing import Any, AsyncIterator, List, Optional, Sequence, Set, Tuple
 
 from rasa.core.lock_store import LockStore
 from rasa.core.tracker_store import FailSafeTrackerStore, TrackerStore
@@ -154,24 +155,19 @@ def has_metadata(events: Sequence[Event], key: str, value: str) -> bool:
     return value in folded(events, _values_under(key))
 
 
+@functools.lru_cache(maxsize=None)
 def _values_under(key: str) -> Fold[Set[str]]:
     """The ids under one metadata key, for `has_metadata` (one fold per key)."""
-    fold = _ids.get(key)
-    if fold is None:
 
-        def step(values: Set[str], event: Event) -> Set[str]:
-            metadata = event.metadata
-            if metadata:
-                value = metadata.get(key)
-                if isinstance(value, str):
-                    values.add(value)
-            return values
+    def step(values: Set[str], event: Event) -> Set[str]:
+        metadata = event.metadata
+        if metadata:
+            value = metadata.get(key)
+            if isinstance(value, str):
+                values.add(value)
+        return values
 
-        fold = _ids[key] = Fold(set, step)
-    return fold
-
-
-_ids: Dict[str, Fold[Set[str]]] = {}
+    return Fold(set, step)
 
 
 def handoff_started_in_session(events: Sequence[Event], conversation_id: str) -> bool:

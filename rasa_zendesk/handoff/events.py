@@ -3,8 +3,9 @@ an event dict (rasa-sdk trackers in the action server, rows of the tracker store
 
 from __future__ import annotations
 
+import functools
 from dataclasses import asdict
-from typing import Any, Callable, Dict, Mapping, Optional, Tuple, Type, TypeVar
+from typing import Any, Callable, Dict, Mapping, Optional, Type, TypeVar
 
 from rasa_zendesk.handoff.event_folds import Fold
 
@@ -53,26 +54,20 @@ def kind(event: Any) -> Optional[str]:
     return field(event, "event")
 
 
+@functools.lru_cache(maxsize=None)
 def newest_slot_record(slot: str, read: Callable[[Any], Optional[R]]) -> Fold[Optional[R]]:
     """The record (`read` from the value) the slot was set to last, in the events as stored
     (whatever a rewind undid later); None when it was not set since the latest restart or
     session start (a new session starts from the values it carried over, set right after
     `session_started`). One fold per slot and reader: pass the same `read` each time."""
-    key = (slot, read)
-    fold = _newest_records.get(key)
-    if fold is None:
 
-        def step(record: Optional[R], event: Any) -> Optional[R]:
-            # A Rasa event names its kind in a class attribute: read at once.
-            what = getattr(event, "type_name", None) or kind(event)
-            if what == "slot" and field(event, "name") == slot:
-                return read(field(event, "value"))
-            if what in ("restart", "session_started"):
-                return None
-            return record
+    def step(record: Optional[R], event: Any) -> Optional[R]:
+        # A Rasa event names its kind in a class attribute: read at once.
+        what = getattr(event, "type_name", None) or kind(event)
+        if what == "slot" and field(event, "name") == slot:
+            return read(field(event, "value"))
+        if what in ("restart", "session_started"):
+            return None
+        return record
 
-        fold = _newest_records[key] = Fold(lambda: None, step)
-    return fold
-
-
-_newest_records: Dict[Tuple[str, Callable[[Any], Any]], Fold[Any]] = {}
+    return Fold(lambda: None, step)

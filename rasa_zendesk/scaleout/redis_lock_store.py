@@ -143,11 +143,7 @@ class ScriptLine:
                 if not answer:
                     self._unread = (script, key, args)
                     return None
-                try:
-                    return connection.read_response()
-                except NoScriptError:
-                    connection.send_command("EVAL", script.script, 1, key, *args)
-                    return connection.read_response()
+                return self._answer(connection, script, key, args)
             except (RedisConnectionError, RedisTimeoutError):
                 self._unread = None
                 connection.disconnect()
@@ -179,17 +175,23 @@ class ScriptLine:
         except (RedisConnectionError, OSError):
             connection.disconnect()
 
+    @staticmethod
+    def _answer(connection: Connection, script: Script, key: str, args: List[Any]) -> Any:
+        """The answer to the EVALSHA just sent; where Redis lost the script, it runs again by
+        its text (NOSCRIPT: it did not run at all)."""
+        try:
+            return connection.read_response()
+        except NoScriptError:
+            connection.send_command("EVAL", script.script, 1, key, *args)
+            return connection.read_response()
+
     def _read_unread(self, connection: Connection) -> None:
         if self._unread is None:
             return
         script, key, args = self._unread
         self._unread = None
         try:
-            try:
-                connection.read_response()
-            except NoScriptError:
-                connection.send_command("EVAL", script.script, 1, key, *args)
-                connection.read_response()
+            self._answer(connection, script, key, args)
         except ResponseError as error:
             logger.error(
                 "Redis did not retire a ticket of the lock %s (%s): the lock frees itself when "
